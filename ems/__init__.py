@@ -1,0 +1,1 @@
+"""The ``ems`` command: preparing, running and feeding the platform."""

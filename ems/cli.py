@@ -1,0 +1,45 @@
+"""``ems``: prepare the installation, run helper processes, feed the platform.
+
+ems prepare     signing keys, databases and migrations (idempotent)
+ems migrate     alembic upgrade head on every database
+ems bootstrap   wait for the services, ensure the ADMIN, print URLs and logins
+ems traefik     run Traefik with the static configuration for this environment
+"""
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - before anything else, as in every process
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+
+from ems import commands  # noqa: E402
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ems", description=__doc__.split("\n")[0])
+    sub = root.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("prepare", help="signing keys, databases and migrations")
+    sub.add_parser("migrate", help="alembic upgrade head on every database")
+    bootstrap = sub.add_parser(
+        "bootstrap", help="wait for the services, ensure the ADMIN, print the URLs"
+    )
+    bootstrap.add_argument(
+        "--exit",
+        action="store_true",
+        help="exit when done instead of idling (a process list stops all on exit)",
+    )
+    bootstrap.add_argument("--timeout", type=float, default=120.0)
+    sub.add_parser("traefik", help="run Traefik configured for this environment")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler = getattr(commands, args.command)
+    return handler(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+from migrations.environment import run
+from services.users.models import Base
+
+run(Base.metadata)

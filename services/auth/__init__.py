@@ -1,0 +1,1 @@
+"""auth: credentials, access tokens, and the ForwardAuth check Traefik calls."""

@@ -1,0 +1,51 @@
+"""authdb: credentials, revoked tokens and failed logins."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Credential(Base):
+    """What auth knows of a user: enough to log in and to vouch for a token."""
+
+    __tablename__ = "credentials"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class RevokedToken(Base):
+    """A token ended before it expired (logout). Kept until it would have expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginFailure(Base):
+    """One failed login, counted per client and e-mail address for rate limiting."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key", "client", "email", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""What every service shares: topology, database provider, tokens, error types."""

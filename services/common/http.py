@@ -1,0 +1,105 @@
+"""JSON over HTTP for Nameko services, and the one mapping from errors to responses.
+
+Every error leaves as ``{"error": CODE, "message": ..., "details": {...}}`` with the
+status of its type (see ``services.common.errors``); unknown routes and methods too.
+Anything unexpected is logged and answered 500 without internals.
+"""
+
+import json
+import logging
+
+from marshmallow import ValidationError
+from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from services.common.errors import EmsError
+
+log = logging.getLogger(__name__)
+
+JSON_TYPE = "application/json"
+
+#: HTTP errors raised by routing or request parsing, by status.
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def json_response(status: int, payload, headers: dict | None = None) -> Response:
+    return Response(
+        json.dumps(payload), status=status, headers=headers, mimetype=JSON_TYPE
+    )
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": code, "message": message, "details": details or {}}
+
+
+def error_response(exc: BaseException) -> Response:
+    """The contract's response for ``exc``."""
+    if isinstance(exc, ValidationError):
+        return json_response(
+            400,
+            error_body(
+                "VALIDATION_ERROR", "invalid request", exc.normalized_messages()
+            ),
+        )
+    if isinstance(exc, EmsError):
+        headers = {}
+        if "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
+        return json_response(
+            exc.status, error_body(exc.code, exc.message, exc.details), headers
+        )
+    if isinstance(exc, HTTPException) and exc.code in HTTP_CODES:
+        return json_response(
+            exc.code, error_body(HTTP_CODES[exc.code], exc.description)
+        )
+    if isinstance(exc, BadRequest):
+        return json_response(400, error_body("BAD_REQUEST", str(exc)))
+    if isinstance(exc, (RpcTimeout, UnknownService)):
+        log.warning("service unavailable: %r", exc)
+        return json_response(503, error_body("UNAVAILABLE", "a service is unavailable"))
+    if isinstance(exc, RemoteError):
+        log.error("remote failure: %s", exc)
+    else:
+        log.error("unexpected failure", exc_info=exc)
+    return json_response(500, error_body("INTERNAL", "internal error"))
+
+
+class JsonWsgiApp(WsgiApp):
+    """Nameko's WSGI app, with routing errors (404, 405) answered in JSON."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = error_response(exc)
+        return response(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+
+class JsonRequestHandler(HttpRequestHandler):
+    """Nameko's ``http`` entrypoint answering errors as the contract says."""
+
+    server = JsonWebServer()
+
+    def response_from_exception(self, exc):
+        return error_response(exc)
+
+
+http = JsonRequestHandler.decorator

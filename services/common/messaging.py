@@ -1,0 +1,120 @@
+"""Publishing and consuming on the platform's topic exchanges.
+
+``Dispatcher`` publishes persistent messages with publisher confirms. ``consume`` is
+Nameko's queue consumer with the platform's failure policy: a handler that succeeds
+acks after its effect is committed; a transient failure (the database or broker is
+unreachable) is retried; anything else, and a body that is not JSON, is published to
+``ems.dlx`` with the reason and then acked, so it is neither lost nor looped on.
+"""
+
+import logging
+
+import eventlet
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from nameko.amqp.publish import get_producer
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.messaging import Consumer, Publisher, QueueConsumer
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from services.common.topology import DEAD, DLX, REASON_HEADER, SERVICE_HEADER
+
+log = logging.getLogger(__name__)
+
+#: Failures that may pass: the message is requeued after ``RETRY_DELAY`` seconds.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    BrokerUnavailable,
+    ConnectionError,
+    TimeoutError,
+)
+RETRY_DELAY = 1.0
+MAX_REASON_LENGTH = 500
+
+
+class Dispatcher(Publisher):
+    """``dispatch(routing_key, payload)`` on one exchange, persistent and confirmed."""
+
+    def __init__(self, exchange, **options):
+        super().__init__(exchange=exchange, **options)
+
+    def get_dependency(self, worker_ctx):
+        publish = super().get_dependency(worker_ctx)
+
+        def dispatch(routing_key: str, payload: dict) -> None:
+            publish(payload, routing_key=routing_key)
+
+        return dispatch
+
+
+def dead_letter(amqp_uri: str, message, reason: str, service: str) -> None:
+    """Publish ``message`` unchanged to ``ems.dlx`` with why and who rejected it."""
+    headers = dict(message.headers or {})
+    headers[REASON_HEADER] = reason[:MAX_REASON_LENGTH]
+    headers[SERVICE_HEADER] = service
+    with get_producer(amqp_uri) as producer:
+        producer.publish(
+            message.body,
+            exchange=DLX,
+            routing_key=message.delivery_info.get("routing_key", ""),
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            delivery_mode=2,
+            declare=[DLX, DEAD],
+            retry=True,
+        )
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class DeadLetteringQueueConsumer(QueueConsumer):
+    """Nameko's queue consumer, which also dead-letters bodies it cannot decode."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = provider.handle_decode_error
+        return consumers
+
+
+class ReliableConsumer(Consumer):
+    queue_consumer = DeadLetteringQueueConsumer()
+
+    @property
+    def amqp_uri(self):
+        return self.container.config[AMQP_URI_CONFIG_KEY]
+
+    def reject(self, message, reason: str) -> None:
+        try:
+            dead_letter(self.amqp_uri, message, reason, self.container.service_name)
+        except Exception:
+            # The rejection itself could not be stored: keep the message in its
+            # queue rather than lose it.
+            log.exception("could not dead-letter a message; requeueing it")
+            self.queue_consumer.requeue_message(message)
+        else:
+            log.warning("dead-lettered a message of %s: %s", self.queue.name, reason)
+            self.queue_consumer.ack_message(message)
+
+    def handle_decode_error(self, message, exc):
+        self.reject(message, f"undecodable body: {describe(exc)}")
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc = exc_info[1]
+        if isinstance(exc, TRANSIENT_ERRORS):
+            log.warning(
+                "transient failure on %s, retrying: %s", self.queue.name, describe(exc)
+            )
+            eventlet.sleep(RETRY_DELAY)
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.reject(message, describe(exc))
+
+
+consume = ReliableConsumer.decorator

@@ -1,0 +1,72 @@
+"""The message topology: every exchange and queue of the platform, declared once.
+
+Every consumer and publisher imports its exchanges and queues from here.
+"""
+
+from datetime import UTC, datetime
+
+from kombu import Exchange, Queue, binding
+
+#: Device readings, ``device.<device_id>.reading``.
+DATA = Exchange("ems.data", type="topic", durable=True)
+#: Entity changes, ``user.created`` … ``device.deleted``.
+SYNC = Exchange("ems.sync", type="topic", durable=True)
+#: Messages for browsers, ``user.<user_id>.<type>`` or ``role.<ROLE>.<type>``.
+WS = Exchange("ems.ws", type="topic", durable=True)
+#: Rejected messages, under their original routing key.
+DLX = Exchange("ems.dlx", type="topic", durable=True)
+
+DEAD = Queue("ems.dead", exchange=DLX, routing_key="#", durable=True)
+
+#: Header names of a dead-lettered message.
+REASON_HEADER = "x-ems-reason"
+SERVICE_HEADER = "x-ems-service"
+
+READING_KEY = "device.*.reading"
+BALANCER_RAW = Queue(
+    "balancer.raw", exchange=DATA, routing_key=READING_KEY, durable=True
+)
+
+
+def ingest_queue(number: int) -> Queue:
+    """The queue of monitoring worker ``number``, fed by the balancer."""
+    return Queue(f"monitoring.ingest.{number}", durable=True)
+
+
+def sync_queue(service: str, *routing_keys: str) -> Queue:
+    """The durable queue through which ``service`` follows ``ems.sync`` events."""
+    return Queue(
+        f"{service}.sync",
+        bindings=[binding(SYNC, routing_key=key) for key in routing_keys],
+        durable=True,
+    )
+
+
+def reading_key(device_id: str) -> str:
+    return f"device.{device_id}.reading"
+
+
+def user_message_key(user_id: str, message_type: str) -> str:
+    return f"user.{user_id}.{message_type}"
+
+
+def role_message_key(role: str, message_type: str) -> str:
+    return f"role.{role}.{message_type}"
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-22T10:15:00Z``: how every timestamp travels."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def client_message(message_type: str, data: dict, now: datetime | None = None) -> dict:
+    """A message for browsers on ``ems.ws``: ``{type, data, ts}``."""
+    return {"type": message_type, "data": data, "ts": iso_utc(now or datetime.now(UTC))}
+
+
+def declare_all(channel) -> None:
+    """Declare every exchange and the shared queues (idempotent)."""
+    for exchange in (DATA, SYNC, WS, DLX):
+        exchange(channel).declare()
+    for queue in (DEAD, BALANCER_RAW):
+        queue(channel).declare()

@@ -1,0 +1,1 @@
+"""devices: metered devices, their owners and hourly limits."""

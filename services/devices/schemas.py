@@ -1,0 +1,46 @@
+"""How devices are loaded from requests and dumped on the wire."""
+
+from marshmallow import Schema, fields, post_load, validate
+
+from services.common.schemas import PatchSchema
+
+#: What a device is; ``battery`` devices carry batteries.
+KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
+NAME = validate.Length(min=1, max=200)
+LIMIT = validate.Range(min=0, min_inclusive=False, max=1_000_000)
+
+
+class DeviceSchema(Schema):
+    id = fields.String(dump_only=True)
+    user_id = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"enum": list(KINDS)})
+    max_hourly_kwh = fields.Float(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True, format="iso")
+    updated_at = fields.AwareDateTime(dump_only=True, format="iso")
+
+
+class _Stripped(Schema):
+    @post_load
+    def strip(self, data, **kwargs):
+        if "name" in data:
+            data["name"] = data["name"].strip()
+        return data
+
+
+class DeviceCreateSchema(_Stripped):
+    name = fields.String(required=True, validate=NAME)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    max_hourly_kwh = fields.Float(
+        validate=LIMIT, allow_nan=False, metadata={"description": "kWh per UTC hour"}
+    )
+    user_id = fields.String(
+        validate=validate.Length(min=1, max=36),
+        metadata={"description": "owner; ADMIN only, defaults to the caller"},
+    )
+
+
+class DeviceUpdateSchema(_Stripped, PatchSchema):
+    name = fields.String(validate=NAME)
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    max_hourly_kwh = fields.Float(validate=LIMIT, allow_nan=False)

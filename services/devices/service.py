@@ -1,0 +1,100 @@
+"""devices: device CRUD with ownership, and the ``device.*`` events on ``ems.sync``.
+
+Every call names its ``viewer`` (``{"user_id", "role"}``, from the verified token):
+another user's device answers ``DeviceNotFound``, exactly like a missing one.
+"""
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+
+from services.common.db import Database
+from services.common.errors import EXPECTED, Forbidden
+from services.common.health import HealthMixin
+from services.common.messaging import Dispatcher, consume
+from services.common.schemas import load
+from services.common.topology import SYNC, sync_queue
+from services.devices import logic
+from services.devices.exceptions import DeviceNotFound
+from services.devices.schemas import (
+    DeviceCreateSchema,
+    DeviceSchema,
+    DeviceUpdateSchema,
+)
+from services.devices.storage import DeviceStore
+
+device_schema = DeviceSchema()
+
+
+class DevicesService(HealthMixin):
+    name = "devices"
+
+    storage = Database(DeviceStore)
+    dispatch = Dispatcher(SYNC)
+    config = Config()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_device(self, data, viewer):
+        data = load(DeviceCreateSchema(), data)
+        owner_id = data.get("user_id", viewer["user_id"])
+        if not logic.can_write(viewer, owner_id):
+            raise Forbidden("only ADMIN creates devices for another user")
+        limit = data.get(
+            "max_hourly_kwh", self.config["DEVICES"]["default_max_hourly_kwh"]
+        )
+        device = self.storage.add_device(owner_id, data["name"], data["kind"], limit)
+        payload = device_schema.dump(device)
+        self.dispatch("device.created", {"device": payload})
+        self.storage.commit()
+        return payload
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_device(self, device_id, viewer):
+        return device_schema.dump(self._readable(device_id, viewer))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_devices(self, viewer, user_id=None):
+        owner = logic.listing_owner(viewer, user_id)
+        return device_schema.dump(self.storage.list_devices(owner), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_device(self, device_id, changes, viewer):
+        changes = load(DeviceUpdateSchema(), changes)
+        device = self.storage.update_device(self._writable(device_id, viewer), changes)
+        payload = device_schema.dump(device)
+        self.dispatch("device.updated", {"device": payload})
+        self.storage.commit()
+        return payload
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_device(self, device_id, viewer):
+        device = self._writable(device_id, viewer)
+        payload = device_schema.dump(device)
+        self.storage.delete_device(device)
+        self.dispatch("device.deleted", {"device": payload})
+        self.storage.commit()
+
+    @consume(sync_queue("devices", "user.deleted"))
+    def handle_user_deleted(self, body):
+        """A deleted user's devices go too, each announced as ``device.deleted``.
+
+        The events go out before the commit: if this worker dies in between, the
+        redelivered ``user.deleted`` finds the devices still there and announces
+        them again, so nothing is lost (consumers of ``device.deleted`` are
+        idempotent).
+        """
+        user_id = body["user"]["id"]
+        for device in self.storage.delete_devices_of(user_id):
+            self.dispatch("device.deleted", {"device": device_schema.dump(device)})
+        self.storage.commit()
+
+    def _readable(self, device_id, viewer):
+        device = self.storage.get_device(device_id)
+        if not logic.can_read(viewer, device.user_id):
+            raise DeviceNotFound()
+        return device
+
+    def _writable(self, device_id, viewer):
+        device = self.storage.get_device(device_id)
+        if not logic.can_write(viewer, device.user_id):
+            raise DeviceNotFound()
+        return device

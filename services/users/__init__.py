@@ -1,0 +1,1 @@
+"""users: the accounts of the platform and their roles."""

@@ -1,0 +1,45 @@
+"""How users are loaded from requests and dumped on the wire."""
+
+from marshmallow import Schema, fields, post_load, validate
+
+from services.common.schemas import PatchSchema
+from services.common.tokens import ROLES
+
+PASSWORD = validate.Length(min=8, max=256)
+NAME = validate.Length(min=1, max=200)
+
+
+class UserSchema(Schema):
+    id = fields.String(dump_only=True)
+    email = fields.Email(dump_only=True)
+    name = fields.String(dump_only=True)
+    role = fields.String(dump_only=True, metadata={"enum": list(ROLES)})
+    created_at = fields.AwareDateTime(dump_only=True, format="iso")
+    updated_at = fields.AwareDateTime(dump_only=True, format="iso")
+
+
+class _Normalized(Schema):
+    @post_load
+    def normalize(self, data, **kwargs):
+        if "email" in data:
+            data["email"] = data["email"].strip().lower()
+        if "name" in data:
+            data["name"] = data["name"].strip()
+        return data
+
+
+class RegisterSchema(_Normalized):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=PASSWORD, load_only=True)
+    name = fields.String(required=True, validate=NAME)
+
+
+class UserCreateSchema(RegisterSchema):
+    role = fields.String(load_default="USER", validate=validate.OneOf(ROLES))
+
+
+class UserUpdateSchema(_Normalized, PatchSchema):
+    email = fields.Email(validate=validate.Length(max=254))
+    password = fields.String(validate=PASSWORD, load_only=True)
+    name = fields.String(validate=NAME)
+    role = fields.String(validate=validate.OneOf(ROLES))

@@ -1,0 +1,98 @@
+"""users: the accounts, their roles, and the ``user.*`` events on ``ems.sync``.
+
+Passwords never leave for ``ems.sync``: they go to auth over RPC, synchronously, so a
+new account can log in as soon as it is created and a deleted or demoted user's token
+stops working before the request that changed them returns.
+"""
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.db import Database
+from services.common.errors import EXPECTED
+from services.common.health import HealthMixin
+from services.common.messaging import Dispatcher
+from services.common.schemas import load
+from services.common.topology import SYNC
+from services.users.schemas import (
+    RegisterSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from services.users.storage import UserStore
+
+user_schema = UserSchema()
+
+
+class UsersService(HealthMixin):
+    name = "users"
+
+    storage = Database(UserStore)
+    auth_rpc = RpcProxy("auth")
+    dispatch = Dispatcher(SYNC)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register(self, data):
+        """A new account of role USER, whatever the data says."""
+        data = load(RegisterSchema(), data)
+        return self._create(data["email"], data["name"], "USER", data["password"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_user(self, data):
+        data = load(UserCreateSchema(), data)
+        return self._create(data["email"], data["name"], data["role"], data["password"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def ensure_admin(self, email, password, name):
+        """Create the ADMIN ``email``, or make it ADMIN with this password again."""
+        data = load(
+            UserCreateSchema(),
+            {"email": email, "password": password, "name": name, "role": "ADMIN"},
+        )
+        user = self.storage.find_user(data["email"])
+        if user is None:
+            return self._create(data["email"], data["name"], "ADMIN", data["password"])
+        return self._update(user.id, {"role": "ADMIN", "password": data["password"]})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_user(self, user_id):
+        return user_schema.dump(self.storage.get_user(user_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_users(self):
+        return user_schema.dump(self.storage.list_users(), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_user(self, user_id, changes):
+        return self._update(user_id, load(UserUpdateSchema(), changes))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_user(self, user_id):
+        user = user_schema.dump(self.storage.delete_user(user_id))
+        self.auth_rpc.remove_credentials(user_id)
+        # Published before the commit: a crash between the two repeats the event on
+        # retry rather than losing it, and every consumer of it is idempotent.
+        self.dispatch("user.deleted", {"user": user})
+        self.storage.commit()
+
+    def _create(self, email, name, role, password):
+        user = self.storage.add_user(email, name, role)
+        self.auth_rpc.set_credentials(user.id, email, role, password)
+        payload = user_schema.dump(user)
+        self.dispatch("user.created", {"user": payload})
+        try:
+            self.storage.commit()
+        except Exception:
+            self.auth_rpc.remove_credentials(user.id)
+            raise
+        return payload
+
+    def _update(self, user_id, changes):
+        user = self.storage.update_user(user_id, changes)
+        self.auth_rpc.set_credentials(
+            user.id, user.email, user.role, changes.get("password")
+        )
+        payload = user_schema.dump(user)
+        self.dispatch("user.updated", {"user": payload})
+        self.storage.commit()
+        return payload

@@ -1,0 +1,55 @@
+"""userdb access for the users service."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.db import Store
+from services.users.exceptions import EmailTaken, UserNotFound
+from services.users.models import User
+
+
+class UserStore(Store):
+    def add_user(self, email: str, name: str, role: str) -> User:
+        user = User(email=email, name=name, role=role)
+        self.session.add(user)
+        self._flush()
+        return user
+
+    def get_user(self, user_id: str) -> User:
+        user = self.session.get(User, user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    def find_user(self, email: str) -> User | None:
+        return self.session.scalars(
+            select(User).where(User.email == email)
+        ).one_or_none()
+
+    def list_users(self) -> list[User]:
+        return list(
+            self.session.scalars(select(User).order_by(User.created_at, User.id))
+        )
+
+    def update_user(self, user_id: str, changes: dict) -> User:
+        user = self.get_user(user_id)
+        for field in ("email", "name", "role"):
+            if field in changes:
+                setattr(user, field, changes[field])
+        self._flush()
+        return user
+
+    def delete_user(self, user_id: str) -> User:
+        user = self.get_user(user_id)
+        self.session.delete(user)
+        self.session.flush()
+        return user
+
+    def _flush(self) -> None:
+        # The unique index on email is the arbiter between concurrent sign-ups: the
+        # second one waits on the first's row and then fails here.
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise EmailTaken() from exc

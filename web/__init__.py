@@ -1,0 +1,1 @@
+"""web: the single-page app and the server that serves it."""
