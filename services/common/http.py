@@ -53,6 +53,8 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, EmsError):
         headers = {}
         if "retry_after" in exc.details:
+            # RPC carries numbers inside error details as strings.
+            exc.details["retry_after"] = int(exc.details["retry_after"])
             headers["Retry-After"] = str(exc.details["retry_after"])
         return json_response(
             exc.status, error_body(exc.code, exc.message, exc.details), headers

@@ -1,6 +1,6 @@
 """How users are loaded from requests and dumped on the wire."""
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from services.common.schemas import PatchSchema
 from services.common.tokens import ROLES
@@ -19,11 +19,12 @@ class UserSchema(Schema):
 
 
 class _Normalized(Schema):
-    @post_load
+    @pre_load
     def normalize(self, data, **kwargs):
-        if "email" in data:
+        data = dict(data)
+        if isinstance(data.get("email"), str):
             data["email"] = data["email"].strip().lower()
-        if "name" in data:
+        if isinstance(data.get("name"), str):
             data["name"] = data["name"].strip()
         return data
 

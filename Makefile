@@ -1,0 +1,29 @@
+# `make up` sets everything up and runs the platform; `make test` runs every test.
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# eventlet and nameko announce deprecations at every start; they say nothing new.
+export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::UserWarning
+
+.PHONY: setup up test lint format clean
+
+setup:
+	@scripts/setup.sh
+
+up: setup
+	$(BIN)/ems prepare
+	$(BIN)/honcho start -f Procfile
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,271 @@
+"""Throw-away installations of the platform, for tests and benchmarks.
+
+A ``Stack`` gets its own RabbitMQ virtual host, its own PostgreSQL databases (migrated
+with Alembic), its own signing keys and free ports, and starts the processes of the
+``Procfile`` exactly as ``make up`` does, Traefik included. Nothing of a running
+``make up`` installation is touched.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import config as settings
+from ems import database
+from ems.keys import ensure_keys
+
+PROCFILE = settings.ROOT_DIR / "Procfile"
+READY_LINE = "EMS is up."
+
+
+def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
+    """``{process name: command}`` of a Procfile."""
+    processes = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Vhost:
+    """A RabbitMQ virtual host that exists for the life of this object."""
+
+    def __init__(self, management_uri: str, name: str):
+        self.api = management_uri.rstrip("/") + "/api"
+        self.name = name
+
+    def create(self) -> None:
+        vhost = quote(self.name, safe="")
+        requests.put(f"{self.api}/vhosts/{vhost}", auth=("guest", "guest"),
+                     timeout=10).raise_for_status()
+        requests.put(
+            f"{self.api}/permissions/{vhost}/guest",
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+            auth=("guest", "guest"), timeout=10,
+        ).raise_for_status()
+
+    def delete(self) -> None:
+        requests.delete(f"{self.api}/vhosts/{quote(self.name, safe='')}",
+                        auth=("guest", "guest"), timeout=10)
+
+
+class Resources:
+    """A virtual host, migrated databases and signing keys, under one name."""
+
+    def __init__(self, workdir: Path, name: str | None = None):
+        self.common = settings.load("common")
+        self.name = name or f"ems_t{os.getpid()}_{secrets.token_hex(3)}"
+        self.workdir = workdir
+        self.vhost = Vhost(self.common["RABBIT_MANAGEMENT_URI"], self.name)
+        self.pg_url = self.common["PG_URL"]
+        self.db_prefix = f"{self.name}_"
+        amqp = self.common["AMQP_URI"].rstrip("/")
+        self.amqp_uri = f"{amqp}/{quote(self.name, safe='')}"
+        self.private_key = workdir / "keys" / "jwt_private.pem"
+        self.public_key = workdir / "keys" / "jwt_public.pem"
+
+    @property
+    def databases(self) -> dict[str, str]:
+        """``{database: URL}`` of each of this installation's databases."""
+        return {name: f"{self.pg_url}/{self.db_prefix}{name}"
+                for name in self.common["DATABASES"]}
+
+    def create(self) -> None:
+        self.vhost.create()
+        ensure_keys(self.private_key, self.public_key)
+        names = [f"{self.db_prefix}{name}" for name in self.common["DATABASES"]]
+        database.create_databases(self.pg_url, names)
+        for name, url in self.databases.items():
+            database.migrate(name, url)
+
+    def destroy(self) -> None:
+        self.vhost.delete()
+        database.drop_databases(
+            self.pg_url, [f"{self.db_prefix}{n}" for n in self.common["DATABASES"]]
+        )
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "EMS_AMQP_URI": self.amqp_uri,
+            "EMS_PG_URL": self.pg_url,
+            "EMS_DB_PREFIX": self.db_prefix,
+            "EMS_JWT_PRIVATE_KEY": str(self.private_key),
+            "EMS_JWT_PUBLIC_KEY": str(self.public_key),
+            "EMS_VAR_DIR": str(self.workdir / "var"),
+        }
+
+
+class Stack:
+    """The whole platform on free ports; ``start()``, use, ``stop()``."""
+
+    def __init__(self, workdir: Path, environment: dict[str, str] | None = None,
+                 processes: list[str] | None = None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.resources = Resources(self.workdir)
+        self.commands = read_procfile()
+        if processes is not None:
+            self.commands = {n: c for n, c in self.commands.items() if n in processes}
+        self.ports = {name: free_port() for name in ("http", "gateway", "auth", "ws", "web")}
+        self.admin_email = "admin@ems.test"
+        self.admin_password = secrets.token_urlsafe(12)
+        self.env = self._environment(environment or {})
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def _environment(self, overrides: dict[str, str]) -> dict[str, str]:
+        bin_dir = str(Path(sys.executable).parent)
+        env = dict(os.environ)
+        env.update(self.resources.environment())
+        env.update({
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "PYTHONWARNINGS": "ignore",
+            "EMS_HTTP_PORT": str(self.ports["http"]),
+            "EMS_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports['gateway']}",
+            "EMS_AUTH_ADDRESS": f"127.0.0.1:{self.ports['auth']}",
+            "EMS_WEB_PORT": str(self.ports["web"]),
+            "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
+            "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
+            "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
+            "EMS_WEB_URL": f"http://127.0.0.1:{self.ports['web']}",
+            "EMS_ADMIN_EMAIL": self.admin_email,
+            "EMS_ADMIN_PASSWORD": self.admin_password,
+        })
+        env.update(overrides)
+        return env
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['http']}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def log(self, name: str) -> str:
+        path = self.log_path(name)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def start(self, timeout: float = 120.0) -> "Stack":
+        self.resources.create()
+        try:
+            for name in self.commands:
+                self.start_process(name)
+            if "bootstrap" in self.commands:
+                self.wait_for_log("bootstrap", READY_LINE, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_process(self, name: str) -> None:
+        stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
+        self.processes[name] = subprocess.Popen(
+            ["bash", "-c", f"exec {self.commands[name]}"],
+            cwd=settings.ROOT_DIR, env=self.env, stdout=stream,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        stream.close()
+
+    def wait_for_log(self, name: str, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log(name):
+            for process_name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{process_name} exited ({process.returncode}):\n"
+                        + self.log(process_name)[-3000:]
+                    )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} never said {text!r}:\n{self.report()}")
+            time.sleep(0.2)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        self.kill(name, signal.SIGTERM)
+        self.start_process(name)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.resources.destroy()
+
+    def report(self, lines: int = 30) -> str:
+        """The last lines of every process's log, for a failure message."""
+        parts = []
+        for name in self.commands:
+            tail = "\n".join(self.log(name).splitlines()[-lines:])
+            parts.append(f"--- {name}\n{tail}")
+        return "\n".join(parts)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _segment(value: dict) -> str:
+    return _b64(json.dumps(value, separators=(",", ":")).encode())
+
+
+def tampered_tokens(valid_token: str, public_key_pem: str, claims: dict) -> dict:
+    """Tokens an attacker could make from a valid one and the public key, by name.
+
+    ``claims`` are the valid token's claims; each forgery must be refused.
+    """
+    header, payload, signature = valid_token.split(".")
+    now = int(time.time())
+    edited = dict(claims, role="ADMIN")
+    hs256_header = _segment({"alg": "HS256", "typ": "JWT"})
+    hs256_input = f"{hs256_header}.{payload}".encode()
+    hs256_signature = _b64(
+        hmac.new(public_key_pem.encode(), hs256_input, hashlib.sha256).digest()
+    )
+    other_key = Ed25519PrivateKey.generate()
+
+    def signed(**changes) -> str:
+        # Signed with a key of the right kind that is not the platform's.
+        return jwt.encode(dict(claims, **changes), other_key, algorithm="EdDSA")
+
+    return {
+        "alg_none": f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
+        "hs256_with_public_key": f"{hs256_header}.{payload}.{hs256_signature}",
+        "edited_payload": f"{header}.{_segment(edited)}.{signature}",
+        "other_key": signed(),
+        "truncated_signature": f"{header}.{payload}.{signature[:-4]}",
+        "garbage": "not-a-token",
+        "expired_other_key": signed(exp=now - 10, iat=now - 100),
+    }

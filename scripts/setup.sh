@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Brings a machine to the point where the platform runs and its tests pass, and is
+# safe to run again: installs (apt-get, as root) or starts RabbitMQ, PostgreSQL and
+# Mosquitto where missing or stopped, creates the database role, and builds the
+# virtualenv. `make up` and `make test` both start with it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+VENV=${VENV:-.venv}
+PG_ROLE=${EMS_PG_ROLE:-ems}
+PG_PASSWORD=${EMS_PG_PASSWORD:-ems}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  say "installing $*"
+  if [ -z "${APT_UPDATED:-}" ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+wait_for() {  # description, command...
+  local what=$1; shift
+  for _ in $(seq 1 60); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  echo "$what did not come up" >&2
+  return 1
+}
+
+# -- Python ---------------------------------------------------------------------
+if ! command -v "$PYTHON" >/dev/null; then
+  if python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+    PYTHON=python3
+  else
+    apt_install python3.11 python3.11-venv
+  fi
+fi
+
+# -- PostgreSQL -----------------------------------------------------------------
+if ! command -v pg_lsclusters >/dev/null; then
+  apt_install postgresql
+fi
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "starting PostgreSQL"
+  for version in $(ls /etc/postgresql); do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  done
+  wait_for PostgreSQL pg_isready -q -h 127.0.0.1 -p 5432
+fi
+psql_admin() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- psql -qtA "$@"
+  else
+    psql -h 127.0.0.1 -U postgres -qtA "$@"
+  fi
+}
+if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_ROLE'")" != "1" ]; then
+  say "creating database role $PG_ROLE"
+  psql_admin -c "CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD'"
+fi
+
+# -- RabbitMQ -------------------------------------------------------------------
+if ! command -v rabbitmq-server >/dev/null; then
+  apt_install rabbitmq-server
+fi
+if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+  say "starting RabbitMQ"
+  as_root rabbitmq-server -detached
+  wait_for RabbitMQ as_root rabbitmqctl -q await_startup
+fi
+# The management API gives the tests a throw-away virtual host per run.
+if ! as_root rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
+  say "enabling the RabbitMQ management plugin"
+  as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+fi
+wait_for "RabbitMQ management API" \
+  curl -sf -u guest:guest http://127.0.0.1:15672/api/overview
+
+# -- Mosquitto ------------------------------------------------------------------
+if ! command -v mosquitto >/dev/null; then
+  apt_install mosquitto
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  say "starting Mosquitto"
+  as_root mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  wait_for Mosquitto bash -c '(exec 3<>/dev/tcp/127.0.0.1/1883)'
+fi
+
+# -- virtualenv -----------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating the virtualenv in $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.installed"
+if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  say "installing the platform and its test tools"
+  "$VENV/bin/pip" install -q --upgrade pip "setuptools<81" wheel
+  "$VENV/bin/pip" install -q -e ".[test]"
+  touch "$stamp"
+fi

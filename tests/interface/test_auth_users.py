@@ -1,0 +1,140 @@
+"""auth and users in their containers, on a real broker and real databases."""
+
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.auth.exceptions import BadCredentials, TooManyFailures
+from services.auth.service import AuthService
+from services.common.tokens import InvalidToken
+from services.common.topology import SYNC, WS
+from services.users.exceptions import EmailTaken, UserNotFound
+from services.users.service import UsersService
+
+pytestmark = pytest.mark.usefixtures("clean_databases")
+
+RATE_LIMIT = {"max_failures": 3, "window_seconds": 300}
+
+
+@pytest.fixture
+def services(container_factory, service_config):
+    auth = container_factory(
+        AuthService, service_config("authdb", LOGIN_RATE_LIMIT=RATE_LIMIT)
+    )
+    users = container_factory(UsersService, service_config("userdb"))
+    auth.start()
+    users.start()
+    return service_config()
+
+
+@pytest.fixture
+def users_rpc(services):
+    with ServiceRpcProxy("users", services) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def auth_rpc(services):
+    with ServiceRpcProxy("auth", services) as proxy:
+        yield proxy
+
+
+def register(users_rpc, email="ada@example.com", password="password1"):
+    return users_rpc.register({"email": email, "password": password, "name": "Ada"})
+
+
+def test_a_registered_user_logs_in_and_is_identified(users_rpc, auth_rpc):
+    user = register(users_rpc)
+    token = auth_rpc.login("ADA@example.com", "password1", "10.0.0.1")
+    assert token["token_type"] == "Bearer"
+    identity = auth_rpc.check(token["access_token"])
+    assert identity["user_id"] == user["id"]
+    assert identity["role"] == "USER"
+
+
+def test_register_always_makes_a_user(users_rpc):
+    with pytest.raises(Exception):  # noqa: B017 - the schema refuses the field
+        users_rpc.register({"email": "a@b.cd", "password": "password1", "name": "A",
+                            "role": "ADMIN"})
+    assert register(users_rpc)["role"] == "USER"
+
+
+def test_an_email_registers_once(users_rpc):
+    register(users_rpc)
+    with pytest.raises(EmailTaken):
+        register(users_rpc, email="Ada@Example.com")
+
+
+def test_wrong_passwords_are_refused_then_rate_limited(users_rpc, auth_rpc):
+    register(users_rpc)
+    for _ in range(RATE_LIMIT["max_failures"]):
+        with pytest.raises(BadCredentials):
+            auth_rpc.login("ada@example.com", "wrong-password", "10.0.0.2")
+    with pytest.raises(TooManyFailures) as caught:
+        auth_rpc.login("ada@example.com", "password1", "10.0.0.2")
+    assert int(caught.value.details["retry_after"]) > 0
+    # Another client is not held back by this one's failures.
+    assert auth_rpc.login("ada@example.com", "password1", "10.0.0.3")
+
+
+def test_unknown_emails_are_refused_like_wrong_passwords(auth_rpc):
+    with pytest.raises(BadCredentials):
+        auth_rpc.login("nobody@example.com", "password1", "10.0.0.4")
+
+
+def test_logout_revokes_the_token_and_ends_the_session(users_rpc, auth_rpc, listen):
+    sockets = listen(WS, "user.*.session.ended")
+    user = register(users_rpc)
+    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    auth_rpc.logout(token)
+    with pytest.raises(InvalidToken):
+        auth_rpc.check(token)
+    key, message = sockets.messages(until=1)[0]
+    assert key == f"user.{user['id']}.session.ended"
+    assert message["data"]["reason"] == "logout"
+
+
+def test_a_demoted_user_s_token_stops_working_at_once(users_rpc, auth_rpc):
+    user = users_rpc.create_user({"email": "op@example.com", "password": "password1",
+                                  "name": "Op", "role": "OPERATOR"})
+    token = auth_rpc.login("op@example.com", "password1", "c")["access_token"]
+    users_rpc.update_user(user["id"], {"role": "USER"})
+    with pytest.raises(InvalidToken):
+        auth_rpc.check(token)
+    fresh = auth_rpc.login("op@example.com", "password1", "c")["access_token"]
+    assert auth_rpc.check(fresh)["role"] == "USER"
+
+
+def test_a_deleted_user_s_token_stops_working_at_once(users_rpc, auth_rpc, listen):
+    events = listen(SYNC, "user.*")
+    user = register(users_rpc)
+    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    users_rpc.delete_user(user["id"])
+    with pytest.raises(InvalidToken):
+        auth_rpc.check(token)
+    with pytest.raises(BadCredentials):
+        auth_rpc.login("ada@example.com", "password1", "c")
+    with pytest.raises(UserNotFound):
+        users_rpc.get_user(user["id"])
+    assert [key for key, _ in events.messages(until=2)] == ["user.created",
+                                                            "user.deleted"]
+
+
+def test_every_change_is_published_on_ems_sync(users_rpc, listen):
+    events = listen(SYNC, "user.*")
+    user = register(users_rpc)
+    users_rpc.update_user(user["id"], {"name": "Ada L."})
+    users_rpc.delete_user(user["id"])
+    received = events.messages(until=3)
+    assert [key for key, _ in received] == ["user.created", "user.updated",
+                                            "user.deleted"]
+    assert received[1][1]["user"]["name"] == "Ada L."
+    assert "password" not in str(received)
+
+
+def test_ensure_admin_creates_then_resets_the_admin(users_rpc, auth_rpc):
+    first = users_rpc.ensure_admin("root@example.com", "password1", "Root")
+    again = users_rpc.ensure_admin("root@example.com", "password2", "Root")
+    assert first["id"] == again["id"] and again["role"] == "ADMIN"
+    with pytest.raises(BadCredentials):
+        auth_rpc.login("root@example.com", "password1", "c")
+    assert auth_rpc.login("root@example.com", "password2", "c")

@@ -1,0 +1,108 @@
+"""devices in its container, on a real broker and a real database."""
+
+import pytest
+from nameko.standalone.events import event_dispatcher  # noqa: F401 - see publish()
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.common.errors import Forbidden
+from services.common.topology import SYNC
+from services.devices.exceptions import DeviceNotFound
+from services.devices.service import DevicesService
+
+pytestmark = pytest.mark.usefixtures("clean_databases")
+
+OWNER = {"user_id": "u-1", "role": "USER"}
+OTHER = {"user_id": "u-2", "role": "USER"}
+OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
+ADMIN = {"user_id": "a-1", "role": "ADMIN"}
+
+
+@pytest.fixture
+def config(container_factory, service_config):
+    settings = service_config("devicedb",
+                              DEVICES={"default_max_hourly_kwh": 0.5})
+    container_factory(DevicesService, settings).start()
+    return settings
+
+
+@pytest.fixture
+def devices_rpc(config):
+    with ServiceRpcProxy("devices", config) as proxy:
+        yield proxy
+
+
+def publish(config, routing_key, payload):
+    from kombu import Connection
+
+    with Connection(config["AMQP_URI"]) as connection:
+        connection.Producer().publish(payload, exchange=SYNC, routing_key=routing_key,
+                                      declare=[SYNC], serializer="json")
+
+
+def test_devices_belong_to_their_owner(devices_rpc):
+    device = devices_rpc.create_device({"name": "Kitchen", "kind": "appliance"}, OWNER)
+    assert device["user_id"] == "u-1" and device["max_hourly_kwh"] == 0.5
+    assert devices_rpc.get_device(device["id"], OWNER)["name"] == "Kitchen"
+    assert devices_rpc.get_device(device["id"], OPERATOR)["id"] == device["id"]
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.get_device(device["id"], OTHER)
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.update_device(device["id"], {"name": "Mine"}, OTHER)
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.delete_device(device["id"], OPERATOR)
+    assert devices_rpc.list_devices(OTHER) == []
+    assert len(devices_rpc.list_devices(ADMIN)) == 1
+
+
+def test_only_admin_creates_for_someone_else(devices_rpc):
+    with pytest.raises(Forbidden):
+        devices_rpc.create_device({"name": "X", "kind": "pv", "user_id": "u-2"}, OWNER)
+    device = devices_rpc.create_device({"name": "X", "kind": "pv", "user_id": "u-2"},
+                                       ADMIN)
+    assert device["user_id"] == "u-2"
+
+
+def test_changes_are_published(devices_rpc, listen):
+    events = listen(SYNC, "device.*")
+    device = devices_rpc.create_device(
+        {"name": "Heat pump", "kind": "heat_pump", "max_hourly_kwh": 2.5}, OWNER
+    )
+    devices_rpc.update_device(device["id"], {"max_hourly_kwh": 3.0}, OWNER)
+    devices_rpc.delete_device(device["id"], OWNER)
+    received = events.messages(until=3)
+    assert [key for key, _ in received] == ["device.created", "device.updated",
+                                            "device.deleted"]
+    assert received[1][1]["device"]["max_hourly_kwh"] == 3.0
+
+
+def test_a_deleted_user_s_devices_go_too(config, devices_rpc, listen):
+    events = listen(SYNC, "device.deleted")
+    mine = [devices_rpc.create_device({"name": f"D{i}", "kind": "meter"}, OWNER)
+            for i in range(3)]
+    theirs = devices_rpc.create_device({"name": "T", "kind": "meter"}, OTHER)
+    publish(config, "user.deleted", {"user": {"id": "u-1"}})
+    deleted = {body["device"]["id"] for _, body in events.messages(wait=5, until=3)}
+    assert deleted == {device["id"] for device in mine}
+    assert devices_rpc.list_devices(OWNER) == []
+    assert devices_rpc.get_device(theirs["id"], OTHER)
+
+
+def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
+    config, devices_rpc, listen
+):
+    from services.common.topology import DLX
+
+    dead = listen(DLX, "#")
+    device = devices_rpc.create_device({"name": "D", "kind": "meter"}, OWNER)
+    publish(config, "user.deleted", {"no user": True})
+    publish(config, "user.deleted", {"user": {"id": "u-1"}})
+    (key, body), = dead.messages(until=1)
+    assert key == "user.deleted" and body == {"no user": True}
+    for _ in range(50):
+        if not devices_rpc.list_devices(OWNER):
+            break
+        import time
+
+        time.sleep(0.1)
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.get_device(device["id"], OWNER)
