@@ -84,6 +84,9 @@ def bootstrap(args) -> None:
     deadline = time.monotonic() + args.timeout
     admin = common["ADMIN"]
     password, generated = admin_password(common)
+    port = common["HTTP_PORT"]
+    # Health answers 200 through Traefik once every service does.
+    wait_for_http(f"http://127.0.0.1:{port}/api/health", deadline)
     with ClusterRpcProxy({"AMQP_URI": common["AMQP_URI"]}, timeout=30) as cluster:
         call_when_up(
             cluster,
@@ -94,8 +97,6 @@ def bootstrap(args) -> None:
             password,
             admin["name"],
         )
-    port = common["HTTP_PORT"]
-    wait_for_http(f"http://127.0.0.1:{port}/api/health", deadline)
     source = (
         f"kept in {var_dir(common) / 'admin_password'}"
         if generated

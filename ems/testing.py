@@ -57,17 +57,22 @@ class Vhost:
 
     def create(self) -> None:
         vhost = quote(self.name, safe="")
-        requests.put(f"{self.api}/vhosts/{vhost}", auth=("guest", "guest"),
-                     timeout=10).raise_for_status()
+        requests.put(
+            f"{self.api}/vhosts/{vhost}", auth=("guest", "guest"), timeout=10
+        ).raise_for_status()
         requests.put(
             f"{self.api}/permissions/{vhost}/guest",
             json={"configure": ".*", "write": ".*", "read": ".*"},
-            auth=("guest", "guest"), timeout=10,
+            auth=("guest", "guest"),
+            timeout=10,
         ).raise_for_status()
 
     def delete(self) -> None:
-        requests.delete(f"{self.api}/vhosts/{quote(self.name, safe='')}",
-                        auth=("guest", "guest"), timeout=10)
+        requests.delete(
+            f"{self.api}/vhosts/{quote(self.name, safe='')}",
+            auth=("guest", "guest"),
+            timeout=10,
+        )
 
 
 class Resources:
@@ -88,8 +93,10 @@ class Resources:
     @property
     def databases(self) -> dict[str, str]:
         """``{database: URL}`` of each of this installation's databases."""
-        return {name: f"{self.pg_url}/{self.db_prefix}{name}"
-                for name in self.common["DATABASES"]}
+        return {
+            name: f"{self.pg_url}/{self.db_prefix}{name}"
+            for name in self.common["DATABASES"]
+        }
 
     def create(self) -> None:
         self.vhost.create()
@@ -119,15 +126,21 @@ class Resources:
 class Stack:
     """The whole platform on free ports; ``start()``, use, ``stop()``."""
 
-    def __init__(self, workdir: Path, environment: dict[str, str] | None = None,
-                 processes: list[str] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        environment: dict[str, str] | None = None,
+        processes: list[str] | None = None,
+    ):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.resources = Resources(self.workdir)
         self.commands = read_procfile()
         if processes is not None:
             self.commands = {n: c for n, c in self.commands.items() if n in processes}
-        self.ports = {name: free_port() for name in ("http", "gateway", "auth", "ws", "web")}
+        self.ports = {
+            name: free_port() for name in ("http", "gateway", "auth", "ws", "web")
+        }
         self.admin_email = "admin@ems.test"
         self.admin_password = secrets.token_urlsafe(12)
         self.env = self._environment(environment or {})
@@ -137,20 +150,22 @@ class Stack:
         bin_dir = str(Path(sys.executable).parent)
         env = dict(os.environ)
         env.update(self.resources.environment())
-        env.update({
-            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-            "PYTHONWARNINGS": "ignore",
-            "EMS_HTTP_PORT": str(self.ports["http"]),
-            "EMS_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports['gateway']}",
-            "EMS_AUTH_ADDRESS": f"127.0.0.1:{self.ports['auth']}",
-            "EMS_WEB_PORT": str(self.ports["web"]),
-            "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
-            "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
-            "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
-            "EMS_WEB_URL": f"http://127.0.0.1:{self.ports['web']}",
-            "EMS_ADMIN_EMAIL": self.admin_email,
-            "EMS_ADMIN_PASSWORD": self.admin_password,
-        })
+        env.update(
+            {
+                "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+                "PYTHONWARNINGS": "ignore",
+                "EMS_HTTP_PORT": str(self.ports["http"]),
+                "EMS_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports['gateway']}",
+                "EMS_AUTH_ADDRESS": f"127.0.0.1:{self.ports['auth']}",
+                "EMS_WEB_PORT": str(self.ports["web"]),
+                "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
+                "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
+                "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
+                "EMS_WEB_URL": f"http://127.0.0.1:{self.ports['web']}",
+                "EMS_ADMIN_EMAIL": self.admin_email,
+                "EMS_ADMIN_PASSWORD": self.admin_password,
+            }
+        )
         env.update(overrides)
         return env
 
@@ -184,8 +199,11 @@ class Stack:
         stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
         self.processes[name] = subprocess.Popen(
             ["bash", "-c", f"exec {self.commands[name]}"],
-            cwd=settings.ROOT_DIR, env=self.env, stdout=stream,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=settings.ROOT_DIR,
+            env=self.env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         stream.close()
 

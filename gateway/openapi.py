@@ -49,8 +49,10 @@ def build_spec(service_class) -> dict:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Energy management platform. Errors are always "
-                             "`{error, message, details}`."},
+        info={
+            "description": "Energy management platform. Errors are always "
+            "`{error, message, details}`."
+        },
         security=[{"bearerAuth": []}],
         servers=[{"url": "/"}],
     )
@@ -58,16 +60,21 @@ def build_spec(service_class) -> dict:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     for name, description in ERROR_RESPONSES.items():
-        spec.components.response(name, {
-            "description": description,
-            "content": {"application/json": {"schema": "ErrorSchema"}},
-        })
+        spec.components.response(
+            name,
+            {
+                "description": description,
+                "content": {"application/json": {"schema": "ErrorSchema"}},
+            },
+        )
     for name in ("user_id", "device_id"):
         spec.components.parameter(
-            name.title().replace("_", ""), "path",
+            name.title().replace("_", ""),
+            "path",
             {"name": name, "required": True, "schema": {"type": "string"}},
         )
     for url, docstring in routes(service_class):
-        spec.path(path=openapi_path(url),
-                  operations=load_operations_from_docstring(docstring))
+        spec.path(
+            path=openapi_path(url), operations=load_operations_from_docstring(docstring)
+        )
     return spec.to_dict()

@@ -2,11 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
+from services.common.schemas import ID, InputSchema
 
-class LoginSchema(Schema):
+
+class LoginSchema(InputSchema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256),
-                             load_only=True)
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), load_only=True
+    )
 
 
 class TokenSchema(Schema):
@@ -15,9 +18,10 @@ class TokenSchema(Schema):
     expires_in = fields.Integer(metadata={"description": "seconds"})
 
 
-class DeviceListQuerySchema(Schema):
-    user_id = fields.String(validate=validate.Length(min=1, max=36),
-                            metadata={"description": "ADMIN and OPERATOR: one owner"})
+class DeviceListQuerySchema(InputSchema):
+    user_id = fields.String(
+        validate=ID, metadata={"description": "ADMIN and OPERATOR: one owner"}
+    )
 
 
 class ErrorSchema(Schema):

@@ -2,8 +2,9 @@
 
 Every route but register, login, health and the OpenAPI document needs
 ``Authorization: Bearer <token>``. Traefik's ForwardAuth has already checked it; the
-gateway checks it again with auth, so a request that reaches it some other way is held
-to the same rule. The docstrings below are the OpenAPI operations (``/api/openapi.json``).
+gateway checks it again with auth, so a request that reaches it some other way is
+held to the same rule. The docstrings below are the OpenAPI operations
+(``/api/openapi.json``).
 """
 
 import json
@@ -11,6 +12,11 @@ import json
 import eventlet
 from nameko.rpc import RpcProxy
 
+# The services' exceptions, imported so that RPC hands them back as themselves (and
+# the error mapping sees their status) rather than as a RemoteError.
+import services.auth.exceptions  # noqa: F401
+import services.devices.exceptions  # noqa: F401
+import services.users.exceptions  # noqa: F401
 from gateway.openapi import build_spec
 from gateway.schemas import DeviceListQuerySchema, LoginSchema
 from services.common.errors import EXPECTED, Forbidden, ValidationFailed
@@ -30,8 +36,9 @@ def read_json(request, schema):
     try:
         body = json.loads(request.get_data(cache=False) or b"null")
     except ValueError as exc:
-        raise ValidationFailed("the body is not valid JSON",
-                               {"_schema": ["invalid JSON"]}) from exc
+        raise ValidationFailed(
+            "the body is not valid JSON", {"_schema": ["invalid JSON"]}
+        ) from exc
     return load(schema, body)
 
 
@@ -73,7 +80,9 @@ class GatewayService:
             400: BadRequest
             409: Conflict
         """
-        return json_response(201, self.users_rpc.register(read_json(request, RegisterSchema())))
+        return json_response(
+            201, self.users_rpc.register(read_json(request, RegisterSchema()))
+        )
 
     @http("POST", "/api/auth/login", expected_exceptions=EXPECTED)
     def login(self, request):
@@ -101,7 +110,9 @@ class GatewayService:
             429: TooManyRequests
         """
         data = read_json(request, LoginSchema())
-        token = self.auth_rpc.login(data["email"], data["password"], client_address(request))
+        token = self.auth_rpc.login(
+            data["email"], data["password"], client_address(request)
+        )
         return json_response(200, token)
 
     @http("POST", "/api/auth/logout", expected_exceptions=EXPECTED)
@@ -400,9 +411,10 @@ class GatewayService:
             except (Exception, eventlet.Timeout):
                 services[name] = "unavailable"
         healthy = all(status == "ok" for status in services.values())
-        return json_response(200 if healthy else 503,
-                             {"status": "ok" if healthy else "degraded",
-                              "services": services})
+        return json_response(
+            200 if healthy else 503,
+            {"status": "ok" if healthy else "degraded", "services": services},
+        )
 
     @http("GET", "/api/openapi.json")
     def openapi(self, request):
@@ -418,7 +430,7 @@ class GatewayService:
         return json_response(200, build_spec(type(self)))
 
     def _caller(self, request, *roles):
-        """The verified caller ``{user_id, role, …}``; 403 unless of one of ``roles``."""
+        """The verified caller ``{user_id, role, …}``; 403 unless in ``roles``."""
         caller = self.auth_rpc.check(bearer_token(request.headers.get("Authorization")))
         if roles and caller["role"] not in roles:
             raise Forbidden()

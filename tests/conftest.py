@@ -52,8 +52,10 @@ def db_session(engines, request):
 def truncate(engine) -> None:
     with engine.begin() as connection:
         tables = connection.scalars(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                 "AND tablename <> 'alembic_version'")
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
         ).all()
         if tables:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))

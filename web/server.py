@@ -33,7 +33,9 @@ def make_app(root: Path) -> tornado.web.Application:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     conf = settings.load("web")
     root = (settings.ROOT_DIR / conf["ROOT"]).resolve()
     make_app(root).listen(int(conf["PORT"]), address=conf["ADDRESS"])

@@ -65,7 +65,12 @@ def error_response(exc: BaseException) -> Response:
         )
     if isinstance(exc, BadRequest):
         return json_response(400, error_body("BAD_REQUEST", str(exc)))
-    if isinstance(exc, (RpcTimeout, UnknownService)):
+    unavailable = (RpcTimeout, UnknownService)
+    if isinstance(exc, unavailable) or (
+        # A service that could not reach another one in turn.
+        isinstance(exc, RemoteError)
+        and exc.exc_type in {kind.__name__ for kind in unavailable}
+    ):
         log.warning("service unavailable: %r", exc)
         return json_response(503, error_body("UNAVAILABLE", "a service is unavailable"))
     if isinstance(exc, RemoteError):

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, post_load, validate
 
-from services.common.schemas import PatchSchema
+from services.common.schemas import ID, InputSchema, PatchSchema
 
 #: What a device is; ``battery`` devices carry batteries.
 KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
@@ -20,7 +20,7 @@ class DeviceSchema(Schema):
     updated_at = fields.AwareDateTime(dump_only=True, format="iso")
 
 
-class _Stripped(Schema):
+class _Stripped(InputSchema):
     @post_load
     def strip(self, data, **kwargs):
         if "name" in data:
@@ -35,7 +35,7 @@ class DeviceCreateSchema(_Stripped):
         validate=LIMIT, allow_nan=False, metadata={"description": "kWh per UTC hour"}
     )
     user_id = fields.String(
-        validate=validate.Length(min=1, max=36),
+        validate=ID,
         metadata={"description": "owner; ADMIN only, defaults to the caller"},
     )
 

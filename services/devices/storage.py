@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from services.common.db import Store
+from services.common.schemas import is_id
 from services.devices.exceptions import DeviceNotFound
 from services.devices.models import Device
 
@@ -19,7 +20,7 @@ class DeviceStore(Store):
         return device
 
     def get_device(self, device_id: str) -> Device:
-        device = self.session.get(Device, device_id)
+        device = self.session.get(Device, device_id) if is_id(device_id) else None
         if device is None:
             raise DeviceNotFound()
         return device

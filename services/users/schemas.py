@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, pre_load, validate
 
-from services.common.schemas import PatchSchema
+from services.common.schemas import InputSchema, PatchSchema
 from services.common.tokens import ROLES
 
 PASSWORD = validate.Length(min=8, max=256)
@@ -18,7 +18,7 @@ class UserSchema(Schema):
     updated_at = fields.AwareDateTime(dump_only=True, format="iso")
 
 
-class _Normalized(Schema):
+class _Normalized(InputSchema):
     @pre_load
     def normalize(self, data, **kwargs):
         data = dict(data)

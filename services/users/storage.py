@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.db import Store
+from services.common.schemas import is_id
 from services.users.exceptions import EmailTaken, UserNotFound
 from services.users.models import User
 
@@ -16,7 +17,7 @@ class UserStore(Store):
         return user
 
     def get_user(self, user_id: str) -> User:
-        user = self.session.get(User, user_id)
+        user = self.session.get(User, user_id) if is_id(user_id) else None
         if user is None:
             raise UserNotFound()
         return user

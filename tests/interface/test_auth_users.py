@@ -53,8 +53,9 @@ def test_a_registered_user_logs_in_and_is_identified(users_rpc, auth_rpc):
 
 def test_register_always_makes_a_user(users_rpc):
     with pytest.raises(Exception):  # noqa: B017 - the schema refuses the field
-        users_rpc.register({"email": "a@b.cd", "password": "password1", "name": "A",
-                            "role": "ADMIN"})
+        users_rpc.register(
+            {"email": "a@b.cd", "password": "password1", "name": "A", "role": "ADMIN"}
+        )
     assert register(users_rpc)["role"] == "USER"
 
 
@@ -94,8 +95,14 @@ def test_logout_revokes_the_token_and_ends_the_session(users_rpc, auth_rpc, list
 
 
 def test_a_demoted_user_s_token_stops_working_at_once(users_rpc, auth_rpc):
-    user = users_rpc.create_user({"email": "op@example.com", "password": "password1",
-                                  "name": "Op", "role": "OPERATOR"})
+    user = users_rpc.create_user(
+        {
+            "email": "op@example.com",
+            "password": "password1",
+            "name": "Op",
+            "role": "OPERATOR",
+        }
+    )
     token = auth_rpc.login("op@example.com", "password1", "c")["access_token"]
     users_rpc.update_user(user["id"], {"role": "USER"})
     with pytest.raises(InvalidToken):
@@ -115,8 +122,10 @@ def test_a_deleted_user_s_token_stops_working_at_once(users_rpc, auth_rpc, liste
         auth_rpc.login("ada@example.com", "password1", "c")
     with pytest.raises(UserNotFound):
         users_rpc.get_user(user["id"])
-    assert [key for key, _ in events.messages(until=2)] == ["user.created",
-                                                            "user.deleted"]
+    assert [key for key, _ in events.messages(until=2)] == [
+        "user.created",
+        "user.deleted",
+    ]
 
 
 def test_every_change_is_published_on_ems_sync(users_rpc, listen):
@@ -125,8 +134,11 @@ def test_every_change_is_published_on_ems_sync(users_rpc, listen):
     users_rpc.update_user(user["id"], {"name": "Ada L."})
     users_rpc.delete_user(user["id"])
     received = events.messages(until=3)
-    assert [key for key, _ in received] == ["user.created", "user.updated",
-                                            "user.deleted"]
+    assert [key for key, _ in received] == [
+        "user.created",
+        "user.updated",
+        "user.deleted",
+    ]
     assert received[1][1]["user"]["name"] == "Ada L."
     assert "password" not in str(received)
 

@@ -1,7 +1,6 @@
 """devices in its container, on a real broker and a real database."""
 
 import pytest
-from nameko.standalone.events import event_dispatcher  # noqa: F401 - see publish()
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.errors import Forbidden
@@ -11,16 +10,15 @@ from services.devices.service import DevicesService
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
-OWNER = {"user_id": "u-1", "role": "USER"}
-OTHER = {"user_id": "u-2", "role": "USER"}
+OWNER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000001", "role": "USER"}
+OTHER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000002", "role": "USER"}
 OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
 ADMIN = {"user_id": "a-1", "role": "ADMIN"}
 
 
 @pytest.fixture
 def config(container_factory, service_config):
-    settings = service_config("devicedb",
-                              DEVICES={"default_max_hourly_kwh": 0.5})
+    settings = service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5})
     container_factory(DevicesService, settings).start()
     return settings
 
@@ -35,13 +33,18 @@ def publish(config, routing_key, payload):
     from kombu import Connection
 
     with Connection(config["AMQP_URI"]) as connection:
-        connection.Producer().publish(payload, exchange=SYNC, routing_key=routing_key,
-                                      declare=[SYNC], serializer="json")
+        connection.Producer().publish(
+            payload,
+            exchange=SYNC,
+            routing_key=routing_key,
+            declare=[SYNC],
+            serializer="json",
+        )
 
 
 def test_devices_belong_to_their_owner(devices_rpc):
     device = devices_rpc.create_device({"name": "Kitchen", "kind": "appliance"}, OWNER)
-    assert device["user_id"] == "u-1" and device["max_hourly_kwh"] == 0.5
+    assert device["user_id"] == OWNER["user_id"] and device["max_hourly_kwh"] == 0.5
     assert devices_rpc.get_device(device["id"], OWNER)["name"] == "Kitchen"
     assert devices_rpc.get_device(device["id"], OPERATOR)["id"] == device["id"]
     with pytest.raises(DeviceNotFound):
@@ -56,10 +59,13 @@ def test_devices_belong_to_their_owner(devices_rpc):
 
 def test_only_admin_creates_for_someone_else(devices_rpc):
     with pytest.raises(Forbidden):
-        devices_rpc.create_device({"name": "X", "kind": "pv", "user_id": "u-2"}, OWNER)
-    device = devices_rpc.create_device({"name": "X", "kind": "pv", "user_id": "u-2"},
-                                       ADMIN)
-    assert device["user_id"] == "u-2"
+        devices_rpc.create_device(
+            {"name": "X", "kind": "pv", "user_id": OTHER["user_id"]}, OWNER
+        )
+    device = devices_rpc.create_device(
+        {"name": "X", "kind": "pv", "user_id": OTHER["user_id"]}, ADMIN
+    )
+    assert device["user_id"] == OTHER["user_id"]
 
 
 def test_changes_are_published(devices_rpc, listen):
@@ -70,17 +76,22 @@ def test_changes_are_published(devices_rpc, listen):
     devices_rpc.update_device(device["id"], {"max_hourly_kwh": 3.0}, OWNER)
     devices_rpc.delete_device(device["id"], OWNER)
     received = events.messages(until=3)
-    assert [key for key, _ in received] == ["device.created", "device.updated",
-                                            "device.deleted"]
+    assert [key for key, _ in received] == [
+        "device.created",
+        "device.updated",
+        "device.deleted",
+    ]
     assert received[1][1]["device"]["max_hourly_kwh"] == 3.0
 
 
 def test_a_deleted_user_s_devices_go_too(config, devices_rpc, listen):
     events = listen(SYNC, "device.deleted")
-    mine = [devices_rpc.create_device({"name": f"D{i}", "kind": "meter"}, OWNER)
-            for i in range(3)]
+    mine = [
+        devices_rpc.create_device({"name": f"D{i}", "kind": "meter"}, OWNER)
+        for i in range(3)
+    ]
     theirs = devices_rpc.create_device({"name": "T", "kind": "meter"}, OTHER)
-    publish(config, "user.deleted", {"user": {"id": "u-1"}})
+    publish(config, "user.deleted", {"user": {"id": OWNER["user_id"]}})
     deleted = {body["device"]["id"] for _, body in events.messages(wait=5, until=3)}
     assert deleted == {device["id"] for device in mine}
     assert devices_rpc.list_devices(OWNER) == []
@@ -95,8 +106,8 @@ def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
     dead = listen(DLX, "#")
     device = devices_rpc.create_device({"name": "D", "kind": "meter"}, OWNER)
     publish(config, "user.deleted", {"no user": True})
-    publish(config, "user.deleted", {"user": {"id": "u-1"}})
-    (key, body), = dead.messages(until=1)
+    publish(config, "user.deleted", {"user": {"id": OWNER["user_id"]}})
+    ((key, body),) = dead.messages(until=1)
     assert key == "user.deleted" and body == {"no user": True}
     for _ in range(50):
         if not devices_rpc.list_devices(OWNER):

@@ -10,10 +10,12 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from services.common.errors import (
     Conflict,
     Forbidden,
-    NotFound as EmsNotFound,
     RateLimited,
     Unauthorized,
     ValidationFailed,
+)
+from services.common.errors import (
+    NotFound as EmsNotFound,
 )
 from services.common.http import error_response
 from services.common.schemas import load
@@ -24,19 +26,22 @@ def body(response):
     return json.loads(response.get_data())
 
 
-@pytest.mark.parametrize("exc, status, code", [
-    (ValidationFailed("bad", {"name": ["required"]}), 400, "VALIDATION_ERROR"),
-    (Unauthorized(), 401, "UNAUTHORIZED"),
-    (Forbidden(), 403, "FORBIDDEN"),
-    (EmsNotFound(), 404, "NOT_FOUND"),
-    (EmailTaken(), 409, "CONFLICT"),
-    (Conflict("busy"), 409, "CONFLICT"),
-    (NotFound(), 404, "NOT_FOUND"),
-    (MethodNotAllowed(), 405, "METHOD_NOT_ALLOWED"),
-    (UnknownService("users"), 503, "UNAVAILABLE"),
-    (RemoteError("KeyError", "boom"), 500, "INTERNAL"),
-    (KeyError("secret internals"), 500, "INTERNAL"),
-])
+@pytest.mark.parametrize(
+    "exc, status, code",
+    [
+        (ValidationFailed("bad", {"name": ["required"]}), 400, "VALIDATION_ERROR"),
+        (Unauthorized(), 401, "UNAUTHORIZED"),
+        (Forbidden(), 403, "FORBIDDEN"),
+        (EmsNotFound(), 404, "NOT_FOUND"),
+        (EmailTaken(), 409, "CONFLICT"),
+        (Conflict("busy"), 409, "CONFLICT"),
+        (NotFound(), 404, "NOT_FOUND"),
+        (MethodNotAllowed(), 405, "METHOD_NOT_ALLOWED"),
+        (UnknownService("users"), 503, "UNAVAILABLE"),
+        (RemoteError("KeyError", "boom"), 500, "INTERNAL"),
+        (KeyError("secret internals"), 500, "INTERNAL"),
+    ],
+)
 def test_every_error_has_the_contract_shape(exc, status, code):
     response = error_response(exc)
     assert response.status_code == status

@@ -26,8 +26,15 @@ def verifier(keys):
 
 def claims(**changes):
     now = int(time.time())
-    values = {"sub": "u-1", "role": "USER", "iat": now, "exp": now + 60,
-              "iss": ISSUER, "aud": AUDIENCE, "jti": "j-1"}
+    values = {
+        "sub": "u-1",
+        "role": "USER",
+        "iat": now,
+        "exp": now + 60,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "jti": "j-1",
+    }
     values.update(changes)
     return {k: v for k, v in values.items() if v is not None}
 
@@ -41,24 +48,36 @@ def test_a_valid_token_gives_its_identity(keys, verifier):
     assert (identity.user_id, identity.role, identity.jti) == ("u-1", "USER", "j-1")
 
 
-@pytest.mark.parametrize("changes", [
-    {"exp": int(time.time()) - 1},
-    {"aud": "someone-else"},
-    {"iss": "someone-else"},
-    {"jti": None},
-    {"role": None},
-    {"exp": None},
-    {"role": "ROOT"},
-], ids=["expired", "audience", "issuer", "no-jti", "no-role", "no-exp", "bad-role"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": int(time.time()) - 1},
+        {"aud": "someone-else"},
+        {"iss": "someone-else"},
+        {"jti": None},
+        {"role": None},
+        {"exp": None},
+        {"role": "ROOT"},
+    ],
+    ids=["expired", "audience", "issuer", "no-jti", "no-role", "no-exp", "bad-role"],
+)
 def test_claims_are_checked(keys, verifier, changes):
     with pytest.raises(InvalidToken):
         verifier.verify(sign(keys, **changes))
 
 
-@pytest.mark.parametrize("forgery", [
-    "alg_none", "hs256_with_public_key", "edited_payload", "other_key",
-    "truncated_signature", "garbage", "expired_other_key",
-])
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        "alg_none",
+        "hs256_with_public_key",
+        "edited_payload",
+        "other_key",
+        "truncated_signature",
+        "garbage",
+        "expired_other_key",
+    ],
+)
 def test_forgeries_are_refused(keys, verifier, forgery):
     token = tampered_tokens(sign(keys), keys[1], claims())[forgery]
     with pytest.raises(InvalidToken):
@@ -70,12 +89,15 @@ def test_a_missing_token_is_refused(verifier):
         verifier.verify(None)
 
 
-@pytest.mark.parametrize("header, token", [
-    ("Bearer abc", "abc"),
-    ("bearer  abc ", "abc"),
-    ("Basic abc", None),
-    ("Bearer", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "header, token",
+    [
+        ("Bearer abc", "abc"),
+        ("bearer  abc ", "abc"),
+        ("Basic abc", None),
+        ("Bearer", None),
+        (None, None),
+    ],
+)
 def test_bearer_token(header, token):
     assert bearer_token(header) == token

@@ -10,12 +10,15 @@ OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
 ADMIN = {"user_id": "a-1", "role": "ADMIN"}
 
 
-@pytest.mark.parametrize("viewer, readable, writable", [
-    (OWNER, True, True),
-    (OTHER, False, False),
-    (OPERATOR, True, False),
-    (ADMIN, True, True),
-])
+@pytest.mark.parametrize(
+    "viewer, readable, writable",
+    [
+        (OWNER, True, True),
+        (OTHER, False, False),
+        (OPERATOR, True, False),
+        (ADMIN, True, True),
+    ],
+)
 def test_access(viewer, readable, writable):
     assert logic.can_read(viewer, "u-1") is readable
     assert logic.can_write(viewer, "u-1") is writable

@@ -6,14 +6,19 @@ from openapi_spec_validator import validate
 from gateway.openapi import build_spec, openapi_path
 from gateway.service import GatewayService
 
-PUBLIC = {("/api/auth/register", "post"), ("/api/auth/login", "post"),
-          ("/api/health", "get"), ("/api/openapi.json", "get")}
+PUBLIC = {
+    ("/api/auth/register", "post"),
+    ("/api/auth/login", "post"),
+    ("/api/health", "get"),
+    ("/api/openapi.json", "get"),
+}
 
 
 def served_routes():
     for name in dir(GatewayService):
-        for entrypoint in getattr(getattr(GatewayService, name),
-                                  ENTRYPOINT_EXTENSIONS_ATTR, ()):
+        for entrypoint in getattr(
+            getattr(GatewayService, name), ENTRYPOINT_EXTENSIONS_ATTR, ()
+        ):
             yield openapi_path(entrypoint.url), entrypoint.method.lower()
 
 

@@ -1,0 +1,77 @@
+"""The whole platform behind Traefik, started from the Procfile once per session."""
+
+import pytest
+import requests
+
+from ems.testing import Stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    platform = Stack(
+        tmp_path_factory.mktemp("stack"), environment={"EMS_LOGIN_MAX_FAILURES": "5"}
+    )
+    platform.start()
+    yield platform
+    platform.stop()
+
+
+class Client:
+    """``requests`` against the stack through Traefik, with an optional token."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        self.base_url = base_url
+        self.token = token
+
+    def request(self, method, path, token=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        token = token or self.token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(
+            method, self.base_url + path, headers=headers, timeout=15, **kwargs
+        )
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, json=None, **kwargs):
+        return self.request("POST", path, json=json, **kwargs)
+
+    def patch(self, path, json=None, **kwargs):
+        return self.request("PATCH", path, json=json, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def login(self, email, password):
+        response = self.post("/api/auth/login", {"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return Client(self.base_url, response.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+def anonymous(stack):
+    return Client(stack.base_url)
+
+
+@pytest.fixture(scope="session")
+def admin(stack, anonymous):
+    return anonymous.login(stack.admin_email, stack.admin_password)
+
+
+@pytest.fixture
+def new_user(anonymous):
+    """Registers a fresh account and returns ``(user, logged-in client)``."""
+    import uuid
+
+    def make(name="Ada"):
+        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        response = anonymous.post(
+            "/api/auth/register",
+            {"email": email, "password": "password-1", "name": name},
+        )
+        assert response.status_code == 201, response.text
+        return response.json(), anonymous.login(email, "password-1")
+
+    return make
