@@ -10,9 +10,10 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::UserWarning
 setup:
 	@scripts/setup.sh
 
+# SCALE runs more processes of a service: `make up SCALE=devices=3,users=2`.
 up: setup
 	$(BIN)/ems prepare
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/honcho start -f Procfile $(if $(SCALE),--concurrency "$(SCALE)")
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import requests
 import yaml
+from kombu import Connection
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import config as settings
 from ems import database
 from ems.keys import ensure_keys
+from services.common.topology import declare_all
 
 
 def var_dir(common: dict) -> Path:
@@ -35,6 +37,8 @@ def prepare(args) -> None:
     for name in database.create_databases(common["PG_URL"], database.database_names()):
         print("created database", name)
     database.migrate_all()
+    with Connection(common["AMQP_URI"]) as connection:
+        declare_all(connection.default_channel)
 
 
 def migrate(args) -> None:

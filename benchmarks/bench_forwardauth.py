@@ -1,0 +1,419 @@
+"""What Traefik's ForwardAuth costs per request, measured against the same route
+without it, in one run on one machine.
+
+Every ``/api`` route but the public ones passes Traefik's ``auth`` middleware: before
+the request goes on to the gateway, Traefik makes one extra HTTP request to auth's
+``/internal/verify``, which checks the token's signature and looks the user's
+credential and the token's revocation up in PostgreSQL. The gateway then checks the
+token again over RPC (``auth.check``), so that a request that reaches it some other
+way is held to the same rule.
+
+The script starts a throw-away platform (``ems.testing.Stack``) whose Traefik reads a
+copy of ``traefik/dynamic.yml`` with one extra router, ``bench-noauth``: the same
+backend and the same ``strip-identity`` middleware, but no ``auth``. It then measures,
+with the same in-process load generator, concurrency and duration:
+
+(a) ``GET /api/devices`` through Traefik with ForwardAuth (Bearer token);
+(b) ``GET /bench-noauth/api/devices``: the same request without ForwardAuth (the
+    gateway still verifies the token itself, so the response is the same);
+(c) ``GET /api/health``: a public route, no auth at all (the gateway asks auth,
+    users and devices for their health over RPC).
+
+(a)/(b) in req/s is the cost of ForwardAuth; (a)/(c) puts it next to a route with no
+token checks. The targets are measured in turns (ABCABC…) to spread drift over them
+all; figures pool every round of a target. The load generator runs in this process
+(one keep-alive ``http.client.HTTPConnection`` per thread) for all three targets, so
+its own overhead, and the CPU it takes from the platform on a small machine, weighs on
+each of them.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_forwardauth.py [--seconds N] [--concurrency C]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+import yaml
+
+import config as settings
+from ems.testing import Stack
+
+DYNAMIC = settings.ROOT_DIR / "traefik" / "dynamic.yml"
+RESULTS = Path(__file__).resolve().parent / "results" / "forwardauth.json"
+NOAUTH_PREFIX = "/bench-noauth"
+DEVICES = 5
+
+
+@dataclass
+class Target:
+    key: str
+    label: str
+    path: str
+    authenticated: bool
+
+
+TARGETS = [
+    Target("a", "GET /api/devices (ForwardAuth)", "/api/devices", True),
+    Target(
+        "b",
+        "GET /bench-noauth/api/devices (no ForwardAuth)",
+        NOAUTH_PREFIX + "/api/devices",
+        True,
+    ),
+    Target("c", "GET /api/health (no auth)", "/api/health", False),
+]
+
+
+@dataclass
+class Sample:
+    """What one measurement of one target collected."""
+
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "Sample") -> None:
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.errors += other.errors
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- the platform -----------------------------------------------------------------
+
+
+def write_dynamic_config(workdir: Path) -> Path:
+    """traefik/dynamic.yml plus the ``bench-noauth`` router, in ``workdir``.
+
+    The Go templates are quoted YAML strings, so a load and dump keeps them intact.
+    """
+    dynamic = yaml.safe_load(DYNAMIC.read_text())
+    http_config = dynamic["http"]
+    http_config["middlewares"]["bench-noauth-strip"] = {
+        "stripPrefix": {"prefixes": [NOAUTH_PREFIX]}
+    }
+    http_config["routers"]["bench-noauth"] = {
+        "rule": f"PathPrefix(`{NOAUTH_PREFIX}`)",
+        "priority": 300,
+        "service": "gateway",
+        "middlewares": ["bench-noauth-strip", "strip-identity"],
+    }
+    path = workdir / "dynamic.yml"
+    # No line folding: Traefik expands the templates before it parses the YAML.
+    path.write_text(yaml.safe_dump(dynamic, sort_keys=False, width=10_000))
+    return path
+
+
+def log_in_with_devices(stack: Stack) -> str:
+    """Registers a user, logs in and adds devices; the user's access token."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    account = {"email": email, "password": "bench-password-1", "name": "Bench"}
+    response = requests.post(stack.url("/api/auth/register"), json=account, timeout=15)
+    response.raise_for_status()
+    response = requests.post(
+        stack.url("/api/auth/login"),
+        json={"email": email, "password": account["password"]},
+        timeout=15,
+    )
+    response.raise_for_status()
+    token = response.json()["access_token"]
+    for number in range(DEVICES):
+        device = {"name": f"Device {number}", "kind": "appliance"}
+        requests.post(
+            stack.url("/api/devices"),
+            json=device,
+            headers=bearer(token),
+            timeout=15,
+        ).raise_for_status()
+    return token
+
+
+def check_routes(stack: Stack, token: str) -> None:
+    """(a) and (b) answer the same; (b) without a token is still refused."""
+    auth = bearer(token)
+    with_auth = requests.get(stack.url("/api/devices"), headers=auth, timeout=15)
+    without = requests.get(
+        stack.url(NOAUTH_PREFIX + "/api/devices"), headers=auth, timeout=15
+    )
+    if with_auth.status_code != 200 or without.json() != with_auth.json():
+        raise RuntimeError(f"routes differ: {with_auth.text!r} / {without.text!r}")
+    if len(with_auth.json()) != DEVICES:
+        raise RuntimeError(f"expected {DEVICES} devices: {with_auth.text!r}")
+    anonymous = requests.get(stack.url(NOAUTH_PREFIX + "/api/devices"), timeout=15)
+    if anonymous.status_code != 401:
+        raise RuntimeError(f"bench-noauth without a token: {anonymous.status_code}")
+
+
+# -- the load generator -----------------------------------------------------------
+
+
+def worker(port, path, headers, deadline, sample, lock) -> None:
+    """Sends ``GET path`` on one keep-alive connection until ``deadline``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies, statuses, errors = [], {}, 0
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status = str(response.status)
+        except (OSError, http.client.HTTPException) as exc:
+            status = type(exc).__name__
+            connection.close()  # the next request reconnects
+        latencies.append(time.perf_counter() - started)
+        statuses[status] = statuses.get(status, 0) + 1
+        errors += status != "200"
+    connection.close()
+    with lock:
+        sample.latencies += latencies
+        sample.errors += errors
+        for status, count in statuses.items():
+            sample.statuses[status] = sample.statuses.get(status, 0) + count
+
+
+def run_load(port, path, headers, seconds, concurrency) -> Sample:
+    """``concurrency`` threads sending ``GET path`` for ``seconds``."""
+    sample, lock = Sample(), threading.Lock()
+    started = time.perf_counter()
+    deadline = started + seconds
+    threads = [
+        threading.Thread(
+            target=worker,
+            args=(port, path, headers, deadline, sample, lock),
+            daemon=True,
+        )
+        for _ in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sample.seconds = time.perf_counter() - started
+    return sample
+
+
+def measure(stack, token, args) -> dict[str, dict]:
+    """Every target, ``args.rounds`` times in turn, each after a warm-up."""
+    port = stack.ports["http"]
+    pooled = {target.key: Sample() for target in TARGETS}
+    per_round = {target.key: [] for target in TARGETS}
+    for round_number in range(1, args.rounds + 1):
+        for target in TARGETS:
+            headers = bearer(token) if target.authenticated else {}
+            run_load(port, target.path, headers, args.warmup, args.concurrency)
+            sample = run_load(
+                port, target.path, headers, args.seconds, args.concurrency
+            )
+            pooled[target.key].add(sample)
+            rate = len(sample.latencies) / sample.seconds
+            per_round[target.key].append(round(rate, 1))
+            print(
+                f"  round {round_number} ({target.key}) {target.label}: "
+                f"{rate:.1f} req/s, {sample.errors} errors",
+                flush=True,
+            )
+    return {
+        target.key: summarize(target, pooled[target.key], per_round[target.key])
+        for target in TARGETS
+    }
+
+
+def summarize(target: Target, sample: Sample, rates: list[float]) -> dict:
+    cuts = statistics.quantiles(sample.latencies, n=100, method="inclusive")
+    return {
+        "target": target.label,
+        "path": target.path,
+        "requests": len(sample.latencies),
+        "seconds": round(sample.seconds, 2),
+        "req_per_s": round(len(sample.latencies) / sample.seconds, 1),
+        "req_per_s_by_round": rates,
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "errors": sample.errors,
+        "statuses": sample.statuses,
+    }
+
+
+# -- the report -------------------------------------------------------------------
+
+
+def ratios(results: dict[str, dict]) -> dict[str, float]:
+    rate = {key: result["req_per_s"] for key, result in results.items()}
+    return {
+        "a_over_b_req_per_s": round(rate["a"] / rate["b"], 3),
+        "a_over_c_req_per_s": round(rate["a"] / rate["c"], 3),
+    }
+
+
+def markdown_table(results: dict[str, dict]) -> str:
+    lines = [
+        "| | target | requests | req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, r in results.items():
+        lines.append(
+            f"| ({key}) | {r['target']} | {r['requests']} | {r['req_per_s']} "
+            f"| {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def traefik_version() -> str:
+    binary = Path(sys.executable).with_name("traefik")
+    try:
+        output = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except OSError:
+        return "unknown"
+    for line in output.splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def report(results: dict[str, dict], args) -> dict:
+    document = {
+        "benchmark": "forwardauth",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": shlex.join(sys.orig_argv),
+        "machine": {
+            "nproc": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "traefik": traefik_version(),
+        },
+        "concurrency": args.concurrency,
+        "seconds_per_measurement": args.seconds,
+        "warmup_seconds": args.warmup,
+        "rounds": args.rounds,
+        "aggregation": "each target measured once per round, rounds in turn "
+        "(ABC ABC …); requests and latencies pooled over the rounds",
+        "load_generator": "in-process Python threads, one keep-alive "
+        "http.client.HTTPConnection each; the same for every target",
+        "results": results,
+        "ratios": ratios(results),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    return document
+
+
+def print_report(document: dict) -> None:
+    rates = document["ratios"]
+    print()
+    print(markdown_table(document["results"]))
+    print()
+    print(f"(a)/(b) req/s, ForwardAuth cost: {rates['a_over_b_req_per_s']}")
+    print(f"(a)/(c) req/s: {rates['a_over_c_req_per_s']}")
+    print(
+        f"\n{document['machine']['nproc']} cores, Python "
+        f"{document['machine']['python']}, concurrency {document['concurrency']}, "
+        f"{document['rounds']} x {document['seconds_per_measurement']} s per target "
+        "(pooled). The load generator runs in this process for all three targets, "
+        "so its own overhead affects them equally."
+    )
+    print(f"Written to {RESULTS}")
+
+
+# -- main -------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="length of each measurement (default 10)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="client threads, one connection each (default 8)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="warm-up before each measurement, discarded (default 2)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="times each target is measured, in turn (default 2)",
+    )
+    return parser.parse_args()
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the stack is stopped either way."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main() -> int:
+    args = parse_args()
+    stop_on_sigterm()
+    workdir = Path(tempfile.mkdtemp(prefix="ems-bench-forwardauth-"))
+    stack = None  # set once started: Stack.start() cleans up after itself
+    try:
+        dynamic = write_dynamic_config(workdir)
+        starting = Stack(workdir, environment={"EMS_TRAEFIK_DYNAMIC": str(dynamic)})
+        print(f"Starting the stack in {workdir} …", flush=True)
+        stack = starting.start()
+        token = log_in_with_devices(stack)
+        check_routes(stack, token)
+        print(
+            f"Measuring: {args.rounds} rounds, {args.seconds} s per target, "
+            f"concurrency {args.concurrency}",
+            flush=True,
+        )
+        print_report(report(measure(stack, token, args), args))
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+    except Exception:
+        if stack is not None:
+            print(stack.report(), file=sys.stderr)
+        raise
+    finally:
+        if stack is not None:
+            print("Stopping the stack …", flush=True)
+            stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
