@@ -10,7 +10,6 @@ held to the same rule. The docstrings below are the OpenAPI operations
 import json
 
 import eventlet
-from nameko.rpc import RpcProxy
 
 # The services' exceptions, imported so that RPC hands them back as themselves (and
 # the error mapping sees their status) rather than as a RemoteError.
@@ -21,6 +20,7 @@ from gateway.openapi import build_spec
 from gateway.schemas import DeviceListQuerySchema, LoginSchema
 from services.common.errors import EXPECTED, Forbidden, ValidationFailed
 from services.common.http import http, json_response
+from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.tokens import bearer_token
 from services.devices.schemas import DeviceCreateSchema, DeviceUpdateSchema
@@ -50,9 +50,9 @@ def client_address(request) -> str:
 class GatewayService:
     name = "gateway"
 
-    auth_rpc = RpcProxy("auth")
-    users_rpc = RpcProxy("users")
-    devices_rpc = RpcProxy("devices")
+    auth_rpc = TimedRpcProxy("auth")
+    users_rpc = TimedRpcProxy("users")
+    devices_rpc = TimedRpcProxy("devices")
 
     # -- auth -------------------------------------------------------------------
 

@@ -272,3 +272,26 @@ class TestTamperedTokens:
             f"http://127.0.0.1:{stack.ports['gateway']}", client.token
         )
         assert direct.get("/api/devices").status_code == 401
+
+
+def test_a_stopped_service_answers_503_not_a_hang(stack, admin, new_user):
+    _, ada = new_user()
+    stack.kill("devices")
+    try:
+        started = time.monotonic()
+        response = ada.get("/api/devices")
+        assert response.status_code == 503
+        assert response.json()["error"] == "UNAVAILABLE"
+        assert time.monotonic() - started < 15
+        health = admin.get("/api/health")
+        assert health.status_code == 503
+        assert health.json()["services"]["devices"] == "unavailable"
+        # The expired request is not acted on when the service returns.
+        ada.post("/api/devices", {"name": "Late", "kind": "meter"})
+    finally:
+        stack.start_process("devices")
+    deadline = time.monotonic() + 30
+    while admin.get("/api/health").status_code != 200:
+        assert time.monotonic() < deadline, stack.report()
+        time.sleep(0.5)
+    assert ada.get("/api/devices").json() == []

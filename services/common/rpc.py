@@ -1,0 +1,40 @@
+"""RPC with a deadline, for callers that must answer someone (the gateway).
+
+Nameko's ``RpcProxy`` waits for a reply forever: a request for a service that is
+down sits in its queue until the service returns. ``TimedRpcProxy`` gives up after
+``RPC_TIMEOUT`` seconds with ``RpcTimeout``, which the error mapping answers 503.
+The request message expires after as long, so a service that comes back does not
+act on a request whose caller was already told it failed.
+"""
+
+import eventlet
+from nameko.exceptions import RpcTimeout
+from nameko.rpc import RpcProxy
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class _TimedService:
+    def __init__(self, proxy, timeout: float):
+        self._proxy = proxy
+        self._timeout = timeout
+
+    def __getattr__(self, method):
+        remote = getattr(self._proxy, method)
+
+        def call(*args, **kwargs):
+            with eventlet.Timeout(self._timeout, RpcTimeout(method)):
+                return remote(*args, **kwargs)
+
+        call.call_async = remote.call_async
+        return call
+
+
+class TimedRpcProxy(RpcProxy):
+    def setup(self):
+        super().setup()
+        self.timeout = float(self.container.config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        self.options["expiration"] = self.timeout
+
+    def get_dependency(self, worker_ctx):
+        return _TimedService(super().get_dependency(worker_ctx), self.timeout)
