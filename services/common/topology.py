@@ -28,6 +28,22 @@ BALANCER_RAW = Queue(
 )
 
 
+#: MQTT: devices publish readings (QoS 1) to ``ems/devices/<device_id>/reading``.
+MQTT_READING_FILTER = "ems/devices/+/reading"
+
+
+def mqtt_reading_topic(device_id: str) -> str:
+    return f"ems/devices/{device_id}/reading"
+
+
+def device_of_mqtt_topic(topic: str) -> str | None:
+    """The device id of a reading topic, or None if ``topic`` is not one."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[:2] == ["ems", "devices"] and parts[3] == "reading":
+        return parts[2] or None
+    return None
+
+
 def ingest_queue(number: int) -> Queue:
     """The queue of monitoring worker ``number``, fed by the balancer."""
     return Queue(f"monitoring.ingest.{number}", durable=True)
