@@ -4,6 +4,7 @@ ems prepare     signing keys, databases and migrations (idempotent)
 ems migrate     alembic upgrade head on every database
 ems bootstrap   wait for the services, ensure the ADMIN, print URLs and logins
 ems traefik     run Traefik with the static configuration for this environment
+ems simulate    publish readings of simulated devices (AMQP or MQTT)
 """
 
 import eventlet
@@ -14,6 +15,7 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 
 from ems import commands  # noqa: E402
+from simulator import cli as simulator_cli  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,12 +34,20 @@ def parser() -> argparse.ArgumentParser:
     )
     bootstrap.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("traefik", help="run Traefik configured for this environment")
+    simulate = sub.add_parser(
+        "simulate",
+        help="publish readings of simulated devices (AMQP or MQTT)",
+        description=simulator_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    simulator_cli.add_arguments(simulate)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = getattr(commands, args.command)
+    # A subcommand that lives in its own package names its handler itself.
+    handler = getattr(args, "handler", None) or getattr(commands, args.command)
     return handler(args) or 0
 
 

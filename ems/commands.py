@@ -1,7 +1,6 @@
 """The ``ems`` subcommands."""
 
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -15,13 +14,9 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import config as settings
-from ems import database
+from ems import accounts, database
 from ems.keys import ensure_keys
 from services.common.topology import declare_all
-
-
-def var_dir(common: dict) -> Path:
-    return settings.ROOT_DIR / common["VAR_DIR"]
 
 
 def prepare(args) -> None:
@@ -37,27 +32,16 @@ def prepare(args) -> None:
     for name in database.create_databases(common["PG_URL"], database.database_names()):
         print("created database", name)
     database.migrate_all()
+    # The generated passwords exist before any process starts, so the simulator
+    # and bootstrap read the same ones.
+    accounts.login(common, "ADMIN")
+    accounts.login(common, "DEMO")
     with Connection(common["AMQP_URI"]) as connection:
         declare_all(connection.default_channel)
 
 
 def migrate(args) -> None:
     database.migrate_all()
-
-
-def admin_password(common: dict) -> tuple[str, bool]:
-    """The ADMIN's password: EMS_ADMIN_PASSWORD, else one generated once and kept."""
-    if common["ADMIN"]["password"]:
-        return str(common["ADMIN"]["password"]), False
-    path = var_dir(common) / "admin_password"
-    if path.exists():
-        return path.read_text().strip(), True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(12)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as stream:
-        stream.write(password + "\n")
-    return password, True
 
 
 def call_when_up(cluster, service: str, method: str, deadline: float, *args):
@@ -86,40 +70,68 @@ def wait_for_http(url: str, deadline: float) -> None:
 def bootstrap(args) -> None:
     common = settings.load("common")
     deadline = time.monotonic() + args.timeout
-    admin = common["ADMIN"]
-    password, generated = admin_password(common)
     port = common["HTTP_PORT"]
     # Health answers 200 through Traefik once every service does.
     wait_for_http(f"http://127.0.0.1:{port}/api/health", deadline)
+    admin = accounts.login(common, "ADMIN")
+    lines = [
+        "",
+        "EMS is up.",
+        f"  web app      http://app.localhost:{port}/",
+        f"  API          http://localhost:{port}/api/   (OpenAPI: /api/openapi.json)",
+    ]
     with ClusterRpcProxy({"AMQP_URI": common["AMQP_URI"]}, timeout=30) as cluster:
         call_when_up(
             cluster,
             "users",
-            "ensure_admin",
+            "ensure_account",
             deadline,
-            admin["email"],
-            password,
-            admin["name"],
+            admin.email,
+            admin.password,
+            admin.name,
+            "ADMIN",
         )
-    source = (
-        f"kept in {var_dir(common) / 'admin_password'}"
-        if generated
-        else "from EMS_ADMIN_PASSWORD"
-    )
-    print(
-        f"""
-EMS is up.
-  web app      http://app.localhost:{port}/
-  API          http://localhost:{port}/api/   (OpenAPI: /api/openapi.json)
-  ADMIN login  {admin["email"]} / {password}   ({source})
-Stop with Ctrl-C.
-""",
-        flush=True,
-    )
+        lines.append(
+            f"  ADMIN login  {admin.email} / {admin.password}{described(admin)}"
+        )
+        if accounts.demo_enabled(common):
+            demo = accounts.login(common, "DEMO")
+            seed_demo(cluster, demo, deadline)
+            lines.append(
+                f"  demo login   {demo.email} / {demo.password}{described(demo)}"
+            )
+    lines += ["Stop with Ctrl-C.", ""]
+    print("\n".join(lines), flush=True)
     if not args.exit:
         # A process list (honcho) stops every process when one exits, so this one
         # stays until it is told to stop.
         signal.pause()
+
+
+def described(login: accounts.Login) -> str:
+    return f"   (kept in {login.kept_in})" if login.kept_in else ""
+
+
+def seed_demo(cluster, demo: accounts.Login, deadline: float) -> None:
+    """The demo household: a USER with a few devices of different kinds, created
+    once (its devices are left alone once it has any)."""
+    user = call_when_up(
+        cluster,
+        "users",
+        "ensure_account",
+        deadline,
+        demo.email,
+        demo.password,
+        demo.name,
+        "USER",
+    )
+    viewer = {"user_id": user["id"], "role": "USER"}
+    if call_when_up(cluster, "devices", "list_devices", deadline, viewer):
+        return
+    for name, kind, limit in accounts.DEMO_DEVICES:
+        cluster.devices.create_device(
+            {"name": name, "kind": kind, "max_hourly_kwh": limit}, viewer
+        )
 
 
 def traefik(args) -> None:
@@ -127,7 +139,7 @@ def traefik(args) -> None:
     static = settings.load_text(
         (settings.ROOT_DIR / "traefik" / "traefik.yml").read_text()
     )
-    rendered = var_dir(common) / "traefik.yml"
+    rendered = accounts.var_dir(common) / "traefik.yml"
     rendered.parent.mkdir(parents=True, exist_ok=True)
     rendered.write_text(yaml.safe_dump(static))
     binary = Path(sys.executable).with_name("traefik")

@@ -48,6 +48,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def forget_mqtt_session(client_id: str) -> None:
+    """End a persistent MQTT session, so Mosquitto stops queueing for it."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
+    )
+    try:
+        client.connect("127.0.0.1", 1883)
+        client.loop_start()
+        time.sleep(0.2)
+        client.disconnect()
+        client.loop_stop()
+    except OSError:
+        pass  # no Mosquitto here: no session either
+
+
 class Vhost:
     """A RabbitMQ virtual host that exists for the life of this object."""
 
@@ -108,6 +125,7 @@ class Resources:
 
     def destroy(self) -> None:
         self.vhost.delete()
+        forget_mqtt_session(f"ems-mqtt-bridge-{self.name}")
         database.drop_databases(
             self.pg_url, [f"{self.db_prefix}{n}" for n in self.common["DATABASES"]]
         )
@@ -120,6 +138,8 @@ class Resources:
             "EMS_JWT_PRIVATE_KEY": str(self.private_key),
             "EMS_JWT_PUBLIC_KEY": str(self.public_key),
             "EMS_VAR_DIR": str(self.workdir / "var"),
+            # Mosquitto is shared: a bridge of its own, with its own session.
+            "EMS_MQTT_CLIENT_ID": f"ems-mqtt-bridge-{self.name}",
         }
 
 
@@ -198,7 +218,7 @@ class Stack:
     def start_process(self, name: str) -> None:
         stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
         self.processes[name] = subprocess.Popen(
-            ["bash", "-c", f"exec {self.commands[name]}"],
+            ["bash", "-c", self.commands[name]],
             cwd=settings.ROOT_DIR,
             env=self.env,
             stdout=stream,

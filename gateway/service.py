@@ -15,6 +15,7 @@ import eventlet
 # the error mapping sees their status) rather than as a RemoteError.
 import services.auth.exceptions  # noqa: F401
 import services.devices.exceptions  # noqa: F401
+import services.monitoring.exceptions  # noqa: F401
 import services.users.exceptions  # noqa: F401
 from gateway.openapi import build_spec
 from gateway.schemas import DeviceListQuerySchema, LoginSchema
@@ -24,10 +25,11 @@ from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.tokens import bearer_token
 from services.devices.schemas import DeviceCreateSchema, DeviceUpdateSchema
+from services.monitoring.schemas import ConsumptionQuerySchema, NotificationQuerySchema
 from services.users.schemas import RegisterSchema, UserCreateSchema, UserUpdateSchema
 
 #: Services whose health ``/api/health`` reports, and how long each may take.
-HEALTH_CHECKED = ("auth", "users", "devices")
+HEALTH_CHECKED = ("auth", "users", "devices", "monitoring")
 HEALTH_TIMEOUT = 2.0
 
 
@@ -53,6 +55,7 @@ class GatewayService:
     auth_rpc = TimedRpcProxy("auth")
     users_rpc = TimedRpcProxy("users")
     devices_rpc = TimedRpcProxy("devices")
+    monitoring_rpc = TimedRpcProxy("monitoring")
 
     # -- auth -------------------------------------------------------------------
 
@@ -381,6 +384,72 @@ class GatewayService:
         self.devices_rpc.delete_device(device_id, caller)
         return 204, ""
 
+    # -- consumption and notifications --------------------------------------------
+
+    @http("GET", "/api/consumption/day", expected_exceptions=EXPECTED)
+    def consumption_day(self, request):
+        """A device's energy in each UTC hour of a day: its owner's, or any device's
+        for ADMIN and OPERATOR. Hours without readings are 0.
+        ---
+        get:
+          tags: [consumption]
+          summary: Hourly consumption of one day
+          parameters:
+            - {in: query, name: device_id, required: true, schema: {type: string}}
+            - {in: query, name: date, required: true,
+               schema: {type: string, format: date}, description: "UTC day"}
+          responses:
+            200:
+              description: 24 hours, oldest first
+              content:
+                application/json:
+                  schema: ConsumptionDaySchema
+                  example: {device_id: 7a2e…, date: "2026-11-22", unit: kWh,
+                            hours: [{hour: "2026-11-22T00:00:00Z", kwh: 0.42}],
+                            total_kwh: 9.87}
+            400: BadRequest
+            401: Unauthorized
+            404: NotFound
+        """
+        caller = self._caller(request)
+        query = load(ConsumptionQuerySchema(), request.args.to_dict())
+        self.devices_rpc.get_device(query["device_id"], caller)  # 404 unless visible
+        return json_response(
+            200,
+            self.monitoring_rpc.consumption_day(
+                query["device_id"], query["date"].isoformat()
+            ),
+        )
+
+    @http("GET", "/api/notifications", expected_exceptions=EXPECTED)
+    def notifications(self, request):
+        """The caller's overconsumption notifications, newest first.
+        ---
+        get:
+          tags: [consumption]
+          summary: Notifications
+          parameters:
+            - {in: query, name: limit, schema: {type: integer, minimum: 1,
+                                                maximum: 500, default: 50}}
+          responses:
+            200:
+              description: the notifications
+              content:
+                application/json:
+                  schema: {type: array, items: NotificationSchema}
+                  example: [{id: 51c0…, device_id: 7a2e…, hour: "2026-11-22T18:00:00Z",
+                             kwh: 0.61, limit_kwh: 0.5, reason: hourly,
+                             created_at: "2026-11-22T18:47:02Z"}]
+            400: BadRequest
+            401: Unauthorized
+        """
+        caller = self._caller(request)
+        query = load(NotificationQuerySchema(), request.args.to_dict())
+        return json_response(
+            200,
+            self.monitoring_rpc.list_notifications(caller["user_id"], query["limit"]),
+        )
+
     # -- platform ---------------------------------------------------------------
 
     @http("GET", "/api/health", expected_exceptions=EXPECTED)
@@ -397,7 +466,8 @@ class GatewayService:
               content:
                 application/json:
                   schema: HealthSchema
-                  example: {status: ok, services: {auth: ok, users: ok, devices: ok}}
+                  example: {status: ok, services: {auth: ok, users: ok, devices: ok,
+                                                       monitoring: ok}}
             503:
               description: at least one service does not answer
               content: {application/json: {schema: HealthSchema}}

@@ -13,10 +13,17 @@ import eventlet
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.amqp.publish import get_producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.messaging import Consumer, Publisher, QueueConsumer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from services.common.topology import DEAD, DLX, REASON_HEADER, SERVICE_HEADER
+from services.common.topology import (
+    DEAD,
+    DLX,
+    REASON_HEADER,
+    SERVICE_HEADER,
+    original_routing_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,8 @@ TRANSIENT_ERRORS = (
     BrokerUnavailable,
     ConnectionError,
     TimeoutError,
+    RpcTimeout,
+    UnknownService,
 )
 RETRY_DELAY = 1.0
 MAX_REASON_LENGTH = 500
@@ -56,7 +65,9 @@ def dead_letter(amqp_uri: str, message, reason: str, service: str) -> None:
         producer.publish(
             message.body,
             exchange=DLX,
-            routing_key=message.delivery_info.get("routing_key", ""),
+            routing_key=original_routing_key(
+                message.headers, message.delivery_info.get("routing_key", "")
+            ),
             headers=headers,
             content_type=message.content_type,
             content_encoding=message.content_encoding,

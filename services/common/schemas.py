@@ -2,9 +2,17 @@
 
 import uuid
 
-from marshmallow import Schema, ValidationError, pre_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from services.common.errors import ValidationFailed
+from services.common.topology import iso_utc
 
 #: Object ids are UUIDs in their canonical text form.
 ID = validate.Regexp(
@@ -57,3 +65,17 @@ class PatchSchema(InputSchema):
     def not_empty(self, data, **kwargs):
         if not data:
             raise ValidationError("give at least one field to change")
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """A datetime on the wire: ISO-8601 UTC with a ``Z``, ``2026-11-22T10:00:00Z``."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else iso_utc(value)
+
+
+class Kwh(fields.Float):
+    """Energy as a JSON number, to the micro-kWh it is stored with."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else round(float(value), 6)

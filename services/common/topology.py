@@ -21,6 +21,14 @@ DEAD = Queue("ems.dead", exchange=DLX, routing_key="#", durable=True)
 #: Header names of a dead-lettered message.
 REASON_HEADER = "x-ems-reason"
 SERVICE_HEADER = "x-ems-service"
+#: The routing key a message was published with, kept when the balancer forwards it
+#: to an ingest queue (through the default exchange, under the queue's name).
+ROUTING_KEY_HEADER = "x-ems-routing-key"
+
+
+def original_routing_key(headers: dict | None, routing_key: str) -> str:
+    return (headers or {}).get(ROUTING_KEY_HEADER) or routing_key
+
 
 READING_KEY = "device.*.reading"
 BALANCER_RAW = Queue(
@@ -49,10 +57,10 @@ def ingest_queue(number: int) -> Queue:
     return Queue(f"monitoring.ingest.{number}", durable=True)
 
 
-def sync_queue(service: str, *routing_keys: str) -> Queue:
-    """The durable queue through which ``service`` follows ``ems.sync`` events."""
+def sync_queue(service: str, *routing_keys: str, purpose: str = "sync") -> Queue:
+    """A durable queue through which ``service`` follows ``ems.sync`` events."""
     return Queue(
-        f"{service}.sync",
+        f"{service}.{purpose}",
         bindings=[binding(SYNC, routing_key=key) for key in routing_keys],
         durable=True,
     )

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, post_load, validate
 
-from services.common.schemas import ID, InputSchema, PatchSchema
+from services.common.schemas import ID, InputSchema, PatchSchema, UtcDateTime
 
 #: What a device is; ``battery`` devices carry batteries.
 KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
@@ -16,8 +16,8 @@ class DeviceSchema(Schema):
     name = fields.String(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": list(KINDS)})
     max_hourly_kwh = fields.Float(dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True, format="iso")
-    updated_at = fields.AwareDateTime(dump_only=True, format="iso")
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
 
 class _Stripped(InputSchema):

@@ -52,6 +52,11 @@ class DevicesService(HealthMixin):
         return device_schema.dump(self._readable(device_id, viewer))
 
     @rpc(expected_exceptions=EXPECTED)
+    def describe_device(self, device_id):
+        """A device, for other services (which serve no viewer of their own)."""
+        return device_schema.dump(self.storage.get_device(device_id))
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_devices(self, viewer, user_id=None):
         owner = logic.listing_owner(viewer, user_id)
         return device_schema.dump(self.storage.list_devices(owner), many=True)

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, pre_load, validate
 
-from services.common.schemas import InputSchema, PatchSchema
+from services.common.schemas import InputSchema, PatchSchema, UtcDateTime
 from services.common.tokens import ROLES
 
 PASSWORD = validate.Length(min=8, max=256)
@@ -14,8 +14,8 @@ class UserSchema(Schema):
     email = fields.Email(dump_only=True)
     name = fields.String(dump_only=True)
     role = fields.String(dump_only=True, metadata={"enum": list(ROLES)})
-    created_at = fields.AwareDateTime(dump_only=True, format="iso")
-    updated_at = fields.AwareDateTime(dump_only=True, format="iso")
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
 
 class _Normalized(InputSchema):

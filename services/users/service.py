@@ -43,16 +43,17 @@ class UsersService(HealthMixin):
         return self._create(data["email"], data["name"], data["role"], data["password"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def ensure_admin(self, email, password, name):
-        """Create the ADMIN ``email``, or make it ADMIN with this password again."""
+    def ensure_account(self, email, password, name, role):
+        """Create the account ``email``, or give it this role and password again
+        (how an installation's ADMIN and demo user are kept as configured)."""
         data = load(
             UserCreateSchema(),
-            {"email": email, "password": password, "name": name, "role": "ADMIN"},
+            {"email": email, "password": password, "name": name, "role": role},
         )
         user = self.storage.find_user(data["email"])
         if user is None:
-            return self._create(data["email"], data["name"], "ADMIN", data["password"])
-        return self._update(user.id, {"role": "ADMIN", "password": data["password"]})
+            return self._create(data["email"], data["name"], role, data["password"])
+        return self._update(user.id, {"role": role, "password": data["password"]})
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, user_id):

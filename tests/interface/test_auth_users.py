@@ -143,9 +143,9 @@ def test_every_change_is_published_on_ems_sync(users_rpc, listen):
     assert "password" not in str(received)
 
 
-def test_ensure_admin_creates_then_resets_the_admin(users_rpc, auth_rpc):
-    first = users_rpc.ensure_admin("root@example.com", "password1", "Root")
-    again = users_rpc.ensure_admin("root@example.com", "password2", "Root")
+def test_ensure_account_creates_then_resets_the_account(users_rpc, auth_rpc):
+    first = users_rpc.ensure_account("root@example.com", "password1", "Root", "USER")
+    again = users_rpc.ensure_account("root@example.com", "password2", "Root", "ADMIN")
     assert first["id"] == again["id"] and again["role"] == "ADMIN"
     with pytest.raises(BadCredentials):
         auth_rpc.login("root@example.com", "password1", "c")

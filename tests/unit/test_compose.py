@@ -201,15 +201,29 @@ def missing_services(compose: dict, procfile: dict[str, str]) -> list[str]:
     ]
 
 
+def split_assignments(command: str) -> tuple[dict[str, str], str]:
+    """``NAME=value`` words leading a Procfile command, and the command after them."""
+    words, assignments = shlex.split(command), {}
+    while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
+        name, _, value = words.pop(0).partition("=")
+        assignments[name] = value
+    return assignments, " ".join(words)
+
+
 def command_problems(compose: dict, procfile: dict[str, str]) -> list[str]:
     problems = []
     services = compose.get("services") or {}
     for name, command in procfile.items():
         if name in COMMAND_EXCEPTIONS or name not in services:
             continue
+        assignments, command = split_assignments(command)
         actual = normalised(services[name].get("command"))
         if actual != normalised(command):
             problems.append(f"{name}: runs {actual!r}, the Procfile {command!r}")
+        env = environment(services[name])
+        for variable, value in assignments.items():
+            if env.get(variable) != value:
+                problems.append(f"{name}: the Procfile sets {variable}={value}")
     return problems
 
 

@@ -1,0 +1,58 @@
+"""The accounts an installation starts with: the ADMIN and the demo household.
+
+A password not given in the environment is generated once and kept in the
+installation's var folder, so every process (and every later start) agrees on it.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import config as settings
+
+#: The demo household's devices: name, kind, hourly limit in kWh.
+DEMO_DEVICES = [
+    ("Household meter", "meter", 1.5),
+    ("Heat pump", "heat_pump", 2.0),
+    ("EV charger", "ev_charger", 7.4),
+    ("Kitchen", "appliance", 1.0),
+]
+
+
+@dataclass(frozen=True)
+class Login:
+    email: str
+    password: str
+    name: str
+    #: Where a generated password is kept, or None when it came from the environment.
+    kept_in: Path | None
+
+
+def var_dir(common: dict) -> Path:
+    return settings.ROOT_DIR / common["VAR_DIR"]
+
+
+def _kept_password(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    # Readable by the installation's owner only.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(password + "\n")
+    return password
+
+
+def login(common: dict, section: str) -> Login:
+    """The login of ``ADMIN`` or ``DEMO`` (sections of config/common.yaml)."""
+    account = common[section]
+    if account["password"]:
+        return Login(account["email"], str(account["password"]), account["name"], None)
+    path = var_dir(common) / f"{section.lower()}_password"
+    return Login(account["email"], _kept_password(path), account["name"], path)
+
+
+def demo_enabled(common: dict) -> bool:
+    return str(common["DEMO"]["enabled"]).lower() not in ("0", "false", "no", "off")

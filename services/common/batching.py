@@ -1,0 +1,132 @@
+"""``consume_batch``: a Nameko entrypoint that hands its handler many messages at once.
+
+Messages are collected until ``size`` of them are waiting or the oldest has waited
+``wait`` seconds, then one worker handles them together — one transaction for a
+whole batch instead of one per message. The handler gets ``Delivery`` tuples and
+returns ``{index: reason}`` for the ones it rejects; those go to ``ems.dlx`` with the
+reason, every other message is acked, all after the handler returned (that is, after
+its commit). A transient failure requeues the batch; any other failure splits it and
+handles each message alone, so one poison message is dead-lettered by itself and
+never holds back the messages around it.
+"""
+
+import logging
+from functools import partial
+from typing import NamedTuple
+
+import eventlet
+from kombu import Queue
+
+from services.common.messaging import (
+    RETRY_DELAY,
+    TRANSIENT_ERRORS,
+    DeadLetteringQueueConsumer,
+    ReliableConsumer,
+    describe,
+)
+from services.common.topology import original_routing_key
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(NamedTuple):
+    routing_key: str
+    body: object
+    redelivered: bool
+
+
+class BatchQueueConsumer(DeadLetteringQueueConsumer):
+    """Prefetches enough messages for several batches to be in flight."""
+
+    @property
+    def prefetch_count(self):
+        return int(self.container.config.get("PREFETCH_COUNT", 1000))
+
+
+class BatchConsumer(ReliableConsumer):
+    """Consumes the queue named by the setting ``queue_setting`` (one program, several
+    processes, each on its own queue), in batches of up to ``BATCH_SIZE`` messages
+    collected for at most ``BATCH_WAIT`` seconds."""
+
+    queue_consumer = BatchQueueConsumer()
+
+    def __init__(self, queue_setting: str, **kwargs):
+        self.queue_setting = queue_setting
+        super().__init__(queue=None, **kwargs)
+
+    def setup(self):
+        config = self.container.config
+        self.queue = Queue(config[self.queue_setting], durable=True)
+        self.size = int(config.get("BATCH_SIZE", 200))
+        self.wait = float(config.get("BATCH_WAIT", 0.05))
+        self.pending = []
+        self.timer = None
+        super().setup()
+
+    def handle_message(self, body, message):
+        self.pending.append((body, message))
+        if len(self.pending) >= self.size:
+            self.flush()
+        elif self.timer is None:
+            self.timer = self.container.spawn_managed_thread(self._flush_later)
+
+    def _flush_later(self):
+        eventlet.sleep(self.wait)
+        self.timer = None
+        self.flush()
+
+    def flush(self):
+        batch, self.pending = self.pending, []
+        if batch:
+            self.spawn(batch)
+
+    def spawn(self, batch):
+        deliveries = [
+            Delivery(
+                original_routing_key(
+                    message.headers, message.delivery_info.get("routing_key", "")
+                ),
+                body,
+                bool(message.delivery_info.get("redelivered")),
+            )
+            for body, message in batch
+        ]
+        self.container.spawn_worker(
+            self,
+            (deliveries,),
+            {},
+            handle_result=partial(self.handle_batch_result, batch),
+        )
+
+    def handle_batch_result(self, batch, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            rejected = result or {}
+            for index, (_, message) in enumerate(batch):
+                if index in rejected:
+                    self.reject(message, rejected[index])
+                else:
+                    self.queue_consumer.ack_message(message)
+        elif isinstance(exc_info[1], TRANSIENT_ERRORS):
+            log.warning(
+                "transient failure on %s, retrying %d messages: %s",
+                self.queue.name,
+                len(batch),
+                describe(exc_info[1]),
+            )
+            eventlet.sleep(RETRY_DELAY)
+            for _, message in batch:
+                self.queue_consumer.requeue_message(message)
+        elif len(batch) > 1:
+            log.warning(
+                "batch of %d failed (%s); handling each message alone",
+                len(batch),
+                describe(exc_info[1]),
+            )
+            for item in batch:
+                self.spawn([item])
+        else:
+            self.reject(batch[0][1], describe(exc_info[1]))
+        return result, exc_info
+
+
+consume_batch = BatchConsumer.decorator

@@ -1,0 +1,1 @@
+"""monitoring: readings, hourly energy per device, overconsumption notifications."""

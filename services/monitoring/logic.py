@@ -1,0 +1,211 @@
+"""monitoring's rules: what a valid reading is, which hour it counts in, when a
+device overconsumes, and how a day of consumption is reported."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from services.monitoring.exceptions import InvalidReading
+
+MICRO = Decimal("0.000001")
+HOUR = timedelta(hours=1)
+#: Readings stamped further ahead than this are refused (clock errors).
+MAX_AHEAD = timedelta(days=1)
+FIELDS = ("reading_id", "device_id", "timestamp", "kwh")
+
+
+@dataclass(frozen=True)
+class ParsedReading:
+    reading_id: str
+    device_id: str
+    timestamp: datetime
+    hour: datetime
+    kwh: Decimal
+
+
+@dataclass(frozen=True)
+class DeviceLimit:
+    user_id: str
+    max_hourly_kwh: Decimal
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class TotalChange:
+    """A device-hour's total before and after one batch."""
+
+    device_id: str
+    hour: datetime
+    before: Decimal
+    after: Decimal
+    alerted: bool
+
+
+@dataclass(frozen=True)
+class Alert:
+    user_id: str
+    device_id: str
+    hour: datetime
+    kwh: Decimal
+    limit_kwh: Decimal
+    reason: str
+    reading_id: str | None = None
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The start of the UTC hour a reading stamped ``moment`` counts in.
+
+    A reading's energy was used in the interval that ends at its timestamp, so
+    10:15 counts in 10:00–11:00 and 11:00 exactly still counts in 10:00–11:00.
+    """
+    moment = moment.astimezone(UTC) - timedelta(microseconds=1)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _text(body: dict, field: str, longest: int) -> str:
+    value = body[field]
+    if not isinstance(value, str) or not value or len(value) > longest:
+        raise InvalidReading(
+            f"{field} must be a non-empty string of at most {longest} characters"
+        )
+    if "\x00" in value:
+        raise InvalidReading(f"{field} contains a NUL character")
+    return value
+
+
+def _timestamp(value, now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidReading("timestamp must be an ISO-8601 string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidReading(f"unparseable timestamp {value[:40]!r}") from exc
+    if moment.tzinfo is None:
+        raise InvalidReading("timestamp has no time zone")
+    if moment - now > MAX_AHEAD:
+        raise InvalidReading("timestamp is more than a day ahead")
+    return moment.astimezone(UTC)
+
+
+def _kwh(value, max_kwh: Decimal) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidReading("kwh must be a number")
+    if not math.isfinite(value):
+        raise InvalidReading("kwh is not finite")
+    if value < 0:
+        raise InvalidReading("kwh is negative")
+    kwh = Decimal(repr(value)).quantize(MICRO)
+    if kwh > max_kwh:
+        raise InvalidReading(f"kwh {value} is absurd for one reading (over {max_kwh})")
+    return kwh
+
+
+def parse_reading(
+    body, routing_key: str, now: datetime, max_kwh: Decimal
+) -> ParsedReading:
+    """The reading in a message, or ``InvalidReading`` saying why it is not one."""
+    if not isinstance(body, dict):
+        raise InvalidReading("a reading must be a JSON object")
+    missing = [field for field in FIELDS if field not in body]
+    if missing:
+        raise InvalidReading(f"missing fields: {', '.join(missing)}")
+    device_id = _text(body, "device_id", 36)
+    parts = routing_key.split(".")
+    if len(parts) == 3 and parts[0] == "device" and parts[1] != device_id:
+        raise InvalidReading("device_id differs from the routing key's")
+    timestamp = _timestamp(body["timestamp"], now)
+    return ParsedReading(
+        reading_id=_text(body, "reading_id", 64),
+        device_id=device_id,
+        timestamp=timestamp,
+        hour=hour_of(timestamp),
+        kwh=_kwh(body["kwh"], max_kwh),
+    )
+
+
+def unique(readings: list[ParsedReading]) -> list[ParsedReading]:
+    """The first of each ``reading_id``, in order."""
+    seen, kept = set(), []
+    for reading in readings:
+        if reading.reading_id not in seen:
+            seen.add(reading.reading_id)
+            kept.append(reading)
+    return kept
+
+
+def increments(readings: list[ParsedReading]) -> dict[tuple[str, datetime], Decimal]:
+    """Energy to add per device-hour."""
+    added: dict[tuple[str, datetime], Decimal] = {}
+    for reading in readings:
+        key = (reading.device_id, reading.hour)
+        added[key] = added.get(key, Decimal(0)) + reading.kwh
+    return added
+
+
+def alerts(
+    readings: list[ParsedReading],
+    changes: list[TotalChange],
+    devices: dict[str, DeviceLimit],
+) -> list[Alert]:
+    """Overconsumption raised by a batch of newly counted readings.
+
+    A reading over its device's limit alerts on its own (``reading``). A device-hour
+    whose total first goes over the limit alerts once (``hourly``), unless a reading
+    of the same batch and hour already said so.
+    """
+    raised = []
+    for reading in readings:
+        device = devices[reading.device_id]
+        if reading.kwh > device.max_hourly_kwh:
+            raised.append(
+                Alert(
+                    device.user_id,
+                    reading.device_id,
+                    reading.hour,
+                    reading.kwh,
+                    device.max_hourly_kwh,
+                    "reading",
+                    reading.reading_id,
+                )
+            )
+    said = {(alert.device_id, alert.hour) for alert in raised}
+    for change in changes:
+        device = devices[change.device_id]
+        limit = device.max_hourly_kwh
+        crossed = change.before <= limit < change.after and not change.alerted
+        if crossed and (change.device_id, change.hour) not in said:
+            raised.append(
+                Alert(
+                    device.user_id,
+                    change.device_id,
+                    change.hour,
+                    change.after,
+                    limit,
+                    "hourly",
+                )
+            )
+    return raised
+
+
+def newly_over(
+    changes: list[TotalChange], devices: dict[str, DeviceLimit]
+) -> list[tuple[str, datetime]]:
+    """Device-hours now over their limit and not yet marked as announced."""
+    return [
+        (c.device_id, c.hour)
+        for c in changes
+        if not c.alerted and c.after > devices[c.device_id].max_hourly_kwh
+    ]
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def day_series(day: date, totals: dict[datetime, Decimal]) -> list[dict]:
+    """The 24 UTC hours of ``day``, zero-filled, as ``{hour, kwh}``."""
+    start, _ = day_bounds(day)
+    hours = [start + i * HOUR for i in range(24)]
+    return [{"hour": hour, "kwh": totals.get(hour, Decimal(0))} for hour in hours]

@@ -1,0 +1,85 @@
+"""monitoringdb: readings, hourly totals, notifications, and a copy of the devices."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, DateTime, Index, Numeric, String, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import utcnow
+
+#: kWh are stored exactly, to the micro-kWh: totals are sums, and sums of binary
+#: floats drift.
+KWH = Numeric(18, 6)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MonitoredDevice(Base):
+    """What monitoring knows of a device, kept from ``ems.sync``. A deleted device
+    stays as a tombstone so its late readings are recognised and refused."""
+
+    __tablename__ = "monitored_devices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    max_hourly_kwh: Mapped[Decimal] = mapped_column(KWH)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Reading(Base):
+    __tablename__ = "readings"
+
+    reading_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(36))
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The UTC hour the reading counts in (its start).
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kwh: Mapped[Decimal] = mapped_column(KWH)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    __table_args__ = (Index("ix_readings_device_hour", "device_id", "hour"),)
+
+
+class HourlyTotal(Base):
+    __tablename__ = "hourly_totals"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    kwh: Mapped[Decimal] = mapped_column(KWH)
+    #: Whether this device-hour's crossing of the limit was already announced.
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    device_id: Mapped[str] = mapped_column(String(36), index=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kwh: Mapped[Decimal] = mapped_column(KWH)
+    limit_kwh: Mapped[Decimal] = mapped_column(KWH)
+    reason: Mapped[str] = mapped_column(String(16))
+    #: The reading that exceeded the limit on its own (reason ``reading``).
+    reading_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        # At most one "hourly" notification per device-hour, whoever raises it.
+        Index(
+            "uq_notifications_device_hour",
+            "device_id",
+            "hour",
+            unique=True,
+            postgresql_where=text("reason = 'hourly'"),
+        ),
+    )

@@ -1,0 +1,194 @@
+"""monitoringdb access for the monitoring service and its ingest workers."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from services.common.db import Store
+from services.monitoring.logic import Alert, DeviceLimit, ParsedReading, TotalChange
+from services.monitoring.models import (
+    HourlyTotal,
+    MonitoredDevice,
+    Notification,
+    Reading,
+)
+
+
+class MonitoringStore(Store):
+    # -- the copy of the devices ----------------------------------------------------
+
+    def put_device(
+        self, device_id: str, user_id: str, max_hourly_kwh, updated_at: datetime
+    ) -> None:
+        """Record a device as ``ems.sync`` describes it, unless what is stored is
+        newer or the device was deleted: events may arrive twice or late."""
+        values = {
+            "id": device_id,
+            "user_id": user_id,
+            "max_hourly_kwh": Decimal(str(max_hourly_kwh)),
+            "updated_at": updated_at,
+            "deleted": False,
+        }
+        statement = insert(MonitoredDevice).values(values)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    k: statement.excluded[k]
+                    for k in ("user_id", "max_hourly_kwh", "updated_at")
+                },
+                where=(MonitoredDevice.updated_at <= statement.excluded.updated_at)
+                & MonitoredDevice.deleted.is_(False),
+            )
+        )
+
+    def forget_device(self, device_id: str, user_id: str, updated_at: datetime) -> None:
+        """Purge a deleted device's data and keep a tombstone of it."""
+        for model in (Reading, HourlyTotal, Notification):
+            self.session.execute(delete(model).where(model.device_id == device_id))
+        statement = insert(MonitoredDevice).values(
+            id=device_id,
+            user_id=user_id,
+            max_hourly_kwh=0,
+            updated_at=updated_at,
+            deleted=True,
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"], set_={"deleted": True}
+            )
+        )
+
+    def device_limits(self, device_ids) -> dict[str, DeviceLimit]:
+        rows = self.session.scalars(
+            select(MonitoredDevice).where(MonitoredDevice.id.in_(list(device_ids)))
+        )
+        return {
+            row.id: DeviceLimit(row.user_id, row.max_hourly_kwh, row.deleted)
+            for row in rows
+        }
+
+    def owner_of(self, device_id: str) -> MonitoredDevice | None:
+        device = self.session.get(MonitoredDevice, device_id)
+        return None if device is None or device.deleted else device
+
+    # -- readings and totals ------------------------------------------------------
+
+    def insert_readings(self, readings: list[ParsedReading]) -> list[ParsedReading]:
+        """Store readings not seen before; return those, in order."""
+        if not readings:
+            return []
+        inserted = set(
+            self.session.scalars(
+                insert(Reading)
+                .values(
+                    [
+                        {
+                            "reading_id": r.reading_id,
+                            "device_id": r.device_id,
+                            "timestamp": r.timestamp,
+                            "hour": r.hour,
+                            "kwh": r.kwh,
+                        }
+                        for r in readings
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["reading_id"])
+                .returning(Reading.reading_id)
+            )
+        )
+        return [r for r in readings if r.reading_id in inserted]
+
+    def add_to_totals(
+        self, added: dict[tuple[str, datetime], Decimal]
+    ) -> list[TotalChange]:
+        if not added:
+            return []
+        # Rows are locked in one order by every worker, so two batches touching the
+        # same device-hours wait for each other instead of deadlocking.
+        keys = sorted(added)
+        statement = insert(HourlyTotal).values(
+            [
+                {"device_id": d, "hour": h, "kwh": added[(d, h)], "alerted": False}
+                for d, h in keys
+            ]
+        )
+        rows = self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["device_id", "hour"],
+                set_={"kwh": HourlyTotal.kwh + statement.excluded.kwh},
+            ).returning(
+                HourlyTotal.device_id,
+                HourlyTotal.hour,
+                HourlyTotal.kwh,
+                HourlyTotal.alerted,
+            )
+        )
+        return [
+            TotalChange(
+                row.device_id,
+                row.hour,
+                row.kwh - added[(row.device_id, row.hour)],
+                row.kwh,
+                row.alerted,
+            )
+            for row in rows
+        ]
+
+    def mark_alerted(self, keys: list[tuple[str, datetime]]) -> None:
+        for device_id, hour in keys:
+            self.session.execute(
+                update(HourlyTotal)
+                .where(HourlyTotal.device_id == device_id, HourlyTotal.hour == hour)
+                .values(alerted=True)
+            )
+
+    def add_notifications(self, alerts: list[Alert]) -> list[dict]:
+        """Store the alerts not stored before; return those as stored."""
+        stored = []
+        for alert in alerts:
+            row = self.session.execute(
+                insert(Notification)
+                .values(
+                    id=str(uuid.uuid4()),
+                    user_id=alert.user_id,
+                    device_id=alert.device_id,
+                    hour=alert.hour,
+                    kwh=alert.kwh,
+                    limit_kwh=alert.limit_kwh,
+                    reason=alert.reason,
+                    reading_id=alert.reading_id,
+                )
+                .on_conflict_do_nothing()
+                .returning(Notification)
+            ).scalar_one_or_none()
+            if row is not None:
+                stored.append(row)
+        return stored
+
+    # -- reports ------------------------------------------------------------------
+
+    def hourly_totals(
+        self, device_id: str, start: datetime, end: datetime
+    ) -> dict[datetime, Decimal]:
+        rows = self.session.execute(
+            select(HourlyTotal.hour, HourlyTotal.kwh).where(
+                HourlyTotal.device_id == device_id,
+                HourlyTotal.hour >= start,
+                HourlyTotal.hour < end,
+            )
+        )
+        return {row.hour: row.kwh for row in rows}
+
+    def notifications(self, user_id: str, limit: int) -> list[Notification]:
+        return list(
+            self.session.scalars(
+                select(Notification)
+                .where(Notification.user_id == user_id)
+                .order_by(Notification.created_at.desc(), Notification.id.desc())
+                .limit(limit)
+            )
+        )

@@ -1,0 +1,557 @@
+"""``ems simulate``: publish readings of simulated devices, live or back-filled.
+
+Live (no --start): readings stamped now, cycling over the devices at --rate readings
+per second in total; each covers the time since that device's previous reading, so
+hourly totals stay realistic at any rate. Back-fill (--start): one reading per device
+for every --interval ending after START and no later than now, as fast as the broker
+confirms. Either stops after --count confirmed readings, after --duration, or on
+Ctrl-C, and prints the totals.
+"""
+
+import argparse
+import json
+import math
+import re
+import secrets
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import requests
+
+import config as settings
+from ems import accounts
+from services.common.topology import iso_utc
+from services.devices.schemas import KINDS
+from simulator.profiles import (
+    DEFAULT_KIND,
+    DEFAULT_MAX_HOURLY_KWH,
+    Device,
+    interval_kwh,
+)
+from simulator.publisher import (
+    AmqpPublisher,
+    Backoff,
+    MqttPublisher,
+    Publisher,
+    Stopped,
+    Stopper,
+    warn,
+)
+
+DEVICE_HELP = (
+    "a device to simulate (repeatable): ID, ID:MAX_KWH, ID:KIND or ID:KIND:MAX_KWH; "
+    f"KIND is one of {', '.join(KINDS)} (default {DEFAULT_KIND}), MAX_KWH its "
+    f"max_hourly_kwh (default {DEFAULT_MAX_HOURLY_KWH})"
+)
+# Characters that would change a routing key (``device.<id>.reading``) or an MQTT
+# topic (``ems/devices/<id>/reading``) into something else.
+FORBIDDEN_IN_ID = re.compile(r"[.#*/+\s]")
+DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
+UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# -- arguments -------------------------------------------------------------------
+
+
+def parse_device(spec: str) -> Device:
+    """``ID``, ``ID:MAX_KWH``, ``ID:KIND`` or ``ID:KIND:MAX_KWH``."""
+    device_id, *rest = spec.split(":")
+    if not device_id or FORBIDDEN_IN_ID.search(device_id):
+        raise argparse.ArgumentTypeError(f"bad device id in {spec!r}")
+    kind, limit = DEFAULT_KIND, str(DEFAULT_MAX_HOURLY_KWH)
+    if len(rest) == 1:
+        if rest[0] in KINDS:
+            kind = rest[0]
+        else:
+            limit = rest[0]
+    elif len(rest) == 2:
+        kind, limit = rest
+    elif rest:
+        raise argparse.ArgumentTypeError(f"too many parts in {spec!r}")
+    if kind not in KINDS:
+        raise argparse.ArgumentTypeError(f"unknown kind {kind!r} in {spec!r}")
+    try:
+        return Device(device_id, kind, float(limit))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{limit!r} in {spec!r} is neither a kind nor a positive kWh limit"
+        ) from None
+
+
+def parse_duration(text: str) -> timedelta:
+    """``900``, ``90s``, ``15m``, ``1h``, ``1d`` or ``2.5`` (seconds)."""
+    match = DURATION.fullmatch(text.strip())
+    if not match or float(match[1]) <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive duration: {text!r}")
+    return timedelta(seconds=float(match[1]) * UNIT_SECONDS[match[2]])
+
+
+def parse_interval(text: str) -> timedelta:
+    """A duration of whole seconds: reading timestamps carry no fractions."""
+    interval = parse_duration(text)
+    if interval.total_seconds() != int(interval.total_seconds()):
+        raise argparse.ArgumentTypeError(f"not whole seconds: {text!r}")
+    return interval
+
+
+def parse_start(text: str) -> datetime:
+    """ISO-8601; without an offset it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"not between 0 and 1: {text!r}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``ems simulate``; ``ems`` dispatches to ``run``."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--device",
+        dest="devices",
+        action="append",
+        type=parse_device,
+        metavar="SPEC",
+        help=DEVICE_HELP,
+    )
+    source.add_argument(
+        "--email",
+        help="list the devices of this account from the API instead (an ADMIN sees "
+        "every device); a live run waits for the API and picks up new devices",
+    )
+    source.add_argument(
+        "--demo",
+        action="store_true",
+        help="the demo household's devices, with the demo login `make up` prints; "
+        "with EMS_DEMO=0 it waits for Ctrl-C instead (a process list stops every "
+        "process when one exits)",
+    )
+    parser.add_argument(
+        "--password", help="the account's password (default EMS_SIMULATOR_PASSWORD)"
+    )
+    parser.add_argument(
+        "--mqtt", action="store_true", help="publish to Mosquitto (QoS 1), not AMQP"
+    )
+    parser.add_argument(
+        "--rate",
+        type=positive(float),
+        default=1.0,
+        help="live: readings per second over all devices (default 1)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=parse_interval,
+        default=timedelta(minutes=15),
+        help="back-fill: the reading interval, e.g. 15m (default), 1h, 300",
+    )
+    stop = parser.add_mutually_exclusive_group()
+    stop.add_argument(
+        "--count", type=positive(int), help="stop after N confirmed readings"
+    )
+    stop.add_argument(
+        "--duration", type=parse_duration, help="stop after S seconds (or 10m, 1h)"
+    )
+    parser.add_argument(
+        "--start",
+        type=parse_start,
+        help="back-fill from this ISO-8601 time (UTC unless it has an offset) to now",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed of the profiles (default SEED, else random)"
+    )
+    parser.add_argument(
+        "--spike-probability",
+        type=probability,
+        help="chance that a reading is a spike above the device's limit "
+        "(default SPIKE_PROBABILITY of config/simulator.yaml)",
+    )
+    parser.add_argument(
+        "--relist",
+        type=positive(float),
+        default=30.0,
+        help="with --email, live: seconds between listings of the devices",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no line per reading, only the totals"
+    )
+    parser.add_argument(
+        "--summary-json",
+        type=Path,
+        metavar="PATH",
+        help='write {"sent", "confirmed", "resent", "kwh_by_device", '
+        '"readings_by_device"} to PATH at the end',
+    )
+    parser.add_argument(
+        "--summary-reading-ids",
+        action="store_true",
+        help="add the confirmed reading_ids to the --summary-json file",
+    )
+    parser.set_defaults(handler=run)
+
+
+def check_arguments(args, now: datetime) -> str | None:
+    """What is wrong with ``args`` that argparse cannot see, if anything."""
+    if args.email and not args.password:
+        return "--email needs --password (or EMS_SIMULATOR_PASSWORD)"
+    if args.start is not None and args.start >= now:
+        return "--start must be in the past"
+    return None
+
+
+# -- devices ---------------------------------------------------------------------
+
+
+class ApiRefused(Exception):
+    """The API rejected the request itself (400): trying again will not help."""
+
+
+class ApiUnavailable(Exception):
+    """The API did not answer as hoped; it may later."""
+
+
+class FixedDevices:
+    """The devices given on the command line."""
+
+    def __init__(self, devices: list[Device]):
+        self.devices = list(dict.fromkeys(devices))
+
+    def wait(self) -> list[Device]:
+        return self.devices
+
+    def refresh(self) -> list[Device] | None:
+        return self.devices
+
+
+class AccountDevices:
+    """The devices an account sees through the API.
+
+    The simulator may start before the platform (one process list starts both), so
+    every failure but a 400 is waited out: a refused login may be an account that
+    does not exist yet.
+    """
+
+    def __init__(self, api_url: str, email: str, password: str, stopper: Stopper):
+        self.api_url = api_url.rstrip("/")
+        self.credentials = {"email": email, "password": password}
+        self.stopper = stopper
+        self.http = requests.Session()
+        self.token = None
+
+    def check(self, response, what: str) -> None:
+        if response.status_code == 200:
+            return
+        try:
+            error = response.json().get("message", "")
+        except ValueError:
+            error = ""
+        message = f"{what}: HTTP {response.status_code} {error}".strip()
+        if response.status_code == 400:
+            raise ApiRefused(message)
+        if response.status_code == 401:
+            # An expired or revoked token, or credentials not (yet) valid.
+            self.token = None
+        raise ApiUnavailable(message)
+
+    def fetch(self) -> list[Device]:
+        """One attempt: log in if need be, then list the devices."""
+        if self.token is None:
+            response = self.http.post(
+                f"{self.api_url}/api/auth/login", json=self.credentials, timeout=10
+            )
+            self.check(response, "login")
+            self.token = response.json()["access_token"]
+        response = self.http.get(
+            f"{self.api_url}/api/devices",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+        self.check(response, "listing devices")
+        devices = []
+        for item in response.json():
+            try:
+                devices.append(
+                    Device(
+                        str(item["id"]),
+                        item.get("kind") or DEFAULT_KIND,
+                        float(item.get("max_hourly_kwh") or DEFAULT_MAX_HOURLY_KWH),
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                warn(f"skipping a device the simulator cannot use: {item!r}")
+        return devices
+
+    def refresh(self) -> list[Device] | None:
+        """The devices now, or None if the API did not answer."""
+        try:
+            return self.fetch()
+        except (requests.RequestException, ApiUnavailable, ValueError) as exc:
+            warn(f"could not list the devices ({exc}); keeping the old list")
+            return None
+
+    def wait(self) -> list[Device]:
+        """The devices, once the API answers (Stopped if a stop comes first)."""
+        backoff = Backoff(first=1.0, most=30.0)
+        while True:
+            try:
+                return self.fetch()
+            except (requests.RequestException, ApiUnavailable, ValueError) as exc:
+                delay = backoff.next()
+                warn(f"API at {self.api_url} not ready ({exc}); again in {delay:.0f} s")
+                if not self.stopper.sleep(delay):
+                    raise Stopped from exc
+
+
+# -- readings --------------------------------------------------------------------
+
+
+class Run:
+    """One simulation: makes readings, publishes them, keeps the totals."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        stopper: Stopper,
+        seed: int,
+        spike_probability: float,
+        count: int | None = None,
+        quiet: bool = False,
+        out=None,
+    ):
+        self.publisher, self.stopper = publisher, stopper
+        self.seed, self.spike_probability = seed, spike_probability
+        self.count, self.quiet = count, quiet
+        self.out = out or sys.stdout
+        self.kwh_by_device: dict[str, float] = {}
+        self.readings_by_device: dict[str, int] = {}
+        self.reading_ids: list[str] = []
+
+    @property
+    def done(self) -> bool:
+        reached = self.count is not None and self.publisher.confirmed >= self.count
+        return reached or self.stopper.stopped
+
+    def publish(self, device: Device, end: datetime, interval: timedelta) -> bool:
+        """Make and publish the reading; False if stopped before it was confirmed."""
+        draw = interval_kwh(device, end, interval, self.seed, self.spike_probability)
+        reading = {
+            "reading_id": str(uuid4()),
+            "device_id": device.id,
+            "timestamp": iso_utc(end),
+            "kwh": round(draw.kwh, 6),
+        }
+        try:
+            self.publisher.publish(reading)
+        except Stopped:
+            return False
+        self.kwh_by_device[device.id] = (
+            self.kwh_by_device.get(device.id, 0.0) + reading["kwh"]
+        )
+        self.readings_by_device[device.id] = (
+            self.readings_by_device.get(device.id, 0) + 1
+        )
+        self.reading_ids.append(reading["reading_id"])
+        if not self.quiet:
+            spike = "  spike" if draw.spike else ""
+            print(
+                f"{device.id}  {reading['timestamp']}  {reading['kwh']:.6f} kWh{spike}",
+                file=self.out,
+                flush=True,
+            )
+        return True
+
+    def summary(self, reading_ids: bool = False) -> dict:
+        summary = {
+            "sent": self.publisher.sent,
+            "confirmed": self.publisher.confirmed,
+            "resent": self.publisher.resent,
+            "kwh_by_device": dict(self.kwh_by_device),
+            "readings_by_device": dict(self.readings_by_device),
+        }
+        if reading_ids:
+            summary["reading_ids"] = list(self.reading_ids)
+        return summary
+
+    def print_summary(self) -> None:
+        publisher = self.publisher
+        lines = [
+            f"sent {publisher.sent}, confirmed {publisher.confirmed}, "
+            f"resent {publisher.resent}"
+        ]
+        for device_id, kwh in sorted(self.kwh_by_device.items()):
+            readings = self.readings_by_device[device_id]
+            lines.append(f"  {device_id}  {kwh:.6f} kWh in {readings} readings")
+        print("\n".join(lines), file=self.out, flush=True)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def backfill_ends(
+    start: datetime, now: datetime, interval: timedelta
+) -> list[datetime]:
+    """The ends of every interval ending after ``start`` and no later than ``now``,
+    on multiples of ``interval`` since the epoch (15-minute boundaries for 15m)."""
+    step = int(interval.total_seconds())
+    first = math.floor(start.timestamp()) // step + 1
+    last = math.floor(now.timestamp()) // step
+    return [datetime.fromtimestamp(k * step, UTC) for k in range(first, last + 1)]
+
+
+def backfill(run: Run, devices: list[Device], start: datetime, interval: timedelta):
+    """Every interval from ``start`` to now, oldest first, all devices per interval."""
+    for end in backfill_ends(start, utc_now(), interval):
+        for device in devices:
+            if run.done or not run.publish(device, end, interval):
+                return
+
+
+def live(run: Run, source, rate: float, relist: float) -> None:
+    """Readings stamped now, round-robin over the devices, ``rate`` per second."""
+    period = 1.0 / rate
+    devices = source.wait()
+    listed = time.monotonic()
+    previous_end: dict[str, datetime] = {}
+    turn, due = 0, time.monotonic()
+    while not run.done:
+        if time.monotonic() - listed >= relist:
+            devices = changed(devices, source.refresh())
+            listed = time.monotonic()
+        if not devices:
+            warn(f"no devices yet; listing them again in {relist:.0f} s")
+            if not run.stopper.sleep(relist):
+                return
+            devices = changed(devices, source.wait())
+            listed = time.monotonic()
+            continue
+        while (left := due - time.monotonic()) > 0:
+            # Idle connections still answer heartbeats, or the broker drops them.
+            run.publisher.keepalive()
+            if not run.stopper.sleep(min(left, 1.0)):
+                return
+        device = devices[turn % len(devices)]
+        turn += 1
+        end = utc_now()
+        # A device's first reading covers one round over all devices.
+        first = end - timedelta(seconds=max(1, round(len(devices) * period)))
+        interval = end - previous_end.get(device.id, first)
+        previous_end[device.id] = end
+        if not run.publish(device, end, interval):
+            return
+        # After a stall (the broker away), carry on at the rate, no burst to catch up.
+        due = max(due + period, time.monotonic() - period)
+
+
+def changed(devices: list[Device], listed: list[Device] | None) -> list[Device]:
+    if listed is None or listed == devices:
+        return devices
+    warn(f"simulating {len(listed)} device{'' if len(listed) == 1 else 's'}")
+    return listed
+
+
+# -- the command -----------------------------------------------------------------
+
+
+def use_demo_login(args) -> bool:
+    """Take the demo household's login; False (after idling) when there is none."""
+    common = settings.load("common")
+    if not accounts.demo_enabled(common):
+        warn("the demo household is off (EMS_DEMO=0): nothing to simulate")
+        stopper = Stopper()
+        stopper.install()
+        while stopper.sleep(3600):
+            pass
+        return False
+    demo = accounts.login(common, "DEMO")
+    args.email, args.password = demo.email, demo.password
+    return True
+
+
+def run(args) -> int:
+    """``ems simulate``."""
+    conf = settings.load("simulator")
+    if args.demo and not use_demo_login(args):
+        return 0
+    password = args.password or conf.get("PASSWORD")
+    args.password = str(password) if password else None
+    problem = check_arguments(args, datetime.now(UTC))
+    if problem:
+        print(f"ems simulate: error: {problem}", file=sys.stderr)
+        return 2
+    deadline = None
+    if args.duration is not None:
+        deadline = time.monotonic() + args.duration.total_seconds()
+    stopper = Stopper(deadline)
+    stopper.install()
+    seed = args.seed
+    if seed is None:
+        seed = int(conf["SEED"]) if conf.get("SEED") is not None else None
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    spike_probability = args.spike_probability
+    if spike_probability is None:
+        spike_probability = float(conf["SPIKE_PROBABILITY"] or 0.0)
+
+    if args.email:
+        api_url = conf.get("API_URL") or f"http://127.0.0.1:{conf['HTTP_PORT']}"
+        source = AccountDevices(str(api_url), args.email, args.password, stopper)
+    else:
+        source = FixedDevices(args.devices)
+    if args.mqtt:
+        publisher = MqttPublisher(conf["MQTT_HOST"], conf["MQTT_PORT"], stopper)
+    else:
+        publisher = AmqpPublisher(str(conf["AMQP_URI"]), stopper)
+    simulation = Run(
+        publisher, stopper, seed, spike_probability, args.count, args.quiet
+    )
+    mode = f"back-fill from {iso_utc(args.start)}" if args.start else "live"
+    warn(
+        f"{mode} over {publisher.transport}, seed {seed}, "
+        f"spike probability {spike_probability}"
+    )
+    code = 0
+    try:
+        if args.start is not None:
+            devices = source.wait()
+            if not devices:
+                warn("no devices to back-fill")
+                code = 1
+            else:
+                backfill(simulation, devices, args.start, args.interval)
+        else:
+            live(simulation, source, args.rate, args.relist)
+    except (Stopped, KeyboardInterrupt):
+        pass
+    except ApiRefused as exc:
+        warn(f"the API refused: {exc}")
+        code = 1
+    finally:
+        publisher.close()
+        simulation.print_summary()
+        if args.summary_json:
+            summary = simulation.summary(args.summary_reading_ids)
+            args.summary_json.write_text(json.dumps(summary, indent=2) + "\n")
+    return code

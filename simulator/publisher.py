@@ -1,0 +1,272 @@
+"""Deliver readings until the broker confirms them: AMQP with publisher confirms, or
+MQTT with QoS 1.
+
+A reading that is not confirmed (nack, unroutable, connection lost, no PUBACK) is sent
+again after reconnecting with back-off, unchanged: the same ``reading_id`` lets the
+platform count it once even when the first copy did arrive.
+"""
+
+import json
+import signal
+import sys
+import threading
+import time
+from uuid import uuid4
+
+import paho.mqtt.client as mqtt
+import pika
+import pika.exceptions
+
+from services.common.topology import DATA, mqtt_reading_topic, reading_key
+
+
+class Stopped(Exception):
+    """A stop was requested while a reading waited to be resent."""
+
+
+class NotAcknowledged(Exception):
+    """The MQTT broker did not answer in time."""
+
+
+class Stopper:
+    """Stop requests (SIGINT, SIGTERM, a deadline) that waits give way to.
+
+    The signal handler only sets a flag: it runs between any two bytecodes, where
+    waking eventlet's hub or raising into a half-done publish is not safe. A second
+    signal stops at once, as an impatient Ctrl-C expects.
+    """
+
+    #: Longest uninterrupted sleep, so that a stop is noticed quickly.
+    SLICE = 0.1
+
+    def __init__(self, deadline: float | None = None):
+        self.deadline = deadline
+        self.requested = False
+
+    @property
+    def stopped(self) -> bool:
+        return self.requested or (
+            self.deadline is not None and time.monotonic() >= self.deadline
+        )
+
+    def stop(self, *_signal) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep ``seconds`` unless stopped first; True if not stopped."""
+        until = time.monotonic() + seconds
+        while not self.stopped:
+            left = until - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(left, self.SLICE))
+        return False
+
+
+class Backoff:
+    """Delays between attempts: ``first`` seconds, doubling up to ``most``."""
+
+    def __init__(self, first: float = 0.5, most: float = 30.0):
+        self.first, self.most = first, most
+        self.delay = first
+
+    def next(self) -> float:
+        delay, self.delay = self.delay, min(self.delay * 2, self.most)
+        return delay
+
+    def reset(self) -> None:
+        self.delay = self.first
+
+
+def warn(message: str) -> None:
+    print(f"simulator: {message}", file=sys.stderr, flush=True)
+
+
+def encode(reading: dict) -> bytes:
+    return json.dumps(reading).encode()
+
+
+class Publisher:
+    """Publishes one reading at a time and returns once the broker confirmed it.
+
+    ``sent`` counts readings, ``resent`` extra attempts, ``confirmed`` readings the
+    broker took responsibility for.
+    """
+
+    transport = ""
+    #: What a failed attempt raises; anything else is a bug and propagates.
+    failures: tuple[type[BaseException], ...] = (OSError,)
+
+    def __init__(self, stopper: Stopper, backoff: Backoff | None = None):
+        self.stopper = stopper
+        self.backoff = backoff or Backoff()
+        self.sent = self.confirmed = self.resent = 0
+
+    def publish(self, reading: dict) -> None:
+        """Send ``reading`` until confirmed; Stopped if a stop comes first."""
+        body = encode(reading)
+        self.sent += 1
+        while True:
+            try:
+                self.send(reading, body)
+            except self.failures as exc:
+                self.drop()
+                delay = self.backoff.next()
+                warn(
+                    f"{self.transport} publish of {reading['reading_id']} not "
+                    f"confirmed ({exc!r}); resending in {delay:.1f} s"
+                )
+                if not self.stopper.sleep(delay):
+                    raise Stopped from exc
+                self.resent += 1
+                continue
+            self.backoff.reset()
+            self.confirmed += 1
+            return
+
+    def send(self, reading: dict, body: bytes) -> None:
+        """One attempt: connect if need be, publish, wait for the confirmation."""
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        """Forget the connection after a failure (the next attempt reconnects)."""
+
+    def keepalive(self) -> None:
+        """Serve the connection while idle (heartbeats)."""
+
+    def close(self) -> None:
+        self.drop()
+
+
+def connection_parameters(amqp_uri: str) -> pika.URLParameters:
+    """pika's parameters for a kombu-style ``AMQP_URI``."""
+    scheme, _, rest = amqp_uri.partition("://")
+    # ``pyamqp`` and ``librabbitmq`` name kombu transports; the protocol is amqp.
+    if scheme in ("pyamqp", "librabbitmq"):
+        scheme = "amqp"
+    parameters = pika.URLParameters(f"{scheme}://{rest}")
+    # A broker that blocks publishers (memory or disk alarm) would otherwise hold a
+    # publish forever; failing lets the reading be resent on a new connection.
+    parameters.blocked_connection_timeout = 60
+    parameters.client_properties = {"connection_name": "ems-simulator"}
+    return parameters
+
+
+class AmqpPublisher(Publisher):
+    """Publishes to ``ems.data`` under ``device.<id>.reading``, persistent, confirmed.
+
+    Publishes are mandatory: a reading that no queue takes is returned as unroutable
+    and resent, rather than confirmed and lost.
+    """
+
+    transport = "AMQP"
+    failures = (pika.exceptions.AMQPError, OSError)
+
+    def __init__(self, amqp_uri: str, stopper: Stopper, backoff: Backoff | None = None):
+        super().__init__(stopper, backoff)
+        self.parameters = connection_parameters(amqp_uri)
+        self.connection = self.channel = None
+
+    def connect(self) -> None:
+        self.connection = pika.BlockingConnection(self.parameters)
+        channel = self.connection.channel()
+        channel.exchange_declare(
+            DATA.name, exchange_type=DATA.type, durable=DATA.durable
+        )
+        channel.confirm_delivery()
+        self.channel = channel
+
+    def send(self, reading: dict, body: bytes) -> None:
+        if self.channel is None:
+            self.connect()
+        # With confirms on, basic_publish returns once the broker acked the message
+        # and raises NackError or UnroutableError otherwise.
+        self.channel.basic_publish(
+            DATA.name,
+            reading_key(reading["device_id"]),
+            body,
+            properties=pika.BasicProperties(
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=reading["reading_id"],
+            ),
+            mandatory=True,
+        )
+
+    def drop(self) -> None:
+        connection, self.connection, self.channel = self.connection, None, None
+        if connection is not None and connection.is_open:
+            try:
+                connection.close()
+            except self.failures:
+                pass
+
+    def keepalive(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.process_data_events(time_limit=0)
+            except self.failures:
+                self.drop()
+
+
+class MqttPublisher(Publisher):
+    """Publishes to ``ems/devices/<id>/reading`` with QoS 1, waiting for PUBACK.
+
+    A failed attempt throws its client away, with whatever paho still holds in
+    flight, so that only this class decides what is sent again.
+    """
+
+    transport = "MQTT"
+    failures = (OSError, RuntimeError, ValueError, NotAcknowledged)
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        stopper: Stopper,
+        backoff: Backoff | None = None,
+        ack_timeout: float = 10.0,
+    ):
+        super().__init__(stopper, backoff)
+        self.host, self.port, self.ack_timeout = host, int(port), ack_timeout
+        self.client = None
+
+    def connect(self) -> None:
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"ems-simulator-{uuid4().hex[:12]}",
+        )
+        connected = threading.Event()
+
+        def on_connect(client, userdata, flags, reason_code, properties):
+            if not reason_code.is_failure:
+                connected.set()
+
+        client.on_connect = on_connect
+        client.connect(self.host, self.port, keepalive=30)
+        client.loop_start()
+        self.client = client
+        if not connected.wait(self.ack_timeout):
+            raise NotAcknowledged(f"no CONNACK within {self.ack_timeout} s")
+
+    def send(self, reading: dict, body: bytes) -> None:
+        if self.client is None:
+            self.connect()
+        topic = mqtt_reading_topic(reading["device_id"])
+        info = self.client.publish(topic, body, qos=1)
+        info.wait_for_publish(self.ack_timeout)
+        if not info.is_published():
+            raise NotAcknowledged(f"no PUBACK within {self.ack_timeout} s")
+
+    def drop(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.disconnect()
+            client.loop_stop()

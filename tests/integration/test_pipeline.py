@@ -1,0 +1,329 @@
+"""Readings through the whole pipeline: AMQP or MQTT in, balancer, both ingest
+workers, hourly totals out through the API — with processes killed on the way."""
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from kombu import Connection
+from sqlalchemy import create_engine, text
+
+from services.common.topology import (
+    DATA,
+    DEAD,
+    REASON_HEADER,
+    mqtt_reading_topic,
+    reading_key,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def device(new_user):
+    user, client = new_user()
+    created = client.post(
+        "/api/devices", {"name": "Meter", "kind": "meter", "max_hourly_kwh": 1.0}
+    )
+    assert created.status_code == 201, created.text
+    return created.json(), user, client
+
+
+def reading(device_id, stamp, kwh, reading_id=None):
+    return {
+        "reading_id": reading_id or str(uuid.uuid4()),
+        "device_id": device_id,
+        "timestamp": stamp,
+        "kwh": kwh,
+    }
+
+
+def publish_amqp(stack, *bodies, raw=()):
+    with Connection(stack.resources.amqp_uri) as connection:
+        producer = connection.Producer()
+        for body in bodies:
+            producer.publish(
+                body,
+                exchange=DATA,
+                routing_key=reading_key(body["device_id"]),
+                serializer="json",
+                delivery_mode=2,
+                declare=[DATA],
+                retry=True,
+            )
+        for key, payload in raw:
+            producer.publish(
+                payload,
+                exchange=DATA,
+                routing_key=key,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+
+
+def publish_mqtt(*bodies):
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    try:
+        for body in bodies:
+            info = client.publish(
+                mqtt_reading_topic(body["device_id"]), json.dumps(body), qos=1
+            )
+            info.wait_for_publish(10)
+            assert info.is_published()
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def consumption(client, device_id, day):
+    response = client.get(
+        "/api/consumption/day", params={"device_id": device_id, "date": day}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def eventually(check, timeout=30.0, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(interval)
+
+
+BOUNDARY_READINGS = [  # out of order, late, across hour and day boundaries
+    ("2026-11-22T10:15:00Z", 0.25),
+    ("2026-11-21T23:59:00Z", 0.5),  # late, the day before
+    ("2026-11-22T11:00:00Z", 0.125),  # hour ending 11:00: counts in 10:00
+    ("2026-11-22T00:00:00Z", 0.0625),  # counts in 23:00 of the 21st
+    ("2026-11-22T00:00:01Z", 0.03125),
+]
+
+
+@pytest.mark.parametrize("transport", ["amqp", "mqtt"])
+def test_readings_count_exactly_per_utc_hour(stack, device, transport):
+    device, _, client = device
+    bodies = [reading(device["id"], stamp, kwh) for stamp, kwh in BOUNDARY_READINGS]
+    if transport == "amqp":
+        publish_amqp(stack, *bodies)
+    else:
+        publish_mqtt(*bodies)
+    day = eventually(
+        lambda: (
+            (r := consumption(client, device["id"], "2026-11-22"))["total_kwh"]
+            == 0.40625
+            and r
+        )
+    )
+    hours = {h["hour"]: h["kwh"] for h in day["hours"] if h["kwh"]}
+    assert hours == {"2026-11-22T00:00:00Z": 0.03125, "2026-11-22T10:00:00Z": 0.375}
+    before = consumption(client, device["id"], "2026-11-21")
+    assert {h["hour"]: h["kwh"] for h in before["hours"] if h["kwh"]} == {
+        "2026-11-21T23:00:00Z": 0.5625
+    }
+
+
+def test_a_reading_sent_twice_counts_once(stack, device):
+    device, _, client = device
+    body = reading(device["id"], "2026-11-22T08:30:00Z", 0.2)
+    publish_amqp(stack, body, body)
+    publish_mqtt(body)
+    eventually(
+        lambda: consumption(client, device["id"], "2026-11-22")["total_kwh"] == 0.2
+    )
+    publish_amqp(stack, body, reading(device["id"], "2026-11-22T08:45:00Z", 0.1))
+    eventually(
+        lambda: (
+            consumption(client, device["id"], "2026-11-22")["total_kwh"]
+            == pytest.approx(0.3)
+        )
+    )
+    time.sleep(1)
+    assert consumption(client, device["id"], "2026-11-22")["total_kwh"] == 0.3
+
+
+def test_bad_messages_land_in_ems_dead_and_good_ones_flow(stack, device):
+    device, _, client = device
+    key = reading_key(device["id"])
+    ahead = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    bad = [
+        (key, b"{not json"),
+        (key, json.dumps({"device_id": device["id"], "kwh": 1}).encode()),
+        (
+            key,
+            json.dumps(
+                reading(device["id"], "2026-11-22T09:00:00Z", float("nan"))
+            ).encode(),
+        ),
+        (key, json.dumps(reading(device["id"], "2026-11-22T09:00:00Z", -2)).encode()),
+        (key, json.dumps(reading(device["id"], "2026-11-22T09:00:00Z", 5e5)).encode()),
+        (key, json.dumps(reading(device["id"], "22/11/2026 9am", 0.1)).encode()),
+        (key, json.dumps(reading(device["id"], ahead, 0.1)).encode()),
+    ]
+    with Connection(stack.resources.amqp_uri) as connection:
+        dead = DEAD(connection.default_channel)
+        dead.declare()
+        dead.purge()
+        publish_amqp(stack, reading(device["id"], "2026-11-22T09:00:00Z", 0.1), raw=bad)
+        publish_amqp(stack, reading(device["id"], "2026-11-22T09:30:00Z", 0.2))
+        eventually(
+            lambda: (
+                consumption(client, device["id"], "2026-11-22")["total_kwh"]
+                == pytest.approx(0.3)
+            )
+        )
+        reasons = {}
+
+        def collect():
+            while (message := dead.get(no_ack=True)) is not None:
+                reasons[message.body] = (
+                    message.headers[REASON_HEADER],
+                    message.delivery_info["routing_key"],
+                )
+            return len(reasons) >= len(bad) and reasons
+
+        eventually(collect, timeout=15)
+    expected = [
+        "undecodable",
+        "missing fields",
+        "not finite",
+        "negative",
+        "absurd",
+        "unparseable timestamp",
+        "a day ahead",
+    ]
+    for (_, body), fragment in zip(bad, expected, strict=True):
+        reason, routing_key = reasons[body.decode()]
+        assert fragment in reason
+        assert routing_key == key  # under the key it was published with
+
+
+def test_overconsumption_is_notified_once_per_device_hour(stack, device):
+    device, user, client = device
+    for minute in range(5, 60, 5):  # 11 × 0.2 kWh: over 1.0 from the sixth
+        publish_amqp(
+            stack, reading(device["id"], f"2026-11-22T14:{minute:02d}:00Z", 0.2)
+        )
+    eventually(
+        lambda: (
+            consumption(client, device["id"], "2026-11-22")["total_kwh"]
+            == pytest.approx(2.2)
+        )
+    )
+    time.sleep(1)
+    notifications = client.get("/api/notifications").json()
+    assert [(n["reason"], n["hour"], n["limit_kwh"]) for n in notifications] == [
+        ("hourly", "2026-11-22T14:00:00Z", 1.0)
+    ]
+    assert notifications[0]["kwh"] > 1.0
+
+
+def run_simulator(stack, device_id, *options, summary: Path):
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("ems")),
+            "simulate",
+            "--device",
+            f"{device_id}:meter:5",
+            "--quiet",
+            "--summary-json",
+            str(summary),
+            "--summary-reading-ids",
+            *options,
+        ],
+        env=stack.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stored(stack, device_id):
+    engine = create_engine(stack.resources.databases["monitoringdb"])
+    with engine.connect() as connection:
+        count = connection.execute(
+            text(
+                "SELECT count(*), count(DISTINCT reading_id) FROM readings "
+                "WHERE device_id = :d"
+            ),
+            {"d": device_id},
+        ).one()
+        total = connection.execute(
+            text(
+                "SELECT coalesce(sum(kwh), 0) FROM hourly_totals WHERE device_id = :d"
+            ),
+            {"d": device_id},
+        ).scalar()
+    engine.dispose()
+    return count[0], count[1], float(total)
+
+
+@pytest.mark.parametrize("transport", ["amqp", "mqtt"])
+def test_simulated_history_adds_up_to_what_was_confirmed(
+    stack, device, tmp_path, transport
+):
+    device, _, _ = device
+    start = (datetime.now(UTC) - timedelta(hours=30)).isoformat()
+    options = ["--start", start, "--interval", "15m"]
+    if transport == "mqtt":
+        options.append("--mqtt")
+    summary_path = tmp_path / "summary.json"
+    simulator = run_simulator(stack, device["id"], *options, summary=summary_path)
+    assert simulator.wait(timeout=120) == 0, simulator.stderr.read()
+    summary = json.loads(summary_path.read_text())
+    expected = summary["kwh_by_device"][device["id"]]
+    assert summary["confirmed"] == 120
+    count = eventually(lambda: (s := stored(stack, device["id"]))[0] == 120 and s)
+    assert count[1] == 120
+    assert count[2] == pytest.approx(expected, abs=1e-5)
+
+
+def test_killed_worker_and_balancer_lose_and_double_nothing(stack, device, tmp_path):
+    device, _, _ = device
+    summary_path = tmp_path / "summary.json"
+    start = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    simulator = run_simulator(
+        stack, device["id"], "--start", start, "--interval", "15m", summary=summary_path
+    )
+    kills = []
+    try:
+        # SIGKILL each while readings stream through it, then start it again.
+        for name, after in (("monitoring_worker_1", 300), ("balancer", 1200)):
+            counted = eventually(
+                lambda after=after: (
+                    (n := stored(stack, device["id"])[0]) >= after and n
+                ),
+                timeout=60,
+                interval=0.05,
+            )
+            stack.kill(name)
+            kills.append((name, counted))
+            time.sleep(0.5)
+            stack.start_process(name)
+        assert simulator.wait(timeout=240) == 0, simulator.stderr.read()
+    finally:
+        if simulator.poll() is None:
+            simulator.kill()
+    summary = json.loads(summary_path.read_text())
+    confirmed_ids = set(summary["reading_ids"])
+    assert len(confirmed_ids) == summary["confirmed"] == 40 * 96
+    # Both were killed before the last reading was counted.
+    assert all(counted < len(confirmed_ids) for _, counted in kills), kills
+    count, distinct, total = eventually(
+        lambda: (s := stored(stack, device["id"]))[0] >= len(confirmed_ids) and s,
+        timeout=120,
+    )
+    time.sleep(1)
+    assert stored(stack, device["id"]) == (count, distinct, total)
+    assert count == distinct == len(confirmed_ids)
+    assert total == pytest.approx(summary["kwh_by_device"][device["id"]], abs=1e-4)

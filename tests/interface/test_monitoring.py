@@ -1,0 +1,292 @@
+"""monitoring's service and ingest worker, with devices, on the real broker and DB."""
+
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kombu import Connection
+from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy import text
+
+from services.common.topology import WS, ingest_queue
+from services.devices.service import DevicesService
+from services.monitoring.service import MonitoringService
+from services.monitoring.worker import MonitoringWorker
+
+pytestmark = pytest.mark.usefixtures("clean_databases")
+
+OWNER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000aa", "role": "USER"}
+QUEUE = ingest_queue(1)
+
+
+@pytest.fixture
+def platform(container_factory, service_config):
+    container_factory(
+        DevicesService,
+        service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5}),
+    ).start()
+    container_factory(MonitoringService, service_config("monitoringdb")).start()
+    container_factory(
+        MonitoringWorker,
+        service_config(
+            "monitoringdb",
+            INGEST_QUEUE=QUEUE.name,
+            BATCH_SIZE=50,
+            BATCH_WAIT=0.05,
+            MAX_READING_KWH=100,
+            RPC_TIMEOUT=5,
+        ),
+    ).start()
+    return service_config()
+
+
+@pytest.fixture
+def rpc(platform):
+    proxies, started = {}, []
+
+    def get(service):
+        if service not in proxies:
+            wrapper = ServiceRpcProxy(service, platform)
+            started.append(wrapper)
+            proxies[service] = wrapper.start()
+        return proxies[service]
+
+    yield get
+    for wrapper in started:
+        wrapper.stop()
+
+
+@pytest.fixture
+def device(rpc):
+    return rpc("devices").create_device(
+        {"name": "Meter", "kind": "meter", "max_hourly_kwh": 1.0}, OWNER
+    )
+
+
+def send(config, *bodies, raw=None):
+    """Publish readings to the ingest queue, as the balancer forwards them."""
+    with Connection(config["AMQP_URI"]) as connection:
+        producer = connection.Producer()
+        for body in bodies:
+            producer.publish(
+                body,
+                routing_key=QUEUE.name,
+                declare=[QUEUE],
+                serializer="json",
+                delivery_mode=2,
+            )
+        if raw is not None:
+            producer.publish(
+                raw,
+                routing_key=QUEUE.name,
+                declare=[QUEUE],
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+
+
+def reading(device_id, stamp, kwh, reading_id=None):
+    return {
+        "reading_id": reading_id or uuid.uuid4().hex,
+        "device_id": device_id,
+        "timestamp": stamp,
+        "kwh": kwh,
+    }
+
+
+def day(rpc, device_id, date):
+    return rpc("monitoring").consumption_day(device_id, date)
+
+
+def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_readings_add_up_per_utc_hour_late_and_out_of_order(platform, rpc, device):
+    bodies = [
+        reading(device["id"], "2026-11-22T10:15:00Z", 0.25),
+        reading(device["id"], "2026-11-22T11:00:00Z", 0.125),  # ends 10–11
+        reading(device["id"], "2026-11-23T00:00:00Z", 0.5),  # last hour of the 22nd
+        reading(device["id"], "2026-11-22T00:00:00Z", 0.75),  # last hour of the 21st
+        reading(device["id"], "2026-11-22T23:59:59+01:00", 0.0625),  # 22:00 UTC
+    ]
+    send(platform, *reversed(bodies))
+    report = wait_for(
+        lambda: (r := day(rpc, device["id"], "2026-11-22"))["total_kwh"] == 0.9375 and r
+    )
+    by_hour = {h["hour"]: h["kwh"] for h in report["hours"] if h["kwh"]}
+    assert by_hour == {
+        "2026-11-22T10:00:00Z": 0.375,
+        "2026-11-22T22:00:00Z": 0.0625,
+        "2026-11-22T23:00:00Z": 0.5,
+    }
+    assert len(report["hours"]) == 24 and report["unit"] == "kWh"
+    assert day(rpc, device["id"], "2026-11-21")["total_kwh"] == 0.75
+
+
+def test_a_reading_sent_twice_counts_once(platform, rpc, device):
+    body = reading(device["id"], "2026-11-22T10:15:00Z", 0.3)
+    send(platform, body, body)
+    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.3)
+    send(platform, body, reading(device["id"], "2026-11-22T10:30:00Z", 0.1))
+    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.4)
+    time.sleep(0.5)
+    assert day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.4
+
+
+BAD = [
+    ({"kwh": 1}, "missing fields"),
+    ("NaN", "not finite"),
+    (-1, "negative"),
+    (1e6, "absurd"),
+    ("Infinity", "not finite"),
+]
+
+
+def test_bad_messages_are_dead_lettered_with_their_reason(
+    platform, rpc, device, listen
+):
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    good = reading(device["id"], "2026-11-22T10:15:00Z", 0.2)
+    with Connection(platform["AMQP_URI"]) as connection:
+        producer = connection.Producer()
+        for payload in [
+            '{"not json',
+            json.dumps({"kwh": 1}),
+            json.dumps(reading(device["id"], "2026-11-22T10:15:00Z", float("nan"))),
+            json.dumps(reading(device["id"], "2026-11-22T10:15:00Z", -1)),
+            json.dumps(reading(device["id"], "2026-11-22T10:15:00Z", 1e6)),
+            json.dumps(reading(device["id"], "not a time", 0.1)),
+            json.dumps(reading(device["id"], future, 0.1)),
+            json.dumps(reading(str(uuid.uuid4()), "2026-11-22T10:15:00Z", 0.1)),
+            json.dumps(good),
+        ]:
+            producer.publish(
+                payload.encode(),
+                routing_key=QUEUE.name,
+                declare=[QUEUE],
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.2)
+    reasons = [m for m in dead_messages(platform, 8)]
+    assert len(reasons) == 8
+    for expected in [
+        "undecodable body",
+        "missing fields",
+        "not finite",
+        "negative",
+        "absurd",
+        "unparseable timestamp",
+        "a day ahead",
+        "unknown device",
+    ]:
+        assert any(expected in reason for reason in reasons), (expected, reasons)
+
+
+def dead_messages(config, count, timeout=10.0):
+    """Reasons of the messages in ems.dead (declared by the first rejection)."""
+    reasons = []
+    with Connection(config["AMQP_URI"]) as connection:
+        from services.common.topology import DEAD, REASON_HEADER
+
+        queue = DEAD(connection.default_channel)
+        queue.declare()
+        deadline = time.monotonic() + timeout
+        while len(reasons) < count and time.monotonic() < deadline:
+            message = queue.get(no_ack=True)
+            if message is None:
+                time.sleep(0.1)
+                continue
+            assert message.headers["x-ems-service"] == "monitoring_worker"
+            reasons.append(message.headers[REASON_HEADER])
+    return reasons
+
+
+def test_overconsumption_reaches_the_owner_once_per_device_hour(
+    platform, rpc, device, listen
+):
+    pushed = listen(WS, f"user.{OWNER['user_id']}.overconsumption")
+    for minute in (10, 20, 30, 40, 50):  # 0.3 each: over the 1.0 limit at 40
+        send(platform, reading(device["id"], f"2026-11-22T10:{minute}:00Z", 0.3))
+        time.sleep(0.15)
+    send(platform, reading(device["id"], "2026-11-22T11:30:00Z", 1.5))  # alone over
+    messages = pushed.messages(wait=5, until=2)
+    assert sorted(m["data"]["reason"] for _, m in messages) == ["hourly", "reading"]
+    hourly = next(m for _, m in messages if m["data"]["reason"] == "hourly")
+    assert hourly["type"] == "overconsumption"
+    assert hourly["data"] == {
+        "device_id": device["id"],
+        "hour": "2026-11-22T10:00:00Z",
+        "kwh": 1.2,
+        "limit_kwh": 1.0,
+        "reason": "hourly",
+    }
+    stored = rpc("monitoring").list_notifications(OWNER["user_id"])
+    assert [n["reason"] for n in stored] == ["reading", "hourly"]
+    assert pushed.messages(wait=1) == []
+
+
+def test_a_deleted_device_is_purged_and_its_late_readings_refused(
+    platform, rpc, device, listen
+):
+    send(platform, reading(device["id"], "2026-11-22T10:15:00Z", 2.0))
+    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 2.0)
+    rpc("devices").delete_device(device["id"], OWNER)
+    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0)
+    assert rpc("monitoring").list_notifications(OWNER["user_id"]) == []
+    send(platform, reading(device["id"], "2026-11-22T10:30:00Z", 0.1))
+    assert "device deleted" in dead_messages(platform, 1)[0]
+
+
+def test_cut_database_connections_lose_and_double_nothing(
+    platform, rpc, device, engines
+):
+    bodies = [
+        reading(device["id"], f"2026-11-22T{h:02d}:{m:02d}:00Z", 0.001)
+        for h in range(24)
+        for m in range(1, 60, 3)
+    ][:400]
+    stop = threading.Event()
+
+    def cut_connections():
+        # Terminate the services' connections to monitoringdb while they work.
+        while not stop.is_set():
+            with engines["monitoringdb"].connect() as connection:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            time.sleep(0.05)
+
+    cutter = threading.Thread(target=cut_connections)
+    cutter.start()
+    try:
+        for start in range(0, len(bodies), 20):
+            send(platform, *bodies[start : start + 20])
+            time.sleep(0.02)
+    finally:
+        time.sleep(0.5)
+        stop.set()
+        cutter.join()
+    wait_for(
+        lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.4, timeout=60
+    )
+    with engines["monitoringdb"].connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM readings")).scalar()
+        total = connection.execute(text("SELECT sum(kwh) FROM hourly_totals")).scalar()
+    assert count == 400
+    assert float(total) == pytest.approx(0.4)

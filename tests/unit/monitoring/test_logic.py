@@ -1,0 +1,155 @@
+"""What a reading is, which hour it counts in, when a device overconsumes."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from services.monitoring import logic
+from services.monitoring.exceptions import InvalidReading
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+MAX = Decimal(100)
+DEVICE = "7a2e0000-0000-4000-8000-000000000001"
+
+
+def reading(**changes):
+    body = {
+        "reading_id": "r-1",
+        "device_id": DEVICE,
+        "timestamp": "2026-11-22T10:15:00Z",
+        "kwh": 0.12,
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def parse(body, key=f"device.{DEVICE}.reading"):
+    return logic.parse_reading(body, key, NOW, MAX)
+
+
+@pytest.mark.parametrize(
+    "stamp, hour",
+    [
+        ("2026-11-22T10:15:00Z", "2026-11-22T10:00:00+00:00"),
+        ("2026-11-22T11:00:00Z", "2026-11-22T10:00:00+00:00"),
+        ("2026-11-22T11:00:00.000001Z", "2026-11-22T11:00:00+00:00"),
+        ("2026-11-22T10:00:00.5+00:00", "2026-11-22T10:00:00+00:00"),
+        ("2026-11-23T00:00:00Z", "2026-11-22T23:00:00+00:00"),
+        ("2026-11-22T12:30:00+02:00", "2026-11-22T10:00:00+00:00"),
+    ],
+)
+def test_a_reading_counts_in_the_hour_its_interval_ends_in(stamp, hour):
+    assert parse(reading(timestamp=stamp)).hour.isoformat() == hour
+
+
+def test_a_valid_reading_is_parsed_exactly():
+    parsed = parse(reading(kwh=0.1 + 0.2))
+    assert parsed.kwh == Decimal("0.300000")
+    assert parsed.timestamp == datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ([1, 2], "JSON object"),
+        (reading(kwh=...), "missing fields: kwh"),
+        (
+            reading(reading_id=..., timestamp=...),
+            "missing fields: reading_id, timestamp",
+        ),
+        (reading(kwh=float("nan")), "not finite"),
+        (reading(kwh=float("inf")), "not finite"),
+        (reading(kwh=-0.1), "negative"),
+        (reading(kwh=1e9), "absurd"),
+        (reading(kwh="0.1"), "must be a number"),
+        (reading(kwh=True), "must be a number"),
+        (reading(timestamp="yesterday"), "unparseable"),
+        (reading(timestamp=1732270500), "ISO-8601"),
+        (reading(timestamp="2026-11-22T10:15:00"), "time zone"),
+        (reading(timestamp="2026-11-23T12:00:01Z"), "a day ahead"),
+        (reading(reading_id=""), "reading_id"),
+        (reading(reading_id="x" * 65), "reading_id"),
+        (reading(device_id="other"), "routing key"),
+        (reading(device_id=7), "device_id"),
+    ],
+)
+def test_bad_readings_say_why(body, reason):
+    with pytest.raises(InvalidReading, match=reason):
+        parse(body)
+
+
+def test_a_day_ahead_exactly_is_still_accepted():
+    assert parse(reading(timestamp="2026-11-23T12:00:00Z"))
+
+
+def readings(*specs):
+    return [
+        logic.ParsedReading(f"r-{i}", device, NOW, hour, Decimal(kwh))
+        for i, (device, hour, kwh) in enumerate(specs)
+    ]
+
+
+H10 = datetime(2026, 11, 22, 10, tzinfo=UTC)
+H11 = datetime(2026, 11, 22, 11, tzinfo=UTC)
+DEVICES = {"d": logic.DeviceLimit("u", Decimal("0.5"))}
+
+
+def test_increments_add_up_per_device_hour():
+    added = logic.increments(
+        readings(
+            ("d", H10, "0.1"), ("d", H10, "0.2"), ("d", H11, "0.4"), ("e", H10, "1")
+        )
+    )
+    assert added == {
+        ("d", H10): Decimal("0.3"),
+        ("d", H11): Decimal("0.4"),
+        ("e", H10): Decimal("1"),
+    }
+
+
+def test_duplicates_within_a_batch_count_once():
+    batch = readings(("d", H10, "0.1"), ("d", H10, "0.2"))
+    assert logic.unique(batch + batch[:1]) == batch
+
+
+def change(before, after, alerted=False, hour=H10):
+    return logic.TotalChange("d", hour, Decimal(before), Decimal(after), alerted)
+
+
+def test_an_hour_first_crossing_its_limit_alerts_once():
+    [alert] = logic.alerts([], [change("0.4", "0.6")], DEVICES)
+    assert (alert.reason, alert.kwh, alert.limit_kwh) == (
+        "hourly",
+        Decimal("0.6"),
+        Decimal("0.5"),
+    )
+    assert logic.alerts([], [change("0.6", "0.7")], DEVICES) == []
+    assert logic.alerts([], [change("0.4", "0.6", alerted=True)], DEVICES) == []
+
+
+def test_reaching_the_limit_exactly_is_not_over_it():
+    assert logic.alerts([], [change("0.4", "0.5")], DEVICES) == []
+
+
+def test_one_reading_over_the_limit_alerts_for_itself_not_also_for_its_hour():
+    batch = readings(("d", H10, "0.7"))
+    raised = logic.alerts(batch, [change("0", "0.7")], DEVICES)
+    assert [(a.reason, a.reading_id) for a in raised] == [("reading", "r-0")]
+
+
+def test_hours_over_the_limit_are_marked_so_they_alert_no_more():
+    changes = [
+        change("0.4", "0.6"),
+        change("0.1", "0.2", hour=H11),
+        change("0.6", "0.9", alerted=True),
+    ]
+    assert logic.newly_over(changes, DEVICES) == [("d", H10)]
+
+
+def test_a_day_is_24_zero_filled_utc_hours():
+    series = logic.day_series(date(2026, 11, 22), {H10: Decimal("1.5")})
+    assert len(series) == 24
+    assert series[0]["hour"] == datetime(2026, 11, 22, tzinfo=UTC)
+    assert series[10] == {"hour": H10, "kwh": Decimal("1.5")}
+    assert sum(h["kwh"] for h in series) == Decimal("1.5")

@@ -1,0 +1,329 @@
+"""``ems simulate``: its arguments, its schedules, its totals, its device listing."""
+
+import argparse
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from ems.cli import parser
+from services.common.topology import iso_utc
+from simulator import cli
+from simulator.cli import (
+    AccountDevices,
+    ApiRefused,
+    FixedDevices,
+    Run,
+    backfill,
+    backfill_ends,
+    check_arguments,
+    live,
+    parse_device,
+    parse_duration,
+    parse_interval,
+    parse_start,
+)
+from simulator.profiles import Device, interval_kwh
+from simulator.publisher import Publisher, Stopped, Stopper
+
+NOW = datetime(2026, 11, 22, 10, 7, 30, tzinfo=UTC)
+
+
+def simulate(*argv):
+    return parser().parse_args(["simulate", *argv])
+
+
+# -- arguments -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, device",
+    [
+        ("d1", Device("d1", "meter", 0.5)),
+        ("d1:2.5", Device("d1", "meter", 2.5)),
+        ("d1:heat_pump", Device("d1", "heat_pump", 0.5)),
+        ("d1:ev_charger:11", Device("d1", "ev_charger", 11.0)),
+        (
+            "7a2e0c1b-0000-4000-8000-000000000001:pv:3",
+            Device("7a2e0c1b-0000-4000-8000-000000000001", "pv", 3.0),
+        ),
+    ],
+)
+def test_device_specs(spec, device):
+    assert parse_device(spec) == device
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["", ":1", "d1:toaster", "d1:meter:0", "d1:-1", "d1:meter:1:2", "a.b", "a/b", "a#"],
+)
+def test_bad_device_specs(spec):
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_device(spec)
+
+
+def test_devices_repeat_and_the_defaults_hold():
+    args = simulate("--device", "a", "--device", "b:battery:4")
+    assert args.devices == [Device("a"), Device("b", "battery", 4.0)]
+    assert args.handler is cli.run
+    assert (args.rate, args.interval) == (1.0, timedelta(minutes=15))
+    assert (args.count, args.duration, args.start, args.mqtt) == (None,) * 3 + (False,)
+
+
+def test_devices_come_from_options_or_an_account_not_both(capsys):
+    with pytest.raises(SystemExit):
+        simulate("--count", "3")
+    with pytest.raises(SystemExit):
+        simulate("--device", "a", "--email", "x@example.com")
+    args = simulate("--email", "x@example.com", "--password", "pw")
+    assert args.devices is None and args.email == "x@example.com"
+
+
+def test_count_and_duration_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        simulate("--device", "a", "--count", "5", "--duration", "10")
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert simulate("--device", "a", "--count", "5").count == 5
+    assert simulate("--device", "a", "--duration", "2m").duration == timedelta(
+        minutes=2
+    )
+    for bad in (["--count", "0"], ["--count", "1.5"], ["--rate", "0"]):
+        with pytest.raises(SystemExit):
+            simulate("--device", "a", *bad)
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("900", 900), ("90s", 90), ("15m", 900), ("1h", 3600), ("1d", 86400)],
+)
+def test_intervals(text, seconds):
+    assert parse_interval(text) == timedelta(seconds=seconds)
+
+
+def test_durations_may_be_fractional_but_intervals_are_whole_seconds():
+    assert parse_duration("2.5") == timedelta(seconds=2.5)
+    for bad in ("0", "-5", "15x", "m", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_duration(bad)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_interval("1.5")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-22T07:00:00Z", "2026-11-22T07:00:00+00:00", "2026-11-22T08:00:00+01:00"],
+)
+def test_start_times_become_utc(text):
+    assert parse_start(text) == datetime(2026, 11, 22, 7, tzinfo=UTC)
+
+
+def test_start_without_offset_is_utc_and_garbage_is_refused():
+    assert parse_start("2026-11-22T07:00") == datetime(2026, 11, 22, 7, tzinfo=UTC)
+    assert parse_start("2026-11-22") == datetime(2026, 11, 22, tzinfo=UTC)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_start("yesterday")
+    with pytest.raises(SystemExit):
+        simulate("--device", "a", "--start", "yesterday")
+
+
+def test_what_argparse_cannot_check():
+    assert check_arguments(simulate("--device", "a"), NOW) is None
+    no_password = simulate("--email", "x@example.com")
+    assert "--password" in check_arguments(no_password, NOW)
+    future = simulate("--device", "a", "--start", "2026-11-22T11:00:00Z")
+    assert "past" in check_arguments(future, NOW)
+
+
+# -- schedules and totals --------------------------------------------------------
+
+
+class FakePublisher(Publisher):
+    transport = "fake"
+
+    def __init__(self, stopper, failures_before_success=0):
+        super().__init__(stopper)
+        self.published = []
+        self.failing = failures_before_success
+
+    def send(self, reading, body):
+        if self.failing:
+            self.failing -= 1
+            raise OSError("broker away")
+        self.published.append(json.loads(body))
+
+
+def make_run(count=None, failures=0, deadline=None):
+    stopper = Stopper(deadline)
+    publisher = FakePublisher(stopper, failures)
+    return Run(publisher, stopper, 1, 0.0, count=count, out=io.StringIO())
+
+
+def test_backfill_covers_every_interval_ending_after_start_up_to_now():
+    ends = backfill_ends(NOW - timedelta(hours=3), NOW, timedelta(minutes=15))
+    assert len(ends) == 12
+    assert ends[0] == datetime(2026, 11, 22, 7, 15, tzinfo=UTC)
+    assert ends[-1] == datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    # An interval ending exactly at start is before it; one ending exactly now is in.
+    seven, quarter = datetime(2026, 11, 22, 7, tzinfo=UTC), timedelta(minutes=15)
+    ends = backfill_ends(seven, seven + timedelta(hours=1), quarter)
+    assert ends == [seven + quarter * k for k in range(1, 5)]
+    assert backfill_ends(seven, seven + timedelta(minutes=14), quarter) == []
+
+
+def test_backfill_publishes_contract_readings_and_totals_them(monkeypatch):
+    monkeypatch.setattr(cli, "utc_now", lambda: NOW)
+    run = make_run()
+    devices = [Device("a"), Device("b", "heat_pump", 2.0)]
+    backfill(run, devices, NOW - timedelta(hours=1), timedelta(minutes=15))
+    published = run.publisher.published
+    assert len(published) == 8
+    assert [r["device_id"] for r in published[:2]] == ["a", "b"]
+    for reading in published:
+        assert set(reading) == {"reading_id", "device_id", "timestamp", "kwh"}
+        assert reading["timestamp"].endswith(":00Z") and reading["kwh"] >= 0
+        assert reading["kwh"] == round(reading["kwh"], 6)
+    assert len({r["reading_id"] for r in published}) == 8
+    summary = run.summary(reading_ids=True)
+    assert summary["confirmed"] == summary["sent"] == 8 and summary["resent"] == 0
+    assert summary["kwh_by_device"]["b"] == pytest.approx(
+        sum(r["kwh"] for r in published if r["device_id"] == "b"), abs=1e-9
+    )
+    assert summary["reading_ids"] == [r["reading_id"] for r in published]
+    assert "reading_ids" not in run.summary()
+    run.print_summary()
+    assert "sent 8, confirmed 8, resent 0" in run.out.getvalue()
+
+
+def test_backfill_stops_at_the_count(monkeypatch):
+    monkeypatch.setattr(cli, "utc_now", lambda: NOW)
+    run = make_run(count=5)
+    backfill(
+        run, [Device("a"), Device("b")], NOW - timedelta(hours=1), timedelta(minutes=15)
+    )
+    assert len(run.publisher.published) == 5
+
+
+def test_live_cycles_over_the_devices_and_covers_the_time_since_the_last_reading(
+    monkeypatch,
+):
+    asked = []
+
+    def recording(device, end, interval, *args):
+        asked.append((device.id, end, interval))
+        return interval_kwh(device, end, interval, *args)
+
+    monkeypatch.setattr(cli, "interval_kwh", recording)
+    run = make_run(count=6)
+    # 3 devices at 3 readings a second: each device about every second.
+    live(run, FixedDevices([Device("a"), Device("b"), Device("c")]), 3, 30)
+    published = run.publisher.published
+    assert [r["device_id"] for r in published] == ["a", "b", "c"] * 2
+    assert [r["timestamp"] for r in published] == [iso_utc(end) for _, end, _ in asked]
+    assert abs(asked[0][1] - datetime.now(UTC)) < timedelta(seconds=10)
+    assert [interval for _, _, interval in asked[:3]] == [timedelta(seconds=1)] * 3
+    for before, after in zip(asked[:3], asked[3:], strict=True):
+        assert after[0] == before[0] and after[2] == after[1] - before[1]
+        assert timedelta(0) <= after[2] <= timedelta(seconds=2)
+
+
+def test_a_failed_publish_is_resent_with_the_same_reading_id(capsys):
+    run = make_run(count=1, failures=2)
+    run.publisher.backoff.first = run.publisher.backoff.delay = 0.01
+    live(run, FixedDevices([Device("a")]), 100, 30)
+    publisher = run.publisher
+    assert (publisher.sent, publisher.resent, publisher.confirmed) == (1, 2, 1)
+    assert "resending" in capsys.readouterr().err
+
+
+def test_a_stop_while_resending_leaves_the_reading_unconfirmed():
+    stopper = Stopper()
+    publisher = FakePublisher(stopper, failures_before_success=10)
+    stopper.stop()
+    with pytest.raises(Stopped):
+        publisher.publish({"reading_id": "r", "device_id": "a"})
+    assert (publisher.sent, publisher.confirmed) == (1, 0)
+
+
+# -- the account's devices -------------------------------------------------------
+
+
+class Response:
+    def __init__(self, status, body):
+        self.status_code, self.body = status, body
+
+    def json(self):
+        return self.body
+
+
+class FakeHttp:
+    """Answers from a script: each call takes the next answer of its route."""
+
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def _answer(self, method, url, **kwargs):
+        route = f"{method} {url.split('127.0.0.1:8080')[1]}"
+        self.calls.append((route, kwargs))
+        answer = self.answers[route].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def post(self, url, **kwargs):
+        return self._answer("POST", url, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self._answer("GET", url, **kwargs)
+
+
+TOKEN = {"access_token": "t1", "token_type": "Bearer", "expires_in": 3600}
+DEVICE = {"id": "d1", "kind": "heat_pump", "max_hourly_kwh": 2.0, "name": "HP"}
+
+
+def account(answers):
+    directory = AccountDevices("http://127.0.0.1:8080/", "a@x.io", "pw", Stopper())
+    directory.http = FakeHttp(answers)
+    return directory
+
+
+def test_devices_are_listed_with_a_token(monkeypatch):
+    directory = account(
+        {
+            "POST /api/auth/login": [Response(200, TOKEN)],
+            "GET /api/devices": [Response(200, [DEVICE, {"id": "d2"}, {"bad": 1}])],
+        }
+    )
+    assert directory.wait() == [Device("d1", "heat_pump", 2.0), Device("d2")]
+    route, kwargs = directory.http.calls[1]
+    assert kwargs["headers"] == {"Authorization": "Bearer t1"}
+
+
+def test_the_simulator_waits_for_the_api_and_logs_in_again(monkeypatch, capsys):
+    monkeypatch.setattr(Stopper, "sleep", lambda self, seconds: True)
+    directory = account(
+        {
+            "POST /api/auth/login": [
+                requests.ConnectionError("refused"),
+                Response(502, {}),
+                Response(401, {"error": "UNAUTHORIZED", "message": "bad login"}),
+                Response(200, TOKEN),
+                Response(200, TOKEN),
+            ],
+            "GET /api/devices": [Response(401, {}), Response(200, [DEVICE])],
+        }
+    )
+    assert directory.wait() == [Device("d1", "heat_pump", 2.0)]
+    assert "not ready" in capsys.readouterr().err
+
+
+def test_a_bad_request_is_not_retried():
+    directory = account({"POST /api/auth/login": [Response(400, {"message": "email"})]})
+    with pytest.raises(ApiRefused):
+        directory.wait()
+
+
+def test_a_failed_refresh_keeps_the_old_list():
+    directory = account({"POST /api/auth/login": [Response(503, {})]})
+    assert directory.refresh() is None
