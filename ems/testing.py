@@ -16,7 +16,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -165,6 +167,7 @@ class Stack:
         self.admin_password = secrets.token_urlsafe(12)
         self.env = self._environment(environment or {})
         self.processes: dict[str, subprocess.Popen] = {}
+        self.extra_env: dict[str, dict[str, str]] = {}
 
     def _environment(self, overrides: dict[str, str]) -> dict[str, str]:
         bin_dir = str(Path(sys.executable).parent)
@@ -178,6 +181,8 @@ class Stack:
                 "EMS_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports['gateway']}",
                 "EMS_AUTH_ADDRESS": f"127.0.0.1:{self.ports['auth']}",
                 "EMS_WEB_PORT": str(self.ports["web"]),
+                "EMS_WS_PORT": str(self.ports["ws"]),
+                "EMS_WS_ALLOWED_ORIGINS": f"http://app.localhost:{self.ports['http']}",
                 "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
                 "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
                 "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
@@ -215,12 +220,22 @@ class Stack:
             raise
         return self
 
-    def start_process(self, name: str) -> None:
+    def start_process(
+        self,
+        name: str,
+        command: str | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        """Start process ``name`` of the Procfile, or an extra one running
+        ``command`` (a second gateway, say) with ``environment`` on top."""
+        if command is not None:
+            self.commands[name] = command
+            self.extra_env[name] = environment or {}
         stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
         self.processes[name] = subprocess.Popen(
             ["bash", "-c", self.commands[name]],
             cwd=settings.ROOT_DIR,
-            env=self.env,
+            env={**self.env, **self.extra_env.get(name, {})},
             stdout=stream,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -307,3 +322,82 @@ def tampered_tokens(valid_token: str, public_key_pem: str, claims: dict) -> dict
         "garbage": "not-a-token",
         "expired_other_key": signed(exp=now - 10, iat=now - 100),
     }
+
+
+class ModelServer:
+    """A local OpenAI-compatible chat API, for tests of the AI fallback. It answers
+    every completion with ``answer`` — a text, or a function of the last user
+    message giving a text, or None for no answer at all — and keeps the requests
+    it got; the first ``hang`` requests get no answer either."""
+
+    def __init__(self, answer, hang: int = 0):
+        self.answer = answer
+        self.hang = hang
+        self.requests = []
+        self.released = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "body": body})
+                content = server.content(body)
+                if len(server.requests) <= server.hang or content is None:
+                    server.released.wait()
+                    return
+                if self.path != "/v1/chat/completions":
+                    self.send_error(404)
+                    return
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {
+                                    "role": "assistant",
+                                    "content": content,
+                                },
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": 10,
+                            "completion_tokens": 5,
+                            "total_tokens": 15,
+                        },
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def content(self, body: dict) -> str | None:
+        if not callable(self.answer):
+            return self.answer
+        questions = [m["content"] for m in body["messages"] if m["role"] == "user"]
+        return self.answer(questions[-1] if questions else "")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -15,6 +15,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 import gateway.schemas  # noqa: F401 - registers the gateway's schemas by name
 import services.devices.schemas  # noqa: F401
 import services.monitoring.schemas  # noqa: F401
+import services.support.schemas  # noqa: F401
 import services.users.schemas  # noqa: F401
 from services.common.http import JsonRequestHandler
 

@@ -16,6 +16,7 @@ import eventlet
 import services.auth.exceptions  # noqa: F401
 import services.devices.exceptions  # noqa: F401
 import services.monitoring.exceptions  # noqa: F401
+import services.support.exceptions  # noqa: F401
 import services.users.exceptions  # noqa: F401
 from gateway.openapi import build_spec
 from gateway.schemas import DeviceListQuerySchema, LoginSchema
@@ -26,10 +27,15 @@ from services.common.schemas import load
 from services.common.tokens import bearer_token
 from services.devices.schemas import DeviceCreateSchema, DeviceUpdateSchema
 from services.monitoring.schemas import ConsumptionQuerySchema, NotificationQuerySchema
+from services.support.schemas import (
+    AdminReplySchema,
+    HistoryQuerySchema,
+    SupportMessageSchema,
+)
 from services.users.schemas import RegisterSchema, UserCreateSchema, UserUpdateSchema
 
 #: Services whose health ``/api/health`` reports, and how long each may take.
-HEALTH_CHECKED = ("auth", "users", "devices", "monitoring")
+HEALTH_CHECKED = ("auth", "users", "devices", "monitoring", "support")
 HEALTH_TIMEOUT = 2.0
 
 
@@ -56,6 +62,7 @@ class GatewayService:
     users_rpc = TimedRpcProxy("users")
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
+    support_rpc = TimedRpcProxy("support", timeout_setting="SUPPORT_RPC_TIMEOUT")
 
     # -- auth -------------------------------------------------------------------
 
@@ -449,6 +456,123 @@ class GatewayService:
             200,
             self.monitoring_rpc.list_notifications(caller["user_id"], query["limit"]),
         )
+
+    # -- support chat -----------------------------------------------------------
+
+    @http("POST", "/api/support/messages", expected_exceptions=EXPECTED)
+    def post_support_message(self, request):
+        """Ask support. The rules answer first, then the AI model if one is
+        configured; otherwise ``reply`` is null and staff are alerted. Both messages
+        are also pushed over ``/ws`` as ``chat.message``.
+        ---
+        post:
+          tags: [support]
+          summary: Send a support message
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: SupportMessageSchema
+                example: {text: "How do I add a device?"}
+          responses:
+            201:
+              description: the message and the reply, if there is one
+              content:
+                application/json:
+                  schema: PostResultSchema
+                  example: {message: {id: 1b6e…, user_id: 9b2f…, author: user,
+                                      text: "How do I add a device?",
+                                      created_at: "2026-11-22T18:50:00Z"},
+                            reply: {id: 2c7f…, user_id: 9b2f…, author: bot,
+                                    text: "Open Devices and press Add…",
+                                    created_at: "2026-11-22T18:50:00Z"}}
+            400: BadRequest
+            401: Unauthorized
+        """
+        caller = self._caller(request)
+        data = read_json(request, SupportMessageSchema())
+        return json_response(
+            201, self.support_rpc.post_message(caller["user_id"], data["text"])
+        )
+
+    @http("GET", "/api/support/history", expected_exceptions=EXPECTED)
+    def support_history(self, request):
+        """The caller's conversation with support, oldest first; ADMIN may name any
+        user with ``user_id``.
+        ---
+        get:
+          tags: [support]
+          summary: Support conversation
+          parameters:
+            - {in: query, name: user_id, schema: {type: string},
+               description: "ADMIN only: whose conversation"}
+          responses:
+            200:
+              description: the messages, oldest first
+              content:
+                application/json:
+                  schema: {type: array, items: ChatMessageSchema}
+            400: BadRequest
+            401: Unauthorized
+            403: Forbidden
+        """
+        caller = self._caller(request)
+        query = load(HistoryQuerySchema(), request.args.to_dict())
+        user_id = query.get("user_id", caller["user_id"])
+        if user_id != caller["user_id"] and caller["role"] != "ADMIN":
+            raise Forbidden("only ADMIN reads another user's conversation")
+        return json_response(200, self.support_rpc.history(user_id))
+
+    @http("POST", "/api/support/admin/reply", expected_exceptions=EXPECTED)
+    def support_reply(self, request):
+        """Answer a user as staff; the user receives it live over ``/ws``. ADMIN only.
+        ---
+        post:
+          tags: [support]
+          summary: Reply to a user
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: AdminReplySchema
+                example: {user_id: 9b2f…, text: "I have reset your limit."}
+          responses:
+            201:
+              description: the staff message
+              content: {application/json: {schema: ChatMessageSchema}}
+            400: BadRequest
+            401: Unauthorized
+            403: Forbidden
+            404: NotFound
+        """
+        caller = self._caller(request, "ADMIN")
+        data = read_json(request, AdminReplySchema())
+        return json_response(
+            201,
+            self.support_rpc.admin_reply(
+                caller["user_id"], data["user_id"], data["text"]
+            ),
+        )
+
+    @http("GET", "/api/support/conversations", expected_exceptions=EXPECTED)
+    def support_conversations(self, request):
+        """Every conversation, those awaiting staff first, then the most recent.
+        ADMIN only.
+        ---
+        get:
+          tags: [support]
+          summary: Support inbox
+          responses:
+            200:
+              description: one entry per user
+              content:
+                application/json:
+                  schema: {type: array, items: ConversationSchema}
+            401: Unauthorized
+            403: Forbidden
+        """
+        self._caller(request, "ADMIN")
+        return json_response(200, self.support_rpc.conversations())
 
     # -- platform ---------------------------------------------------------------
 

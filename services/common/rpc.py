@@ -31,9 +31,19 @@ class _TimedService:
 
 
 class TimedRpcProxy(RpcProxy):
+    """``RpcProxy(service)`` whose calls give up after the setting ``timeout_setting``
+    (``RPC_TIMEOUT`` unless a service's calls need longer)."""
+
+    def __init__(self, target_service, timeout_setting="RPC_TIMEOUT", **options):
+        self.timeout_setting = timeout_setting
+        super().__init__(target_service, **options)
+
     def setup(self):
         super().setup()
-        self.timeout = float(self.container.config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        config = self.container.config
+        self.timeout = float(
+            config.get(self.timeout_setting, config.get("RPC_TIMEOUT", DEFAULT_TIMEOUT))
+        )
         self.options["expiration"] = self.timeout
 
     def get_dependency(self, worker_ctx):

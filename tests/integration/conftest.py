@@ -3,13 +3,36 @@
 import pytest
 import requests
 
-from ems.testing import Stack
+from ems.testing import ModelServer, Stack
+
+
+def model_answer(question: str) -> str | None:
+    """The test model: it knows about solar panels, hangs when asked to, and hands
+    everything else over to staff."""
+    if "hang" in question.lower():
+        return None
+    if "solar" in question.lower():
+        return "Solar panels lower what your meter counts while the sun shines."
+    return "HANDOFF"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def model_server():
+    with ModelServer(model_answer) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, model_server):
     platform = Stack(
-        tmp_path_factory.mktemp("stack"), environment={"EMS_LOGIN_MAX_FAILURES": "5"}
+        tmp_path_factory.mktemp("stack"),
+        environment={
+            "EMS_LOGIN_MAX_FAILURES": "5",
+            "EMS_RPC_TIMEOUT": "3",
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": model_server.base_url,
+            "SUPPORT_AI_TIMEOUT": "2",
+        },
     )
     platform.start()
     yield platform

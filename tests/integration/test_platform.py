@@ -192,7 +192,9 @@ def test_health_reports_every_service(anonymous):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "services": {name: "ok" for name in ("auth", "users", "devices", "monitoring")},
+        "services": {
+            name: "ok" for name in ("auth", "users", "devices", "monitoring", "support")
+        },
     }
 
 

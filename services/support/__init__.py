@@ -1,0 +1,1 @@
+"""support: the support chat — rule answers, an AI fallback, and staff replies."""

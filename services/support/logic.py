@@ -1,0 +1,94 @@
+"""How the support chat answers: the rules first, then the AI model, else staff.
+
+Nothing here touches the database or the broker; the assistant comes in as an
+argument, so a test gives a fake one.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.support.rules import RULES, Rule
+
+log = logging.getLogger(__name__)
+
+#: The ``ems.ws`` message types of the chat, and the role that answers it.
+CHAT_MESSAGE = "chat.message"
+SUPPORT_ALERT = "support.alert"
+STAFF_ROLE = "ADMIN"
+
+#: Why staff are alerted (``reason`` of a ``support.alert``).
+UNANSWERED = "unanswered"
+ASKED_FOR_PERSON = "asked_for_person"
+
+
+class AnswerSource(Protocol):
+    """What answers a question no rule does (``assistant.Assistant``)."""
+
+    def answer(self, history: list[dict], question: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to reply to a user's message, and whether staff must answer it."""
+
+    #: ``bot`` (a rule), ``ai`` (the model), or None: nothing answered.
+    author: str | None
+    text: str | None
+    needs_staff: bool
+    rule: str | None = None
+
+    @property
+    def alert_reason(self) -> str | None:
+        if not self.needs_staff:
+            return None
+        return ASKED_FOR_PERSON if self.text is not None else UNANSWERED
+
+
+def _normalized(text: str) -> str:
+    # Phones type typographic apostrophes: "can’t" must match "can't".
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def matching_rules(text: str, rules: tuple[Rule, ...] = RULES) -> list[Rule]:
+    """Every rule whose patterns match ``text``, in the order they are tried."""
+    text = _normalized(text)
+    return [candidate for candidate in rules if candidate.matches(text)]
+
+
+def match_rule(text: str, rules: tuple[Rule, ...] = RULES) -> Rule | None:
+    """The rule that answers ``text``: the first in ``rules`` that matches."""
+    text = _normalized(text)
+    return next((candidate for candidate in rules if candidate.matches(text)), None)
+
+
+def ask_assistant(
+    assistant: AnswerSource, history: list[dict], question: str
+) -> str | None:
+    """The model's answer, or None when it has none or fails.
+
+    The model is a remote service that may be down, slow or wrong: whatever goes
+    wrong, the user still gets their message stored and staff are alerted, so a
+    failure is logged and becomes "no answer".
+    """
+    try:
+        return assistant.answer(history, question)
+    except Exception as exc:
+        log.warning("the AI fallback gave no answer: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def answer(question: str, history: list[dict], assistant: AnswerSource) -> Answer:
+    """Answer ``question`` (after ``history``, oldest first, ``{author, text}``).
+
+    A rule answers as ``bot``; a rule that asks for staff (talking to a person)
+    answers and still flags the message. Without a rule the model is asked; if it
+    has nothing to say the message waits for staff.
+    """
+    found = match_rule(question)
+    if found is not None:
+        return Answer("bot", found.answer, found.escalate, found.name)
+    text = ask_assistant(assistant, history, question)
+    if text:
+        return Answer("ai", text, False)
+    return Answer(None, None, True)

@@ -1,0 +1,160 @@
+"""support: each user's support conversation, answered by rules, an AI model, or
+staff. Every message is pushed over ``ems.ws`` as ``chat.message`` to its user and to
+the ADMINs; a message nothing could answer also raises ``support.alert`` to ADMINs.
+
+Callers pass identities already verified (the gateway's): ``user_id`` is the
+conversation, ``staff_id`` the ADMIN answering it.
+"""
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+
+from services.common.db import Database
+from services.common.errors import EXPECTED, ValidationFailed
+from services.common.health import HealthMixin
+from services.common.messaging import Dispatcher, consume
+from services.common.schemas import load
+from services.common.topology import (
+    WS,
+    client_message,
+    role_message_key,
+    sync_queue,
+    user_message_key,
+)
+from services.support import logic
+from services.support.assistant import AssistantProvider
+from services.support.exceptions import ConversationNotFound
+from services.support.schemas import (
+    AdminReplySchema,
+    ChatMessageSchema,
+    ConversationSchema,
+    PostResultSchema,
+    SupportAlertSchema,
+    SupportMessageSchema,
+)
+from services.support.storage import SupportStore
+
+message_schema = ChatMessageSchema()
+conversation_schema = ConversationSchema()
+post_result_schema = PostResultSchema()
+alert_schema = SupportAlertSchema()
+
+DEFAULT_HISTORY_FOR_AI = 10
+
+
+def _limit(limit) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValidationFailed("invalid limit", {"limit": ["a positive integer"]})
+    return limit
+
+
+class SupportService(HealthMixin):
+    name = "support"
+
+    storage = Database(SupportStore)
+    assistant = AssistantProvider()
+    dispatch = Dispatcher(WS)
+    config = Config()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def post_message(self, user_id, text):
+        """Store the user's message and answer it: ``{"message", "reply"}``.
+
+        The message is committed (and pushed) before an answer is looked for, and
+        stays flagged as awaiting staff until one is stored: the model may take
+        seconds, and no database transaction is held open meanwhile; if this
+        worker dies in between, the question still shows up in staff's inbox.
+        """
+        question = load(SupportMessageSchema(), {"text": text})["text"]
+        recent = message_schema.dump(
+            self.storage.history(user_id, limit=self._history_for_ai()), many=True
+        )
+        message = self.storage.add_message(
+            user_id, "user", question, awaiting_staff=True
+        )
+        self.storage.commit()
+        self._push(message)
+
+        answer = logic.answer(question, recent, self.assistant)
+        self.storage.lock_conversation(user_id)
+        if not self.storage.message_exists(message.id):
+            # The conversation was purged (its user deleted) while we looked for
+            # an answer: there is no one left to answer.
+            self.storage.commit()
+            return post_result_schema.dump({"message": message, "reply": None})
+        reply = None
+        if answer.text is not None:
+            reply = self.storage.add_message(user_id, answer.author, answer.text)
+        if not answer.needs_staff:
+            self.storage.settle_message(message.id)
+        self.storage.commit()
+
+        if reply is not None:
+            self._push(reply)
+        if answer.needs_staff:
+            self._alert(message, answer.alert_reason)
+        return post_result_schema.dump({"message": message, "reply": reply})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def history(self, user_id, limit=None):
+        """The conversation of ``user_id``, oldest first (``[]`` if none);
+        with ``limit``, its last ``limit`` messages."""
+        return message_schema.dump(
+            self.storage.history(user_id, _limit(limit)), many=True
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def admin_reply(self, staff_id, user_id, text):
+        """Staff answer ``user_id``'s conversation; nothing of it awaits them any
+        more. A user who never wrote has no conversation to answer."""
+        data = load(AdminReplySchema(), {"user_id": user_id, "text": text})
+        self.storage.lock_conversation(data["user_id"])
+        if not self.storage.has_conversation(data["user_id"]):
+            raise ConversationNotFound()
+        message = self.storage.add_message(
+            data["user_id"], "staff", data["text"], staff_id=staff_id
+        )
+        self.storage.settle_conversation(data["user_id"])
+        self.storage.commit()
+        self._push(message)
+        return message_schema.dump(message)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def conversations(self, limit=None):
+        """ADMIN's inbox: one row per user, those awaiting staff first, then the
+        most recently active."""
+        return conversation_schema.dump(
+            self.storage.conversations(_limit(limit)), many=True
+        )
+
+    @consume(sync_queue("support", "user.deleted"))
+    def handle_user_deleted(self, body):
+        """A deleted user's conversation goes with them (again harmlessly if the
+        event is redelivered)."""
+        self.storage.delete_conversation(body["user"]["id"])
+        self.storage.commit()
+
+    def _history_for_ai(self) -> int:
+        support = self.config.get("SUPPORT") or {}
+        return int(support.get("history_for_ai", DEFAULT_HISTORY_FOR_AI))
+
+    def _push(self, message) -> None:
+        payload = client_message(logic.CHAT_MESSAGE, message_schema.dump(message))
+        self.dispatch(user_message_key(message.user_id, logic.CHAT_MESSAGE), payload)
+        self.dispatch(role_message_key(logic.STAFF_ROLE, logic.CHAT_MESSAGE), payload)
+
+    def _alert(self, message, reason: str) -> None:
+        data = alert_schema.dump(
+            {
+                "user_id": message.user_id,
+                "message_id": message.id,
+                "text": message.text,
+                "reason": reason,
+            }
+        )
+        self.dispatch(
+            role_message_key(logic.STAFF_ROLE, logic.SUPPORT_ALERT),
+            client_message(logic.SUPPORT_ALERT, data),
+        )

@@ -1,0 +1,66 @@
+"""``python -m ws_gateway``'s settings: config/ws_gateway.yaml and the environment."""
+
+import subprocess
+import sys
+
+import config as settings
+from ws_gateway.__main__ import allowed_origins
+from ws_gateway.consumer import connection_parameters
+
+
+def test_defaults(monkeypatch):
+    for name in (
+        "EMS_WS_ALLOWED_ORIGINS",
+        "EMS_WS_PORT",
+        "EMS_WS_MAX_PENDING",
+        "EMS_WS_PING_INTERVAL",
+        "EMS_WS_PING_TIMEOUT",
+        "EMS_AUTH_VERIFY_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    conf = settings.load("ws_gateway")
+    # A comma inside a ${NAME:default} default stays one string.
+    assert conf["ALLOWED_ORIGINS"] == "http://app.localhost:8080,http://localhost:8080"
+    assert allowed_origins(conf["ALLOWED_ORIGINS"]) == [
+        "http://app.localhost:8080",
+        "http://localhost:8080",
+    ]
+    assert (conf["PORT"], conf["MAX_PENDING"]) == (8002, 256)
+    assert conf["PING_TIMEOUT"] <= conf["PING_INTERVAL"]
+    assert conf["AUTH_VERIFY_URL"] == "http://127.0.0.1:8001/internal/verify"
+    assert conf["JWT"] == settings.load("gateway")["JWT"]
+
+
+def test_origins_from_the_environment(monkeypatch):
+    monkeypatch.setenv("EMS_WS_ALLOWED_ORIGINS", "https://ems.example, http://x:8080/")
+    conf = settings.load("ws_gateway")
+    assert allowed_origins(conf["ALLOWED_ORIGINS"]) == [
+        "https://ems.example",
+        "http://x:8080/",
+    ]
+    monkeypatch.setenv("EMS_WS_ALLOWED_ORIGINS", "http://only.one")
+    assert allowed_origins(settings.load("ws_gateway")["ALLOWED_ORIGINS"]) == [
+        "http://only.one"
+    ]
+    assert allowed_origins(["a", " b ", ""]) == ["a", "b"]
+
+
+def test_the_vhost_is_taken_from_the_uri_in_either_spelling():
+    for scheme in ("amqp", "pyamqp"):
+        parameters = connection_parameters(f"{scheme}://u:p@rabbit:5673/ems_t1_%2Fx")
+        assert (parameters.host, parameters.port) == ("rabbit", 5673)
+        assert parameters.virtual_host == "ems_t1_/x"
+    assert parameters.client_properties == {"connection_name": "ws_gateway"}
+
+
+def test_the_process_is_plain_tornado_not_eventlet_patched():
+    # This test process is patched (tests/conftest.py); a fresh one shows what
+    # importing the gateway does.
+    check = (
+        "import ws_gateway.__main__, socket, eventlet.patcher as p;"
+        "assert not p.is_monkey_patched('socket');"
+        "assert not p.is_monkey_patched('thread')"
+    )
+    subprocess.run(
+        [sys.executable, "-c", check], cwd=settings.ROOT_DIR, check=True, timeout=60
+    )

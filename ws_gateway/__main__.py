@@ -1,0 +1,100 @@
+"""``python -m ws_gateway``: serve ``/ws`` with ``config/ws_gateway.yaml`` until
+SIGTERM or SIGINT, then close every socket with 1001 (going away)."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+import config as settings
+from services.common.tokens import TokenVerifier
+from ws_gateway.app import GatewayApplication, SocketHandler
+from ws_gateway.consumer import Consumer, connection_parameters
+from ws_gateway.registry import GOING_AWAY_CODE, Registry
+from ws_gateway.routing import decode, destination
+from ws_gateway.sessions import SessionChecker
+
+log = logging.getLogger("ws_gateway")
+
+#: Seconds a stop gives clients to answer the close frame.
+CLOSE_GRACE = 2.0
+
+
+def allowed_origins(value: str | list[str]) -> list[str]:
+    """``ALLOWED_ORIGINS`` as a list: YAML gives a list, the environment a
+    comma-separated string."""
+    names = value.split(",") if isinstance(value, str) else value
+    return [name.strip() for name in names if name and name.strip()]
+
+
+def delivery(registry: Registry) -> Callable[[str, bytes], None]:
+    """What the consumer does with a message of ``ems.ws``."""
+
+    def deliver(routing_key: str, body: bytes) -> None:
+        target = destination(routing_key)
+        text, message = decode(body)
+        registry.deliver(target, text, message)
+
+    return deliver
+
+
+def make_application(conf: dict, registry: Registry) -> GatewayApplication:
+    sessions = SessionChecker(
+        TokenVerifier.from_config(conf), str(conf["AUTH_VERIFY_URL"])
+    )
+    return GatewayApplication(
+        registry,
+        sessions,
+        allowed_origins(conf["ALLOWED_ORIGINS"]),
+        ping_interval=float(conf["PING_INTERVAL"]),
+        ping_timeout=float(conf["PING_TIMEOUT"]),
+    )
+
+
+async def wait_closed(sockets: list[SocketHandler], timeout: float) -> None:
+    """Until every socket is closed at both ends, at most ``timeout`` seconds."""
+    if sockets:
+        await asyncio.wait(
+            [asyncio.create_task(s.gone.wait()) for s in sockets], timeout=timeout
+        )
+
+
+async def serve(conf: dict) -> None:
+    registry = Registry(max_pending=int(conf["MAX_PENDING"]))
+    application = make_application(conf, registry)
+    # xheaders: behind Traefik, the access log shows the client's address.
+    server = application.listen(
+        int(conf["PORT"]), address=str(conf["ADDRESS"]), xheaders=True
+    )
+    consumer = Consumer(connection_parameters(conf["AMQP_URI"]), delivery(registry))
+    consumer.start()
+    log.info("serving /ws on %s:%s", conf["ADDRESS"], conf["PORT"])
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+    log.info("stopping: closing %d sockets", len(registry))
+    server.stop()
+    closed = registry.close_all(GOING_AWAY_CODE, "server stopping")
+    await consumer.stop()
+    await wait_closed(closed, CLOSE_GRACE)
+    log.info("stopped")
+
+
+def main() -> None:
+    conf = settings.load("ws_gateway")
+    logging.basicConfig(
+        level=conf["LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # pika logs each step of a failed connection attempt as an ERROR; the consumer
+    # logs the loss once, with its reason, and when it retries.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    asyncio.run(serve(conf))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The Tornado application: ``GET /ws?token=<JWT>`` becomes a socket of its user.
+
+The handshake is refused before any upgrade when the origin is not allowed (403),
+the token is not usable (401) or auth cannot tell (503). An accepted socket joins
+the registry under its user and role and is ended with ``session.ended`` when its
+token expires.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import tornado.web
+import tornado.websocket
+from tornado.ioloop import IOLoop
+
+from services.common.errors import EmsError, Forbidden
+from services.common.tokens import Identity
+from services.common.topology import client_message
+from ws_gateway.registry import Registry
+from ws_gateway.routing import SESSION_ENDED
+from ws_gateway.sessions import SessionChecker
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("tornado.access")
+
+#: Browsers send nothing but control frames; anything big is not one of ours.
+MAX_CLIENT_MESSAGE_BYTES = 64 * 1024
+
+
+class OriginNotAllowed(Forbidden):
+    """This origin may not open a socket."""
+
+
+def normalize_origin(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """The access log line of a request, with its path only.
+
+    The query string carries the access token (a browser cannot send headers on a
+    WebSocket handshake), so it never reaches a log.
+    """
+    status = handler.get_status()
+    if status < 400:
+        level = logging.INFO
+    elif status < 500:
+        level = logging.WARNING
+    else:
+        level = logging.ERROR
+    access_log.log(
+        level,
+        "%d %s %s (%s) %.2fms",
+        status,
+        handler.request.method,
+        handler.request.path,
+        handler.request.remote_ip,
+        1000.0 * handler.request.request_time(),
+    )
+
+
+class SocketHandler(tornado.websocket.WebSocketHandler):
+    """One browser's socket, registered under its user and role while open."""
+
+    def initialize(
+        self,
+        registry: Registry,
+        sessions: SessionChecker,
+        allowed_origins: frozenset[str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry = registry
+        self.sessions = sessions
+        self.allowed_origins = allowed_origins
+        self.clock = clock
+        self.identity: Identity | None = None
+        #: Set once the connection is closed at both ends (or aborted).
+        self.gone = asyncio.Event()
+        self._expiry = None
+
+    async def prepare(self) -> None:
+        try:
+            origin = self.request.headers.get("Origin")
+            if origin is not None and not self.check_origin(origin):
+                raise OriginNotAllowed()
+            token = self.get_query_argument("token", None)
+            self.identity = await self.sessions.check(token)
+        except EmsError as error:
+            self.set_status(error.status)
+            self.finish({"error": error.code, "message": error.message})
+
+    def check_origin(self, origin: str) -> bool:
+        """Only the configured origins; not even the gateway's own host.
+
+        Tornado would also accept an origin that matches the Host header, which a
+        DNS-rebinding page can arrange; ``prepare`` has refused those already.
+        """
+        return normalize_origin(origin) in self.allowed_origins
+
+    def open(self) -> None:
+        self.registry.add(self)
+        delay = max(0.0, self.identity.expires_at - self.clock())
+        self._expiry = IOLoop.current().call_later(delay, self.expire)
+        log.info("user %s (%s) connected", self.identity.user_id, self.identity.role)
+
+    def on_message(self, message: str | bytes) -> None:
+        # Clients only listen; pings and pongs are control frames Tornado answers.
+        pass
+
+    def on_close(self) -> None:
+        self.gone.set()
+        if self._expiry is not None:
+            IOLoop.current().remove_timeout(self._expiry)
+            self._expiry = None
+        if self.identity is not None:
+            self.registry.remove(self)
+            log.info(
+                "user %s disconnected (%s)", self.identity.user_id, self.close_code
+            )
+
+    def expire(self) -> None:
+        """The token's ``exp`` has come: tell the client and close with 4001."""
+        self._expiry = None
+        message = client_message(SESSION_ENDED, {"reason": "expired"})
+        self.registry.end([self], json.dumps(message))
+
+    def _request_summary(self) -> str:
+        # Tornado's own log lines (errors, warnings) use this; it would show the
+        # whole URI, token included.
+        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+        else:
+            # Tornado's default also prints the request, whose repr holds the URI.
+            log.error(
+                "uncaught exception %s",
+                self._request_summary(),
+                exc_info=(typ, value, tb),
+            )
+
+
+class GatewayApplication(tornado.web.Application):
+    """``/ws`` and its collaborators, with the gateway's WebSocket settings."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        sessions: SessionChecker,
+        allowed_origins: Iterable[str],
+        ping_interval: float,
+        ping_timeout: float,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.registry = registry
+        collaborators = {
+            "registry": registry,
+            "sessions": sessions,
+            "allowed_origins": frozenset(map(normalize_origin, allowed_origins)),
+            "clock": clock,
+        }
+        super().__init__(
+            [(r"/ws", SocketHandler, collaborators)],
+            websocket_ping_interval=ping_interval,
+            websocket_ping_timeout=ping_timeout,
+            websocket_max_message_size=MAX_CLIENT_MESSAGE_BYTES,
+            log_function=log_request,
+        )

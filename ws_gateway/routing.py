@@ -1,0 +1,61 @@
+"""Where a message of ``ems.ws`` goes, read from its routing key and body.
+
+A routing key is ``user.<user_id>.<type>`` or ``role.<ROLE>.<type>``; the type may
+hold dots itself (``session.ended``, ``chat.message``). The body is a client message
+``{"type": ..., "data": ..., "ts": ...}``, forwarded to browsers as it is.
+"""
+
+import json
+from typing import NamedTuple
+
+from services.common.tokens import ROLES
+
+USER = "user"
+ROLE = "role"
+#: The type that ends the sessions it reaches (logout, user deleted, role changed).
+SESSION_ENDED = "session.ended"
+
+
+class Undeliverable(Exception):
+    """A message no socket can be given; the text says why."""
+
+
+class Destination(NamedTuple):
+    """Whom a message is for: one user (``USER``) or every user of a role."""
+
+    audience: str
+    name: str
+    message_type: str
+
+
+def destination(routing_key: str) -> Destination:
+    """The destination a routing key names, or ``Undeliverable``."""
+    audience, _, rest = routing_key.partition(".")
+    name, _, message_type = rest.partition(".")
+    if audience not in (USER, ROLE) or not name or not message_type:
+        raise Undeliverable(
+            f"not user.<id>.<type> or role.<ROLE>.<type>: {routing_key!r}"
+        )
+    if audience == ROLE and name not in ROLES:
+        raise Undeliverable(f"unknown role {name!r} in {routing_key!r}")
+    return Destination(audience, name, message_type)
+
+
+def decode(body: bytes) -> tuple[str, dict]:
+    """The body as the text to send and as a dict, or ``Undeliverable``."""
+    try:
+        text = body.decode("utf-8")
+        message = json.loads(text)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+        raise Undeliverable(f"body is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise Undeliverable("body is not a client message {type, data, ts}")
+    return text, message
+
+
+def session_jti(message: dict) -> str | None:
+    """The token a ``session.ended`` message is about, if it names one (a logout
+    ends that session only)."""
+    data = message.get("data")
+    jti = data.get("jti") if isinstance(data, dict) else None
+    return str(jti) if jti else None
