@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -330,7 +331,7 @@ class ModelServer:
     message giving a text, or None for no answer at all — and keeps the requests
     it got; the first ``hang`` requests get no answer either."""
 
-    def __init__(self, answer, hang: int = 0):
+    def __init__(self, answer, hang: int = 0, port: int = 0):
         self.answer = answer
         self.hang = hang
         self.requests = []
@@ -380,7 +381,7 @@ class ModelServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def content(self, body: dict) -> str | None:
@@ -401,3 +402,49 @@ class ModelServer:
         self.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def scripted_answer(question: str) -> str | None:
+    """A test model's script: it knows about solar panels, hangs when asked to, and
+    hands everything else over to staff."""
+    if re.search(r"\bhang\b", question, re.IGNORECASE):
+        return None
+    if "solar" in question.lower():
+        return "Solar panels lower what your meter counts while the sun shines."
+    return "HANDOFF"
+
+
+class ModelServerProcess:
+    """``ModelServer(scripted_answer)`` in a process of its own, for a test process
+    whose own threads are green (eventlet) and would not serve a whole platform."""
+
+    def __enter__(self):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys, time\n"
+                "from ems.testing import ModelServer, scripted_answer\n"
+                "server = ModelServer(scripted_answer, port=int(sys.argv[1]))\n"
+                "with server:\n    time.sleep(10**9)",
+                str(self.port),
+            ],
+            cwd=settings.ROOT_DIR,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("the model server did not start")
+            time.sleep(0.1)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait()

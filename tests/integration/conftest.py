@@ -3,22 +3,12 @@
 import pytest
 import requests
 
-from ems.testing import ModelServer, Stack
-
-
-def model_answer(question: str) -> str | None:
-    """The test model: it knows about solar panels, hangs when asked to, and hands
-    everything else over to staff."""
-    if "hang" in question.lower():
-        return None
-    if "solar" in question.lower():
-        return "Solar panels lower what your meter counts while the sun shines."
-    return "HANDOFF"
+from ems.testing import ModelServerProcess, Stack
 
 
 @pytest.fixture(scope="session")
 def model_server():
-    with ModelServer(model_answer) as server:
+    with ModelServerProcess() as server:
         yield server
 
 
