@@ -7,8 +7,6 @@ held to the same rule. The docstrings below are the OpenAPI operations
 (``/api/openapi.json``).
 """
 
-import json
-
 import eventlet
 
 # The services' exceptions, imported so that RPC hands them back as themselves (and
@@ -18,9 +16,14 @@ import services.devices.exceptions  # noqa: F401
 import services.monitoring.exceptions  # noqa: F401
 import services.support.exceptions  # noqa: F401
 import services.users.exceptions  # noqa: F401
+from gateway.batteries import BatteryRoutes
+from gateway.dr import DrRoutes
+from gateway.forecasts import ForecastRoutes
 from gateway.openapi import build_spec
+from gateway.requests import Callers, client_address, read_json
 from gateway.schemas import DeviceListQuerySchema, LoginSchema
-from services.common.errors import EXPECTED, Forbidden, ValidationFailed
+from gateway.trading import TradingRoutes
+from services.common.errors import EXPECTED, Forbidden
 from services.common.http import http, json_response
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
@@ -35,30 +38,22 @@ from services.support.schemas import (
 from services.users.schemas import RegisterSchema, UserCreateSchema, UserUpdateSchema
 
 #: Services whose health ``/api/health`` reports, and how long each may take.
-HEALTH_CHECKED = ("auth", "users", "devices", "monitoring", "support")
+HEALTH_CHECKED = (
+    "auth",
+    "users",
+    "devices",
+    "monitoring",
+    "support",
+    "batteries",
+    "dr",
+    "trading",
+)
 HEALTH_TIMEOUT = 2.0
 
 
-def read_json(request, schema):
-    """The request body, loaded with ``schema``; 400 with per-field details if bad."""
-    try:
-        body = json.loads(request.get_data(cache=False) or b"null")
-    except ValueError as exc:
-        raise ValidationFailed(
-            "the body is not valid JSON", {"_schema": ["invalid JSON"]}
-        ) from exc
-    return load(schema, body)
-
-
-def client_address(request) -> str:
-    """The client's address as Traefik saw it (it overwrites X-Real-Ip)."""
-    return request.headers.get("X-Real-Ip") or request.remote_addr or "unknown"
-
-
-class GatewayService:
+class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Callers):
     name = "gateway"
 
-    auth_rpc = TimedRpcProxy("auth")
     users_rpc = TimedRpcProxy("users")
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
@@ -622,10 +617,3 @@ class GatewayService:
             200: {description: the OpenAPI document}
         """
         return json_response(200, build_spec(type(self)))
-
-    def _caller(self, request, *roles):
-        """The verified caller ``{user_id, role, …}``; 403 unless in ``roles``."""
-        caller = self.auth_rpc.check(bearer_token(request.headers.get("Authorization")))
-        if roles and caller["role"] not in roles:
-            raise Forbidden()
-        return caller

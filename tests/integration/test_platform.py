@@ -193,7 +193,17 @@ def test_health_reports_every_service(anonymous):
     assert response.json() == {
         "status": "ok",
         "services": {
-            name: "ok" for name in ("auth", "users", "devices", "monitoring", "support")
+            name: "ok"
+            for name in (
+                "auth",
+                "users",
+                "devices",
+                "monitoring",
+                "support",
+                "batteries",
+                "dr",
+                "trading",
+            )
         },
     }
 

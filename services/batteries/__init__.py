@@ -1,0 +1,1 @@
+"""batteries: battery storage, optimal schedules."""

@@ -1,0 +1,7 @@
+"""batterydb: the batteries service's tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass

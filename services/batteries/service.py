@@ -1,0 +1,7 @@
+"""batteries: battery storage, optimal schedules."""
+
+from services.common.health import HealthMixin
+
+
+class BatteriesService(HealthMixin):
+    name = "batteries"

@@ -1,0 +1,1 @@
+"""dr: demand-response events."""

@@ -1,0 +1,1 @@
+"""trading: the peer-to-peer energy market."""

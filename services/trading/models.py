@@ -1,0 +1,7 @@
+"""tradingdb: the trading service's tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass

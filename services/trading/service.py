@@ -1,0 +1,7 @@
+"""trading: the peer-to-peer energy market."""
+
+from services.common.health import HealthMixin
+
+
+class TradingService(HealthMixin):
+    name = "trading"
