@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from services.common.errors import ValidationFailed
 from services.monitoring.exceptions import InvalidReading
 
 MICRO = Decimal("0.000001")
@@ -204,8 +205,38 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+#: The longest series one call returns: a year of hours.
+MAX_SERIES_HOURS = 366 * 24
+
+
+def hour_range(start: str, end: str) -> tuple[datetime, datetime]:
+    """UTC hour starts from ISO-8601 text; ``ValidationFailed`` if not a range."""
+    try:
+        first, last = (datetime.fromisoformat(text) for text in (start, end))
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("start and end must be ISO-8601 datetimes") from exc
+    if first.tzinfo is None or last.tzinfo is None:
+        raise ValidationFailed("start and end need a time zone")
+    first, last = (
+        moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        for moment in (first, last)
+    )
+    if not first < last or (last - first) / HOUR > MAX_SERIES_HOURS:
+        raise ValidationFailed(
+            f"end must follow start by at most {MAX_SERIES_HOURS} hours"
+        )
+    return first, last
+
+
+def series(
+    start: datetime, end: datetime, totals: dict[datetime, Decimal]
+) -> list[dict]:
+    """Every UTC hour from ``start`` to ``end``, zero-filled, as ``{hour, kwh}``."""
+    count = int((end - start) / HOUR)
+    hours = [start + i * HOUR for i in range(count)]
+    return [{"hour": hour, "kwh": totals.get(hour, Decimal(0))} for hour in hours]
+
+
 def day_series(day: date, totals: dict[datetime, Decimal]) -> list[dict]:
     """The 24 UTC hours of ``day``, zero-filled, as ``{hour, kwh}``."""
-    start, _ = day_bounds(day)
-    hours = [start + i * HOUR for i in range(24)]
-    return [{"hour": hour, "kwh": totals.get(hour, Decimal(0))} for hour in hours]
+    return series(*day_bounds(day), totals)

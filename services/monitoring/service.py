@@ -12,11 +12,16 @@ from services.common.health import HealthMixin
 from services.common.messaging import consume
 from services.common.topology import sync_queue
 from services.monitoring import logic
-from services.monitoring.schemas import ConsumptionDaySchema, NotificationSchema
+from services.monitoring.schemas import (
+    ConsumptionDaySchema,
+    HourSchema,
+    NotificationSchema,
+)
 from services.monitoring.storage import MonitoringStore
 
 consumption_schema = ConsumptionDaySchema()
 notification_schema = NotificationSchema()
+hour_schema = HourSchema()
 
 
 class MonitoringService(HealthMixin):
@@ -41,6 +46,16 @@ class MonitoringService(HealthMixin):
                 "total_kwh": sum(hour["kwh"] for hour in hours),
             }
         )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def hourly_series(self, device_id, start, end):
+        """A device's energy in each UTC hour from ``start`` (included) to ``end``
+        (excluded), ISO-8601 hour starts, zero-filled: ``[{hour, kwh}]``. For other
+        services (forecasts, baselines, settlement); access is the caller's
+        business."""
+        start, end = logic.hour_range(start, end)
+        totals = self.storage.hourly_totals(device_id, start, end)
+        return hour_schema.dump(logic.series(start, end, totals), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_notifications(self, user_id, limit=50):

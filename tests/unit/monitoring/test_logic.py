@@ -153,3 +153,27 @@ def test_a_day_is_24_zero_filled_utc_hours():
     assert series[0]["hour"] == datetime(2026, 11, 22, tzinfo=UTC)
     assert series[10] == {"hour": H10, "kwh": Decimal("1.5")}
     assert sum(h["kwh"] for h in series) == Decimal("1.5")
+
+
+def test_a_series_is_every_hour_of_its_range_zero_filled():
+    start, end = logic.hour_range("2026-11-22T10:30:00Z", "2026-11-22T13:00:00+00:00")
+    assert (start, end) == (H10, datetime(2026, 11, 22, 13, tzinfo=UTC))
+    series = logic.series(start, end, {H11: Decimal("2")})
+    assert [(s["hour"].hour, s["kwh"]) for s in series] == [(10, 0), (11, 2), (12, 0)]
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        ("2026-11-22T10:00:00Z", "2026-11-22T10:00:00Z"),
+        ("2026-11-22T10:00:00Z", "2026-11-21T10:00:00Z"),
+        ("2026-11-22T10:00:00", "2026-11-22T12:00:00Z"),
+        ("yesterday", "2026-11-22T12:00:00Z"),
+        ("2020-01-01T00:00:00Z", "2026-11-22T12:00:00Z"),
+    ],
+)
+def test_bad_ranges_are_refused(start, end):
+    from services.common.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        logic.hour_range(start, end)
