@@ -66,8 +66,9 @@ from sqlalchemy import create_engine, text
 
 import config as settings
 from ems.testing import Stack
+from services.common.amqp import pika_parameters
 from services.common.topology import DATA, WS, iso_utc, reading_key, user_message_key
-from simulator.publisher import AmqpPublisher, Stopper, connection_parameters
+from simulator.publisher import AmqpPublisher, Stopper
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pipeline.json"
 BASELINE_EXCHANGE = "bench.baseline"
@@ -80,6 +81,10 @@ LOW_LIMIT_KWH = 0.001
 ALERT_KWH = 0.01
 GOAL = 0.35
 MICRO = Decimal("0.000001")
+
+
+def amqp_parameters(amqp_uri: str):
+    return pika_parameters(amqp_uri, "bench-pipeline")
 
 
 # -- readings -----------------------------------------------------------------------
@@ -331,7 +336,7 @@ def consume_baseline(amqp_uri, expected, prefetch, timeout, ready, results) -> N
     """The baseline's consumer (a process of its own): ack each message; report the
     time of the first delivery and of the ``expected``-th ack."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it
-    parameters = connection_parameters(amqp_uri)
+    parameters = amqp_parameters(amqp_uri)
     parameters.client_properties = {"connection_name": "bench-baseline-consumer"}
     connection = pika.BlockingConnection(parameters)
     channel = connection.channel()
@@ -360,7 +365,7 @@ def consume_baseline(amqp_uri, expected, prefetch, timeout, ready, results) -> N
 
 
 def declare_baseline_queue(amqp_uri: str) -> None:
-    connection = pika.BlockingConnection(connection_parameters(amqp_uri))
+    connection = pika.BlockingConnection(amqp_parameters(amqp_uri))
     channel = connection.channel()
     channel.exchange_declare(BASELINE_EXCHANGE, exchange_type="topic", durable=True)
     channel.queue_declare(BASELINE_QUEUE, durable=True)
@@ -391,7 +396,7 @@ def run_baseline(stack, readings, args, pipelined: bool) -> dict:
         if pipelined:
             # The clock starts at the first publish, once the channel is open.
             publisher = PipelinedPublisher(
-                connection_parameters(amqp_uri),
+                amqp_parameters(amqp_uri),
                 BASELINE_EXCHANGE,
                 readings,
                 args.window,
@@ -504,7 +509,7 @@ class Sampler:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        connection = pika.BlockingConnection(connection_parameters(self.amqp_uri))
+        connection = pika.BlockingConnection(amqp_parameters(self.amqp_uri))
         channel = connection.channel()
         query = text("SELECT count(*) FROM readings WHERE device_id = ANY(:ids)")
         try:
@@ -601,7 +606,10 @@ def run_end_to_end(stack, engine, readings, device_ids, args, pipelined) -> dict
     if pipelined:
         # The clock starts at the first publish, once the channel is open.
         publisher = PipelinedPublisher(
-            connection_parameters(amqp_uri), DATA.name, readings, args.window
+            amqp_parameters(amqp_uri),
+            DATA.name,
+            readings,
+            args.window,
         )
         publisher.run(timeout=240.0)
         started, resent = publisher.started, 0
@@ -714,7 +722,7 @@ class NotificationListener:
     in a thread; records when each message arrived."""
 
     def __init__(self, amqp_uri: str, user_id: str):
-        self.connection = pika.BlockingConnection(connection_parameters(amqp_uri))
+        self.connection = pika.BlockingConnection(amqp_parameters(amqp_uri))
         self.channel = self.connection.channel()
         self.channel.exchange_declare(WS.name, exchange_type=WS.type, durable=True)
         queue = self.channel.queue_declare("", exclusive=True, auto_delete=True)

@@ -13,12 +13,13 @@ import time
 import config
 from mqtt_bridge.bridge import (
     MQTT_KEEPALIVE,
+    SERVICE,
     Bridge,
     Publisher,
-    amqp_parameters,
     declare_topology,
     mqtt_client,
 )
+from services.common.amqp import configure_logging, pika_parameters
 
 log = logging.getLogger("mqtt_bridge")
 
@@ -61,7 +62,7 @@ def run(settings: dict) -> int:
     if not declare_topology(settings["AMQP_URI"], request.wait):
         return 0
     bridge = Bridge(
-        Publisher(amqp_parameters(settings["AMQP_URI"]), stopping), stopping
+        Publisher(pika_parameters(settings["AMQP_URI"], SERVICE), stopping), stopping
     )
     client_id = str(settings["MQTT_CLIENT_ID"])
     client = mqtt_client(client_id, bridge)
@@ -80,17 +81,7 @@ def run(settings: dict) -> int:
 
 def main() -> None:
     settings = config.load("mqtt_bridge")
-    level = str(settings["LOG_LEVEL"]).upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # pika and paho log each failed connection as an error, pika with tracebacks,
-    # over and over while a broker is away; the bridge logs each failure once, with
-    # its cause. What they say is for debugging.
-    for library in ("pika", "paho"):
-        logging.getLogger(library).setLevel(
-            logging.DEBUG if level == "DEBUG" else logging.CRITICAL
-        )
+    configure_logging(settings["LOG_LEVEL"], quiet=("pika", "paho"))
     sys.exit(run(settings))
 
 

@@ -106,21 +106,6 @@ def retry_delays(limit: float = MAX_RETRY_DELAY) -> Iterator[float]:
         delay = min(delay * 2, limit)
 
 
-def amqp_parameters(uri: str) -> pika.URLParameters:
-    """pika's parameters for the platform's AMQP URI, which kombu also accepts as
-    ``pyamqp://`` (as the test broker's is)."""
-    scheme, _, rest = uri.partition("://")
-    if scheme == "pyamqp":
-        uri = f"amqp://{rest}"
-    parameters = pika.URLParameters(uri)
-    # RabbitMQ short of memory or disk blocks publishers without a word; give up on
-    # such a connection after a while and retry rather than wait forever.
-    if parameters.blocked_connection_timeout is None:
-        parameters.blocked_connection_timeout = 60
-    parameters.client_properties = {"connection_name": SERVICE}
-    return parameters
-
-
 def declare_topology(amqp_uri: str, wait: Callable[[float], bool]) -> bool:
     """Declare the platform's exchanges and shared queues as ``ems prepare`` does,
     retrying until RabbitMQ answers; False if ``wait`` says to stop first.

@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 import pika
 import pika.exceptions
 
+from services.common.amqp import pika_parameters
 from services.common.topology import DATA, mqtt_reading_topic, reading_key
 
 
@@ -144,20 +145,6 @@ class Publisher:
         self.drop()
 
 
-def connection_parameters(amqp_uri: str) -> pika.URLParameters:
-    """pika's parameters for a kombu-style ``AMQP_URI``."""
-    scheme, _, rest = amqp_uri.partition("://")
-    # ``pyamqp`` and ``librabbitmq`` name kombu transports; the protocol is amqp.
-    if scheme in ("pyamqp", "librabbitmq"):
-        scheme = "amqp"
-    parameters = pika.URLParameters(f"{scheme}://{rest}")
-    # A broker that blocks publishers (memory or disk alarm) would otherwise hold a
-    # publish forever; failing lets the reading be resent on a new connection.
-    parameters.blocked_connection_timeout = 60
-    parameters.client_properties = {"connection_name": "ems-simulator"}
-    return parameters
-
-
 class AmqpPublisher(Publisher):
     """Publishes to ``ems.data`` under ``device.<id>.reading``, persistent, confirmed.
 
@@ -170,7 +157,7 @@ class AmqpPublisher(Publisher):
 
     def __init__(self, amqp_uri: str, stopper: Stopper, backoff: Backoff | None = None):
         super().__init__(stopper, backoff)
-        self.parameters = connection_parameters(amqp_uri)
+        self.parameters = pika_parameters(amqp_uri, "ems-simulator")
         self.connection = self.channel = None
 
     def connect(self) -> None:

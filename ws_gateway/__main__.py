@@ -7,9 +7,10 @@ import signal
 from collections.abc import Callable
 
 import config as settings
+from services.common.amqp import configure_logging, pika_parameters
 from services.common.tokens import TokenVerifier
 from ws_gateway.app import GatewayApplication, SocketHandler
-from ws_gateway.consumer import Consumer, connection_parameters
+from ws_gateway.consumer import SERVICE, Consumer
 from ws_gateway.registry import GOING_AWAY_CODE, Registry
 from ws_gateway.routing import decode, destination
 from ws_gateway.sessions import SessionChecker
@@ -66,7 +67,7 @@ async def serve(conf: dict) -> None:
     server = application.listen(
         int(conf["PORT"]), address=str(conf["ADDRESS"]), xheaders=True
     )
-    consumer = Consumer(connection_parameters(conf["AMQP_URI"]), delivery(registry))
+    consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
     consumer.start()
     log.info("serving /ws on %s:%s", conf["ADDRESS"], conf["PORT"])
 
@@ -86,13 +87,7 @@ async def serve(conf: dict) -> None:
 
 def main() -> None:
     conf = settings.load("ws_gateway")
-    logging.basicConfig(
-        level=conf["LOG_LEVEL"],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # pika logs each step of a failed connection attempt as an ERROR; the consumer
-    # logs the loss once, with its reason, and when it retries.
-    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    configure_logging(conf["LOG_LEVEL"])
     asyncio.run(serve(conf))
 
 

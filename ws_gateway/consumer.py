@@ -32,17 +32,6 @@ MIN_BACKOFF, MAX_BACKOFF = 1.0, 10.0
 STOP_TIMEOUT = 5.0
 
 
-def connection_parameters(amqp_uri: str) -> pika.URLParameters:
-    """pika's parameters for an AMQP URI; kombu's ``pyamqp://`` spelling, which the
-    test broker's URI uses, is the same protocol."""
-    if amqp_uri.startswith("pyamqp://"):
-        amqp_uri = "amqp://" + amqp_uri.removeprefix("pyamqp://")
-    parameters = pika.URLParameters(amqp_uri)
-    # How the management UI and ``rabbitmqctl list_connections`` name it.
-    parameters.client_properties = {"connection_name": SERVICE}
-    return parameters
-
-
 class Consumer:
     """Hands each message of ``ems.ws`` to ``handle(routing_key, body)``.
 

@@ -1,7 +1,7 @@
 """``python -m balancer``'s settings: config/balancer.yaml and the environment."""
 
 import config as settings
-from balancer.__main__ import connection_parameters, make_relay, target_queues
+from balancer.__main__ import make_relay, target_queues
 
 
 def test_defaults_relay_to_both_ingest_queues(monkeypatch):
@@ -24,12 +24,3 @@ def test_environment_overrides(monkeypatch):
 def test_target_queues_from_a_string_or_a_list():
     assert target_queues("monitoring.ingest.1") == ["monitoring.ingest.1"]
     assert target_queues(["a", " b "]) == ["a", "b"]
-
-
-def test_the_vhost_is_taken_from_the_uri_in_either_spelling():
-    for scheme in ("amqp", "pyamqp"):
-        parameters = connection_parameters(f"{scheme}://u:p@rabbit:5673/ems_t1_%2Fx")
-        assert (parameters.host, parameters.port) == ("rabbit", 5673)
-        assert parameters.virtual_host == "ems_t1_/x"
-        assert parameters.credentials.username == "u"
-    assert connection_parameters("amqp://guest:guest@h:5672/").virtual_host == "/"

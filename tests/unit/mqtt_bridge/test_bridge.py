@@ -13,7 +13,6 @@ from mqtt_bridge.bridge import (
     Bridge,
     Publisher,
     Stopped,
-    amqp_parameters,
     retry_delays,
     route,
     usable_device_id,
@@ -67,18 +66,6 @@ def test_a_reason_is_bounded():
 
 def test_retries_start_at_once_and_back_off_to_a_limit():
     assert list(islice(retry_delays(limit=4), 7)) == [0, 0.5, 1, 2, 4, 4, 4]
-
-
-@pytest.mark.parametrize("scheme", ["amqp", "pyamqp"])
-def test_amqp_parameters_read_kombu_uris(scheme):
-    parameters = amqp_parameters(f"{scheme}://u:p@rabbit:5673/test_vhost")
-    assert (parameters.host, parameters.port) == ("rabbit", 5673)
-    assert parameters.virtual_host == "test_vhost"
-    assert parameters.blocked_connection_timeout == 60
-
-
-def test_the_default_vhost_is_the_root():
-    assert amqp_parameters("amqp://guest:guest@127.0.0.1:5672/").virtual_host == "/"
 
 
 class FakeChannel:

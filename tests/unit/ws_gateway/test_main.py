@@ -5,7 +5,6 @@ import sys
 
 import config as settings
 from ws_gateway.__main__ import allowed_origins
-from ws_gateway.consumer import connection_parameters
 
 
 def test_defaults(monkeypatch):
@@ -43,14 +42,6 @@ def test_origins_from_the_environment(monkeypatch):
         "http://only.one"
     ]
     assert allowed_origins(["a", " b ", ""]) == ["a", "b"]
-
-
-def test_the_vhost_is_taken_from_the_uri_in_either_spelling():
-    for scheme in ("amqp", "pyamqp"):
-        parameters = connection_parameters(f"{scheme}://u:p@rabbit:5673/ems_t1_%2Fx")
-        assert (parameters.host, parameters.port) == ("rabbit", 5673)
-        assert parameters.virtual_host == "ems_t1_/x"
-    assert parameters.client_properties == {"connection_name": "ws_gateway"}
 
 
 def test_the_process_is_plain_tornado_not_eventlet_patched():
