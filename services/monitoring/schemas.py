@@ -45,3 +45,86 @@ class OverconsumptionSchema(Schema):
     kwh = Kwh()
     limit_kwh = Kwh()
     reason = fields.String()
+
+
+#: The longest forecast and backtest horizon, in hours.
+MAX_FORECAST_HOURS = 48
+HORIZON = validate.Range(min=1, max=MAX_FORECAST_HOURS)
+
+
+class ForecastQuerySchema(InputSchema):
+    device_id = fields.String(required=True, validate=ID)
+    hours = fields.Integer(
+        load_default=24,
+        validate=HORIZON,
+        metadata={"description": "how many hours to forecast, from the current one"},
+    )
+
+
+class BacktestQuerySchema(InputSchema):
+    device_id = fields.String(required=True, validate=ID)
+    horizon = fields.Integer(
+        load_default=24,
+        validate=HORIZON,
+        metadata={"description": "hours each backtest forecast covers"},
+    )
+
+
+class ForecastSchema(Schema):
+    device_id = fields.String()
+    unit = fields.Constant("kWh")
+    method = fields.String(
+        metadata={"enum": ["profile", "last_day", "history_mean", "no_history"]}
+    )
+    fallback = fields.Boolean(
+        metadata={"description": "true unless the model ran: too little history"}
+    )
+    note = fields.String(metadata={"description": "what the method is"})
+    history_hours = fields.Integer(
+        metadata={"description": "complete hours of history the method had"}
+    )
+    generated_at = UtcDateTime()
+    hours = fields.List(
+        fields.Nested(HourSchema),
+        metadata={"description": "from the start of the current UTC hour on"},
+    )
+
+
+class ErrorScoresSchema(Schema):
+    method = fields.String()
+    mae = Kwh(allow_none=True, metadata={"description": "mean absolute error, kWh"})
+    mape = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "mean absolute percentage error over the hours whose "
+            "actual is above zero, in percent; null if there are none"
+        },
+    )
+
+
+class BacktestSchema(Schema):
+    device_id = fields.String()
+    unit = fields.Constant("kWh")
+    horizon = fields.Integer()
+    folds = fields.Integer(
+        metadata={"description": "forecast origins, a day apart; 0: too little history"}
+    )
+    hours_evaluated = fields.Integer()
+    hours_excluded_from_mape = fields.Integer(
+        metadata={"description": "evaluated hours whose actual is 0"}
+    )
+    history_hours = fields.Integer()
+    min_history_hours = fields.Integer(
+        metadata={"description": "hours of history one fold needs"}
+    )
+    seasonal_period_hours = fields.Integer(
+        metadata={"description": "168 (a week), or 24 with less than a week"}
+    )
+    model = fields.Nested(ErrorScoresSchema)
+    seasonal_naive = fields.Nested(ErrorScoresSchema)
+    skill = fields.Float(
+        allow_none=True,
+        metadata={"description": "1 - MAE(model) / MAE(seasonal-naive); > 0: better"},
+    )
+    note = fields.String()
+    generated_at = UtcDateTime()

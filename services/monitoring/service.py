@@ -2,18 +2,24 @@
 devices it keeps from ``ems.sync``. Readings are counted by the ingest workers
 (``services/monitoring/worker.py``)."""
 
-from datetime import date, datetime
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
 
 from nameko.rpc import rpc
 
 from services.common.db import Database
-from services.common.errors import EXPECTED
+from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import consume
+from services.common.schemas import load
 from services.common.topology import sync_queue
-from services.monitoring import logic
+from services.monitoring import forecast, logic
 from services.monitoring.schemas import (
+    BacktestQuerySchema,
+    BacktestSchema,
     ConsumptionDaySchema,
+    ForecastQuerySchema,
+    ForecastSchema,
     HourSchema,
     NotificationSchema,
 )
@@ -22,6 +28,28 @@ from services.monitoring.storage import MonitoringStore
 consumption_schema = ConsumptionDaySchema()
 notification_schema = NotificationSchema()
 hour_schema = HourSchema()
+forecast_schema = ForecastSchema()
+backtest_schema = BacktestSchema()
+
+#: History a forecast reads: the model's window.
+FORECAST_HISTORY = timedelta(days=forecast.WINDOW_DAYS)
+#: History a backtest reads: its folds (two weeks of origins) each still see most of
+#: the model's window.
+BACKTEST_HISTORY = timedelta(days=42)
+BACKTEST_FOLDS = 14
+
+
+def _now(now_iso: str | None) -> datetime:
+    """``now_iso`` (for tests and replays), or the clock."""
+    if now_iso is None:
+        return datetime.now(UTC)
+    try:
+        now = datetime.fromisoformat(now_iso)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("now must be an ISO-8601 datetime") from exc
+    if now.tzinfo is None:
+        raise ValidationFailed("now needs a time zone")
+    return now.astimezone(UTC)
 
 
 class MonitoringService(HealthMixin):
@@ -56,6 +84,84 @@ class MonitoringService(HealthMixin):
         start, end = logic.hour_range(start, end)
         totals = self.storage.hourly_totals(device_id, start, end)
         return hour_schema.dump(logic.series(start, end, totals), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def forecast_consumption(self, device_id, hours=24, now_iso=None):
+        """A device's energy in each of the next ``hours`` UTC hours (1 to 48),
+        learned from its last 28 days (``services/monitoring/forecast.py``).
+
+        The first hour forecast is the current one, whole: its total so far is
+        incomplete, so it is not history, and it is forecast like the hours after
+        it. Access is the caller's business.
+        """
+        query = load(ForecastQuerySchema(), {"device_id": device_id, "hours": hours})
+        now = _now(now_iso)
+        start = forecast.hour_start(now)
+        history = self._history(device_id, start - FORECAST_HISTORY, start)
+        result = forecast.forecast(history, start, query["hours"])
+        return forecast_schema.dump(
+            {
+                "device_id": device_id,
+                "method": result.method,
+                "fallback": result.fallback,
+                "note": forecast.METHODS[result.method],
+                "history_hours": result.history_hours,
+                "generated_at": now,
+                "hours": [
+                    {"hour": start + i * logic.HOUR, "kwh": float(kwh)}
+                    for i, kwh in enumerate(result.values)
+                ],
+            }
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def backtest_consumption(self, device_id, horizon=24, now_iso=None):
+        """How the forecast would have done on a device's last six weeks, against
+        seasonal-naive (the same hour a week earlier): MAE and MAPE of each over
+        up to 14 daily origins (``forecast.backtest``)."""
+        query = load(
+            BacktestQuerySchema(), {"device_id": device_id, "horizon": horizon}
+        )
+        now = _now(now_iso)
+        end = forecast.hour_start(now)
+        history = self._history(device_id, end - BACKTEST_HISTORY, end)
+        result = forecast.backtest(history, end, query["horizon"], BACKTEST_FOLDS)
+        if result.folds:
+            note = (
+                f"{result.folds} forecasts of {result.horizon} h, issued a day "
+                "apart, each from the hours before it only"
+            )
+        else:
+            note = (
+                f"not enough history: {len(history)} h, a backtest needs "
+                f"{result.min_history_hours} h"
+            )
+        return backtest_schema.dump(
+            {
+                "device_id": device_id,
+                "horizon": result.horizon,
+                "folds": result.folds,
+                "hours_evaluated": result.hours_evaluated,
+                "hours_excluded_from_mape": result.hours_excluded_from_mape,
+                "history_hours": len(history),
+                "min_history_hours": result.min_history_hours,
+                "seasonal_period_hours": result.seasonal_period_hours,
+                "model": {"method": "profile", **asdict(result.model)},
+                "seasonal_naive": {
+                    "method": f"same hour {result.seasonal_period_hours} h earlier",
+                    **asdict(result.seasonal_naive),
+                },
+                "skill": result.skill,
+                "note": note,
+                "generated_at": now,
+            }
+        )
+
+    def _history(self, device_id, start, end):
+        """Complete hours from the device's first total after ``start`` to ``end``."""
+        return forecast.history_from_totals(
+            self.storage.hourly_totals(device_id, start, end), end
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def list_notifications(self, user_id, limit=50):
