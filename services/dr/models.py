@@ -1,7 +1,75 @@
-"""drdb: the dr service's tables."""
+"""drdb: demand-response events and the invitations to them."""
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import utcnow
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class Event(Base):
+    """A window in which participants are asked to use less. Its status is not
+    stored: it follows from the time and from ``cancelled_at``."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=lambda: str(uuid.uuid4())
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    #: Whole UTC hours; ``end`` is excluded.
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    target_reduction_kw: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    incentive_per_kwh: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    #: The OPERATOR or ADMIN who announced it.
+    created_by: Mapped[str] = mapped_column(String(36))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="ck_events_window"),
+        Index("ix_events_start", "start"),
+    )
+
+
+class Invitation(Base):
+    """A user asked to take part in an event, and their answer."""
+
+    __tablename__ = "invitations"
+
+    event_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    #: ``invited``, ``opted_in`` or ``opted_out`` (``logic.INVITATION_STATUSES``).
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    # A user's invitations are looked up by user: their event list, their
+    # excluded baseline days, the cascade when they are deleted.
+    __table_args__ = (Index("ix_invitations_user", "user_id"),)

@@ -1,7 +1,371 @@
-"""dr: demand-response events."""
+"""dr: demand-response events. OPERATOR and ADMIN announce events and invite users;
+users opt in or out until the event starts; afterwards each participant's reduction
+against their 10-in-10 baseline earns the event's incentive.
 
+Callers pass identities already verified (the gateway's): ``viewer`` is
+``{"user_id", "role"}``; routes only OPERATOR and ADMIN may call are gated there.
+Invitations and their changes are pushed over ``ems.ws`` as ``dr.event``.
+
+A user's load is not dr's to keep: it asks devices for the user's devices (as that
+user would list them, ``list_devices({"user_id": id, "role": "USER"})``) and
+monitoring for each device's ``hourly_series``, and adds them up. The opted-in
+users' batteries come from ``batteries.list_batteries_of(user_ids)``, expected to
+answer ``[{user_id, max_discharge_kw, available_kwh}]`` (``logic.parse_batteries``);
+if that service is missing, lacks the call, fails, is slow or answers otherwise,
+flexibility counts no battery and says so (``notes: ["batteries unavailable"]``).
+"""
+
+import logging
+from datetime import UTC, datetime
+
+from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import rpc
+
+from services.common.db import Database
+from services.common.errors import EXPECTED, EmsError
 from services.common.health import HealthMixin
+from services.common.messaging import Dispatcher, consume
+from services.common.rpc import TimedRpcProxy
+from services.common.schemas import load
+from services.common.topology import (
+    WS,
+    client_message,
+    iso_utc,
+    role_message_key,
+    sync_queue,
+    user_message_key,
+)
+from services.dr import logic
+from services.dr.exceptions import EventConflict, EventNotFound
+from services.dr.schemas import (
+    DrEventCreateSchema,
+    DrEventPushSchema,
+    DrEventSchema,
+    DrFlexibilitySchema,
+    DrInvitationsSchema,
+    DrResultsSchema,
+)
+from services.dr.storage import DrStore
+
+log = logging.getLogger(__name__)
+
+event_schema = DrEventSchema()
+push_schema = DrEventPushSchema()
+results_schema = DrResultsSchema()
+flexibility_schema = DrFlexibilitySchema()
+
+BATTERIES_UNAVAILABLE = "batteries unavailable"
+BATTERY_FAILURES = (
+    UnknownService,
+    RpcTimeout,
+    BadRequest,
+    RemoteError,
+    EmsError,
+    ValueError,
+)
+#: The fields of an event on the wire, besides its derived ``status``.
+EVENT_FIELDS = (
+    "id",
+    "name",
+    "start",
+    "end",
+    "target_reduction_kw",
+    "incentive_per_kwh",
+    "created_by",
+    "created_at",
+    "cancelled_at",
+)
+
+
+def _view(event, now: datetime, **extra) -> dict:
+    """An event as it stands at ``now`` (its status follows from the time), with
+    what its viewer may also see."""
+    view = {field: getattr(event, field) for field in EVENT_FIELDS}
+    view["status"] = logic.status(event.start, event.end, event.cancelled_at, now)
+    view.update(extra)
+    return view
+
+
+def _counts(counts: dict[str, int]) -> dict[str, int]:
+    return {status: counts.get(status, 0) for status in logic.INVITATION_STATUSES}
 
 
 class DrService(HealthMixin):
     name = "dr"
+
+    storage = Database(DrStore)
+    devices_rpc = TimedRpcProxy("devices")
+    monitoring_rpc = TimedRpcProxy("monitoring")
+    batteries_rpc = TimedRpcProxy("batteries", timeout_setting="BATTERIES_RPC_TIMEOUT")
+    dispatch = Dispatcher(WS)
+
+    # -- events -------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_event(self, data, created_by):
+        """Announce an event (OPERATOR, ADMIN); nobody is invited yet."""
+        now = datetime.now(UTC)
+        data = load(DrEventCreateSchema(now=now), data)
+        event = self.storage.add_event(created_by=created_by, **data)
+        self.storage.commit()
+        return event_schema.dump(_view(event, now, invitation_counts=_counts({})))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_events(self, viewer):
+        """Every event for OPERATOR and ADMIN, with its invitations counted; for
+        anyone else the events they are invited to, with their invitation."""
+        now = datetime.now(UTC)
+        if logic.is_staff(viewer):
+            events = self.storage.list_events()
+            counts = self.storage.invitation_counts([event.id for event in events])
+            views = [
+                _view(event, now, invitation_counts=_counts(counts.get(event.id, {})))
+                for event in events
+            ]
+        else:
+            views = [
+                _view(event, now, invitation=invitation)
+                for event, invitation in self.storage.events_of(viewer["user_id"])
+            ]
+        return event_schema.dump(views, many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_event(self, event_id, viewer):
+        """One event; OPERATOR and ADMIN see its invitations. An event the viewer
+        is not invited to is ``EventNotFound``, exactly like a missing one."""
+        now = datetime.now(UTC)
+        if logic.is_staff(viewer):
+            event = self.storage.get_event(event_id)
+            return self._staff_view(event, self.storage.invitations(event.id), now)
+        event, invitation = self._invited(event_id, viewer["user_id"])
+        return event_schema.dump(_view(event, now, invitation=invitation))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_event(self, event_id):
+        """Cancel a scheduled or active event (OPERATOR, ADMIN) and tell everyone
+        invited. Cancelling it again changes nothing; a finished event stays."""
+        now = datetime.now(UTC)
+        event = self.storage.get_event(event_id, lock=True)
+        state = logic.status(event.start, event.end, event.cancelled_at, now)
+        if state == logic.FINISHED:
+            raise EventConflict("a finished event cannot be cancelled")
+        newly = state != logic.CANCELLED
+        if newly:
+            self.storage.cancel_event(event, now)
+        invitations = self.storage.invitations(event.id)
+        self.storage.commit()
+        if newly:
+            for invitation in invitations:
+                self._push(event, invitation, logic.CANCELLED, now)
+        return self._staff_view(event, invitations, now)
+
+    # -- invitations --------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invite(self, event_id, user_ids):
+        """Invite users (OPERATOR, ADMIN) to a scheduled event; each newly invited
+        one is told. The users must exist: the gateway checks with users, which
+        dr has no copy of. Returns the event with all its invitations."""
+        user_ids = load(DrInvitationsSchema(), {"user_ids": user_ids})["user_ids"]
+        now = datetime.now(UTC)
+        event = self.storage.get_event(event_id, lock=True)
+        self._require_scheduled(event, now, "invitations close when the event starts")
+        invited = self.storage.invite(event.id, user_ids)
+        invitations = self.storage.invitations(event.id)
+        self.storage.commit()
+        for invitation in invitations:
+            if invitation.user_id in invited:
+                self._push(event, invitation, logic.INVITED, now)
+        return self._staff_view(event, invitations, now)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def opt_in(self, event_id, user_id):
+        """The invited user takes part."""
+        return self._answer(event_id, user_id, logic.OPTED_IN)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def opt_out(self, event_id, user_id):
+        """The invited user does not take part."""
+        return self._answer(event_id, user_id, logic.OPTED_OUT)
+
+    def _answer(self, event_id, user_id, answer):
+        """Record an answer until the event starts; a changed one is pushed to the
+        user and to the OPERATORs. The same answer twice changes nothing."""
+        now = datetime.now(UTC)
+        event, invitation = self._invited(event_id, user_id, lock=True)
+        self._require_scheduled(event, now, "answers close when the event starts")
+        changed = invitation.status != answer
+        if changed:
+            self.storage.answer(invitation, answer)
+        self.storage.commit()
+        if changed:
+            self._push(event, invitation, answer, now, to_operators=True)
+        return event_schema.dump(_view(event, now, invitation=invitation))
+
+    # -- what an event offers and achieved ------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def flexibility(self, event_id):
+        """The reduction on offer (OPERATOR, ADMIN): the opted-in users' baseline
+        load over the window plus their batteries' discharge headroom."""
+        now = datetime.now(UTC)
+        event = self.storage.get_event(event_id)
+        user_ids = [
+            invitation.user_id
+            for invitation in self.storage.invitations(event.id, logic.OPTED_IN)
+        ]
+        first, last = logic.history_span(event.start, event.end, now.date())
+        windows = self.storage.opted_in_windows(user_ids, event, first)
+        # Nothing more is read here: no transaction stays open while other
+        # services are asked.
+        self.storage.commit()
+
+        notes, baselines = [], []
+        for user_id in user_ids:
+            days = logic.eligible_days(
+                logic.event_day(event.start),
+                logic.excluded_days(windows[user_id]),
+                now.date(),
+            )
+            expected = logic.baseline(
+                event.start, event.end, self._load(user_id, first, last), days
+            )
+            baselines.append(expected)
+            if expected.note:
+                notes.append(f"{user_id}: {expected.note}")
+        batteries = self._batteries(user_ids)
+        if batteries is None:
+            notes.append(BATTERIES_UNAVAILABLE)
+        offer = logic.flexibility(event.start, event.end, baselines, batteries or [])
+        offer.update(
+            event_id=event.id,
+            target_reduction_kw=event.target_reduction_kw,
+            participant_count=len(user_ids),
+            covers_target=offer["flexibility_kw"] >= event.target_reduction_kw,
+            notes=notes,
+        )
+        return flexibility_schema.dump(offer)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def results(self, event_id, viewer):
+        """What a finished event achieved: per participant (opted in) the 10-in-10
+        baseline, the actual load, the reduction and the incentive. OPERATOR and
+        ADMIN see every participant; a user their own."""
+        now = datetime.now(UTC)
+        if logic.is_staff(viewer):
+            event = self.storage.get_event(event_id)
+            participants = self.storage.invitations(event.id, logic.OPTED_IN)
+        else:
+            event, invitation = self._invited(event_id, viewer["user_id"])
+            participants = [invitation] if invitation.status == logic.OPTED_IN else []
+        state = logic.status(event.start, event.end, event.cancelled_at, now)
+        if state == logic.CANCELLED:
+            raise EventConflict("a cancelled event has no results")
+        if state != logic.FINISHED:
+            raise EventConflict(
+                "results are known once the event is over", {"status": state}
+            )
+        user_ids = [invitation.user_id for invitation in participants]
+        first, _ = logic.history_span(event.start, event.end, now.date())
+        windows = self.storage.opted_in_windows(user_ids, event, first)
+        self.storage.commit()  # ends the read transaction before asking others
+
+        outcomes = []
+        for user_id in user_ids:
+            days = logic.eligible_days(
+                logic.event_day(event.start),
+                logic.excluded_days(windows[user_id]),
+                now.date(),
+            )
+            outcomes.append(
+                logic.participant_result(
+                    user_id,
+                    event.start,
+                    event.end,
+                    self._load(user_id, first, event.end),
+                    days,
+                    event.incentive_per_kwh,
+                )
+            )
+        return results_schema.dump(
+            {
+                "event": _view(event, now),
+                "participants": outcomes,
+                **logic.totals(outcomes),
+            }
+        )
+
+    # -- cascade ----------------------------------------------------------------------
+
+    @consume(sync_queue("dr", "user.deleted"))
+    def handle_user_deleted(self, body):
+        """A deleted user's invitations go (again harmlessly if the event is
+        redelivered); they drop out of every event's participants and results."""
+        self.storage.delete_invitations_of(body["user"]["id"])
+        self.storage.commit()
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _invited(self, event_id, user_id, lock=False):
+        """The event and ``user_id``'s invitation to it; ``EventNotFound`` if they
+        are not invited."""
+        event = self.storage.get_event(event_id, lock=lock)
+        invitation = self.storage.invitation(event.id, user_id)
+        if invitation is None:
+            raise EventNotFound()
+        return event, invitation
+
+    @staticmethod
+    def _staff_view(event, invitations, now) -> dict:
+        counts = {}
+        for invitation in invitations:
+            counts[invitation.status] = counts.get(invitation.status, 0) + 1
+        return event_schema.dump(
+            _view(
+                event, now, invitations=invitations, invitation_counts=_counts(counts)
+            )
+        )
+
+    @staticmethod
+    def _require_scheduled(event, now, reason: str) -> None:
+        state = logic.status(event.start, event.end, event.cancelled_at, now)
+        if state != logic.SCHEDULED:
+            raise EventConflict(f"the event is {state}: {reason}", {"status": state})
+
+    def _load(self, user_id, first, last):
+        """``user_id``'s energy per UTC hour from ``first`` to ``last`` (excluded):
+        the sum of their devices' series."""
+        devices = self.devices_rpc.list_devices({"user_id": user_id, "role": "USER"})
+        return logic.sum_series(
+            self.monitoring_rpc.hourly_series(
+                device["id"], iso_utc(first), iso_utc(last)
+            )
+            for device in devices
+        )
+
+    def _batteries(self, user_ids):
+        """The users' batteries, or None when the batteries service cannot say.
+
+        That service is optional to dr: flexibility is still worth showing
+        without it, so a missing service (``UnknownService``), a slow one
+        (``RpcTimeout``), one that does not offer the call or takes other
+        arguments (nameko's ``BadRequest``), one that fails (``RemoteError``, or
+        an error of ours) and a reply of another shape (``ValueError``) all mean
+        "unavailable" rather than an error.
+        """
+        if not user_ids:
+            return []
+        try:
+            return logic.parse_batteries(self.batteries_rpc.list_batteries_of(user_ids))
+        except BATTERY_FAILURES as exc:
+            log.warning("%s: %s: %s", BATTERIES_UNAVAILABLE, type(exc).__name__, exc)
+            return None
+
+    def _push(self, event, invitation, change, now, to_operators=False) -> None:
+        data = push_schema.dump(
+            {"event": _view(event, now), "invitation": invitation, "change": change}
+        )
+        message = client_message(logic.DR_EVENT, data, now)
+        self.dispatch(user_message_key(invitation.user_id, logic.DR_EVENT), message)
+        if to_operators:
+            self.dispatch(role_message_key(logic.ANSWERS_ROLE, logic.DR_EVENT), message)
