@@ -1,0 +1,259 @@
+"""batteries in its container, on a real broker and a real database."""
+
+import time
+import uuid
+
+import pytest
+from kombu import Connection
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.batteries.exceptions import (
+    BatteryExists,
+    BatteryNotFound,
+    CommandRefused,
+    InfeasibleSchedule,
+)
+from services.batteries.service import SETTLE_INTERVAL, BatteriesService
+from services.common.errors import ValidationFailed
+from services.common.topology import SYNC, WS
+
+pytestmark = pytest.mark.usefixtures("clean_databases")
+
+OWNER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000001", "role": "USER"}
+OTHER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000002", "role": "USER"}
+OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-00000000000f", "role": "OPERATOR"}
+
+
+@pytest.fixture
+def config(container_factory, service_config):
+    settings = service_config("batterydb")
+    container_factory(BatteriesService, settings).start()
+    return settings
+
+
+@pytest.fixture
+def batteries_rpc(config):
+    with ServiceRpcProxy("batteries", config) as proxy:
+        yield proxy
+
+
+def new_battery(batteries_rpc, owner=OWNER, **fields):
+    data = {
+        "device_id": str(uuid.uuid4()),
+        "capacity_kwh": 10,
+        "max_charge_kw": 5,
+        "max_discharge_kw": 4,
+        "efficiency": 0.81,
+        "min_soc": 0.1,
+        "max_soc": 0.9,
+        **fields,
+    }
+    return batteries_rpc.create_battery(data, owner["user_id"])
+
+
+def publish(config, routing_key, payload):
+    with Connection(config["AMQP_URI"]) as connection:
+        producer = connection.Producer()
+        for _ in range(2):  # a redelivered event changes nothing
+            producer.publish(
+                payload,
+                exchange=SYNC,
+                routing_key=routing_key,
+                declare=[SYNC],
+                serializer="json",
+            )
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_battery_starts_idle_at_its_minimum_and_belongs_to_its_owner(
+    batteries_rpc, listen
+):
+    pushes = listen(WS, "#")
+    battery = new_battery(batteries_rpc)
+    assert battery["user_id"] == OWNER["user_id"]
+    assert (battery["soc_kwh"], battery["soc_fraction"]) == (1.0, 0.1)
+    assert (battery["mode"], battery["power_kw"]) == ("idle", 0)
+    assert battery["updated_at"].endswith("Z") and battery["created_at"].endswith("Z")
+    [(key, message)] = pushes.messages(until=1)
+    assert key == f"user.{OWNER['user_id']}.battery.state"
+    assert message["type"] == "battery.state"
+    assert message["data"] == {
+        "battery_id": battery["id"],
+        "soc_kwh": 1.0,
+        "soc_fraction": 0.1,
+        "mode": "idle",
+        "power_kw": 0,
+    }
+
+    assert batteries_rpc.get_battery(battery["id"], OWNER) == battery
+    assert batteries_rpc.get_battery(battery["id"], OPERATOR)["id"] == battery["id"]
+    assert batteries_rpc.list_batteries(OWNER) == [battery]
+    assert batteries_rpc.list_batteries(OTHER) == []
+    for call in (
+        lambda: batteries_rpc.get_battery(battery["id"], OTHER),
+        lambda: batteries_rpc.command_battery(battery["id"], {"action": "idle"}, OTHER),
+        lambda: batteries_rpc.command_battery(
+            battery["id"], {"action": "idle"}, OPERATOR
+        ),
+        lambda: batteries_rpc.delete_battery(battery["id"], OTHER),
+        lambda: batteries_rpc.get_battery("not-an-id", OWNER),
+    ):
+        with pytest.raises(BatteryNotFound):
+            call()
+
+
+def test_one_battery_per_device(batteries_rpc):
+    battery = new_battery(batteries_rpc, soc_kwh=5)
+    assert battery["soc_kwh"] == 5
+    with pytest.raises(BatteryExists):
+        new_battery(batteries_rpc, device_id=battery["device_id"])
+    with pytest.raises(ValidationFailed) as refused:
+        new_battery(batteries_rpc, min_soc=0.5, max_soc=0.4)
+    assert "max_soc" in refused.value.details
+
+
+def test_commands_move_the_charge_and_are_pushed(batteries_rpc, listen):
+    battery = new_battery(batteries_rpc, soc_kwh=5)
+    pushes = listen(WS, f"user.{OWNER['user_id']}.battery.state")
+    charging = batteries_rpc.command_battery(
+        battery["id"], {"action": "charge", "power_kw": 5}, OWNER
+    )
+    assert (charging["mode"], charging["power_kw"]) == ("charging", 5)
+    [(_, pushed)] = pushes.messages(until=1)
+    assert pushed["data"]["mode"] == "charging" and pushed["data"]["power_kw"] == 5
+
+    time.sleep(1.0)
+    # 5 kW at 90 % each way stores 4.5 kWh an hour: 1.25 Wh a second.
+    later = batteries_rpc.get_battery(battery["id"], OWNER)
+    gained = later["soc_kwh"] - charging["soc_kwh"]
+    assert 4.5 / 3600 * 0.9 < gained < 4.5 / 3600 * 3
+    assert later["mode"] == "charging"
+
+    idle = batteries_rpc.command_battery(battery["id"], {"action": "idle"}, OWNER)
+    assert idle["mode"] == "idle" and idle["power_kw"] == 0
+    assert idle["soc_kwh"] >= later["soc_kwh"]
+    [(_, pushed)] = pushes.messages(until=1)
+    assert pushed["data"]["soc_kwh"] == idle["soc_kwh"]
+    time.sleep(0.3)
+    assert batteries_rpc.get_battery(battery["id"], OWNER)["soc_kwh"] == idle["soc_kwh"]
+
+
+def test_commands_beyond_the_limits_are_refused(batteries_rpc, listen):
+    battery = new_battery(batteries_rpc)
+    pushes = listen(WS, "#")
+    with pytest.raises(CommandRefused) as refused:
+        batteries_rpc.command_battery(
+            battery["id"], {"action": "discharge", "power_kw": 4.5}, OWNER
+        )
+    assert refused.value.details == {
+        "power_kw": ["above 0 and at most 4 kW for this battery"]
+    }
+    with pytest.raises(CommandRefused) as refused:  # it is at its minimum
+        batteries_rpc.command_battery(
+            battery["id"], {"action": "discharge", "power_kw": 1}, OWNER
+        )
+    assert "action" in refused.value.details
+    with pytest.raises(ValidationFailed) as refused:
+        batteries_rpc.command_battery(
+            battery["id"], {"action": "idle", "power_kw": 1}, OWNER
+        )
+    assert "power_kw" in refused.value.details
+    assert pushes.messages(wait=0.5) == []
+    assert batteries_rpc.get_battery(battery["id"], OWNER)["mode"] == "idle"
+
+
+def test_a_battery_that_fills_up_stops_and_says_so(batteries_rpc, listen):
+    battery = new_battery(
+        batteries_rpc, capacity_kwh=1, efficiency=1, max_charge_kw=10, soc_kwh=0.899
+    )
+    pushes = listen(WS, f"user.{OWNER['user_id']}.battery.state")
+    batteries_rpc.command_battery(
+        battery["id"], {"action": "charge", "power_kw": 10}, OWNER
+    )  # full in 0.36 s
+    received = pushes.messages(wait=SETTLE_INTERVAL + 5, until=2)
+    assert [body["data"]["mode"] for _, body in received] == ["charging", "idle"]
+    assert received[1][1]["data"]["soc_kwh"] == 0.9
+    settled = batteries_rpc.get_battery(battery["id"], OWNER)
+    assert (settled["mode"], settled["soc_kwh"], settled["power_kw"]) == (
+        "idle",
+        0.9,
+        0,
+    )
+    assert settled["updated_at"] > battery["updated_at"]
+
+
+def test_the_schedule_starts_from_the_charge_now(batteries_rpc):
+    battery = new_battery(batteries_rpc, soc_kwh=9)  # full
+    request = {
+        "import_prices": [0.1, 0.1, 0.6, 0.1],
+        "export_prices": [0.0] * 4,
+        "load_kwh": [3.0] * 4,
+    }
+    schedule = batteries_rpc.schedule_battery(battery["id"], request, OWNER)
+    assert schedule["method"] == "dynamic programming"
+    assert schedule["start_soc_kwh"] == 9
+    assert schedule["hours"][2]["action"] == "discharge"
+    assert schedule["hours"][2]["grid_kwh"] == pytest.approx(0, abs=0.05)
+    assert schedule["saving"] > 0
+    assert schedule["saving"] == pytest.approx(
+        schedule["cost_without_battery"] - schedule["total_cost"], abs=1e-5
+    )
+    assert set(schedule["hours"][0]) == {
+        "hour_index",
+        "action",
+        "power_kw",
+        "soc_kwh_end",
+        "load_kwh",
+        "grid_kwh",
+        "cost",
+    }
+    assert 0 < schedule["grid_step_kwh"] < 0.1
+
+    with pytest.raises(InfeasibleSchedule) as refused:
+        batteries_rpc.schedule_battery(
+            battery["id"],
+            dict(request, start_soc_kwh=1, target={"hour_index": 0, "soc_kwh": 8}),
+            OWNER,
+        )
+    assert "target" in refused.value.details
+    with pytest.raises(ValidationFailed) as refused:
+        batteries_rpc.schedule_battery(
+            battery["id"], dict(request, export_prices=[0.0]), OWNER
+        )
+    assert "export_prices" in refused.value.details
+    with pytest.raises(BatteryNotFound):
+        batteries_rpc.schedule_battery(battery["id"], request, OTHER)
+    assert batteries_rpc.get_battery(battery["id"], OWNER)["soc_kwh"] == 9
+
+
+def test_deleted_users_and_devices_lose_their_batteries(batteries_rpc, config):
+    first, second = new_battery(batteries_rpc), new_battery(batteries_rpc)
+    others = new_battery(batteries_rpc, owner=OTHER)
+    publish(config, "device.deleted", {"device": {"id": first["device_id"]}})
+    wait_for(lambda: len(batteries_rpc.list_batteries(OWNER)) == 1)
+    assert batteries_rpc.list_batteries(OWNER) == [second]
+
+    publish(
+        config,
+        "user.deleted",
+        {"user": {"id": OWNER["user_id"], "email": "a@b.cd", "role": "USER"}},
+    )
+    wait_for(lambda: batteries_rpc.list_batteries(OWNER) == [])
+    time.sleep(0.3)
+    assert batteries_rpc.get_battery(others["id"], OTHER)["id"] == others["id"]
+
+
+def test_a_battery_is_deleted_by_its_owner(batteries_rpc):
+    battery = new_battery(batteries_rpc)
+    batteries_rpc.delete_battery(battery["id"], OWNER)
+    with pytest.raises(BatteryNotFound):
+        batteries_rpc.get_battery(battery["id"], OWNER)
