@@ -127,6 +127,12 @@ class State:
     power_kw: float = 0.0
 
 
+def deliverable_kwh(limits: Limits, soc_kwh: float) -> float:
+    """What a battery holding ``soc_kwh`` can deliver before its minimum charge:
+    the charge above the minimum, less what discharging loses (√η)."""
+    return max(0.0, soc_kwh - limits.soc_min_kwh) * limits.leg
+
+
 def soc_fraction(limits: Limits, soc_kwh: float) -> float:
     """The charge as a fraction of the whole capacity."""
     return soc_kwh / limits.capacity_kwh

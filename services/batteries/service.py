@@ -86,6 +86,27 @@ class BatteriesService(HealthMixin):
         ]
 
     @rpc(expected_exceptions=EXPECTED)
+    def list_batteries_of(self, user_ids):
+        """What the users' batteries could discharge now, for demand response:
+        ``[{user_id, battery_id, max_discharge_kw, available_kwh}]``."""
+        now = _now()
+        offered = []
+        for battery in self.storage.batteries_of(user_ids):
+            limits = logic.Limits.of(battery)
+            state = self._state_now(battery, now)
+            offered.append(
+                {
+                    "user_id": battery.user_id,
+                    "battery_id": battery.id,
+                    "max_discharge_kw": battery.max_discharge_kw,
+                    "available_kwh": round(
+                        logic.deliverable_kwh(limits, state.soc_kwh), 6
+                    ),
+                }
+            )
+        return offered
+
+    @rpc(expected_exceptions=EXPECTED)
     def command_battery(self, battery_id, command, viewer):
         """Charge or discharge at ``power_kw``, or stop: ``{"action", "power_kw"}``.
 

@@ -72,6 +72,10 @@ class BatteryStore(Store):
             query = query.where(Battery.user_id == user_id)
         return list(self.session.scalars(query))
 
+    def batteries_of(self, user_ids: list[str]) -> list[Battery]:
+        query = select(Battery).where(Battery.user_id.in_(list(user_ids)))
+        return list(self.session.scalars(query.order_by(Battery.user_id, Battery.id)))
+
     def moving_batteries(self) -> list[Battery]:
         """Batteries charging or discharging, locked; those another worker is
         settling already are skipped rather than waited for."""

@@ -257,3 +257,15 @@ def test_a_battery_is_deleted_by_its_owner(batteries_rpc):
     batteries_rpc.delete_battery(battery["id"], OWNER)
     with pytest.raises(BatteryNotFound):
         batteries_rpc.get_battery(battery["id"], OWNER)
+
+
+def test_demand_response_learns_what_the_users_batteries_can_give(batteries_rpc):
+    mine = new_battery(batteries_rpc, soc_kwh=6.0)
+    new_battery(batteries_rpc, owner=OTHER)
+    [offer] = batteries_rpc.list_batteries_of([OWNER["user_id"]])
+    assert offer["user_id"] == OWNER["user_id"]
+    assert offer["battery_id"] == mine["id"]
+    assert offer["max_discharge_kw"] == 4
+    # 5 kWh above the 1 kWh minimum, less the discharge loss of √0.81.
+    assert offer["available_kwh"] == pytest.approx(4.5)
+    assert batteries_rpc.list_batteries_of([]) == []

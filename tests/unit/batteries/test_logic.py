@@ -148,3 +148,16 @@ def test_access(viewer, readable, writable):
     assert logic.can_write(viewer, "u-1") is writable
     assert logic.listing_owner(OWNER, "u-2") == "u-1"
     assert logic.listing_owner(ADMIN, None) is None
+
+
+def test_what_a_battery_can_deliver_is_its_charge_above_the_minimum_less_losses():
+    limits = logic.Limits(
+        capacity_kwh=10,
+        max_charge_kw=5,
+        max_discharge_kw=5,
+        efficiency=0.81,
+        min_soc=0.1,
+        max_soc=1,
+    )
+    assert logic.deliverable_kwh(limits, 6.0) == pytest.approx(5.0 * 0.9)
+    assert logic.deliverable_kwh(limits, 0.5) == 0
