@@ -1,7 +1,284 @@
-"""trading: the peer-to-peer energy market."""
+"""trading: a peer-to-peer market for delivery hours.
 
+Users place limit orders to buy or sell energy for a future UTC hour; each hour has
+its own book, matched continuously with price-time priority
+(``services/trading/matching.py``). Every trade is pushed over ``ems.ws`` as
+``trade.executed`` to its buyer and its seller. Once an hour has ended it is settled
+against what the sellers' devices metered (monitoring's ``hourly_series``): a
+seller who delivered less than they sold pays a penalty to the buyers.
+
+Callers pass identities already verified (the gateway's): ``user_id`` owns the
+orders, and a sell order's device was checked to be theirs.
+"""
+
+import logging
+from datetime import UTC, datetime
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common.db import Database
+from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
+from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume, describe
+from services.common.rpc import TimedRpcProxy
+from services.common.schemas import load
+from services.common.topology import (
+    WS,
+    client_message,
+    iso_utc,
+    sync_queue,
+    user_message_key,
+)
+from services.trading import logic, matching
+from services.trading.exceptions import OrderNotOpen
+from services.trading.schemas import (
+    TradingBalanceSchema,
+    TradingBookSchema,
+    TradingOrderCreateSchema,
+    TradingOrderSchema,
+    TradingPlacementSchema,
+    TradingSettlementSchema,
+    TradingTradeSchema,
+)
+from services.trading.storage import TradingStore
+
+log = logging.getLogger(__name__)
+
+order_schema = TradingOrderSchema()
+trade_schema = TradingTradeSchema()
+placement_schema = TradingPlacementSchema()
+book_schema = TradingBookSchema()
+balance_schema = TradingBalanceSchema()
+settlement_schema = TradingSettlementSchema()
+
+#: The ``ems.ws`` message type of a trade.
+TRADE_EXECUTED = "trade.executed"
+#: Seconds between the timer's rounds of expiry and settlement.
+SETTLE_INTERVAL = 60
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def book_order(row) -> matching.Order:
+    """The matching engine's view of a stored order."""
+    return matching.Order(
+        id=row.id,
+        user_id=row.user_id,
+        side=row.side,
+        price=row.price,
+        quantity=row.quantity,
+        seq=row.seq,
+        remaining=row.remaining,
+    )
+
+
+def match(
+    storage: TradingStore,
+    user_id: str,
+    side: str,
+    hour: datetime,
+    price: int,
+    quantity: int,
+    device_id: str | None = None,
+):
+    """Add an order to its hour's book and match it: ``(order, trades)``, stored
+    but not committed. The caller holds the hour's lock and has checked that the
+    hour is open."""
+    resting = {row.id: row for row in storage.open_orders(hour)}
+    book = matching.OrderBook.of(book_order(row) for row in resting.values())
+    order = storage.add_order(user_id, side, hour, price, quantity, device_id)
+    placement = book.place(book_order(order))
+    return order, storage.record_placement(order, resting, placement)
 
 
 class TradingService(HealthMixin):
     name = "trading"
+
+    storage = Database(TradingStore)
+    dispatch = Dispatcher(WS)
+    monitoring_rpc = TimedRpcProxy("monitoring")
+    config = Config()
+
+    # -- orders -------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def place_order(self, data, user_id):
+        """Place a limit order and match it: ``{"order", "trades"}``.
+
+        The hour is locked before its book is read and until the trades are
+        committed (``TradingStore.lock_hour``), so one hour's orders are matched
+        one at a time by whichever worker or process holds the lock. Whether the
+        hour is still open is checked once the lock is held: a request that waited
+        for it across the start of the hour must not trade in it.
+        """
+        data = load(TradingOrderCreateSchema(), data)
+        hour = data["delivery_hour"]
+        self.storage.lock_hour(hour)
+        logic.check_open(hour, now(), self._rules())
+        order, trades = match(
+            self.storage,
+            user_id,
+            data["side"],
+            hour,
+            data["price"],
+            data["quantity"],
+            data.get("device_id"),
+        )
+        result = placement_schema.dump({"order": order, "trades": trades})
+        self.storage.commit()
+        # Pushed once committed: a trade that was rolled back is never announced.
+        for trade in result["trades"]:
+            self._push_trade(trade)
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_order(self, order_id, user_id):
+        return order_schema.dump(self.storage.get_order(order_id, user_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_orders(self, user_id, status=None, delivery_hour=None, limit=100):
+        """The user's orders, newest first."""
+        hour = None if delivery_hour is None else logic.parse_hour(delivery_hour)
+        orders = self.storage.list_orders(user_id, status, hour, limit)
+        return order_schema.dump(orders, many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_order(self, order_id, user_id):
+        """Cancel the user's open order; ``OrderNotOpen`` once it is not."""
+        order = self.storage.get_order(order_id, user_id)
+        self.storage.lock_hour(order.delivery_hour)
+        order = self.storage.refresh(order)  # a fill may have come first
+        if order.status != "open":
+            raise OrderNotOpen()
+        order = self.storage.cancel(order, logic.CANCELLED_BY_USER)
+        payload = order_schema.dump(order)
+        self.storage.commit()
+        return payload
+
+    @rpc(expected_exceptions=EXPECTED)
+    def book(self, delivery_hour):
+        """The hour's open orders aggregated by price, without their owners."""
+        hour = logic.parse_hour(delivery_hour)
+        return book_schema.dump({"delivery_hour": hour, **self.storage.book(hour)})
+
+    # -- trades and balances --------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_trades(self, user_id, delivery_hour=None, limit=100):
+        """The trades the user bought or sold in, newest first."""
+        hour = None if delivery_hour is None else logic.parse_hour(delivery_hour)
+        return trade_schema.dump(
+            self.storage.list_trades(user_id, hour, limit), many=True
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def balance(self, user_id):
+        return balance_schema.dump(self.storage.balance(user_id))
+
+    # -- settlement -----------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def settle(self, delivery_hour):
+        """Settle an hour that has ended (again: the stored settlement)."""
+        hour = logic.parse_hour(delivery_hour)
+        logic.check_over(hour, now())
+        return settlement_schema.dump(
+            {"delivery_hour": hour, "sellers": self._settle(hour)}
+        )
+
+    @timer(interval=SETTLE_INTERVAL)
+    def settle_due(self):
+        """Expire the open orders of hours that have begun, and settle the hours
+        that ended ``settle_delay`` ago (late readings have had time to arrive).
+
+        Every trading process runs this; the hour locks and the check for a stored
+        settlement make a second run, here or elsewhere, change nothing.
+        """
+        started = now()
+        for hour in self.storage.hours_with_open_orders(
+            before=logic.started_hour(started) + logic.HOUR
+        ):
+            self.storage.lock_hour(hour)
+            expired = self.storage.expire_orders(hour)
+            self.storage.commit()
+            log.info("expired %d open orders of %s", expired, iso_utc(hour))
+        rules = self._rules()
+        for hour in self.storage.unsettled_hours(started - rules.settle_delay):
+            try:
+                self._settle(hour)
+            except TRANSIENT_ERRORS as exc:
+                # Monitoring or the database is away: the next round tries again.
+                log.warning("could not settle %s: %s", iso_utc(hour), describe(exc))
+                return
+
+    def _settle(self, hour: datetime) -> list:
+        """Settle ``hour`` once; the stored rows if it already was.
+
+        The lock is held while monitoring is asked for the devices' energy. Only
+        other settlements of the same (past) hour wait for it: orders for an hour
+        that has begun are refused, so no trade can join the hour meanwhile.
+        """
+        self.storage.lock_hour(hour)
+        stored = self.storage.settlements(hour)
+        if stored:
+            self.storage.commit()
+            return stored
+        self.storage.expire_orders(hour)
+        trades = self.storage.sold_trades(hour)
+        end = iso_utc(hour + logic.HOUR)
+        delivered = {
+            device_id: sum(
+                logic.kwh_to_wh(point["kwh"])
+                for point in self.monitoring_rpc.hourly_series(
+                    device_id, iso_utc(hour), end
+                )
+            )
+            for device_id in {trade.device_id for trade in trades}
+        }
+        results = logic.settle_hour(trades, delivered, self._rules().penalty_factor)
+        rows = self.storage.record_settlement(hour, results)
+        self.storage.commit()
+        log.info("settled %s: %d sellers", iso_utc(hour), len(rows))
+        return rows
+
+    # -- deleted users --------------------------------------------------------------
+
+    @consume(sync_queue("trading", "user.deleted"))
+    def handle_user_deleted(self, body):
+        """A deleted user's open orders are cancelled; their trades stay, with
+        their id, on the counterparties' records (and are settled as any other).
+
+        Each hour with such orders is locked first, in time order (so two
+        deliveries of the event cannot deadlock), and the list is read again
+        until no new hour turned up: an order placed while the cascade ran is
+        cancelled too.
+        """
+        user_id = body["user"]["id"]
+        locked: set[datetime] = set()
+        while hours := [
+            hour
+            for hour in self.storage.hours_with_open_orders(user_id=user_id)
+            if hour not in locked
+        ]:
+            for hour in hours:
+                self.storage.lock_hour(hour)
+                locked.add(hour)
+        if locked:
+            self.storage.cancel_open_orders_of(
+                user_id, sorted(locked), logic.CANCELLED_USER_DELETED
+            )
+        self.storage.commit()
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _rules(self) -> logic.Rules:
+        return logic.Rules.from_config(self.config)
+
+    def _push_trade(self, trade: dict) -> None:
+        message = client_message(TRADE_EXECUTED, trade)
+        for user_id in (trade["buyer_id"], trade["seller_id"]):
+            self.dispatch(user_message_key(user_id, TRADE_EXECUTED), message)

@@ -1,0 +1,417 @@
+"""trading in its container, on the real broker and tradingdb, with a fake
+``monitoring`` service answering ``hourly_series`` for settlement."""
+
+import random
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from kombu import Connection
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.common.errors import ValidationFailed
+from services.common.topology import SYNC, WS, iso_utc
+from services.trading import matching
+from services.trading.exceptions import HourNotOver, OrderNotFound, OrderNotOpen
+from services.trading.models import LedgerEntry, Order, Trade
+from services.trading.service import TradingService, match
+from services.trading.storage import TradingStore
+
+pytestmark = pytest.mark.usefixtures("clean_databases")
+
+ADA = "6f1c9d2e-0000-4000-8000-0000000000a1"
+BOB = "6f1c9d2e-0000-4000-8000-0000000000b2"
+CY = "6f1c9d2e-0000-4000-8000-0000000000c3"
+DAN = "6f1c9d2e-0000-4000-8000-0000000000d4"
+PV = "7a2e0000-0000-4000-8000-0000000000f1"
+PV2 = "7a2e0000-0000-4000-8000-0000000000f2"
+
+
+def hour_from_now(hours: int) -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=hours)
+
+
+NEXT = hour_from_now(2)
+
+
+def order(side, price, quantity, hour=NEXT, device=PV):
+    body = {
+        "side": side,
+        "delivery_hour": iso_utc(hour),
+        "price_per_kwh": price,
+        "quantity_kwh": quantity,
+    }
+    if side == "sell":
+        body["device_id"] = device
+    return body
+
+
+class FakeMonitoring:
+    """``monitoring`` as settlement sees it: kWh per device, the same every hour."""
+
+    name = "monitoring"
+    delivered: dict[str, float] = {}
+    asked: list[tuple] = []
+
+    @rpc
+    def hourly_series(self, device_id, start, end):
+        FakeMonitoring.asked.append((device_id, start, end))
+        return [{"hour": start, "kwh": FakeMonitoring.delivered.get(device_id, 0.0)}]
+
+
+@pytest.fixture
+def config(service_config):
+    return service_config(
+        "tradingdb",
+        RPC_TIMEOUT=5,
+        TRADING={"penalty_factor": 1.5, "settle_delay_minutes": 15, "days_ahead": 7},
+    )
+
+
+@pytest.fixture
+def container(container_factory, config):
+    trading = container_factory(TradingService, config)
+    trading.start()
+    return trading
+
+
+@pytest.fixture
+def trading(container, config):
+    with ServiceRpcProxy("trading", config) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def monitoring(container_factory, config):
+    FakeMonitoring.delivered, FakeMonitoring.asked = {}, []
+    container_factory(FakeMonitoring, config).start()
+    return FakeMonitoring
+
+
+@pytest.fixture
+def store(engines):
+    session = Session(engines["tradingdb"], expire_on_commit=False)
+    yield TradingStore(session)
+    session.close()
+
+
+def seed(store, hour, *orders):
+    """Place ``(user, side, price, Wh[, device])`` orders for ``hour`` as the
+    service does, without its check that the hour is open: how trades for an hour
+    that has already passed come to exist in a test."""
+    for user, side, price, quantity, *device in orders:
+        store.lock_hour(hour)
+        device_id = (device or [PV])[0] if side == "sell" else None
+        match(store, user, side, hour, price, quantity, device_id)
+        store.commit()
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+# -- orders ---------------------------------------------------------------------------
+
+
+def test_a_crossing_order_trades_and_both_parties_are_told(trading, listen):
+    pushes = listen(WS, "user.*.trade.executed")
+    ask = trading.place_order(order("sell", 0.25, 2.0), ADA)
+    assert ask["trades"] == [] and ask["order"]["status"] == "open"
+    assert ask["order"]["remaining_kwh"] == 2.0 and ask["order"]["device_id"] == PV
+
+    bid = trading.place_order(order("buy", 0.30, 1.5), BOB)
+    [trade] = bid["trades"]
+    assert trade["price_per_kwh"] == 0.25  # the resting order's price
+    assert trade["quantity_kwh"] == 1.5 and trade["amount"] == 0.375
+    assert (trade["buyer_id"], trade["seller_id"]) == (BOB, ADA)
+    assert (trade["buy_order_id"], trade["sell_order_id"]) == (
+        bid["order"]["id"],
+        ask["order"]["id"],
+    )
+    assert trade["device_id"] == PV and trade["delivery_hour"] == iso_utc(NEXT)
+    assert bid["order"]["status"] == "filled" and bid["order"]["filled_kwh"] == 1.5
+
+    seller_order = trading.get_order(ask["order"]["id"], ADA)
+    assert seller_order["status"] == "open" and seller_order["remaining_kwh"] == 0.5
+
+    received = pushes.messages(wait=5, until=2)
+    assert sorted(key for key, _ in received) == sorted(
+        [f"user.{ADA}.trade.executed", f"user.{BOB}.trade.executed"]
+    )
+    for _, body in received:
+        assert body["type"] == "trade.executed" and body["data"] == trade
+
+    assert trading.list_trades(ADA) == [trade] == trading.list_trades(BOB)
+    assert trading.list_trades(CY) == []
+    assert trading.balance(BOB) == {
+        "cash": -0.375,
+        "bought_kwh": 1.5,
+        "sold_kwh": 0.0,
+        "shortfall_kwh": 0.0,
+        "net_energy_kwh": 1.5,
+        "penalties_paid": 0.0,
+        "penalties_received": 0.0,
+    }
+    assert trading.balance(ADA)["cash"] == 0.375
+    assert trading.balance(ADA)["sold_kwh"] == 1.5
+
+
+def test_the_book_aggregates_open_orders_without_owners(trading):
+    trading.place_order(order("buy", 0.20, 1.0), ADA)
+    trading.place_order(order("buy", 0.20, 0.5), BOB)
+    trading.place_order(order("buy", 0.22, 0.25), CY)
+    trading.place_order(order("sell", 0.30, 2.0), DAN)
+    trading.place_order(order("sell", 0.28, 1.0), DAN)
+    book = trading.book(iso_utc(NEXT))
+    assert book == {
+        "delivery_hour": iso_utc(NEXT),
+        "bids": [
+            {"price_per_kwh": 0.22, "quantity_kwh": 0.25, "orders": 1},
+            {"price_per_kwh": 0.2, "quantity_kwh": 1.5, "orders": 2},
+        ],
+        "asks": [
+            {"price_per_kwh": 0.28, "quantity_kwh": 1.0, "orders": 1},
+            {"price_per_kwh": 0.3, "quantity_kwh": 2.0, "orders": 1},
+        ],
+    }
+    assert trading.book(iso_utc(NEXT + timedelta(hours=1)))["bids"] == []
+
+
+def test_self_trade_cancels_the_incoming_order(trading):
+    trading.place_order(order("sell", 0.25, 1.0), ADA)
+    placed = trading.place_order(order("buy", 0.30, 1.0), ADA)
+    assert placed["trades"] == []
+    assert placed["order"]["status"] == "cancelled"
+    assert placed["order"]["cancel_reason"] == "self_trade"
+    assert trading.book(iso_utc(NEXT))["bids"] == []
+
+
+def test_only_the_owner_sees_and_cancels_an_order(trading):
+    placed = trading.place_order(order("buy", 0.20, 1.0), ADA)["order"]
+    with pytest.raises(OrderNotFound):
+        trading.get_order(placed["id"], BOB)
+    with pytest.raises(OrderNotFound):
+        trading.cancel_order(placed["id"], BOB)
+    with pytest.raises(OrderNotFound):
+        trading.get_order("not-an-id", ADA)
+    cancelled = trading.cancel_order(placed["id"], ADA)
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_reason"] == "user"
+    with pytest.raises(OrderNotOpen):
+        trading.cancel_order(placed["id"], ADA)
+    assert [o["id"] for o in trading.list_orders(ADA, "cancelled")] == [placed["id"]]
+    assert trading.list_orders(ADA, "open") == []
+    assert trading.list_orders(BOB) == []
+
+
+def test_orders_for_closed_hours_are_refused(trading):
+    for hour in (hour_from_now(0), hour_from_now(-3), hour_from_now(24 * 7 + 2)):
+        with pytest.raises(ValidationFailed) as caught:
+            trading.place_order(order("buy", 0.2, 1.0, hour=hour), ADA)
+        assert "delivery_hour" in caught.value.details
+    with pytest.raises(ValidationFailed) as caught:
+        trading.place_order(order("buy", 0.2, 0.0001), ADA)
+    assert "quantity_kwh" in caught.value.details
+
+
+def test_concurrent_orders_on_one_hour_are_matched_one_at_a_time(
+    trading, config, engines
+):
+    """Six clients place 25 random orders each on the same hour at once. The
+    result must be what matching the orders one by one in their ``seq`` order
+    gives: the book uncrossed, every Wh accounted for, no self-trade."""
+    users = [ADA, BOB, CY, DAN, str(uuid.uuid4()), str(uuid.uuid4())]
+    errors = []
+
+    def client(user, seed):
+        generator = random.Random(seed)
+        try:
+            with ServiceRpcProxy("trading", config) as proxy:
+                for _ in range(25):
+                    side = generator.choice(["buy", "sell"])
+                    price = generator.choice([0.20, 0.21, 0.22, 0.23, 0.24])
+                    quantity = generator.randint(1, 40) / 10
+                    proxy.place_order(order(side, price, quantity), user)
+        except Exception as exc:  # reported below, with the thread's user
+            errors.append((user, exc))
+
+    threads = [
+        threading.Thread(target=client, args=(user, index))
+        for index, user in enumerate(users)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+    with Session(engines["tradingdb"]) as session:
+        orders = list(session.scalars(select(Order).order_by(Order.seq)))
+        trades = list(session.scalars(select(Trade).order_by(Trade.seq)))
+        ledger = session.execute(
+            select(func.sum(LedgerEntry.cash), func.sum(LedgerEntry.energy))
+        ).one()
+    assert len(orders) == 150 and trades
+
+    # Replaying every order in seq order through one book gives the same trades
+    # and the same final orders: the hour was matched serially.
+    book, replayed = matching.OrderBook(), []
+    for row in orders:
+        placement = book.place(
+            matching.Order(
+                row.id, row.user_id, row.side, row.price, row.quantity, row.seq
+            )
+        )
+        replayed += [
+            (f.buy_order_id, f.sell_order_id, f.price, f.quantity)
+            for f in placement.fills
+        ]
+    assert replayed == [
+        (t.buy_order_id, t.sell_order_id, t.price, t.quantity) for t in trades
+    ]
+    for row in orders:
+        resting = book.get(row.id)
+        assert (row.status == "open") == (resting is not None)
+        if resting is not None:
+            assert resting.remaining == row.remaining
+
+    filled = {row.id: 0 for row in orders}
+    for trade in trades:
+        assert trade.buyer_id != trade.seller_id
+        filled[trade.buy_order_id] += trade.quantity
+        filled[trade.sell_order_id] += trade.quantity
+    for row in orders:
+        assert row.quantity == filled[row.id] + row.remaining
+        assert (row.status == "filled") == (row.remaining == 0)
+    traded = sum(trade.quantity for trade in trades)
+    for side in ("buy", "sell"):
+        placed = sum(row.quantity for row in orders if row.side == side)
+        left = sum(row.remaining for row in orders if row.side == side)
+        assert placed == left + traded
+    assert tuple(ledger) == (Decimal(0), 0)  # every entry has its opposite
+
+    view = trading.book(iso_utc(NEXT))
+    if view["bids"] and view["asks"]:
+        assert view["bids"][0]["price_per_kwh"] < view["asks"][0]["price_per_kwh"]
+
+
+# -- settlement -----------------------------------------------------------------------
+
+
+def test_a_seller_short_of_what_they_sold_pays_the_buyers(trading, monitoring, store):
+    past = hour_from_now(-3)
+    seed(
+        store,
+        past,
+        (ADA, "sell", 2500, 2000),  # 2 kWh at 0.25 from PV
+        (BOB, "buy", 3000, 500),  # trades 0.5 kWh at 0.25
+        (CY, "buy", 2500, 1500),  # trades 1.5 kWh at 0.25
+        (DAN, "sell", 2000, 1000, PV2),  # rests: nobody buys it
+    )
+    monitoring.delivered = {PV: 1.2}  # 0.8 kWh short
+    settled = trading.settle(iso_utc(past))
+    assert settled == {
+        "delivery_hour": iso_utc(past),
+        "sellers": [
+            {
+                "seller_id": ADA,
+                "device_id": PV,
+                "sold_kwh": 2.0,
+                "delivered_kwh": 1.2,
+                "shortfall_kwh": 0.8,
+                "penalty": 0.3,  # 0.8 kWh × 0.25 × 1.5
+            }
+        ],
+    }
+    assert monitoring.asked == [(PV, iso_utc(past), iso_utc(past + timedelta(hours=1)))]
+    ada, bob, cy = (trading.balance(user) for user in (ADA, BOB, CY))
+    assert ada["cash"] == 0.2 and ada["penalties_paid"] == 0.3
+    assert ada["shortfall_kwh"] == 0.8 and ada["net_energy_kwh"] == -1.2
+    # The buyers share the 0.8 kWh as they bought: 0.2 and 0.6 kWh.
+    assert bob["penalties_received"] == 0.075 and bob["net_energy_kwh"] == 0.3
+    assert cy["penalties_received"] == 0.225 and cy["net_energy_kwh"] == 0.9
+    assert trading.list_orders(DAN)[0]["status"] == "expired"
+
+    assert trading.settle(iso_utc(past)) == settled  # again: nothing changes
+    assert trading.balance(ADA) == ada and len(monitoring.asked) == 1
+
+
+def test_an_hour_is_settled_only_once_it_has_ended(trading, monitoring):
+    with pytest.raises(HourNotOver):
+        trading.settle(iso_utc(hour_from_now(0)))
+    with pytest.raises(ValidationFailed):
+        trading.settle("2026-11-22T10:30:00Z")
+    assert trading.settle(iso_utc(hour_from_now(-1))) == {
+        "delivery_hour": iso_utc(hour_from_now(-1)),
+        "sellers": [],
+    }
+
+
+def test_the_timer_expires_and_settles_what_is_due(
+    container, trading, monitoring, store
+):
+    due, recent = hour_from_now(-3), hour_from_now(0)
+    seed(store, due, (ADA, "sell", 2500, 1000), (BOB, "buy", 2500, 1000))
+    seed(store, recent, (ADA, "sell", 2500, 1000), (BOB, "buy", 2500, 600))
+    open_later = trading.place_order(order("buy", 0.2, 1.0), CY)["order"]
+    monitoring.delivered = {PV: 1.0}
+
+    with entrypoint_hook(container, "settle_due") as settle_due:
+        settle_due()
+        assert trading.settle(iso_utc(due))["sellers"][0]["shortfall_kwh"] == 0
+        # The current hour has not ended: its trades wait, its open order expired.
+        assert [o["status"] for o in trading.list_orders(ADA)] == ["expired", "filled"]
+        assert trading.get_order(open_later["id"], CY)["status"] == "open"
+        asked = len(monitoring.asked)
+        settle_due()
+    assert len(monitoring.asked) == asked  # nothing was settled twice
+
+
+# -- deleted users --------------------------------------------------------------------
+
+
+def test_a_deleted_users_open_orders_are_cancelled_and_trades_stay(
+    trading, service_config
+):
+    later = NEXT + timedelta(hours=1)
+    partly = trading.place_order(order("sell", 0.25, 2.0), ADA)["order"]
+    trade = trading.place_order(order("buy", 0.25, 0.5), BOB)["trades"][0]
+    trading.place_order(order("buy", 0.10, 1.0, hour=later), ADA)
+    kept = trading.place_order(order("buy", 0.10, 1.0, hour=later), CY)["order"]
+
+    deleted = {"user": {"id": ADA, "email": "a@b.cd", "name": "A", "role": "USER"}}
+    with Connection(service_config()["AMQP_URI"]) as connection:
+        producer = connection.Producer()
+        for _ in range(2):  # a redelivered event changes nothing
+            producer.publish(
+                deleted,
+                exchange=SYNC,
+                routing_key="user.deleted",
+                declare=[SYNC],
+                serializer="json",
+            )
+    wait_for(lambda: trading.list_orders(ADA, "open") == [])
+    statuses = {
+        o["id"]: (o["status"], o["cancel_reason"]) for o in trading.list_orders(ADA)
+    }
+    assert statuses[partly["id"]] == ("cancelled", "user_deleted")
+    assert set(statuses.values()) == {("cancelled", "user_deleted")}
+    assert trading.book(iso_utc(NEXT))["asks"] == []
+    assert trading.book(iso_utc(later))["bids"] == [
+        {"price_per_kwh": 0.1, "quantity_kwh": 1.0, "orders": 1}
+    ]
+    assert trading.get_order(kept["id"], CY)["status"] == "open"
+    assert trading.list_trades(BOB) == [trade] and trade["seller_id"] == ADA
