@@ -33,11 +33,6 @@ MODE_OF = {CHARGE: CHARGING, DISCHARGE: DISCHARGING, IDLE: IDLE}
 #: The ``ems.ws`` message type of a battery's state.
 BATTERY_STATE = "battery.state"
 
-#: Roles that see every battery; ADMIN alone commands other people's. The same
-#: rules as for devices: a battery is its device's.
-READ_ALL_ROLES = ("ADMIN", "OPERATOR")
-WRITE_ALL_ROLES = ("ADMIN",)
-
 #: Energies (kWh) closer than this are equal: the difference is float noise.
 TOLERANCE = 1e-9
 
@@ -53,21 +48,6 @@ METHOD = "dynamic programming"
 MIN_INTERVALS = 100
 MIN_MOVES = 10
 MAX_CELLS = 500_000
-
-
-def can_read(viewer: dict, owner_id: str) -> bool:
-    return viewer["role"] in READ_ALL_ROLES or viewer["user_id"] == owner_id
-
-
-def can_write(viewer: dict, owner_id: str) -> bool:
-    return viewer["role"] in WRITE_ALL_ROLES or viewer["user_id"] == owner_id
-
-
-def listing_owner(viewer: dict, requested_owner: str | None) -> str | None:
-    """Whose batteries a listing shows: None for everyone's (ADMIN, OPERATOR)."""
-    if viewer["role"] in READ_ALL_ROLES:
-        return requested_owner
-    return viewer["user_id"]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from services.batteries.schemas import (
     BatteryStateSchema,
 )
 from services.batteries.storage import LIMIT_FIELDS, BatteryStore
+from services.common import access
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
@@ -78,7 +79,7 @@ class BatteriesService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_batteries(self, viewer, user_id=None):
-        owner = logic.listing_owner(viewer, user_id)
+        owner = access.listing_owner(viewer, user_id)
         now = _now()
         return [
             self._dump(battery, self._state_now(battery, now))
@@ -203,13 +204,13 @@ class BatteriesService(HealthMixin):
 
     def _readable(self, battery_id, viewer):
         battery = self.storage.get_battery(battery_id)
-        if not logic.can_read(viewer, battery.user_id):
+        if not access.can_read(viewer, battery.user_id):
             raise BatteryNotFound()
         return battery
 
     def _writable(self, battery_id, viewer, for_update=False):
         battery = self.storage.get_battery(battery_id, for_update=for_update)
-        if not logic.can_write(viewer, battery.user_id):
+        if not access.can_write(viewer, battery.user_id):
             raise BatteryNotFound()
         return battery
 

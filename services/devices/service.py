@@ -7,13 +7,13 @@ another user's device answers ``DeviceNotFound``, exactly like a missing one.
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from services.common import access
 from services.common.db import Database
 from services.common.errors import EXPECTED, Forbidden
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
 from services.common.schemas import load
 from services.common.topology import SYNC, sync_queue
-from services.devices import logic
 from services.devices.exceptions import DeviceNotFound
 from services.devices.schemas import (
     DeviceCreateSchema,
@@ -36,7 +36,7 @@ class DevicesService(HealthMixin):
     def create_device(self, data, viewer):
         data = load(DeviceCreateSchema(), data)
         owner_id = data.get("user_id", viewer["user_id"])
-        if not logic.can_write(viewer, owner_id):
+        if not access.can_write(viewer, owner_id):
             raise Forbidden("only ADMIN creates devices for another user")
         limit = data.get(
             "max_hourly_kwh", self.config["DEVICES"]["default_max_hourly_kwh"]
@@ -58,7 +58,7 @@ class DevicesService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_devices(self, viewer, user_id=None):
-        owner = logic.listing_owner(viewer, user_id)
+        owner = access.listing_owner(viewer, user_id)
         return device_schema.dump(self.storage.list_devices(owner), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -94,12 +94,12 @@ class DevicesService(HealthMixin):
 
     def _readable(self, device_id, viewer):
         device = self.storage.get_device(device_id)
-        if not logic.can_read(viewer, device.user_id):
+        if not access.can_read(viewer, device.user_id):
             raise DeviceNotFound()
         return device
 
     def _writable(self, device_id, viewer):
         device = self.storage.get_device(device_id)
-        if not logic.can_write(viewer, device.user_id):
+        if not access.can_write(viewer, device.user_id):
             raise DeviceNotFound()
         return device

@@ -134,22 +134,6 @@ OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
 ADMIN = {"user_id": "a-1", "role": "ADMIN"}
 
 
-@pytest.mark.parametrize(
-    "viewer, readable, writable",
-    [
-        (OWNER, True, True),
-        (OTHER, False, False),
-        (OPERATOR, True, False),
-        (ADMIN, True, True),
-    ],
-)
-def test_access(viewer, readable, writable):
-    assert logic.can_read(viewer, "u-1") is readable
-    assert logic.can_write(viewer, "u-1") is writable
-    assert logic.listing_owner(OWNER, "u-2") == "u-1"
-    assert logic.listing_owner(ADMIN, None) is None
-
-
 def test_what_a_battery_can_deliver_is_its_charge_above_the_minimum_less_losses():
     limits = logic.Limits(
         capacity_kwh=10,

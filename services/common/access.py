@@ -1,6 +1,7 @@
-"""Who may see and change a device."""
+"""Who may see and change what a user owns (devices, batteries): the owner, and
+staff by role."""
 
-#: Roles that read every device; ADMIN alone changes other people's devices.
+#: Roles that read everyone's objects; ADMIN alone changes other people's.
 READ_ALL_ROLES = ("ADMIN", "OPERATOR")
 WRITE_ALL_ROLES = ("ADMIN",)
 
@@ -14,7 +15,7 @@ def can_write(viewer: dict, owner_id: str) -> bool:
 
 
 def listing_owner(viewer: dict, requested_owner: str | None) -> str | None:
-    """Whose devices a listing shows: None for everyone's.
+    """Whose objects a listing shows: None for everyone's.
 
     A USER always sees their own; ADMIN and OPERATOR see everyone's, or one
     owner's when they ask for it.

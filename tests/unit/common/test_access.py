@@ -1,8 +1,8 @@
-"""Who sees and changes which devices."""
+"""Who sees and changes what a user owns."""
 
 import pytest
 
-from services.devices import logic
+from services.common import access as logic
 
 OWNER = {"user_id": "u-1", "role": "USER"}
 OTHER = {"user_id": "u-2", "role": "USER"}
