@@ -448,3 +448,74 @@ class ModelServerProcess:
     def __exit__(self, *exc):
         self.process.kill()
         self.process.wait()
+
+
+# -- talking to a running Stack, for the integration tests --------------------------
+
+
+def eventually(check, timeout: float = 30.0, interval: float = 0.25):
+    """``check()``'s first truthy value, polled until ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(interval)
+
+
+def publish_readings(stack: "Stack", *bodies, raw=()):
+    """Readings into ``ems.data`` as meters send them; ``raw`` adds
+    ``(routing_key, bytes)`` messages published as they are."""
+    from kombu import Connection
+
+    from services.common.topology import DATA, reading_key
+
+    with Connection(stack.resources.amqp_uri) as connection:
+        producer = connection.Producer()
+        for body in bodies:
+            producer.publish(
+                body,
+                exchange=DATA,
+                routing_key=reading_key(body["device_id"]),
+                serializer="json",
+                delivery_mode=2,
+                declare=[DATA],
+                retry=True,
+            )
+        for key, payload in raw:
+            producer.publish(
+                payload,
+                exchange=DATA,
+                routing_key=key,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+
+
+def ws_connect(stack: "Stack", token: str, port: int | None = None):
+    """A WebSocket to ``/ws``, through Traefik unless a gateway ``port`` is named."""
+    import websocket
+
+    return websocket.create_connection(
+        f"ws://127.0.0.1:{port or stack.ports['http']}/ws?token={token}",
+        origin=f"http://app.localhost:{stack.ports['http']}",
+        timeout=10,
+    )
+
+
+def ws_receive(socket, type_: str | None = None, wait: float = 10.0):
+    """The next message (of ``type_``, if given) within ``wait`` seconds, or None."""
+    import websocket
+
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        socket.settimeout(left)
+        try:
+            message = json.loads(socket.recv())
+        except websocket.WebSocketTimeoutException:
+            return None
+        if type_ is None or message["type"] == type_:
+            return message
+    return None

@@ -1,11 +1,13 @@
 """Batteries through Traefik, against every real process: a battery on a battery
 device, its commands pushed over /ws, its schedule, and nobody else's access."""
 
-import json
 import time
 
 import pytest
-import websocket
+
+from ems.testing import eventually
+from ems.testing import ws_connect as connect
+from ems.testing import ws_receive as receive
 
 pytestmark = pytest.mark.integration
 
@@ -24,28 +26,6 @@ SCHEDULE = {
 }
 
 
-def connect(stack, token):
-    return websocket.create_connection(
-        f"ws://127.0.0.1:{stack.ports['http']}/ws?token={token}",
-        origin=f"http://app.localhost:{stack.ports['http']}",
-        timeout=10,
-    )
-
-
-def receive(socket, type_, wait=10.0):
-    """The next message of ``type_`` within ``wait`` seconds, or None."""
-    deadline = time.monotonic() + wait
-    while (left := deadline - time.monotonic()) > 0:
-        socket.settimeout(left)
-        try:
-            message = json.loads(socket.recv())
-        except websocket.WebSocketTimeoutException:
-            return None
-        if message["type"] == type_:
-            return message
-    return None
-
-
 def add_device(client, kind="battery"):
     response = client.post("/api/devices", {"name": f"My {kind}", "kind": kind})
     assert response.status_code == 201, response.text
@@ -57,13 +37,6 @@ def add_battery(client, **fields):
     response = client.post("/api/batteries", {"device_id": device["id"], **fields})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def eventually(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 def test_a_battery_is_added_commanded_and_pushed_live(stack, new_user):

@@ -9,54 +9,21 @@ route exists, in production or in the OpenAPI document, that could backdate an
 event and so make incentives for consumption already known.
 """
 
-import json
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import websocket
-from kombu import Connection
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.common.topology import DATA, reading_key
+from ems.testing import eventually
+from ems.testing import publish_readings as publish_amqp
+from ems.testing import ws_connect as connect
+from ems.testing import ws_receive as receive
 from services.dr.models import Event, Invitation
 
 pytestmark = pytest.mark.integration
-
-
-def connect(stack, token):
-    return websocket.create_connection(
-        f"ws://127.0.0.1:{stack.ports['http']}/ws?token={token}",
-        origin=f"http://app.localhost:{stack.ports['http']}",
-        timeout=10,
-    )
-
-
-def receive(socket, type_, wait=10.0):
-    """The next message of ``type_`` within ``wait`` seconds, or None."""
-    deadline = time.monotonic() + wait
-    while (left := deadline - time.monotonic()) > 0:
-        socket.settimeout(left)
-        try:
-            message = json.loads(socket.recv())
-        except websocket.WebSocketTimeoutException:
-            return None
-        if message["type"] == type_:
-            return message
-    return None
-
-
-def eventually(check, timeout=30.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
@@ -228,22 +195,6 @@ def weekdays_before(day: date, count: int) -> list[date]:
         if candidate.weekday() < 5:
             found.append(candidate)
     return found
-
-
-def publish_amqp(stack, *bodies):
-    """Readings into ems.data, as meters send them."""
-    with Connection(stack.resources.amqp_uri) as connection:
-        producer = connection.Producer()
-        for body in bodies:
-            producer.publish(
-                body,
-                exchange=DATA,
-                routing_key=reading_key(body["device_id"]),
-                serializer="json",
-                delivery_mode=2,
-                declare=[DATA],
-                retry=True,
-            )
 
 
 def store_event(stack, start, end, invitations) -> str:

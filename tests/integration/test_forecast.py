@@ -5,24 +5,15 @@ who may see the device see either."""
 import json
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from ems.testing import eventually
+
 pytestmark = pytest.mark.integration
-
-
-def eventually(check, timeout=60.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(interval)
 
 
 def stored_readings(stack, device_id) -> int:
@@ -78,7 +69,7 @@ def test_a_back_filled_device_is_forecast_by_the_model(
     start = datetime.now(UTC) - timedelta(days=8)
     confirmed = back_fill(stack, device["id"], start, tmp_path / "summary.json")
     assert confirmed >= 8 * 24 * 4 - 1
-    eventually(lambda: stored_readings(stack, device["id"]) == confirmed)
+    eventually(lambda: stored_readings(stack, device["id"]) == confirmed, timeout=60)
 
     before = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     response = owner.get(

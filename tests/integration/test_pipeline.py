@@ -14,8 +14,9 @@ import pytest
 from kombu import Connection
 from sqlalchemy import create_engine, text
 
+from ems.testing import eventually
+from ems.testing import publish_readings as publish_amqp
 from services.common.topology import (
-    DATA,
     DEAD,
     REASON_HEADER,
     mqtt_reading_topic,
@@ -44,30 +45,6 @@ def reading(device_id, stamp, kwh, reading_id=None):
     }
 
 
-def publish_amqp(stack, *bodies, raw=()):
-    with Connection(stack.resources.amqp_uri) as connection:
-        producer = connection.Producer()
-        for body in bodies:
-            producer.publish(
-                body,
-                exchange=DATA,
-                routing_key=reading_key(body["device_id"]),
-                serializer="json",
-                delivery_mode=2,
-                declare=[DATA],
-                retry=True,
-            )
-        for key, payload in raw:
-            producer.publish(
-                payload,
-                exchange=DATA,
-                routing_key=key,
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-            )
-
-
 def publish_mqtt(*bodies):
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", 1883)
@@ -90,16 +67,6 @@ def consumption(client, device_id, day):
     )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def eventually(check, timeout=30.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(interval)
 
 
 BOUNDARY_READINGS = [  # out of order, late, across hour and day boundaries

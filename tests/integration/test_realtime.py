@@ -1,6 +1,5 @@
 """/ws through Traefik, and the support chat, against every real process."""
 
-import json
 import time
 import uuid
 
@@ -9,34 +8,11 @@ import pytest
 import websocket
 from kombu import Connection
 
+from ems.testing import ws_connect as connect
+from ems.testing import ws_receive as receive
 from services.common.topology import DATA, WS, client_message, reading_key
 
 pytestmark = pytest.mark.integration
-
-
-def connect(stack, token, port=None):
-    """A WebSocket to /ws, through Traefik unless a gateway ``port`` is named."""
-    port = port or stack.ports["http"]
-    return websocket.create_connection(
-        f"ws://127.0.0.1:{port}/ws?token={token}",
-        origin=f"http://app.localhost:{stack.ports['http']}",
-        timeout=10,
-    )
-
-
-def receive(socket, wait=10.0, type_=None):
-    """The next message (of ``type_``, if given) within ``wait`` seconds, or None."""
-    deadline = time.monotonic() + wait
-    while (left := deadline - time.monotonic()) > 0:
-        socket.settimeout(left)
-        try:
-            frame = socket.recv()
-        except websocket.WebSocketTimeoutException:
-            return None
-        message = json.loads(frame)
-        if type_ is None or message["type"] == type_:
-            return message
-    return None
 
 
 def closed_with(socket, wait=10.0):

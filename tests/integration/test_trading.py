@@ -2,18 +2,18 @@
 trade and hear of it over /ws, strangers see nothing of it, and an hour is settled
 against readings sent through the pipeline."""
 
-import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import websocket
-from kombu import Connection
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from services.common.topology import DATA, iso_utc, reading_key
+from ems.testing import eventually
+from ems.testing import publish_readings as publish_amqp
+from ems.testing import ws_connect as connect
+from ems.testing import ws_receive as receive
+from services.common.topology import iso_utc
 from services.trading.service import match
 from services.trading.storage import TradingStore
 
@@ -23,38 +23,6 @@ pytestmark = pytest.mark.integration
 def hour_from_now(hours: int) -> datetime:
     now = datetime.now(UTC)
     return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=hours)
-
-
-def connect(stack, token):
-    return websocket.create_connection(
-        f"ws://127.0.0.1:{stack.ports['http']}/ws?token={token}",
-        origin=f"http://app.localhost:{stack.ports['http']}",
-        timeout=10,
-    )
-
-
-def receive(socket, type_, wait=10.0):
-    """The next message of ``type_`` within ``wait`` seconds, or None."""
-    deadline = time.monotonic() + wait
-    while (left := deadline - time.monotonic()) > 0:
-        socket.settimeout(left)
-        try:
-            message = json.loads(socket.recv())
-        except websocket.WebSocketTimeoutException:
-            return None
-        if message["type"] == type_:
-            return message
-    return None
-
-
-def eventually(check, timeout=30.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(interval)
 
 
 def add_device(client, kind="pv", name="Roof"):
@@ -213,21 +181,6 @@ def test_bad_queries_answer_400_and_settlement_is_for_admin(new_user, admin):
     current = {"delivery_hour": iso_utc(hour_from_now(0))}
     response = admin.post("/api/trading/settle", params=current)
     assert response.status_code == 409 and response.json()["error"] == "CONFLICT"
-
-
-def publish_amqp(stack, *bodies):
-    with Connection(stack.resources.amqp_uri) as connection:
-        producer = connection.Producer()
-        for body in bodies:
-            producer.publish(
-                body,
-                exchange=DATA,
-                routing_key=reading_key(body["device_id"]),
-                serializer="json",
-                delivery_mode=2,
-                declare=[DATA],
-                retry=True,
-            )
 
 
 def test_settlement_charges_what_the_meter_did_not_deliver(stack, new_user, admin):
