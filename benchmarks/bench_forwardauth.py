@@ -38,9 +38,7 @@ import os
 import platform
 import shlex
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,6 +50,7 @@ from pathlib import Path
 
 import requests
 import yaml
+from benchkit import bearer, stop_on_sigterm, traefik_version
 
 import config as settings
 from ems.testing import Stack
@@ -97,10 +96,6 @@ class Sample:
         self.errors += other.errors
         for status, count in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + count
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # -- the platform -----------------------------------------------------------------
@@ -283,20 +278,6 @@ def markdown_table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def traefik_version() -> str:
-    binary = Path(sys.executable).with_name("traefik")
-    try:
-        output = subprocess.run(
-            [str(binary), "version"], capture_output=True, text=True, timeout=10
-        ).stdout
-    except OSError:
-        return "unknown"
-    for line in output.splitlines():
-        if line.startswith("Version:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
 def report(results: dict[str, dict], args) -> dict:
     document = {
         "benchmark": "forwardauth",
@@ -371,15 +352,6 @@ def parse_args() -> argparse.Namespace:
         help="times each target is measured, in turn (default 2)",
     )
     return parser.parse_args()
-
-
-def stop_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C, so the stack is stopped either way."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def main() -> int:

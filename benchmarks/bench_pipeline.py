@@ -61,6 +61,7 @@ from pathlib import Path
 
 import pika
 import requests
+from benchkit import bearer, cpu_snapshot, stop_on_sigterm
 from pika.spec import Basic
 from sqlalchemy import create_engine, text
 
@@ -122,23 +123,6 @@ def exact_kwh(value: float) -> Decimal:
 # -- CPU per process ----------------------------------------------------------------
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snapshot() -> dict[int, tuple[int, str, int]]:
-    """``{pid: (ppid, comm, user+system ticks)}`` of every process."""
-    snapshot = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stream:
-                stat = stream.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        snapshot[int(entry)] = (int(fields[1]), comm, int(fields[11]) + int(fields[12]))
-    return snapshot
 
 
 def label_of(pid, snapshot, roots: dict[int, str]) -> str:
@@ -439,10 +423,6 @@ def run_baseline(stack, readings, args, pipelined: bool) -> dict:
 
 
 # -- the platform -------------------------------------------------------------------
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def create_user_and_devices(stack: Stack, devices: int) -> tuple:
@@ -1110,15 +1090,6 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=20261122, help="kWh values")
     return parser.parse_args()
-
-
-def stop_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C, so the stack is stopped either way."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def measure(stack: Stack, args) -> dict:

@@ -59,7 +59,6 @@ import resource
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -68,6 +67,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
+
+from benchkit import cpu_snapshot, stop_on_sigterm, traefik_version
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ws.json"
 #: Procfile processes this benchmark does not start: the reading pipeline, the web
@@ -355,23 +356,6 @@ class Clients:
 
 
 # -- CPU per process ---------------------------------------------------------------
-
-
-def cpu_snapshot() -> dict[int, tuple[int, str, int]]:
-    """``{pid: (ppid, comm, user+system ticks)}`` of every process."""
-    snapshot = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stream:
-                stat = stream.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        snapshot[int(entry)] = (int(fields[1]), comm, int(fields[11]) + int(fields[12]))
-    return snapshot
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -807,20 +791,6 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def traefik_version() -> str:
-    binary = Path(sys.executable).with_name("traefik")
-    try:
-        output = subprocess.run(
-            [str(binary), "version"], capture_output=True, text=True, timeout=10
-        ).stdout
-    except OSError:
-        return "unknown"
-    for line in output.splitlines():
-        if line.startswith("Version:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
 def report(results: dict, args, warmup, message_bytes, processes) -> dict:
     document = {
         "benchmark": "ws",
@@ -911,13 +881,6 @@ def parse_args() -> argparse.Namespace:
         "--batch", type=int, default=100, help="clients connecting at once (100)"
     )
     return parser.parse_args()
-
-
-def stop_on_sigterm() -> None:
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def connect_all(clients, args, tokens, base_port, http_port) -> dict:
