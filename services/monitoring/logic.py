@@ -54,6 +54,10 @@ class Alert:
     reading_id: str | None = None
 
 
+#: The ``/ws`` message that carries a batch's new hourly totals to their owner.
+CONSUMPTION_UPDATED = "consumption.updated"
+
+
 def hour_of(moment: datetime) -> datetime:
     """The start of the UTC hour a reading stamped ``moment`` counts in.
 
@@ -198,6 +202,20 @@ def newly_over(
         for c in changes
         if not c.alerted and c.after > devices[c.device_id].max_hourly_kwh
     ]
+
+
+def totals_by_owner(
+    changes: list[TotalChange], devices: dict[str, DeviceLimit]
+) -> dict[str, list[dict]]:
+    """The device-hour totals a batch changed, grouped by the devices' owners: what
+    ``consumption.updated`` tells each owner's open pages."""
+    owners: dict[str, list[dict]] = {}
+    for change in sorted(changes, key=lambda c: (c.device_id, c.hour)):
+        owner = devices[change.device_id].user_id
+        owners.setdefault(owner, []).append(
+            {"device_id": change.device_id, "hour": change.hour, "kwh": change.after}
+        )
+    return owners
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

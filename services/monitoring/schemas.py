@@ -47,6 +47,19 @@ class OverconsumptionSchema(Schema):
     reason = fields.String()
 
 
+class HourTotalSchema(Schema):
+    device_id = fields.String()
+    hour = UtcDateTime()
+    kwh = Kwh()
+
+
+class ConsumptionUpdateSchema(Schema):
+    """``data`` of the ``consumption.updated`` message pushed over ``/ws``: the
+    device-hours one batch of readings changed, with their new totals."""
+
+    totals = fields.List(fields.Nested(HourTotalSchema))
+
+
 #: The longest forecast and backtest horizon, in hours.
 MAX_FORECAST_HOURS = 48
 HORIZON = validate.Range(min=1, max=MAX_FORECAST_HOURS)

@@ -21,10 +21,11 @@ from services.common.rpc import TimedRpcProxy
 from services.common.topology import WS, client_message, user_message_key
 from services.monitoring import logic
 from services.monitoring.exceptions import InvalidReading
-from services.monitoring.schemas import OverconsumptionSchema
+from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
 from services.monitoring.storage import MonitoringStore
 
 overconsumption_schema = OverconsumptionSchema()
+update_schema = ConsumptionUpdateSchema()
 
 
 class MonitoringWorker:
@@ -77,6 +78,14 @@ class MonitoringWorker:
                 user_message_key(notification.user_id, "overconsumption"),
                 client_message(
                     "overconsumption", overconsumption_schema.dump(notification)
+                ),
+            )
+        # One message per owner and batch, so open charts follow the readings.
+        for user_id, totals in logic.totals_by_owner(changes, devices).items():
+            self.dispatch(
+                user_message_key(user_id, logic.CONSUMPTION_UPDATED),
+                client_message(
+                    logic.CONSUMPTION_UPDATED, update_schema.dump({"totals": totals})
                 ),
             )
         return rejected

@@ -290,3 +290,24 @@ def test_cut_database_connections_lose_and_double_nothing(
         total = connection.execute(text("SELECT sum(kwh) FROM hourly_totals")).scalar()
     assert count == 400
     assert float(total) == pytest.approx(0.4)
+
+
+def test_new_hourly_totals_reach_the_owner_as_they_are_counted(
+    platform, rpc, device, listen
+):
+    pushed = listen(WS, f"user.{OWNER['user_id']}.consumption.updated")
+    send(platform, reading(device["id"], "2026-11-22T10:15:00Z", 0.25))
+    first = pushed.messages(wait=5, until=1)
+    again = reading(device["id"], "2026-11-22T10:30:00Z", 0.5)
+    send(platform, again, again)  # redelivered: counted, and announced, once
+    later = pushed.messages(wait=3)
+
+    assert first[0][1]["type"] == "consumption.updated"
+    assert first[0][1]["data"] == {
+        "totals": [
+            {"device_id": device["id"], "hour": "2026-11-22T10:00:00Z", "kwh": 0.25}
+        ]
+    }
+    totals = [t["kwh"] for _, m in later for t in m["data"]["totals"]]
+    assert totals == [0.75]
+    assert day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.75
