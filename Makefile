@@ -5,17 +5,21 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # eventlet and nameko announce deprecations at every start; they say nothing new.
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: setup up test lint format clean
+.PHONY: setup setup-test up test lint format clean
 
 setup:
 	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
 
 # SCALE runs more processes of a service: `make up SCALE=devices=3,users=2`.
 up: setup
 	$(BIN)/ems prepare
 	$(BIN)/honcho start -f Procfile $(if $(SCALE),--concurrency "$(SCALE)")
 
-test: setup
+test: setup-test
+	npm --prefix web test --silent
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Brings a machine to the point where the platform runs and its tests pass, and is
 # safe to run again: installs (apt-get, as root) or starts RabbitMQ, PostgreSQL and
-# Mosquitto where missing or stopped, creates the database role, and builds the
-# virtualenv. `make up` and `make test` both start with it.
+# Mosquitto where missing or stopped, creates the database role, builds the
+# virtualenv and the web app. `make up` and `make test` both start with it;
+# `--test` (what `make test` passes) also installs Chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+FOR_TESTS=0
+for argument in "$@"; do
+  case $argument in
+    --test) FOR_TESTS=1 ;;
+    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+  esac
+done
 
 PYTHON=${PYTHON:-python3.11}
 VENV=${VENV:-.venv}
@@ -106,4 +115,36 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$sta
   "$VENV/bin/pip" install -q --upgrade pip "setuptools<81" wheel
   "$VENV/bin/pip" install -q -e ".[test]"
   touch "$stamp"
+fi
+
+# -- web app ----------------------------------------------------------------------
+# Node.js from the machine (or Debian's packages); the app's libraries and its
+# build tool from the npm registry, as web/package-lock.json pins them.
+node_ok() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+           process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  apt_install nodejs npm
+fi
+if ! node_ok; then
+  echo "the web app needs Node.js 20.19 or newer; this machine has $(node --version)." >&2
+  echo "install a newer one (https://nodejs.org/en/download) and run this again." >&2
+  exit 1
+fi
+if [ ! -f web/node_modules/.package-lock.json ] \
+   || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  say "installing the web app's packages"
+  npm --prefix web ci --no-audit --no-fund --loglevel=error
+fi
+if [ ! -f web/dist/index.html ] \
+   || [ -n "$(find web/src web/index.html web/vite.config.js web/package-lock.json \
+                -newer web/dist/index.html -print -quit)" ]; then
+  say "building the web app"
+  npm --prefix web run build --silent >/dev/null
+fi
+
+# -- Chromium, for the browser tests ----------------------------------------------
+if [ "$FOR_TESTS" = 1 ] && [ ! -x "${EMS_CHROMIUM:-/usr/bin/chromium}" ]; then
+  apt_install chromium
 fi

@@ -1,4 +1,5 @@
-"""Serves the single-page app: its files, and ``index.html`` for every app route."""
+"""Serves the single-page app built into ``web/dist`` (``npm run build``, which
+``make up`` runs): its files, and ``index.html`` for every app route."""
 
 import logging
 from pathlib import Path
@@ -10,6 +11,22 @@ import config as settings
 
 log = logging.getLogger("web")
 
+# The app loads nothing from elsewhere and runs no inline script: a script that
+# got into a page by an injection could not run, nor send the token away.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
 
 class AppHandler(tornado.web.StaticFileHandler):
     """A file of the app, or the app's ``index.html`` for a path that is a route of
@@ -17,13 +34,31 @@ class AppHandler(tornado.web.StaticFileHandler):
 
     def validate_absolute_path(self, root, absolute_path):
         if not Path(absolute_path).is_file():
+            if Path(absolute_path).suffix:  # a missing file, not an app route
+                raise tornado.web.HTTPError(404)
             absolute_path = str(Path(root, "index.html"))
+            if not Path(absolute_path).is_file():
+                raise tornado.web.HTTPError(503, reason="web app not built")
         return super().validate_absolute_path(root, absolute_path)
 
     def set_extra_headers(self, path):
         self.set_header("X-Content-Type-Options", "nosniff")
-        if path.endswith(".html") or "." not in path:
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if path.startswith("assets/"):
+            # Vite puts a hash of the content in these names.
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+        else:
             self.set_header("Cache-Control", "no-cache")
+
+    def write_error(self, status_code, **kwargs):
+        if status_code == 503:
+            self.finish(
+                "The web app is not built: run `make up` (or `npm ci && npm run "
+                "build` in web/).\n"
+            )
+        else:
+            super().write_error(status_code, **kwargs)
 
 
 def make_app(root: Path) -> tornado.web.Application:

@@ -1,0 +1,73 @@
+"""The web app's server on a real Tornado server in this process: the app's files,
+``index.html`` for the app's routes, and the headers that keep the token safe."""
+
+import asyncio
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+
+from web.server import make_app
+
+
+def fetch_all(root, *paths):
+    """GET each path from a server of ``root``: (status, headers, body) each."""
+
+    async def main():
+        listening, port = bind_unused_port()
+        server = HTTPServer(make_app(root))
+        server.add_sockets([listening])
+        client = AsyncHTTPClient()
+        answers = []
+        try:
+            for path in paths:
+                try:
+                    response = await client.fetch(f"http://127.0.0.1:{port}{path}")
+                except HTTPClientError as exc:
+                    response = exc.response
+                answers.append((response.code, response.headers, response.body))
+        finally:
+            server.stop()
+        return answers
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def built(tmp_path):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text("<div id=root></div>")
+    (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)")
+    return tmp_path
+
+
+def test_app_routes_get_the_app_and_files_get_themselves(built):
+    root, route, asset = fetch_all(built, "/", "/devices/42", "/assets/index-abc123.js")
+    assert root[0] == route[0] == asset[0] == 200
+    assert route[2] == root[2] == b"<div id=root></div>"
+    assert asset[2] == b"console.log(1)"
+    assert "immutable" in asset[1]["Cache-Control"]
+    assert route[1]["Cache-Control"] == "no-cache"
+
+
+def test_a_missing_file_is_404_not_the_app(built):
+    [(status, _, body)] = fetch_all(built, "/assets/index-gone.js")
+    assert status == 404
+    assert b"root" not in body
+
+
+def test_every_answer_forbids_foreign_scripts_and_framing(built):
+    [(_, headers, _)] = fetch_all(built, "/devices")
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_an_unbuilt_app_says_how_to_build_it(tmp_path):
+    [(status, _, body)] = fetch_all(tmp_path, "/devices")
+    assert status == 503
+    assert b"make up" in body

@@ -1,0 +1,54 @@
+import { Navigate, Route, Routes, useLocation } from "react-router-dom";
+import Layout from "./components/Layout.jsx";
+import { Loading } from "./components/Status.jsx";
+import AdminSupport from "./pages/AdminSupport.jsx";
+import AdminUsers from "./pages/AdminUsers.jsx";
+import Batteries from "./pages/Batteries.jsx";
+import Consumption from "./pages/Consumption.jsx";
+import Devices from "./pages/Devices.jsx";
+import DrEvents from "./pages/DrEvents.jsx";
+import Login from "./pages/Login.jsx";
+import Notifications from "./pages/Notifications.jsx";
+import Signup from "./pages/Signup.jsx";
+import Support from "./pages/Support.jsx";
+import Trading from "./pages/Trading.jsx";
+import { useSession } from "./session.jsx";
+
+// A page for signed-in users (of `roles`, when given).
+function Private({ roles, children }) {
+  const { user, token, checking } = useSession();
+  const location = useLocation();
+  if (token && (checking || !user)) return <Loading label="Signing you in…" />;
+  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  if (roles && !roles.includes(user.role)) {
+    return (
+      <section>
+        <h1>Not available</h1>
+        <p role="alert">This page is for {roles.join(" or ")} accounts.</p>
+      </section>
+    );
+  }
+  return children;
+}
+
+export default function App() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route path="/login" element={<Login />} />
+        <Route path="/signup" element={<Signup />} />
+        <Route path="/" element={<Navigate to="/devices" replace />} />
+        <Route path="/devices" element={<Private><Devices /></Private>} />
+        <Route path="/devices/:deviceId" element={<Private><Consumption /></Private>} />
+        <Route path="/notifications" element={<Private><Notifications /></Private>} />
+        <Route path="/support" element={<Private><Support /></Private>} />
+        <Route path="/batteries" element={<Private><Batteries /></Private>} />
+        <Route path="/trading" element={<Private><Trading /></Private>} />
+        <Route path="/dr" element={<Private roles={["OPERATOR", "ADMIN", "USER"]}><DrEvents /></Private>} />
+        <Route path="/admin/support" element={<Private roles={["ADMIN"]}><AdminSupport /></Private>} />
+        <Route path="/admin/users" element={<Private roles={["ADMIN"]}><AdminUsers /></Private>} />
+        <Route path="*" element={<section><h1>Page not found</h1></section>} />
+      </Route>
+    </Routes>
+  );
+}

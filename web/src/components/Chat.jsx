@@ -1,0 +1,33 @@
+import { useEffect, useRef } from "react";
+import { utcDateTime } from "../format.js";
+
+const AUTHORS = { user: "You", bot: "EMS bot", ai: "EMS assistant", staff: "Support team" };
+
+// A conversation, oldest first, kept scrolled to the newest message; new messages
+// are announced to screen readers.
+export function ChatLog({ messages, perspective = "user", label = "Conversation" }) {
+  const end = useRef(null);
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: "end" });
+  }, [messages.length]);
+  const author = (message) =>
+    perspective === "staff" && message.author === "user" ? "User" : AUTHORS[message.author] || message.author;
+  return (
+    <ol className="chat" role="log" aria-live="polite" aria-label={label}>
+      {messages.map((message) => (
+        <li key={message.id} className={`chat-message from-${message.author}`} data-author={message.author}>
+          <span className="chat-author">{author(message)}</span>
+          <p>{message.text}</p>
+          <time dateTime={message.created_at}>{utcDateTime(message.created_at)}</time>
+        </li>
+      ))}
+      <li ref={end} aria-hidden="true" className="chat-end" />
+    </ol>
+  );
+}
+
+// Adds `message` to `list` unless a message with its id is there already.
+export function withMessage(list, message) {
+  if (!message || (list || []).some((m) => m.id === message.id)) return list;
+  return [...(list || []), message];
+}

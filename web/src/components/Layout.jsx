@@ -1,0 +1,96 @@
+import { useState } from "react";
+import { NavLink, Outlet } from "react-router-dom";
+import { useSession } from "../session.jsx";
+import LiveToasts from "./LiveToasts.jsx";
+
+const LINKS = [
+  { to: "/devices", label: "Devices" },
+  { to: "/notifications", label: "Notifications" },
+  { to: "/batteries", label: "Batteries" },
+  { to: "/trading", label: "Trading" },
+  { to: "/dr", label: "Demand response" },
+  { to: "/support", label: "Support", roles: ["USER", "OPERATOR"] },
+  { to: "/admin/support", label: "Support inbox", roles: ["ADMIN"] },
+  { to: "/admin/users", label: "Users", roles: ["ADMIN"] },
+];
+
+const LIVE_LABELS = {
+  open: "Live",
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  closed: "Offline",
+};
+
+export default function Layout() {
+  const { user, logout, liveStatus } = useSession();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const links = LINKS.filter((link) => !link.roles || (user && link.roles.includes(user.role)));
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="container app-header">
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <strong className="brand">EMS</strong>
+            </li>
+          </ul>
+          {user && (
+            <ul>
+              <li>
+                <span
+                  className={`live-status live-${liveStatus}`}
+                  role="status"
+                  aria-label={`Live updates: ${LIVE_LABELS[liveStatus]}`}
+                  title="Live updates"
+                >
+                  {LIVE_LABELS[liveStatus]}
+                </span>
+              </li>
+              <li>
+                <button
+                  type="button"
+                  className="outline menu-toggle"
+                  aria-expanded={menuOpen}
+                  aria-controls="main-menu"
+                  onClick={() => setMenuOpen((open) => !open)}
+                >
+                  Menu
+                </button>
+              </li>
+            </ul>
+          )}
+        </nav>
+        {user && (
+          <nav aria-label="Sections" id="main-menu" className={menuOpen ? "menu open" : "menu"}>
+            <ul>
+              {links.map((link) => (
+                <li key={link.to}>
+                  <NavLink to={link.to} onClick={() => setMenuOpen(false)}>
+                    {link.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+            <ul>
+              <li className="who">
+                <span aria-label="Signed in as">{user.name}</span> <small>({user.role})</small>
+              </li>
+              <li>
+                <button type="button" className="secondary" onClick={logout}>
+                  Log out
+                </button>
+              </li>
+            </ul>
+          </nav>
+        )}
+      </header>
+      <main className="container" id="main">
+        <Outlet />
+      </main>
+      {user && <LiveToasts />}
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+// How the app writes numbers, energy, money and times. Times are shown in UTC,
+// as the platform aggregates them.
+
+export function kwh(value, digits = 3) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
+  return `${Number(value).toFixed(digits)} kWh`;
+}
+
+export function money(value) {
+  if (value === null || value === undefined) return "–";
+  return Number(value).toFixed(2);
+}
+
+export function utcDate(date = new Date()) {
+  return date.toISOString().slice(0, 10);
+}
+
+export function utcHour(iso) {
+  return iso ? `${iso.slice(11, 16)}` : "";
+}
+
+export function utcDateTime(iso) {
+  if (!iso) return "–";
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+export const DEVICE_KINDS = {
+  meter: "Meter",
+  appliance: "Appliance",
+  heat_pump: "Heat pump",
+  ev_charger: "EV charger",
+  pv: "PV",
+  battery: "Battery",
+};

@@ -1,0 +1,7 @@
+export default function AdminUsers() {
+  return (
+    <section>
+      <h1>AdminUsers</h1>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export default function Batteries() {
+  return (
+    <section>
+      <h1>Batteries</h1>
+    </section>
+  );
+}

@@ -1,0 +1,163 @@
+import { useMemo, useState } from "react";
+import { Bar, Line } from "react-chartjs-2";
+import { Link, useParams } from "react-router-dom";
+import { baseOptions, COLORS } from "../components/charts.js";
+import { Resource } from "../components/Status.jsx";
+import { applyTotals } from "../consumption.js";
+import { DEVICE_KINDS, kwh, utcDate, utcHour } from "../format.js";
+import { useResource } from "../hooks.js";
+import { useLive, useSession } from "../session.jsx";
+
+function DayChart({ day, limit }) {
+  const data = {
+    labels: day.hours.map((slot) => utcHour(slot.hour)),
+    datasets: [
+      {
+        type: "bar",
+        label: "Used (kWh)",
+        data: day.hours.map((slot) => slot.kwh),
+        backgroundColor: day.hours.map((slot) => (limit && slot.kwh > limit ? COLORS.over : COLORS.used)),
+      },
+      ...(limit
+        ? [
+            {
+              type: "line",
+              label: "Hourly limit",
+              data: day.hours.map(() => limit),
+              borderColor: COLORS.limit,
+              borderDash: [6, 4],
+              pointRadius: 0,
+            },
+          ]
+        : []),
+    ],
+  };
+  const used = day.hours.filter((slot) => slot.kwh > 0).length;
+  return (
+    <figure className="chart">
+      <div className="chart-box">
+        <Bar
+          data={data}
+          options={baseOptions()}
+          role="img"
+          aria-label={`Hourly consumption on ${day.date} (UTC): ${kwh(day.total_kwh)} in ${used} hours with use`}
+          data-testid="consumption-chart"
+        />
+      </div>
+      <figcaption>
+        Total {kwh(day.total_kwh)} on {day.date} (UTC hours)
+      </figcaption>
+      <table className="visually-hidden" data-testid="consumption-table">
+        <caption>Consumption per hour</caption>
+        <thead>
+          <tr>
+            <th scope="col">Hour (UTC)</th>
+            <th scope="col">kWh</th>
+          </tr>
+        </thead>
+        <tbody>
+          {day.hours.map((slot) => (
+            <tr key={slot.hour}>
+              <td>{utcHour(slot.hour)}</td>
+              <td>{slot.kwh}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
+
+function ForecastChart({ forecast }) {
+  const data = {
+    labels: forecast.hours.map((slot) => `${slot.hour.slice(5, 10)} ${utcHour(slot.hour)}`),
+    datasets: [
+      {
+        label: "Forecast (kWh)",
+        data: forecast.hours.map((slot) => slot.kwh),
+        borderColor: COLORS.forecast,
+        backgroundColor: `${COLORS.forecast}33`,
+        fill: true,
+        pointRadius: 0,
+      },
+    ],
+  };
+  const total = forecast.hours.reduce((sum, slot) => sum + slot.kwh, 0);
+  return (
+    <figure className="chart">
+      <div className="chart-box">
+        <Line data={data} options={baseOptions()} role="img" aria-label={`Forecast for the next ${forecast.hours.length} hours: ${kwh(total)}`} />
+      </div>
+      <figcaption>
+        Next {forecast.hours.length} hours: {kwh(total)} expected
+        {forecast.note && <small> · {forecast.note}</small>}
+      </figcaption>
+    </figure>
+  );
+}
+
+export default function Consumption() {
+  const { deviceId } = useParams();
+  const { api, liveStatus } = useSession();
+  const [date, setDate] = useState(() => utcDate());
+  const device = useResource((signal) => api.get(`/api/devices/${deviceId}`, { signal }), [deviceId]);
+  const day = useResource(
+    (signal) => api.get(`/api/consumption/day?device_id=${deviceId}&date=${date}`, { signal }),
+    [deviceId, date, liveStatus === "open"],
+  );
+  const forecast = useResource(
+    (signal) => api.get(`/api/forecast/consumption?device_id=${deviceId}&hours=24`, { signal }),
+    [deviceId],
+  );
+
+  // Totals counted while the page is open move the bars at once.
+  useLive("consumption.updated", (message) => {
+    day.setData((shown) => applyTotals(shown, message.data?.totals || []));
+  });
+
+  const limit = device.data?.max_hourly_kwh;
+  const title = device.data ? device.data.name : "Consumption";
+  const today = useMemo(() => utcDate(), []);
+  return (
+    <section>
+      <nav aria-label="Breadcrumb">
+        <ul>
+          <li>
+            <Link to="/devices">Devices</Link>
+          </li>
+          <li aria-current="page">{title}</li>
+        </ul>
+      </nav>
+      <h1>{title}</h1>
+      {device.error?.status === 404 ? (
+        <p role="alert">This device does not exist, or is not yours.</p>
+      ) : (
+        <>
+          {device.data && (
+            <p>
+              {DEVICE_KINDS[device.data.kind]} · hourly limit {kwh(limit, 2)}
+            </p>
+          )}
+          <label className="date-picker">
+            Day (UTC)
+            <input type="date" value={date} max={today} onChange={(e) => e.target.value && setDate(e.target.value)} />
+          </label>
+          <div className="charts">
+            <section aria-labelledby="used-heading">
+              <h2 id="used-heading">Used per hour</h2>
+              <Resource resource={day} isEmpty={() => false} loadingLabel="Loading consumption…">
+                {(shown) => <DayChart day={shown} limit={limit} />}
+              </Resource>
+            </section>
+            <section aria-labelledby="forecast-heading">
+              <h2 id="forecast-heading">Forecast</h2>
+              <Resource resource={forecast} isEmpty={(f) => !f?.hours?.length} empty="Not enough history to forecast yet." loadingLabel="Loading forecast…">
+                {(shown) => <ForecastChart forecast={shown} />}
+              </Resource>
+            </section>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import { useState } from "react";
+import { Link, Navigate, useLocation } from "react-router-dom";
+import { Field, FormError } from "../components/Field.jsx";
+import { useAction } from "../hooks.js";
+import { useSession } from "../session.jsx";
+
+export default function Login() {
+  const { user, login, notice, clearNotice } = useSession();
+  const location = useLocation();
+  const [email, setEmail] = useState(location.state?.email || "");
+  const [password, setPassword] = useState("");
+  const { run, busy, error } = useAction(login);
+  if (user) return <Navigate to={location.state?.from || "/devices"} replace />;
+
+  const submit = (event) => {
+    event.preventDefault();
+    clearNotice();
+    run(email, password);
+  };
+  let message = error?.message;
+  if (error?.status === 429) {
+    message = `Too many failed attempts. Try again in ${error.retryAfter || "a few"} seconds.`;
+  } else if (error?.status === 401) {
+    message = "The email or the password is wrong.";
+  }
+  return (
+    <section className="narrow">
+      <h1>Sign in</h1>
+      {notice && (
+        <p role="alert" className="notice" data-testid="session-notice">
+          {notice}
+        </p>
+      )}
+      {location.state?.registered && <p role="status">Your account is ready. Sign in to start.</p>}
+      <form onSubmit={submit} aria-label="Sign in">
+        <Field label="Email" name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={error} />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={error} />
+        {message && (
+          <p role="alert" className="field-error">
+            {message}
+          </p>
+        )}
+        <button type="submit" aria-busy={busy} disabled={busy}>
+          Sign in
+        </button>
+      </form>
+      <p>
+        New here? <Link to="/signup">Create an account</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+import { useCallback, useState } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { Field, FormError } from "../components/Field.jsx";
+import { useAction } from "../hooks.js";
+import { useSession } from "../session.jsx";
+
+export default function Signup() {
+  const { api, login } = useSession();
+  const navigate = useNavigate();
+  const [form, setForm] = useState({ name: "", email: "", password: "" });
+  const register = useCallback(async () => {
+    await api.post("/api/auth/register", form, { anonymous: true });
+    try {
+      await login(form.email, form.password);
+      navigate("/devices");
+    } catch {
+      navigate("/login", { state: { registered: true, email: form.email } });
+    }
+  }, [api, form, login, navigate]);
+  const { run, busy, error } = useAction(register);
+  const change = (event) => setForm({ ...form, [event.target.name]: event.target.value });
+  const conflict = error?.status === 409;
+  return (
+    <section className="narrow">
+      <h1>Create an account</h1>
+      <form
+        aria-label="Create an account"
+        onSubmit={(event) => {
+          event.preventDefault();
+          run();
+        }}
+      >
+        <Field label="Name" name="name" autoComplete="name" required value={form.name} onChange={change} error={error} />
+        <Field label="Email" name="email" type="email" autoComplete="email" required value={form.email} onChange={change} error={error} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          value={form.password}
+          onChange={change}
+          error={error}
+          hint="At least 8 characters."
+        />
+        {conflict ? (
+          <p role="alert" className="field-error">
+            An account with this email exists. <Link to="/login">Sign in</Link> instead.
+          </p>
+        ) : (
+          <FormError error={error} />
+        )}
+        <button type="submit" aria-busy={busy} disabled={busy}>
+          Create account
+        </button>
+      </form>
+      <p>
+        Have an account? <Link to="/login">Sign in</Link>
+      </p>
+    </section>
+  );
+}
