@@ -6,6 +6,12 @@ export function kwh(value, digits = 3) {
   return `${Number(value).toFixed(digits)} kWh`;
 }
 
+// A limit as it was typed: 50 kWh, 1.5 kWh, 0.001 kWh.
+export function limitKwh(value) {
+  if (value === null || value === undefined) return "–";
+  return `${Number(Number(value).toFixed(3))} kWh`;
+}
+
 export function money(value) {
   if (value === null || value === undefined) return "–";
   return Number(value).toFixed(2);

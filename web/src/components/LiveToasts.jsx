@@ -1,7 +1,8 @@
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import { useLocation } from "react-router-dom";
 import { describeMessage } from "../describe.js";
-import { useSession, useLive } from "../session.jsx";
+import { useResource } from "../hooks.js";
+import { useLive, useSession } from "../session.jsx";
 
 const SHOWN_MS = 12000;
 const MAX_SHOWN = 4;
@@ -11,16 +12,34 @@ const MAX_SHOWN = 4;
 export default function LiveToasts() {
   const [toasts, setToasts] = useState([]);
   const location = useLocation();
-  const { user } = useSession();
+  const { user, api } = useSession();
   const next = useRef(0);
+  // Device names, so that a warning says which device; asked again for a device
+  // added since.
+  const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
+  const names = useMemo(
+    () => Object.fromEntries((devices.data || []).map((device) => [device.id, device.name])),
+    [devices.data],
+  );
   const onSupportPage = location.pathname.startsWith("/support") || location.pathname.startsWith("/admin/support");
 
   const dismiss = useCallback((id) => setToasts((shown) => shown.filter((t) => t.id !== id)), []);
 
-  useLive("*", (message) => {
+  useLive("*", async (message) => {
     if (message.type === "chat.message" && (onSupportPage || user?.role === "ADMIN")) return;
     if (message.type === "support.alert" && onSupportPage) return;
-    const text = describeMessage(message);
+    let known = names;
+    const deviceId = message.type === "overconsumption" ? message.data?.device_id : null;
+    if (deviceId && !known[deviceId]) {
+      try {
+        const device = await api.get(`/api/devices/${deviceId}`);
+        known = { ...known, [device.id]: device.name };
+        devices.reload({ quiet: true });
+      } catch {
+        // Named "a device" then.
+      }
+    }
+    const text = describeMessage(message, known);
     if (!text) return;
     const id = ++next.current;
     setToasts((shown) => [...shown.slice(-(MAX_SHOWN - 1)), { id, type: message.type, text }]);

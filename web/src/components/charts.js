@@ -41,7 +41,7 @@ export function baseOptions({ yTitle = "kWh", stacked = false } = {}) {
     maintainAspectRatio: false,
     animation: false,
     interaction: { mode: "index", intersect: false },
-    plugins: { legend: { position: "bottom" } },
+    plugins: { legend: { position: "top" } },
     scales: {
       x: { stacked, ticks: { maxRotation: 0, autoSkip: true } },
       y: { stacked, beginAtZero: true, title: { display: true, text: yTitle } },

@@ -4,11 +4,19 @@ import { Link, useParams } from "react-router-dom";
 import { baseOptions, COLORS } from "../components/charts.js";
 import { Resource } from "../components/Status.jsx";
 import { applyTotals } from "../consumption.js";
-import { DEVICE_KINDS, kwh, utcDate, utcHour } from "../format.js";
+import { DEVICE_KINDS, kwh, limitKwh, utcDate, utcHour } from "../format.js";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 
+// The limit is drawn when it is on the bars' scale; far above them it would
+// flatten them to nothing, so the caption gives it instead.
+function limitOnScale(day, limit) {
+  const highest = Math.max(...day.hours.map((slot) => slot.kwh));
+  return Boolean(limit) && limit <= Math.max(highest * 2, 0.001);
+}
+
 function DayChart({ day, limit }) {
+  const showLimit = limitOnScale(day, limit);
   const data = {
     labels: day.hours.map((slot) => utcHour(slot.hour)),
     datasets: [
@@ -18,7 +26,7 @@ function DayChart({ day, limit }) {
         data: day.hours.map((slot) => slot.kwh),
         backgroundColor: day.hours.map((slot) => (limit && slot.kwh > limit ? COLORS.over : COLORS.used)),
       },
-      ...(limit
+      ...(showLimit
         ? [
             {
               type: "line",
@@ -46,6 +54,8 @@ function DayChart({ day, limit }) {
       </div>
       <figcaption>
         Total {kwh(day.total_kwh)} on {day.date} (UTC hours)
+        {limit && !showLimit && ` · limit ${limitKwh(limit)} per hour, above the scale`}
+        {day.hours.some((slot) => slot.kwh > limit) && " · red: over the limit"}
       </figcaption>
       <table className="visually-hidden" data-testid="consumption-table">
         <caption>Consumption per hour</caption>
@@ -135,7 +145,7 @@ export default function Consumption() {
         <>
           {device.data && (
             <p>
-              {DEVICE_KINDS[device.data.kind]} · hourly limit {kwh(limit, 2)}
+              {DEVICE_KINDS[device.data.kind]} · hourly limit {limitKwh(limit)}
             </p>
           )}
           <label className="date-picker">

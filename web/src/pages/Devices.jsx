@@ -2,7 +2,7 @@ import { useCallback, useState } from "react";
 import { Link } from "react-router-dom";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
-import { DEVICE_KINDS, kwh } from "../format.js";
+import { DEVICE_KINDS, limitKwh } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
 import { useSession } from "../session.jsx";
 
@@ -139,7 +139,7 @@ function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
           {device.name}
         </Link>
         <small>
-          {DEVICE_KINDS[device.kind] || device.kind} · limit {kwh(device.max_hourly_kwh, 2)} per hour
+          {DEVICE_KINDS[device.kind] || device.kind} · limit {limitKwh(device.max_hourly_kwh)} per hour
           {showOwner && ` · owner ${device.user_id.slice(0, 8)}`}
         </small>
         <FormError error={error} />

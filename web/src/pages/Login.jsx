@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { Link, Navigate, useLocation } from "react-router-dom";
-import { Field, FormError } from "../components/Field.jsx";
+import { Field } from "../components/Field.jsx";
 import { useAction } from "../hooks.js";
 import { useSession } from "../session.jsx";
 

@@ -1,0 +1,88 @@
+// What the browser scenarios need of the platform besides the browser: its API (to
+// set up what a scenario is not about), the simulator, and tokens signed with the
+// stack's key. The environment comes from tests/integration/test_web_app.py.
+import { spawn } from "node:child_process";
+import { randomBytes, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+export const API_URL = process.env.EMS_API_URL || "http://127.0.0.1:8080";
+export const ADMIN = {
+  email: process.env.EMS_ADMIN_EMAIL || "admin@ems.localhost",
+  password: process.env.EMS_ADMIN_PASSWORD,
+};
+
+export async function api(path, { method = "GET", body, token } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(API_URL + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
+  return data;
+}
+
+export function newAccount(prefix) {
+  const tag = randomBytes(4).toString("hex");
+  return {
+    name: `${prefix} ${tag}`,
+    email: `${prefix.toLowerCase().replace(/\W+/g, "-")}-${tag}@example.com`,
+    password: `pw-${randomBytes(8).toString("hex")}`,
+  };
+}
+
+export async function register(account) {
+  const user = await api("/api/auth/register", {
+    method: "POST",
+    body: { email: account.email, password: account.password, name: account.name },
+  });
+  return { ...account, id: user.id };
+}
+
+export async function tokenOf(account) {
+  const result = await api("/api/auth/login", {
+    method: "POST",
+    body: { email: account.email, password: account.password },
+  });
+  return result.access_token;
+}
+
+// `ems simulate` feeding every device of `account`, live, until `stop()`.
+export function startSimulator(account, { rate = 2 } = {}) {
+  const child = spawn(
+    "ems",
+    ["simulate", "--email", account.email, "--password", account.password, "--rate", String(rate), "--relist", "2", "--spike-probability", "0", "--quiet"],
+    { stdio: ["ignore", "pipe", "pipe"], env: process.env },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  return {
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on("exit", resolve);
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+function base64url(value) {
+  return Buffer.from(value).toString("base64url");
+}
+
+// `token` with `changes` to its claims, signed with the platform's own key (as
+// auth would sign it): a genuine token that, say, expires in a few seconds.
+export function resign(token, changes) {
+  const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+  const header = base64url(JSON.stringify({ alg: "EdDSA", typ: "JWT" }));
+  const payload = base64url(JSON.stringify({ ...claims, ...changes }));
+  const key = readFileSync(process.env.EMS_JWT_PRIVATE_KEY, "utf8");
+  const signature = sign(null, Buffer.from(`${header}.${payload}`), key).toString("base64url");
+  return `${header}.${payload}.${signature}`;
+}
