@@ -5,12 +5,22 @@
 #   docker build -t ems .
 #   docker run --rm ems ems --help
 
+# The web app, built with Node.js; only its output (web/dist) goes into the image.
+FROM node:22-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/index.html web/vite.config.js ./
+COPY web/public ./public
+COPY web/src ./src
+RUN npm run build
+
 FROM python:3.11-slim
 
 # PYTHONPATH=/app: the processes import the repository copy in /app rather than the
 # copy `pip install .` puts in site-packages, because config.ROOT_DIR (the folder
 # above config/) must be /app, where alembic.ini, migrations/, traefik/ and
-# web/static are; the installed package provides the `ems` script and every
+# web/dist are; the installed package provides the `ems` script and every
 # dependency.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -36,6 +46,7 @@ c.read('setup.cfg'); print(c['options']['install_requires'])" > /tmp/requirement
 # docker-compose.yml mounts the `keys` volume (a new volume takes this folder's
 # owner, so the non-root user can write into it).
 COPY . .
+COPY --from=web /web/dist ./web/dist
 RUN pip install . \
     && rm -rf build ./*.egg-info \
     && python -m compileall -q /app \

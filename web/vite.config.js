@@ -10,7 +10,8 @@ export default defineConfig({
   plugins: [react()],
   build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
   server: {
-    host: "app.localhost",
+    host: "127.0.0.1",
+    allowedHosts: ["app.localhost"],
     proxy: {
       "/api": { target: platform, changeOrigin: true },
       "/ws": { target: platform, ws: true, changeOrigin: true },

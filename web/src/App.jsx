@@ -1,18 +1,21 @@
+import { lazy, Suspense } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 import Layout from "./components/Layout.jsx";
 import { Loading } from "./components/Status.jsx";
-import AdminSupport from "./pages/AdminSupport.jsx";
-import AdminUsers from "./pages/AdminUsers.jsx";
-import Batteries from "./pages/Batteries.jsx";
-import Consumption from "./pages/Consumption.jsx";
 import Devices from "./pages/Devices.jsx";
-import DrEvents from "./pages/DrEvents.jsx";
 import Login from "./pages/Login.jsx";
-import Notifications from "./pages/Notifications.jsx";
 import Signup from "./pages/Signup.jsx";
-import Support from "./pages/Support.jsx";
-import Trading from "./pages/Trading.jsx";
 import { useSession } from "./session.jsx";
+
+// The other pages (and the chart library) load when first opened.
+const AdminSupport = lazy(() => import("./pages/AdminSupport.jsx"));
+const AdminUsers = lazy(() => import("./pages/AdminUsers.jsx"));
+const Batteries = lazy(() => import("./pages/Batteries.jsx"));
+const Consumption = lazy(() => import("./pages/Consumption.jsx"));
+const DrEvents = lazy(() => import("./pages/DrEvents.jsx"));
+const Notifications = lazy(() => import("./pages/Notifications.jsx"));
+const Support = lazy(() => import("./pages/Support.jsx"));
+const Trading = lazy(() => import("./pages/Trading.jsx"));
 
 // A page for signed-in users (of `roles`, when given).
 function Private({ roles, children }) {
@@ -28,7 +31,7 @@ function Private({ roles, children }) {
       </section>
     );
   }
-  return children;
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
 }
 
 export default function App() {
