@@ -25,8 +25,7 @@ export function describeMessage(message, names = {}) {
     }
     case "trade.executed":
       return `Trade: ${kwh(data.quantity_kwh)} at ${data.price_per_kwh} per kWh for ${utcDateTime(data.delivery_hour)}.`;
-    case "battery.state":
-      return `Battery ${data.mode || "updated"}: ${kwh(data.soc_kwh, 2)} stored.`;
+    // battery.state changes what the Batteries page shows; it is no news elsewhere.
     default:
       return null;
   }
