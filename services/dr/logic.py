@@ -29,14 +29,13 @@ OPTED_IN = "opted_in"
 OPTED_OUT = "opted_out"
 INVITATION_STATUSES = (INVITED, OPTED_IN, OPTED_OUT)
 
-#: The ``ems.ws`` message type, what it can announce, and the role told of answers.
+#: Roles that run events and see all of them (and are told of every answer);
+#: anyone else sees those they are invited to.
+STAFF_ROLES = ("OPERATOR", "ADMIN")
+
+#: The ``ems.ws`` message type and what it can announce.
 DR_EVENT = "dr.event"
 CHANGES = (INVITED, OPTED_IN, OPTED_OUT, CANCELLED)
-ANSWERS_ROLE = "OPERATOR"
-
-#: Roles that run events and see all of them; anyone else sees those they are
-#: invited to.
-STAFF_ROLES = ("OPERATOR", "ADMIN")
 
 #: How long an event may last, and how far ahead it may be announced.
 MAX_DURATION = timedelta(hours=24)

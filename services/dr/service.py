@@ -199,7 +199,7 @@ class DrService(HealthMixin):
             self.storage.answer(invitation, answer)
         self.storage.commit()
         if changed:
-            self._push(event, invitation, answer, now, to_operators=True)
+            self._push(event, invitation, answer, now, to_staff=True)
         return event_schema.dump(_view(event, now, invitation=invitation))
 
     # -- what an event offers and achieved ------------------------------------------
@@ -361,11 +361,12 @@ class DrService(HealthMixin):
             log.warning("%s: %s: %s", BATTERIES_UNAVAILABLE, type(exc).__name__, exc)
             return None
 
-    def _push(self, event, invitation, change, now, to_operators=False) -> None:
+    def _push(self, event, invitation, change, now, to_staff=False) -> None:
         data = push_schema.dump(
             {"event": _view(event, now), "invitation": invitation, "change": change}
         )
         message = client_message(logic.DR_EVENT, data, now)
         self.dispatch(user_message_key(invitation.user_id, logic.DR_EVENT), message)
-        if to_operators:
-            self.dispatch(role_message_key(logic.ANSWERS_ROLE, logic.DR_EVENT), message)
+        if to_staff:
+            for role in logic.STAFF_ROLES:
+                self.dispatch(role_message_key(role, logic.DR_EVENT), message)

@@ -207,9 +207,13 @@ def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
 
     answered = dr.opt_in(event["id"], USER["user_id"])
     assert answered["invitation"]["status"] == "opted_in"
-    received = pushes(ws, 2)
+    received = pushes(ws, 3)
     assert sorted(key for key, _ in received) == sorted(
-        [f"user.{USER['user_id']}.dr.event", "role.OPERATOR.dr.event"]
+        [
+            f"user.{USER['user_id']}.dr.event",
+            "role.OPERATOR.dr.event",
+            "role.ADMIN.dr.event",
+        ]
     )
     for _, body in received:
         assert body["data"]["change"] == "opted_in"
@@ -218,7 +222,7 @@ def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
     assert pushes(ws, 1, wait=0.5) == []
 
     dr.opt_out(event["id"], OTHER["user_id"])
-    assert {body["data"]["change"] for _, body in pushes(ws, 2)} == {"opted_out"}
+    assert {body["data"]["change"] for _, body in pushes(ws, 3)} == {"opted_out"}
     with pytest.raises(EventNotFound):
         dr.opt_in(event["id"], STRANGER["user_id"])
 

@@ -13,12 +13,27 @@ export class ApiError extends Error {
     this.retryAfter = null;
   }
 
-  // The message for one form field, when the server named it.
+  // The message for one form field, when the server named it (messages of a
+  // list's items or a nested object are joined).
   field(name) {
     const value = this.details?.[name];
-    if (!value) return null;
-    return Array.isArray(value) ? value.join(" ") : String(value);
+    return value ? flatten(value) : null;
   }
+}
+
+function flatten(value) {
+  if (Array.isArray(value)) return value.map(flatten).join(" ");
+  if (value && typeof value === "object") return Object.values(value).map(flatten).join(" ");
+  return String(value);
+}
+
+// Retry-After in seconds, given as seconds or as an HTTP date.
+export function retryAfterSeconds(header, now = Date.now()) {
+  if (header === null || header === undefined || header === "") return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 export class NetworkError extends Error {
@@ -75,7 +90,7 @@ export function createClient({ getToken, onUnauthorized, fetchImpl } = {}) {
     }
     if (!response.ok) {
       const error = new ApiError(response.status, data);
-      error.retryAfter = Number(response.headers.get("Retry-After")) || null;
+      error.retryAfter = retryAfterSeconds(response.headers.get("Retry-After"));
       if (response.status === 401 && token) onUnauthorized?.(error);
       throw error;
     }

@@ -5,6 +5,11 @@
 
 export const SESSION_ENDED_CODE = 4001;
 
+// A connection counts as good again (the back-off starts over) once it has stayed
+// open this long: a server that accepts and at once drops would otherwise be
+// retried every second for ever.
+export const STABLE_AFTER_MS = 5000;
+
 // Delay before reconnection attempt `attempt` (1, 2, ...): 1 s, 2 s, 4 s ... up to
 // `max`, each with up to 30 % random jitter so clients do not return in step.
 export function backoffDelay(attempt, { base = 1000, max = 30000, random = Math.random } = {}) {
@@ -44,6 +49,7 @@ export class LiveConnection {
     this.attempt = 0;
     this.socket = null;
     this.timer = null;
+    this.stableTimer = null;
     this.stopped = false;
     this.endReason = null;
     this.status = "closed";
@@ -57,6 +63,7 @@ export class LiveConnection {
   }
 
   start() {
+    if (this.socket || this.timer) return;
     this.stopped = false;
     this.open();
   }
@@ -64,7 +71,9 @@ export class LiveConnection {
   stop() {
     this.stopped = true;
     if (this.timer) this.timers.clearTimeout(this.timer);
+    if (this.stableTimer) this.timers.clearTimeout(this.stableTimer);
     this.timer = null;
+    this.stableTimer = null;
     const socket = this.socket;
     this.socket = null;
     if (socket && socket.readyState <= 1) socket.close(1000, "signed out");
@@ -84,8 +93,11 @@ export class LiveConnection {
     this.socket = socket;
     socket.onopen = () => {
       if (socket !== this.socket) return;
-      this.attempt = 0;
       this.setStatus("open");
+      this.stableTimer = this.timers.setTimeout(() => {
+        this.stableTimer = null;
+        if (socket === this.socket) this.attempt = 0;
+      }, STABLE_AFTER_MS);
     };
     socket.onmessage = (event) => {
       if (socket !== this.socket) return;
@@ -94,6 +106,8 @@ export class LiveConnection {
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       this.socket = null;
+      if (this.stableTimer) this.timers.clearTimeout(this.stableTimer);
+      this.stableTimer = null;
       if (event.code === SESSION_ENDED_CODE || this.endReason) {
         this.end(this.endReason || "revoked");
       } else {
@@ -136,7 +150,6 @@ export class LiveConnection {
     this.setStatus("reconnecting");
     const delay = backoffDelay(this.attempt, { random: this.random });
     this.timer = this.timers.setTimeout(async () => {
-      this.timer = null;
       if (this.stopped) return;
       if (this.attempt > 1 && this.checkSession) {
         let valid = true;
@@ -146,11 +159,13 @@ export class LiveConnection {
           valid = true; // the API is down too: keep trying, the socket may return first
         }
         if (!valid) {
+          this.timer = null;
           this.end("unauthorized");
           return;
         }
       }
-      this.open();
+      this.timer = null;
+      if (!this.stopped) this.open();
     }, delay);
   }
 }

@@ -57,7 +57,8 @@ function DayChart({ day, limit }) {
         {limit && !showLimit && ` · limit ${limitKwh(limit)} per hour, above the scale`}
         {day.hours.some((slot) => slot.kwh > limit) && " · red: over the limit"}
       </figcaption>
-      <table className="visually-hidden" data-testid="consumption-table">
+      <div className="visually-hidden">
+      <table data-testid="consumption-table">
         <caption>Consumption per hour</caption>
         <thead>
           <tr>
@@ -74,6 +75,7 @@ function DayChart({ day, limit }) {
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }

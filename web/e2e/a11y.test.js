@@ -1,0 +1,73 @@
+// Every page, checked by axe-core in the browser for what keeps people using a
+// screen reader or a keyboard out: unlabelled controls, missing names, bad ARIA,
+// low contrast. Serious and critical findings fail the scenario.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before, describe, it } from "node:test";
+import { launch, logIn, openPage } from "./browser.js";
+import { ADMIN, api, newAccount, register, tokenOf } from "./platform.js";
+
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+async function violations(page) {
+  // axe is injected as a script of the page: the scenario's context bypasses the
+  // app's Content-Security-Policy for it (and only for it).
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { resultTypes: ["violations"] }),
+  );
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+async function check(page, path, ready) {
+  await page.goto(path);
+  await ready(page);
+  await page.waitForTimeout(300);
+  const found = await violations(page);
+  assert.deepEqual(found, [], `${path}:\n${found.join("\n")}`);
+}
+
+describe("accessibility", () => {
+  let browser;
+  let account;
+  let device;
+
+  before(async () => {
+    browser = await launch();
+    account = await register(newAccount("Access"));
+    const token = await tokenOf(account);
+    device = await api("/api/devices", { method: "POST", token, body: { name: "Meter", kind: "meter" } });
+  });
+  after(async () => browser?.close());
+
+  it("of the pages anyone sees", async () => {
+    const page = await openPage(browser, { bypassCSP: true });
+    const heading = (name) => (p) => p.getByRole("heading", { name }).waitFor();
+    await check(page, "/login", heading("Sign in"));
+    await check(page, "/signup", heading("Create an account"));
+  });
+
+  it("of a household's pages", async () => {
+    const page = await openPage(browser, { bypassCSP: true });
+    await logIn(page, account);
+    const heading = (name) => (p) => p.getByRole("heading", { name, exact: true }).first().waitFor();
+    await check(page, "/devices", heading("Devices"));
+    await check(page, `/devices/${device.id}`, (p) => p.getByTestId("consumption-chart").waitFor());
+    await check(page, "/notifications", heading("Notifications"));
+    await check(page, "/support", heading("Support"));
+    await check(page, "/batteries", heading("Batteries"));
+    await check(page, "/trading", heading("Trading"));
+    await check(page, "/dr", heading("Demand response"));
+  });
+
+  it("of the ADMIN's pages", async () => {
+    const page = await openPage(browser, { bypassCSP: true });
+    await logIn(page, ADMIN);
+    const heading = (name) => (p) => p.getByRole("heading", { name, exact: true }).first().waitFor();
+    await check(page, "/admin/support", heading("Support inbox"));
+    await check(page, "/admin/users", heading("Users"));
+    await check(page, "/dr", heading("Demand response"));
+  });
+});
