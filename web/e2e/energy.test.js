@@ -22,7 +22,7 @@ describe("a household with a battery", () => {
 
   it("adds the battery and sees its state", async () => {
     await page.getByRole("link", { name: "Batteries" }).click();
-    await page.getByText("Add a battery").click();
+    await page.getByRole("button", { name: "Add a battery" }).click();
     const form = page.getByRole("form", { name: "Add a battery" });
     await form.getByLabel("Capacity (kWh)").fill("10");
     await form.getByLabel("Max charge power (kW)").fill("3");

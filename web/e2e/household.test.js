@@ -73,7 +73,7 @@ describe("a household", () => {
   });
 
   it("adds a device with an hourly limit", async () => {
-    await page.getByText("Add a device").click();
+    await page.getByRole("button", { name: "Add a device" }).click();
     const form = page.getByRole("form", { name: "Add a device" });
     await form.getByLabel("Name").fill("Boiler");
     await form.getByLabel("Kind").selectOption("appliance");

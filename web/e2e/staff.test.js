@@ -1,0 +1,93 @@
+// Staff at work: an ADMIN makes a colleague an OPERATOR on the users page; the
+// OPERATOR announces a demand-response event and invites a household, which opts
+// in from its own browser, and the OPERATOR sees the answer arrive.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { assertQuiet, launch, logIn, openPage, screenshot } from "./browser.js";
+import { ADMIN, api, newAccount, register, tokenOf } from "./platform.js";
+
+const LIVE = { timeout: 20_000 };
+
+describe("staff", () => {
+  let browser;
+  let admin;
+  let operatorPage;
+  let household;
+  const operator = newAccount("Operator");
+
+  before(async () => {
+    browser = await launch();
+    household = await register(newAccount("Flexible"));
+    const token = await tokenOf(household);
+    await api("/api/devices", { method: "POST", token, body: { name: "Heat pump", kind: "heat_pump" } });
+    admin = await openPage(browser);
+    await logIn(admin, ADMIN);
+  });
+  after(async () => browser?.close());
+
+  it("an ADMIN adds an OPERATOR and changes a role", async () => {
+    await admin.getByRole("link", { name: "Users" }).click();
+    await admin.getByTestId("users").waitFor();
+    await admin.getByRole("button", { name: "Add a user" }).click();
+    const form = admin.getByRole("form", { name: "Add a user" });
+    await form.getByLabel("Name").fill(operator.name);
+    await form.getByLabel("Email").fill(operator.email);
+    await form.getByLabel("Password").fill(operator.password);
+    await form.getByLabel("Role").selectOption("OPERATOR");
+    await form.getByRole("button", { name: "Add user" }).click();
+    await admin.getByTestId("users").getByText(operator.email).waitFor();
+
+    // The same email again is refused, beside the field.
+    await form.getByLabel("Name").fill("Twin");
+    await form.getByLabel("Email").fill(operator.email);
+    await form.getByLabel("Password").fill(operator.password);
+    await form.getByRole("button", { name: "Add user" }).click();
+    await form.locator(".field-error").first().waitFor();
+    await screenshot(admin, "staff-01-users");
+
+    const role = admin.getByLabel(`Role of ${household.name}`);
+    await role.selectOption("OPERATOR");
+    await admin.waitForFunction(() => !document.querySelector("[aria-busy=true]"));
+    const seen = await api(`/api/users/${household.id}`, { token: await tokenOf(ADMIN) });
+    assert.equal(seen.role, "OPERATOR");
+    await role.selectOption("USER");
+    await admin.waitForFunction(() => !document.querySelector("[aria-busy=true]"));
+    assertQuiet(admin, ["status of 409"]);
+  });
+
+  it("an OPERATOR announces an event, invites a household, and sees it opt in live", async () => {
+    operatorPage = await openPage(browser);
+    await logIn(operatorPage, operator);
+    await operatorPage.getByText("(OPERATOR)").waitFor();
+    await operatorPage.getByRole("link", { name: "Demand response" }).click();
+    await operatorPage.getByRole("button", { name: "Announce an event" }).click();
+    const form = operatorPage.getByRole("form", { name: "Announce an event" });
+    const name = `Evening peak ${Date.now() % 100000}`;
+    await form.getByLabel("Name").fill(name);
+    await form.getByLabel("Target reduction (kW)").fill("5");
+    await form.getByLabel("Incentive per kWh saved").fill("0.3");
+    await form.getByRole("button", { name: "Announce" }).click();
+    await operatorPage.getByRole("link", { name: `Open ${name}` }).click();
+    await operatorPage.getByLabel("User ids").fill(household.id);
+    await operatorPage.getByRole("button", { name: "Invite 1 user" }).click();
+    await operatorPage.getByText("Invited 1 user.").waitFor();
+    await screenshot(operatorPage, "staff-02-event");
+
+    // The household, in its own browser, is told and answers.
+    const home = await openPage(browser, { viewport: { width: 390, height: 844 } });
+    await logIn(home, household);
+    await home.goto("/dr");
+    const optIn = home.getByRole("button", { name: `Opt in to ${name}` });
+    await optIn.waitFor(LIVE);
+    await screenshot(home, "staff-03-invitation-phone");
+    await optIn.click();
+    await home.getByRole("button", { name: `Opt out of ${name}` }).waitFor();
+
+    // The OPERATOR's page learns of the answer over /ws.
+    const row = operatorPage.getByRole("row", { name: new RegExp(name) });
+    await row.getByText("1 invited: 1 in, 0 out, 0 not answered").waitFor(LIVE);
+    await screenshot(operatorPage, "staff-04-answered");
+    assertQuiet(operatorPage);
+    assertQuiet(home);
+  });
+});
