@@ -28,6 +28,7 @@ export default function LiveToasts() {
   useLive("*", async (message) => {
     if (message.type === "chat.message" && (onSupportPage || user?.role === "ADMIN")) return;
     if (message.type === "support.alert" && onSupportPage) return;
+    if (message.type === "overconsumption" && location.pathname === "/notifications") return;
     let known = names;
     const deviceId = message.type === "overconsumption" ? message.data?.device_id : null;
     if (deviceId && !known[deviceId]) {
