@@ -1,5 +1,7 @@
-import { useEffect, useRef } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { utcDateTime } from "../format.js";
+import { useAction } from "../hooks.js";
+import { FormError } from "./Field.jsx";
 
 const AUTHORS = { user: "You", bot: "EMS bot", ai: "EMS assistant", staff: "Support team" };
 
@@ -30,4 +32,37 @@ export function ChatLog({ messages, perspective = "user", label = "Conversation"
 export function withMessage(list, message) {
   if (!message || (list || []).some((m) => m.id === message.id)) return list;
   return [...(list || []), message];
+}
+
+// One line to type in and a button: `send(text)` runs on submit, and the line is
+// cleared once it succeeded.
+export function ChatForm({ label, inputLabel, placeholder, button, send }) {
+  const id = useId();
+  const [text, setText] = useState("");
+  const submit = useCallback(async () => {
+    await send(text.trim());
+    setText("");
+  }, [send, text]);
+  const { run, busy, error } = useAction(submit);
+  return (
+    <form
+      className="chat-form"
+      aria-label={label}
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (text.trim()) run();
+      }}
+    >
+      <label htmlFor={id} className="visually-hidden">
+        {inputLabel}
+      </label>
+      <fieldset role="group">
+        <input id={id} name="text" required maxLength={2000} placeholder={placeholder} autoComplete="off" value={text} onChange={(e) => setText(e.target.value)} />
+        <button type="submit" aria-busy={busy} disabled={busy}>
+          {button}
+        </button>
+      </fieldset>
+      <FormError error={error} />
+    </form>
+  );
 }

@@ -1,9 +1,8 @@
 import { useCallback, useMemo, useState } from "react";
-import { ChatLog, withMessage } from "../components/Chat.jsx";
-import { FormError } from "../components/Field.jsx";
+import { ChatForm, ChatLog, withMessage } from "../components/Chat.jsx";
 import { Empty, Resource } from "../components/Status.jsx";
 import { utcDateTime } from "../format.js";
-import { useAction, useResource } from "../hooks.js";
+import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 
 // Unanswered first, then the most recent.
@@ -17,7 +16,6 @@ export function inboxOrder(conversations) {
 
 function Conversation({ userId, who, onReplied }) {
   const { api } = useSession();
-  const [text, setText] = useState("");
   const history = useResource(
     (signal) => api.get(`/api/support/history?user_id=${userId}`, { signal }),
     [userId],
@@ -25,39 +23,22 @@ function Conversation({ userId, who, onReplied }) {
   useLive("chat.message", (message) => {
     if (message.data?.user_id === userId) history.setData((list) => withMessage(list, message.data));
   });
-  const reply = useCallback(async () => {
-    const sent = await api.post("/api/support/admin/reply", { user_id: userId, text: text.trim() });
-    setText("");
-    history.setData((list) => withMessage(list, sent));
-    onReplied();
+  const reply = useCallback(
+    async (text) => {
+      const sent = await api.post("/api/support/admin/reply", { user_id: userId, text });
+      history.setData((list) => withMessage(list, sent));
+      onReplied();
+    },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [api, userId, text, onReplied]);
-  const { run, busy, error } = useAction(reply);
+    [api, userId, onReplied],
+  );
   return (
     <section aria-labelledby="conversation-heading" className="conversation">
       <h2 id="conversation-heading">Conversation with {who}</h2>
       <Resource resource={history} empty="No messages." loadingLabel="Loading the conversation…">
         {(list) => <ChatLog messages={list} perspective="staff" label={`Conversation with ${who}`} />}
       </Resource>
-      <form
-        className="chat-form"
-        aria-label={`Reply to ${who}`}
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (text.trim()) run();
-        }}
-      >
-        <label htmlFor="reply-text" className="visually-hidden">
-          Your reply
-        </label>
-        <fieldset role="group">
-          <input id="reply-text" name="text" required maxLength={2000} placeholder="Type your reply" autoComplete="off" value={text} onChange={(e) => setText(e.target.value)} />
-          <button type="submit" aria-busy={busy} disabled={busy}>
-            Reply
-          </button>
-        </fieldset>
-        <FormError error={error} />
-      </form>
+      <ChatForm label={`Reply to ${who}`} inputLabel="Your reply" placeholder="Type your reply" button="Reply" send={reply} />
     </section>
   );
 }
