@@ -88,6 +88,29 @@ describe("a household", () => {
     await screenshot(page, "household-04-device-added");
   });
 
+  it("deletes a device it no longer has", async () => {
+    const form = page.getByRole("form", { name: "Add a device" });
+    if (!(await form.isVisible())) await page.getByRole("button", { name: "Add a device" }).click();
+    await form.getByLabel("Name").fill("Old fridge");
+    await form.getByRole("button", { name: "Add device" }).click();
+    await page.getByRole("link", { name: "Old fridge", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Delete Old fridge" }).click(); // confirmed
+    await page.getByRole("link", { name: "Old fridge", exact: true }).waitFor({ state: "detached" });
+    await page.reload();
+    await page.getByRole("link", { name: "Boiler", exact: true }).waitFor();
+    assert.equal(await page.getByRole("link", { name: "Old fridge", exact: true }).count(), 0);
+  });
+
+  it("says so when the platform cannot be reached, and recovers", async () => {
+    await page.route("**/api/devices", (route) => route.abort("connectionrefused"));
+    await page.reload();
+    await page.getByRole("alert").getByText("cannot be reached").waitFor();
+    await screenshot(page, "household-05-unreachable");
+    await page.unroute("**/api/devices");
+    await page.getByRole("button", { name: "Try again" }).click();
+    await page.getByRole("link", { name: "Boiler", exact: true }).waitFor();
+  });
+
   it("sees the simulator's readings as bars that grow live", async () => {
     simulator = startSimulator(account);
     await page.getByRole("link", { name: "Boiler", exact: true }).click();
@@ -111,7 +134,7 @@ describe("a household", () => {
     assert.ok(later.values.some((v) => v > 0), simulator.output());
     assert.ok(later.barPixels > 0, "the bars are drawn");
     assert.match(later.caption, /Total \d+\.\d{3} kWh/);
-    await screenshot(page, "household-05-consumption-live");
+    await screenshot(page, "household-06-consumption-live");
   });
 
   it("gets a live notification when the device goes over its limit, and keeps it", async () => {
@@ -125,29 +148,29 @@ describe("a household", () => {
     await toasts.locator("[data-type=overconsumption]").first().waitFor(LIVE);
     const toast = await toasts.locator("[data-type=overconsumption]").first().textContent();
     assert.match(toast, /^Boiler: .*limit of 0\.001 kWh/);
-    await screenshot(page, "household-06-live-notification");
+    await screenshot(page, "household-07-live-notification");
 
     await page.getByRole("link", { name: "Notifications" }).click();
-    await page.getByTestId("notifications").locator("li").first().waitFor();
-    assert.match(await page.getByTestId("notifications").textContent(), /Boiler/);
-    await screenshot(page, "household-07-notifications");
-    assertQuiet(page, ["status of 400", "status of 401"]);
+    // Stored, and named after its device.
+    await page.getByTestId("notifications").getByText(/^Boiler: .*limit of 0\.001 kWh/).first().waitFor();
+    await screenshot(page, "household-08-notifications");
+    assertQuiet(page, ["status of 401", "ERR_CONNECTION_REFUSED"]);
   });
 
   it("works on a phone-sized screen", async () => {
     const phone = await openPage(browser, { viewport: { width: 390, height: 844 } });
     await logIn(phone, account);
-    await screenshot(phone, "household-08-phone-devices");
+    await screenshot(phone, "household-09-phone-devices");
     await phone.getByRole("button", { name: "Menu" }).click();
     await phone.getByRole("link", { name: "Notifications" }).waitFor();
-    await screenshot(phone, "household-09-phone-menu");
+    await screenshot(phone, "household-10-phone-menu");
     await phone.getByRole("link", { name: "Devices" }).click();
     await phone.getByRole("link", { name: "Boiler", exact: true }).click();
     await phone.waitForFunction(() => document.querySelector("[data-testid=consumption-chart]"));
     await phone.waitForTimeout(500);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
-    await screenshot(phone, "household-10-phone-consumption");
+    await screenshot(phone, "household-11-phone-consumption");
     assertQuiet(phone);
     await phone.context().close();
   });

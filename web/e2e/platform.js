@@ -51,11 +51,13 @@ export async function tokenOf(account) {
   return result.access_token;
 }
 
-// `ems simulate` feeding every device of `account`, live, until `stop()`.
-export function startSimulator(account, { rate = 2 } = {}) {
+// `ems simulate` feeding every device of `account`, live, until `stop()`. Its
+// readings follow each kind's daily profile as a fraction of the device's limit;
+// `spikes` is the chance that one is a spike above the limit.
+export function startSimulator(account, { rate = 2, spikes = 0 } = {}) {
   const child = spawn(
     "ems",
-    ["simulate", "--email", account.email, "--password", account.password, "--rate", String(rate), "--relist", "2", "--spike-probability", "0", "--quiet"],
+    ["simulate", "--email", account.email, "--password", account.password, "--rate", String(rate), "--relist", "2", "--spike-probability", String(spikes), "--quiet"],
     { stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
   let output = "";
@@ -85,4 +87,11 @@ export function resign(token, changes) {
   const key = readFileSync(process.env.EMS_JWT_PRIVATE_KEY, "utf8");
   const signature = sign(null, Buffer.from(`${header}.${payload}`), key).toString("base64url");
   return `${header}.${payload}.${signature}`;
+}
+
+// Kills or starts a process of the platform (`kill`, `start`), through the test
+// run that started it.
+export async function control(action, name) {
+  const response = await fetch(`${process.env.EMS_TEST_CONTROL_URL}/processes/${name}/${action}`, { method: "POST" });
+  if (!response.ok) throw new Error(`${action} ${name}: HTTP ${response.status}`);
 }
