@@ -95,3 +95,31 @@ export async function control(action, name) {
   const response = await fetch(`${process.env.EMS_TEST_CONTROL_URL}/processes/${name}/${action}`, { method: "POST" });
   if (!response.ok) throw new Error(`${action} ${name}: HTTP ${response.status}`);
 }
+
+function run(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(" ")}: exit ${code}\n${output}`))));
+  });
+}
+
+// `days` of history for every device of `account`, one reading an hour, through
+// the real pipeline (`ems simulate --start`), waiting until all are confirmed.
+export function backfill(account, days) {
+  const start = new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 19) + "Z";
+  return run("ems", ["simulate", "--email", account.email, "--password", account.password, "--start", start, "--interval", "1h", "--spike-probability", "0", "--quiet"]);
+}
+
+// Moves a DR event into the past, in dr's own database: the API only announces
+// events in the future, and the scenario cannot wait for one to end.
+export function backdateEvent(eventId, start, end) {
+  const server = (process.env.EMS_PG_URL || "postgresql://ems:ems@127.0.0.1:5432").replace(/^postgresql\+\w+:/, "postgresql:");
+  const database = `${process.env.EMS_DB_PREFIX || ""}drdb`;
+  const sql = `UPDATE events SET start = '${start}', "end" = '${end}' WHERE id = '${eventId}'`;
+  if (!/^[\w-]+$/.test(eventId)) throw new Error(`not an id: ${eventId}`);
+  return run("psql", ["-q", "-v", "ON_ERROR_STOP=1", `${server}/${database}`, "-c", sql]);
+}

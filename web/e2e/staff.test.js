@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { assertQuiet, launch, logIn, openPage, screenshot } from "./browser.js";
-import { ADMIN, api, newAccount, register, tokenOf } from "./platform.js";
+import { ADMIN, api, backdateEvent, backfill, newAccount, register, tokenOf } from "./platform.js";
 
 const LIVE = { timeout: 20_000 };
 
@@ -13,6 +13,7 @@ describe("staff", () => {
   let admin;
   let operatorPage;
   let household;
+  let eventName;
   const operator = newAccount("Operator");
 
   before(async () => {
@@ -63,6 +64,7 @@ describe("staff", () => {
     await operatorPage.getByRole("button", { name: "Announce an event" }).click();
     const form = operatorPage.getByRole("form", { name: "Announce an event" });
     const name = `Evening peak ${Date.now() % 100000}`;
+    eventName = name;
     await form.getByLabel("Name").fill(name);
     await form.getByLabel("Target reduction (kW)").fill("5");
     await form.getByLabel("Incentive per kWh saved").fill("0.3");
@@ -87,6 +89,33 @@ describe("staff", () => {
     const row = operatorPage.getByRole("row", { name: new RegExp(name) });
     await row.getByText("1 invited: 1 in, 0 out, 0 not answered").waitFor(LIVE);
     await screenshot(operatorPage, "staff-04-answered");
+    assertQuiet(operatorPage);
+    assertQuiet(home);
+    await home.context().close();
+  });
+
+  it("an OPERATOR reads what a finished event achieved, and the household its share", async () => {
+    // The household's history (the baseline's days), then the event moved to
+    // yesterday evening, as if it had run.
+    await backfill(household, 20);
+    const [event] = (await api("/api/dr/events", { token: await tokenOf(operator) })).filter((e) => e.name === eventName);
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await backdateEvent(event.id, `${day}T17:00:00Z`, `${day}T20:00:00Z`);
+
+    await operatorPage.reload();
+    const chart = operatorPage.getByTestId("dr-results-chart");
+    await chart.waitFor();
+    const summary = await chart.getAttribute("aria-label");
+    const baseline = Number(/baseline (\d+\.\d+) kWh/.exec(summary)?.[1]);
+    assert.ok(baseline > 0, `a baseline from 20 days of history: ${summary}`);
+    await screenshot(operatorPage, "staff-05-results");
+
+    const home = await openPage(browser, { viewport: { width: 390, height: 844 } });
+    await logIn(home, household);
+    await home.goto("/dr");
+    await home.getByText("Your results").click();
+    await home.getByTestId("dr-results-chart").waitFor();
+    await screenshot(home, "staff-06-own-results-phone");
     assertQuiet(operatorPage);
     assertQuiet(home);
   });
