@@ -63,6 +63,8 @@ describe("a household", () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, "the token is forgotten");
+    await page.waitForTimeout(500); // the server's session.ended has come and gone
+    assert.equal(await page.getByTestId("session-notice").count(), 0, "a chosen logout needs no reason");
     await page.getByLabel("Email").fill(account.email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();

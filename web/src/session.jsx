@@ -95,6 +95,9 @@ export function SessionProvider({ children }) {
   );
 
   const logout = useCallback(async () => {
+    // The socket goes first: the server's session.ended for this very logout
+    // must not read as a session ended elsewhere.
+    liveRef.current?.stop();
     try {
       await api.post("/api/auth/logout");
     } catch {
