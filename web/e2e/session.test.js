@@ -20,7 +20,7 @@ describe("a session", () => {
     await logIn(page, account);
     // The same user's token, genuine but expiring in a few seconds.
     const token = await page.evaluate(() => sessionStorage.getItem("ems.session"));
-    const exp = Math.floor(Date.now() / 1000) + 6;
+    const exp = Math.floor(Date.now() / 1000) + 10;
     const shortLived = resign(token, { exp, jti: `short-${exp}` });
     await page.evaluate((value) => sessionStorage.setItem("ems.session", value), shortLived);
     await page.goto("/notifications");
