@@ -25,6 +25,7 @@ test: setup-test
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	npm --prefix web run lint --silent
 
 format:
 	$(BIN)/ruff check --fix .

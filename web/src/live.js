@@ -152,12 +152,8 @@ export class LiveConnection {
     this.timer = this.timers.setTimeout(async () => {
       if (this.stopped) return;
       if (this.attempt > 1 && this.checkSession) {
-        let valid = true;
-        try {
-          valid = await this.checkSession();
-        } catch {
-          valid = true; // the API is down too: keep trying, the socket may return first
-        }
+        // The API down too counts as valid: keep trying, the socket may return first.
+        const valid = await this.checkSession().catch(() => true);
         if (!valid) {
           this.timer = null;
           this.end("unauthorized");

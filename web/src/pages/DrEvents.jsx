@@ -691,7 +691,8 @@ function StaffView() {
 
   const changed = useCallback(
     (event) => {
-      const { invitations, ...rest } = event;
+      // A list row carries counts, not the invitations themselves.
+      const { invitations: _invitations, ...rest } = event;
       events.setData((list) => upsertEvent(list, rest));
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps

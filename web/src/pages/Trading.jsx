@@ -364,7 +364,8 @@ export default function Trading() {
   // The hours on offer move on as hours begin.
   useInterval(() => setNow(new Date()), 30000);
   const hourKey = now.toISOString().slice(0, 13);
-  const hours = useMemo(() => nextHours(now, 24), [hourKey]);
+  // Recomputed when the hour changes, not on every tick.
+  const hours = useMemo(() => nextHours(new Date(`${hourKey}:00:00Z`), 24), [hourKey]);
   const [chosen, setChosen] = useState("");
   const hour = hours.includes(chosen) ? chosen : hours[0];
   const [placeError, setPlaceError] = useState(null);

@@ -1,0 +1,39 @@
+// `npm run lint` (and `make lint`): the recommended JavaScript rules and React's
+// rules of hooks, for the app, its unit tests and the browser scenarios.
+import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
+import globals from "globals";
+
+export default [
+  { ignores: ["dist/", "node_modules/"] },
+  js.configs.recommended,
+  {
+    files: ["src/**/*.{js,jsx}"],
+    languageOptions: {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      globals: globals.browser,
+      parserOptions: { ecmaFeatures: { jsx: true } },
+    },
+    plugins: { "react-hooks": reactHooks },
+    rules: {
+      "react-hooks/rules-of-hooks": "error",
+      "react-hooks/exhaustive-deps": "error",
+      // Components are used in JSX, which this rule does not see without the React plugin.
+      "no-unused-vars": ["error", { varsIgnorePattern: "^[A-Z_]", argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["src/**/*.test.js"],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    // Scenarios run in Node; the functions they hand to page.evaluate run in the page.
+    files: ["e2e/**/*.js", "*.config.js"],
+    languageOptions: {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      globals: { ...globals.node, ...globals.browser },
+    },
+  },
+];
