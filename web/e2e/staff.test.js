@@ -95,9 +95,9 @@ describe("staff", () => {
   });
 
   it("an OPERATOR reads what a finished event achieved, and the household its share", async () => {
-    // The household's history (the baseline's days), then the event moved to
-    // yesterday evening, as if it had run.
-    await backfill(household, 20);
+    // The household's history (the baseline looks back 30 days), then the event
+    // moved to yesterday evening, as if it had run.
+    await backfill(household, 32);
     const [event] = (await api("/api/dr/events", { token: await tokenOf(operator) })).filter((e) => e.name === eventName);
     const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     await backdateEvent(event.id, `${day}T17:00:00Z`, `${day}T20:00:00Z`);
@@ -107,7 +107,7 @@ describe("staff", () => {
     await chart.waitFor();
     const summary = await chart.getAttribute("aria-label");
     const baseline = Number(/baseline (\d+\.\d+) kWh/.exec(summary)?.[1]);
-    assert.ok(baseline > 0, `a baseline from 20 days of history: ${summary}`);
+    assert.ok(baseline > 0, `a baseline from 32 days of history: ${summary}`);
     await screenshot(operatorPage, "staff-05-results");
 
     const home = await openPage(browser, { viewport: { width: 390, height: 844 } });
