@@ -47,7 +47,7 @@ export default function App() {
         <Route path="/support" element={<Private><Support /></Private>} />
         <Route path="/batteries" element={<Private><Batteries /></Private>} />
         <Route path="/trading" element={<Private><Trading /></Private>} />
-        <Route path="/dr" element={<Private roles={["OPERATOR", "ADMIN", "USER"]}><DrEvents /></Private>} />
+        <Route path="/dr" element={<Private><DrEvents /></Private>} />
         <Route path="/admin/support" element={<Private roles={["ADMIN"]}><AdminSupport /></Private>} />
         <Route path="/admin/users" element={<Private roles={["ADMIN"]}><AdminUsers /></Private>} />
         <Route path="*" element={<section><h1>Page not found</h1></section>} />
