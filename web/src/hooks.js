@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 // Loads what `load(signal)` returns and keeps the three states a page shows:
 // loading, error, data. `reload()` loads again without blanking what is shown.
@@ -64,4 +64,14 @@ export function useInterval(tick, ms, enabled = true) {
     }, ms);
     return () => clearInterval(timer);
   }, [ms, enabled]);
+}
+
+// The caller's devices, and their names by id (for messages that carry only ids).
+export function useDeviceNames(api) {
+  const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
+  const names = useMemo(
+    () => Object.fromEntries((devices.data || []).map((device) => [device.id, device.name])),
+    [devices.data],
+  );
+  return { names, reload: devices.reload };
 }

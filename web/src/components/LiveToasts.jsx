@@ -1,7 +1,7 @@
-import { useCallback, useMemo, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { useLocation } from "react-router-dom";
 import { describeMessage } from "../describe.js";
-import { useResource } from "../hooks.js";
+import { useDeviceNames } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 
 const SHOWN_MS = 12000;
@@ -16,11 +16,8 @@ export default function LiveToasts() {
   const next = useRef(0);
   // Device names, so that a warning says which device; asked again for a device
   // added since.
-  const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
-  const names = useMemo(
-    () => Object.fromEntries((devices.data || []).map((device) => [device.id, device.name])),
-    [devices.data],
-  );
+  const devices = useDeviceNames(api);
+  const names = devices.names;
   const onSupportPage = location.pathname.startsWith("/support") || location.pathname.startsWith("/admin/support");
 
   const dismiss = useCallback((id) => setToasts((shown) => shown.filter((t) => t.id !== id)), []);

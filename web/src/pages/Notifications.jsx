@@ -1,9 +1,8 @@
-import { useMemo } from "react";
 import { Link } from "react-router-dom";
 import { Resource } from "../components/Status.jsx";
 import { describeOverconsumption } from "../describe.js";
 import { utcDateTime } from "../format.js";
-import { useResource } from "../hooks.js";
+import { useDeviceNames, useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 
 // A live overconsumption message as a row of the list (it has no id or creation
@@ -19,11 +18,7 @@ export default function Notifications() {
     (signal) => api.get("/api/notifications?limit=100", { signal }),
     [liveStatus === "open"],
   );
-  const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
-  const names = useMemo(
-    () => Object.fromEntries((devices.data || []).map((device) => [device.id, device.name])),
-    [devices.data],
-  );
+  const { names } = useDeviceNames(api);
 
   useLive("overconsumption", (message) => {
     notifications.setData((list) => {
