@@ -244,11 +244,12 @@ def declare_topology(channel, targets: list[str]) -> None:
             auto_delete=queue.auto_delete,
             arguments=queue.queue_arguments or None,
         )
-        channel.queue_bind(
-            queue=queue.name,
-            exchange=queue.exchange.name,
-            routing_key=queue.routing_key,
-        )
+        for bound in queue.bindings or [queue]:
+            channel.queue_bind(
+                queue=queue.name,
+                exchange=bound.exchange.name,
+                routing_key=bound.routing_key,
+            )
     # Targets are named by configuration, but declared as the topology defines an
     # ingest queue, so that the monitoring workers' declarations agree.
     ingest = ingest_queue(1)

@@ -74,7 +74,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ws.json"
 #: Procfile processes this benchmark does not start: the reading pipeline, the web
 #: app and the simulator. Every other one runs: bootstrap waits for the gateway's
 #: /api/health, which asks every Nameko service, so the list follows the Procfile.
-NOT_STARTED = ("monitoring_worker", "balancer", "mqtt_bridge", "web", "simulator")
+NOT_STARTED = ("monitoring_worker", "balancer", "web", "simulator")
 
 
 def needed_processes() -> list[str]:

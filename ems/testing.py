@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import config as settings
 from ems import database
 from ems.keys import ensure_keys
+from services.devices.broker import USER_PREFIX as DEVICE_USER_PREFIX
 
 PROCFILE = settings.ROOT_DIR / "Procfile"
 READY_LINE = "EMS is up."
@@ -49,23 +50,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def forget_mqtt_session(client_id: str) -> None:
-    """End a persistent MQTT session, so Mosquitto stops queueing for it."""
-    import paho.mqtt.client as mqtt
-
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
-    )
-    try:
-        client.connect("127.0.0.1", 1883)
-        client.loop_start()
-        time.sleep(0.2)
-        client.disconnect()
-        client.loop_stop()
-    except OSError:
-        pass  # no Mosquitto here: no session either
 
 
 class Vhost:
@@ -88,10 +72,24 @@ class Vhost:
         ).raise_for_status()
 
     def delete(self) -> None:
-        requests.delete(
-            f"{self.api}/vhosts/{quote(self.name, safe='')}",
+        """Delete the virtual host and the devices' broker users made in it (users
+        are the broker's, not the virtual host's)."""
+        vhost = quote(self.name, safe="")
+        granted = requests.get(
+            f"{self.api}/vhosts/{vhost}/permissions",
             auth=("guest", "guest"),
             timeout=10,
+        )
+        users = [p["user"] for p in granted.json()] if granted.ok else []
+        for user in users:
+            if user.startswith(DEVICE_USER_PREFIX):
+                requests.delete(
+                    f"{self.api}/users/{quote(user, safe='')}",
+                    auth=("guest", "guest"),
+                    timeout=10,
+                )
+        requests.delete(
+            f"{self.api}/vhosts/{vhost}", auth=("guest", "guest"), timeout=10
         )
 
 
@@ -128,7 +126,6 @@ class Resources:
 
     def destroy(self) -> None:
         self.vhost.delete()
-        forget_mqtt_session(f"ems-mqtt-bridge-{self.name}")
         database.drop_databases(
             self.pg_url, [f"{self.db_prefix}{n}" for n in self.common["DATABASES"]]
         )
@@ -141,8 +138,6 @@ class Resources:
             "EMS_JWT_PRIVATE_KEY": str(self.private_key),
             "EMS_JWT_PUBLIC_KEY": str(self.public_key),
             "EMS_VAR_DIR": str(self.workdir / "var"),
-            # Mosquitto is shared: a bridge of its own, with its own session.
-            "EMS_MQTT_CLIENT_ID": f"ems-mqtt-bridge-{self.name}",
         }
 
 
@@ -451,6 +446,82 @@ class ModelServerProcess:
 
 
 # -- talking to a running Stack, for the integration tests --------------------------
+
+
+class MqttDevice:
+    """A device on RabbitMQ's MQTT listener, logged in with the credentials that
+    ``POST /api/devices/{id}/credentials`` (``answer``) gave it, or others."""
+
+    def __init__(self, answer: dict, password: str | None = None, **changes):
+        import paho.mqtt.client as mqtt
+
+        mqtt_login = answer["mqtt"]
+        self.client_id = changes.get("client_id", mqtt_login["client_id"])
+        self.port = int(changes.get("port", mqtt_login["port"]))
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            clean_session=changes.get("clean_session", True),
+        )
+        username = changes.get("username", mqtt_login["username"])
+        if username is not None:
+            self.client.username_pw_set(username, password or answer["password"])
+        self.client.max_inflight_messages_set(changes.get("inflight", 1000))
+        self.connack = None
+        self.connected = threading.Event()
+        self.disconnected = threading.Event()
+        self.suback: list = []
+        self.subscribed = threading.Event()
+        self.received: list = []
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda *args: self.disconnected.set()
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = lambda c, u, message: self.received.append(message)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        self.connack = reason_code
+        if reason_code.is_failure:
+            self.disconnected.set()
+        else:
+            self.connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        self.suback = list(reason_codes)
+        self.subscribed.set()
+
+    def connect(self, timeout: float = 10.0) -> bool:
+        """True if the broker accepted the login within ``timeout`` seconds."""
+        self.client.connect("127.0.0.1", self.port, keepalive=30)
+        self.client.loop_start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.connected.is_set():
+                return True
+            if self.disconnected.is_set():
+                return False
+            time.sleep(0.02)
+        return False
+
+    def publish(self, topic: str, body: dict | bytes, timeout: float = 10.0):
+        """The publish's ``MQTTMessageInfo``, waited for up to ``timeout``."""
+        payload = body if isinstance(body, bytes) else json.dumps(body)
+        info = self.client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError):
+            pass  # not connected (any more): is_published() says False
+        return info
+
+    def subscribe(self, topic: str, timeout: float = 10.0) -> list:
+        """The SUBACK's reason codes, or [] if none came."""
+        self.subscribed.clear()
+        self.client.subscribe(topic, qos=1)
+        self.subscribed.wait(timeout)
+        return self.suback
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 def eventually(check, timeout: float = 30.0, interval: float = 0.25):

@@ -386,6 +386,41 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
         self.devices_rpc.delete_device(device_id, caller)
         return 204, ""
 
+    @http(
+        "POST",
+        "/api/devices/<string:device_id>/credentials",
+        expected_exceptions=EXPECTED,
+    )
+    def issue_device_credentials(self, request, device_id):
+        """New broker credentials for a device (owner or ADMIN). The password is
+        shown only in this answer; each call replaces the previous one, and
+        connections made with it are closed. With them the device publishes its
+        readings over MQTT (QoS 1, client id = user name) or AMQP, and nothing else.
+        ---
+        post:
+          tags: [devices]
+          summary: Issue or rotate a device's credentials
+          parameters: [DeviceId]
+          responses:
+            201:
+              description: the device's new login
+              content:
+                application/json:
+                  schema: DeviceCredentialsSchema
+                  example: {device_id: 7a2e…, username: ems-device-7a2e…,
+                            password: kq3…, mqtt: {client_id: ems-device-7a2e…,
+                            username: ems-device-7a2e…, port: 1884,
+                            publish_topic: ems/devices/7a2e…/reading,
+                            command_topic: ems/devices/7a2e…/commands},
+                            amqp: {vhost: /, exchange: ems.data,
+                            routing_key: device.7a2e….reading}}
+            401: Unauthorized
+            404: NotFound
+            503: {description: the broker cannot be reached; try again}
+        """
+        caller = self._caller(request)
+        return json_response(201, self.devices_rpc.issue_credentials(device_id, caller))
+
     # -- consumption and notifications --------------------------------------------
 
     @http("GET", "/api/consumption/day", expected_exceptions=EXPECTED)

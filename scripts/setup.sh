@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a machine to the point where the platform runs and its tests pass, and is
-# safe to run again: installs (apt-get, as root) or starts RabbitMQ, PostgreSQL and
-# Mosquitto where missing or stopped, creates the database role, builds the
+# safe to run again: installs (apt-get, as root) or starts RabbitMQ and PostgreSQL
+# where missing or stopped, configures RabbitMQ (its MQTT listener takes devices'
+# readings) from config/rabbitmq/, creates the database role, builds the
 # virtualenv and the web app. `make up` and `make test` both start with it;
 # `--test` (what `make test` passes) also installs Chromium for the browser tests.
 set -euo pipefail
@@ -86,23 +87,36 @@ if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
   as_root rabbitmq-server -detached
   wait_for RabbitMQ as_root rabbitmqctl -q await_startup
 fi
-# The management API gives the tests a throw-away virtual host per run.
-if ! as_root rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
-  say "enabling the RabbitMQ management plugin"
-  as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+# The platform's broker settings (the MQTT listener) come from the repository. The
+# plugins are enabled offline and the broker restarted once, so that the MQTT
+# listener never starts without them (on the default port, which may be taken).
+rabbit_conf=/etc/rabbitmq/conf.d/50-ems.conf
+rabbit_restart=0
+if ! as_root cmp -s config/rabbitmq/ems.conf "$rabbit_conf"; then
+  say "installing RabbitMQ's settings as $rabbit_conf"
+  as_root install -D -m 644 config/rabbitmq/ems.conf "$rabbit_conf"
+  rabbit_restart=1
 fi
+# The management API keeps devices' broker users and gives the tests a throw-away
+# virtual host per run; the MQTT plugin takes devices' MQTT.
+for plugin in rabbitmq_management rabbitmq_mqtt; do
+  if ! as_root rabbitmq-plugins -q is_enabled "$plugin" >/dev/null 2>&1; then
+    say "enabling the RabbitMQ plugin $plugin"
+    as_root rabbitmq-plugins -q enable --offline "$plugin" >/dev/null
+    rabbit_restart=1
+  fi
+done
+mqtt_port=$(sed -n 's/^mqtt.listeners.tcp.default = .*:\([0-9]*\)$/\1/p' config/rabbitmq/ems.conf)
+if [ "$rabbit_restart" = 1 ] || ! (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
+  say "restarting RabbitMQ to apply its settings"
+  as_root rabbitmqctl -q stop >/dev/null 2>&1 || true
+  wait_for "RabbitMQ to stop" bash -c "! rabbitmqctl -q status"
+  as_root rabbitmq-server -detached
+  wait_for RabbitMQ as_root rabbitmqctl -q await_startup
+fi
+wait_for "RabbitMQ's MQTT listener" bash -c "(exec 3<>/dev/tcp/127.0.0.1/$mqtt_port)"
 wait_for "RabbitMQ management API" \
   curl -sf -u guest:guest http://127.0.0.1:15672/api/overview
-
-# -- Mosquitto ------------------------------------------------------------------
-if ! command -v mosquitto >/dev/null; then
-  apt_install mosquitto
-fi
-if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
-  say "starting Mosquitto"
-  as_root mosquitto -d -c /etc/mosquitto/mosquitto.conf
-  wait_for Mosquitto bash -c '(exec 3<>/dev/tcp/127.0.0.1/1883)'
-fi
 
 # -- virtualenv -----------------------------------------------------------------
 if [ ! -x "$VENV/bin/python" ]; then

@@ -34,11 +34,14 @@ from simulator.profiles import (
 from simulator.publisher import (
     AmqpPublisher,
     Backoff,
+    DeviceLogin,
+    DevicePublishers,
     MqttPublisher,
     Publisher,
     Stopped,
     Stopper,
     warn,
+    with_login,
 )
 
 DEVICE_HELP = (
@@ -153,7 +156,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--password", help="the account's password (default EMS_SIMULATOR_PASSWORD)"
     )
     parser.add_argument(
-        "--mqtt", action="store_true", help="publish to Mosquitto (QoS 1), not AMQP"
+        "--mqtt",
+        action="store_true",
+        help="publish over MQTT (QoS 1), not AMQP; needs --email or --demo",
     )
     parser.add_argument(
         "--rate",
@@ -216,6 +221,8 @@ def check_arguments(args, now: datetime) -> str | None:
     """What is wrong with ``args`` that argparse cannot see, if anything."""
     if args.email and not args.password:
         return "--email needs --password (or EMS_SIMULATOR_PASSWORD)"
+    if args.mqtt and not args.email:
+        return "--mqtt publishes with each device's credentials: use --email or --demo"
     if args.start is not None and args.start >= now:
         return "--start must be in the past"
     return None
@@ -302,6 +309,27 @@ class AccountDevices:
             except (KeyError, TypeError, ValueError):
                 warn(f"skipping a device the simulator cannot use: {item!r}")
         return devices
+
+    def login_of(self, device_id: str) -> DeviceLogin:
+        """New broker credentials for the device, as its owner provisions them."""
+        backoff = Backoff(first=1.0, most=30.0)
+        while True:
+            try:
+                if self.token is None:
+                    self.fetch()
+                response = self.http.post(
+                    f"{self.api_url}/api/devices/{device_id}/credentials",
+                    headers={"Authorization": f"Bearer {self.token}"},
+                    timeout=10,
+                )
+                if response.status_code == 201:
+                    return DeviceLogin.from_answer(response.json())
+                self.check(response, f"credentials of {device_id}")
+            except (requests.RequestException, ApiUnavailable, ValueError) as exc:
+                delay = backoff.next()
+                warn(f"no credentials for {device_id} ({exc}); again in {delay:.0f} s")
+                if not self.stopper.sleep(delay):
+                    raise Stopped from exc
 
     def refresh(self) -> list[Device] | None:
         """The devices now, or None if the API did not answer."""
@@ -490,6 +518,24 @@ def use_demo_login(args) -> bool:
     return True
 
 
+def make_publisher(args, conf, source, stopper: Stopper) -> Publisher:
+    """Devices of an account publish as themselves, each with credentials of its
+    own; ``--device`` readings go out with the platform's own AMQP login."""
+    amqp_uri = str(conf["AMQP_URI"])
+    if not isinstance(source, AccountDevices):
+        return AmqpPublisher(amqp_uri, stopper)
+
+    def device_publisher(device_id: str) -> Publisher:
+        login = source.login_of(device_id)
+        if args.mqtt:
+            return MqttPublisher(
+                conf["MQTT_HOST"], conf["MQTT_PORT"], stopper, login=login
+            )
+        return AmqpPublisher(with_login(amqp_uri, login), stopper, declare=False)
+
+    return DevicePublishers(device_publisher, stopper, "MQTT" if args.mqtt else "AMQP")
+
+
 def run(args) -> int:
     """``ems simulate``."""
     conf = settings.load("simulator")
@@ -520,10 +566,7 @@ def run(args) -> int:
         source = AccountDevices(str(api_url), args.email, args.password, stopper)
     else:
         source = FixedDevices(args.devices)
-    if args.mqtt:
-        publisher = MqttPublisher(conf["MQTT_HOST"], conf["MQTT_PORT"], stopper)
-    else:
-        publisher = AmqpPublisher(str(conf["AMQP_URI"]), stopper)
+    publisher = make_publisher(args, conf, source, stopper)
     simulation = Run(
         publisher, stopper, seed, spike_probability, args.count, args.quiet
     )

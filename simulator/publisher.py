@@ -11,6 +11,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import uuid4
 
 import paho.mqtt.client as mqtt
@@ -19,6 +22,36 @@ import pika.exceptions
 
 from services.common.amqp import pika_parameters
 from services.common.topology import DATA, mqtt_reading_topic, reading_key
+
+
+@dataclass(frozen=True)
+class DeviceLogin:
+    """A device's broker credentials, as ``POST /api/devices/{id}/credentials``
+    answers them."""
+
+    username: str
+    password: str
+    client_id: str
+    mqtt_username: str
+
+    @classmethod
+    def from_answer(cls, answer: dict) -> "DeviceLogin":
+        return cls(
+            answer["username"],
+            answer["password"],
+            answer["mqtt"]["client_id"],
+            answer["mqtt"]["username"],
+        )
+
+
+def with_login(amqp_uri: str, login: DeviceLogin) -> str:
+    """``amqp_uri`` with the device's user name and password instead of its own."""
+    parts = urlsplit(amqp_uri)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{quote(login.username, safe='')}:{quote(login.password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Stopped(Exception):
@@ -155,17 +188,26 @@ class AmqpPublisher(Publisher):
     transport = "AMQP"
     failures = (pika.exceptions.AMQPError, OSError)
 
-    def __init__(self, amqp_uri: str, stopper: Stopper, backoff: Backoff | None = None):
+    def __init__(
+        self,
+        amqp_uri: str,
+        stopper: Stopper,
+        backoff: Backoff | None = None,
+        declare: bool = True,
+    ):
         super().__init__(stopper, backoff)
         self.parameters = pika_parameters(amqp_uri, "ems-simulator")
+        # A device's own user may publish to ems.data but not declare it.
+        self.declare = declare
         self.connection = self.channel = None
 
     def connect(self) -> None:
         self.connection = pika.BlockingConnection(self.parameters)
         channel = self.connection.channel()
-        channel.exchange_declare(
-            DATA.name, exchange_type=DATA.type, durable=DATA.durable
-        )
+        if self.declare:
+            channel.exchange_declare(
+                DATA.name, exchange_type=DATA.type, durable=DATA.durable
+            )
         channel.confirm_delivery()
         self.channel = channel
 
@@ -220,16 +262,20 @@ class MqttPublisher(Publisher):
         stopper: Stopper,
         backoff: Backoff | None = None,
         ack_timeout: float = 10.0,
+        login: "DeviceLogin | None" = None,
     ):
         super().__init__(stopper, backoff)
         self.host, self.port, self.ack_timeout = host, int(port), ack_timeout
+        self.login = login
         self.client = None
 
     def connect(self) -> None:
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"ems-simulator-{uuid4().hex[:12]}",
-        )
+        client_id = f"ems-simulator-{uuid4().hex[:12]}"
+        if self.login is not None:
+            client_id = self.login.client_id
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if self.login is not None:
+            client.username_pw_set(self.login.mqtt_username, self.login.password)
         connected = threading.Event()
 
         def on_connect(client, userdata, flags, reason_code, properties):
@@ -257,3 +303,37 @@ class MqttPublisher(Publisher):
         if client is not None:
             client.disconnect()
             client.loop_stop()
+
+
+class DevicePublishers(Publisher):
+    """Publishes each device's readings as that device: one connection per device,
+    made with its own credentials (``make(device_id)``), as real meters do."""
+
+    def __init__(
+        self, make: Callable[[str], Publisher], stopper: Stopper, transport: str
+    ):
+        super().__init__(stopper)
+        self.make = make
+        self.transport = transport
+        self.publishers: dict[str, Publisher] = {}
+
+    def publish(self, reading: dict) -> None:
+        device_id = reading["device_id"]
+        if device_id not in self.publishers:
+            self.publishers[device_id] = self.make(device_id)
+        publisher = self.publishers[device_id]
+        resent = publisher.resent
+        self.sent += 1
+        try:
+            publisher.publish(reading)
+        finally:
+            self.resent += publisher.resent - resent
+        self.confirmed += 1
+
+    def keepalive(self) -> None:
+        for publisher in self.publishers.values():
+            publisher.keepalive()
+
+    def close(self) -> None:
+        for publisher in self.publishers.values():
+            publisher.close()

@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+import config as ems_config  # noqa: E402
 from ems.testing import Resources  # noqa: E402
 
 
@@ -84,6 +85,9 @@ def service_config(rabbit_config, resources):
         }
         if database:
             settings["DATABASE_URL"] = resources.databases[database]
+        common = ems_config.load("common")
+        settings["RABBIT_MANAGEMENT_URI"] = common["RABBIT_MANAGEMENT_URI"]
+        settings["MQTT_PORT"] = ems_config.load("devices")["MQTT_PORT"]
         settings.update(extra)
         return settings
 

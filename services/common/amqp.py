@@ -1,4 +1,4 @@
-"""Connecting the plain pika processes (balancer, mqtt_bridge, ws_gateway, simulator)
+"""Connecting the plain pika processes (balancer, ws_gateway, simulator)
 to RabbitMQ, the one way. Nameko services connect through Nameko and kombu."""
 
 import logging

@@ -30,25 +30,38 @@ def original_routing_key(headers: dict | None, routing_key: str) -> str:
     return (headers or {}).get(ROUTING_KEY_HEADER) or routing_key
 
 
+#: Readings published over AMQP: ``device.<device_id>.reading``.
 READING_KEY = "device.*.reading"
+#: Readings published over MQTT to ``ems/devices/<device_id>/reading``: RabbitMQ's
+#: MQTT plugin publishes them to ``ems.data`` with ``/`` turned into ``.``.
+MQTT_READING_KEY = "ems.devices.*.reading"
 BALANCER_RAW = Queue(
-    "balancer.raw", exchange=DATA, routing_key=READING_KEY, durable=True
+    "balancer.raw",
+    bindings=[
+        binding(DATA, routing_key=READING_KEY),
+        binding(DATA, routing_key=MQTT_READING_KEY),
+    ],
+    durable=True,
 )
 
 
-#: MQTT: devices publish readings (QoS 1) to ``ems/devices/<device_id>/reading``.
-MQTT_READING_FILTER = "ems/devices/+/reading"
-
-
 def mqtt_reading_topic(device_id: str) -> str:
+    """Where a device publishes its readings over MQTT (QoS 1)."""
     return f"ems/devices/{device_id}/reading"
 
 
-def device_of_mqtt_topic(topic: str) -> str | None:
-    """The device id of a reading topic, or None if ``topic`` is not one."""
-    parts = topic.split("/")
+def mqtt_command_topic(device_id: str) -> str:
+    """The one topic a device may subscribe to over MQTT."""
+    return f"ems/devices/{device_id}/commands"
+
+
+def device_of_reading_key(routing_key: str) -> str | None:
+    """The device id in a reading's routing key, of either form, or None."""
+    parts = routing_key.split(".")
+    if len(parts) == 3 and parts[0] == "device" and parts[2] == "reading":
+        return parts[1]
     if len(parts) == 4 and parts[:2] == ["ems", "devices"] and parts[3] == "reading":
-        return parts[2] or None
+        return parts[2]
     return None
 
 

@@ -1,7 +1,14 @@
 """devices' domain errors."""
 
-from services.common.errors import NotFound
+from services.common.errors import NotFound, Unavailable
 
 
 class DeviceNotFound(NotFound):
     """Device not found."""
+
+
+class BrokerUnavailable(Unavailable, ConnectionError):
+    """The message broker cannot change device credentials now; try again.
+
+    Also a ``ConnectionError``, so that a consumer retries the message that needed it.
+    """

@@ -20,6 +20,36 @@ class DeviceSchema(Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
+class MqttAccessSchema(Schema):
+    client_id = fields.String(dump_only=True)
+    username = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "`<vhost>:<username>` when the platform's virtual "
+            "host is not the broker's default"
+        },
+    )
+    port = fields.Integer(dump_only=True)
+    publish_topic = fields.String(dump_only=True)
+    command_topic = fields.String(dump_only=True)
+
+
+class AmqpAccessSchema(Schema):
+    vhost = fields.String(dump_only=True)
+    exchange = fields.String(dump_only=True)
+    routing_key = fields.String(dump_only=True)
+
+
+class DeviceCredentialsSchema(Schema):
+    """A device's broker login, and where it may publish with it."""
+
+    device_id = fields.String(dump_only=True)
+    username = fields.String(dump_only=True)
+    password = fields.String(dump_only=True)
+    mqtt = fields.Nested(MqttAccessSchema, dump_only=True)
+    amqp = fields.Nested(AmqpAccessSchema, dump_only=True)
+
+
 class _Stripped(InputSchema):
     @post_load
     def strip(self, data, **kwargs):

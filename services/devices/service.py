@@ -1,7 +1,8 @@
 """devices: device CRUD with ownership, and the ``device.*`` events on ``ems.sync``.
 
 Every call names its ``viewer`` (``{"user_id", "role"}``, from the verified token):
-another user's device answers ``DeviceNotFound``, exactly like a missing one.
+another user's device answers ``DeviceNotFound``, exactly like a missing one. A
+device's credentials are its own broker user (``broker.py``), removed with it.
 """
 
 from nameko.dependency_providers import Config
@@ -13,16 +14,26 @@ from services.common.errors import EXPECTED, Forbidden
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
 from services.common.schemas import load
-from services.common.topology import SYNC, sync_queue
+from services.common.topology import (
+    DATA,
+    SYNC,
+    mqtt_command_topic,
+    mqtt_reading_topic,
+    reading_key,
+    sync_queue,
+)
+from services.devices.broker import BrokerAccounts
 from services.devices.exceptions import DeviceNotFound
 from services.devices.schemas import (
     DeviceCreateSchema,
+    DeviceCredentialsSchema,
     DeviceSchema,
     DeviceUpdateSchema,
 )
 from services.devices.storage import DeviceStore
 
 device_schema = DeviceSchema()
+credentials_schema = DeviceCredentialsSchema()
 
 
 class DevicesService(HealthMixin):
@@ -30,6 +41,7 @@ class DevicesService(HealthMixin):
 
     storage = Database(DeviceStore)
     dispatch = Dispatcher(SYNC)
+    broker = BrokerAccounts()
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
@@ -71,11 +83,48 @@ class DevicesService(HealthMixin):
         return payload
 
     @rpc(expected_exceptions=EXPECTED)
+    def issue_credentials(self, device_id, viewer):
+        """New broker credentials for the device, replacing any it had.
+
+        The password is returned only here; the broker keeps its hash.
+        """
+        device = self._writable(device_id, viewer)
+        credentials = self.broker.issue(device.id)
+        vhost = self.broker.vhost
+        # RabbitMQ's MQTT plugin takes a virtual host other than its default from
+        # the user name, as ``<vhost>:<user>``.
+        mqtt_user = credentials.username
+        if vhost != "/":
+            mqtt_user = f"{vhost}:{mqtt_user}"
+        return credentials_schema.dump(
+            {
+                "device_id": device.id,
+                "username": credentials.username,
+                "password": credentials.password,
+                "mqtt": {
+                    "client_id": credentials.username,
+                    "username": mqtt_user,
+                    "port": self.config["MQTT_PORT"],
+                    "publish_topic": mqtt_reading_topic(device.id),
+                    "command_topic": mqtt_command_topic(device.id),
+                },
+                "amqp": {
+                    "vhost": vhost,
+                    "exchange": DATA.name,
+                    "routing_key": reading_key(device.id),
+                },
+            }
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
     def delete_device(self, device_id, viewer):
         device = self._writable(device_id, viewer)
         payload = device_schema.dump(device)
         self.storage.delete_device(device)
         self.dispatch("device.deleted", {"device": payload})
+        # Before the commit: if the broker cannot be told, the device stays and the
+        # call can be repeated, rather than leave working credentials behind.
+        self.broker.revoke(device.id)
         self.storage.commit()
 
     @consume(sync_queue("devices", "user.deleted"))
@@ -90,6 +139,7 @@ class DevicesService(HealthMixin):
         user_id = body["user"]["id"]
         for device in self.storage.delete_devices_of(user_id):
             self.dispatch("device.deleted", {"device": device_schema.dump(device)})
+            self.broker.revoke(device.id)
         self.storage.commit()
 
     def _readable(self, device_id, viewer):

@@ -1,12 +1,14 @@
 """monitoring's rules: what a valid reading is, which hour it counts in, when a
 device overconsumes, and how a day of consumption is reported."""
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from services.common.errors import ValidationFailed
+from services.common.topology import device_of_reading_key
 from services.monitoring.exceptions import InvalidReading
 
 MICRO = Decimal("0.000001")
@@ -106,18 +108,29 @@ def _kwh(value, max_kwh: Decimal) -> Decimal:
     return kwh
 
 
+def _json(body: bytes | str):
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidReading(f"body is not JSON: {exc}") from None
+
+
 def parse_reading(
     body, routing_key: str, now: datetime, max_kwh: Decimal
 ) -> ParsedReading:
     """The reading in a message, or ``InvalidReading`` saying why it is not one."""
+    if isinstance(body, bytes | str):
+        # A body without a content type arrives undecoded: RabbitMQ's MQTT plugin
+        # sets none on what devices publish over MQTT.
+        body = _json(body)
     if not isinstance(body, dict):
         raise InvalidReading("a reading must be a JSON object")
     missing = [field for field in FIELDS if field not in body]
     if missing:
         raise InvalidReading(f"missing fields: {', '.join(missing)}")
     device_id = _text(body, "device_id", 36)
-    parts = routing_key.split(".")
-    if len(parts) == 3 and parts[0] == "device" and parts[1] != device_id:
+    keyed = device_of_reading_key(routing_key)
+    if keyed is not None and keyed != device_id:
         raise InvalidReading("device_id differs from the routing key's")
     timestamp = _timestamp(body["timestamp"], now)
     return ParsedReading(

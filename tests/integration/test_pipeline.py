@@ -9,12 +9,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 from kombu import Connection
 from sqlalchemy import create_engine, text
 
-from ems.testing import eventually
+from ems.testing import MqttDevice, eventually
 from ems.testing import publish_readings as publish_amqp
 from services.common.topology import (
     DEAD,
@@ -45,20 +44,23 @@ def reading(device_id, stamp, kwh, reading_id=None):
     }
 
 
-def publish_mqtt(*bodies):
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.connect("127.0.0.1", 1883)
-    client.loop_start()
+def publish_mqtt(client, *bodies):
+    """Publish as each body's device, with credentials the owner's ``client``
+    issues for it."""
+    logins = {}
     try:
         for body in bodies:
-            info = client.publish(
-                mqtt_reading_topic(body["device_id"]), json.dumps(body), qos=1
-            )
-            info.wait_for_publish(10)
+            device_id = body["device_id"]
+            if device_id not in logins:
+                answer = client.post(f"/api/devices/{device_id}/credentials")
+                assert answer.status_code == 201, answer.text
+                logins[device_id] = MqttDevice(answer.json())
+                assert logins[device_id].connect()
+            info = logins[device_id].publish(mqtt_reading_topic(device_id), body)
             assert info.is_published()
     finally:
-        client.loop_stop()
-        client.disconnect()
+        for device in logins.values():
+            device.close()
 
 
 def consumption(client, device_id, day):
@@ -85,7 +87,7 @@ def test_readings_count_exactly_per_utc_hour(stack, device, transport):
     if transport == "amqp":
         publish_amqp(stack, *bodies)
     else:
-        publish_mqtt(*bodies)
+        publish_mqtt(client, *bodies)
     day = eventually(
         lambda: (
             (r := consumption(client, device["id"], "2026-11-22"))["total_kwh"]
@@ -105,7 +107,7 @@ def test_a_reading_sent_twice_counts_once(stack, device):
     device, _, client = device
     body = reading(device["id"], "2026-11-22T08:30:00Z", 0.2)
     publish_amqp(stack, body, body)
-    publish_mqtt(body)
+    publish_mqtt(client, body)
     eventually(
         lambda: consumption(client, device["id"], "2026-11-22")["total_kwh"] == 0.2
     )
@@ -196,13 +198,19 @@ def test_overconsumption_is_notified_once_per_device_hour(stack, device):
     assert notifications[0]["kwh"] > 1.0
 
 
-def run_simulator(stack, device_id, *options, summary: Path):
+def run_simulator(stack, device_id, *options, summary: Path, email=None):
+    """``ems simulate`` for one device: given by id (published with the platform's
+    own login), or as the only device of ``email``'s account, with its own
+    credentials."""
+    if email is None:
+        source = ["--device", f"{device_id}:meter:5"]
+    else:
+        source = ["--email", email, "--password", "password-1"]
     return subprocess.Popen(
         [
             str(Path(sys.executable).with_name("ems")),
             "simulate",
-            "--device",
-            f"{device_id}:meter:5",
+            *source,
             "--quiet",
             "--summary-json",
             str(summary),
@@ -239,13 +247,16 @@ def stored(stack, device_id):
 def test_simulated_history_adds_up_to_what_was_confirmed(
     stack, device, tmp_path, transport
 ):
-    device, _, _ = device
+    device, user, _ = device
     start = (datetime.now(UTC) - timedelta(hours=30)).isoformat()
     options = ["--start", start, "--interval", "15m"]
     if transport == "mqtt":
         options.append("--mqtt")
     summary_path = tmp_path / "summary.json"
-    simulator = run_simulator(stack, device["id"], *options, summary=summary_path)
+    # The account's own device, publishing with its own credentials.
+    simulator = run_simulator(
+        stack, device["id"], *options, summary=summary_path, email=user["email"]
+    )
     assert simulator.wait(timeout=120) == 0, simulator.stderr.read()
     summary = json.loads(summary_path.read_text())
     expected = summary["kwh_by_device"][device["id"]]

@@ -3,8 +3,9 @@
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from ems.testing import MqttDevice
 from services.common.errors import Forbidden
-from services.common.topology import SYNC
+from services.common.topology import DATA, SYNC
 from services.devices.exceptions import DeviceNotFound
 from services.devices.service import DevicesService
 
@@ -117,3 +118,101 @@ def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
         time.sleep(0.1)
     with pytest.raises(DeviceNotFound):
         devices_rpc.get_device(device["id"], OWNER)
+
+
+# -- credentials: each device its own broker user ---------------------------------
+
+
+@pytest.fixture
+def device_of_owner(devices_rpc):
+    return devices_rpc.create_device({"name": "Meter", "kind": "meter"}, OWNER)
+
+
+def reading_of(device_id):
+    return {
+        "reading_id": "r-1",
+        "device_id": device_id,
+        "timestamp": "2026-11-22T10:15:00Z",
+        "kwh": 0.1,
+    }
+
+
+def test_credentials_let_a_device_publish_its_own_readings_only(
+    devices_rpc, device_of_owner, listen
+):
+    device_id = device_of_owner["id"]
+    answer = devices_rpc.issue_credentials(device_id, OWNER)
+    assert answer["username"] == f"ems-device-{device_id}"
+    assert answer["mqtt"]["publish_topic"] == f"ems/devices/{device_id}/reading"
+    assert answer["amqp"]["routing_key"] == f"device.{device_id}.reading"
+    readings = listen(DATA, "#")
+    device = MqttDevice(answer)
+    try:
+        assert device.connect()
+        info = device.publish(answer["mqtt"]["publish_topic"], reading_of(device_id))
+        assert info.is_published()
+        assert [
+            code.value for code in device.subscribe(answer["mqtt"]["command_topic"])
+        ] == [1]
+        assert not device.disconnected.wait(1)
+        # Subscribing to another device's commands costs the connection.
+        device.subscribe("ems/devices/someone-else/commands")
+        assert device.disconnected.wait(5)
+    finally:
+        device.close()
+    device = MqttDevice(answer)
+    try:
+        assert device.connect()
+        # So does publishing as another device, and the message is not taken.
+        info = device.publish("ems/devices/someone-else/reading", b"{}", timeout=5)
+        assert not info.is_published()
+        assert device.disconnected.wait(5)
+    finally:
+        device.close()
+    published = readings.messages(wait=2)
+    assert [key for key, _ in published] == [f"ems.devices.{device_id}.reading"]
+
+
+def test_credentials_are_the_owner_s_to_issue(devices_rpc, device_of_owner):
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.issue_credentials(device_of_owner["id"], OTHER)
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.issue_credentials(device_of_owner["id"], OPERATOR)
+    assert devices_rpc.issue_credentials(device_of_owner["id"], ADMIN)["password"]
+
+
+def test_rotating_or_deleting_locks_the_old_login_out(devices_rpc, device_of_owner):
+    device_id = device_of_owner["id"]
+    first = devices_rpc.issue_credentials(device_id, OWNER)
+    connected = MqttDevice(first)
+    assert connected.connect()
+    second = devices_rpc.issue_credentials(device_id, OWNER)
+    assert second["password"] != first["password"]
+    try:
+        # The open connection made with the old password is closed within seconds.
+        assert connected.disconnected.wait(15)
+    finally:
+        connected.close()
+    stale = MqttDevice(first)
+    assert not stale.connect()
+    stale.close()
+    current = MqttDevice(second)
+    assert current.connect()
+    devices_rpc.delete_device(device_id, OWNER)
+    try:
+        assert current.disconnected.wait(15)
+    finally:
+        current.close()
+    gone = MqttDevice(second)
+    assert not gone.connect()
+    gone.close()
+
+
+def test_anonymous_and_wrong_passwords_are_refused(devices_rpc, device_of_owner):
+    answer = devices_rpc.issue_credentials(device_of_owner["id"], OWNER)
+    for device in (
+        MqttDevice(answer, username=None),
+        MqttDevice(answer, password="wrong"),
+    ):
+        assert not device.connect()
+        device.close()

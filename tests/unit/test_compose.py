@@ -576,8 +576,8 @@ def _loopback_broker(compose):
 
 
 def _missing_mount(compose):
-    compose["services"]["mosquitto"]["volumes"] = [
-        "./docker/no-such.conf:/mosquitto/config/mosquitto.conf:ro"
+    compose["services"]["rabbitmq"]["volumes"] = [
+        "./docker/no-such.conf:/etc/rabbitmq/conf.d/50-ems.conf:ro"
     ]
 
 
