@@ -93,17 +93,135 @@ class Vhost:
         )
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class PrivateBroker:
+    """A RabbitMQ node of its own, for tests that kill the broker: its own name,
+    ports and data folder, the platform's settings (``config/rabbitmq/ems.conf``)
+    with its own MQTT port, started as ``rabbitmq-server`` starts any node."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir)
+        self.node = f"ems-{os.getpid()}-{secrets.token_hex(3)}@localhost"
+        self.ports = {
+            name: free_port() for name in ("amqp", "management", "mqtt", "dist")
+        }
+        self.process = None
+
+    @property
+    def amqp_uri(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.ports['amqp']}/"
+
+    @property
+    def management_uri(self) -> str:
+        return f"http://guest:guest@127.0.0.1:{self.ports['management']}/"
+
+    def _configure(self) -> dict[str, str]:
+        ports = self.ports
+        settings_lines = [
+            line
+            for line in (settings.ROOT_DIR / "config/rabbitmq/ems.conf")
+            .read_text()
+            .splitlines()
+            if not line.startswith("mqtt.listeners.")
+        ]
+        settings_lines += [
+            f"listeners.tcp.default = 127.0.0.1:{ports['amqp']}",
+            f"mqtt.listeners.tcp.default = 127.0.0.1:{ports['mqtt']}",
+            f"management.tcp.port = {ports['management']}",
+            "management.tcp.ip = 127.0.0.1",
+        ]
+        (self.workdir / "conf.d").mkdir(parents=True, exist_ok=True)
+        (self.workdir / "rabbitmq.conf").write_text("\n".join(settings_lines) + "\n")
+        (self.workdir / "enabled_plugins").write_text(
+            "[rabbitmq_management,rabbitmq_mqtt].\n"
+        )
+        return dict(
+            os.environ,
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_DIST_PORT=str(ports["dist"]),
+            RABBITMQ_CONFIG_FILE=str(self.workdir / "rabbitmq.conf"),
+            # Not the machine's conf.d, whose MQTT listener is the machine's.
+            RABBITMQ_CONFIG_FILES=str(self.workdir / "conf.d"),
+            RABBITMQ_ADVANCED_CONFIG_FILE=str(self.workdir / "advanced.config"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.workdir / "enabled_plugins"),
+            RABBITMQ_MNESIA_BASE=str(self.workdir / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.workdir / "log"),
+            RABBITMQ_PID_FILE=str(self.workdir / "node.pid"),
+        )
+
+    def start(self, timeout: float = 90.0) -> "PrivateBroker":
+        environment = self._configure()
+        log = open(self.workdir / "rabbitmq-server.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [self.program()],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        api = f"http://127.0.0.1:{self.ports['management']}/api/overview"
+        while True:
+            try:
+                if requests.get(api, auth=("guest", "guest"), timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the private RabbitMQ node did not start")
+            time.sleep(0.5)
+        while not listening(self.ports["mqtt"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the private RabbitMQ node has no MQTT listener")
+            time.sleep(0.2)
+        return self
+
+    @staticmethod
+    def program() -> str:
+        """The server itself: Debian's ``rabbitmq-server`` wrapper would run it as
+        the rabbitmq user, who may not enter a test's folders."""
+        direct = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+        return str(direct) if direct.exists() else "rabbitmq-server"
+
+    def kill(self) -> None:
+        """SIGKILL the node, as a crash or an out-of-memory kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
 class Resources:
     """A virtual host, migrated databases and signing keys, under one name."""
 
-    def __init__(self, workdir: Path, name: str | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        name: str | None = None,
+        broker: PrivateBroker | None = None,
+    ):
         self.common = settings.load("common")
         self.name = name or f"ems_t{os.getpid()}_{secrets.token_hex(3)}"
         self.workdir = workdir
-        self.vhost = Vhost(self.common["RABBIT_MANAGEMENT_URI"], self.name)
+        self.broker = broker
+        self.management_uri = (
+            broker.management_uri if broker else self.common["RABBIT_MANAGEMENT_URI"]
+        )
+        self.vhost = Vhost(self.management_uri, self.name)
         self.pg_url = self.common["PG_URL"]
         self.db_prefix = f"{self.name}_"
-        amqp = self.common["AMQP_URI"].rstrip("/")
+        amqp = (broker.amqp_uri if broker else self.common["AMQP_URI"]).rstrip("/")
         self.amqp_uri = f"{amqp}/{quote(self.name, safe='')}"
         self.private_key = workdir / "keys" / "jwt_private.pem"
         self.public_key = workdir / "keys" / "jwt_public.pem"
@@ -131,7 +249,14 @@ class Resources:
         )
 
     def environment(self) -> dict[str, str]:
+        broker = {}
+        if self.broker is not None:
+            broker = {
+                "EMS_RABBIT_MANAGEMENT_URI": self.management_uri,
+                "EMS_MQTT_PORT": str(self.broker.ports["mqtt"]),
+            }
         return {
+            **broker,
             "EMS_AMQP_URI": self.amqp_uri,
             "EMS_PG_URL": self.pg_url,
             "EMS_DB_PREFIX": self.db_prefix,
@@ -149,10 +274,11 @@ class Stack:
         workdir: Path,
         environment: dict[str, str] | None = None,
         processes: list[str] | None = None,
+        broker: PrivateBroker | None = None,
     ):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.resources = Resources(self.workdir)
+        self.resources = Resources(self.workdir, broker=broker)
         self.commands = read_procfile()
         if processes is not None:
             self.commands = {n: c for n, c in self.commands.items() if n in processes}
@@ -533,6 +659,33 @@ def eventually(check, timeout: float = 30.0, interval: float = 0.25):
             return value
         assert time.monotonic() < deadline, "timed out"
         time.sleep(interval)
+
+
+def stored(stack: "Stack", *device_ids: str) -> tuple[int, int, float]:
+    """Of these devices' readings in monitoringdb: how many rows, how many distinct
+    ``reading_id``s, and the sum of their hourly totals in kWh."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(stack.resources.databases["monitoringdb"])
+    try:
+        with engine.connect() as connection:
+            count = connection.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT reading_id) FROM readings "
+                    "WHERE device_id = ANY(:d)"
+                ),
+                {"d": list(device_ids)},
+            ).one()
+            total = connection.execute(
+                text(
+                    "SELECT coalesce(sum(kwh), 0) FROM hourly_totals "
+                    "WHERE device_id = ANY(:d)"
+                ),
+                {"d": list(device_ids)},
+            ).scalar()
+    finally:
+        engine.dispose()
+    return count[0], count[1], float(total)
 
 
 def publish_readings(stack: "Stack", *bodies, raw=()):

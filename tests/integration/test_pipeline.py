@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection
-from sqlalchemy import create_engine, text
 
-from ems.testing import MqttDevice, eventually
+from ems.testing import MqttDevice, eventually, stored
 from ems.testing import publish_readings as publish_amqp
 from services.common.topology import (
     DEAD,
@@ -221,26 +220,6 @@ def run_simulator(stack, device_id, *options, summary: Path, email=None):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-
-
-def stored(stack, device_id):
-    engine = create_engine(stack.resources.databases["monitoringdb"])
-    with engine.connect() as connection:
-        count = connection.execute(
-            text(
-                "SELECT count(*), count(DISTINCT reading_id) FROM readings "
-                "WHERE device_id = :d"
-            ),
-            {"d": device_id},
-        ).one()
-        total = connection.execute(
-            text(
-                "SELECT coalesce(sum(kwh), 0) FROM hourly_totals WHERE device_id = :d"
-            ),
-            {"d": device_id},
-        ).scalar()
-    engine.dispose()
-    return count[0], count[1], float(total)
 
 
 @pytest.mark.parametrize("transport", ["amqp", "mqtt"])
