@@ -16,7 +16,7 @@ setup-test:
 # SCALE runs more processes of a service: `make up SCALE=devices=3,users=2`.
 up: setup
 	$(BIN)/ems prepare
-	$(BIN)/honcho start -f Procfile $(if $(SCALE),--concurrency "$(SCALE)")
+	$(BIN)/honcho start -f Procfile -e var/broker.env $(if $(SCALE),--concurrency "$(SCALE)")
 
 test: setup-test
 	npm --prefix web test --silent

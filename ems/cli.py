@@ -12,10 +12,16 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402 - before anything else, as in every process
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 
-from ems import commands  # noqa: E402
+import config as settings  # noqa: E402
+from ems import accounts, broker, commands  # noqa: E402
 from simulator import cli as simulator_cli  # noqa: E402
+
+
+def broker_env_file():
+    return accounts.var_dir(settings.load("common")) / "broker.env"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # The installation's broker logins, for an ``ems`` command run from a shell;
+    # what the environment already says wins.
+    for key, value in broker.read_env(broker_env_file()).items():
+        os.environ.setdefault(key, value)
     # A subcommand that lives in its own package names its handler itself.
     handler = getattr(args, "handler", None) or getattr(commands, args.command)
     return handler(args) or 0

@@ -14,7 +14,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import config as settings
-from ems import accounts, database
+from ems import accounts, broker, database
 from ems.keys import ensure_keys
 from services.common.topology import declare_all
 
@@ -36,8 +36,30 @@ def prepare(args) -> None:
     # and bootstrap read the same ones.
     accounts.login(common, "ADMIN")
     accounts.login(common, "DEMO")
-    with Connection(common["AMQP_URI"]) as connection:
+    uris = prepare_broker(common)
+    with Connection(uris[broker.variable("prepare")]) as connection:
         declare_all(connection.default_channel)
+
+
+def prepare_broker(common) -> dict[str, str]:
+    """The platform's virtual host and each process's broker user, with the
+    passwords the environment or ``var/broker.env`` already gives (a container's,
+    or a previous run's), new ones otherwise; written to ``var/broker.env``."""
+    env_file = accounts.var_dir(common) / "broker.env"
+    known = {**broker.read_env(env_file), **os.environ}
+    passwords = {
+        name: password
+        for name in broker.PERMISSIONS
+        if (password := broker.password_of(name, known))
+    }
+    uris = broker.ensure_users(
+        broker.Management(common["RABBIT_MANAGEMENT_URI"]),
+        common["VHOST"],
+        common["AMQP_URI"],
+        passwords,
+    )
+    broker.write_env(env_file, uris)
+    return uris
 
 
 def migrate(args) -> None:
@@ -80,7 +102,8 @@ def bootstrap(args) -> None:
         f"  web app      http://app.localhost:{port}/",
         f"  API          http://localhost:{port}/api/   (OpenAPI: /api/openapi.json)",
     ]
-    with ClusterRpcProxy({"AMQP_URI": common["AMQP_URI"]}, timeout=30) as cluster:
+    amqp_uri = common["AMQP_URI_BOOTSTRAP"] or common["AMQP_URI"]
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
         call_when_up(
             cluster,
             "users",

@@ -28,6 +28,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import config as settings
+from ems import broker as broker_users
 from ems import database
 from ems.keys import ensure_keys
 from services.devices.broker import USER_PREFIX as DEVICE_USER_PREFIX
@@ -223,6 +224,17 @@ class Resources:
         self.db_prefix = f"{self.name}_"
         amqp = (broker.amqp_uri if broker else self.common["AMQP_URI"]).rstrip("/")
         self.amqp_uri = f"{amqp}/{quote(self.name, safe='')}"
+        # Each process's own broker user, named after this installation.
+        self.user_prefix = f"{self.name}-"
+        self.broker_passwords = {
+            name: secrets.token_urlsafe(16) for name in broker_users.PERMISSIONS
+        }
+        self.broker_uris = {
+            broker_users.variable(name): broker_users.login_uri(
+                amqp, f"{self.user_prefix}{name}", password, self.name
+            )
+            for name, password in self.broker_passwords.items()
+        }
         self.private_key = workdir / "keys" / "jwt_private.pem"
         self.public_key = workdir / "keys" / "jwt_public.pem"
 
@@ -236,6 +248,14 @@ class Resources:
 
     def create(self) -> None:
         self.vhost.create()
+        broker_users.ensure_users(
+            broker_users.Management(self.management_uri),
+            self.name,
+            self.amqp_uri,
+            self.broker_passwords,
+            prefix=self.user_prefix,
+            admin_access=True,
+        )
         ensure_keys(self.private_key, self.public_key)
         names = [f"{self.db_prefix}{name}" for name in self.common["DATABASES"]]
         database.create_databases(self.pg_url, names)
@@ -244,6 +264,7 @@ class Resources:
 
     def destroy(self) -> None:
         self.vhost.delete()
+        broker_users.Management(self.management_uri).delete_users(self.user_prefix)
         database.drop_databases(
             self.pg_url, [f"{self.db_prefix}{n}" for n in self.common["DATABASES"]]
         )
@@ -257,6 +278,7 @@ class Resources:
             }
         return {
             **broker,
+            **self.broker_uris,
             "EMS_AMQP_URI": self.amqp_uri,
             "EMS_PG_URL": self.pg_url,
             "EMS_DB_PREFIX": self.db_prefix,

@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 from nameko.extensions import DependencyProvider
@@ -70,6 +70,18 @@ def vhost_of(amqp_uri: str) -> str:
     """The virtual host an AMQP URI names (``/`` when it names none)."""
     path = urlsplit(amqp_uri).path
     return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def management_login(management_uri: str, amqp_uri: str) -> str:
+    """The management API at ``management_uri``, logged in as the service's own
+    broker user (``amqp_uri``'s): the one platform user allowed to manage users."""
+    api, own = urlsplit(management_uri), urlsplit(amqp_uri)
+    if not own.username:
+        return management_uri
+    netloc = f"{own.username}:{own.password or ''}@{api.hostname}"
+    if api.port:
+        netloc += f":{api.port}"
+    return urlunsplit(api._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,8 @@ class BrokerAccounts(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.client = BrokerAccountsClient(
-            config["RABBIT_MANAGEMENT_URI"], vhost_of(config["AMQP_URI"])
+            management_login(config["RABBIT_MANAGEMENT_URI"], config["AMQP_URI"]),
+            vhost_of(config["AMQP_URI"]),
         )
 
     def get_dependency(self, worker_ctx):

@@ -572,7 +572,7 @@ def _bootstrap_on_its_own_network(compose):
 
 def _loopback_broker(compose):
     gateway = compose["services"]["gateway"]
-    gateway["environment"] = _without(gateway["environment"], "EMS_AMQP_URI")
+    gateway["environment"] = _without(gateway["environment"], "EMS_AMQP_URI_GATEWAY")
 
 
 def _missing_mount(compose):

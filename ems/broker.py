@@ -1,0 +1,214 @@
+"""The platform's own users on RabbitMQ: one per kind of process, each allowed only
+the exchanges and queues that process uses, in the platform's virtual host.
+
+``guest`` (or whichever administrator ``RABBIT_MANAGEMENT_URI`` names) has no
+permission in that virtual host: a process that reaches the broker with it, or a
+device with its own credentials, cannot call the services' RPC or read their
+events. ``ems prepare`` creates the users; each process finds its login in
+``EMS_AMQP_URI_<NAME>`` (``var/broker.env``, which ``make up`` hands to every
+process, or the environment of its container).
+
+RabbitMQ checks ``configure`` to declare or delete an exchange or queue, ``write``
+to publish to an exchange or bind a queue, ``read`` to consume a queue or bind from
+an exchange. Nameko names its queues ``rpc-<service>`` and, for a caller's replies,
+``rpc.reply-<service>-<uuid>``; the platform's queues start with their service's
+name (``devices.sync``, ``monitoring.ingest.1``).
+"""
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import requests
+
+TIMEOUT = 10
+USER_PREFIX = "ems-"
+#: The management API's tag for the one process that keeps devices' users.
+ADMINISTRATOR = "administrator"
+
+EXCHANGES = r"ems\.(data|sync|ws|dlx)"
+#: What services publish: events, browser messages, rejects (not readings).
+EVENTS = r"ems\.(sync|ws|dlx)"
+DEAD = r"ems\.dead"
+BALANCED = r"balancer\.raw|monitoring\.ingest\..+"
+
+
+def _rpc(service: str) -> str:
+    """An RPC server's queue, and its replies as a caller."""
+    return rf"nameko-rpc|rpc-{service}|rpc\.reply-{service}-.+"
+
+
+def _service(name: str, *extra: str) -> dict:
+    """A Nameko service: RPC both ways, its own queues, events on the exchanges,
+    rejects to ``ems.dlx``."""
+    own = "|".join([_rpc(name), rf"{re.escape(name)}\..+", DEAD, *extra])
+    return {
+        "configure": f"^({own}|{EXCHANGES})$",
+        "write": f"^({own}|{EVENTS})$",
+        "read": f"^({own}|{EXCHANGES})$",
+    }
+
+
+#: What each kind of process may do; the key is also its user's name after
+#: ``ems-``, and the suffix of its ``EMS_AMQP_URI_<NAME>``.
+PERMISSIONS = {
+    "auth": _service("auth"),
+    "users": _service("users"),
+    "devices": _service("devices"),
+    "monitoring": _service("monitoring"),
+    "monitoring_worker": _service("monitoring_worker", r"monitoring\.ingest\..+"),
+    "support": _service("support"),
+    "batteries": _service("batteries"),
+    "dr": _service("dr"),
+    "trading": _service("trading"),
+    "gateway": _service("gateway"),
+    "bootstrap": _service("standalone_rpc_proxy"),
+    # Consumes balancer.raw; publishes (default exchange) to the ingest queues.
+    "balancer": {
+        "configure": rf"^({BALANCED}|{DEAD}|{EXCHANGES})$",
+        "write": rf"^(amq\.default|{BALANCED}|{DEAD}|ems\.dlx)$",
+        "read": rf"^(balancer\.raw|{EXCHANGES})$",
+    },
+    # Its own server-named queue, bound to ems.ws; rejects to ems.dlx.
+    "ws_gateway": {
+        "configure": rf"^(amq\.gen-.+|{DEAD}|{EXCHANGES})$",
+        "write": rf"^(amq\.gen-.+|{DEAD}|ems\.dlx)$",
+        "read": r"^(amq\.gen-.+|ems\.ws|ems\.dlx)$",
+    },
+    # Readings of devices given by id (``ems simulate --device``): ems.data only.
+    "simulator": {"configure": r"^ems\.data$", "write": r"^ems\.data$", "read": "^$"},
+    # ``ems prepare`` declares the exchanges and shared queues, and nothing else.
+    "prepare": {
+        "configure": rf"^(balancer\.raw|{DEAD}|{EXCHANGES})$",
+        "write": rf"^(balancer\.raw|{DEAD})$",
+        "read": rf"^({EXCHANGES})$",
+    },
+}
+#: Processes that manage other users: devices keeps each device's broker user.
+TAGS = {"devices": ADMINISTRATOR}
+
+
+def variable(name: str) -> str:
+    """The environment variable that holds ``name``'s AMQP URI."""
+    return f"EMS_AMQP_URI_{name.upper()}"
+
+
+@dataclass(frozen=True)
+class Management:
+    """The broker's management API, as the administrator ``uri`` names."""
+
+    uri: str
+
+    @property
+    def api(self) -> str:
+        parts = urlsplit(self.uri)
+        return f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        parts = urlsplit(self.uri)
+        return unquote(parts.username or ""), unquote(parts.password or "")
+
+    def put(self, path: str, body: dict) -> None:
+        response = requests.put(
+            self.api + path, json=body, auth=self.auth, timeout=TIMEOUT
+        )
+        response.raise_for_status()
+
+    def delete(self, path: str) -> None:
+        """DELETE ``path``; what is not there is gone already."""
+        response = requests.delete(self.api + path, auth=self.auth, timeout=TIMEOUT)
+        if response.status_code != 404:
+            response.raise_for_status()
+
+    def delete_users(self, prefix: str) -> None:
+        """Delete every user whose name starts with ``prefix``."""
+        users = requests.get(f"{self.api}/users", auth=self.auth, timeout=TIMEOUT)
+        for user in users.json() if users.ok else []:
+            if user["name"].startswith(prefix):
+                requests.delete(
+                    f"{self.api}/users/{quote(user['name'], safe='')}",
+                    auth=self.auth,
+                    timeout=TIMEOUT,
+                )
+
+
+def login_uri(base_uri: str, user: str, password: str, vhost: str) -> str:
+    """``base_uri``'s host with ``user``'s login and ``vhost``."""
+    parts = urlsplit(base_uri)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(
+        (parts.scheme or "amqp", netloc, "/" + quote(vhost, safe=""), "", "")
+    )
+
+
+def password_of(name: str, environment=os.environ) -> str | None:
+    """The password ``EMS_AMQP_URI_<NAME>`` already gives, if it is set."""
+    uri = environment.get(variable(name))
+    if not uri:
+        return None
+    return unquote(urlsplit(uri).password or "") or None
+
+
+def ensure_users(
+    management: Management,
+    vhost: str,
+    base_uri: str,
+    passwords: dict[str, str] | None = None,
+    prefix: str = USER_PREFIX,
+    admin_access: bool = False,
+) -> dict[str, str]:
+    """Create the virtual host and every process's user (setting the passwords of
+    those given, new ones for the others); ``{EMS_AMQP_URI_<NAME>: uri}``.
+
+    The management API gives whoever creates a virtual host full access to it;
+    that is taken back unless ``admin_access`` (a test run, whose test code acts
+    as the operator). Users are the broker's, not the virtual host's: installations
+    that share a broker (test runs) name theirs with a ``prefix`` of their own."""
+    passwords = dict(passwords or {})
+    management.put(f"/vhosts/{quote(vhost, safe='')}", {})
+    if not admin_access:
+        management.delete(
+            f"/permissions/{quote(vhost, safe='')}/{quote(management.auth[0], safe='')}"
+        )
+    uris = {}
+    for name, permissions in PERMISSIONS.items():
+        user = f"{prefix}{name}"
+        password = passwords.get(name) or secrets.token_urlsafe(24)
+        management.put(
+            f"/users/{quote(user, safe='')}",
+            {"password": password, "tags": TAGS.get(name, "")},
+        )
+        management.put(
+            f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", permissions
+        )
+        uris[variable(name)] = login_uri(base_uri, user, password, vhost)
+    return uris
+
+
+def write_env(path: Path, uris: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={value}" for key, value in sorted(uris.items())]
+    path.write_text(
+        "# Each process's RabbitMQ login, made by `ems prepare`; never committed.\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    path.chmod(0o600)
+
+
+def read_env(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            pairs[key] = value
+    return pairs

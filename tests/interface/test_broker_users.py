@@ -1,0 +1,95 @@
+"""Each process's own broker user (``ems/broker.py``), on the real broker: the
+administrator has no access to the platform's virtual host, and a process may use
+only what its work needs."""
+
+import secrets
+
+import amqp
+import amqp.exceptions
+import pytest
+import requests
+from kombu import Connection, Exchange, Queue
+
+import config as settings
+from ems import broker
+from services.common.topology import DATA, declare_all
+
+common = settings.load("common")
+
+
+@pytest.fixture
+def installation():
+    """A fresh virtual host with every process's user, as ``ems prepare`` makes
+    them; ``{name: AMQP URI}``."""
+    vhost = f"ems_users_{secrets.token_hex(4)}"
+    prefix = f"{vhost}-"
+    management = broker.Management(common["RABBIT_MANAGEMENT_URI"])
+    uris = broker.ensure_users(management, vhost, common["AMQP_URI"], prefix=prefix)
+    yield {name: uris[broker.variable(name)] for name in broker.PERMISSIONS}
+    requests.delete(
+        f"{management.api}/vhosts/{vhost}", auth=management.auth, timeout=10
+    )
+    management.delete_users(prefix)
+
+
+def prepared(installation) -> Exchange:
+    """The topology as ``ems prepare`` and a first service declare it."""
+    with Connection(installation["prepare"]) as connection:
+        declare_all(connection.default_channel)
+    rpc = Exchange("nameko-rpc", type="topic", durable=True)
+    with Connection(installation["users"]) as connection:
+        rpc(connection.default_channel).declare()
+    return rpc
+
+
+def refused(uri: str, action) -> bool:
+    """Whether the broker refuses ``action(channel)`` for ``uri``'s user."""
+    try:
+        with Connection(uri, connect_timeout=5) as connection:
+            connection.connect()
+            action(connection.channel())
+            connection.channel().close()  # a refusal closes the channel first
+    except (amqp.exceptions.AccessRefused, amqp.exceptions.NotAllowed):
+        return True
+    return False
+
+
+def publish(exchange: Exchange, routing_key: str):
+    def action(channel):
+        channel.basic_publish(
+            amqp.Message(b"{}"), exchange=exchange.name, routing_key=routing_key
+        )
+        channel.basic_qos(0, 1, False)  # a round trip, so a refusal arrives
+
+    return action
+
+
+def test_the_administrator_has_no_access_to_the_platform_s_virtual_host(
+    installation,
+):
+    vhost = installation["auth"].rsplit("/", 1)[1]
+    admin = common["AMQP_URI"].rstrip("/") + "/" + vhost
+    assert refused(admin, lambda channel: None)
+
+
+def test_each_process_does_its_work(installation):
+    rpc = prepared(installation)
+    for name in ("gateway", "users"):
+        assert not refused(installation[name], publish(rpc, "users.create_user"))
+    assert not refused(installation["simulator"], publish(DATA, "device.x.reading"))
+
+
+def test_a_process_may_not_do_another_s_work(installation):
+    rpc = prepared(installation)
+    users_queue = Queue("rpc-users", exchange=rpc, routing_key="users.*")
+    # The simulator (and so anything with its login) cannot call RPC or listen in.
+    assert refused(installation["simulator"], publish(rpc, "users.create_user"))
+    assert refused(installation["simulator"], lambda ch: users_queue(ch).declare())
+    # Neither the WebSocket gateway nor the balancer can fake a service's events,
+    # nor a service a reading.
+    sync = Exchange("ems.sync", type="topic", durable=True)
+    assert refused(installation["ws_gateway"], publish(sync, "user.deleted"))
+    assert refused(installation["balancer"], publish(sync, "user.deleted"))
+    assert refused(installation["users"], publish(DATA, "device.x.reading"))
+    # The gateway serves no one's RPC queue but its own replies.
+    assert refused(installation["gateway"], lambda ch: users_queue(ch).declare())
