@@ -55,8 +55,12 @@ class MqttBurst:
         self.readings = readings
         self.window = window
         self.acked: set[str] = set()
-        self._of_mid: dict[int, str] = {}
+        # paho calls on_publish from its network thread while holding its own
+        # locks; this lock is never held across a call into paho, or the two
+        # threads could wait on each other.
         self._lock = threading.Lock()
+        self._of_mid: dict[int, str] = {}
+        self._acked_mids: set[int] = set()
         self.reconnects = 0
         self.resent = 0
 
@@ -79,26 +83,36 @@ class MqttBurst:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         with self._lock:
-            reading_id = self._of_mid.pop(mid, None)
-            if reading_id is not None:
-                self.acked.add(reading_id)
+            self._acked_mids.add(mid)
 
     def _send(self, client: mqtt.Client, readings: list[dict]) -> None:
         for reading in readings:
             topic = mqtt_reading_topic(reading["device_id"])
+            info = client.publish(topic, json.dumps(reading), qos=1)
             with self._lock:
-                info = client.publish(topic, json.dumps(reading), qos=1)
                 self._of_mid[info.mid] = reading["reading_id"]
+
+    def _settle(self) -> None:
+        """Turn the acknowledged message ids into acknowledged readings."""
+        with self._lock:
+            for mid in list(self._acked_mids):
+                reading_id = self._of_mid.pop(mid, None)
+                if reading_id is not None:
+                    self.acked.add(reading_id)
+                    self._acked_mids.discard(mid)
 
     def run(self, timeout: float = 300.0, host: str = "127.0.0.1") -> set[str]:
         client = self._client()
-        client.connect(host, int(self.login["mqtt"]["port"]), keepalive=10)
+        client.connect(host, int(self.login["mqtt"]["port"]), keepalive=30)
         client.loop_start()
         try:
             self._send(client, self.readings)
             deadline = time.monotonic() + timeout
             progress, last = time.monotonic(), -1
-            while len(self.acked) < len(self.readings):
+            while True:
+                self._settle()
+                if len(self.acked) == len(self.readings):
+                    break
                 if time.monotonic() > deadline:
                     raise BurstFailed(
                         f"{len(self.acked)} of {len(self.readings)} acknowledged"
@@ -118,6 +132,7 @@ class MqttBurst:
                     self.resent += len(missing)
                     with self._lock:
                         self._of_mid.clear()
+                        self._acked_mids.clear()
                     self._send(client, missing)
                     progress = time.monotonic()
         finally:
