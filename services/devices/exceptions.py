@@ -1,7 +1,11 @@
 """devices' domain errors."""
 
-from services.common.errors import NotFound
+from services.common.errors import Conflict, NotFound
 
 
 class DeviceNotFound(NotFound):
     """Device not found."""
+
+
+class DeviceLimitReached(Conflict):
+    """The owner has as many devices as a user may have."""

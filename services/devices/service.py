@@ -14,7 +14,7 @@ from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
 from services.common.schemas import load
 from services.common.topology import SYNC, sync_queue
-from services.devices.exceptions import DeviceNotFound
+from services.devices.exceptions import DeviceLimitReached, DeviceNotFound
 from services.devices.schemas import (
     DeviceCreateSchema,
     DeviceSchema,
@@ -23,6 +23,9 @@ from services.devices.schemas import (
 from services.devices.storage import DeviceStore
 
 device_schema = DeviceSchema()
+
+#: Devices a user may own when ``DEVICES.max_per_user`` is not set.
+DEFAULT_MAX_PER_USER = 100
 
 
 class DevicesService(HealthMixin):
@@ -38,9 +41,15 @@ class DevicesService(HealthMixin):
         owner_id = data.get("user_id", viewer["user_id"])
         if not access.can_write(viewer, owner_id):
             raise Forbidden("only ADMIN creates devices for another user")
-        limit = data.get(
-            "max_hourly_kwh", self.config["DEVICES"]["default_max_hourly_kwh"]
-        )
+        settings = self.config["DEVICES"]
+        limit = data.get("max_hourly_kwh", settings["default_max_hourly_kwh"])
+        most = int(settings.get("max_per_user", DEFAULT_MAX_PER_USER))
+        self.storage.lock_owner(owner_id)
+        if self.storage.count_devices(owner_id) >= most:
+            raise DeviceLimitReached(
+                f"a user may own at most {most} devices; delete one first",
+                {"limit": most},
+            )
         device = self.storage.add_device(owner_id, data["name"], data["kind"], limit)
         payload = device_schema.dump(device)
         self.dispatch("device.created", {"device": payload})
