@@ -14,10 +14,14 @@ def retry_after(
 ) -> int | None:
     """Seconds until one more action fits in the window, or None if one fits now.
 
-    ``times`` are the user's actions within the window before ``now``, oldest
-    first. Once there are ``limit`` of them, the next fits when the oldest of the
-    last ``limit`` leaves the window.
+    ``times`` are the user's latest actions, oldest first: at least the last
+    ``limit`` of them, if there are that many; older ones do not matter. Once
+    ``limit`` of them are within ``window`` before ``now``, the next fits when the
+    oldest of the last ``limit`` leaves the window.
     """
+    if limit <= 0:
+        return int(window.total_seconds())
+    times = [moment for moment in times if moment > now - window]
     if len(times) < limit:
         return None
     free_at = times[-limit] + window
