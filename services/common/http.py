@@ -56,10 +56,12 @@ def error_response(exc: BaseException) -> Response:
     if isinstance(exc, EmsError):
         headers = {}
         for field in INTEGER_DETAILS:
-            if field in exc.details:
-                # RPC carries numbers inside error details as strings.
-                exc.details[field] = int(exc.details[field])
-        if "retry_after" in exc.details:
+            value = exc.details.get(field)
+            # RPC carries numbers inside error details as strings. A request
+            # field of the same name keeps its validation messages (a list).
+            if isinstance(value, str) and value.isdigit():
+                exc.details[field] = int(value)
+        if isinstance(exc.details.get("retry_after"), int):
             headers["Retry-After"] = str(exc.details["retry_after"])
         return json_response(
             exc.status, error_body(exc.code, exc.message, exc.details), headers

@@ -72,6 +72,14 @@ def test_a_quota_s_numbers_come_back_as_numbers_after_rpc():
     assert limited.headers["Retry-After"] == "9"
 
 
+def test_a_request_field_named_like_a_quota_detail_keeps_its_messages():
+    messages = {"limit": ["Must be between 1 and 500."]}
+    response = error_response(ValidationFailed("invalid request", messages))
+    assert response.status_code == 400
+    assert body(response)["details"] == messages
+    assert "Retry-After" not in response.headers
+
+
 def test_a_domain_error_names_itself_when_given_no_message():
     assert body(error_response(EmailTaken()))["message"].startswith("An account")
 
