@@ -314,6 +314,15 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
             401: Unauthorized
             403: Forbidden
             404: NotFound
+            409:
+              description: the owner already has as many devices as a user may
+                (`EMS_MAX_DEVICES_PER_USER`; `details.limit`)
+              content:
+                application/json:
+                  schema: ErrorSchema
+                  example: {error: CONFLICT, details: {limit: 100},
+                            message: "a user may own at most 100 devices; delete one
+                              first"}
         """
         caller = self._caller(request)
         data = read_json(request, DeviceCreateSchema())
@@ -493,7 +502,10 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
     def post_support_message(self, request):
         """Ask support. The rules answer first, then the AI model if one is
         configured; otherwise ``reply`` is null and staff are alerted. Both messages
-        are also pushed over ``/ws`` as ``chat.message``.
+        are also pushed over ``/ws`` as ``chat.message``. A user may send
+        ``SUPPORT_MAX_MESSAGES_PER_MINUTE`` messages in any minute; past
+        ``SUPPORT_MAX_AI_CALLS_PER_HOUR`` questions for the model in an hour, a
+        question is not put to it and waits for staff (``reply`` null).
         ---
         post:
           tags: [support]
@@ -518,6 +530,17 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
                                     created_at: "2026-11-22T18:50:00Z"}}
             400: BadRequest
             401: Unauthorized
+            429:
+              description: too many messages in the last minute; nothing was stored.
+                `Retry-After` (and `details.retry_after`) says when to send again
+              headers:
+                Retry-After: {schema: {type: integer}, description: seconds}
+              content:
+                application/json:
+                  schema: ErrorSchema
+                  example: {error: RATE_LIMITED, details: {retry_after: 12, limit: 10},
+                            message: "at most 10 support messages a minute; try
+                              again in 12 s"}
         """
         caller = self._caller(request)
         data = read_json(request, SupportMessageSchema())

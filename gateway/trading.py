@@ -36,7 +36,8 @@ class TradingRoutes(Callers):
         meters in the hour is what they deliver. An order that would trade with
         its owner's own resting order is cancelled (``cancel_reason:
         self_trade``) after any fills before it. Each trade is also pushed over
-        ``/ws`` as ``trade.executed`` to both parties.
+        ``/ws`` as ``trade.executed`` to both parties. A user may have
+        ``EMS_MAX_OPEN_ORDERS_PER_USER`` open orders at once.
         ---
         post:
           tags: [trading]
@@ -71,6 +72,15 @@ class TradingRoutes(Callers):
             400: BadRequest
             401: Unauthorized
             404: NotFound
+            409:
+              description: the caller already has as many open orders as a user may
+                (`details.limit`); cancel one or wait for one to fill
+              content:
+                application/json:
+                  schema: ErrorSchema
+                  example: {error: CONFLICT, details: {limit: 100},
+                            message: "a user may have at most 100 open orders; cancel
+                              one or wait for one to fill"}
         """
         caller = self._caller(request)
         schema = TradingOrderCreateSchema()

@@ -49,6 +49,7 @@ def make_application(conf: dict, registry: Registry) -> GatewayApplication:
         allowed_origins(conf["ALLOWED_ORIGINS"]),
         ping_interval=float(conf["PING_INTERVAL"]),
         ping_timeout=float(conf["PING_TIMEOUT"]),
+        max_sockets_per_user=int(conf["MAX_SOCKETS_PER_USER"]),
     )
 
 

@@ -1,7 +1,8 @@
 """The Tornado application: ``GET /ws?token=<JWT>`` becomes a socket of its user.
 
 The handshake is refused before any upgrade when the origin is not allowed (403),
-the token is not usable (401) or auth cannot tell (503). An accepted socket joins
+the token is not usable (401), auth cannot tell (503) or the user already has as
+many sockets open in this process as one user may (429). An accepted socket joins
 the registry under its user and role and is ended with ``session.ended`` when its
 token expires.
 """
@@ -16,7 +17,7 @@ import tornado.web
 import tornado.websocket
 from tornado.ioloop import IOLoop
 
-from services.common.errors import EmsError, Forbidden
+from services.common.errors import EmsError, Forbidden, RateLimited
 from services.common.tokens import Identity
 from services.common.topology import client_message
 from ws_gateway.registry import Registry
@@ -28,10 +29,16 @@ access_log = logging.getLogger("tornado.access")
 
 #: Browsers send nothing but control frames; anything big is not one of ours.
 MAX_CLIENT_MESSAGE_BYTES = 64 * 1024
+#: Sockets one user may have open in one process, unless configured otherwise.
+DEFAULT_MAX_SOCKETS_PER_USER = 10
 
 
 class OriginNotAllowed(Forbidden):
     """This origin may not open a socket."""
+
+
+class TooManySockets(RateLimited):
+    """Too many open sockets for this user; close one first."""
 
 
 def normalize_origin(origin: str) -> str:
@@ -70,11 +77,13 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         registry: Registry,
         sessions: SessionChecker,
         allowed_origins: frozenset[str],
+        max_sockets_per_user: int = DEFAULT_MAX_SOCKETS_PER_USER,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.registry = registry
         self.sessions = sessions
         self.allowed_origins = allowed_origins
+        self.max_sockets_per_user = max_sockets_per_user
         self.clock = clock
         self.identity: Identity | None = None
         #: Set once the connection is closed at both ends (or aborted).
@@ -88,9 +97,33 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
                 raise OriginNotAllowed()
             token = self.get_query_argument("token", None)
             self.identity = await self.sessions.check(token)
+            self.check_socket_quota()
         except EmsError as error:
             self.set_status(error.status)
-            self.finish({"error": error.code, "message": error.message})
+            self.finish(
+                {
+                    "error": error.code,
+                    "message": error.message,
+                    "details": error.details,
+                }
+            )
+
+    def check_socket_quota(self) -> None:
+        """Refuse a socket over the user's quota, before the upgrade.
+
+        Refusing the newcomer, rather than closing the user's oldest socket, keeps
+        a leaked or stolen token from pushing the user's own tabs off. Nothing is
+        awaited between this check and ``open`` adding the socket to the registry
+        (Tornado accepts the upgrade without yielding), so two handshakes of one
+        user cannot both pass it. The count is this process's: with several
+        ws_gateway processes, a user may have this many sockets on each.
+        """
+        limit = self.max_sockets_per_user
+        if self.registry.count_of_user(self.identity.user_id) >= limit:
+            raise TooManySockets(
+                f"at most {limit} open sockets per user; close one first",
+                {"limit": limit},
+            )
 
     def check_origin(self, origin: str) -> bool:
         """Only the configured origins; not even the gateway's own host.
@@ -154,6 +187,7 @@ class GatewayApplication(tornado.web.Application):
         allowed_origins: Iterable[str],
         ping_interval: float,
         ping_timeout: float,
+        max_sockets_per_user: int = DEFAULT_MAX_SOCKETS_PER_USER,
         clock: Callable[[], float] = time.time,
     ):
         self.registry = registry
@@ -161,6 +195,7 @@ class GatewayApplication(tornado.web.Application):
             "registry": registry,
             "sessions": sessions,
             "allowed_origins": frozenset(map(normalize_origin, allowed_origins)),
+            "max_sockets_per_user": max_sockets_per_user,
             "clock": clock,
         }
         super().__init__(

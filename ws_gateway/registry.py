@@ -76,6 +76,10 @@ class Registry:
                 del index[key]
         return True
 
+    def count_of_user(self, user_id: str) -> int:
+        """How many sockets ``user_id`` has open here."""
+        return len(self._by_user.get(user_id, ()))
+
     def of_user(self, user_id: str) -> list[Client]:
         return list(self._by_user.get(user_id, ()))
 

@@ -37,6 +37,18 @@ class Store:
     def ping(self) -> None:
         self.session.execute(text("SELECT 1"))
 
+    def advisory_lock(self, key: str) -> None:
+        """Hold the lock named ``key`` until the transaction ends.
+
+        For a check that must see what concurrent transactions add, such as a
+        count before an insert: a row lock cannot guard rows that do not exist
+        yet, and every process of the service shares the database's locks.
+        """
+        self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": key},
+        )
+
 
 class Database(DependencyProvider):
     def __init__(self, store_class: type[Store]):

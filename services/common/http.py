@@ -30,6 +30,9 @@ HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 
+#: Error details that are whole numbers: seconds to wait, a quota's limit.
+INTEGER_DETAILS = ("retry_after", "limit")
+
 
 def json_response(status: int, payload, headers: dict | None = None) -> Response:
     return Response(
@@ -52,9 +55,13 @@ def error_response(exc: BaseException) -> Response:
         )
     if isinstance(exc, EmsError):
         headers = {}
-        if "retry_after" in exc.details:
-            # RPC carries numbers inside error details as strings.
-            exc.details["retry_after"] = int(exc.details["retry_after"])
+        for field in INTEGER_DETAILS:
+            value = exc.details.get(field)
+            # RPC carries numbers inside error details as strings. A request
+            # field of the same name keeps its validation messages (a list).
+            if isinstance(value, str) and value.isdigit():
+                exc.details[field] = int(value)
+        if isinstance(exc.details.get("retry_after"), int):
             headers["Retry-After"] = str(exc.details["retry_after"])
         return json_response(
             exc.status, error_body(exc.code, exc.message, exc.details), headers

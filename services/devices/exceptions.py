@@ -1,6 +1,6 @@
 """devices' domain errors."""
 
-from services.common.errors import NotFound, Unavailable
+from services.common.errors import Conflict, NotFound, Unavailable
 
 
 class DeviceNotFound(NotFound):
@@ -12,3 +12,7 @@ class BrokerUnavailable(Unavailable, ConnectionError):
 
     Also a ``ConnectionError``, so that a consumer retries the message that needed it.
     """
+
+
+class DeviceLimitReached(Conflict):
+    """The owner has as many devices as a user may have."""

@@ -23,7 +23,7 @@ from services.common.topology import (
     sync_queue,
 )
 from services.devices.broker import BrokerAccounts
-from services.devices.exceptions import DeviceNotFound
+from services.devices.exceptions import DeviceLimitReached, DeviceNotFound
 from services.devices.schemas import (
     DeviceCreateSchema,
     DeviceCredentialsSchema,
@@ -34,6 +34,9 @@ from services.devices.storage import DeviceStore
 
 device_schema = DeviceSchema()
 credentials_schema = DeviceCredentialsSchema()
+
+#: Devices a user may own when ``DEVICES.max_per_user`` is not set.
+DEFAULT_MAX_PER_USER = 100
 
 
 class DevicesService(HealthMixin):
@@ -50,9 +53,15 @@ class DevicesService(HealthMixin):
         owner_id = data.get("user_id", viewer["user_id"])
         if not access.can_write(viewer, owner_id):
             raise Forbidden("only ADMIN creates devices for another user")
-        limit = data.get(
-            "max_hourly_kwh", self.config["DEVICES"]["default_max_hourly_kwh"]
-        )
+        settings = self.config["DEVICES"]
+        limit = data.get("max_hourly_kwh", settings["default_max_hourly_kwh"])
+        most = int(settings.get("max_per_user", DEFAULT_MAX_PER_USER))
+        self.storage.lock_owner(owner_id)
+        if self.storage.count_devices(owner_id) >= most:
+            raise DeviceLimitReached(
+                f"a user may own at most {most} devices; delete one first",
+                {"limit": most},
+            )
         device = self.storage.add_device(owner_id, data["name"], data["kind"], limit)
         payload = device_schema.dump(device)
         self.dispatch("device.created", {"device": payload})

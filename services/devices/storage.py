@@ -1,6 +1,6 @@
 """devicedb access for the devices service."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common.db import Store
 from services.common.schemas import is_id
@@ -9,6 +9,25 @@ from services.devices.models import Device
 
 
 class DeviceStore(Store):
+    def lock_owner(self, user_id: str) -> None:
+        """Serialise the creation of ``user_id``'s devices until the transaction
+        ends, in every devices process.
+
+        The quota is a count followed by an insert; two creates counting at once
+        would both fit under the limit and both insert. devicedb has no row per
+        owner to lock (users live in userdb) and locking the owner's devices
+        cannot stop new ones being inserted, so a lock on the owner's id does it.
+        SERIALIZABLE would also catch the race, but by failing one transaction,
+        which would then have to be retried; the lock makes the second create
+        wait a few milliseconds and count again.
+        """
+        self.advisory_lock(f"devices:owner:{user_id}")
+
+    def count_devices(self, user_id: str) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(Device).where(Device.user_id == user_id)
+        )
+
     def add_device(
         self, user_id: str, name: str, kind: str, max_hourly_kwh: float
     ) -> Device:

@@ -334,14 +334,16 @@ class DrService(HealthMixin):
 
     def _load(self, user_id, first, last):
         """``user_id``'s energy per UTC hour from ``first`` to ``last`` (excluded):
-        the sum of their devices' series."""
+        the sum of their devices' series. Two calls whatever the number of
+        devices: one for the devices, one for all their series."""
         devices = self.devices_rpc.list_devices({"user_id": user_id, "role": "USER"})
-        return logic.sum_series(
-            self.monitoring_rpc.hourly_series(
-                device["id"], iso_utc(first), iso_utc(last)
-            )
-            for device in devices
+        if not devices:
+            return {}
+        ids = [device["id"] for device in devices]
+        series = self.monitoring_rpc.hourly_series_of(
+            ids, iso_utc(first), iso_utc(last)
         )
+        return logic.sum_series(series[device_id] for device_id in ids)
 
     def _batteries(self, user_ids):
         """The users' batteries, or None when the batteries service cannot say.

@@ -238,6 +238,8 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 #: The longest series one call returns: a year of hours.
 MAX_SERIES_HOURS = 366 * 24
+#: The most devices one call asks about: ten times a user's default device quota.
+MAX_SERIES_DEVICES = 1000
 
 
 def hour_range(start: str, end: str) -> tuple[datetime, datetime]:
@@ -257,6 +259,21 @@ def hour_range(start: str, end: str) -> tuple[datetime, datetime]:
             f"end must follow start by at most {MAX_SERIES_HOURS} hours"
         )
     return first, last
+
+
+def device_ids(value) -> list[str]:
+    """The device ids of a call that asks about several, without repeats, in
+    order; ``ValidationFailed`` unless a list of at most ``MAX_SERIES_DEVICES``
+    strings."""
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_SERIES_DEVICES
+        or not all(isinstance(item, str) for item in value)
+    ):
+        raise ValidationFailed(
+            f"device_ids must be a list of at most {MAX_SERIES_DEVICES} ids"
+        )
+    return list(dict.fromkeys(value))
 
 
 def series(

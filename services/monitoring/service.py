@@ -86,6 +86,21 @@ class MonitoringService(HealthMixin):
         return hour_schema.dump(logic.series(start, end, totals), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
+    def hourly_series_of(self, device_ids, start, end):
+        """``hourly_series`` of several devices in one call: ``{device_id:
+        [{hour, kwh}]}``, one entry per id asked for (zero-filled for a device
+        with no readings). For a caller that needs a whole household's load."""
+        device_ids = logic.device_ids(device_ids)
+        start, end = logic.hour_range(start, end)
+        totals = self.storage.hourly_totals_of(device_ids, start, end)
+        return {
+            device_id: hour_schema.dump(
+                logic.series(start, end, totals.get(device_id, {})), many=True
+            )
+            for device_id in device_ids
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
     def forecast_consumption(self, device_id, hours=24, now_iso=None):
         """A device's energy in each of the next ``hours`` UTC hours (1 to 48),
         learned from its last 28 days (``services/monitoring/forecast.py``).

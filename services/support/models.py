@@ -39,6 +39,11 @@ class Message(Base):
     #: answer is still being looked for, or the user asked for a person. Cleared
     #: when staff reply in the conversation.
     awaiting_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A user's message the AI model was asked to answer: what the per-user
+    #: quota of AI calls counts, whatever the model answered.
+    asked_ai: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sql("false")
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
@@ -50,5 +55,9 @@ class Message(Base):
             "ix_messages_awaiting",
             "user_id",
             postgresql_where=sql("awaiting_staff"),
+        ),
+        # The AI quota asks for a user's last questions that went to the model.
+        Index(
+            "ix_messages_asked_ai", "user_id", "seq", postgresql_where=sql("asked_ai")
         ),
     )

@@ -9,7 +9,7 @@ conversation, ``staff_id`` the ADMIN answering it.
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from services.common.db import Database
+from services.common.db import Database, utcnow
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
@@ -66,18 +66,41 @@ class SupportService(HealthMixin):
         stays flagged as awaiting staff until one is stored: the model may take
         seconds, and no database transaction is held open meanwhile; if this
         worker dies in between, the question still shows up in staff's inbox.
+
+        A user sending more than ``max_messages_per_minute`` gets
+        ``TooManyMessages`` (429, with ``retry_after``) and nothing is stored. Past
+        ``max_ai_calls_per_hour`` questions for the model, a question is not put
+        to it: it waits for staff as if the model had no answer.
         """
         question = load(SupportMessageSchema(), {"text": text})["text"]
+        quotas = logic.Quotas.from_config(self.config)
+        now = utcnow()
+        # The user's messages are counted and stored one at a time, in every
+        # support process: two sent at once cannot both fit under a quota.
+        self.storage.lock_conversation(user_id)
+        logic.check_message_rate(
+            self.storage.last_questions(user_id, quotas.messages_per_minute),
+            quotas,
+            now,
+        )
+        ask_model = logic.may_ask_model(
+            question,
+            self.storage.last_questions(
+                user_id, quotas.ai_calls_per_hour, asked_ai=True
+            ),
+            quotas,
+            now,
+        )
         recent = message_schema.dump(
             self.storage.history(user_id, limit=self._history_for_ai()), many=True
         )
         message = self.storage.add_message(
-            user_id, "user", question, awaiting_staff=True
+            user_id, "user", question, awaiting_staff=True, asked_ai=ask_model
         )
         self.storage.commit()
         self._push(message)
 
-        answer = logic.answer(question, recent, self.assistant)
+        answer = logic.answer(question, recent, self.assistant, ask_model)
         self.storage.lock_conversation(user_id)
         if not self.storage.message_exists(message.id):
             # The conversation was purged (its user deleted) while we looked for

@@ -1,5 +1,7 @@
 """supportdb access for the support service."""
 
+from datetime import datetime
+
 from sqlalchemy import delete, exists, func, select, text, update
 
 from services.common.db import Store
@@ -29,6 +31,7 @@ class SupportStore(Store):
         *,
         staff_id: str | None = None,
         awaiting_staff: bool = False,
+        asked_ai: bool = False,
     ) -> Message:
         message = Message(
             user_id=user_id,
@@ -36,10 +39,29 @@ class SupportStore(Store):
             text=text,
             staff_id=staff_id,
             awaiting_staff=awaiting_staff,
+            asked_ai=asked_ai,
         )
         self.session.add(message)
         self.session.flush()
         return message
+
+    def last_questions(
+        self, user_id: str, count: int, asked_ai: bool = False
+    ) -> list[datetime]:
+        """When the user wrote their last ``count`` messages (with ``asked_ai``,
+        those the AI model was asked about), oldest first: what the quotas count.
+
+        Read from supportdb, so every support process counts the same messages;
+        the caller holds the conversation's lock, so two messages of one user
+        are counted one after the other.
+        """
+        query = select(Message.created_at).where(
+            Message.user_id == user_id, Message.author == "user"
+        )
+        if asked_ai:
+            query = query.where(Message.asked_ai.is_(True))
+        times = self.session.scalars(query.order_by(Message.seq.desc()).limit(count))
+        return list(reversed(times.all()))
 
     def message_exists(self, message_id: str) -> bool:
         return self.session.scalar(select(exists().where(Message.id == message_id)))

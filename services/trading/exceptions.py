@@ -11,6 +11,10 @@ class OrderNotOpen(Conflict):
     """The order is no longer open: it was filled, cancelled or expired."""
 
 
+class OpenOrderLimitReached(Conflict):
+    """The user has as many open orders as a user may have."""
+
+
 class NotSellersDevice(NotFound):
     """Device not found."""
 

@@ -13,7 +13,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from services.common.errors import ValidationFailed
-from services.trading.exceptions import HourNotOver, NotSellersDevice
+from services.trading.exceptions import (
+    HourNotOver,
+    NotSellersDevice,
+    OpenOrderLimitReached,
+)
 
 HOUR = timedelta(hours=1)
 #: Price scale: ten-thousandths of the currency per kWh.
@@ -29,6 +33,7 @@ SELLING_KINDS = ("pv", "battery")
 DEFAULT_PENALTY_FACTOR = Decimal("1.5")
 DEFAULT_SETTLE_DELAY = timedelta(minutes=15)
 DEFAULT_DAYS_AHEAD = 7
+DEFAULT_MAX_OPEN_ORDERS = 100
 
 #: Why an order was cancelled.
 CANCELLED_BY_USER = "user"
@@ -47,6 +52,8 @@ class Rules:
     settle_delay: timedelta = DEFAULT_SETTLE_DELAY
     #: How far ahead an order's delivery hour may be.
     days_ahead: int = DEFAULT_DAYS_AHEAD
+    #: Open orders one user may have at once.
+    max_open_orders: int = DEFAULT_MAX_OPEN_ORDERS
 
     @classmethod
     def from_config(cls, config: dict) -> "Rules":
@@ -64,6 +71,9 @@ class Rules:
                 )
             ),
             days_ahead=int(settings.get("days_ahead", DEFAULT_DAYS_AHEAD)),
+            max_open_orders=int(
+                settings.get("max_open_orders_per_user", DEFAULT_MAX_OPEN_ORDERS)
+            ),
         )
 
 
@@ -86,6 +96,16 @@ def check_open(hour: datetime, now: datetime, rules: Rules) -> None:
         raise ValidationFailed(
             "the delivery hour is too far ahead",
             {"delivery_hour": [f"must be within {rules.days_ahead} days"]},
+        )
+
+
+def check_open_orders(open_orders: int, rules: Rules) -> None:
+    """A user with ``open_orders`` open orders may place one more."""
+    if open_orders >= rules.max_open_orders:
+        raise OpenOrderLimitReached(
+            f"a user may have at most {rules.max_open_orders} open orders; "
+            "cancel one or wait for one to fill",
+            {"limit": rules.max_open_orders},
         )
 
 

@@ -113,12 +113,17 @@ class TradingService(HealthMixin):
         committed (``TradingStore.lock_hour``), so one hour's orders are matched
         one at a time by whichever worker or process holds the lock. Whether the
         hour is still open is checked once the lock is held: a request that waited
-        for it across the start of the hour must not trade in it.
+        for it across the start of the hour must not trade in it. A user with
+        ``max_open_orders_per_user`` open orders gets ``OpenOrderLimitReached``
+        (409), counted under the user's lock (``TradingStore.lock_user``).
         """
         data = load(TradingOrderCreateSchema(), data)
         hour = data["delivery_hour"]
+        rules = self._rules()
+        self.storage.lock_user(user_id)
+        logic.check_open_orders(self.storage.count_open_orders(user_id), rules)
         self.storage.lock_hour(hour)
-        logic.check_open(hour, now(), self._rules())
+        logic.check_open(hour, now(), rules)
         order, trades = match(
             self.storage,
             user_id,

@@ -32,6 +32,24 @@ class TradingStore(Store):
             {"key": f"trading:hour:{iso_utc(hour)}"},
         )
 
+    def lock_user(self, user_id: str) -> None:
+        """Serialise one user's new orders until the transaction ends, in every
+        trading process, so that two placed at once cannot both fit under the
+        open-order quota.
+
+        Taken before the hour's lock, and nothing that holds an hour's lock asks
+        for a user's, so the two cannot deadlock. Only new orders need it: the
+        count can fall meanwhile (fills, cancels, expiry) but not rise.
+        """
+        self.advisory_lock(f"trading:user:{user_id}")
+
+    def count_open_orders(self, user_id: str) -> int:
+        return self.session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.user_id == user_id, Order.status == "open")
+        )
+
     def open_orders(self, hour: datetime) -> list[Order]:
         """The hour's book, in time priority."""
         return list(

@@ -22,6 +22,8 @@ def stack(tmp_path_factory, model_server):
             "OPENAI_API_KEY": "test-key",
             "OPENAI_BASE_URL": model_server.base_url,
             "SUPPORT_AI_TIMEOUT": "2",
+            # Small enough for test_quotas.py to reach within the message quota.
+            "SUPPORT_MAX_AI_CALLS_PER_HOUR": "3",
         },
     )
     platform.start()

@@ -1,12 +1,13 @@
 """devices in its container, on a real broker and a real database."""
 
+import eventlet
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from ems.testing import MqttDevice
 from services.common.errors import Forbidden
 from services.common.topology import DATA, SYNC
-from services.devices.exceptions import DeviceNotFound
+from services.devices.exceptions import DeviceLimitReached, DeviceNotFound
 from services.devices.service import DevicesService
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
@@ -216,3 +217,51 @@ def test_anonymous_and_wrong_passwords_are_refused(devices_rpc, device_of_owner)
     ):
         assert not device.connect()
         device.close()
+
+
+@pytest.fixture
+def limited(container_factory, service_config):
+    """Two devices processes sharing devicedb, with a quota of three devices."""
+    settings = service_config(
+        "devicedb", DEVICES={"default_max_hourly_kwh": 0.5, "max_per_user": 3}
+    )
+    for _ in range(2):
+        container_factory(DevicesService, settings).start()
+    return settings
+
+
+def test_a_user_may_own_only_so_many_devices(limited):
+    with ServiceRpcProxy("devices", limited) as devices_rpc:
+        for i in range(3):
+            devices_rpc.create_device({"name": f"D{i}", "kind": "meter"}, OWNER)
+        with pytest.raises(DeviceLimitReached) as caught:
+            devices_rpc.create_device({"name": "D3", "kind": "meter"}, OWNER)
+        assert "at most 3 devices" in caught.value.message
+        assert int(caught.value.details["limit"]) == 3
+        # The quota is the owner's, whoever creates: not even ADMIN adds a fourth.
+        with pytest.raises(DeviceLimitReached):
+            devices_rpc.create_device(
+                {"name": "D3", "kind": "meter", "user_id": OWNER["user_id"]}, ADMIN
+            )
+        # Other users have their own; a deleted device frees its place.
+        devices_rpc.create_device({"name": "T", "kind": "meter"}, OTHER)
+        first = devices_rpc.list_devices(OWNER)[0]
+        devices_rpc.delete_device(first["id"], OWNER)
+        devices_rpc.create_device({"name": "D4", "kind": "meter"}, OWNER)
+        assert len(devices_rpc.list_devices(OWNER)) == 3
+
+
+def test_concurrent_creates_at_the_limit_leave_exactly_the_limit(limited):
+    def create(i):
+        with ServiceRpcProxy("devices", limited) as devices_rpc:
+            try:
+                return devices_rpc.create_device(
+                    {"name": f"D{i}", "kind": "meter"}, OWNER
+                )
+            except DeviceLimitReached:
+                return None
+
+    created = list(eventlet.GreenPool(10).imap(create, range(10)))
+    assert len([device for device in created if device is not None]) == 3
+    with ServiceRpcProxy("devices", limited) as devices_rpc:
+        assert len(devices_rpc.list_devices(OWNER)) == 3

@@ -11,6 +11,7 @@ from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 
+from services.common.errors import ValidationFailed
 from services.common.topology import WS, ingest_queue
 from services.devices.service import DevicesService
 from services.monitoring.service import MonitoringService
@@ -311,3 +312,31 @@ def test_new_hourly_totals_reach_the_owner_as_they_are_counted(
     totals = [t["kwh"] for _, m in later for t in m["data"]["totals"]]
     assert totals == [0.75]
     assert day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.75
+
+
+def test_the_series_of_several_devices_come_in_one_call(platform, rpc, device):
+    other = rpc("devices").create_device({"name": "Pump", "kind": "heat_pump"}, OWNER)
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    send(
+        platform,
+        reading(device["id"], f"{yesterday}T10:15:00Z", 0.25),
+        reading(device["id"], f"{yesterday}T12:30:00Z", 0.5),
+        reading(other["id"], f"{yesterday}T10:45:00Z", 0.125),
+    )
+    wait_for(lambda: day(rpc, device["id"], yesterday)["total_kwh"] == 0.75)
+    wait_for(lambda: day(rpc, other["id"], yesterday)["total_kwh"] == 0.125)
+    start, end = f"{yesterday}T09:00:00Z", f"{yesterday}T14:00:00Z"
+    silent = str(uuid.uuid4())
+    ids = [other["id"], device["id"], silent, other["id"]]
+    series = rpc("monitoring").hourly_series_of(ids, start, end)
+    assert list(series) == [other["id"], device["id"], silent]
+    for device_id in series:
+        assert series[device_id] == rpc("monitoring").hourly_series(
+            device_id, start, end
+        )
+    assert [row["kwh"] for row in series[device["id"]]] == [0, 0.25, 0, 0.5, 0]
+    assert [row["kwh"] for row in series[silent]] == [0] * 5
+    assert rpc("monitoring").hourly_series_of([], start, end) == {}
+    for bad in ("not a list", [1, 2], [device["id"]] * 1001):
+        with pytest.raises(ValidationFailed):
+            rpc("monitoring").hourly_series_of(bad, start, end)

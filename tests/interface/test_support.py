@@ -13,7 +13,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from ems.testing import ModelServer
 from services.common.errors import ValidationFailed
 from services.common.topology import SYNC, WS
-from services.support.exceptions import ConversationNotFound
+from services.support.exceptions import ConversationNotFound, TooManyMessages
 from services.support.service import SupportService
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
@@ -307,3 +307,63 @@ def test_a_deleted_user_loses_their_conversation(support_rpc, service_config):
     time.sleep(0.3)
     assert [row["user_id"] for row in support_rpc.conversations()] == [OTHER]
     assert len(support_rpc.history(OTHER)) == 2
+
+
+def test_a_user_may_send_only_so_many_messages_a_minute(start_support, listen):
+    support_rpc = start_support(SUPPORT={"max_messages_per_minute": 3})
+    ws = listen(WS, "user.#")
+    for _ in range(3):
+        support_rpc.post_message(USER, RULE_QUESTION)
+    with pytest.raises(TooManyMessages) as caught:
+        support_rpc.post_message(USER, RULE_QUESTION)
+    assert 1 <= int(caught.value.details["retry_after"]) <= 61
+    assert int(caught.value.details["limit"]) == 3
+    # Nothing of the refused message was stored or pushed; others may still write.
+    assert len(support_rpc.history(USER)) == 6
+    assert len(pushes(ws, 7, wait=1)) == 6
+    assert support_rpc.post_message(OTHER, RULE_QUESTION)["reply"]["author"] == "bot"
+
+
+def test_concurrent_messages_at_the_quota_leave_exactly_the_quota(start_support):
+    """Two support processes share supportdb; ten messages of one user at once
+    with room for three: three are stored, seven refused."""
+    support_rpc = start_support(SUPPORT={"max_messages_per_minute": 3})
+    start_support(SUPPORT={"max_messages_per_minute": 3})
+
+    # Sent at once, answered by both processes' workers concurrently.
+    replies = [
+        support_rpc.post_message.call_async(USER, RULE_QUESTION) for _ in range(10)
+    ]
+
+    def outcome(reply):
+        try:
+            return reply.result()
+        except TooManyMessages:
+            return None
+
+    results = [outcome(reply) for reply in replies]
+    assert len([result for result in results if result is not None]) == 3
+    authors = [m["author"] for m in support_rpc.history(USER)]
+    assert sorted(authors) == ["bot"] * 3 + ["user"] * 3
+
+
+def test_past_the_ai_quota_questions_go_to_staff_unasked(start_support, listen):
+    with ModelServer("It is probably the compressor starting.") as model:
+        support_rpc = start_support(
+            OPENAI_API_KEY="test",
+            OPENAI_BASE_URL=model.base_url,
+            SUPPORT={"max_ai_calls_per_hour": 2},
+        )
+        alerts = listen(WS, "role.ADMIN.support.alert")
+        answered = [support_rpc.post_message(USER, OPEN_QUESTION) for _ in range(2)]
+        # A rule's answer costs no model call and is not held back by the quota.
+        assert support_rpc.post_message(USER, RULE_QUESTION)["reply"]["author"] == "bot"
+        unasked = support_rpc.post_message(USER, OPEN_QUESTION)
+        other = support_rpc.post_message(OTHER, OPEN_QUESTION)
+    assert [result["reply"]["author"] for result in answered] == ["ai", "ai"]
+    assert unasked["reply"] is None
+    assert other["reply"]["author"] == "ai"  # every user has their own quota
+    assert len(model.requests) == 3
+    [(_, alert)] = pushes(alerts, 1)
+    assert alert["data"]["message_id"] == unasked["message"]["id"]
+    assert alert["data"]["reason"] == "unanswered"

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import eventlet
 import pytest
 from kombu import Connection
 from nameko.rpc import rpc
@@ -19,7 +20,12 @@ from sqlalchemy.orm import Session
 from services.common.errors import ValidationFailed
 from services.common.topology import SYNC, WS, iso_utc
 from services.trading import matching
-from services.trading.exceptions import HourNotOver, OrderNotFound, OrderNotOpen
+from services.trading.exceptions import (
+    HourNotOver,
+    OpenOrderLimitReached,
+    OrderNotFound,
+    OrderNotOpen,
+)
 from services.trading.models import LedgerEntry, Order, Trade
 from services.trading.service import TradingService, match
 from services.trading.storage import TradingStore
@@ -306,6 +312,53 @@ def test_concurrent_orders_on_one_hour_are_matched_one_at_a_time(
     view = trading.book(iso_utc(NEXT))
     if view["bids"] and view["asks"]:
         assert view["bids"][0]["price_per_kwh"] < view["asks"][0]["price_per_kwh"]
+
+
+# -- the open-order quota ------------------------------------------------------------
+
+
+@pytest.fixture
+def limited(container_factory, config):
+    """Two trading processes sharing tradingdb; a user may have three open orders."""
+    settings = dict(config, TRADING=dict(config["TRADING"], max_open_orders_per_user=3))
+    for _ in range(2):
+        container_factory(TradingService, settings).start()
+    return settings
+
+
+def test_a_user_may_have_only_so_many_open_orders(limited):
+    with ServiceRpcProxy("trading", limited) as proxy:
+        placed = [
+            proxy.place_order(order("buy", 0.20, 1.0, hour=hour_from_now(2 + i)), ADA)
+            for i in range(3)
+        ]
+        with pytest.raises(OpenOrderLimitReached) as caught:
+            proxy.place_order(order("buy", 0.20, 1.0), ADA)
+        assert "at most 3 open orders" in caught.value.message
+        assert int(caught.value.details["limit"]) == 3
+        # Others have their own quota; a filled or cancelled order frees a place.
+        proxy.place_order(order("sell", 0.20, 1.0, hour=hour_from_now(2)), BOB)
+        assert proxy.get_order(placed[0]["order"]["id"], ADA)["status"] == "filled"
+        proxy.place_order(order("buy", 0.20, 1.0), ADA)
+        proxy.cancel_order(placed[1]["order"]["id"], ADA)
+        proxy.place_order(order("buy", 0.20, 1.0), ADA)
+        assert len(proxy.list_orders(ADA, status="open")) == 3
+
+
+def test_concurrent_orders_at_the_quota_leave_exactly_the_quota(limited):
+    def place(i):
+        with ServiceRpcProxy("trading", limited) as proxy:
+            try:
+                return proxy.place_order(
+                    order("buy", 0.20, 1.0, hour=hour_from_now(2 + i)), ADA
+                )
+            except OpenOrderLimitReached:
+                return None
+
+    placed = list(eventlet.GreenPool(10).imap(place, range(10)))
+    assert len([result for result in placed if result is not None]) == 3
+    with ServiceRpcProxy("trading", limited) as proxy:
+        assert len(proxy.list_orders(ADA, status="open")) == 3
 
 
 # -- settlement -----------------------------------------------------------------------

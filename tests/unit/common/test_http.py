@@ -60,6 +60,26 @@ def test_rate_limits_say_when_to_come_back():
     assert response.headers["Retry-After"] == "42"
 
 
+def test_a_quota_s_numbers_come_back_as_numbers_after_rpc():
+    # nameko turns the numbers inside an error's details into strings.
+    response = error_response(
+        Conflict("at most 5", details={"limit": "5", "other": "7"})
+    )
+    assert response.status_code == 409
+    assert body(response)["details"] == {"limit": 5, "other": "7"}
+    limited = error_response(RateLimited(details={"retry_after": "9", "limit": "3"}))
+    assert body(limited)["details"] == {"retry_after": 9, "limit": 3}
+    assert limited.headers["Retry-After"] == "9"
+
+
+def test_a_request_field_named_like_a_quota_detail_keeps_its_messages():
+    messages = {"limit": ["Must be between 1 and 500."]}
+    response = error_response(ValidationFailed("invalid request", messages))
+    assert response.status_code == 400
+    assert body(response)["details"] == messages
+    assert "Retry-After" not in response.headers
+
+
 def test_a_domain_error_names_itself_when_given_no_message():
     assert body(error_response(EmailTaken()))["message"].startswith("An account")
 

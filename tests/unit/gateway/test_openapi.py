@@ -47,3 +47,17 @@ def test_request_bodies_name_their_schemas():
 
 def test_path_parameters_use_openapi_syntax():
     assert openapi_path("/api/users/<string:user_id>") == "/api/users/{user_id}"
+
+
+def test_quotas_are_documented_on_the_routes_that_enforce_them():
+    paths = build_spec(GatewayService)["paths"]
+    for path, code, error in (
+        ("/api/devices", "409", "CONFLICT"),
+        ("/api/trading/orders", "409", "CONFLICT"),
+        ("/api/support/messages", "429", "RATE_LIMITED"),
+    ):
+        response = paths[path]["post"]["responses"][code]
+        example = response["content"]["application/json"]["example"]
+        assert example["error"] == error and "limit" in example["details"]
+    support = paths["/api/support/messages"]["post"]["responses"]["429"]
+    assert "Retry-After" in support["headers"]

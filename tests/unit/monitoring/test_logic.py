@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.common.errors import ValidationFailed
 from services.monitoring import logic
 from services.monitoring.exceptions import InvalidReading
 
@@ -177,3 +178,11 @@ def test_bad_ranges_are_refused(start, end):
 
     with pytest.raises(ValidationFailed):
         logic.hour_range(start, end)
+
+
+def test_device_ids_of_a_call_about_several_are_a_list_of_strings():
+    assert logic.device_ids(["b", "a", "b"]) == ["b", "a"]
+    assert logic.device_ids([]) == []
+    for bad in (None, "a", {"a": 1}, [1], ["a", None], ["a"] * 1001):
+        with pytest.raises(ValidationFailed):
+            logic.device_ids(bad)

@@ -9,7 +9,11 @@ from hypothesis import strategies as st
 
 from services.common.errors import ValidationFailed
 from services.trading import logic
-from services.trading.exceptions import HourNotOver, NotSellersDevice
+from services.trading.exceptions import (
+    HourNotOver,
+    NotSellersDevice,
+    OpenOrderLimitReached,
+)
 
 NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
 HOUR = datetime(2026, 11, 22, 14, tzinfo=UTC)
@@ -210,3 +214,20 @@ def test_rules_come_from_the_config():
     )
     assert rules == logic.Rules(Decimal(2), timedelta(minutes=5), 2)
     assert logic.Rules.from_config({}) == logic.Rules()
+
+
+def test_the_open_order_quota_comes_from_the_config():
+    settings = {"TRADING": {"max_open_orders_per_user": "3"}}
+    assert logic.Rules.from_config(settings).max_open_orders == 3
+    assert logic.Rules().max_open_orders == logic.DEFAULT_MAX_OPEN_ORDERS
+
+
+def test_a_user_at_the_open_order_quota_may_not_place_another():
+    rules = logic.Rules(max_open_orders=3)
+    logic.check_open_orders(2, rules)
+    for open_orders in (3, 4):
+        with pytest.raises(OpenOrderLimitReached) as caught:
+            logic.check_open_orders(open_orders, rules)
+        assert caught.value.status == 409
+        assert caught.value.details == {"limit": 3}
+        assert "at most 3 open orders" in caught.value.message

@@ -219,3 +219,56 @@ def test_tornados_own_log_lines_use_the_path_only():
     handler = SocketHandler.__new__(SocketHandler)
     handler.request = FakeRequest()
     assert handler._request_summary() == "GET /ws (203.0.113.9)"
+
+
+class SlowSessions(FakeSessions):
+    """Takes a moment to check, as auth does, so that handshakes interleave."""
+
+    async def check(self, token):
+        await asyncio.sleep(0.01)
+        return await super().check(token)
+
+
+def test_a_user_over_the_socket_quota_gets_429_before_the_upgrade():
+    other = "other-token"
+    sessions = FakeSessions({SECRET: identity("alice"), other: identity("bob")})
+
+    async def scenario(url, registry):
+        sockets = [await connect(url) for _ in range(3)]
+        with pytest.raises(HTTPClientError) as refused:
+            await connect(url)
+        assert refused.value.code == 429
+        body = json.loads(refused.value.response.body)
+        assert body["error"] == "RATE_LIMITED"
+        assert body["details"] == {"limit": 3}
+        assert "at most 3 open sockets" in body["message"]
+        assert registry.count_of_user("alice") == 3
+        # Another user has their own quota; a closed socket frees a place.
+        bob = await connect(url, token=other)
+        sockets[0].close()
+        for _ in range(100):
+            if registry.count_of_user("alice") < 3:
+                break
+            await asyncio.sleep(0.02)
+        sockets[0] = await connect(url)
+        for socket in [*sockets, bob]:
+            socket.close()
+
+    run(scenario, sessions, max_sockets_per_user=3)
+
+
+def test_concurrent_handshakes_at_the_quota_leave_exactly_the_quota():
+    async def scenario(url, registry):
+        results = await asyncio.gather(
+            *(connect(url) for _ in range(10)), return_exceptions=True
+        )
+        opened = [result for result in results if not isinstance(result, Exception)]
+        refused = [result for result in results if isinstance(result, Exception)]
+        assert len(opened) == 3
+        assert {error.code for error in refused} == {429}
+        await asyncio.sleep(0.05)
+        assert registry.count_of_user("u1") == 3
+        for socket in opened:
+            socket.close()
+
+    run(scenario, SlowSessions({SECRET: identity()}), max_sockets_per_user=3)
