@@ -201,8 +201,9 @@ ADD_DEVICE = rule(
     /api/devices with {"name": "Kitchen meter", "kind": "meter",
     "max_hourly_kwh": 0.5}. The kind is one of meter, appliance, heat_pump,
     ev_charger, pv or battery; the hourly limit is optional and defaults to
-    0.5 kWh. The device then sends its readings (over MQTT to
-    ems/devices/<device id>/reading) using the id it was given.""",
+    0.5 kWh. Then get the device its own login with POST
+    /api/devices/<device id>/credentials; with it the device sends its readings
+    over MQTT (port 1884) to ems/devices/<device id>/reading.""",
 )
 
 GREETING = rule(
