@@ -108,6 +108,7 @@ class Tokens:
             "iss": "ems-auth",
             "aud": "ems",
             "jti": uuid.uuid4().hex,
+            "cv": 1,
         }
         token = jwt.encode(claims, self.private_key, algorithm="EdDSA")
         self.auth.identities[token] = (user_id, role)
