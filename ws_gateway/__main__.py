@@ -11,6 +11,7 @@ from services.common.amqp import configure_logging, pika_parameters
 from services.common.tokens import TokenVerifier
 from ws_gateway.app import GatewayApplication, SocketHandler
 from ws_gateway.consumer import SERVICE, Consumer
+from ws_gateway.recheck import SessionRecheck
 from ws_gateway.registry import GOING_AWAY_CODE, Registry
 from ws_gateway.routing import decode, destination
 from ws_gateway.sessions import SessionChecker
@@ -69,6 +70,12 @@ async def serve(conf: dict) -> None:
     )
     consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
     consumer.start()
+    recheck = SessionRecheck(
+        registry,
+        str(conf["AUTH_SESSIONS_URL"]),
+        float(conf["SESSION_RECHECK_INTERVAL"]),
+    )
+    rechecking = asyncio.create_task(recheck.run())
     log.info("serving /ws on %s:%s", conf["ADDRESS"], conf["PORT"])
 
     stop = asyncio.Event()
@@ -78,6 +85,7 @@ async def serve(conf: dict) -> None:
     await stop.wait()
 
     log.info("stopping: closing %d sockets", len(registry))
+    rechecking.cancel()
     server.stop()
     closed = registry.close_all(GOING_AWAY_CODE, "server stopping")
     await consumer.stop()

@@ -76,6 +76,10 @@ class Registry:
                 del index[key]
         return True
 
+    def clients(self) -> list[Client]:
+        """Every open socket, in the order they joined."""
+        return list(self._pending)
+
     def of_user(self, user_id: str) -> list[Client]:
         return list(self._by_user.get(user_id, ()))
 
