@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("clean_databases")
 
 RATE_LIMIT = {"max_failures": 3, "max_failures_per_client": 5, "window_seconds": 300}
 REGISTRATION_LIMIT = {"max_per_client": 2, "window_seconds": 300}
-HASHING = {"threads": 2, "max_waiting": 4}
+HASHING = {"threads": 2, "max_waiting": 4, "niceness": 10}
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """auth's password hashing pool: bounded, and refusing at once when full."""
 
+import os
+
 import eventlet
 import pytest
 from eventlet.event import Event
@@ -16,6 +18,7 @@ def gate(monkeypatch):
     state = {"running": 0, "most": 0}
 
     def execute(function, *args):
+        assert function is dependencies.lower_priority
         state["running"] += 1
         state["most"] = max(state["most"], state["running"])
         opened.wait()
@@ -48,3 +51,23 @@ def test_a_wrong_password_is_false_not_an_error():
     assert hashing.verify(password_hash, "password1")
     assert not hashing.verify(password_hash, "password2")
     assert not hashing.verify("not a hash", "password1")
+
+
+def test_a_hash_runs_in_a_nicer_thread_than_the_caller():
+    # A real OS thread: the tests run with eventlet's patched (green) threading.
+    threading = eventlet.patcher.original("threading")
+    seen = {}
+
+    def priority_here():
+        return os.getpriority(os.PRIO_PROCESS, 0)
+
+    def in_thread():
+        seen["hashing"] = dependencies.lower_priority(5, priority_here)
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert seen["hashing"] == max(before, 5)
+    # Only that thread was made nicer.
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
