@@ -347,7 +347,9 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
 
     @http("PATCH", "/api/devices/<string:device_id>", expected_exceptions=EXPECTED)
     def update_device(self, request, device_id):
-        """Rename a device, change its kind or its hourly limit.
+        """Rename a device, change its kind or its hourly limit. The kind cannot
+        change while the device has open sell orders or trades not settled yet
+        (409): they were accepted for what the device was.
         ---
         patch:
           tags: [devices]
@@ -366,6 +368,7 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
             400: BadRequest
             401: Unauthorized
             404: NotFound
+            409: Conflict
         """
         caller = self._caller(request)
         changes = read_json(request, DeviceUpdateSchema())
