@@ -22,7 +22,7 @@ other settings in between. For each it also counts the logins answered 200 and
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_verify_during_logins.py [--seconds N]
-        [--concurrency C] [--rounds R]
+        [--concurrency C] [--rounds R] [--niceness N]
 """
 
 import argparse
@@ -161,6 +161,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--niceness",
+        type=int,
+        default=None,
+        help="the bounded pool's niceness (default: config/auth.yaml's)",
+    )
     args = parser.parse_args()
     stop_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="ems-bench-verify-"))
@@ -171,7 +177,10 @@ def main() -> int:
         email, token = account(stack)
         results = {"idle": summary(probe_verify(stack, token, args.seconds))}
         for round_number in range(1, args.rounds + 1):
-            for name, environment in (("bounded", BOUNDED), ("unbounded", UNBOUNDED)):
+            bounded = dict(BOUNDED)
+            if args.niceness is not None:
+                bounded["EMS_HASHING_NICENESS"] = str(args.niceness)
+            for name, environment in (("bounded", bounded), ("unbounded", UNBOUNDED)):
                 restart_auth(stack, environment)
                 results[f"{name}_{round_number}"] = during_burst(
                     stack, email, token, args.seconds, args.concurrency
@@ -181,6 +190,7 @@ def main() -> int:
             "seconds": args.seconds,
             "concurrency": args.concurrency,
             "rounds": args.rounds,
+            "bounded_niceness": args.niceness,
             "results": results,
         }
         RESULTS.parent.mkdir(exist_ok=True)
