@@ -70,12 +70,13 @@ async def serve(conf: dict) -> None:
     )
     consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
     consumer.start()
-    recheck = SessionRecheck(
-        registry,
-        str(conf["AUTH_SESSIONS_URL"]),
-        float(conf["SESSION_RECHECK_INTERVAL"]),
-    )
-    rechecking = asyncio.create_task(recheck.run())
+    interval = float(conf["SESSION_RECHECK_INTERVAL"])
+    rechecking = None
+    if interval > 0:
+        recheck = SessionRecheck(registry, str(conf["AUTH_SESSIONS_URL"]), interval)
+        rechecking = asyncio.create_task(recheck.run())
+    else:
+        log.warning("open sockets are not re-checked (SESSION_RECHECK_INTERVAL 0)")
     log.info("serving /ws on %s:%s", conf["ADDRESS"], conf["PORT"])
 
     stop = asyncio.Event()
@@ -85,7 +86,8 @@ async def serve(conf: dict) -> None:
     await stop.wait()
 
     log.info("stopping: closing %d sockets", len(registry))
-    rechecking.cancel()
+    if rechecking is not None:
+        rechecking.cancel()
     server.stop()
     closed = registry.close_all(GOING_AWAY_CODE, "server stopping")
     await consumer.stop()
