@@ -84,7 +84,7 @@ def test_registration_is_rate_limited_per_address(platform, account):
     assert refused.status_code == 429
     assert refused.json()["error"] == "RATE_LIMITED"
     assert int(refused.headers["Retry-After"]) > 0
-    # A bad body is refused on its merits and not counted.
+    # A bad body is refused on its merits (400), before the limit is looked at.
     assert (
         requests.post(
             platform.url("/api/auth/register"), json={"email": "x"}, timeout=15
