@@ -541,7 +541,13 @@ def sign_tokens(stack, count: int) -> tuple[str, list[str]]:
     tokens = [
         jwt.encode(
             access_claims(
-                claims["sub"], claims["role"], now, 3600, claims["iss"], claims["aud"]
+                claims["sub"],
+                claims["role"],
+                claims["cv"],
+                now,
+                3600,
+                claims["iss"],
+                claims["aud"],
             ),
             key,
             algorithm="EdDSA",

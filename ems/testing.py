@@ -329,6 +329,7 @@ class Stack:
                 "EMS_WS_ALLOWED_ORIGINS": f"http://app.localhost:{self.ports['http']}",
                 "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
                 "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
+                "EMS_AUTH_SESSIONS_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/sessions",
                 "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
                 "EMS_WEB_URL": f"http://127.0.0.1:{self.ports['web']}",
                 "EMS_ADMIN_EMAIL": self.admin_email,

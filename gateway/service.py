@@ -84,10 +84,12 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
                   example: {id: 9b2f…, email: ada@example.com, name: Ada, role: USER}
             400: BadRequest
             409: Conflict
+            429: TooManyRequests
         """
-        return json_response(
-            201, self.users_rpc.register(read_json(request, RegisterSchema()))
-        )
+        data = read_json(request, RegisterSchema())
+        # Counted per client address, so that one client cannot mint accounts.
+        self.auth_rpc.admit_registration(client_address(request))
+        return json_response(201, self.users_rpc.register(data))
 
     @http("POST", "/api/auth/login", expected_exceptions=EXPECTED)
     def login(self, request):
@@ -220,7 +222,9 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
     @http("PATCH", "/api/users/<string:user_id>", expected_exceptions=EXPECTED)
     def update_user(self, request, user_id):
         """Change a user's name, e-mail address, role or password. ADMIN only.
-        A changed role ends the user's sessions.
+        A changed role or a new password ends the user's sessions: every token
+        issued before stops working, even if the role is later changed back, and
+        their open sockets are closed.
         ---
         patch:
           tags: [users]
@@ -352,7 +356,9 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
 
     @http("PATCH", "/api/devices/<string:device_id>", expected_exceptions=EXPECTED)
     def update_device(self, request, device_id):
-        """Rename a device, change its kind or its hourly limit.
+        """Rename a device, change its kind or its hourly limit. The kind cannot
+        change while the device has open sell orders or trades not settled yet
+        (409): they were accepted for what the device was.
         ---
         patch:
           tags: [devices]
@@ -371,6 +377,7 @@ class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Cal
             400: BadRequest
             401: Unauthorized
             404: NotFound
+            409: Conflict
         """
         caller = self._caller(request)
         changes = read_json(request, DeviceUpdateSchema())

@@ -11,6 +11,7 @@ from services.common.amqp import configure_logging, pika_parameters
 from services.common.tokens import TokenVerifier
 from ws_gateway.app import GatewayApplication, SocketHandler
 from ws_gateway.consumer import SERVICE, Consumer
+from ws_gateway.recheck import SessionRecheck
 from ws_gateway.registry import GOING_AWAY_CODE, Registry
 from ws_gateway.routing import decode, destination
 from ws_gateway.sessions import SessionChecker
@@ -70,6 +71,13 @@ async def serve(conf: dict) -> None:
     )
     consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
     consumer.start()
+    interval = float(conf["SESSION_RECHECK_INTERVAL"])
+    rechecking = None
+    if interval > 0:
+        recheck = SessionRecheck(registry, str(conf["AUTH_SESSIONS_URL"]), interval)
+        rechecking = asyncio.create_task(recheck.run())
+    else:
+        log.warning("open sockets are not re-checked (SESSION_RECHECK_INTERVAL 0)")
     log.info("serving /ws on %s:%s", conf["ADDRESS"], conf["PORT"])
 
     stop = asyncio.Event()
@@ -79,6 +87,8 @@ async def serve(conf: dict) -> None:
     await stop.wait()
 
     log.info("stopping: closing %d sockets", len(registry))
+    if rechecking is not None:
+        rechecking.cancel()
     server.stop()
     closed = registry.close_all(GOING_AWAY_CODE, "server stopping")
     await consumer.stop()

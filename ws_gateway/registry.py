@@ -80,6 +80,10 @@ class Registry:
         """How many sockets ``user_id`` has open here."""
         return len(self._by_user.get(user_id, ()))
 
+    def clients(self) -> list[Client]:
+        """Every open socket, in the order they joined."""
+        return list(self._pending)
+
     def of_user(self, user_id: str) -> list[Client]:
         return list(self._by_user.get(user_id, ()))
 

@@ -1,6 +1,6 @@
 """auth's domain errors."""
 
-from services.common.errors import Conflict, RateLimited, Unauthorized
+from services.common.errors import Conflict, RateLimited, Unauthorized, Unavailable
 
 
 class BadCredentials(Unauthorized):
@@ -9,6 +9,14 @@ class BadCredentials(Unauthorized):
 
 class TooManyFailures(RateLimited):
     """Too many failed logins from this client; try again later."""
+
+
+class TooManyRegistrations(RateLimited):
+    """Too many accounts registered from this client; try again later."""
+
+
+class HashingBusy(Unavailable):
+    """Too many passwords are being checked right now; try again shortly."""
 
 
 class EmailInUse(Conflict):

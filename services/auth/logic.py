@@ -1,19 +1,35 @@
 """auth's rules, as plain functions of their inputs."""
 
+import json
 import uuid
 from datetime import datetime, timedelta
 
-from services.common.tokens import Identity
+from services.common.tokens import ROLES, Identity
+
+#: Sessions one ``/internal/sessions`` call may ask about.
+MAX_SESSIONS_PER_CHECK = 1000
 
 
 def access_claims(
-    user_id: str, role: str, now: datetime, ttl_seconds: int, issuer: str, audience: str
+    user_id: str,
+    role: str,
+    credential_version: int,
+    now: datetime,
+    ttl_seconds: int,
+    issuer: str,
+    audience: str,
 ) -> dict:
-    """The claims of a new access token."""
+    """The claims of a new access token.
+
+    ``cv`` is the user's credential version: auth bumps it whenever the user's
+    password is set by someone else or their role changes, which ends every token
+    issued before, even if the role later changes back.
+    """
     issued_at = int(now.timestamp())
     return {
         "sub": user_id,
         "role": role,
+        "cv": credential_version,
         "iat": issued_at,
         "exp": issued_at + ttl_seconds,
         "iss": issuer,
@@ -42,10 +58,13 @@ def retry_after(
     return max(1, int((free_at - now).total_seconds()) + 1)
 
 
-def session_problem(identity: Identity, role: str | None, revoked: bool) -> str | None:
+def session_problem(
+    identity: Identity, role: str | None, credential_version: int | None, revoked: bool
+) -> str | None:
     """Why a cryptographically valid token may not be used, or None if it may.
 
-    ``role`` is the user's current role, None when the user no longer exists.
+    ``role`` and ``credential_version`` are the user's current ones, None when the
+    user no longer exists.
     """
     if role is None:
         return "user no longer exists"
@@ -53,4 +72,35 @@ def session_problem(identity: Identity, role: str | None, revoked: bool) -> str 
         return "access token revoked"
     if role != identity.role:
         return "role changed; log in again"
+    if credential_version != identity.credential_version:
+        return "credentials changed; log in again"
     return None
+
+
+def read_sessions(body: bytes) -> list[Identity] | None:
+    """The identities of a ``/internal/sessions`` body, or None if it is not one."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return None
+    sessions = data.get("sessions") if isinstance(data, dict) else None
+    if not isinstance(sessions, list) or len(sessions) > MAX_SESSIONS_PER_CHECK:
+        return None
+    identities = []
+    for item in sessions:
+        if not isinstance(item, dict):
+            return None
+        user_id, role, jti = item.get("user_id"), item.get("role"), item.get("jti")
+        version = item.get("credential_version")
+        if not (
+            isinstance(user_id, str)
+            and isinstance(jti, str)
+            and role in ROLES
+            and isinstance(version, int)
+            and not isinstance(version, bool)
+        ):
+            return None
+        identities.append(
+            Identity(user_id, role, jti, 0, 0, credential_version=version)
+        )
+    return identities

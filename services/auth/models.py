@@ -1,8 +1,8 @@
-"""authdb: credentials, revoked tokens and failed logins."""
+"""authdb: credentials, revoked tokens, failed logins and registrations."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, String
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
@@ -21,6 +21,11 @@ class Credential(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
+    #: Bumped when the password is set by someone else or the role changes; tokens
+    #: carry the version they were issued under (``cv``) and stop working after it.
+    credential_version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1"
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
@@ -43,9 +48,23 @@ class LoginFailure(Base):
     """One failed login, counted per client and e-mail address for rate limiting."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key", "client", "email", "failed_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_key", "client", "email", "failed_at"),
+        Index("ix_login_failures_client", "client", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     client: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(254))
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Registration(Base):
+    """One registration attempt, counted per client address for rate limiting."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (Index("ix_registrations_key", "client", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

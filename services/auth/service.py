@@ -14,10 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from services.auth import logic
 from services.auth.dependencies import Passwords, Signer
-from services.auth.exceptions import BadCredentials, EmailInUse, TooManyFailures
+from services.auth.exceptions import (
+    BadCredentials,
+    EmailInUse,
+    TooManyFailures,
+    TooManyRegistrations,
+)
 from services.auth.storage import AuthStore
 from services.common.db import Database
-from services.common.errors import EXPECTED
+from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.http import http, json_response
 from services.common.messaging import Dispatcher
@@ -44,19 +49,39 @@ class AuthService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def set_credentials(self, user_id, email, role, password=None):
-        """Create or update a user's credentials; a changed role ends their sessions."""
-        password_hash = self.passwords.hash(password) if password is not None else None
+        """Create or update a user's credentials.
+
+        A changed role or a new password ends the user's sessions: the credential
+        version goes up, so every token issued before stops working, and the
+        WebSocket gateways are told to close the user's sockets. Setting the
+        password the user already has (how an installation's ADMIN is kept as
+        configured at every start) changes nothing.
+        """
         previous = self.storage.get_credential(user_id)
-        previous_role = previous.role if previous else None
+        password_hash = None
+        if password is not None and not (
+            previous and self.passwords.verify(previous.password_hash, password)
+        ):
+            password_hash = self.passwords.hash(password)
+        reason = None
+        if previous is not None:
+            if previous.role != role:
+                reason = "role_changed"
+            elif password_hash is not None:
+                reason = "password_changed"
         try:
             self.storage.put_credential(
-                user_id, logic.normalize_email(email), role, password_hash
+                user_id,
+                logic.normalize_email(email),
+                role,
+                password_hash,
+                new_version=reason is not None,
             )
             self.storage.commit()
         except IntegrityError as exc:
             raise EmailInUse() from exc
-        if previous_role is not None and previous_role != role:
-            self._end_sessions(user_id, "role_changed")
+        if reason is not None:
+            self._end_sessions(user_id, reason)
 
     @rpc(expected_exceptions=EXPECTED)
     def remove_credentials(self, user_id):
@@ -70,15 +95,28 @@ class AuthService(HealthMixin):
         now = datetime.now(UTC)
         email = logic.normalize_email(email)
         limits = self.config["LOGIN_RATE_LIMIT"]
-        window = timedelta(seconds=int(limits["window_seconds"]))
-        wait = logic.retry_after(
-            self.storage.recent_failures(client, email, now - window),
-            int(limits["max_failures"]),
-            int(limits["window_seconds"]),
-            now,
-        )
-        if wait is not None:
-            raise TooManyFailures(details={"retry_after": wait})
+        window_seconds = int(limits["window_seconds"])
+        window = timedelta(seconds=window_seconds)
+        since = now - window
+        # Per address and e-mail (guessing one password), then per address across
+        # e-mails (trying a few passwords on many accounts).
+        waits = [
+            logic.retry_after(
+                self.storage.recent_failures(client, email, since),
+                int(limits["max_failures"]),
+                window_seconds,
+                now,
+            ),
+            logic.retry_after(
+                self.storage.recent_failures_from(client, since),
+                int(limits["max_failures_per_client"]),
+                window_seconds,
+                now,
+            ),
+        ]
+        waits = [wait for wait in waits if wait is not None]
+        if waits:
+            raise TooManyFailures(details={"retry_after": max(waits)})
 
         credential = self.storage.find_credential(email)
         password_hash = credential.password_hash if credential else DUMMY_HASH
@@ -93,6 +131,7 @@ class AuthService(HealthMixin):
         claims = logic.access_claims(
             credential.user_id,
             credential.role,
+            credential.credential_version,
             now,
             signer.ttl_seconds,
             signer.issuer,
@@ -103,6 +142,25 @@ class AuthService(HealthMixin):
             "token_type": "Bearer",
             "expires_in": signer.ttl_seconds,
         }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def admit_registration(self, client):
+        """Count a registration from ``client``; ``TooManyRegistrations`` (429)
+        once the address has registered its allowance within the window."""
+        now = datetime.now(UTC)
+        limits = self.config["REGISTRATION_RATE_LIMIT"]
+        window_seconds = int(limits["window_seconds"])
+        window = timedelta(seconds=window_seconds)
+        wait = logic.retry_after(
+            self.storage.recent_registrations(client, now - window),
+            int(limits["max_per_client"]),
+            window_seconds,
+            now,
+        )
+        if wait is not None:
+            raise TooManyRegistrations(details={"retry_after": wait})
+        self.storage.record_registration(client, now, window)
+        self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
     def logout(self, token):
@@ -136,12 +194,52 @@ class AuthService(HealthMixin):
             headers={"X-User-Id": identity.user_id, "X-User-Role": identity.role},
         )
 
+    @http("POST", "/internal/sessions", expected_exceptions=EXPECTED)
+    def check_sessions(self, request):
+        """Which of the open sessions a WebSocket gateway holds have ended.
+
+        The gateway re-checks its sockets periodically with the identities it
+        verified at their handshakes, many at once, in case it missed a
+        ``session.ended`` message::
+
+            {"sessions": [{"user_id": "…", "role": "USER", "jti": "…",
+                           "credential_version": 1}, …]}
+            → 200 {"ended": [{"jti": "…", "reason": "role changed; log in again"}]}
+        """
+        sessions = logic.read_sessions(request.get_data(cache=False))
+        if sessions is None:
+            raise ValidationFailed(
+                "expected {sessions: [{user_id, role, jti, credential_version}]}",
+                {"sessions": ["invalid"]},
+            )
+        if not sessions:
+            return json_response(200, {"ended": []})
+        credentials = self.storage.get_credentials(
+            sorted({identity.user_id for identity in sessions})
+        )
+        revoked = self.storage.revoked_among(
+            sorted({identity.jti for identity in sessions})
+        )
+        ended = []
+        for identity in sessions:
+            credential = credentials.get(identity.user_id)
+            problem = logic.session_problem(
+                identity,
+                credential.role if credential else None,
+                credential.credential_version if credential else None,
+                identity.jti in revoked,
+            )
+            if problem:
+                ended.append({"jti": identity.jti, "reason": problem})
+        return json_response(200, {"ended": ended})
+
     def _identify(self, token) -> Identity:
         identity = self.tokens.verify(token)
         credential = self.storage.get_credential(identity.user_id)
         problem = logic.session_problem(
             identity,
             credential.role if credential else None,
+            credential.credential_version if credential else None,
             self.storage.is_revoked(identity.jti),
         )
         if problem:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.auth.models import Credential, LoginFailure, RevokedToken
+from services.auth.models import Credential, LoginFailure, Registration, RevokedToken
 from services.common.db import Store
 
 
@@ -19,18 +19,33 @@ class AuthStore(Store):
         ).one_or_none()
 
     def put_credential(
-        self, user_id: str, email: str, role: str, password_hash: str | None
+        self,
+        user_id: str,
+        email: str,
+        role: str,
+        password_hash: str | None,
+        new_version: bool = False,
     ) -> Credential:
+        """Create or update; ``new_version`` ends every token issued before."""
         credential = self.get_credential(user_id)
         if credential is None:
-            credential = Credential(user_id=user_id)
+            credential = Credential(user_id=user_id, credential_version=1)
             self.session.add(credential)
+        elif new_version:
+            credential.credential_version += 1
         credential.email = email
         credential.role = role
         if password_hash is not None:
             credential.password_hash = password_hash
         self.session.flush()
         return credential
+
+    def get_credentials(self, user_ids: list[str]) -> dict[str, Credential]:
+        """The credentials of those of ``user_ids`` that exist, by user id."""
+        rows = self.session.scalars(
+            select(Credential).where(Credential.user_id.in_(user_ids))
+        )
+        return {credential.user_id: credential for credential in rows}
 
     def remove_credential(self, user_id: str) -> bool:
         result = self.session.execute(
@@ -48,6 +63,13 @@ class AuthStore(Store):
 
     def is_revoked(self, jti: str) -> bool:
         return self.session.get(RevokedToken, jti) is not None
+
+    def revoked_among(self, jtis: list[str]) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis))
+            )
+        )
 
     def purge_expired_revocations(self, now: datetime) -> None:
         self.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
@@ -67,14 +89,26 @@ class AuthStore(Store):
             )
         )
 
+    def recent_failures_from(self, client: str, since: datetime) -> list[datetime]:
+        """The client's failed logins since ``since``, whatever the e-mail address.
+
+        Only the newest ones matter to the limit; the query reads at most a
+        window's worth, which ``record_failure`` keeps short.
+        """
+        return list(
+            self.session.scalars(
+                select(LoginFailure.failed_at)
+                .where(LoginFailure.client == client, LoginFailure.failed_at >= since)
+                .order_by(LoginFailure.failed_at)
+            )
+        )
+
     def record_failure(
         self, client: str, email: str, at: datetime, window: timedelta
     ) -> None:
         self.session.execute(
             delete(LoginFailure).where(
-                LoginFailure.client == client,
-                LoginFailure.email == email,
-                LoginFailure.failed_at < at - window,
+                LoginFailure.client == client, LoginFailure.failed_at < at - window
             )
         )
         self.session.add(LoginFailure(client=client, email=email, failed_at=at))
@@ -85,3 +119,22 @@ class AuthStore(Store):
                 LoginFailure.client == client, LoginFailure.email == email
             )
         )
+
+    def recent_registrations(self, client: str, since: datetime) -> list[datetime]:
+        return list(
+            self.session.scalars(
+                select(Registration.attempted_at)
+                .where(
+                    Registration.client == client, Registration.attempted_at >= since
+                )
+                .order_by(Registration.attempted_at)
+            )
+        )
+
+    def record_registration(self, client: str, at: datetime, window: timedelta) -> None:
+        self.session.execute(
+            delete(Registration).where(
+                Registration.client == client, Registration.attempted_at < at - window
+            )
+        )
+        self.session.add(Registration(client=client, attempted_at=at))

@@ -3,7 +3,9 @@
 Tokens are JWTs signed with Ed25519 (``EdDSA``). The algorithm is pinned: a token
 whose header names any other algorithm, ``none`` and HS256 included, is refused, so a
 public key can never be used as an HMAC secret. ``exp``, ``iat``, ``iss``, ``aud`` and
-every claim the platform reads are required.
+every claim the platform reads are required, ``cv`` (the user's credential version
+when the token was issued) among them: auth refuses a token whose version is not the
+user's current one.
 """
 
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from nameko.extensions import DependencyProvider
 from services.common.errors import Unauthorized
 
 ALGORITHM = "EdDSA"
-REQUIRED_CLAIMS = ["sub", "role", "exp", "iat", "iss", "aud", "jti"]
+REQUIRED_CLAIMS = ["sub", "role", "exp", "iat", "iss", "aud", "jti", "cv"]
 ROLES = ("USER", "OPERATOR", "ADMIN")
 
 
@@ -32,6 +34,7 @@ class Identity:
     jti: str
     expires_at: int
     issued_at: int
+    credential_version: int = 0
 
     def to_dict(self) -> dict:
         return {
@@ -40,6 +43,7 @@ class Identity:
             "jti": self.jti,
             "expires_at": self.expires_at,
             "issued_at": self.issued_at,
+            "credential_version": self.credential_version,
         }
 
     @classmethod
@@ -79,7 +83,14 @@ class TokenVerifier:
             raise InvalidToken("access token expired") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("invalid access token") from exc
-        if claims["role"] not in ROLES or not isinstance(claims["sub"], str):
+        version = claims["cv"]
+        if (
+            claims["role"] not in ROLES
+            or not isinstance(claims["sub"], str)
+            or not isinstance(version, int)
+            or isinstance(version, bool)
+            or version < 0
+        ):
             raise InvalidToken("invalid access token")
         return Identity(
             user_id=claims["sub"],
@@ -87,6 +98,7 @@ class TokenVerifier:
             jti=str(claims["jti"]),
             expires_at=int(claims["exp"]),
             issued_at=int(claims["iat"]),
+            credential_version=version,
         )
 
 

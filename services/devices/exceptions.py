@@ -16,3 +16,12 @@ class BrokerUnavailable(Unavailable, ConnectionError):
 
 class DeviceLimitReached(Conflict):
     """The owner has as many devices as a user may have."""
+
+
+class DeviceKindLocked(Conflict):
+    """The kind cannot change while the device has open orders or unsettled trades."""
+
+    def __init__(self, message: str = "", details: dict | None = None):
+        # The details are counts, and RPC carries numbers in them as strings.
+        counts = {key: int(value) for key, value in (details or {}).items()}
+        super().__init__(message, counts)

@@ -13,6 +13,7 @@ from services.common.db import Database
 from services.common.errors import EXPECTED, Forbidden
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
+from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
     DATA,
@@ -23,7 +24,11 @@ from services.common.topology import (
     sync_queue,
 )
 from services.devices.broker import BrokerAccounts
-from services.devices.exceptions import DeviceLimitReached, DeviceNotFound
+from services.devices.exceptions import (
+    DeviceKindLocked,
+    DeviceLimitReached,
+    DeviceNotFound,
+)
 from services.devices.schemas import (
     DeviceCreateSchema,
     DeviceCredentialsSchema,
@@ -45,6 +50,7 @@ class DevicesService(HealthMixin):
     storage = Database(DeviceStore)
     dispatch = Dispatcher(SYNC)
     broker = BrokerAccounts()
+    trading_rpc = TimedRpcProxy("trading")
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
@@ -84,8 +90,19 @@ class DevicesService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def update_device(self, device_id, changes, viewer):
+        """Change a device; its kind only while trading holds nothing for it.
+
+        A sell order is accepted for a generating device (pv, battery) and settled
+        against what that device meters: were a meter allowed to become a pv with
+        orders open or trades unsettled, consumption would be sold as generation.
+        """
         changes = load(DeviceUpdateSchema(), changes)
-        device = self.storage.update_device(self._writable(device_id, viewer), changes)
+        device = self._writable(device_id, viewer)
+        if changes.get("kind", device.kind) != device.kind:
+            commitments = self.trading_rpc.device_commitments(device.id)
+            if any(commitments.values()):
+                raise DeviceKindLocked(details=commitments)
+        device = self.storage.update_device(device, changes)
         payload = device_schema.dump(device)
         self.dispatch("device.updated", {"device": payload})
         self.storage.commit()

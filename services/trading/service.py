@@ -184,6 +184,13 @@ class TradingService(HealthMixin):
     def balance(self, user_id):
         return balance_schema.dump(self.storage.balance(user_id))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def device_commitments(self, device_id):
+        """``{"open_orders", "unsettled_trades"}`` of a device: while either is
+        not zero, what the device is (its kind) must not change, since the
+        orders were accepted and the trades will be settled for what it was."""
+        return self.storage.device_commitments(device_id)
+
     # -- settlement -----------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)

@@ -308,6 +308,24 @@ class TradingStore(Store):
             )
         ]
 
+    def device_commitments(self, device_id: str) -> dict[str, int]:
+        """How many open sell orders name the device, and how many of its trades
+        belong to hours not settled yet."""
+        open_orders = self.session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.device_id == device_id, Order.status == "open")
+        )
+        settled = select(Settlement.id).where(
+            Settlement.delivery_hour == Trade.delivery_hour
+        )
+        unsettled_trades = self.session.scalar(
+            select(func.count())
+            .select_from(Trade)
+            .where(Trade.device_id == device_id, ~settled.exists())
+        )
+        return {"open_orders": open_orders, "unsettled_trades": unsettled_trades}
+
     def settlements(self, hour: datetime) -> list[Settlement]:
         return list(
             self.session.scalars(

@@ -18,6 +18,11 @@ def stack(tmp_path_factory, model_server):
         tmp_path_factory.mktemp("stack"),
         environment={
             "EMS_LOGIN_MAX_FAILURES": "5",
+            # Every test's requests come from 127.0.0.1: the per-address limits
+            # are tested on a platform of their own (test_abuse_limits.py).
+            "EMS_LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
+            "EMS_REGISTER_MAX_PER_CLIENT": "100000",
+            "EMS_WS_SESSION_RECHECK_INTERVAL": "2",
             "EMS_RPC_TIMEOUT": "3",
             "OPENAI_API_KEY": "test-key",
             "OPENAI_BASE_URL": model_server.base_url,

@@ -133,6 +133,40 @@ def test_sellers_sell_only_from_their_own_producing_device(new_user, admin):
     assert "device_id" in response.json()["details"]
 
 
+def test_a_device_s_kind_is_locked_while_it_has_orders_or_unsettled_trades(
+    new_user,
+):
+    _, seller = new_user("Ada")
+    _, buyer = new_user("Bob")
+    roof = add_device(seller)
+    path = f"/api/devices/{roof['id']}"
+    hour = hour_from_now(2)
+    ask = seller.post("/api/trading/orders", order("sell", hour, 0.25, 2, roof))
+    assert ask.status_code == 201, ask.text
+
+    refused = seller.patch(path, {"kind": "meter"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "CONFLICT"
+    assert "open orders or unsettled trades" in refused.json()["message"]
+    assert seller.get(path).json()["kind"] == "pv"
+    # The rest of the device may still change; the same kind is no change.
+    renamed = seller.patch(path, {"name": "Roof west", "kind": "pv"})
+    assert renamed.status_code == 200, renamed.text
+
+    # A trade, then the rest of the order cancelled: the trade is not settled yet.
+    bid = buyer.post("/api/trading/orders", order("buy", hour, 0.3, 0.5))
+    assert bid.status_code == 201 and bid.json()["trades"]
+    seller.delete(f"/api/trading/orders/{ask.json()['order']['id']}")
+    refused = seller.patch(path, {"kind": "meter"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["details"] == {"open_orders": 0, "unsettled_trades": 1}
+
+    # A device trading holds nothing for changes kind freely.
+    meter = add_device(seller, kind="meter", name="Meter")
+    changed = seller.patch(f"/api/devices/{meter['id']}", {"kind": "battery"})
+    assert changed.status_code == 200 and changed.json()["kind"] == "battery"
+
+
 @pytest.mark.parametrize(
     "body, fields",
     [

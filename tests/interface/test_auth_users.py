@@ -1,9 +1,17 @@
 """auth and users in their containers, on a real broker and real databases."""
 
+import json
+
+import jwt
 import pytest
+import requests
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from services.auth.exceptions import BadCredentials, TooManyFailures
+from services.auth.exceptions import (
+    BadCredentials,
+    TooManyFailures,
+    TooManyRegistrations,
+)
 from services.auth.service import AuthService
 from services.common.tokens import InvalidToken
 from services.common.topology import SYNC, WS
@@ -12,13 +20,31 @@ from services.users.service import UsersService
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
-RATE_LIMIT = {"max_failures": 3, "window_seconds": 300}
+RATE_LIMIT = {"max_failures": 3, "max_failures_per_client": 5, "window_seconds": 300}
+REGISTRATION_LIMIT = {"max_per_client": 2, "window_seconds": 300}
+HASHING = {"threads": 2, "max_waiting": 4, "niceness": 10}
 
 
 @pytest.fixture
-def services(container_factory, service_config):
+def auth_address():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.fixture
+def services(container_factory, service_config, auth_address):
     auth = container_factory(
-        AuthService, service_config("authdb", LOGIN_RATE_LIMIT=RATE_LIMIT)
+        AuthService,
+        service_config(
+            "authdb",
+            LOGIN_RATE_LIMIT=RATE_LIMIT,
+            REGISTRATION_RATE_LIMIT=REGISTRATION_LIMIT,
+            PASSWORD_HASHING=HASHING,
+            WEB_SERVER_ADDRESS=auth_address,
+        ),
     )
     users = container_factory(UsersService, service_config("userdb"))
     auth.start()
@@ -77,6 +103,28 @@ def test_wrong_passwords_are_refused_then_rate_limited(users_rpc, auth_rpc):
     assert auth_rpc.login("ada@example.com", "password1", "10.0.0.3")
 
 
+def test_one_client_failing_on_many_e_mails_is_rate_limited(users_rpc, auth_rpc):
+    register(users_rpc)
+    # One wrong guess each on many accounts: under the per-address-and-e-mail limit
+    # every time, over the per-address one in total.
+    for number in range(RATE_LIMIT["max_failures_per_client"]):
+        with pytest.raises(BadCredentials):
+            auth_rpc.login(f"victim-{number}@example.com", "guess", "10.0.0.9")
+    with pytest.raises(TooManyFailures) as caught:
+        auth_rpc.login("ada@example.com", "password1", "10.0.0.9")
+    assert int(caught.value.details["retry_after"]) > 0
+    assert auth_rpc.login("ada@example.com", "password1", "10.0.0.10")
+
+
+def test_registrations_are_rate_limited_per_client(auth_rpc):
+    for _ in range(REGISTRATION_LIMIT["max_per_client"]):
+        auth_rpc.admit_registration("10.0.0.11")
+    with pytest.raises(TooManyRegistrations) as caught:
+        auth_rpc.admit_registration("10.0.0.11")
+    assert int(caught.value.details["retry_after"]) > 0
+    auth_rpc.admit_registration("10.0.0.12")
+
+
 def test_unknown_emails_are_refused_like_wrong_passwords(auth_rpc):
     with pytest.raises(BadCredentials):
         auth_rpc.login("nobody@example.com", "password1", "10.0.0.4")
@@ -109,6 +157,78 @@ def test_a_demoted_user_s_token_stops_working_at_once(users_rpc, auth_rpc):
         auth_rpc.check(token)
     fresh = auth_rpc.login("op@example.com", "password1", "c")["access_token"]
     assert auth_rpc.check(fresh)["role"] == "USER"
+
+
+def test_a_role_changed_back_does_not_revive_old_tokens(users_rpc, auth_rpc):
+    user = register(users_rpc)
+    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    users_rpc.update_user(user["id"], {"role": "OPERATOR"})
+    users_rpc.update_user(user["id"], {"role": "USER"})
+    with pytest.raises(InvalidToken, match="credentials changed"):
+        auth_rpc.check(token)
+    fresh = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    claims = jwt.decode(fresh, options={"verify_signature": False})
+    assert claims["cv"] == 3
+    assert auth_rpc.check(fresh)["credential_version"] == 3
+
+
+def test_a_password_set_by_an_admin_ends_the_sessions(users_rpc, auth_rpc, listen):
+    sockets = listen(WS, "user.*.session.ended")
+    user = register(users_rpc)
+    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    users_rpc.update_user(user["id"], {"password": "password2"})
+    with pytest.raises(InvalidToken):
+        auth_rpc.check(token)
+    key, message = sockets.messages(until=1)[0]
+    assert key == f"user.{user['id']}.session.ended"
+    assert message["data"] == {"reason": "password_changed"}
+    assert auth_rpc.check(
+        auth_rpc.login("ada@example.com", "password2", "c")["access_token"]
+    )
+
+
+def test_other_changes_keep_the_sessions(users_rpc, auth_rpc):
+    user = register(users_rpc)
+    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    users_rpc.update_user(user["id"], {"name": "Ada L.", "email": "ada@example.org"})
+    # The same password again (how bootstrap keeps the ADMIN as configured).
+    users_rpc.update_user(user["id"], {"password": "password1"})
+    assert auth_rpc.check(token)["user_id"] == user["id"]
+
+
+def test_many_sessions_are_checked_in_one_call(users_rpc, auth_rpc, auth_address):
+    ada = register(users_rpc)
+    bob = register(users_rpc, email="bob@example.com")
+    tokens = {
+        name: auth_rpc.login(email, "password1", "c")["access_token"]
+        for name, email in [
+            ("ada", "ada@example.com"),
+            ("ada_logged_out", "ada@example.com"),
+            ("bob", "bob@example.com"),
+        ]
+    }
+    identities = {name: auth_rpc.check(token) for name, token in tokens.items()}
+    auth_rpc.logout(tokens["ada_logged_out"])
+    users_rpc.update_user(bob["id"], {"role": "OPERATOR"})
+    gone = dict(identities["ada"], user_id="no-such-user", jti="j-gone")
+    sessions = [*identities.values(), gone]
+    response = requests.post(
+        f"http://{auth_address}/internal/sessions",
+        data=json.dumps({"sessions": sessions}),
+        timeout=5,
+    )
+    assert response.status_code == 200
+    ended = {item["jti"]: item["reason"] for item in response.json()["ended"]}
+    assert ended == {
+        identities["ada_logged_out"]["jti"]: "access token revoked",
+        identities["bob"]["jti"]: "role changed; log in again",
+        "j-gone": "user no longer exists",
+    }
+    assert ada["id"] == identities["ada"]["user_id"]
+    bad = requests.post(
+        f"http://{auth_address}/internal/sessions", data=b"[1]", timeout=5
+    )
+    assert bad.status_code == 400
 
 
 def test_a_deleted_user_s_token_stops_working_at_once(users_rpc, auth_rpc, listen):

@@ -47,7 +47,7 @@ class BalancerProcess:
         self.env = dict(
             os.environ,
             PYTHONWARNINGS="ignore",
-            EMS_AMQP_URI=amqp_uri,
+            EMS_AMQP_URI_BALANCER=amqp_uri,
             EMS_BALANCER_STATS_INTERVAL="1",
             **environment,
         )

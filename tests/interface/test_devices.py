@@ -2,12 +2,17 @@
 
 import eventlet
 import pytest
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from ems.testing import MqttDevice
 from services.common.errors import Forbidden
 from services.common.topology import DATA, SYNC
-from services.devices.exceptions import DeviceLimitReached, DeviceNotFound
+from services.devices.exceptions import (
+    DeviceKindLocked,
+    DeviceLimitReached,
+    DeviceNotFound,
+)
 from services.devices.service import DevicesService
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
@@ -18,10 +23,29 @@ OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
 ADMIN = {"user_id": "a-1", "role": "ADMIN"}
 
 
+class FakeTrading:
+    """trading's ``device_commitments``, answering from ``commitments``."""
+
+    name = "trading"
+    commitments: dict[str, dict] = {}
+    asked: list[str] = []
+
+    @rpc
+    def device_commitments(self, device_id):
+        FakeTrading.asked.append(device_id)
+        return FakeTrading.commitments.get(
+            device_id, {"open_orders": 0, "unsettled_trades": 0}
+        )
+
+
 @pytest.fixture
 def config(container_factory, service_config):
-    settings = service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5})
+    settings = service_config(
+        "devicedb", DEVICES={"default_max_hourly_kwh": 0.5}, RPC_TIMEOUT=5
+    )
     container_factory(DevicesService, settings).start()
+    FakeTrading.commitments, FakeTrading.asked = {}, []
+    container_factory(FakeTrading, settings).start()
     return settings
 
 
@@ -265,3 +289,33 @@ def test_concurrent_creates_at_the_limit_leave_exactly_the_limit(limited):
     assert len([device for device in created if device is not None]) == 3
     with ServiceRpcProxy("devices", limited) as devices_rpc:
         assert len(devices_rpc.list_devices(OWNER)) == 3
+
+
+@pytest.mark.parametrize(
+    "commitments",
+    [
+        {"open_orders": 1, "unsettled_trades": 0},
+        {"open_orders": 0, "unsettled_trades": 2},
+    ],
+)
+def test_a_kind_cannot_change_while_trading_holds_the_device(devices_rpc, commitments):
+    device = devices_rpc.create_device({"name": "Roof", "kind": "pv"}, OWNER)
+    FakeTrading.commitments = {device["id"]: commitments}
+    with pytest.raises(DeviceKindLocked) as caught:
+        devices_rpc.update_device(device["id"], {"kind": "meter"}, OWNER)
+    assert caught.value.status == 409
+    assert caught.value.details == commitments
+    assert devices_rpc.get_device(device["id"], OWNER)["kind"] == "pv"
+    # Anything but the kind may still change.
+    renamed = devices_rpc.update_device(
+        device["id"], {"name": "Roof west", "kind": "pv"}, OWNER
+    )
+    assert (renamed["name"], renamed["kind"]) == ("Roof west", "pv")
+    assert FakeTrading.asked == [device["id"]]
+
+
+def test_a_kind_changes_when_trading_holds_nothing(devices_rpc):
+    device = devices_rpc.create_device({"name": "Meter", "kind": "meter"}, OWNER)
+    changed = devices_rpc.update_device(device["id"], {"kind": "pv"}, OWNER)
+    assert changed["kind"] == "pv"
+    assert FakeTrading.asked == [device["id"]]

@@ -25,7 +25,7 @@ def command(*argv: str) -> list[str]:
 
 
 def environment(amqp_uri: str) -> dict:
-    return dict(os.environ, EMS_AMQP_URI=amqp_uri, PYTHONWARNINGS="ignore")
+    return dict(os.environ, EMS_AMQP_URI_SIMULATOR=amqp_uri, PYTHONWARNINGS="ignore")
 
 
 def simulate(amqp_uri: str, *argv: str) -> subprocess.CompletedProcess:

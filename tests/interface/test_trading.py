@@ -402,6 +402,27 @@ def test_a_seller_short_of_what_they_sold_pays_the_buyers(trading, monitoring, s
     assert trading.balance(ADA) == ada and len(monitoring.asked) == 1
 
 
+def test_a_device_is_committed_while_it_has_open_orders_or_unsettled_trades(
+    trading, monitoring, store
+):
+    nothing = {"open_orders": 0, "unsettled_trades": 0}
+    assert trading.device_commitments(PV) == nothing
+    resting = trading.place_order(order("sell", 0.30, 1.0), ADA)["order"]
+    assert trading.device_commitments(PV) == {"open_orders": 1, "unsettled_trades": 0}
+    trading.cancel_order(resting["id"], ADA)
+    assert trading.device_commitments(PV) == nothing
+
+    past = hour_from_now(-3)
+    seed(store, past, (ADA, "sell", 2500, 1000), (BOB, "buy", 2500, 400))
+    # The rest of the sell order still rests on the past hour's book until the
+    # hour is settled (which expires it).
+    assert trading.device_commitments(PV) == {"open_orders": 1, "unsettled_trades": 1}
+    assert trading.device_commitments(PV2) == nothing
+    monitoring.delivered = {PV: 0.4}
+    trading.settle(iso_utc(past))
+    assert trading.device_commitments(PV) == nothing
+
+
 def test_an_hour_is_settled_only_once_it_has_ended(trading, monitoring):
     with pytest.raises(HourNotOver):
         trading.settle(iso_utc(hour_from_now(0)))

@@ -1,8 +1,10 @@
 """ws_gateway as its own process (``python -m ws_gateway``) on a real broker, in the
-test's virtual host, with a stand-in for auth's ``/internal/verify``.
+test's virtual host, with a stand-in for auth's ``/internal/verify`` and
+``/internal/sessions``.
 
 The stand-in answers 200 with the identity headers for the tokens the test signed
-and 401 for those it revoked; the real auth is covered by the integration tests.
+and 401 for those it revoked, and names the revoked ones' sessions as ended; the
+real auth is covered by the integration tests.
 """
 
 import json
@@ -74,12 +76,31 @@ class FakeAuth:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                sessions = json.loads(self.rfile.read(length))["sessions"]
+                fake.session_checks.append(len(sessions))
+                revoked = {Tokens.jti(token) for token in fake.revoked}
+                ended = [
+                    {"jti": s["jti"], "reason": "access token revoked"}
+                    for s in sessions
+                    if s["jti"] in revoked
+                ]
+                body = json.dumps({"ended": ended}).encode()
+                self.send_response(200 if self.path == "/internal/sessions" else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *args):
                 pass
 
+        self.session_checks: list[int] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/internal/verify"
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{base}/internal/verify"
+        self.sessions_url = f"{base}/internal/sessions"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.1}
         )
@@ -108,6 +129,7 @@ class Tokens:
             "iss": "ems-auth",
             "aud": "ems",
             "jti": uuid.uuid4().hex,
+            "cv": 1,
         }
         token = jwt.encode(claims, self.private_key, algorithm="EdDSA")
         self.auth.identities[token] = (user_id, role)
@@ -264,9 +286,10 @@ def gateways(rabbit_config, resources, auth, tmp_path):
         process = GatewayProcess(
             tmp_path / f"ws_gateway_{number}.log",
             {
-                "EMS_AMQP_URI": rabbit_config["AMQP_URI"],
+                "EMS_AMQP_URI_WS_GATEWAY": rabbit_config["AMQP_URI"],
                 "EMS_JWT_PUBLIC_KEY": str(resources.public_key),
                 "EMS_AUTH_VERIFY_URL": auth.url,
+                "EMS_AUTH_SESSIONS_URL": auth.sessions_url,
                 "EMS_WS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
                 "EMS_LOG_LEVEL": "DEBUG",
                 **environment,
@@ -523,3 +546,23 @@ def test_a_stop_closes_every_socket_going_away(gateways, tokens):
     # Both sockets were closed at both ends before the process let go.
     assert log.count("disconnected") == 2
     assert log.rindex("disconnected") < log.index("stopped")
+
+
+def test_a_revoked_session_is_ended_by_the_re_check_without_a_message(
+    gateways, tokens, auth, publisher
+):
+    gateway = gateways(EMS_WS_SESSION_RECHECK_INTERVAL="0.5")
+    demoted_token = tokens.sign("op", "OPERATOR")
+    demoted = gateway.connect(demoted_token)
+    other = gateway.connect(tokens.sign("admin", "ADMIN"))
+    # No session.ended is published: only the re-check can notice.
+    tokens.revoke(demoted_token)
+    message = receive(demoted)
+    assert message["type"] == "session.ended"
+    assert message["data"] == {"reason": "revoked"}
+    assert next_frame(demoted) == ("close", 4001)
+    eventually(lambda: "re-check ended 1 of 2 sockets" in gateway.log(), WAIT, "log")
+    # Nothing of the role reaches it any more; the other socket stays.
+    sent = publisher.publish(role_message_key("ADMIN", "marker"), "marker")
+    assert receive(other) == sent
+    assert max(auth.session_checks) == 2

@@ -44,6 +44,7 @@ export const END_REASONS = {
   logout: "You were signed out from another window.",
   user_deleted: "Your account was deleted.",
   role_changed: "Your role changed. Please sign in again.",
+  password_changed: "Your password was changed. Please sign in again.",
   revoked: "Your session was ended. Please sign in again.",
   unauthorized: "Your session is no longer valid. Please sign in again.",
 };

@@ -1,6 +1,9 @@
 """auth's rules: token claims, the login rate limit, when a session may go on."""
 
+import json
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from services.auth import logic
 from services.common.tokens import Identity
@@ -9,15 +12,16 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def test_access_claims_carry_every_contract_claim():
-    claims = logic.access_claims("u-1", "USER", NOW, 3600, "iss", "aud")
-    assert set(claims) == {"sub", "role", "iat", "exp", "iss", "aud", "jti"}
+    claims = logic.access_claims("u-1", "USER", 4, NOW, 3600, "iss", "aud")
+    assert set(claims) == {"sub", "role", "iat", "exp", "iss", "aud", "jti", "cv"}
+    assert claims["cv"] == 4
     assert claims["exp"] - claims["iat"] == 3600
     assert claims["iat"] == int(NOW.timestamp())
 
 
 def test_every_token_gets_its_own_id():
-    first = logic.access_claims("u-1", "USER", NOW, 60, "i", "a")["jti"]
-    second = logic.access_claims("u-1", "USER", NOW, 60, "i", "a")["jti"]
+    first = logic.access_claims("u-1", "USER", 1, NOW, 60, "i", "a")["jti"]
+    second = logic.access_claims("u-1", "USER", 1, NOW, 60, "i", "a")["jti"]
     assert first != second
 
 
@@ -36,18 +40,62 @@ def test_the_wait_is_at_least_a_second():
     assert logic.retry_after(failures, 5, 300, NOW) == 1
 
 
-def identity(role="USER"):
-    return Identity("u-1", role, "j-1", 0, 0)
+def identity(role="USER", version=2):
+    return Identity("u-1", role, "j-1", 0, 0, credential_version=version)
 
 
-def test_a_session_goes_on_while_the_user_exists_with_the_same_role():
-    assert logic.session_problem(identity(), "USER", revoked=False) is None
+def test_a_session_goes_on_while_the_user_exists_with_the_same_credentials():
+    assert logic.session_problem(identity(), "USER", 2, revoked=False) is None
 
 
 def test_a_session_ends_when_the_user_is_gone_revoked_or_changed_role():
-    assert logic.session_problem(identity(), None, revoked=False)
-    assert logic.session_problem(identity(), "USER", revoked=True)
-    assert logic.session_problem(identity("ADMIN"), "USER", revoked=False)
+    assert logic.session_problem(identity(), None, None, revoked=False)
+    assert logic.session_problem(identity(), "USER", 2, revoked=True)
+    assert logic.session_problem(identity("ADMIN"), "USER", 2, revoked=False)
+
+
+def test_a_session_ends_when_the_credential_version_moved_on():
+    # The role went USER -> OPERATOR -> USER: the role matches again, the version
+    # does not.
+    problem = logic.session_problem(identity("USER", 2), "USER", 4, revoked=False)
+    assert problem == "credentials changed; log in again"
+
+
+def session(**changes):
+    item = {"user_id": "u-1", "role": "USER", "jti": "j-1", "credential_version": 2}
+    item.update(changes)
+    return item
+
+
+def test_a_sessions_body_gives_identities():
+    body = json.dumps({"sessions": [session(), session(jti="j-2", role="ADMIN")]})
+    first, second = logic.read_sessions(body.encode())
+    assert (first.user_id, first.role, first.jti, first.credential_version) == (
+        "u-1",
+        "USER",
+        "j-1",
+        2,
+    )
+    assert (second.jti, second.role) == ("j-2", "ADMIN")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"sessions": {}}',
+        json.dumps({"sessions": [1]}).encode(),
+        json.dumps({"sessions": [session(role="ROOT")]}).encode(),
+        json.dumps({"sessions": [session(credential_version="2")]}).encode(),
+        json.dumps({"sessions": [session(credential_version=True)]}).encode(),
+        json.dumps({"sessions": [session(user_id=None)]}).encode(),
+        json.dumps({"sessions": [session()] * 1001}).encode(),
+    ],
+)
+def test_a_bad_sessions_body_is_refused(body):
+    assert logic.read_sessions(body) is None
 
 
 def test_emails_compare_without_case_or_spaces():

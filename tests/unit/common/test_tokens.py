@@ -34,6 +34,7 @@ def claims(**changes):
         "iss": ISSUER,
         "aud": AUDIENCE,
         "jti": "j-1",
+        "cv": 3,
     }
     values.update(changes)
     return {k: v for k, v in values.items() if v is not None}
@@ -46,6 +47,7 @@ def sign(keys, **changes):
 def test_a_valid_token_gives_its_identity(keys, verifier):
     identity = verifier.verify(sign(keys))
     assert (identity.user_id, identity.role, identity.jti) == ("u-1", "USER", "j-1")
+    assert identity.credential_version == 3
 
 
 @pytest.mark.parametrize(
@@ -58,8 +60,24 @@ def test_a_valid_token_gives_its_identity(keys, verifier):
         {"role": None},
         {"exp": None},
         {"role": "ROOT"},
+        {"cv": None},
+        {"cv": "3"},
+        {"cv": True},
+        {"cv": -1},
     ],
-    ids=["expired", "audience", "issuer", "no-jti", "no-role", "no-exp", "bad-role"],
+    ids=[
+        "expired",
+        "audience",
+        "issuer",
+        "no-jti",
+        "no-role",
+        "no-exp",
+        "bad-role",
+        "no-cv",
+        "text-cv",
+        "bool-cv",
+        "negative-cv",
+    ],
 )
 def test_claims_are_checked(keys, verifier, changes):
     with pytest.raises(InvalidToken):

@@ -20,6 +20,8 @@ def test_defaults(monkeypatch):
         "EMS_WS_PING_INTERVAL",
         "EMS_WS_PING_TIMEOUT",
         "EMS_AUTH_VERIFY_URL",
+        "EMS_AUTH_SESSIONS_URL",
+        "EMS_WS_SESSION_RECHECK_INTERVAL",
     ):
         monkeypatch.delenv(name, raising=False)
     conf = settings.load("ws_gateway")
@@ -33,6 +35,8 @@ def test_defaults(monkeypatch):
     assert conf["MAX_SOCKETS_PER_USER"] == 10
     assert conf["PING_TIMEOUT"] <= conf["PING_INTERVAL"]
     assert conf["AUTH_VERIFY_URL"] == "http://127.0.0.1:8001/internal/verify"
+    assert conf["AUTH_SESSIONS_URL"] == "http://127.0.0.1:8001/internal/sessions"
+    assert conf["SESSION_RECHECK_INTERVAL"] == 60
     assert conf["JWT"] == settings.load("gateway")["JWT"]
 
 

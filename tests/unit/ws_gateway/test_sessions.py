@@ -36,6 +36,7 @@ def token(sub="alice", role="USER", expires_in=600) -> str:
         "iss": "ems-auth",
         "aud": "ems",
         "jti": uuid.uuid4().hex,
+        "cv": 1,
     }
     return jwt.encode(claims, KEY, algorithm="EdDSA")
 
