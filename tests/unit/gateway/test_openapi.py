@@ -47,3 +47,10 @@ def test_request_bodies_name_their_schemas():
 
 def test_path_parameters_use_openapi_syntax():
     assert openapi_path("/api/users/<string:user_id>") == "/api/users/{user_id}"
+
+
+def test_operations_with_a_body_say_it_may_be_too_large():
+    paths = build_spec(GatewayService)["paths"]
+    login = paths["/api/auth/login"]["post"]["responses"]
+    assert login["413"] == {"$ref": "#/components/responses/PayloadTooLarge"}
+    assert "413" not in paths["/api/health"]["get"]["responses"]
