@@ -24,6 +24,10 @@ JSON_TYPE = "application/json"
 
 #: The largest request body a service reads, unless ``MAX_BODY_BYTES`` says otherwise.
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+#: Where Traefik's ``errors`` middleware fetches the body of a 413 it answers itself
+#: (``traefik/dynamic.yml``), so that one is the contract's body too. Not routed
+#: publicly: Traefik sends only ``/api`` to the gateway.
+ERROR_PAGE = "/internal/errors/{status}"
 
 #: HTTP errors raised by routing or request parsing, by status.
 HTTP_CODES = {
@@ -131,6 +135,8 @@ class JsonWsgiApp(WsgiApp):
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
+            if request.path == ERROR_PAGE.format(status=413):
+                raise too_large(self.max_body_bytes)
             if (request.content_length or 0) > self.max_body_bytes:
                 raise too_large(self.max_body_bytes)
             provider, values = adapter.match()

@@ -34,24 +34,29 @@ def login_body(size: int) -> bytes:
     return json.dumps({"email": "a" * (size - len(skeleton)), "password": "x"}).encode()
 
 
+TOO_LARGE = {
+    "error": "PAYLOAD_TOO_LARGE",
+    "message": f"the body may be at most {MIB} bytes",
+    "details": {"max_bytes": MIB},
+}
+
+
 def test_a_body_over_the_limit_is_413_at_traefik(stack):
     response = post_raw(stack.url("/api/auth/login"), login_body(2 * MIB))
     assert response.status_code == 413
+    assert response.json() == TOO_LARGE
 
 
 def test_traefik_refuses_before_authentication(stack):
     response = post_raw(stack.url("/api/devices"), login_body(2 * MIB))
     assert response.status_code == 413
+    assert response.json() == TOO_LARGE
 
 
 def test_a_body_over_the_limit_is_413_at_the_gateway(stack):
     response = post_raw(gateway_url(stack, "/api/auth/login"), login_body(2 * MIB))
     assert response.status_code == 413
-    assert response.json() == {
-        "error": "PAYLOAD_TOO_LARGE",
-        "message": f"the body may be at most {MIB} bytes",
-        "details": {"max_bytes": MIB},
-    }
+    assert response.json() == TOO_LARGE
 
 
 def test_a_chunked_body_over_the_limit_is_413_at_the_gateway(stack):

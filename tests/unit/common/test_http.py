@@ -150,3 +150,10 @@ def test_a_chunked_body_is_cut_off_at_the_limit(app):
     response = chunked(1000)
     assert response.status_code == 413
     assert response.json["error"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_the_error_page_for_traefik_is_the_contracts_413(app):
+    response = app.get("/internal/errors/413")
+    assert response.status_code == 413
+    assert response.json["error"] == "PAYLOAD_TOO_LARGE"
+    assert response.json["details"] == {"max_bytes": 16}
