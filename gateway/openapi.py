@@ -1,7 +1,8 @@
 """The OpenAPI 3 document, built from the gateway's routes and marshmallow schemas.
 
 Each route's docstring carries its operation in YAML after a ``---`` line; schemas
-are named there and resolved from marshmallow's registry by apispec.
+are named there and resolved from marshmallow's registry by apispec. Every
+operation that takes a body may also answer 413, so that response is added here.
 """
 
 import re
@@ -27,6 +28,7 @@ ERROR_RESPONSES = {
     "Forbidden": "the caller's role may not do this",
     "NotFound": "no such object, or not the caller's",
     "Conflict": "conflicts with the current state",
+    "PayloadTooLarge": "the body is over the size limit (1 MiB unless configured)",
     "TooManyRequests": "rate limited; see Retry-After",
 }
 
@@ -76,7 +78,9 @@ def build_spec(service_class) -> dict:
             {"name": name, "required": True, "schema": {"type": "string"}},
         )
     for url, docstring in routes(service_class):
-        spec.path(
-            path=openapi_path(url), operations=load_operations_from_docstring(docstring)
-        )
+        operations = load_operations_from_docstring(docstring)
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault(413, "PayloadTooLarge")
+        spec.path(path=openapi_path(url), operations=operations)
     return spec.to_dict()

@@ -60,6 +60,13 @@ class Conflict(EmsError):
     status = 409
 
 
+class PayloadTooLarge(EmsError):
+    """The request body is too large."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+
+
 class RateLimited(EmsError):
     """Too many requests."""
 

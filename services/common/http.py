@@ -2,7 +2,8 @@
 
 Every error leaves as ``{"error": CODE, "message": ..., "details": {...}}`` with the
 status of its type (see ``services.common.errors``); unknown routes and methods too.
-Anything unexpected is logged and answered 500 without internals.
+Anything unexpected is logged and answered 500 without internals. Request bodies
+over ``MAX_BODY_BYTES`` are refused with 413 before anything reads them.
 """
 
 import json
@@ -15,11 +16,18 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from services.common.errors import EmsError
+from services.common.errors import EmsError, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 
 JSON_TYPE = "application/json"
+
+#: The largest request body a service reads, unless ``MAX_BODY_BYTES`` says otherwise.
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+#: Where Traefik's ``errors`` middleware fetches the body of a 413 it answers itself
+#: (``traefik/dynamic.yml``), so that one is the contract's body too. Not routed
+#: publicly: Traefik sends only ``/api`` to the gateway.
+ERROR_PAGE = "/internal/errors/{status}"
 
 #: HTTP errors raised by routing or request parsing, by status.
 HTTP_CODES = {
@@ -87,17 +95,61 @@ def error_response(exc: BaseException) -> Response:
     return json_response(500, error_body("INTERNAL", "internal error"))
 
 
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the body may be at most {limit} bytes", {"max_bytes": limit}
+    )
+
+
+class CappedInput:
+    """``wsgi.input`` that yields at most ``limit`` bytes and raises 413 past them.
+
+    A declared ``Content-Length`` over the limit is refused before this is read; this
+    catches chunked bodies, whose length is only known once they are read.
+    """
+
+    def __init__(self, stream, limit: int):
+        self.stream = stream
+        self.limit = limit
+        self.position = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        allowed = self.limit + 1 - self.position
+        if size is None or size < 0 or size > allowed:
+            size = allowed
+        data = self.stream.read(size)
+        self.position += len(data)
+        if self.position > self.limit:
+            raise too_large(self.limit)
+        return data
+
+
 class JsonWsgiApp(WsgiApp):
-    """Nameko's WSGI app, with routing errors (404, 405) answered in JSON."""
+    """Nameko's WSGI app, with routing errors (404, 405) answered in JSON and bodies
+    over the limit answered 413 before they are read."""
+
+    def __init__(self, server):
+        super().__init__(server)
+        config = server.container.config
+        self.max_body_bytes = int(config.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
 
     def __call__(self, environ, start_response):
+        # eventlet's server ends both Content-Length and chunked bodies itself;
+        # saying so lets werkzeug read chunked bodies (through the cap) instead of
+        # treating them as empty.
+        environ["wsgi.input_terminated"] = True
+        environ["wsgi.input"] = CappedInput(environ["wsgi.input"], self.max_body_bytes)
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
+            if request.path == ERROR_PAGE.format(status=413):
+                raise too_large(self.max_body_bytes)
+            if (request.content_length or 0) > self.max_body_bytes:
+                raise too_large(self.max_body_bytes)
             provider, values = adapter.match()
             request.path_values = values
             response = provider.handle_request(request)
-        except HTTPException as exc:
+        except (HTTPException, PayloadTooLarge) as exc:
             response = error_response(exc)
         return response(environ, start_response)
 

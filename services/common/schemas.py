@@ -1,6 +1,8 @@
 """Loading input with a marshmallow schema, the one way for every service."""
 
+import re
 import uuid
+from datetime import UTC, datetime
 
 from marshmallow import (
     Schema,
@@ -19,6 +21,17 @@ ID = validate.Regexp(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
     error="not a valid id",
 )
+
+
+#: What text may not carry: NUL, and UTF-16 surrogates on their own (JSON's
+#: ``"\ud800"``), neither of which PostgreSQL (or UTF-8) can store.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: Dates and times taken as input lie in ``[EARLIEST, LATEST)``: anything outside is
+#: a mistake, and staying far from year 9999 keeps date arithmetic (the next day,
+#: the next hour) from overflowing.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = f"must be in the years {EARLIEST.year} to {LATEST.year - 1}"
 
 
 def is_id(value) -> bool:
@@ -41,17 +54,35 @@ def load(schema: Schema, data, **options) -> dict:
         raise ValidationFailed("invalid request", exc.normalized_messages()) from exc
 
 
+def unstorable(value) -> bool:
+    """Whether ``value`` holds, at any depth, text that PostgreSQL cannot store."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
 class InputSchema(Schema):
-    """Base of every schema that loads input: text may not carry NUL characters,
-    which PostgreSQL cannot store."""
+    """Base of every schema that loads input: text may not carry NUL characters or
+    lone UTF-16 surrogates, which PostgreSQL cannot store."""
 
     @pre_load
-    def refuse_nul(self, data, **kwargs):
+    def refuse_unstorable(self, data, **kwargs):
         if isinstance(data, dict):
             bad = {
-                key: ["must not contain NUL characters"]
+                key if not unstorable(key) else "_schema": [
+                    "must not contain NUL characters or lone surrogates"
+                ]
                 for key, value in data.items()
-                if isinstance(value, str) and "\x00" in value
+                if unstorable(key) or unstorable(value)
             }
             if bad:
                 raise ValidationError(bad)
@@ -68,10 +99,31 @@ class PatchSchema(InputSchema):
 
 
 class UtcDateTime(fields.AwareDateTime):
-    """A datetime on the wire: ISO-8601 UTC with a ``Z``, ``2026-11-22T10:00:00Z``."""
+    """A datetime on the wire: ISO-8601 UTC with a ``Z``, ``2026-11-22T10:00:00Z``.
+    Input must lie between ``EARLIEST`` and ``LATEST``."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else iso_utc(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_range = EARLIEST <= moment.astimezone(UTC) < LATEST
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1
+            in_range = False
+        if not in_range:
+            raise ValidationError(OUT_OF_RANGE)
+        return moment
+
+
+class Day(fields.Date):
+    """A calendar day, ``2026-11-22``, between ``EARLIEST`` and ``LATEST``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise ValidationError(OUT_OF_RANGE)
+        return day
 
 
 class Kwh(fields.Float):

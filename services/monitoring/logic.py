@@ -132,14 +132,19 @@ def parse_reading(
     keyed = device_of_reading_key(routing_key)
     if keyed is not None and keyed != device_id:
         raise InvalidReading("device_id differs from the routing key's")
-    timestamp = _timestamp(body["timestamp"], now)
-    return ParsedReading(
-        reading_id=_text(body, "reading_id", 64),
-        device_id=device_id,
-        timestamp=timestamp,
-        hour=hour_of(timestamp),
-        kwh=_kwh(body["kwh"], max_kwh),
-    )
+    try:
+        timestamp = _timestamp(body["timestamp"], now)
+        return ParsedReading(
+            reading_id=_text(body, "reading_id", 64),
+            device_id=device_id,
+            timestamp=timestamp,
+            hour=hour_of(timestamp),
+            kwh=_kwh(body["kwh"], max_kwh),
+        )
+    except ArithmeticError as exc:
+        # Year-1 timestamps overflow when moved to UTC, numbers such as 1e30 or
+        # 10**400 when converted: out of range, not a bug in the worker.
+        raise InvalidReading(f"a value is out of range ({exc})") from exc
 
 
 def unique(readings: list[ParsedReading]) -> list[ParsedReading]:

@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import ID, InputSchema, Kwh, UtcDateTime
+from services.common.schemas import ID, Day, InputSchema, Kwh, UtcDateTime
 
 
 class ConsumptionQuerySchema(InputSchema):
     device_id = fields.String(required=True, validate=ID)
-    date = fields.Date(required=True, metadata={"description": "UTC day, YYYY-MM-DD"})
+    date = Day(required=True, metadata={"description": "UTC day, YYYY-MM-DD"})
 
 
 class HourSchema(Schema):

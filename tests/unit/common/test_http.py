@@ -1,15 +1,21 @@
 """The one mapping from errors to the contract's error body."""
 
+import io
 import json
+from types import SimpleNamespace
 
 import pytest
 from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.test import Client
+from werkzeug.wrappers import Request, Response
 
 from services.common.errors import (
     Conflict,
     Forbidden,
+    PayloadTooLarge,
     RateLimited,
     Unauthorized,
     ValidationFailed,
@@ -17,7 +23,7 @@ from services.common.errors import (
 from services.common.errors import (
     NotFound as EmsNotFound,
 )
-from services.common.http import error_response
+from services.common.http import CappedInput, JsonWsgiApp, error_response
 from services.common.schemas import load
 from services.users.exceptions import EmailTaken
 
@@ -33,6 +39,7 @@ def body(response):
         (Unauthorized(), 401, "UNAUTHORIZED"),
         (Forbidden(), 403, "FORBIDDEN"),
         (EmsNotFound(), 404, "NOT_FOUND"),
+        (PayloadTooLarge(), 413, "PAYLOAD_TOO_LARGE"),
         (EmailTaken(), 409, "CONFLICT"),
         (Conflict("busy"), 409, "CONFLICT"),
         (NotFound(), 404, "NOT_FOUND"),
@@ -100,3 +107,73 @@ def test_load_reports_each_bad_field():
 def test_load_wants_an_object():
     with pytest.raises(ValidationFailed):
         load(Thing(), ["name"])
+
+
+def test_capped_input_yields_up_to_the_limit():
+    assert CappedInput(io.BytesIO(b"x" * 10), 10).read() == b"x" * 10
+    stream = CappedInput(io.BytesIO(b"x" * 10), 10)
+    assert stream.read(4) + stream.read(100) == b"x" * 10
+
+
+def test_capped_input_refuses_past_the_limit_without_reading_everything():
+    source = io.BytesIO(b"x" * 1000)
+    with pytest.raises(PayloadTooLarge) as caught:
+        CappedInput(source, 10).read()
+    assert caught.value.details == {"max_bytes": 10}
+    assert source.tell() == 11
+
+
+class Echo:
+    """A route that reads its body, as the gateway's do."""
+
+    def handle_request(self, request: Request) -> Response:
+        request.shallow = False
+        try:
+            return Response(request.get_data(cache=False))
+        except PayloadTooLarge as exc:
+            return error_response(exc)
+
+
+@pytest.fixture
+def app():
+    server = SimpleNamespace(
+        container=SimpleNamespace(config={"MAX_BODY_BYTES": 16}),
+        make_url_map=lambda: Map([Rule("/echo", endpoint=Echo())]),
+    )
+    return Client(JsonWsgiApp(server))
+
+
+def test_a_body_within_the_limit_is_read(app):
+    assert app.post("/echo", data=b"x" * 16).data == b"x" * 16
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_routing(app):
+    for path in ("/echo", "/nowhere"):
+        response = app.post(path, data=b"x" * 17)
+        assert response.status_code == 413
+        assert response.json == {
+            "error": "PAYLOAD_TOO_LARGE",
+            "message": "the body may be at most 16 bytes",
+            "details": {"max_bytes": 16},
+        }
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit(app):
+    def chunked(size):
+        return app.post(
+            "/echo",
+            input_stream=io.BytesIO(b"x" * size),
+            headers={"Transfer-Encoding": "chunked"},
+        )
+
+    assert chunked(16).data == b"x" * 16
+    response = chunked(1000)
+    assert response.status_code == 413
+    assert response.json["error"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_the_error_page_for_traefik_is_the_contracts_413(app):
+    response = app.get("/internal/errors/413")
+    assert response.status_code == 413
+    assert response.json["error"] == "PAYLOAD_TOO_LARGE"
+    assert response.json["details"] == {"max_bytes": 16}

@@ -61,3 +61,10 @@ def test_quotas_are_documented_on_the_routes_that_enforce_them():
         assert example["error"] == error and "limit" in example["details"]
     support = paths["/api/support/messages"]["post"]["responses"]["429"]
     assert "Retry-After" in support["headers"]
+
+
+def test_operations_with_a_body_say_it_may_be_too_large():
+    paths = build_spec(GatewayService)["paths"]
+    login = paths["/api/auth/login"]["post"]["responses"]
+    assert login["413"] == {"$ref": "#/components/responses/PayloadTooLarge"}
+    assert "413" not in paths["/api/health"]["get"]["responses"]
