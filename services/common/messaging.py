@@ -4,12 +4,15 @@
 Nameko's queue consumer with the platform's failure policy: a handler that succeeds
 acks after its effect is committed; a transient failure (the database or broker is
 unreachable) is retried; anything else, and a body that is not JSON, is published to
-``ems.dlx`` with the reason and then acked, so it is neither lost nor looped on.
+``ems.dlx`` with the reason and then acked, so it is neither lost nor looped on. A
+compressed or oversized body is dead-lettered the same way before it is decoded.
 """
 
 import logging
+from functools import partial
 
 import eventlet
+import kombu
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.amqp.publish import get_producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -17,6 +20,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.messaging import Consumer, Publisher, QueueConsumer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from services.common.envelope import MAX_BODY_BYTES, refusal
 from services.common.topology import (
     DEAD,
     DLX,
@@ -81,13 +85,49 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class ScreeningConsumer(kombu.Consumer):
+    """A kombu consumer that refuses compressed and oversized messages unread.
+
+    kombu inflates a compressed body while it turns the frame into a message, before
+    any callback runs, so the check comes first, on the raw frame.
+    """
+
+    max_bytes = MAX_BODY_BYTES
+    on_refused = None
+
+    def _receive_callback(self, raw):
+        properties = getattr(raw, "properties", None)
+        if properties is None or self.on_refused is None:
+            return super()._receive_callback(raw)
+        headers = properties.get("application_headers") or {}
+        reason = refusal(headers, len(raw.body or b""), self.max_bytes)
+        if reason is None:
+            return super()._receive_callback(raw)
+        # The message object is built without the compression header, so nothing
+        # inflates it, and is given its headers back to be dead-lettered unchanged.
+        properties["application_headers"] = {
+            key: value for key, value in headers.items() if key != "compression"
+        }
+        message = self.channel.message_to_python(raw)
+        properties["application_headers"] = message.headers = headers
+        self.on_refused(message, reason)
+
+
 class DeadLetteringQueueConsumer(QueueConsumer):
-    """Nameko's queue consumer, which also dead-letters bodies it cannot decode."""
+    """Nameko's queue consumer, which also dead-letters bodies it cannot decode and
+    those refused unread (``MAX_BODY_BYTES``, default 64 KiB; any compressed one)."""
 
     def get_consumers(self, consumer_cls, channel):
+        if isinstance(consumer_cls, partial):
+            consumer_cls = partial(
+                ScreeningConsumer, *consumer_cls.args, **consumer_cls.keywords
+            )
         consumers = super().get_consumers(consumer_cls, channel)
+        max_bytes = int(self.container.config.get("MAX_BODY_BYTES", MAX_BODY_BYTES))
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = provider.handle_decode_error
+            consumer.on_refused = provider.reject
+            consumer.max_bytes = max_bytes
         return consumers
 
 

@@ -70,6 +70,21 @@ def reading_key(device_id: str) -> str:
     return f"device.{device_id}.reading"
 
 
+def device_of_reading_key(routing_key: str) -> str | None:
+    """The device id in a reading's routing key, or None if it names none.
+
+    Readings published over AMQP carry ``device.<id>.reading``; those that
+    RabbitMQ's MQTT plugin turns into AMQP carry their topic with dots,
+    ``ems.devices.<id>.reading``.
+    """
+    parts = routing_key.split(".")
+    if len(parts) == 3 and parts[0] == "device" and parts[2] == "reading":
+        return parts[1]
+    if len(parts) == 4 and parts[:2] == ["ems", "devices"] and parts[3] == "reading":
+        return parts[2]
+    return None
+
+
 def user_message_key(user_id: str, message_type: str) -> str:
     return f"user.{user_id}.{message_type}"
 
