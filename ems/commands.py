@@ -14,7 +14,7 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import config as settings
-from ems import accounts, database
+from ems import accounts, broker, database
 from ems.keys import ensure_keys
 from services.common.topology import declare_all
 
@@ -38,6 +38,13 @@ def prepare(args) -> None:
     accounts.login(common, "DEMO")
     with Connection(common["AMQP_URI"]) as connection:
         declare_all(connection.default_channel)
+    bound = common["DEAD_LETTERS"]
+    broker.apply_dead_letter_policy(
+        common["RABBIT_MANAGEMENT_URI"],
+        common["AMQP_URI"],
+        int(bound["queue_max_length"]),
+        int(bound["queue_max_bytes"]),
+    )
 
 
 def migrate(args) -> None:

@@ -28,7 +28,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import config as settings
-from ems import database
+from ems import broker, database
 from ems.keys import ensure_keys
 
 PROCFILE = settings.ROOT_DIR / "Procfile"
@@ -120,6 +120,13 @@ class Resources:
 
     def create(self) -> None:
         self.vhost.create()
+        bound = self.common["DEAD_LETTERS"]
+        broker.apply_dead_letter_policy(
+            self.common["RABBIT_MANAGEMENT_URI"],
+            self.amqp_uri,
+            int(bound["queue_max_length"]),
+            int(bound["queue_max_bytes"]),
+        )
         ensure_keys(self.private_key, self.public_key)
         names = [f"{self.db_prefix}{name}" for name in self.common["DATABASES"]]
         database.create_databases(self.pg_url, names)
