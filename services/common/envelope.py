@@ -20,3 +20,11 @@ def refusal(headers: dict | None, size: int, max_bytes: int) -> str | None:
     if size > max_bytes:
         return f"body of {size} bytes is over the limit of {max_bytes}: refused unread"
     return None
+
+
+def as_bytes(body, encoding: str | None) -> bytes:
+    """A body as it travelled: py-amqp hands over text when the message names a
+    content encoding it could decode."""
+    if isinstance(body, str):
+        return body.encode(encoding or "utf-8", "surrogateescape")
+    return body or b""

@@ -10,6 +10,7 @@ compressed or oversized body is dead-lettered the same way before it is decoded.
 
 import logging
 from functools import partial
+from typing import NamedTuple
 
 import eventlet
 import kombu
@@ -20,10 +21,16 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.messaging import Consumer, Publisher, QueueConsumer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from services.common.envelope import MAX_BODY_BYTES, refusal
+from services.common.envelope import (
+    COMPRESSION_HEADER,
+    MAX_BODY_BYTES,
+    as_bytes,
+    refusal,
+)
 from services.common.topology import (
     DEAD,
     DLX,
+    EXCHANGE_HEADER,
     REASON_HEADER,
     SERVICE_HEADER,
     original_routing_key,
@@ -65,6 +72,11 @@ def dead_letter(amqp_uri: str, message, reason: str, service: str) -> None:
     headers = dict(message.headers or {})
     headers[REASON_HEADER] = reason[:MAX_REASON_LENGTH]
     headers[SERVICE_HEADER] = service
+    # Where it was published, so that it can be replayed there; a reading the
+    # balancer forwarded came through the default exchange and names none.
+    exchange = message.delivery_info.get("exchange")
+    if exchange and EXCHANGE_HEADER not in headers:
+        headers[EXCHANGE_HEADER] = exchange
     with get_producer(amqp_uri) as producer:
         producer.publish(
             message.body,
@@ -85,6 +97,46 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def republish(
+    amqp_uri: str,
+    exchange: str,
+    routing_key: str,
+    body: bytes,
+    headers: dict,
+    content_type: str | None,
+    content_encoding: str | None,
+) -> None:
+    """Publish ``body`` as it is, persistent and confirmed (a dead letter's replay)."""
+    with get_producer(amqp_uri) as producer:
+        producer.publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            headers=headers,
+            content_type=content_type,
+            content_encoding=content_encoding,
+            delivery_mode=2,
+            retry=True,
+        )
+
+
+def undecoded(channel, raw):
+    """kombu's message for a frame from the broker, its body as it came: kombu
+    inflates a compressed body while it builds the message, unless it is built
+    without the compression header, which is then given back."""
+    properties = raw.properties
+    headers = properties.get("application_headers") or {}
+    properties["application_headers"] = {
+        key: value for key, value in headers.items() if key != COMPRESSION_HEADER
+    }
+    try:
+        message = channel.message_to_python(raw)
+    finally:
+        properties["application_headers"] = headers
+    message.headers = headers
+    return message
+
+
 class ScreeningConsumer(kombu.Consumer):
     """A kombu consumer that refuses compressed and oversized messages unread.
 
@@ -100,17 +152,11 @@ class ScreeningConsumer(kombu.Consumer):
         if properties is None or self.on_refused is None:
             return super()._receive_callback(raw)
         headers = properties.get("application_headers") or {}
-        reason = refusal(headers, len(raw.body or b""), self.max_bytes)
+        size = len(as_bytes(raw.body, properties.get("content_encoding")))
+        reason = refusal(headers, size, self.max_bytes)
         if reason is None:
             return super()._receive_callback(raw)
-        # The message object is built without the compression header, so nothing
-        # inflates it, and is given its headers back to be dead-lettered unchanged.
-        properties["application_headers"] = {
-            key: value for key, value in headers.items() if key != "compression"
-        }
-        message = self.channel.message_to_python(raw)
-        properties["application_headers"] = message.headers = headers
-        self.on_refused(message, reason)
+        self.on_refused(undecoded(self.channel, raw), reason)
 
 
 class DeadLetteringQueueConsumer(QueueConsumer):
@@ -169,3 +215,67 @@ class ReliableConsumer(Consumer):
 
 
 consume = ReliableConsumer.decorator
+
+
+class RawMessage(NamedTuple):
+    """A message as it came, never decoded nor inflated."""
+
+    body: bytes
+    headers: dict
+    exchange: str
+    routing_key: str
+    content_type: str | None
+    content_encoding: str | None
+
+
+class RawConsumer(kombu.Consumer):
+    """A kombu consumer that hands on every message undecoded."""
+
+    on_raw = None
+
+    def _receive_callback(self, raw):
+        return self.on_raw(undecoded(self.channel, raw))
+
+
+class RawQueueConsumer(QueueConsumer):
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(
+            partial(RawConsumer, *consumer_cls.args, **consumer_cls.keywords), channel
+        )
+        for provider, consumer in self._consumers.items():
+            consumer.on_raw = partial(self.handle_message, provider, None)
+        return consumers
+
+
+class RawMessageConsumer(Consumer):
+    """Hands its handler each message as a ``RawMessage``: for a queue of messages
+    that may be anything (``ems.dead``). Success acks; any failure requeues after
+    ``RETRY_DELAY``, since such a queue's messages have nowhere further to go."""
+
+    queue_consumer = RawQueueConsumer()
+
+    def handle_message(self, body, message):
+        raw = RawMessage(
+            as_bytes(message.body, message.content_encoding),
+            dict(message.headers or {}),
+            message.delivery_info.get("exchange", ""),
+            message.delivery_info.get("routing_key", ""),
+            message.content_type,
+            message.content_encoding,
+        )
+        super().handle_message(raw, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        log.warning(
+            "could not keep a message of %s, retrying: %s",
+            self.queue.name,
+            describe(exc_info[1]),
+        )
+        eventlet.sleep(RETRY_DELAY)
+        self.queue_consumer.requeue_message(message)
+
+
+consume_raw = RawMessageConsumer.decorator

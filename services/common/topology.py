@@ -21,6 +21,8 @@ DEAD = Queue("ems.dead", exchange=DLX, routing_key="#", durable=True)
 #: Header names of a dead-lettered message.
 REASON_HEADER = "x-ems-reason"
 SERVICE_HEADER = "x-ems-service"
+#: The exchange a dead letter was published to (absent: a reading, ``ems.data``).
+EXCHANGE_HEADER = "x-ems-exchange"
 #: The routing key a message was published with, kept when the balancer forwards it
 #: to an ingest queue (through the default exchange, under the queue's name).
 ROUTING_KEY_HEADER = "x-ems-routing-key"

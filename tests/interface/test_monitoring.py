@@ -180,7 +180,7 @@ def test_bad_messages_are_dead_lettered_with_their_reason(
                 delivery_mode=2,
             )
     wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.2)
-    reasons = [m for m in dead_messages(platform, 8)]
+    reasons = [m for m in dead_messages(rpc, 8)]
     assert len(reasons) == 8
     for expected in [
         "undecodable body",
@@ -195,23 +195,17 @@ def test_bad_messages_are_dead_lettered_with_their_reason(
         assert any(expected in reason for reason in reasons), (expected, reasons)
 
 
-def dead_messages(config, count, timeout=10.0):
-    """Reasons of the messages in ems.dead (declared by the first rejection)."""
-    reasons = []
-    with Connection(config["AMQP_URI"]) as connection:
-        from services.common.topology import DEAD, REASON_HEADER
-
-        queue = DEAD(connection.default_channel)
-        queue.declare()
-        deadline = time.monotonic() + timeout
-        while len(reasons) < count and time.monotonic() < deadline:
-            message = queue.get(no_ack=True)
-            if message is None:
-                time.sleep(0.1)
-                continue
-            assert message.headers["x-ems-service"] == "monitoring_worker"
-            reasons.append(message.headers[REASON_HEADER])
-    return reasons
+def dead_messages(rpc, count, timeout=10.0):
+    """Reasons of the dead letters monitoring keeps, once there are ``count``."""
+    letters = wait_for(
+        lambda: (
+            len(found := rpc("monitoring").list_dead_letters(None, 500)) >= count
+            and found
+        ),
+        timeout,
+    )
+    assert {letter["service"] for letter in letters} == {"monitoring_worker"}
+    return [letter["reason"] for letter in letters]
 
 
 def test_overconsumption_reaches_the_owner_once_per_device_hour(
@@ -247,7 +241,7 @@ def test_a_deleted_device_is_purged_and_its_late_readings_refused(
     wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0)
     assert rpc("monitoring").list_notifications(OWNER["user_id"]) == []
     send(platform, reading(device["id"], "2026-11-22T10:30:00Z", 0.1))
-    assert "device deleted" in dead_messages(platform, 1)[0]
+    assert "device deleted" in dead_messages(rpc, 1)[0]
 
 
 def test_cut_database_connections_lose_and_double_nothing(
@@ -363,7 +357,7 @@ def test_poison_readings_are_dead_lettered_alone_and_the_batch_commits_once(
             == pytest.approx(0.001 * len(good))
         )
     )
-    reasons = dead_messages(platform, len(bad))
+    reasons = dead_messages(rpc, len(bad))
     for _, fragment in bad:
         assert any(fragment in reason for reason in reasons), (fragment, reasons)
     assert len(reasons) == len(bad)
@@ -393,7 +387,7 @@ def test_compressed_and_oversized_bodies_are_dead_lettered_unread(
             )
     send(platform, reading(device["id"], "2026-11-22T10:30:00Z", 0.25))
     wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.25)
-    reasons = sorted(dead_messages(platform, 2))
+    reasons = sorted(dead_messages(rpc, 2))
     assert "body of" in reasons[0] and "over the limit of 65536" in reasons[0]
     assert reasons[1].startswith("compressed body (application/x-gzip)")
     time.sleep(0.5)
