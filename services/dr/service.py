@@ -15,9 +15,12 @@ if that service is missing, lacks the call, fails, is slow or answers otherwise,
 flexibility counts no battery and says so (``notes: ["batteries unavailable"]``).
 """
 
+import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import rpc
 
@@ -43,6 +46,7 @@ from services.dr.schemas import (
     DrEventSchema,
     DrFlexibilitySchema,
     DrInvitationsSchema,
+    DrParticipantResultSchema,
     DrResultsSchema,
 )
 from services.dr.storage import DrStore
@@ -52,6 +56,11 @@ log = logging.getLogger(__name__)
 event_schema = DrEventSchema()
 push_schema = DrEventPushSchema()
 results_schema = DrResultsSchema()
+participant_schema = DrParticipantResultSchema()
+ZERO = Decimal(0)
+#: Minutes after an event's end before its results are settled, when
+#: ``RESULTS_SETTLE_DELAY_MINUTES`` is not set: time for late readings to arrive.
+SETTLE_DELAY_MINUTES = 60
 flexibility_schema = DrFlexibilitySchema()
 
 BATTERIES_UNAVAILABLE = "batteries unavailable"
@@ -94,6 +103,7 @@ class DrService(HealthMixin):
     name = "dr"
 
     storage = Database(DrStore)
+    config = Config()
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
     batteries_rpc = TimedRpcProxy("batteries", timeout_setting="BATTERIES_RPC_TIMEOUT")
@@ -266,34 +276,83 @@ class DrService(HealthMixin):
                 "results are known once the event is over", {"status": state}
             )
         user_ids = [invitation.user_id for invitation in participants]
+        if event.settled_at is None and now >= event.end + self._settle_delay():
+            event = self._settle(event.id, now)
+        if event.settled_at is not None:
+            outcomes = [
+                json.loads(result)
+                for result in self.storage.settled_results(event.id, user_ids)
+            ]
+            self.storage.commit()
+            return self._results_view(event, now, outcomes)
+        self.storage.commit()  # ends the read transaction before asking others
+        outcomes = self._outcomes(event, user_ids, now)
+        return self._results_view(
+            event, now, participant_schema.dump(outcomes, many=True)
+        )
+
+    def _settle(self, event_id, now):
+        """Store the results of every participant of a finished event, once: later
+        readings (late or replayed) change the load monitoring reports, never what
+        was settled. Returns the event, settled (here or by a concurrent call)."""
+        event = self.storage.get_event(event_id)
+        user_ids = [
+            i.user_id for i in self.storage.invitations(event_id, logic.OPTED_IN)
+        ]
+        self.storage.commit()  # asks others outside a transaction
+        outcomes = participant_schema.dump(
+            self._outcomes(event, user_ids, now), many=True
+        )
+        event = self.storage.get_event(event_id, lock=True)
+        if event.settled_at is None:
+            results = {outcome["user_id"]: json.dumps(outcome) for outcome in outcomes}
+            self.storage.settle(event, results, now)
+            self.storage.commit()
+            log.info("settled the results of DR event %s", event.id)
+        return event
+
+    def _outcomes(self, event, user_ids, now) -> list[dict]:
         first, _ = logic.history_span(event.start, event.end, now.date())
         windows = self.storage.opted_in_windows(user_ids, event, first)
-        self.storage.commit()  # ends the read transaction before asking others
+        self.storage.commit()
+        return [
+            logic.participant_result(
+                user_id,
+                event.start,
+                event.end,
+                self._load(user_id, first, event.end),
+                logic.eligible_days(
+                    logic.event_day(event.start),
+                    logic.excluded_days(windows[user_id]),
+                    now.date(),
+                ),
+                event.incentive_per_kwh,
+            )
+            for user_id in user_ids
+        ]
 
-        outcomes = []
-        for user_id in user_ids:
-            days = logic.eligible_days(
-                logic.event_day(event.start),
-                logic.excluded_days(windows[user_id]),
-                now.date(),
-            )
-            outcomes.append(
-                logic.participant_result(
-                    user_id,
-                    event.start,
-                    event.end,
-                    self._load(user_id, first, event.end),
-                    days,
-                    event.incentive_per_kwh,
-                )
-            )
-        return results_schema.dump(
+    @staticmethod
+    def _results_view(event, now, participants: list[dict]) -> dict:
+        """``participants`` are dumped already (stored ones are kept so)."""
+        view = results_schema.dump(
             {
                 "event": _view(event, now),
-                "participants": outcomes,
-                **logic.totals(outcomes),
+                "participants": [],
+                "settled": event.settled_at is not None,
+                "reduction_kwh": sum(
+                    (Decimal(str(p["reduction_kwh"])) for p in participants), ZERO
+                ),
+                "incentive": sum(
+                    (Decimal(str(p["incentive"])) for p in participants), ZERO
+                ),
             }
         )
+        view["participants"] = participants
+        return view
+
+    def _settle_delay(self) -> timedelta:
+        minutes = self.config.get("RESULTS_SETTLE_DELAY_MINUTES", SETTLE_DELAY_MINUTES)
+        return timedelta(minutes=float(minutes))
 
     # -- cascade ----------------------------------------------------------------------
 

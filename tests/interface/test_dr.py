@@ -508,3 +508,55 @@ def test_a_deleted_user_leaves_every_event(rpc, history, platform):
         OTHER["user_id"],
         STRANGER["user_id"],
     }
+
+
+def test_settled_results_do_not_change_with_later_readings(rpc, history, platform):
+    """An event that ended days ago is settled when its results are first asked
+    for; readings that arrive later, for the event or its baseline days, are
+    counted by monitoring but change nothing that was settled."""
+    dr = rpc("dr")
+    settled = dr.results(history["event_id"], OPERATOR)
+    assert settled["settled"] is True and settled["reduction_kwh"] == 1.2
+    late = rpc("devices").create_device(
+        {"name": "Late", "kind": "meter", "max_hourly_kwh": 50}, USER
+    )
+    day = history["event_day"]
+    send(
+        platform,
+        *readings(late["id"], day, 17, Decimal(3)),
+        *readings(late["id"], weekdays_before(day, 1)[0], 17, Decimal(9)),
+    )
+    first, last = at(day - timedelta(days=7), 0), at(day, 23)
+
+    def counted():
+        series = rpc("monitoring").hourly_series(
+            late["id"], first.isoformat(), last.isoformat()
+        )
+        return sum(row["kwh"] for row in series) == 12
+
+    wait_for(counted)
+    assert dr.results(history["event_id"], OPERATOR) == settled
+    assert (
+        dr.results(history["event_id"], USER)["participants"]
+        == (settled["participants"])
+    )
+
+
+def test_results_follow_late_readings_until_they_are_settled(rpc, platform, engines):
+    """An event that ended within the settle delay (an hour) is not settled yet:
+    its results include readings as they arrive."""
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=1)
+    event_id = store_event(engines, start, end, {USER["user_id"]: "opted_in"})
+    meter = rpc("devices").create_device(
+        {"name": "Meter", "kind": "meter", "max_hourly_kwh": 50}, USER
+    )
+    dr = rpc("dr")
+    early = dr.results(event_id, OPERATOR)
+    assert early["settled"] is False
+    assert early["participants"][0]["actual_kwh"] == 0
+    send(platform, *readings(meter["id"], start.date(), start.hour, Decimal("0.5")))
+    wait_for(
+        lambda: dr.results(event_id, OPERATOR)["participants"][0]["actual_kwh"] == 0.5
+    )
+    assert dr.results(event_id, OPERATOR)["settled"] is False
