@@ -102,10 +102,12 @@ class BatchConsumer(ReliableConsumer):
         if exc_info is None:
             rejected = result or {}
             for index, (_, message) in enumerate(batch):
-                if index in rejected:
-                    self.reject(message, rejected[index])
-                else:
+                if index not in rejected:
                     self.queue_consumer.ack_message(message)
+            # All of a batch's rejections in one transaction with the broker.
+            self.reject_all(
+                [(batch[index][1], reason) for index, reason in rejected.items()]
+            )
         elif isinstance(exc_info[1], TRANSIENT_ERRORS):
             log.warning(
                 "transient failure on %s, retrying %d messages: %s",
