@@ -23,11 +23,12 @@ from decimal import Decimal
 from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import EXPECTED, EmsError
 from services.common.health import HealthMixin
-from services.common.messaging import Dispatcher, consume
+from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
@@ -61,6 +62,9 @@ ZERO = Decimal(0)
 #: Minutes after an event's end before its results are settled, when
 #: ``RESULTS_SETTLE_DELAY_MINUTES`` is not set: time for late readings to arrive.
 SETTLE_DELAY_MINUTES = 60
+#: Seconds between the timer's rounds of settlement, and events settled per round.
+SETTLE_INTERVAL = 60
+SETTLE_BATCH = 20
 flexibility_schema = DrFlexibilitySchema()
 
 BATTERIES_UNAVAILABLE = "batteries unavailable"
@@ -290,6 +294,23 @@ class DrService(HealthMixin):
         return self._results_view(
             event, now, participant_schema.dump(outcomes, many=True)
         )
+
+    @timer(interval=SETTLE_INTERVAL)
+    def settle_due(self):
+        """Settle the results of events that ended ``RESULTS_SETTLE_DELAY_MINUTES``
+        ago, whether or not anyone asked for them yet. Every dr process runs this;
+        the event's lock makes a second settlement change nothing."""
+        now = datetime.now(UTC)
+        due = self.storage.unsettled_events(now - self._settle_delay(), SETTLE_BATCH)
+        self.storage.commit()
+        for event_id in due:
+            try:
+                self._settle(event_id, now)
+            except TRANSIENT_ERRORS as exc:
+                # Monitoring, devices or the database is away: the next round
+                # tries again.
+                log.warning("could not settle DR event %s: %s", event_id, exc)
+                return
 
     def _settle(self, event_id, now):
         """Store the results of every participant of a finished event, once: later

@@ -176,6 +176,22 @@ class DrStore(Store):
         )
         event.settled_at = now
 
+    def unsettled_events(self, ended_before: datetime, limit: int) -> list[str]:
+        """Ids of events that ended before ``ended_before``, neither cancelled nor
+        settled, oldest first."""
+        return list(
+            self.session.scalars(
+                select(Event.id)
+                .where(
+                    Event.end <= ended_before,
+                    Event.settled_at.is_(None),
+                    Event.cancelled_at.is_(None),
+                )
+                .order_by(Event.end)
+                .limit(limit)
+            )
+        )
+
     def settled_results(self, event_id: str, user_ids: list[str]) -> list[str]:
         """The stored results of ``user_ids`` in ``event_id``, in that order."""
         rows = self.session.scalars(
