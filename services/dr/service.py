@@ -58,6 +58,7 @@ event_schema = DrEventSchema()
 push_schema = DrEventPushSchema()
 results_schema = DrResultsSchema()
 participant_schema = DrParticipantResultSchema()
+flexibility_schema = DrFlexibilitySchema()
 ZERO = Decimal(0)
 #: Minutes after an event's end before its results are settled, when
 #: ``RESULTS_SETTLE_DELAY_MINUTES`` is not set: time for late readings to arrive.
@@ -65,7 +66,6 @@ SETTLE_DELAY_MINUTES = 60
 #: Seconds between the timer's rounds of settlement, and events settled per round.
 SETTLE_INTERVAL = 60
 SETTLE_BATCH = 20
-flexibility_schema = DrFlexibilitySchema()
 
 BATTERIES_UNAVAILABLE = "batteries unavailable"
 BATTERY_FAILURES = (
@@ -317,9 +317,8 @@ class DrService(HealthMixin):
         readings (late or replayed) change the load monitoring reports, never what
         was settled. Returns the event, settled (here or by a concurrent call)."""
         event = self.storage.get_event(event_id)
-        user_ids = [
-            i.user_id for i in self.storage.invitations(event_id, logic.OPTED_IN)
-        ]
+        invitations = self.storage.invitations(event_id, logic.OPTED_IN)
+        user_ids = [invitation.user_id for invitation in invitations]
         self.storage.commit()  # asks others outside a transaction
         outcomes = participant_schema.dump(
             self._outcomes(event, user_ids, now), many=True

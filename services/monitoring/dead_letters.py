@@ -9,7 +9,6 @@ of other consumers are kept alike.
 
 import json
 
-from services.common.envelope import COMPRESSION_HEADER
 from services.common.messaging import RawMessage
 from services.common.topology import (
     DATA,
@@ -17,6 +16,7 @@ from services.common.topology import (
     REASON_HEADER,
     ROUTING_KEY_HEADER,
     SERVICE_HEADER,
+    SYNC,
     device_of_reading_key,
     original_routing_key,
 )
@@ -25,6 +25,10 @@ from services.common.topology import (
 PREVIEW_BYTES = 200
 #: Headers the platform adds when it rejects a message; a replay leaves them off.
 REJECTION_HEADERS = (REASON_HEADER, SERVICE_HEADER, EXCHANGE_HEADER)
+#: Where a replay may publish. A dead letter's headers are whatever its publisher
+#: wrote, so one naming another exchange (``nameko-rpc``, say) is not replayed:
+#: monitoring would publish there on that publisher's behalf.
+REPLAYABLE_EXCHANGES = (DATA.name, SYNC.name)
 
 
 def storable(value, longest: int) -> str:
@@ -35,10 +39,11 @@ def storable(value, longest: int) -> str:
 
 
 def origin_exchange(headers: dict, routing_key: str) -> str | None:
-    """The exchange a dead letter was first published to, if it can be told."""
+    """The exchange a dead letter was first published to, if it can be told and
+    is one a replay may publish to."""
     exchange = headers.get(EXCHANGE_HEADER)
-    if isinstance(exchange, str) and exchange:
-        return exchange
+    if exchange:
+        return exchange if exchange in REPLAYABLE_EXCHANGES else None
     if device_of_reading_key(routing_key) is not None:
         return DATA.name
     return None
@@ -81,9 +86,5 @@ def why_not_replayable(exchange: str | None, truncated: bool) -> str | None:
     if truncated:
         return "only the start of its body was kept (it was oversized)"
     if not exchange:
-        return "the exchange it was published to is not known"
+        return "it was not published to ems.data or ems.sync"
     return None
-
-
-def is_compressed(headers: dict) -> bool:
-    return bool(headers.get(COMPRESSION_HEADER))

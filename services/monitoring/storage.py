@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store
@@ -238,6 +238,3 @@ class MonitoringStore(Store):
                 DeadLetter.reason.contains(reason, autoescape=True)
             )
         return self.session.execute(statement).rowcount
-
-    def count_dead_letters(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(DeadLetter))

@@ -165,3 +165,20 @@ def test_purge_by_reason_delete_by_id_and_the_bound(monitoring, rabbit_config):
         monitoring.get_dead_letter("not-an-id\x00")
     assert monitoring.purge_dead_letters() == {"deleted": 2}
     assert monitoring.list_dead_letters(None, 50) == []
+
+
+def test_a_dead_letter_naming_another_exchange_is_not_replayed(
+    monitoring, rabbit_config
+):
+    # Anyone who can publish to ems.dlx writes the headers: monitoring must not
+    # publish an RPC request on their behalf.
+    reject(
+        rabbit_config["AMQP_URI"],
+        json.dumps({"args": []}),
+        routing_key="users.create_user",
+        headers={"x-ems-exchange": "nameko-rpc"},
+    )
+    [letter] = kept(monitoring, 1)
+    assert letter["exchange"] is None and letter["replayable"] is False
+    with pytest.raises(NotReplayable, match="not published to ems.data or ems.sync"):
+        monitoring.replay_dead_letter(letter["id"])
