@@ -24,6 +24,7 @@ def make_relay(conf: dict) -> Relay:
         prefetch=int(conf["PREFETCH"]),
         stats_interval=float(conf["STATS_INTERVAL"]),
         shutdown_timeout=float(conf["SHUTDOWN_TIMEOUT"]),
+        max_body_bytes=int(conf["MAX_BODY_BYTES"]),
     )
 
 

@@ -18,6 +18,7 @@ import pika
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
+from services.common.envelope import MAX_BODY_BYTES, refusal
 from services.common.topology import (
     BALANCER_RAW,
     DATA,
@@ -53,6 +54,8 @@ class Reading:
     properties: Any
     #: The targets it was sent to, in order; all but the last returned it.
     tried: list[str] = field(default_factory=list)
+    #: Why it goes to ``ems.dlx`` unread (compressed, oversized), if it does.
+    refused: str | None = None
 
 
 @dataclass(eq=False)
@@ -262,10 +265,13 @@ def declare_topology(channel, targets: list[str]) -> None:
         )
 
 
-def forwarded_properties(properties, target: str | None, routing_key: str):
+def forwarded_properties(
+    properties, target: str | None, routing_key: str, refused: str | None = None
+):
     """The reading's properties, persistent, with the routing key it was published
     with (an ingest queue receives it under its own name), and the dead-letter
-    headers added when ``target`` is ``DEAD_LETTER``."""
+    headers added when ``target`` is ``DEAD_LETTER`` (the reason: ``refused``, or
+    that no ingest queue took it)."""
     properties = copy.copy(properties) if properties else pika.BasicProperties()
     properties.delivery_mode = PERSISTENT
     properties.headers = {
@@ -275,7 +281,7 @@ def forwarded_properties(properties, target: str | None, routing_key: str):
     if target is DEAD_LETTER:
         properties.headers = {
             **(properties.headers or {}),
-            REASON_HEADER: UNROUTABLE_REASON,
+            REASON_HEADER: refused or UNROUTABLE_REASON,
             SERVICE_HEADER: SERVICE,
         }
     return properties
@@ -304,10 +310,12 @@ class Relay:
         stats_interval: float = 30.0,
         shutdown_timeout: float = 5.0,
         ioloop: IOLoop | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ):
         self.parameters = parameters
         self.ledger = Ledger(targets)
         self.prefetch = prefetch
+        self.max_body_bytes = max_body_bytes
         self.stats_interval = stats_interval
         self.shutdown_timeout = shutdown_timeout
         self.ioloop = ioloop or IOLoop()
@@ -442,7 +450,13 @@ class Relay:
         if self._stopping:
             return  # Unacked, so the broker delivers it again after we close.
         reading = Reading(method.delivery_tag, method.routing_key, body, properties)
-        self._publish(reading, self.ledger.next_target())
+        # The balancer is the first consumer of a reading: a compressed or oversized
+        # one goes to ems.dlx from here, never inflated nor parsed downstream.
+        reading.refused = refusal(properties.headers, len(body), self.max_body_bytes)
+        if reading.refused:
+            self._publish(reading, DEAD_LETTER)
+        else:
+            self._publish(reading, self.ledger.next_target())
 
     def _publish(self, reading: Reading, target: str | None) -> None:
         exchange, routing_key = self.ledger.route(reading, target)
@@ -450,7 +464,9 @@ class Relay:
             exchange,
             routing_key,
             reading.body,
-            forwarded_properties(reading.properties, target, reading.routing_key),
+            forwarded_properties(
+                reading.properties, target, reading.routing_key, reading.refused
+            ),
             mandatory=True,
         )
         self.ledger.sent(reading, target)
@@ -476,7 +492,7 @@ class Relay:
         if isinstance(action, Ack):
             self._channel.basic_ack(reading.delivery_tag)
         elif isinstance(action, Publish):
-            if action.target is DEAD_LETTER:
+            if action.target is DEAD_LETTER and not reading.refused:
                 # Per reading only at DEBUG: an outage would flood the log; the
                 # counters line turns WARNING instead.
                 log.debug("%s: no target took it", reading.routing_key)

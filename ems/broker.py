@@ -1,5 +1,6 @@
-"""The platform's own users on RabbitMQ: one per kind of process, each allowed only
-the exchanges and queues that process uses, in the platform's virtual host.
+"""What ``ems prepare`` sets up on RabbitMQ beyond declarations: the platform's own
+users, one per kind of process, each allowed only the exchanges and queues that
+process uses, in the platform's virtual host; and the bound of ``ems.dead``.
 
 ``guest`` (or whichever administrator ``RABBIT_MANAGEMENT_URI`` names) has no
 permission in that virtual host: a process that reaches the broker with it, or a
@@ -23,6 +24,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
+
+from services.common.topology import DEAD as DEAD_QUEUE
 
 TIMEOUT = 10
 USER_PREFIX = "ems-"
@@ -58,7 +61,8 @@ PERMISSIONS = {
     "auth": _service("auth"),
     "users": _service("users"),
     "devices": _service("devices"),
-    "monitoring": _service("monitoring"),
+    # It drains ems.dead into its database, and replays readings to ems.data.
+    "monitoring": _service("monitoring", r"ems\.data"),
     "monitoring_worker": _service("monitoring_worker", r"monitoring\.ingest\..+"),
     "support": _service("support"),
     "batteries": _service("batteries"),
@@ -212,3 +216,45 @@ def read_env(path: Path) -> dict[str, str]:
             key, _, value = line.partition("=")
             pairs[key] = value
     return pairs
+
+
+# -- the bound of ems.dead --------------------------------------------------------
+#
+# A policy rather than queue arguments: ``ems.dead`` exists on every installation
+# already, and declaring it again with other arguments fails (PRECONDITION_FAILED)
+# for every process that declares it; a policy applies to the existing queue and
+# can be changed later without touching a single declaration.
+
+POLICY = "ems-dead-letters"
+
+
+def dead_letter_policy(max_length: int, max_bytes: int) -> dict:
+    """At most ``max_length`` messages and ``max_bytes`` bytes in ``ems.dead``;
+    beyond that the oldest are dropped (drop-head), so the newest rejections, those
+    an operator is looking for, are kept and publishers are never refused."""
+    return {
+        "pattern": f"^{DEAD_QUEUE.name.replace('.', '[.]')}$",
+        "apply-to": "queues",
+        "priority": 10,
+        "definition": {
+            "max-length": max_length,
+            "max-length-bytes": max_bytes,
+            "overflow": "drop-head",
+        },
+    }
+
+
+def apply_dead_letter_policy(
+    management_uri: str, amqp_uri: str, max_length: int, max_bytes: int
+) -> None:
+    """Bound ``ems.dead`` in the virtual host ``amqp_uri`` names."""
+    vhost = quote(vhost_of(amqp_uri), safe="")
+    Management(management_uri).put(
+        f"/policies/{vhost}/{POLICY}", dead_letter_policy(max_length, max_bytes)
+    )
+
+
+def vhost_of(amqp_uri: str) -> str:
+    """The virtual host an AMQP URI names (``/`` when it names none)."""
+    path = urlsplit(amqp_uri).path
+    return unquote(path[1:]) if len(path) > 1 else "/"

@@ -5,6 +5,7 @@ ems migrate     alembic upgrade head on every database
 ems bootstrap   wait for the services, ensure the ADMIN, print URLs and logins
 ems traefik     run Traefik with the static configuration for this environment
 ems simulate    publish readings of simulated devices (AMQP or MQTT)
+ems dead-letters list|show|replay|delete|purge   the messages the platform refused
 """
 
 import eventlet
@@ -16,7 +17,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 import config as settings  # noqa: E402
-from ems import accounts, broker, commands  # noqa: E402
+from ems import accounts, broker, commands, dead_letters  # noqa: E402
 from simulator import cli as simulator_cli  # noqa: E402
 
 
@@ -47,6 +48,13 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     simulator_cli.add_arguments(simulate)
+    dead = sub.add_parser(
+        "dead-letters",
+        help="list, inspect, replay or purge the messages the platform refused",
+        description=dead_letters.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dead_letters.add_arguments(dead)
     return root
 
 

@@ -39,6 +39,13 @@ def prepare(args) -> None:
     uris = prepare_broker(common)
     with Connection(uris[broker.variable("prepare")]) as connection:
         declare_all(connection.default_channel)
+    bound = common["DEAD_LETTERS"]
+    broker.apply_dead_letter_policy(
+        common["RABBIT_MANAGEMENT_URI"],
+        uris[broker.variable("prepare")],
+        int(bound["queue_max_length"]),
+        int(bound["queue_max_bytes"]),
+    )
 
 
 def prepare_broker(common) -> dict[str, str]:

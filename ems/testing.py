@@ -256,6 +256,13 @@ class Resources:
             prefix=self.user_prefix,
             admin_access=True,
         )
+        bound = self.common["DEAD_LETTERS"]
+        broker_users.apply_dead_letter_policy(
+            self.management_uri,
+            self.amqp_uri,
+            int(bound["queue_max_length"]),
+            int(bound["queue_max_bytes"]),
+        )
         ensure_keys(self.private_key, self.public_key)
         names = [f"{self.db_prefix}{name}" for name in self.common["DATABASES"]]
         database.create_databases(self.pg_url, names)

@@ -296,7 +296,9 @@ class DrRoutes(Callers):
         baseline, the actual energy and the reduction ``max(0, baseline −
         actual)``; their sums and the incentive ``reduction × incentive_per_kwh``.
         OPERATOR and ADMIN see every participant, a user their own. 409 until the
-        event is over, and for a cancelled one.
+        event is over, and for a cancelled one. Until an hour after the end they
+        follow late readings (``settled: false``); then they are stored and never
+        change (``settled: true``).
         ---
         get:
           tags: [dr]
@@ -311,6 +313,7 @@ class DrRoutes(Callers):
                   schema: DrResultsSchema
                   example: {event: {id: 3d1a…, name: Evening peak,
                                     status: finished},
+                            settled: true,
                             participants: [{user_id: 9b2f…, baseline_days: 10,
                                             baseline_note: null,
                                             hours: [{hour: "2026-11-24T17:00:00Z",

@@ -17,6 +17,7 @@ import services.monitoring.exceptions  # noqa: F401
 import services.support.exceptions  # noqa: F401
 import services.users.exceptions  # noqa: F401
 from gateway.batteries import BatteryRoutes
+from gateway.dead_letters import DeadLetterRoutes
 from gateway.dr import DrRoutes
 from gateway.forecasts import ForecastRoutes
 from gateway.openapi import build_spec
@@ -51,7 +52,9 @@ HEALTH_CHECKED = (
 HEALTH_TIMEOUT = 2.0
 
 
-class GatewayService(ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, Callers):
+class GatewayService(
+    ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, DeadLetterRoutes, Callers
+):
     name = "gateway"
 
     users_rpc = TimedRpcProxy("users")

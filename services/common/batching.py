@@ -4,10 +4,12 @@ Messages are collected until ``size`` of them are waiting or the oldest has wait
 ``wait`` seconds, then one worker handles them together — one transaction for a
 whole batch instead of one per message. The handler gets ``Delivery`` tuples and
 returns ``{index: reason}`` for the ones it rejects; those go to ``ems.dlx`` with the
-reason, every other message is acked, all after the handler returned (that is, after
-its commit). A transient failure requeues the batch; any other failure splits it and
-handles each message alone, so one poison message is dead-lettered by itself and
-never holds back the messages around it.
+reason (all in one broker transaction), every other message is acked, all after the
+handler returned (that is, after its commit). A handler rejects whatever is wrong
+with a message itself, so a poison message costs what a good one costs. A transient
+failure requeues the batch; any other failure, which no one foresaw, splits it and
+handles each message alone, so that even then one message is dead-lettered by
+itself and never holds back the messages around it.
 """
 
 import logging
@@ -102,10 +104,12 @@ class BatchConsumer(ReliableConsumer):
         if exc_info is None:
             rejected = result or {}
             for index, (_, message) in enumerate(batch):
-                if index in rejected:
-                    self.reject(message, rejected[index])
-                else:
+                if index not in rejected:
                     self.queue_consumer.ack_message(message)
+            # All of a batch's rejections in one transaction with the broker.
+            self.reject_all(
+                [(batch[index][1], reason) for index, reason in rejected.items()]
+            )
         elif isinstance(exc_info[1], TRANSIENT_ERRORS):
             log.warning(
                 "transient failure on %s, retrying %d messages: %s",

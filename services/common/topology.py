@@ -21,6 +21,8 @@ DEAD = Queue("ems.dead", exchange=DLX, routing_key="#", durable=True)
 #: Header names of a dead-lettered message.
 REASON_HEADER = "x-ems-reason"
 SERVICE_HEADER = "x-ems-service"
+#: The exchange a dead letter was published to (absent: a reading, ``ems.data``).
+EXCHANGE_HEADER = "x-ems-exchange"
 #: The routing key a message was published with, kept when the balancer forwards it
 #: to an ingest queue (through the default exchange, under the queue's name).
 ROUTING_KEY_HEADER = "x-ems-routing-key"
@@ -55,16 +57,6 @@ def mqtt_command_topic(device_id: str) -> str:
     return f"ems/devices/{device_id}/commands"
 
 
-def device_of_reading_key(routing_key: str) -> str | None:
-    """The device id in a reading's routing key, of either form, or None."""
-    parts = routing_key.split(".")
-    if len(parts) == 3 and parts[0] == "device" and parts[2] == "reading":
-        return parts[1]
-    if len(parts) == 4 and parts[:2] == ["ems", "devices"] and parts[3] == "reading":
-        return parts[2]
-    return None
-
-
 def ingest_queue(number: int) -> Queue:
     """The queue of monitoring worker ``number``, fed by the balancer."""
     return Queue(f"monitoring.ingest.{number}", durable=True)
@@ -81,6 +73,21 @@ def sync_queue(service: str, *routing_keys: str, purpose: str = "sync") -> Queue
 
 def reading_key(device_id: str) -> str:
     return f"device.{device_id}.reading"
+
+
+def device_of_reading_key(routing_key: str) -> str | None:
+    """The device id in a reading's routing key, or None if it names none.
+
+    Readings published over AMQP carry ``device.<id>.reading``; those that
+    RabbitMQ's MQTT plugin turns into AMQP carry their topic with dots,
+    ``ems.devices.<id>.reading``.
+    """
+    parts = routing_key.split(".")
+    if len(parts) == 3 and parts[0] == "device" and parts[2] == "reading":
+        return parts[1]
+    if len(parts) == 4 and parts[:2] == ["ems", "devices"] and parts[3] == "reading":
+        return parts[2]
+    return None
 
 
 def user_message_key(user_id: str, message_type: str) -> str:

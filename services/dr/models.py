@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +40,8 @@ class Event(Base):
     #: The OPERATOR or ADMIN who announced it.
     created_by: Mapped[str] = mapped_column(String(36))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When its results were settled (``ParticipantResult``); they never change after.
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
@@ -73,3 +76,17 @@ class Invitation(Base):
     # A user's invitations are looked up by user: their event list, their
     # excluded baseline days, the cascade when they are deleted.
     __table_args__ = (Index("ix_invitations_user", "user_id"),)
+
+
+class ParticipantResult(Base):
+    """A participant's outcome of an event, stored when the event's results were
+    settled, so that readings arriving later do not change it."""
+
+    __tablename__ = "participant_results"
+
+    event_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    #: The outcome as ``DrParticipantResultSchema`` dumps it (JSON).
+    result: Mapped[str] = mapped_column(Text)

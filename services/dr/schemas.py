@@ -153,6 +153,12 @@ class DrParticipantResultSchema(Schema):
 
 class DrResultsSchema(Schema):
     event = fields.Nested(DrEventSchema)
+    settled = fields.Boolean(
+        metadata={
+            "description": "true once the results are stored for good (an hour "
+            "after the end by default); until then later readings may change them"
+        }
+    )
     participants = fields.List(fields.Nested(DrParticipantResultSchema))
     reduction_kwh = Kwh()
     incentive = fields.Float()

@@ -15,16 +15,20 @@ if that service is missing, lacks the call, fails, is slow or answers otherwise,
 flexibility counts no battery and says so (``notes: ["batteries unavailable"]``).
 """
 
+import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from nameko.dependency_providers import Config
 from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.common.db import Database
 from services.common.errors import EXPECTED, EmsError
 from services.common.health import HealthMixin
-from services.common.messaging import Dispatcher, consume
+from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
@@ -43,6 +47,7 @@ from services.dr.schemas import (
     DrEventSchema,
     DrFlexibilitySchema,
     DrInvitationsSchema,
+    DrParticipantResultSchema,
     DrResultsSchema,
 )
 from services.dr.storage import DrStore
@@ -52,7 +57,15 @@ log = logging.getLogger(__name__)
 event_schema = DrEventSchema()
 push_schema = DrEventPushSchema()
 results_schema = DrResultsSchema()
+participant_schema = DrParticipantResultSchema()
 flexibility_schema = DrFlexibilitySchema()
+ZERO = Decimal(0)
+#: Minutes after an event's end before its results are settled, when
+#: ``RESULTS_SETTLE_DELAY_MINUTES`` is not set: time for late readings to arrive.
+SETTLE_DELAY_MINUTES = 60
+#: Seconds between the timer's rounds of settlement, and events settled per round.
+SETTLE_INTERVAL = 60
+SETTLE_BATCH = 20
 
 BATTERIES_UNAVAILABLE = "batteries unavailable"
 BATTERY_FAILURES = (
@@ -94,6 +107,7 @@ class DrService(HealthMixin):
     name = "dr"
 
     storage = Database(DrStore)
+    config = Config()
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
     batteries_rpc = TimedRpcProxy("batteries", timeout_setting="BATTERIES_RPC_TIMEOUT")
@@ -266,34 +280,99 @@ class DrService(HealthMixin):
                 "results are known once the event is over", {"status": state}
             )
         user_ids = [invitation.user_id for invitation in participants]
+        if event.settled_at is None and now >= event.end + self._settle_delay():
+            event = self._settle(event.id, now)
+        if event.settled_at is not None:
+            outcomes = [
+                json.loads(result)
+                for result in self.storage.settled_results(event.id, user_ids)
+            ]
+            self.storage.commit()
+            return self._results_view(event, now, outcomes)
+        self.storage.commit()  # ends the read transaction before asking others
+        outcomes = self._outcomes(event, user_ids, now)
+        return self._results_view(
+            event, now, participant_schema.dump(outcomes, many=True)
+        )
+
+    @timer(interval=SETTLE_INTERVAL)
+    def settle_due(self):
+        """Settle the results of events that ended ``RESULTS_SETTLE_DELAY_MINUTES``
+        ago, whether or not anyone asked for them yet. Every dr process runs this;
+        the event's lock makes a second settlement change nothing."""
+        now = datetime.now(UTC)
+        due = self.storage.unsettled_events(now - self._settle_delay(), SETTLE_BATCH)
+        self.storage.commit()
+        for event_id in due:
+            try:
+                self._settle(event_id, now)
+            except TRANSIENT_ERRORS as exc:
+                # Monitoring, devices or the database is away: the next round
+                # tries again.
+                log.warning("could not settle DR event %s: %s", event_id, exc)
+                return
+
+    def _settle(self, event_id, now):
+        """Store the results of every participant of a finished event, once: later
+        readings (late or replayed) change the load monitoring reports, never what
+        was settled. Returns the event, settled (here or by a concurrent call)."""
+        event = self.storage.get_event(event_id)
+        invitations = self.storage.invitations(event_id, logic.OPTED_IN)
+        user_ids = [invitation.user_id for invitation in invitations]
+        self.storage.commit()  # asks others outside a transaction
+        outcomes = participant_schema.dump(
+            self._outcomes(event, user_ids, now), many=True
+        )
+        event = self.storage.get_event(event_id, lock=True)
+        if event.settled_at is None:
+            results = {outcome["user_id"]: json.dumps(outcome) for outcome in outcomes}
+            self.storage.settle(event, results, now)
+            self.storage.commit()
+            log.info("settled the results of DR event %s", event.id)
+        return event
+
+    def _outcomes(self, event, user_ids, now) -> list[dict]:
         first, _ = logic.history_span(event.start, event.end, now.date())
         windows = self.storage.opted_in_windows(user_ids, event, first)
-        self.storage.commit()  # ends the read transaction before asking others
+        self.storage.commit()
+        return [
+            logic.participant_result(
+                user_id,
+                event.start,
+                event.end,
+                self._load(user_id, first, event.end),
+                logic.eligible_days(
+                    logic.event_day(event.start),
+                    logic.excluded_days(windows[user_id]),
+                    now.date(),
+                ),
+                event.incentive_per_kwh,
+            )
+            for user_id in user_ids
+        ]
 
-        outcomes = []
-        for user_id in user_ids:
-            days = logic.eligible_days(
-                logic.event_day(event.start),
-                logic.excluded_days(windows[user_id]),
-                now.date(),
-            )
-            outcomes.append(
-                logic.participant_result(
-                    user_id,
-                    event.start,
-                    event.end,
-                    self._load(user_id, first, event.end),
-                    days,
-                    event.incentive_per_kwh,
-                )
-            )
-        return results_schema.dump(
+    @staticmethod
+    def _results_view(event, now, participants: list[dict]) -> dict:
+        """``participants`` are dumped already (stored ones are kept so)."""
+        view = results_schema.dump(
             {
                 "event": _view(event, now),
-                "participants": outcomes,
-                **logic.totals(outcomes),
+                "participants": [],
+                "settled": event.settled_at is not None,
+                "reduction_kwh": sum(
+                    (Decimal(str(p["reduction_kwh"])) for p in participants), ZERO
+                ),
+                "incentive": sum(
+                    (Decimal(str(p["incentive"])) for p in participants), ZERO
+                ),
             }
         )
+        view["participants"] = participants
+        return view
+
+    def _settle_delay(self) -> timedelta:
+        minutes = self.config.get("RESULTS_SETTLE_DELAY_MINUTES", SETTLE_DELAY_MINUTES)
+        return timedelta(minutes=float(minutes))
 
     # -- cascade ----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from services.common.db import Store
 from services.common.schemas import is_id
 from services.dr.exceptions import EventNotFound
 from services.dr.logic import INVITED, OPTED_IN
-from services.dr.models import Event, Invitation
+from services.dr.models import Event, Invitation, ParticipantResult
 
 
 class DrStore(Store):
@@ -156,8 +156,49 @@ class DrStore(Store):
         return invitation
 
     def delete_invitations_of(self, user_id: str) -> int:
-        """Delete every invitation of ``user_id``; how many there were."""
+        """Delete every invitation of ``user_id``, and their settled results; how
+        many invitations there were."""
+        self.session.execute(
+            delete(ParticipantResult).where(ParticipantResult.user_id == user_id)
+        )
         result = self.session.execute(
             delete(Invitation).where(Invitation.user_id == user_id)
         )
         return result.rowcount
+
+    # -- settled results --------------------------------------------------------------
+
+    def settle(self, event: Event, results: dict[str, str], now: datetime) -> None:
+        """Store an event's results (``{user_id: JSON}``) once and for all."""
+        self.session.add_all(
+            ParticipantResult(event_id=event.id, user_id=user_id, result=result)
+            for user_id, result in results.items()
+        )
+        event.settled_at = now
+
+    def unsettled_events(self, ended_before: datetime, limit: int) -> list[str]:
+        """Ids of events that ended before ``ended_before``, neither cancelled nor
+        settled, oldest first."""
+        return list(
+            self.session.scalars(
+                select(Event.id)
+                .where(
+                    Event.end <= ended_before,
+                    Event.settled_at.is_(None),
+                    Event.cancelled_at.is_(None),
+                )
+                .order_by(Event.end)
+                .limit(limit)
+            )
+        )
+
+    def settled_results(self, event_id: str, user_ids: list[str]) -> list[str]:
+        """The stored results of ``user_ids`` in ``event_id``, in that order."""
+        rows = self.session.scalars(
+            select(ParticipantResult).where(
+                ParticipantResult.event_id == event_id,
+                ParticipantResult.user_id.in_(user_ids),
+            )
+        )
+        stored = {row.user_id: row.result for row in rows}
+        return [stored[user_id] for user_id in user_ids if user_id in stored]

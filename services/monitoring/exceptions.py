@@ -1,6 +1,6 @@
 """monitoring's domain errors."""
 
-from services.common.errors import NotFound
+from services.common.errors import Conflict, NotFound
 
 
 class InvalidReading(ValueError):
@@ -9,3 +9,11 @@ class InvalidReading(ValueError):
 
 class NoSuchDevice(NotFound):
     """Device not found."""
+
+
+class NoSuchDeadLetter(NotFound):
+    """Dead letter not found."""
+
+
+class NotReplayable(Conflict):
+    """This dead letter cannot be replayed."""

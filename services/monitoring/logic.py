@@ -13,9 +13,16 @@ from services.monitoring.exceptions import InvalidReading
 
 MICRO = Decimal("0.000001")
 HOUR = timedelta(hours=1)
-#: Readings stamped further ahead than this are refused (clock errors).
-MAX_AHEAD = timedelta(days=1)
+#: Readings stamped further ahead than this are refused: a device clock that runs
+#: fast, or a reading written for an hour not yet metered.
+MAX_AHEAD = timedelta(minutes=5)
+#: Readings stamped further back than this are refused: a late reading may
+#: complete a recent hour, but none may rewrite the history that DR baselines (30
+#: days) and settlements were computed from.
+BACKFILL = timedelta(days=45)
 FIELDS = ("reading_id", "device_id", "timestamp", "kwh")
+#: The longest ``reading_id`` and ``device_id`` the readings table stores.
+LONGEST = {"reading_id": 64, "device_id": 36}
 
 
 @dataclass(frozen=True)
@@ -70,18 +77,25 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def _text(body: dict, field: str, longest: int) -> str:
-    value = body[field]
+def _text(body: dict, field: str) -> str:
+    """A text field as PostgreSQL can store it: UTF-8 without NUL, not too long."""
+    value, longest = body[field], LONGEST[field]
     if not isinstance(value, str) or not value or len(value) > longest:
         raise InvalidReading(
             f"{field} must be a non-empty string of at most {longest} characters"
         )
     if "\x00" in value:
         raise InvalidReading(f"{field} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # JSON may spell a lone UTF-16 surrogate ("\ud800"), which no UTF-8
+        # database can store.
+        raise InvalidReading(f"{field} is not valid Unicode text") from exc
     return value
 
 
-def _timestamp(value, now: datetime) -> datetime:
+def _timestamp(value, now: datetime, backfill: timedelta, ahead: timedelta):
     if not isinstance(value, str):
         raise InvalidReading("timestamp must be an ISO-8601 string")
     try:
@@ -90,22 +104,34 @@ def _timestamp(value, now: datetime) -> datetime:
         raise InvalidReading(f"unparseable timestamp {value[:40]!r}") from exc
     if moment.tzinfo is None:
         raise InvalidReading("timestamp has no time zone")
-    if moment - now > MAX_AHEAD:
-        raise InvalidReading("timestamp is more than a day ahead")
+    # Compared before any conversion: year 1 or 9999 in a time zone would overflow
+    # when moved to UTC, and its hour could not be computed.
+    age = now - moment
+    if age > backfill:
+        raise InvalidReading(
+            f"timestamp is older than the back-fill window ({backfill.days} days)"
+        )
+    if -age > ahead:
+        raise InvalidReading(
+            f"timestamp is more than {int(ahead.total_seconds())} s ahead"
+        )
     return moment.astimezone(UTC)
 
 
 def _kwh(value, max_kwh: Decimal) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidReading("kwh must be a number")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise InvalidReading("kwh is not finite")
     if value < 0:
         raise InvalidReading("kwh is negative")
-    kwh = Decimal(repr(value)).quantize(MICRO)
-    if kwh > max_kwh:
-        raise InvalidReading(f"kwh {value} is absurd for one reading (over {max_kwh})")
-    return kwh
+    # Compared before it becomes a Decimal: 1e30 or a 400-digit integer does not
+    # fit the decimal context, nor the column.
+    if value > max_kwh:
+        raise InvalidReading(
+            f"kwh {str(value)[:40]} is absurd for one reading (over {max_kwh})"
+        )
+    return Decimal(repr(value)).quantize(MICRO)
 
 
 def _json(body: bytes | str):
@@ -116,9 +142,18 @@ def _json(body: bytes | str):
 
 
 def parse_reading(
-    body, routing_key: str, now: datetime, max_kwh: Decimal
+    body,
+    routing_key: str,
+    now: datetime,
+    max_kwh: Decimal,
+    backfill: timedelta = BACKFILL,
+    ahead: timedelta = MAX_AHEAD,
 ) -> ParsedReading:
-    """The reading in a message, or ``InvalidReading`` saying why it is not one."""
+    """The reading in a message, or ``InvalidReading`` saying why it is not one.
+
+    Everything about a reading that can never be stored or counted is refused
+    here, so that it is dead-lettered alone instead of failing its whole batch.
+    """
     if isinstance(body, bytes | str):
         # A body without a content type arrives undecoded: RabbitMQ's MQTT plugin
         # sets none on what devices publish over MQTT.
@@ -128,22 +163,22 @@ def parse_reading(
     missing = [field for field in FIELDS if field not in body]
     if missing:
         raise InvalidReading(f"missing fields: {', '.join(missing)}")
-    device_id = _text(body, "device_id", 36)
+    device_id = _text(body, "device_id")
     keyed = device_of_reading_key(routing_key)
     if keyed is not None and keyed != device_id:
         raise InvalidReading("device_id differs from the routing key's")
     try:
-        timestamp = _timestamp(body["timestamp"], now)
+        timestamp = _timestamp(body["timestamp"], now, backfill, ahead)
         return ParsedReading(
-            reading_id=_text(body, "reading_id", 64),
+            reading_id=_text(body, "reading_id"),
             device_id=device_id,
             timestamp=timestamp,
             hour=hour_of(timestamp),
             kwh=_kwh(body["kwh"], max_kwh),
         )
     except ArithmeticError as exc:
-        # Year-1 timestamps overflow when moved to UTC, numbers such as 1e30 or
-        # 10**400 when converted: out of range, not a bug in the worker.
+        # The rules above compare before converting; should a value still be out
+        # of range for a conversion, it is the reading's fault, not the worker's.
         raise InvalidReading(f"a value is out of range ({exc})") from exc
 
 

@@ -3,7 +3,17 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, Index, Numeric, String, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
@@ -83,3 +93,28 @@ class Notification(Base):
             postgresql_where=text("reason = 'hourly'"),
         ),
     )
+
+
+class DeadLetter(Base):
+    """A message rejected to ``ems.dead``, moved here to be listed, inspected,
+    replayed or purged by id (``services/monitoring/dead_letters.py``)."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(500))
+    service: Mapped[str] = mapped_column(String(100))
+    #: Where a replay publishes it; None when that cannot be told.
+    exchange: Mapped[str | None] = mapped_column(String(255))
+    routing_key: Mapped[str] = mapped_column(String(255))
+    #: The message's headers as ASCII JSON.
+    headers: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    content_encoding: Mapped[str | None] = mapped_column(String(100))
+    #: The body's size as it arrived; ``body`` holds at most its first 64 KiB.
+    size: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)

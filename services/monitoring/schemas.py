@@ -141,3 +141,56 @@ class BacktestSchema(Schema):
     )
     note = fields.String()
     generated_at = UtcDateTime()
+
+
+class DeadLetterQuerySchema(InputSchema):
+    reason = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "only dead letters whose reason contains this"},
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class DeadLetterPurgeQuerySchema(InputSchema):
+    reason = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "only dead letters whose reason contains this"},
+    )
+
+
+class DeadLetterSchema(Schema):
+    """A dead letter as listed: why it was refused, by whom, and what it was."""
+
+    id = fields.String()
+    received_at = UtcDateTime()
+    reason = fields.String()
+    service = fields.String(metadata={"description": "the consumer that refused it"})
+    exchange = fields.String(
+        allow_none=True, metadata={"description": "where a replay publishes it"}
+    )
+    routing_key = fields.String()
+    headers = fields.Dict()
+    content_type = fields.String(allow_none=True)
+    size = fields.Integer(metadata={"description": "the body's size in bytes"})
+    preview = fields.String(metadata={"description": "its first 200 bytes, as text"})
+    replayable = fields.Boolean()
+
+
+class DeadLetterDetailSchema(DeadLetterSchema):
+    content_encoding = fields.String(allow_none=True)
+    body = fields.String(
+        metadata={"description": "the body kept (at most 64 KiB), as UTF-8 text"}
+    )
+    truncated = fields.Boolean(
+        metadata={"description": "only the start of the body was kept"}
+    )
+
+
+class DeadLetterReplaySchema(Schema):
+    id = fields.String()
+    exchange = fields.String()
+    routing_key = fields.String()
+
+
+class DeadLetterPurgeSchema(Schema):
+    deleted = fields.Integer()

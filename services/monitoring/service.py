@@ -1,23 +1,33 @@
 """monitoring: hourly consumption reports and notifications, and the copy of the
 devices it keeps from ``ems.sync``. Readings are counted by the ingest workers
-(``services/monitoring/worker.py``)."""
+(``services/monitoring/worker.py``). It also keeps the platform's dead letters
+(``services/monitoring/dead_letters.py``)."""
 
+import json
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.common.db import Database
+from services.common.envelope import MAX_BODY_BYTES
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
-from services.common.messaging import consume
-from services.common.schemas import load
-from services.common.topology import sync_queue
-from services.monitoring import forecast, logic
+from services.common.messaging import RawMessage, consume, consume_raw, republish
+from services.common.schemas import is_id, load
+from services.common.topology import DEAD, sync_queue
+from services.monitoring import dead_letters, forecast, logic
+from services.monitoring.exceptions import NoSuchDeadLetter, NotReplayable
 from services.monitoring.schemas import (
     BacktestQuerySchema,
     BacktestSchema,
     ConsumptionDaySchema,
+    DeadLetterDetailSchema,
+    DeadLetterPurgeSchema,
+    DeadLetterReplaySchema,
+    DeadLetterSchema,
     ForecastQuerySchema,
     ForecastSchema,
     HourSchema,
@@ -30,6 +40,12 @@ notification_schema = NotificationSchema()
 hour_schema = HourSchema()
 forecast_schema = ForecastSchema()
 backtest_schema = BacktestSchema()
+dead_letter_schema = DeadLetterSchema()
+dead_letter_detail_schema = DeadLetterDetailSchema()
+replay_schema = DeadLetterReplaySchema()
+purge_schema = DeadLetterPurgeSchema()
+#: Dead letters kept when ``DEAD_LETTERS_KEPT`` is not set.
+DEAD_LETTERS_KEPT = 10_000
 
 #: History a forecast reads: the model's window.
 FORECAST_HISTORY = timedelta(days=forecast.WINDOW_DAYS)
@@ -56,6 +72,7 @@ class MonitoringService(HealthMixin):
     name = "monitoring"
 
     storage = Database(MonitoringStore)
+    config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
     def consumption_day(self, device_id, day):
@@ -213,3 +230,96 @@ class MonitoringService(HealthMixin):
             datetime.fromisoformat(device["updated_at"]),
         )
         self.storage.commit()
+
+    # -- dead letters (the gateway lets only ADMIN here) ------------------------------
+
+    @consume_raw(DEAD)
+    def handle_dead_letter(self, message: RawMessage):
+        """Move a message from ``ems.dead`` into the table, undecoded: a dead letter
+        may be anything, and is kept as it came."""
+        kept = int(self.config.get("DEAD_LETTERS_KEPT", DEAD_LETTERS_KEPT))
+        body_bytes = int(self.config.get("DEAD_LETTER_BODY_BYTES", MAX_BODY_BYTES))
+        self.storage.add_dead_letter(dead_letters.record(message, body_bytes), kept)
+        self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_dead_letters(self, reason=None, limit=50):
+        """The newest dead letters (whose reason contains ``reason``)."""
+        rows = self.storage.dead_letters(reason, limit)
+        return dead_letter_schema.dump([_dead_letter(row) for row in rows], many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_dead_letter(self, dead_letter_id):
+        row = self._dead_letter(dead_letter_id)
+        return dead_letter_detail_schema.dump(_dead_letter(row, detail=True))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def replay_dead_letter(self, dead_letter_id):
+        """Publish a dead letter again where it was first published, with the
+        headers it had then, and remove it. Replayed readings are counted once
+        however often they are replayed (readings are idempotent by id)."""
+        row = self._dead_letter(dead_letter_id, lock=True)
+        why_not = dead_letters.why_not_replayable(row.exchange, row.truncated)
+        if why_not:
+            raise NotReplayable(f"cannot replay: {why_not}")
+        republish(
+            self.config[AMQP_URI_CONFIG_KEY],
+            row.exchange,
+            row.routing_key,
+            row.body,
+            dead_letters.replay_headers(json.loads(row.headers)),
+            row.content_type,
+            row.content_encoding,
+        )
+        # Removed after the publish was confirmed: a failure in between leaves it
+        # here to replay again, never lost.
+        self.storage.delete_dead_letters(row.id)
+        self.storage.commit()
+        return replay_schema.dump(row)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_dead_letter(self, dead_letter_id):
+        self._dead_letter(dead_letter_id)
+        self.storage.delete_dead_letters(dead_letter_id)
+        self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def purge_dead_letters(self, reason=None):
+        """Delete every dead letter (whose reason contains ``reason``)."""
+        deleted = self.storage.delete_dead_letters(reason=reason)
+        self.storage.commit()
+        return purge_schema.dump({"deleted": deleted})
+
+    def _dead_letter(self, dead_letter_id, lock=False):
+        row = is_id(dead_letter_id) and self.storage.dead_letter(dead_letter_id, lock)
+        if not row:
+            raise NoSuchDeadLetter()
+        return row
+
+
+def _dead_letter(row, detail: bool = False) -> dict:
+    view = {
+        column: getattr(row, column)
+        for column in (
+            "id",
+            "received_at",
+            "reason",
+            "service",
+            "exchange",
+            "routing_key",
+            "content_type",
+            "size",
+        )
+    }
+    view["headers"] = json.loads(row.headers)
+    view["preview"] = dead_letters.preview(row.body)
+    view["replayable"] = not dead_letters.why_not_replayable(
+        row.exchange, row.truncated
+    )
+    if detail:
+        view.update(
+            content_encoding=row.content_encoding,
+            body=row.body.decode("utf-8", "replace"),
+            truncated=row.truncated,
+        )
+    return view

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.common.db import Store
 from services.monitoring.logic import Alert, DeviceLimit, ParsedReading, TotalChange
 from services.monitoring.models import (
+    DeadLetter,
     HourlyTotal,
     MonitoredDevice,
     Notification,
@@ -209,3 +210,48 @@ class MonitoringStore(Store):
                 .limit(limit)
             )
         )
+
+    # -- dead letters ---------------------------------------------------------------
+
+    def add_dead_letter(self, values: dict, kept: int) -> str:
+        """Store a dead letter; drop the oldest beyond the newest ``kept``."""
+        dead_letter_id = str(uuid.uuid4())
+        self.session.add(DeadLetter(id=dead_letter_id, **values))
+        self.session.flush()
+        oldest_kept = (
+            select(DeadLetter.received_at)
+            .order_by(DeadLetter.received_at.desc())
+            .offset(kept - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        self.session.execute(
+            delete(DeadLetter).where(DeadLetter.received_at < oldest_kept)
+        )
+        return dead_letter_id
+
+    def dead_letters(self, reason: str | None, limit: int) -> list[DeadLetter]:
+        """Newest first; ``reason``: only those whose reason contains it."""
+        query = select(DeadLetter).order_by(DeadLetter.received_at.desc())
+        if reason:
+            query = query.where(DeadLetter.reason.contains(reason, autoescape=True))
+        return list(self.session.scalars(query.limit(limit)))
+
+    def dead_letter(self, dead_letter_id: str, lock: bool = False) -> DeadLetter | None:
+        query = select(DeadLetter).where(DeadLetter.id == dead_letter_id)
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def delete_dead_letters(
+        self, dead_letter_id: str | None = None, reason: str | None = None
+    ) -> int:
+        """Delete one dead letter, or all (whose reason contains ``reason``)."""
+        statement = delete(DeadLetter)
+        if dead_letter_id is not None:
+            statement = statement.where(DeadLetter.id == dead_letter_id)
+        if reason:
+            statement = statement.where(
+                DeadLetter.reason.contains(reason, autoescape=True)
+            )
+        return self.session.execute(statement).rowcount

@@ -7,7 +7,7 @@ commit; a reading already stored (same ``reading_id``) adds nothing, so a redeli
 batch counts once. Readings that can never be counted are dead-lettered with why.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from nameko.dependency_providers import Config
@@ -40,11 +40,19 @@ class MonitoringWorker:
     def ingest(self, deliveries):
         now = datetime.now(UTC)
         max_kwh = Decimal(str(self.config["MAX_READING_KWH"]))
+        backfill = timedelta(
+            days=float(self.config.get("BACKFILL_DAYS", logic.BACKFILL.days))
+        )
+        ahead = timedelta(
+            seconds=float(
+                self.config.get("MAX_AHEAD_SECONDS", logic.MAX_AHEAD.total_seconds())
+            )
+        )
         rejected, parsed = {}, []
         for index, delivery in enumerate(deliveries):
             try:
                 reading = logic.parse_reading(
-                    delivery.body, delivery.routing_key, now, max_kwh
+                    delivery.body, delivery.routing_key, now, max_kwh, backfill, ahead
                 )
             except InvalidReading as exc:
                 rejected[index] = str(exc)

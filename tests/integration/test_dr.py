@@ -329,6 +329,20 @@ def test_the_baseline_and_reduction_come_from_readings_through_the_pipeline(
         mine
     ]
     assert bob.get(f"/api/dr/events/{event_id}/results").json()["participants"] == []
+    assert results["settled"] is True  # the event ended days ago
+
+    # A reading for the event that arrives after the settlement is counted, but
+    # the settled results stay as they were.
+    late = {
+        "reading_id": str(uuid.uuid4()),
+        "device_id": device["id"],
+        "timestamp": at(event_day, 17, 30).isoformat(),
+        "kwh": 2.0,
+    }
+    publish_amqp(stack, late)
+    expected = sum(kwh for hour, kwh in sent.items() if hour.date() == event_day)
+    eventually(lambda: day_total(event_day) == expected + 2)
+    assert operator.get(f"/api/dr/events/{event_id}/results").json() == results
 
     offer = operator.get(f"/api/dr/events/{event_id}/flexibility").json()
     assert [row["opted_in_load_kw"] for row in offer["hours"]] == [1.45, 0.725]

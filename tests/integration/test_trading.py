@@ -287,3 +287,28 @@ def test_settlement_charges_what_the_meter_did_not_deliver(stack, new_user, admi
     again = admin.post("/api/trading/settle", params={"delivery_hour": iso_utc(hour)})
     assert again.json() == settled.json()
     assert seller.get("/api/trading/balance").json() == sold
+
+    # A reading that arrives after the settlement (it would cover the shortfall)
+    # is counted, but changes nothing that was settled.
+    publish_amqp(
+        stack,
+        {
+            "reading_id": str(uuid.uuid4()),
+            "device_id": roof["id"],
+            "timestamp": iso_utc(hour + timedelta(minutes=50)),
+            "kwh": 0.3,
+        },
+    )
+
+    def metered_late():
+        day = seller.get(
+            "/api/consumption/day",
+            params={"device_id": roof["id"], "date": hour.date().isoformat()},
+        ).json()
+        return {h["hour"]: h["kwh"] for h in day["hours"]}.get(iso_utc(hour)) == 1.0
+
+    eventually(metered_late)
+    late = admin.post("/api/trading/settle", params={"delivery_hour": iso_utc(hour)})
+    assert late.json() == settled.json()
+    assert seller.get("/api/trading/balance").json() == sold
+    assert buyer.get("/api/trading/balance").json() == bought

@@ -15,6 +15,8 @@ import pytest
 from kombu import Connection
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_hook
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.common.errors import ValidationFailed
@@ -76,7 +78,13 @@ class FailingBatteries:
 
 
 @pytest.fixture
-def platform(container_factory, service_config):
+def containers():
+    """The platform's containers by service, for entrypoint hooks."""
+    return {}
+
+
+@pytest.fixture
+def platform(container_factory, service_config, containers):
     container_factory(
         DevicesService,
         service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5}),
@@ -93,10 +101,11 @@ def platform(container_factory, service_config):
             RPC_TIMEOUT=5,
         ),
     ).start()
-    container_factory(
+    containers["dr"] = container_factory(
         DrService,
         service_config("drdb", RPC_TIMEOUT=5, BATTERIES_RPC_TIMEOUT=1),
-    ).start()
+    )
+    containers["dr"].start()
     return service_config()
 
 
@@ -508,3 +517,85 @@ def test_a_deleted_user_leaves_every_event(rpc, history, platform):
         OTHER["user_id"],
         STRANGER["user_id"],
     }
+
+
+def test_settled_results_do_not_change_with_later_readings(rpc, history, platform):
+    """An event that ended days ago is settled when its results are first asked
+    for; readings that arrive later, for the event or its baseline days, are
+    counted by monitoring but change nothing that was settled."""
+    dr = rpc("dr")
+    settled = dr.results(history["event_id"], OPERATOR)
+    assert settled["settled"] is True and settled["reduction_kwh"] == 1.2
+    late = rpc("devices").create_device(
+        {"name": "Late", "kind": "meter", "max_hourly_kwh": 50}, USER
+    )
+    day = history["event_day"]
+    send(
+        platform,
+        *readings(late["id"], day, 17, Decimal(3)),
+        *readings(late["id"], weekdays_before(day, 1)[0], 17, Decimal(9)),
+    )
+    first, last = at(day - timedelta(days=7), 0), at(day, 23)
+
+    def counted():
+        series = rpc("monitoring").hourly_series(
+            late["id"], first.isoformat(), last.isoformat()
+        )
+        return sum(row["kwh"] for row in series) == 12
+
+    wait_for(counted)
+    assert dr.results(history["event_id"], OPERATOR) == settled
+    assert (
+        dr.results(history["event_id"], USER)["participants"]
+        == (settled["participants"])
+    )
+
+
+def test_results_follow_late_readings_until_they_are_settled(rpc, platform, engines):
+    """An event that ended within the settle delay (an hour) is not settled yet:
+    its results include readings as they arrive."""
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=1)
+    event_id = store_event(engines, start, end, {USER["user_id"]: "opted_in"})
+    meter = rpc("devices").create_device(
+        {"name": "Meter", "kind": "meter", "max_hourly_kwh": 50}, USER
+    )
+    dr = rpc("dr")
+    early = dr.results(event_id, OPERATOR)
+    assert early["settled"] is False
+    assert early["participants"][0]["actual_kwh"] == 0
+    send(platform, *readings(meter["id"], start.date(), start.hour, Decimal("0.5")))
+    wait_for(
+        lambda: dr.results(event_id, OPERATOR)["participants"][0]["actual_kwh"] == 0.5
+    )
+    assert dr.results(event_id, OPERATOR)["settled"] is False
+
+
+def test_the_timer_settles_what_is_due_whether_asked_or_not(
+    rpc, history, containers, engines
+):
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    recent = store_event(
+        engines, end - timedelta(hours=1), end, {USER["user_id"]: "opted_in"}
+    )
+    day = history["event_day"]
+    cancelled = store_event(
+        engines, at(day, 10), at(day, 11), {USER["user_id"]: "opted_in"}, True
+    )
+    with entrypoint_hook(containers["dr"], "settle_due") as settle_due:
+        settle_due()
+        settle_due()  # again: nothing changes
+    with engines["drdb"].connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT e.id, e.settled_at IS NOT NULL, count(r.user_id) "
+                "FROM events e LEFT JOIN participant_results r ON r.event_id = e.id "
+                "GROUP BY e.id"
+            )
+        ).all()
+    settled = {event_id: (done, results) for event_id, done, results in rows}
+    assert settled[history["event_id"]] == (True, 1)  # USER; not the others
+    assert settled[recent] == (False, 0)  # ended within the settle delay
+    assert settled[cancelled] == (False, 0)
+    results = rpc("dr").results(history["event_id"], OPERATOR)
+    assert results["settled"] is True and results["reduction_kwh"] == 1.2

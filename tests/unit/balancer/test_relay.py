@@ -199,3 +199,32 @@ def test_the_counters_line_warns_when_readings_were_dead_lettered(relay, caplog)
     relay._log_stats()
     relay._log_stats()
     assert [r.levelname for r in caplog.records] == ["INFO", "WARNING", "INFO"]
+
+
+@pytest.mark.parametrize(
+    "headers, body, reason",
+    [
+        ({"compression": "application/x-gzip"}, b"\x1f\x8b...", "compressed body"),
+        (None, b"x" * (64 * 1024 + 1), "over the limit of 65536"),
+    ],
+)
+def test_compressed_and_oversized_readings_are_dead_lettered_unread(
+    relay, channel, headers, body, reason
+):
+    method = Basic.Deliver(delivery_tag=1, routing_key="device.d1.reading")
+    properties = pika.BasicProperties(headers=headers, message_id="m-1")
+    relay._on_message(None, method, properties, body)
+    [(exchange, routing_key, sent, forwarded)] = channel.published
+    assert (exchange, routing_key, sent) == (DLX.name, "device.d1.reading", body)
+    assert reason in forwarded.headers[REASON_HEADER]
+    assert forwarded.headers[SERVICE_HEADER] == "balancer"
+    confirm(relay, 1)
+    assert channel.acked == [1]
+    assert relay.stats()["dead_lettered"] == 1
+    assert relay.stats()["forwarded"] == {ONE: 0, TWO: 0}
+
+
+def test_a_body_at_the_limit_is_forwarded(relay, channel):
+    method = Basic.Deliver(delivery_tag=1, routing_key="device.d1.reading")
+    relay._on_message(None, method, pika.BasicProperties(), b"x" * 64 * 1024)
+    assert channel.published[0][:2] == ("", ONE)

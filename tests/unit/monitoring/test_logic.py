@@ -1,6 +1,6 @@
 """What a reading is, which hour it counts in, when a device overconsumes."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +9,7 @@ from services.common.errors import ValidationFailed
 from services.monitoring import logic
 from services.monitoring.exceptions import InvalidReading
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 MAX = Decimal(100)
 DEVICE = "7a2e0000-0000-4000-8000-000000000001"
 
@@ -25,7 +25,10 @@ def reading(**changes):
     return {k: v for k, v in body.items() if v is not ...}
 
 
-def parse(body, key=f"device.{DEVICE}.reading"):
+KEY = f"device.{DEVICE}.reading"
+
+
+def parse(body, key=KEY):
     return logic.parse_reading(body, key, NOW, MAX)
 
 
@@ -68,9 +71,21 @@ def test_a_valid_reading_is_parsed_exactly():
         (reading(timestamp="yesterday"), "unparseable"),
         (reading(timestamp=1732270500), "ISO-8601"),
         (reading(timestamp="2026-11-22T10:15:00"), "time zone"),
-        (reading(timestamp="2026-11-23T12:00:01Z"), "a day ahead"),
+        (reading(timestamp="2026-11-23T12:05:01Z"), "more than 300 s ahead"),
+        (reading(timestamp="2026-11-24T12:00:00Z"), "more than 300 s ahead"),
+        (reading(timestamp="9999-12-31T23:59:59-23:59"), "ahead"),
+        (reading(timestamp="2026-10-09T11:59:59Z"), "back-fill window \\(45 days"),
+        (reading(timestamp="1970-01-01T00:00:00Z"), "back-fill window"),
+        (reading(timestamp="0001-01-01T00:00:00+23:59"), "back-fill window"),
+        (reading(kwh=1e30), "absurd"),
+        (reading(kwh=10**400), "absurd"),
+        (reading(kwh=1.7976931348623157e308), "absurd"),
         (reading(reading_id=""), "reading_id"),
         (reading(reading_id="x" * 65), "reading_id"),
+        (reading(reading_id="r\x00"), "reading_id contains a NUL"),
+        (reading(reading_id="r\ud800"), "reading_id is not valid Unicode"),
+        (reading(device_id="\udfff"), "device_id is not valid Unicode"),
+        (reading(device_id="x" * 37), "device_id"),
         (reading(device_id="other"), "routing key"),
         (reading(device_id=7), "device_id"),
     ],
@@ -80,8 +95,29 @@ def test_bad_readings_say_why(body, reason):
         parse(body)
 
 
-def test_a_day_ahead_exactly_is_still_accepted():
-    assert parse(reading(timestamp="2026-11-23T12:00:00Z"))
+def test_readings_within_the_windows_are_accepted_at_their_edges():
+    assert parse(reading(timestamp="2026-11-23T12:05:00Z"))
+    assert parse(reading(timestamp="2026-10-09T12:00:00Z"))
+    assert parse(reading(kwh=100)).kwh == Decimal(100)
+    assert parse(reading(kwh=1e-300)).kwh == Decimal(0)
+
+
+def test_the_windows_are_settings():
+    late = reading(timestamp="2026-11-20T12:00:00Z")
+    with pytest.raises(InvalidReading, match="back-fill window \\(2 days"):
+        logic.parse_reading(late, KEY, NOW, MAX, backfill=timedelta(days=2))
+    early = reading(timestamp="2026-11-23T13:00:00Z")
+    assert logic.parse_reading(early, KEY, NOW, MAX, ahead=timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "key", [f"device.{DEVICE}.reading", f"ems.devices.{DEVICE}.reading", "ingest.1"]
+)
+def test_the_routing_key_may_name_the_device_in_either_form(key):
+    assert parse(reading(), key).device_id == DEVICE
+    if key != "ingest.1":
+        with pytest.raises(InvalidReading, match="routing key"):
+            parse(reading(device_id="other"), key)
 
 
 def readings(*specs):
