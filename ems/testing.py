@@ -680,6 +680,39 @@ class MqttDevice:
         self.client.loop_stop()
 
 
+def can_connect(answer: dict, **changes) -> bool:
+    """Whether a device may connect with these credentials (then it leaves)."""
+    device = MqttDevice(answer, **changes)
+    try:
+        return device.connect()
+    finally:
+        device.close()
+
+
+def assert_locked_out_when_replaced_and_deleted(issue, delete, wait: float = 15.0):
+    """A device's login stops working when new credentials replace it (``issue()``)
+    and when the device is deleted (``delete()``): its open connection is closed
+    within ``wait`` seconds, and it cannot connect again."""
+    first = issue()
+    online = MqttDevice(first)
+    assert online.connect()
+    second = issue()
+    assert second["password"] != first["password"]
+    try:
+        assert online.disconnected.wait(wait), "the replaced login stayed connected"
+    finally:
+        online.close()
+    assert not can_connect(first)
+    current = MqttDevice(second)
+    assert current.connect()
+    delete()
+    try:
+        assert current.disconnected.wait(wait), "a deleted device stayed connected"
+    finally:
+        current.close()
+    assert not can_connect(second)
+
+
 def eventually(check, timeout: float = 30.0, interval: float = 0.25):
     """``check()``'s first truthy value, polled until ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -5,7 +5,11 @@ import pytest
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from ems.testing import MqttDevice
+from ems.testing import (
+    MqttDevice,
+    assert_locked_out_when_replaced_and_deleted,
+    can_connect,
+)
 from services.common.errors import Forbidden
 from services.common.topology import DATA, SYNC
 from services.devices.exceptions import (
@@ -208,39 +212,17 @@ def test_credentials_are_the_owner_s_to_issue(devices_rpc, device_of_owner):
 
 def test_rotating_or_deleting_locks_the_old_login_out(devices_rpc, device_of_owner):
     device_id = device_of_owner["id"]
-    first = devices_rpc.issue_credentials(device_id, OWNER)
-    connected = MqttDevice(first)
-    assert connected.connect()
-    second = devices_rpc.issue_credentials(device_id, OWNER)
-    assert second["password"] != first["password"]
-    try:
-        # The open connection made with the old password is closed within seconds.
-        assert connected.disconnected.wait(15)
-    finally:
-        connected.close()
-    stale = MqttDevice(first)
-    assert not stale.connect()
-    stale.close()
-    current = MqttDevice(second)
-    assert current.connect()
-    devices_rpc.delete_device(device_id, OWNER)
-    try:
-        assert current.disconnected.wait(15)
-    finally:
-        current.close()
-    gone = MqttDevice(second)
-    assert not gone.connect()
-    gone.close()
+    assert_locked_out_when_replaced_and_deleted(
+        lambda: devices_rpc.issue_credentials(device_id, OWNER),
+        lambda: devices_rpc.delete_device(device_id, OWNER),
+    )
 
 
 def test_anonymous_and_wrong_passwords_are_refused(devices_rpc, device_of_owner):
     answer = devices_rpc.issue_credentials(device_of_owner["id"], OWNER)
-    for device in (
-        MqttDevice(answer, username=None),
-        MqttDevice(answer, password="wrong"),
-    ):
-        assert not device.connect()
-        device.close()
+    assert can_connect(answer)
+    assert not can_connect(answer, username=None)
+    assert not can_connect(answer, password="wrong")
 
 
 @pytest.fixture
