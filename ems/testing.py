@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
@@ -711,6 +712,14 @@ def assert_locked_out_when_replaced_and_deleted(issue, delete, wait: float = 15.
     finally:
         current.close()
     assert not can_connect(second)
+
+
+def recent_day(offset: int = 0) -> str:
+    """``YYYY-MM-DD`` of a day ``offset`` days from one three days ago: readings
+    stamped on it are inside the back-fill window whenever the tests run, and on the
+    days around it still in the past."""
+    day = datetime.now(UTC).date() - timedelta(days=3 - offset)
+    return day.isoformat()
 
 
 def eventually(check, timeout: float = 30.0, interval: float = 0.25):

@@ -8,6 +8,7 @@ from ems.testing import (
     assert_locked_out_when_replaced_and_deleted,
     can_connect,
     eventually,
+    recent_day,
 )
 
 pytestmark = pytest.mark.integration
@@ -54,7 +55,7 @@ def test_a_device_may_only_publish_as_itself(household):
         reading = {
             "reading_id": "probe-1",
             "device_id": device["id"],
-            "timestamp": "2026-11-22T10:15:00Z",
+            "timestamp": f"{recent_day()}T10:15:00Z",
             "kwh": 0.25,
         }
         assert mine.publish(answer["mqtt"]["publish_topic"], reading).is_published()
@@ -69,7 +70,7 @@ def test_a_device_may_only_publish_as_itself(household):
             (
                 r := client.get(
                     "/api/consumption/day",
-                    params={"device_id": device["id"], "date": "2026-11-22"},
+                    params={"device_id": device["id"], "date": recent_day()},
                 ).json()
             )["total_kwh"]
             and r
@@ -77,7 +78,8 @@ def test_a_device_may_only_publish_as_itself(household):
     )
     assert day["total_kwh"] == 0.25
     others = client.get(
-        "/api/consumption/day", params={"device_id": other["id"], "date": "2026-11-22"}
+        "/api/consumption/day",
+        params={"device_id": other["id"], "date": recent_day()},
     ).json()
     assert others["total_kwh"] == 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ems.testing import MqttDevice, eventually, stored
+from ems.testing import MqttDevice, eventually, recent_day, stored
 from ems.testing import publish_readings as publish_amqp
 from services.common.topology import (
     mqtt_reading_topic,
@@ -68,11 +68,11 @@ def consumption(client, device_id, day):
 
 
 BOUNDARY_READINGS = [  # out of order, late, across hour and day boundaries
-    ("2026-11-22T10:15:00Z", 0.25),
-    ("2026-11-21T23:59:00Z", 0.5),  # late, the day before
-    ("2026-11-22T11:00:00Z", 0.125),  # hour ending 11:00: counts in 10:00
-    ("2026-11-22T00:00:00Z", 0.0625),  # counts in 23:00 of the 21st
-    ("2026-11-22T00:00:01Z", 0.03125),
+    (f"{recent_day()}T10:15:00Z", 0.25),
+    (f"{recent_day(-1)}T23:59:00Z", 0.5),  # late, the day before
+    (f"{recent_day()}T11:00:00Z", 0.125),  # hour ending 11:00: counts in 10:00
+    (f"{recent_day()}T00:00:00Z", 0.0625),  # counts in 23:00 of the day before
+    (f"{recent_day()}T00:00:01Z", 0.03125),
 ]
 
 
@@ -86,36 +86,39 @@ def test_readings_count_exactly_per_utc_hour(stack, device, transport):
         publish_mqtt(client, *bodies)
     day = eventually(
         lambda: (
-            (r := consumption(client, device["id"], "2026-11-22"))["total_kwh"]
+            (r := consumption(client, device["id"], recent_day()))["total_kwh"]
             == 0.40625
             and r
         )
     )
     hours = {h["hour"]: h["kwh"] for h in day["hours"] if h["kwh"]}
-    assert hours == {"2026-11-22T00:00:00Z": 0.03125, "2026-11-22T10:00:00Z": 0.375}
-    before = consumption(client, device["id"], "2026-11-21")
+    assert hours == {
+        f"{recent_day()}T00:00:00Z": 0.03125,
+        f"{recent_day()}T10:00:00Z": 0.375,
+    }
+    before = consumption(client, device["id"], recent_day(-1))
     assert {h["hour"]: h["kwh"] for h in before["hours"] if h["kwh"]} == {
-        "2026-11-21T23:00:00Z": 0.5625
+        f"{recent_day(-1)}T23:00:00Z": 0.5625
     }
 
 
 def test_a_reading_sent_twice_counts_once(stack, device):
     device, _, client = device
-    body = reading(device["id"], "2026-11-22T08:30:00Z", 0.2)
+    body = reading(device["id"], f"{recent_day()}T08:30:00Z", 0.2)
     publish_amqp(stack, body, body)
     publish_mqtt(client, body)
     eventually(
-        lambda: consumption(client, device["id"], "2026-11-22")["total_kwh"] == 0.2
+        lambda: consumption(client, device["id"], recent_day())["total_kwh"] == 0.2
     )
-    publish_amqp(stack, body, reading(device["id"], "2026-11-22T08:45:00Z", 0.1))
+    publish_amqp(stack, body, reading(device["id"], f"{recent_day()}T08:45:00Z", 0.1))
     eventually(
         lambda: (
-            consumption(client, device["id"], "2026-11-22")["total_kwh"]
+            consumption(client, device["id"], recent_day())["total_kwh"]
             == pytest.approx(0.3)
         )
     )
     time.sleep(1)
-    assert consumption(client, device["id"], "2026-11-22")["total_kwh"] == 0.3
+    assert consumption(client, device["id"], recent_day())["total_kwh"] == 0.3
 
 
 def test_bad_messages_land_in_ems_dead_and_good_ones_flow(stack, device, admin):
@@ -128,19 +131,29 @@ def test_bad_messages_land_in_ems_dead_and_good_ones_flow(stack, device, admin):
         (
             key,
             json.dumps(
-                reading(device["id"], "2026-11-22T09:00:00Z", float("nan"))
+                reading(device["id"], f"{recent_day()}T09:00:00Z", float("nan"))
             ).encode(),
         ),
-        (key, json.dumps(reading(device["id"], "2026-11-22T09:00:00Z", -2)).encode()),
-        (key, json.dumps(reading(device["id"], "2026-11-22T09:00:00Z", 5e5)).encode()),
+        (
+            key,
+            json.dumps(reading(device["id"], f"{recent_day()}T09:00:00Z", -2)).encode(),
+        ),
+        (
+            key,
+            json.dumps(
+                reading(device["id"], f"{recent_day()}T09:00:00Z", 5e5)
+            ).encode(),
+        ),
         (key, json.dumps(reading(device["id"], "22/11/2026 9am", 0.1)).encode()),
         (key, json.dumps(reading(device["id"], ahead, 0.1)).encode()),
     ]
-    publish_amqp(stack, reading(device["id"], "2026-11-22T09:00:00Z", 0.1), raw=bad)
-    publish_amqp(stack, reading(device["id"], "2026-11-22T09:30:00Z", 0.2))
+    publish_amqp(
+        stack, reading(device["id"], f"{recent_day()}T09:00:00Z", 0.1), raw=bad
+    )
+    publish_amqp(stack, reading(device["id"], f"{recent_day()}T09:30:00Z", 0.2))
     eventually(
         lambda: (
-            consumption(client, device["id"], "2026-11-22")["total_kwh"]
+            consumption(client, device["id"], recent_day())["total_kwh"]
             == pytest.approx(0.3)
         )
     )
@@ -175,18 +188,18 @@ def test_overconsumption_is_notified_once_per_device_hour(stack, device):
     device, user, client = device
     for minute in range(5, 60, 5):  # 11 × 0.2 kWh: over 1.0 from the sixth
         publish_amqp(
-            stack, reading(device["id"], f"2026-11-22T14:{minute:02d}:00Z", 0.2)
+            stack, reading(device["id"], f"{recent_day()}T14:{minute:02d}:00Z", 0.2)
         )
     eventually(
         lambda: (
-            consumption(client, device["id"], "2026-11-22")["total_kwh"]
+            consumption(client, device["id"], recent_day())["total_kwh"]
             == pytest.approx(2.2)
         )
     )
     time.sleep(1)
     notifications = client.get("/api/notifications").json()
     assert [(n["reason"], n["hour"], n["limit_kwh"]) for n in notifications] == [
-        ("hourly", "2026-11-22T14:00:00Z", 1.0)
+        ("hourly", f"{recent_day()}T14:00:00Z", 1.0)
     ]
     assert notifications[0]["kwh"] > 1.0
 

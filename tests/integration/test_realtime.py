@@ -8,6 +8,7 @@ import pytest
 import websocket
 from kombu import Connection
 
+from ems.testing import recent_day
 from ems.testing import ws_connect as connect
 from ems.testing import ws_receive as receive
 from services.common.topology import DATA, WS, client_message, reading_key
@@ -59,14 +60,14 @@ def test_overconsumption_reaches_its_owner_live_and_nobody_else(stack, new_user)
             {
                 "reading_id": str(uuid.uuid4()),
                 "device_id": device["id"],
-                "timestamp": "2026-11-22T17:30:00Z",
+                "timestamp": f"{recent_day()}T17:30:00Z",
                 "kwh": 0.9,
             },
         )
         message = receive(ada_socket, type_="overconsumption")
         assert message["data"] == {
             "device_id": device["id"],
-            "hour": "2026-11-22T17:00:00Z",
+            "hour": f"{recent_day()}T17:00:00Z",
             "kwh": 0.9,
             "limit_kwh": 0.5,
             "reason": "reading",

@@ -11,6 +11,7 @@ from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 
+from ems.testing import recent_day
 from services.common.errors import ValidationFailed
 from services.common.topology import WS, ingest_queue
 from services.devices.service import DevicesService
@@ -115,34 +116,38 @@ def wait_for(predicate, timeout=15.0):
 
 def test_readings_add_up_per_utc_hour_late_and_out_of_order(platform, rpc, device):
     bodies = [
-        reading(device["id"], "2026-11-22T10:15:00Z", 0.25),
-        reading(device["id"], "2026-11-22T11:00:00Z", 0.125),  # ends 10–11
-        reading(device["id"], "2026-11-23T00:00:00Z", 0.5),  # last hour of the 22nd
-        reading(device["id"], "2026-11-22T00:00:00Z", 0.75),  # last hour of the 21st
-        reading(device["id"], "2026-11-22T23:59:59+01:00", 0.0625),  # 22:00 UTC
+        reading(device["id"], f"{recent_day()}T10:15:00Z", 0.25),
+        reading(device["id"], f"{recent_day()}T11:00:00Z", 0.125),  # ends 10–11
+        reading(
+            device["id"], f"{recent_day(1)}T00:00:00Z", 0.5
+        ),  # the last hour of the day
+        reading(
+            device["id"], f"{recent_day()}T00:00:00Z", 0.75
+        ),  # the last hour of the day before
+        reading(device["id"], f"{recent_day()}T23:59:59+01:00", 0.0625),  # 22:00 UTC
     ]
     send(platform, *reversed(bodies))
     report = wait_for(
-        lambda: (r := day(rpc, device["id"], "2026-11-22"))["total_kwh"] == 0.9375 and r
+        lambda: (r := day(rpc, device["id"], recent_day()))["total_kwh"] == 0.9375 and r
     )
     by_hour = {h["hour"]: h["kwh"] for h in report["hours"] if h["kwh"]}
     assert by_hour == {
-        "2026-11-22T10:00:00Z": 0.375,
-        "2026-11-22T22:00:00Z": 0.0625,
-        "2026-11-22T23:00:00Z": 0.5,
+        f"{recent_day()}T10:00:00Z": 0.375,
+        f"{recent_day()}T22:00:00Z": 0.0625,
+        f"{recent_day()}T23:00:00Z": 0.5,
     }
     assert len(report["hours"]) == 24 and report["unit"] == "kWh"
-    assert day(rpc, device["id"], "2026-11-21")["total_kwh"] == 0.75
+    assert day(rpc, device["id"], recent_day(-1))["total_kwh"] == 0.75
 
 
 def test_a_reading_sent_twice_counts_once(platform, rpc, device):
-    body = reading(device["id"], "2026-11-22T10:15:00Z", 0.3)
+    body = reading(device["id"], f"{recent_day()}T10:15:00Z", 0.3)
     send(platform, body, body)
-    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.3)
-    send(platform, body, reading(device["id"], "2026-11-22T10:30:00Z", 0.1))
-    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.4)
+    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0.3)
+    send(platform, body, reading(device["id"], f"{recent_day()}T10:30:00Z", 0.1))
+    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0.4)
     time.sleep(0.5)
-    assert day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.4
+    assert day(rpc, device["id"], recent_day())["total_kwh"] == 0.4
 
 
 BAD = [
@@ -158,18 +163,20 @@ def test_bad_messages_are_dead_lettered_with_their_reason(
     platform, rpc, device, listen
 ):
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
-    good = reading(device["id"], "2026-11-22T10:15:00Z", 0.2)
+    good = reading(device["id"], f"{recent_day()}T10:15:00Z", 0.2)
     with Connection(platform["AMQP_URI"]) as connection:
         producer = connection.Producer()
         for payload in [
             '{"not json',
             json.dumps({"kwh": 1}),
-            json.dumps(reading(device["id"], "2026-11-22T10:15:00Z", float("nan"))),
-            json.dumps(reading(device["id"], "2026-11-22T10:15:00Z", -1)),
-            json.dumps(reading(device["id"], "2026-11-22T10:15:00Z", 1e6)),
+            json.dumps(
+                reading(device["id"], f"{recent_day()}T10:15:00Z", float("nan"))
+            ),
+            json.dumps(reading(device["id"], f"{recent_day()}T10:15:00Z", -1)),
+            json.dumps(reading(device["id"], f"{recent_day()}T10:15:00Z", 1e6)),
             json.dumps(reading(device["id"], "not a time", 0.1)),
             json.dumps(reading(device["id"], future, 0.1)),
-            json.dumps(reading(str(uuid.uuid4()), "2026-11-22T10:15:00Z", 0.1)),
+            json.dumps(reading(str(uuid.uuid4()), f"{recent_day()}T10:15:00Z", 0.1)),
             json.dumps(good),
         ]:
             producer.publish(
@@ -180,7 +187,7 @@ def test_bad_messages_are_dead_lettered_with_their_reason(
                 content_encoding="utf-8",
                 delivery_mode=2,
             )
-    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.2)
+    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0.2)
     reasons = [m for m in dead_messages(rpc, 8)]
     assert len(reasons) == 8
     for expected in [
@@ -214,16 +221,18 @@ def test_overconsumption_reaches_the_owner_once_per_device_hour(
 ):
     pushed = listen(WS, f"user.{OWNER['user_id']}.overconsumption")
     for minute in (10, 20, 30, 40, 50):  # 0.3 each: over the 1.0 limit at 40
-        send(platform, reading(device["id"], f"2026-11-22T10:{minute}:00Z", 0.3))
+        send(platform, reading(device["id"], f"{recent_day()}T10:{minute}:00Z", 0.3))
         time.sleep(0.15)
-    send(platform, reading(device["id"], "2026-11-22T11:30:00Z", 1.5))  # alone over
+    send(
+        platform, reading(device["id"], f"{recent_day()}T11:30:00Z", 1.5)
+    )  # alone over
     messages = pushed.messages(wait=5, until=2)
     assert sorted(m["data"]["reason"] for _, m in messages) == ["hourly", "reading"]
     hourly = next(m for _, m in messages if m["data"]["reason"] == "hourly")
     assert hourly["type"] == "overconsumption"
     assert hourly["data"] == {
         "device_id": device["id"],
-        "hour": "2026-11-22T10:00:00Z",
+        "hour": f"{recent_day()}T10:00:00Z",
         "kwh": 1.2,
         "limit_kwh": 1.0,
         "reason": "hourly",
@@ -236,12 +245,12 @@ def test_overconsumption_reaches_the_owner_once_per_device_hour(
 def test_a_deleted_device_is_purged_and_its_late_readings_refused(
     platform, rpc, device, listen
 ):
-    send(platform, reading(device["id"], "2026-11-22T10:15:00Z", 2.0))
-    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 2.0)
+    send(platform, reading(device["id"], f"{recent_day()}T10:15:00Z", 2.0))
+    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 2.0)
     rpc("devices").delete_device(device["id"], OWNER)
-    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0)
+    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0)
     assert rpc("monitoring").list_notifications(OWNER["user_id"]) == []
-    send(platform, reading(device["id"], "2026-11-22T10:30:00Z", 0.1))
+    send(platform, reading(device["id"], f"{recent_day()}T10:30:00Z", 0.1))
     assert "device deleted" in dead_messages(rpc, 1)[0]
 
 
@@ -249,7 +258,7 @@ def test_cut_database_connections_lose_and_double_nothing(
     platform, rpc, device, engines
 ):
     bodies = [
-        reading(device["id"], f"2026-11-22T{h:02d}:{m:02d}:00Z", 0.001)
+        reading(device["id"], f"{recent_day()}T{h:02d}:{m:02d}:00Z", 0.001)
         for h in range(24)
         for m in range(1, 60, 3)
     ][:400]
@@ -278,7 +287,8 @@ def test_cut_database_connections_lose_and_double_nothing(
         stop.set()
         cutter.join()
     wait_for(
-        lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.4, timeout=60
+        lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0.4,
+        timeout=60,
     )
     with engines["monitoringdb"].connect() as connection:
         count = connection.execute(text("SELECT count(*) FROM readings")).scalar()
@@ -291,21 +301,25 @@ def test_new_hourly_totals_reach_the_owner_as_they_are_counted(
     platform, rpc, device, listen
 ):
     pushed = listen(WS, f"user.{OWNER['user_id']}.consumption.updated")
-    send(platform, reading(device["id"], "2026-11-22T10:15:00Z", 0.25))
+    send(platform, reading(device["id"], f"{recent_day()}T10:15:00Z", 0.25))
     first = pushed.messages(wait=5, until=1)
-    again = reading(device["id"], "2026-11-22T10:30:00Z", 0.5)
+    again = reading(device["id"], f"{recent_day()}T10:30:00Z", 0.5)
     send(platform, again, again)  # redelivered: counted, and announced, once
     later = pushed.messages(wait=3)
 
     assert first[0][1]["type"] == "consumption.updated"
     assert first[0][1]["data"] == {
         "totals": [
-            {"device_id": device["id"], "hour": "2026-11-22T10:00:00Z", "kwh": 0.25}
+            {
+                "device_id": device["id"],
+                "hour": f"{recent_day()}T10:00:00Z",
+                "kwh": 0.25,
+            }
         ]
     }
     totals = [t["kwh"] for _, m in later for t in m["data"]["totals"]]
     assert totals == [0.75]
-    assert day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.75
+    assert day(rpc, device["id"], recent_day())["total_kwh"] == 0.75
 
 
 def test_the_series_of_several_devices_come_in_one_call(platform, rpc, device):
@@ -344,14 +358,14 @@ def poison(device_id):
         (reading(device_id, "1970-01-01T00:00:00Z", 0.1), "back-fill window"),
         (reading(device_id, (now + timedelta(hours=1)).isoformat(), 0.1), "ahead"),
         (reading(device_id, "9999-12-31T23:59:59-05:00", 0.1), "ahead"),
-        (reading(device_id, "2026-11-22T10:15:00Z", 1e30), "absurd"),
-        (reading(device_id, "2026-11-22T10:15:00Z", 10**40), "absurd"),
+        (reading(device_id, f"{recent_day()}T10:15:00Z", 1e30), "absurd"),
+        (reading(device_id, f"{recent_day()}T10:15:00Z", 10**40), "absurd"),
         (
-            reading(device_id, "2026-11-22T10:15:00Z", 0.1, reading_id="r\ud800"),
+            reading(device_id, f"{recent_day()}T10:15:00Z", 0.1, reading_id="r\ud800"),
             "not valid Unicode",
         ),
         (
-            reading(device_id, "2026-11-22T10:15:00Z", 0.1, reading_id="r\x00"),
+            reading(device_id, f"{recent_day()}T10:15:00Z", 0.1, reading_id="r\x00"),
             "NUL",
         ),
     ]
@@ -372,7 +386,7 @@ def test_poison_readings_are_dead_lettered_alone_and_the_batch_commits_once(
     monkeypatch.setattr(BatchConsumer, "handle_batch_result", record)
     bad = poison(device["id"])
     good = [
-        reading(device["id"], f"2026-11-22T10:{m:02d}:00Z", 0.001)
+        reading(device["id"], f"{recent_day()}T10:{m:02d}:00Z", 0.001)
         for m in range(50 - len(bad))
     ]
     # One batch (BATCH_SIZE is 50) of good readings with every poison among them.
@@ -382,7 +396,7 @@ def test_poison_readings_are_dead_lettered_alone_and_the_batch_commits_once(
     send(platform, *mixed)
     wait_for(
         lambda: (
-            day(rpc, device["id"], "2026-11-22")["total_kwh"]
+            day(rpc, device["id"], recent_day())["total_kwh"]
             == pytest.approx(0.001 * len(good))
         )
     )
@@ -400,8 +414,8 @@ def test_poison_readings_are_dead_lettered_alone_and_the_batch_commits_once(
 def test_compressed_and_oversized_bodies_are_dead_lettered_unread(
     platform, rpc, device
 ):
-    bomb = reading(device["id"], "2026-11-22T10:15:00Z", 0.5)
-    huge = reading(device["id"], "2026-11-22T10:15:00Z", 0.5)
+    bomb = reading(device["id"], f"{recent_day()}T10:15:00Z", 0.5)
+    huge = reading(device["id"], f"{recent_day()}T10:15:00Z", 0.5)
     huge["padding"] = "x" * 70_000
     with Connection(platform["AMQP_URI"]) as connection:
         producer = connection.Producer()
@@ -414,10 +428,10 @@ def test_compressed_and_oversized_bodies_are_dead_lettered_unread(
                 compression=compression,
                 delivery_mode=2,
             )
-    send(platform, reading(device["id"], "2026-11-22T10:30:00Z", 0.25))
-    wait_for(lambda: day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.25)
+    send(platform, reading(device["id"], f"{recent_day()}T10:30:00Z", 0.25))
+    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0.25)
     reasons = sorted(dead_messages(rpc, 2))
     assert "body of" in reasons[0] and "over the limit of 65536" in reasons[0]
     assert reasons[1].startswith("compressed body (application/x-gzip)")
     time.sleep(0.5)
-    assert day(rpc, device["id"], "2026-11-22")["total_kwh"] == 0.25
+    assert day(rpc, device["id"], recent_day())["total_kwh"] == 0.25
