@@ -617,3 +617,33 @@ def test_checks_notice_a_broken_copy(compose, procfile, breakage, check, expecte
     breakage(broken)
     problems = check(broken, procfile)
     assert any(expected in problem for problem in problems), problems
+
+
+# -- the broker's settings: the same for make up, the tests and compose ------------
+
+
+def broker_settings(path: Path) -> dict[str, str]:
+    """``key = value`` lines of a rabbitmq.conf, comments left out."""
+    pairs = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def test_compose_gives_rabbitmq_the_platform_s_settings():
+    local = broker_settings(ROOT / "config" / "rabbitmq" / "ems.conf")
+    containers = broker_settings(ROOT / "docker" / "rabbitmq.conf")
+    listener = "mqtt.listeners.tcp.default"
+    # Only where the MQTT listener binds differs: the loopback on a machine, every
+    # interface of the container; the port is the same.
+    assert local.pop(listener).rsplit(":", 1)[-1] == containers.pop(listener)
+    assert local == containers
+    assert containers["mqtt.allow_anonymous"] == "false"
+    plugins = (ROOT / "docker" / "rabbitmq-plugins").read_text()
+    assert "rabbitmq_mqtt" in plugins and "rabbitmq_management" in plugins
+    rabbitmq = load_compose()["services"]["rabbitmq"]
+    assert ("./docker/rabbitmq.conf", "/etc/rabbitmq/conf.d/50-ems.conf") in [
+        mount for mount in short_mounts(rabbitmq)
+    ]
