@@ -69,7 +69,8 @@ PERMISSIONS = {
     "dr": _service("dr"),
     "trading": _service("trading"),
     "gateway": _service("gateway"),
-    "bootstrap": _service("standalone_rpc_proxy"),
+    # The ``ems`` commands that call the services (bootstrap, dead-letters).
+    "command": _service("standalone_rpc_proxy"),
     # Consumes balancer.raw; publishes (default exchange) to the ingest queues.
     "balancer": {
         "configure": rf"^({BALANCED}|{DEAD}|{EXCHANGES})$",

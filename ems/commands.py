@@ -109,7 +109,7 @@ def bootstrap(args) -> None:
         f"  web app      http://app.localhost:{port}/",
         f"  API          http://localhost:{port}/api/   (OpenAPI: /api/openapi.json)",
     ]
-    amqp_uri = common["AMQP_URI_BOOTSTRAP"] or common["AMQP_URI"]
+    amqp_uri = common["AMQP_URI_COMMAND"] or common["AMQP_URI"]
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
         call_when_up(
             cluster,

@@ -79,7 +79,8 @@ def perform(monitoring, args, out) -> None:
 def run(args, out=sys.stdout) -> int:
     common = settings.load("common")
     with ClusterRpcProxy(
-        {"AMQP_URI": common["AMQP_URI"]}, timeout=RPC_TIMEOUT
+        {"AMQP_URI": common["AMQP_URI_COMMAND"] or common["AMQP_URI"]},
+        timeout=RPC_TIMEOUT,
     ) as cluster:
         try:
             perform(cluster.monitoring, args, out)

@@ -88,6 +88,7 @@ def service_config(rabbit_config, resources):
         common = ems_config.load("common")
         settings["RABBIT_MANAGEMENT_URI"] = common["RABBIT_MANAGEMENT_URI"]
         settings["MQTT_PORT"] = ems_config.load("devices")["MQTT_PORT"]
+        settings["MQTT_VHOST"] = ems_config.load("devices")["MQTT_VHOST"]
         settings.update(extra)
         return settings
 

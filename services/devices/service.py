@@ -120,7 +120,7 @@ class DevicesService(HealthMixin):
         # RabbitMQ's MQTT plugin takes a virtual host other than its default from
         # the user name, as ``<vhost>:<user>``.
         mqtt_user = credentials.username
-        if vhost != "/":
+        if vhost != self.config.get("MQTT_VHOST", "ems"):
             mqtt_user = f"{vhost}:{mqtt_user}"
         return credentials_schema.dump(
             {
