@@ -163,8 +163,22 @@ describe("a device's own login", () => {
     const login = await shownLogin(admin);
     assert.equal(login["Login User name"], `ems-device-${device.id}`);
     await screenshot(admin, "device-login-03-admin");
+    await admin.keyboard.press("Escape"); // the focus is in the panel
+    await admin.getByRole("region", { name: /^Login of / }).waitFor({ state: "detached" });
     assertQuiet(admin);
     await admin.context().close();
+  });
+
+  it("fits a phone-sized screen", async () => {
+    const phone = await openPage(browser, { viewport: { width: 390, height: 844 } });
+    await logIn(phone, account);
+    await phone.getByRole("button", { name: "Device login for Heat pump" }).click(); // confirmed
+    await shownLogin(phone);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+    await screenshot(phone, "device-login-04-phone");
+    assertQuiet(phone);
+    await phone.context().close();
   });
 
   it("shows the server's errors like the page's other errors", async () => {
@@ -174,14 +188,14 @@ describe("a device's own login", () => {
     await api(`/api/devices/${gone.id}`, { method: "DELETE", token });
     await page.getByRole("button", { name: "Device login for Sold meter" }).click();
     await page.locator(`li[data-device-id="${gone.id}"]`).getByRole("alert").getByText(/not found/i).waitFor();
-    await screenshot(page, "device-login-04-not-found");
+    await screenshot(page, "device-login-05-not-found");
 
     await control("kill", "devices");
     try {
       await row().getByRole("button", { name: "Device login for Heat pump" }).click();
       await row().getByRole("alert").getByText(/unavailable/i).waitFor();
       assert.equal(await page.getByRole("region", { name: /^Login of / }).count(), 0);
-      await screenshot(page, "device-login-05-unavailable");
+      await screenshot(page, "device-login-06-unavailable");
     } finally {
       await control("start", "devices");
     }
