@@ -54,6 +54,10 @@ describe("accessibility", () => {
     await logIn(page, account);
     const heading = (name) => (p) => p.getByRole("heading", { name, exact: true }).first().waitFor();
     await check(page, "/devices", heading("Devices"));
+    await check(page, "/devices", async (p) => {
+      await p.getByRole("button", { name: "Device login for Meter" }).click(); // confirmed
+      await p.getByRole("region", { name: "Login of Meter" }).waitFor();
+    });
     await check(page, `/devices/${device.id}`, (p) => p.getByTestId("consumption-chart").waitFor());
     await check(page, "/notifications", heading("Notifications"));
     await check(page, "/support", heading("Support"));

@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 
 export const API_URL = process.env.EMS_API_URL || "http://127.0.0.1:8080";
 export const ADMIN = {
@@ -122,4 +123,73 @@ export function backdateEvent(eventId, start, end) {
   const sql = `UPDATE events SET start = '${start}', "end" = '${end}' WHERE id = '${eventId}'`;
   if (!/^[\w-]+$/.test(eventId)) throw new Error(`not an id: ${eventId}`);
   return run("psql", ["-q", "-v", "ON_ERROR_STOP=1", `${server}/${database}`, "-c", sql]);
+}
+
+// MQTT 3.1.1 strings and lengths, as the protocol frames them.
+function mqttString(text) {
+  const bytes = Buffer.from(text, "utf8");
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
+
+function mqttPacket(type, body) {
+  const length = [];
+  let rest = body.length;
+  do {
+    let byte = rest % 128;
+    rest = Math.floor(rest / 128);
+    if (rest > 0) byte |= 0x80;
+    length.push(byte);
+  } while (rest > 0);
+  return Buffer.concat([Buffer.from([type, ...length]), body]);
+}
+
+// One message published at QoS 1 by a device of its own, as a real device would:
+// CONNECT with the login the platform gave it, PUBLISH, and the broker's PUBACK.
+// Resolves with `{ connack, puback }`: the CONNACK's return code (0: the login was
+// accepted) and whether the broker took the message; the few bytes of MQTT this
+// needs are written here rather than adding a client library to the app.
+export function publishOverMqtt({ host = "127.0.0.1", port, clientId, username, password, topic, message }, timeout = 10_000) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const result = { connack: null, puback: false };
+    let received = Buffer.alloc(0);
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(finish, timeout);
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on("close", finish);
+    socket.on("connect", () => {
+      const header = Buffer.concat([mqttString("MQTT"), Buffer.from([4, 0xc2, 0, 30])]);
+      const payload = Buffer.concat([mqttString(clientId), mqttString(username), mqttString(password)]);
+      socket.write(mqttPacket(0x10, Buffer.concat([header, payload])));
+    });
+    socket.on("data", (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      // CONNACK and PUBACK are both four bytes: type, length 2, two more.
+      while (received.length >= 4) {
+        const [type, , first, second] = received;
+        received = received.subarray(4);
+        if (type === 0x20) {
+          result.connack = second;
+          if (second !== 0) return finish();
+          const body = Buffer.concat([mqttString(topic), Buffer.from([0, 1]), Buffer.from(JSON.stringify(message))]);
+          socket.write(mqttPacket(0x32, body));
+        } else if (type === 0x40 && first === 0 && second === 1) {
+          result.puback = true;
+          socket.end(Buffer.from([0xe0, 0]));
+          return finish();
+        } else {
+          return finish();
+        }
+      }
+    });
+  });
 }

@@ -1,7 +1,8 @@
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
+import { copyText, LOGIN_CONFIRM, loginSections } from "../devices.js";
 import { DEVICE_KINDS, limitKwh } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
 import { useSession } from "../session.jsx";
@@ -109,6 +110,61 @@ function EditDevice({ device, onSaved, onCancel }) {
   );
 }
 
+// A device's new broker login, shown once: closing the panel forgets it.
+function LoginPanel({ device, login, onClose }) {
+  const id = useId();
+  const panel = useRef(null);
+  const secret = useRef(null);
+  const [copied, setCopied] = useState(null);
+  useEffect(() => panel.current?.focus(), []);
+  const copy = async () => {
+    const done = await copyText(login.password);
+    if (!done && secret.current) window.getSelection()?.selectAllChildren(secret.current);
+    setCopied(done ? "Password copied." : "Copying is not available here: the password is selected, copy it yourself.");
+  };
+  return (
+    <section
+      ref={panel}
+      tabIndex={-1}
+      className="device-login"
+      aria-labelledby={`${id}-title`}
+      onKeyDown={(event) => event.key === "Escape" && onClose()}
+    >
+      <h2 id={`${id}-title`}>Login of {device.name}</h2>
+      <p className="notice">
+        Shown only now: the password is not shown again. Enter it in the device before you close this
+        panel; if it is lost, issue a new login.
+      </p>
+      {loginSections(login, window.location.hostname).map((section) => (
+        <div key={section.title}>
+          <h3>{section.title}</h3>
+          <dl>
+            {section.rows.map((row) => (
+              <div key={row.label}>
+                <dt>{row.label}</dt>
+                <dd>
+                  <code ref={row.secret ? secret : undefined} data-field={`${section.title} ${row.label}`}>
+                    {row.value}
+                  </code>
+                  {row.secret && (
+                    <button type="button" className="outline" onClick={copy}>
+                      Copy password
+                    </button>
+                  )}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+      ))}
+      <p role="status">{copied}</p>
+      <button type="button" onClick={onClose}>
+        Close and forget the password
+      </button>
+    </section>
+  );
+}
+
 function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
   const { api } = useSession();
   const [editing, setEditing] = useState(false);
@@ -118,6 +174,18 @@ function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
     onDeleted(device);
   }, [api, device, onDeleted]);
   const { run, busy, error } = useAction(remove);
+  const [login, setLogin] = useState(null);
+  const loginButton = useRef(null);
+  const issue = useCallback(async () => {
+    if (!window.confirm(LOGIN_CONFIRM)) return;
+    setLogin(null); // whatever happens next, the previous one is no longer good
+    setLogin(await api.post(`/api/devices/${device.id}/credentials`));
+  }, [api, device.id]);
+  const issuing = useAction(issue);
+  const closeLogin = () => {
+    setLogin(null);
+    loginButton.current?.focus();
+  };
   if (editing) {
     return (
       <li className="device editing">
@@ -143,6 +211,7 @@ function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
           {showOwner && ` · owner ${device.user_id.slice(0, 8)}`}
         </small>
         <FormError error={error} />
+        <FormError error={issuing.error} />
       </div>
       <div className="actions">
         <Link to={`/devices/${device.id}`} role="button" className="outline" aria-label={`Consumption of ${device.name}`}>
@@ -152,11 +221,23 @@ function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
         <button type="button" className="outline" onClick={() => setEditing(true)} aria-label={`Edit ${device.name}`}>
           Edit
         </button>
+        <button
+          type="button"
+          ref={loginButton}
+          className="outline"
+          onClick={issuing.run}
+          disabled={issuing.busy}
+          aria-busy={issuing.busy}
+          aria-label={`Device login for ${device.name}`}
+        >
+          Device login
+        </button>
         <button type="button" className="outline danger" onClick={run} disabled={busy} aria-label={`Delete ${device.name}`}>
           Delete
         </button>
         </>}
       </div>
+      {login && <LoginPanel key={login.password} device={device} login={login} onClose={closeLogin} />}
     </li>
   );
 }
