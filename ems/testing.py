@@ -801,6 +801,17 @@ def ws_connect(stack: "Stack", token: str, port: int | None = None):
     )
 
 
+def ws_closed_with(socket, wait: float = 10.0) -> int:
+    """The close code the server ended the socket with."""
+    import websocket
+
+    socket.settimeout(wait)
+    while True:
+        opcode, data = socket.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(data[:2], "big")
+
+
 def ws_receive(socket, type_: str | None = None, wait: float = 10.0):
     """The next message (of ``type_``, if given) within ``wait`` seconds, or None."""
     import websocket

@@ -81,6 +81,17 @@ def admin(stack, anonymous):
 
 
 @pytest.fixture
+def device(new_user):
+    """A meter of a fresh account: ``(device, user, logged-in client)``."""
+    user, client = new_user()
+    created = client.post(
+        "/api/devices", {"name": "Meter", "kind": "meter", "max_hourly_kwh": 1.0}
+    )
+    assert created.status_code == 201, created.text
+    return created.json(), user, client
+
+
+@pytest.fixture
 def new_user(anonymous):
     """Registers a fresh account and returns ``(user, logged-in client)``."""
     import uuid

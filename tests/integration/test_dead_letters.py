@@ -19,16 +19,6 @@ from services.common.topology import DATA, reading_key
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def device(new_user):
-    user, client = new_user()
-    created = client.post(
-        "/api/devices", {"name": "Meter", "kind": "meter", "max_hourly_kwh": 100}
-    )
-    assert created.status_code == 201, created.text
-    return created.json(), client
-
-
 def reading(device_id, stamp, kwh, reading_id=None):
     return {
         "reading_id": reading_id or str(uuid.uuid4()),
@@ -76,7 +66,7 @@ def publish(stack, device_id, body: bytes, **options):
 def test_each_poison_reading_is_dead_lettered_alone_and_the_rest_counts(
     stack, device, admin
 ):
-    device, client = device
+    device, _, client = device
     device_id = device["id"]
     today = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     day = (today - timedelta(hours=1)).date().isoformat()
@@ -126,7 +116,7 @@ def test_each_poison_reading_is_dead_lettered_alone_and_the_rest_counts(
 
 
 def test_only_admin_sees_and_handles_dead_letters(stack, device, admin, anonymous):
-    device, client = device
+    device, _, client = device
     publish_readings(stack, reading(device["id"], "1970-01-01T00:00:00Z", 0.1))
     [letter] = dead_letters_of(admin, device["id"], 1)
     one = f"/api/dead-letters/{letter['id']}"
@@ -143,7 +133,7 @@ def test_only_admin_sees_and_handles_dead_letters(stack, device, admin, anonymou
 
 
 def test_admin_inspects_replays_deletes_and_purges_over_the_api(stack, device, admin):
-    device, _ = device
+    device, _, _ = device
     old = reading(device["id"], "1970-01-01T00:00:00Z", 0.1)
     publish_readings(stack, old, reading(device["id"], "1970-01-02T00:00:00Z", 0.2))
     letters = dead_letters_of(admin, device["id"], 2)
@@ -193,7 +183,7 @@ def ems(stack, *args):
 
 
 def test_the_ems_command_lists_shows_replays_and_purges(stack, device, admin):
-    device, _ = device
+    device, _, _ = device
     body = reading(device["id"], "1970-01-01T00:00:00Z", 0.1)
     publish_readings(stack, body)
     [letter] = dead_letters_of(admin, device["id"], 1)

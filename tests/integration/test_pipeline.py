@@ -21,16 +21,6 @@ from services.common.topology import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def device(new_user):
-    user, client = new_user()
-    created = client.post(
-        "/api/devices", {"name": "Meter", "kind": "meter", "max_hourly_kwh": 1.0}
-    )
-    assert created.status_code == 201, created.text
-    return created.json(), user, client
-
-
 def reading(device_id, stamp, kwh, reading_id=None):
     return {
         "reading_id": reading_id or str(uuid.uuid4()),

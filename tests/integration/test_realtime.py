@@ -9,20 +9,12 @@ import websocket
 from kombu import Connection
 
 from ems.testing import recent_day
+from ems.testing import ws_closed_with as closed_with
 from ems.testing import ws_connect as connect
 from ems.testing import ws_receive as receive
 from services.common.topology import DATA, WS, client_message, reading_key
 
 pytestmark = pytest.mark.integration
-
-
-def closed_with(socket, wait=10.0):
-    """The close code the server ended the socket with."""
-    socket.settimeout(wait)
-    while True:
-        opcode, data = socket.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(data[:2], "big")
 
 
 def refused_status(stack, token):

@@ -5,21 +5,12 @@ WebSocket gateway re-checks its sockets in case a ``session.ended`` is missed.""
 import jwt
 import pytest
 import sqlalchemy as sa
-import websocket
 
+from ems.testing import ws_closed_with as closed_with
 from ems.testing import ws_connect as connect
 from ems.testing import ws_receive as receive
 
 pytestmark = pytest.mark.integration
-
-
-def closed_with(socket, wait=10.0):
-    """The close code the server ended the socket with."""
-    socket.settimeout(wait)
-    while True:
-        opcode, data = socket.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(data[:2], "big")
 
 
 def test_a_role_changed_back_does_not_revive_the_old_token(admin, anonymous, new_user):
