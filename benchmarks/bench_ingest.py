@@ -27,7 +27,7 @@ from benchkit import bearer, stop_on_sigterm
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from ems.testing import Stack, read_procfile, stored
-from simulator.publisher import DeviceLogin, with_login
+from simulator.publisher import DeviceLogin
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
 DEVICES = 10
@@ -73,7 +73,7 @@ def one_round(stack: Stack, transport: str, logins: list[dict], count: int) -> d
     else:
         bursts = [
             AmqpBurst(
-                with_login(stack.resources.amqp_uri, DeviceLogin.from_answer(login)),
+                DeviceLogin.from_answer(login).amqp_uri(stack.resources.amqp_uri),
                 batch,
             )
             for login, batch in zip(logins, batches, strict=True)

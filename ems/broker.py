@@ -21,10 +21,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
+from services.common.amqp import vhost_of, with_login
 from services.common.topology import DEAD as DEAD_QUEUE
 
 TIMEOUT = 10
@@ -141,18 +142,6 @@ class Management:
                 )
 
 
-def login_uri(base_uri: str, user: str, password: str, vhost: str) -> str:
-    """``base_uri``'s host with ``user``'s login and ``vhost``."""
-    parts = urlsplit(base_uri)
-    host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(
-        (parts.scheme or "amqp", netloc, "/" + quote(vhost, safe=""), "", "")
-    )
-
-
 def password_of(name: str, environment=os.environ) -> str | None:
     """The password ``EMS_AMQP_URI_<NAME>`` already gives, if it is set."""
     uri = environment.get(variable(name))
@@ -193,7 +182,7 @@ def ensure_users(
         management.put(
             f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", permissions
         )
-        uris[variable(name)] = login_uri(base_uri, user, password, vhost)
+        uris[variable(name)] = with_login(base_uri, user, password, vhost)
     return uris
 
 
@@ -253,9 +242,3 @@ def apply_dead_letter_policy(
     Management(management_uri).put(
         f"/policies/{vhost}/{POLICY}", dead_letter_policy(max_length, max_bytes)
     )
-
-
-def vhost_of(amqp_uri: str) -> str:
-    """The virtual host an AMQP URI names (``/`` when it names none)."""
-    path = urlsplit(amqp_uri).path
-    return unquote(path[1:]) if len(path) > 1 else "/"

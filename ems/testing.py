@@ -32,6 +32,7 @@ import config as settings
 from ems import broker as broker_users
 from ems import database
 from ems.keys import ensure_keys
+from services.common.amqp import with_login
 from services.devices.broker import USER_PREFIX as DEVICE_USER_PREFIX
 
 PROCFILE = settings.ROOT_DIR / "Procfile"
@@ -231,7 +232,7 @@ class Resources:
             name: secrets.token_urlsafe(16) for name in broker_users.PERMISSIONS
         }
         self.broker_uris = {
-            broker_users.variable(name): broker_users.login_uri(
+            broker_users.variable(name): with_login(
                 amqp, f"{self.user_prefix}{name}", password, self.name
             )
             for name, password in self.broker_passwords.items()

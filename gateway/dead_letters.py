@@ -66,8 +66,7 @@ class DeadLetterRoutes(Callers):
         get:
           tags: [dead-letters]
           summary: Inspect a dead letter
-          parameters: [{in: path, name: dead_letter_id, required: true,
-                        schema: {type: string}}]
+          parameters: [DeadLetterId]
           responses:
             200:
               description: the dead letter
@@ -88,8 +87,7 @@ class DeadLetterRoutes(Callers):
         post:
           tags: [dead-letters]
           summary: Replay a dead letter
-          parameters: [{in: path, name: dead_letter_id, required: true,
-                        schema: {type: string}}]
+          parameters: [DeadLetterId]
           responses:
             200:
               description: where it was published
@@ -119,8 +117,7 @@ class DeadLetterRoutes(Callers):
         delete:
           tags: [dead-letters]
           summary: Delete a dead letter
-          parameters: [{in: path, name: dead_letter_id, required: true,
-                        schema: {type: string}}]
+          parameters: [DeadLetterId]
           responses:
             204: {description: deleted}
             401: Unauthorized

@@ -71,7 +71,7 @@ def build_spec(service_class) -> dict:
                 "content": {"application/json": {"schema": "ErrorSchema"}},
             },
         )
-    for name in ("user_id", "device_id"):
+    for name in ("user_id", "device_id", "dead_letter_id"):
         spec.components.parameter(
             name.title().replace("_", ""),
             "path",

@@ -41,7 +41,6 @@ from simulator.publisher import (
     Stopped,
     Stopper,
     warn,
-    with_login,
 )
 
 DEVICE_HELP = (
@@ -531,7 +530,7 @@ def make_publisher(args, conf, source, stopper: Stopper) -> Publisher:
             return MqttPublisher(
                 conf["MQTT_HOST"], conf["MQTT_PORT"], stopper, login=login
             )
-        return AmqpPublisher(with_login(amqp_uri, login), stopper, declare=False)
+        return AmqpPublisher(login.amqp_uri(amqp_uri), stopper, declare=False)
 
     return DevicePublishers(device_publisher, stopper, "MQTT" if args.mqtt else "AMQP")
 

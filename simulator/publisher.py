@@ -13,14 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import uuid4
 
 import paho.mqtt.client as mqtt
 import pika
 import pika.exceptions
 
-from services.common.amqp import pika_parameters
+from services.common.amqp import pika_parameters, with_login
 from services.common.topology import DATA, mqtt_reading_topic, reading_key
 
 
@@ -34,6 +33,10 @@ class DeviceLogin:
     client_id: str
     mqtt_username: str
 
+    def amqp_uri(self, base_uri: str) -> str:
+        """``base_uri`` (the platform's AMQP URI) logged in as this device."""
+        return with_login(base_uri, self.username, self.password)
+
     @classmethod
     def from_answer(cls, answer: dict) -> "DeviceLogin":
         return cls(
@@ -42,16 +45,6 @@ class DeviceLogin:
             answer["mqtt"]["client_id"],
             answer["mqtt"]["username"],
         )
-
-
-def with_login(amqp_uri: str, login: DeviceLogin) -> str:
-    """``amqp_uri`` with the device's user name and password instead of its own."""
-    parts = urlsplit(amqp_uri)
-    host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(login.username, safe='')}:{quote(login.password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class Stopped(Exception):

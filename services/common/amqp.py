@@ -2,6 +2,7 @@
 to RabbitMQ, the one way. Nameko services connect through Nameko and kombu."""
 
 import logging
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pika
 
@@ -38,3 +39,21 @@ def configure_logging(level: str, quiet: tuple[str, ...] = ("pika",)) -> None:
         logging.getLogger(library).setLevel(
             logging.DEBUG if level == "DEBUG" else logging.CRITICAL
         )
+
+
+def vhost_of(uri: str) -> str:
+    """The virtual host an AMQP URI names (``/`` when it names none)."""
+    path = urlsplit(uri).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def with_login(uri: str, user: str, password: str, vhost: str | None = None) -> str:
+    """``uri`` (AMQP, or the management API's) logged in as ``user`` instead, and in
+    ``vhost`` if one is named."""
+    parts = urlsplit(uri)
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+    netloc += parts.hostname or "127.0.0.1"
+    if parts.port:
+        netloc += f":{parts.port}"
+    path = parts.path if vhost is None else "/" + quote(vhost, safe="")
+    return urlunsplit((parts.scheme or "amqp", netloc, path, parts.query, ""))

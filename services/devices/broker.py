@@ -20,11 +20,12 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from nameko.extensions import DependencyProvider
 
+from services.common.amqp import vhost_of, with_login
 from services.devices.exceptions import BrokerUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,22 +67,15 @@ def permissions(device_id: str) -> tuple[dict, dict]:
     return resources, topics
 
 
-def vhost_of(amqp_uri: str) -> str:
-    """The virtual host an AMQP URI names (``/`` when it names none)."""
-    path = urlsplit(amqp_uri).path
-    return unquote(path[1:]) if len(path) > 1 else "/"
-
-
 def management_login(management_uri: str, amqp_uri: str) -> str:
     """The management API at ``management_uri``, logged in as the service's own
     broker user (``amqp_uri``'s): the one platform user allowed to manage users."""
-    api, own = urlsplit(management_uri), urlsplit(amqp_uri)
+    own = urlsplit(amqp_uri)
     if not own.username:
         return management_uri
-    netloc = f"{own.username}:{own.password or ''}@{api.hostname}"
-    if api.port:
-        netloc += f":{api.port}"
-    return urlunsplit(api._replace(netloc=netloc))
+    return with_login(
+        management_uri, unquote(own.username), unquote(own.password or "")
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import requests
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from ems.testing import PrivateBroker, Stack, eventually, read_procfile, stored
-from simulator.publisher import DeviceLogin, with_login
+from simulator.publisher import DeviceLogin
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def test_bursts_survive_the_broker_killed_and_restarted(platform, broker):
     bursts = [
         MqttBurst(logins[0], readings[0]),
         AmqpBurst(
-            with_login(platform.resources.amqp_uri, DeviceLogin.from_answer(logins[1])),
+            DeviceLogin.from_answer(logins[1]).amqp_uri(platform.resources.amqp_uri),
             readings[1],
         ),
     ]

@@ -8,7 +8,7 @@ import pytest
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from ems.testing import eventually, stored
-from simulator.publisher import DeviceLogin, with_login
+from simulator.publisher import DeviceLogin
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_an_amqp_burst_counts_exactly_once(stack, new_user):
     (device,) = new_devices(client, 1)
     readings = readings_of(device["id"], 20_000)
     login = DeviceLogin.from_answer(credentials(client, device["id"]))
-    acked = AmqpBurst(with_login(stack.resources.amqp_uri, login), readings).run()
+    acked = AmqpBurst(login.amqp_uri(stack.resources.amqp_uri), readings).run()
     assert acked == {r["reading_id"] for r in readings}
     assert_counted_once(stack, [device["id"]], acked)
 

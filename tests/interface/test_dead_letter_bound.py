@@ -4,7 +4,8 @@ import requests
 from kombu import Connection
 
 import config as settings
-from ems.broker import POLICY, apply_dead_letter_policy, vhost_of
+from ems.broker import POLICY, apply_dead_letter_policy
+from services.common.amqp import vhost_of
 from services.common.topology import DEAD, DLX
 
 

@@ -2,7 +2,8 @@
 
 import re
 
-from ems.broker import dead_letter_policy, vhost_of
+from ems.broker import dead_letter_policy
+from services.common.amqp import vhost_of
 
 
 def test_the_policy_matches_ems_dead_alone_and_drops_the_oldest():
