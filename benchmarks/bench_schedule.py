@@ -1,7 +1,7 @@
 """How long the optimal battery schedule takes for a 48-hour horizon, measured
 against a plain-Python dynamic programme over the same grid, in the same run.
 
-(a) ``logic.optimal_schedule``: the service's planner, end to end — the grid
+(a) ``schedule.optimal_schedule``: the service's planner, end to end — the grid
     chosen for the battery, the backward pass vectorised with numpy (one window
     of every level × every move per hour), the starting charge's own chain, the
     plan followed forwards and costed.
@@ -37,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-from services.batteries import logic
-from services.batteries.logic import Limits, Target
+from services.batteries import schedule
+from services.batteries.physics import TOLERANCE, Limits
+from services.batteries.schedule import Target
 
 RESULTS = Path(__file__).resolve().parent / "results" / "schedule.json"
 HOURS = 48
@@ -76,12 +77,12 @@ def household(seed: int, hours: int = HOURS) -> tuple[list, list, list]:
 
 def python_dp(limits, imports, exports, loads, start, target, intervals) -> float:
     """The least cost, by the same dynamic programme in plain Python loops."""
-    levels = [float(level) for level in logic.soc_grid(limits, intervals)]
+    levels = [float(level) for level in schedule.soc_grid(limits, intervals)]
     step = (limits.soc_max_kwh - limits.soc_min_kwh) / intervals
     leg = math.sqrt(limits.efficiency)
     up = min(math.floor(limits.charge_per_hour / step + 1e-9), intervals)
     down = min(math.floor(limits.discharge_per_hour / step + 1e-9), intervals)
-    size, tolerance = len(levels), logic.TOLERANCE
+    size, tolerance = len(levels), TOLERANCE
 
     def cost(hour, drawn):
         net = loads[hour] + drawn
@@ -144,8 +145,8 @@ def main() -> int:
     args = parser.parse_args()
 
     imports, exports, loads = household(args.seed)
-    intervals = logic.grid_intervals(BATTERY)
-    grid = logic.soc_grid(BATTERY, intervals)
+    intervals = schedule.grid_intervals(BATTERY)
+    grid = schedule.soc_grid(BATTERY, intervals)
     step = float(grid[1] - grid[0])
     moves = (
         min(math.floor(BATTERY.charge_per_hour / step + 1e-9), intervals)
@@ -154,7 +155,7 @@ def main() -> int:
     )
 
     def numpy_plan():
-        return logic.optimal_schedule(
+        return schedule.optimal_schedule(
             BATTERY, imports, exports, loads, START_SOC_KWH, TARGET
         )
 
@@ -164,10 +165,10 @@ def main() -> int:
         )
 
     # Warm-up (discarded), and the check that both find the same optimum.
-    _, schedule = timed(numpy_plan)
+    _, plan = timed(numpy_plan)
     _, baseline_cost = timed(python_plan)
-    if abs(schedule.total_cost - baseline_cost) > 1e-9:
-        print(f"MISMATCH: {schedule.total_cost!r} != {baseline_cost!r}")
+    if abs(plan.total_cost - baseline_cost) > 1e-9:
+        print(f"MISMATCH: {plan.total_cost!r} != {baseline_cost!r}")
         return 1
 
     numpy_times, python_times = [], []
@@ -179,7 +180,7 @@ def main() -> int:
 
     numpy_ms = statistics.median(numpy_times) * 1000
     python_ms = statistics.median(python_times) * 1000
-    actions = [hour.action for hour in schedule.hours]
+    actions = [hour.action for hour in plan.hours]
     document = {
         "benchmark": "schedule",
         "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -203,9 +204,9 @@ def main() -> int:
             "cells_per_hour": (intervals + 1) * moves,
         },
         "plan": {
-            "total_cost": round(schedule.total_cost, 6),
-            "cost_without_battery": round(schedule.cost_without_battery, 6),
-            "saving": round(schedule.saving, 6),
+            "total_cost": round(plan.total_cost, 6),
+            "cost_without_battery": round(plan.cost_without_battery, 6),
+            "saving": round(plan.saving, 6),
             "charge_hours": actions.count("charge"),
             "discharge_hours": actions.count("discharge"),
             "idle_hours": actions.count("idle"),
@@ -215,7 +216,7 @@ def main() -> int:
         "after one discarded warm-up of each",
         "results": {
             "a": {
-                "target": "logic.optimal_schedule (numpy, end to end)",
+                "target": "schedule.optimal_schedule (numpy, end to end)",
                 "runs": len(numpy_times),
                 "median_ms": round(numpy_ms, 2),
                 "min_ms": round(min(numpy_times) * 1000, 2),
@@ -238,8 +239,8 @@ def main() -> int:
         f"numpy {numpy_ms:.1f} ms (median of {len(numpy_times)}), "
         f"plain Python {python_ms:.0f} ms (median of {len(python_times)}): "
         f"{python_ms / numpy_ms:.0f}× faster; same least cost "
-        f"{schedule.total_cost:.4f} (without battery "
-        f"{schedule.cost_without_battery:.4f})"
+        f"{plan.total_cost:.4f} (without battery "
+        f"{plan.cost_without_battery:.4f})"
     )
     print(f"Written to {RESULTS}")
     return 0

@@ -19,7 +19,7 @@ class Battery(Base):
 
     ``soc_kwh``, ``mode`` and ``power_kw`` are the state recorded at
     ``updated_at`` (a command, or a bound that stopped it); the state now is
-    worked out from them (``logic.evolve``), so nothing has to tick.
+    worked out from them (``physics.evolve``), so nothing has to tick.
     """
 
     __tablename__ = "batteries"

@@ -13,7 +13,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.batteries.logic import ACTIONS, IDLE, MAX_HOURS, METHOD, MODES
+from services.batteries.physics import ACTIONS, IDLE, MODES
+from services.batteries.schedule import MAX_HOURS, METHOD
 from services.common.schemas import ID, InputSchema, Kwh, UtcDateTime
 
 #: Sizes and powers: from a watt(-hour) up to what a grid-scale battery has.

@@ -7,7 +7,7 @@ The gateway checks a new battery's device (that it is visible, the caller's and 
 ``battery``) before calling: this service never asks devices.
 
 A battery's state is recorded when it changes — a command, or a bound that stopped
-it — and worked out in between (``logic.state_at``). Each change is pushed as
+it — and worked out in between (``physics.state_at``). Each change is pushed as
 ``battery.state`` to ``user.<owner>.battery.state`` on ``ems.ws``.
 """
 
@@ -17,8 +17,9 @@ from eventlet import tpool
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.batteries import logic
+from services.batteries import physics
 from services.batteries.exceptions import BatteryNotFound
+from services.batteries.schedule import Target, optimal_schedule
 from services.batteries.schemas import (
     BatteryCommandSchema,
     BatteryCreateSchema,
@@ -40,6 +41,9 @@ battery_schema = BatterySchema()
 state_schema = BatteryStateSchema()
 schedule_schema = BatteryScheduleResultSchema()
 
+#: The ``ems.ws`` message type of a battery's state.
+BATTERY_STATE = "battery.state"
+
 #: Seconds between two looks for batteries that reached a bound.
 SETTLE_INTERVAL = 5
 
@@ -48,8 +52,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _recorded(battery) -> logic.State:
-    return logic.State(battery.soc_kwh, battery.mode, battery.power_kw)
+def _recorded(battery) -> physics.State:
+    return physics.State(battery.soc_kwh, battery.mode, battery.power_kw)
 
 
 class BatteriesService(HealthMixin):
@@ -63,8 +67,8 @@ class BatteriesService(HealthMixin):
         """A battery on device ``data["device_id"]`` of ``owner_id``, idle, holding
         ``soc_kwh`` (its minimum charge if not given)."""
         data = load(BatteryCreateSchema(), data)
-        limits = logic.Limits(**{field: data[field] for field in LIMIT_FIELDS})
-        state = logic.State(data.get("soc_kwh", limits.soc_min_kwh))
+        limits = physics.Limits(**{field: data[field] for field in LIMIT_FIELDS})
+        state = physics.State(data.get("soc_kwh", limits.soc_min_kwh))
         battery = self.storage.add_battery(
             owner_id, data["device_id"], data, state, _now()
         )
@@ -93,7 +97,7 @@ class BatteriesService(HealthMixin):
         now = _now()
         offered = []
         for battery in self.storage.batteries_of(user_ids):
-            limits = logic.Limits.of(battery)
+            limits = physics.Limits.of(battery)
             state = self._state_now(battery, now)
             offered.append(
                 {
@@ -101,7 +105,7 @@ class BatteriesService(HealthMixin):
                     "battery_id": battery.id,
                     "max_discharge_kw": battery.max_discharge_kw,
                     "available_kwh": round(
-                        logic.deliverable_kwh(limits, state.soc_kwh), 6
+                        physics.deliverable_kwh(limits, state.soc_kwh), 6
                     ),
                 }
             )
@@ -117,8 +121,8 @@ class BatteriesService(HealthMixin):
         command = load(BatteryCommandSchema(), command)
         battery = self._writable(battery_id, viewer, for_update=True)
         now = _now()
-        state = logic.command(
-            logic.Limits.of(battery),
+        state = physics.command(
+            physics.Limits.of(battery),
             self._state_now(battery, now),
             command["action"],
             command.get("power_kw"),
@@ -137,20 +141,20 @@ class BatteriesService(HealthMixin):
         start = request.get("start_soc_kwh")
         if start is None:
             start = self._state_now(battery).soc_kwh
-        limits = logic.Limits.of(battery)
+        limits = physics.Limits.of(battery)
         # No transaction stays open while the plan is worked out.
         self.storage.commit()
         target = request.get("target")
         # The plan takes tens of milliseconds of numpy: in an OS thread, so the
         # service's other workers go on meanwhile.
         schedule = tpool.execute(
-            logic.optimal_schedule,
+            optimal_schedule,
             limits,
             request["import_prices"],
             request["export_prices"],
             request["load_kwh"],
             start,
-            logic.Target(**target) if target else None,
+            Target(**target) if target else None,
         )
         return schedule_schema.dump(schedule)
 
@@ -183,10 +187,12 @@ class BatteriesService(HealthMixin):
         now = _now()
         settled = []
         for battery in self.storage.moving_batteries():
-            limits = logic.Limits.of(battery)
-            state = logic.state_at(limits, _recorded(battery), battery.updated_at, now)
-            if state.mode == logic.IDLE:
-                stopped = logic.stopped_at(
+            limits = physics.Limits.of(battery)
+            state = physics.state_at(
+                limits, _recorded(battery), battery.updated_at, now
+            )
+            if state.mode == physics.IDLE:
+                stopped = physics.stopped_at(
                     limits, _recorded(battery), battery.updated_at
                 )
                 settled.append(self.storage.set_state(battery, state, stopped))
@@ -194,9 +200,9 @@ class BatteriesService(HealthMixin):
         for battery in settled:
             self._push(battery, _recorded(battery))
 
-    def _state_now(self, battery, now: datetime | None = None) -> logic.State:
-        return logic.state_at(
-            logic.Limits.of(battery),
+    def _state_now(self, battery, now: datetime | None = None) -> physics.State:
+        return physics.state_at(
+            physics.Limits.of(battery),
             _recorded(battery),
             battery.updated_at,
             now or _now(),
@@ -214,8 +220,8 @@ class BatteriesService(HealthMixin):
             raise BatteryNotFound()
         return battery
 
-    def _dump(self, battery, state: logic.State) -> dict:
-        limits = logic.Limits.of(battery)
+    def _dump(self, battery, state: physics.State) -> dict:
+        limits = physics.Limits.of(battery)
         return battery_schema.dump(
             {
                 "id": battery.id,
@@ -223,7 +229,7 @@ class BatteriesService(HealthMixin):
                 "device_id": battery.device_id,
                 **{field: getattr(battery, field) for field in LIMIT_FIELDS},
                 "soc_kwh": state.soc_kwh,
-                "soc_fraction": logic.soc_fraction(limits, state.soc_kwh),
+                "soc_fraction": physics.soc_fraction(limits, state.soc_kwh),
                 "mode": state.mode,
                 "power_kw": state.power_kw,
                 "updated_at": battery.updated_at,
@@ -231,19 +237,19 @@ class BatteriesService(HealthMixin):
             }
         )
 
-    def _push(self, battery, state: logic.State) -> None:
+    def _push(self, battery, state: physics.State) -> None:
         data = state_schema.dump(
             {
                 "battery_id": battery.id,
                 "soc_kwh": state.soc_kwh,
-                "soc_fraction": logic.soc_fraction(
-                    logic.Limits.of(battery), state.soc_kwh
+                "soc_fraction": physics.soc_fraction(
+                    physics.Limits.of(battery), state.soc_kwh
                 ),
                 "mode": state.mode,
                 "power_kw": state.power_kw,
             }
         )
         self.dispatch(
-            user_message_key(battery.user_id, logic.BATTERY_STATE),
-            client_message(logic.BATTERY_STATE, data),
+            user_message_key(battery.user_id, BATTERY_STATE),
+            client_message(BATTERY_STATE, data),
         )

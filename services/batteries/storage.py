@@ -6,8 +6,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from services.batteries.exceptions import BatteryExists, BatteryNotFound
-from services.batteries.logic import IDLE, State
 from services.batteries.models import Battery
+from services.batteries.physics import IDLE, State
 from services.common.db import Store
 from services.common.schemas import is_id
 

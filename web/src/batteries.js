@@ -199,3 +199,9 @@ export function signedPower(hour) {
   if (hour.action === "discharge") return -hour.power_kw;
   return 0;
 }
+
+// A power to two decimals, "2.50 kW"; "–" for a missing one.
+export function kw(value) {
+  if (value === null || value === undefined) return "–";
+  return `${fixed(value, 2)} kW`;
+}

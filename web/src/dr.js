@@ -203,3 +203,9 @@ export function hourLabels(rows) {
   const days = new Set((rows || []).map((row) => row.hour.slice(0, 10)));
   return (hour) => (days.size <= 1 ? utcHour(hour) : `${hour.slice(5, 10)} ${utcHour(hour)}`);
 }
+
+// A power, "2.50 kW"; "–" for a missing one.
+export function kw(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
+  return `${Number(value).toFixed(digits)} kW`;
+}

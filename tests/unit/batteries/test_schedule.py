@@ -9,9 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.batteries import logic
 from services.batteries.exceptions import InfeasibleSchedule
-from services.batteries.logic import Limits, Target
+from services.batteries.physics import Limits
+from services.batteries.schedule import (
+    MAX_CELLS,
+    Target,
+    grid_intervals,
+    optimal_schedule,
+    soc_grid,
+)
 from services.common.errors import ValidationFailed
 
 TOLERANCE = 1e-9
@@ -25,7 +31,7 @@ def brute_force(limits, imports, exports, loads, start, target, intervals):
     its power is within the battery's limits; the cost is worked out from the
     definition, with plain floats.
     """
-    levels = [float(level) for level in logic.soc_grid(limits, intervals)]
+    levels = [float(level) for level in soc_grid(limits, intervals)]
     leg = math.sqrt(limits.efficiency)
     best = math.inf
     for path in itertools.product([None, *range(len(levels))], repeat=len(imports)):
@@ -117,7 +123,7 @@ def random_case(rng: random.Random):
         imports = [rng.uniform(-0.5, 1) for _ in range(hours)]
         exports = [rng.uniform(-0.5, 1) for _ in range(hours)]
     loads = [rng.uniform(-2, 5) for _ in range(hours)]
-    levels = logic.soc_grid(limits, intervals)
+    levels = soc_grid(limits, intervals)
     if rng.random() < 0.5:
         start = float(rng.choice(list(levels)))
     else:
@@ -138,11 +144,9 @@ def test_the_schedule_is_the_brute_force_optimum(seed):
     best = brute_force(limits, imports, exports, loads, start, target, intervals)
     if math.isinf(best):
         with pytest.raises(InfeasibleSchedule):
-            logic.optimal_schedule(
-                limits, imports, exports, loads, start, target, intervals
-            )
+            optimal_schedule(limits, imports, exports, loads, start, target, intervals)
         return
-    schedule = logic.optimal_schedule(
+    schedule = optimal_schedule(
         limits, imports, exports, loads, start, target, intervals
     )
     assert schedule.total_cost == pytest.approx(best, abs=1e-9)
@@ -156,7 +160,7 @@ def test_six_hours_on_a_five_level_grid_is_the_brute_force_optimum():
     loads = [1.0, 0.5, 0.2, 2.5, 3.0, 1.0]
     target = Target(5, 4.0)
     best = brute_force(limits, imports, exports, loads, 3.3, target, 4)
-    schedule = logic.optimal_schedule(limits, imports, exports, loads, 3.3, target, 4)
+    schedule = optimal_schedule(limits, imports, exports, loads, 3.3, target, 4)
     assert schedule.total_cost == pytest.approx(best, abs=1e-9)
     assert_within_limits(limits, schedule, imports, exports, loads, 3.3, target)
 
@@ -188,17 +192,17 @@ def cases(draw):
 @given(cases())
 def test_schedules_keep_every_limit_and_never_cost_more_than_no_battery(case):
     limits, imports, exports, loads, start = case
-    schedule = logic.optimal_schedule(limits, imports, exports, loads, start)
+    schedule = optimal_schedule(limits, imports, exports, loads, start)
     assert_within_limits(limits, schedule, imports, exports, loads, start, None)
     # Staying idle is always a plan, so the best one saves something or nothing.
     assert schedule.saving >= -1e-9
     assert schedule.method == "dynamic programming"
-    assert 101 <= len(logic.soc_grid(limits, logic.grid_intervals(limits)))
+    assert 101 <= len(soc_grid(limits, grid_intervals(limits)))
 
 
 def test_a_full_battery_discharges_at_the_peak():
     limits = Limits(4, 5, 5, 1.0, 0.0, 1.0)
-    schedule = logic.optimal_schedule(
+    schedule = optimal_schedule(
         limits, [0.2, 0.2, 0.6, 0.2], [0.0] * 4, [4.0] * 4, start_soc_kwh=4.0
     )
     assert [hour.action for hour in schedule.hours] == [
@@ -215,7 +219,7 @@ def test_a_full_battery_discharges_at_the_peak():
 def test_with_losses_a_full_battery_still_serves_the_dearest_hours_first():
     limits = Limits(10, 5, 3, 0.9, 0.1, 0.9)
     imports = [0.10, 0.12, 0.50, 0.45, 0.11, 0.10]
-    schedule = logic.optimal_schedule(
+    schedule = optimal_schedule(
         limits, imports, [0.02] * 6, [3.0] * 6, start_soc_kwh=9.0
     )
     actions = [hour.action for hour in schedule.hours]
@@ -227,13 +231,13 @@ def test_with_losses_a_full_battery_still_serves_the_dearest_hours_first():
 
 def test_it_buys_cheap_and_sells_dear_only_when_the_spread_beats_the_losses():
     limits = Limits(10, 5, 5, 0.81, 0.0, 1.0)
-    cheap_then_dear = logic.optimal_schedule(
+    cheap_then_dear = optimal_schedule(
         limits, [0.10, 1.0], [0.05, 0.50], [0.0, 0.0], start_soc_kwh=0.0
     )
     assert [hour.action for hour in cheap_then_dear.hours] == ["charge", "discharge"]
     assert cheap_then_dear.total_cost < 0  # it earns
     # 0.10 bought returns 0.81 × 0.11 sold: a loss, so it does nothing.
-    narrow = logic.optimal_schedule(
+    narrow = optimal_schedule(
         limits, [0.10, 0.11], [0.05, 0.11], [0.0, 0.0], start_soc_kwh=0.0
     )
     assert [hour.action for hour in narrow.hours] == ["idle", "idle"]
@@ -243,7 +247,7 @@ def test_an_equally_cheap_plan_that_moves_nothing_is_preferred():
     # Exporting earns nothing and the household needs nothing: discharging
     # would cost nothing either, but it would be pointless.
     limits = Limits(10, 5, 5, 0.9, 0.0, 1.0)
-    schedule = logic.optimal_schedule(
+    schedule = optimal_schedule(
         limits, [0.3] * 4, [0.0] * 4, [0.0] * 4, start_soc_kwh=7.3
     )
     assert {hour.action for hour in schedule.hours} == {"idle"}
@@ -254,9 +258,9 @@ def test_the_target_is_held_at_its_hour():
     limits = Limits(10, 2, 5, 0.9, 0.1, 0.9)
     imports = [0.5, 0.4, 0.3, 0.6, 0.1, 0.1]
     target = Target(3, 7.0)  # an expensive hour, but a departure at its end
-    free = logic.optimal_schedule(limits, imports, [0.0] * 6, [0.5] * 6, 1.0)
+    free = optimal_schedule(limits, imports, [0.0] * 6, [0.5] * 6, 1.0)
     assert free.hours[3].soc_kwh_end < 7.0
-    held = logic.optimal_schedule(limits, imports, [0.0] * 6, [0.5] * 6, 1.0, target)
+    held = optimal_schedule(limits, imports, [0.0] * 6, [0.5] * 6, 1.0, target)
     assert held.hours[3].soc_kwh_end >= 7.0 - TOLERANCE
     assert held.total_cost >= free.total_cost
     assert_within_limits(limits, held, imports, [0.0] * 6, [0.5] * 6, 1.0, target)
@@ -265,9 +269,7 @@ def test_the_target_is_held_at_its_hour():
 def test_a_target_out_of_reach_is_refused_with_the_reason():
     limits = Limits(10, 2, 5, 1.0, 0.0, 1.0)
     with pytest.raises(InfeasibleSchedule) as refused:
-        logic.optimal_schedule(
-            limits, [0.1] * 3, [0.0] * 3, [0.0] * 3, 1.0, Target(1, 6.0)
-        )
+        optimal_schedule(limits, [0.1] * 3, [0.0] * 3, [0.0] * 3, 1.0, Target(1, 6.0))
     assert refused.value.status == 400
     [reason] = refused.value.details["target"]["soc_kwh"]
     assert "by the end of hour 1" in reason and "at most 5 kWh" in reason
@@ -276,22 +278,22 @@ def test_a_target_out_of_reach_is_refused_with_the_reason():
 def test_a_target_above_the_maximum_charge_is_refused():
     limits = Limits(10, 2, 5, 1.0, 0.1, 0.9)
     with pytest.raises(InfeasibleSchedule) as refused:
-        logic.optimal_schedule(limits, [0.1], [0.0], [0.0], 5.0, Target(0, 9.5))
+        optimal_schedule(limits, [0.1], [0.0], [0.0], 5.0, Target(0, 9.5))
     assert refused.value.details == {"target": {"soc_kwh": ["at most 9 kWh"]}}
 
 
 def test_a_start_outside_the_bounds_is_refused():
     limits = Limits(10, 2, 5, 1.0, 0.1, 0.9)
     with pytest.raises(ValidationFailed) as refused:
-        logic.optimal_schedule(limits, [0.1], [0.0], [0.0], 9.5)
+        optimal_schedule(limits, [0.1], [0.0], [0.0], 9.5)
     assert "start_soc_kwh" in refused.value.details
 
 
 def test_full_power_is_on_the_grid_when_the_figures_allow_it():
     limits = Limits(10, 2.5, 2.5, 1.0, 0.0, 1.0)
-    intervals = logic.grid_intervals(limits)
+    intervals = grid_intervals(limits)
     assert intervals == 400  # the finest grid on which 2.5 kWh is whole steps
-    schedule = logic.optimal_schedule(
+    schedule = optimal_schedule(
         limits, [0.1, 0.9], [0.0, 0.0], [0.0, 5.0], start_soc_kwh=0.0
     )
     assert schedule.grid_step_kwh == pytest.approx(0.025)
@@ -300,17 +302,17 @@ def test_full_power_is_on_the_grid_when_the_figures_allow_it():
 
 def test_the_grid_has_a_few_hundred_levels_and_enough_steps_per_hour():
     lossy = Limits(10, 5, 5, 0.9, 0.1, 0.9)
-    assert 100 <= logic.grid_intervals(lossy) <= 400
+    assert 100 <= grid_intervals(lossy) <= 400
     # A slow battery: a full-power hour is still at least ten steps.
     slow = Limits(100, 0.5, 0.5, 1.0, 0.0, 1.0)
-    intervals = logic.grid_intervals(slow)
+    intervals = grid_intervals(slow)
     assert intervals >= 2000
     assert 0.5 / (100 / intervals) >= 10
 
 
 def test_levels_span_the_bounds_exactly():
     limits = Limits(13.5, 5, 5, 0.9, 0.07, 0.93)
-    levels = logic.soc_grid(limits, 7)
+    levels = soc_grid(limits, 7)
     assert levels[0] == limits.soc_min_kwh and levels[-1] == limits.soc_max_kwh
     assert np.allclose(np.diff(levels), (0.93 - 0.07) * 13.5 / 7)
 
@@ -318,7 +320,7 @@ def test_levels_span_the_bounds_exactly():
 def test_a_day_and_a_half_of_hours_is_the_longest_horizon():
     limits = Limits(10, 5, 5, 0.9, 0.1, 0.9)
     with pytest.raises(ValueError):
-        logic.optimal_schedule(limits, [0.1] * 49, [0.0] * 49, [0.0] * 49, 5.0)
+        optimal_schedule(limits, [0.1] * 49, [0.0] * 49, [0.0] * 49, 5.0)
 
 
 @pytest.mark.parametrize(
@@ -331,13 +333,13 @@ def test_a_day_and_a_half_of_hours_is_the_longest_horizon():
     ids=["slow", "slow up, fast down", "tiny"],
 )
 def test_the_work_of_an_hour_is_bounded_whatever_the_battery(limits):
-    intervals = logic.grid_intervals(limits)
+    intervals = grid_intervals(limits)
     step = (limits.soc_max_kwh - limits.soc_min_kwh) / intervals
     moves = (
         min(limits.charge_per_hour // step, intervals)
         + min(limits.discharge_per_hour // step, intervals)
         + 1
     )
-    assert (intervals + 1) * moves <= 1.01 * logic.MAX_CELLS
-    schedule = logic.optimal_schedule(limits, [0.1, 0.5], [0.0, 0.2], [1, 1], 0.0)
+    assert (intervals + 1) * moves <= 1.01 * MAX_CELLS
+    schedule = optimal_schedule(limits, [0.1, 0.5], [0.0, 0.2], [1, 1], 0.0)
     assert schedule.saving >= -1e-9

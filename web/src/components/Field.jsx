@@ -31,6 +31,11 @@ export function Field({ label, name, error, hint, as = "input", children, ...pro
   );
 }
 
+// A Field for a decimal number: a number pad on phones, any step.
+export function NumberField(props) {
+  return <Field type="number" inputMode="decimal" step="any" {...props} />;
+}
+
 // The error of a form as a whole: what the server said beyond the fields.
 export function FormError({ error }) {
   if (!error) return null;
@@ -41,4 +46,11 @@ export function FormError({ error }) {
       {fields.length > 0 && ` (${fields.join(", ")})`}
     </p>
   );
+}
+
+// `error`, whose `field(name)` first asks `extra(name)`: for messages that the
+// platform does not key by the form's own field names.
+export function withFieldErrors(error, extra) {
+  if (!error) return null;
+  return { ...error, message: error.message, field: (name) => extra(name) ?? error.field?.(name) ?? null };
 }

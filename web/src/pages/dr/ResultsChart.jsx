@@ -1,0 +1,57 @@
+import { Bar } from "react-chartjs-2";
+import { baseOptions, COLORS } from "../../components/charts.js";
+import { hourLabels } from "../../dr.js";
+import { kwh } from "../../format.js";
+import "./Results.css";
+
+// The hours of an event summed over its participants: baseline against actual
+// use, with a table for screen readers.
+export function ResultsChart({ hours, title }) {
+  const label = hourLabels(hours);
+  const data = {
+    labels: hours.map((row) => label(row.hour)),
+    datasets: [
+      { label: "Baseline (kWh)", data: hours.map((row) => row.baseline_kwh), backgroundColor: COLORS.forecast },
+      { label: "Actual (kWh)", data: hours.map((row) => row.actual_kwh), backgroundColor: COLORS.used },
+    ],
+  };
+  const baseline = hours.reduce((sum, row) => sum + row.baseline_kwh, 0);
+  const actual = hours.reduce((sum, row) => sum + row.actual_kwh, 0);
+  return (
+    <figure className="chart dr-chart">
+      <div className="chart-box">
+        <Bar
+          data={data}
+          options={baseOptions()}
+          role="img"
+          aria-label={`${title}: baseline ${kwh(baseline)}, actual ${kwh(actual)} over ${hours.length} hours (UTC)`}
+          data-testid="dr-results-chart"
+        />
+      </div>
+      <figcaption>
+        {title}: baseline against actual use per hour (UTC)
+      </figcaption>
+      <div className="visually-hidden">
+        <table>
+          <caption>{title} per hour</caption>
+          <thead>
+            <tr>
+              <th scope="col">Hour (UTC)</th>
+              <th scope="col">Baseline kWh</th>
+              <th scope="col">Actual kWh</th>
+            </tr>
+          </thead>
+          <tbody>
+            {hours.map((row) => (
+              <tr key={row.hour}>
+                <td>{label(row.hour)}</td>
+                <td>{row.baseline_kwh}</td>
+                <td>{row.actual_kwh}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </figure>
+  );
+}

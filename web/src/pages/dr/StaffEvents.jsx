@@ -1,0 +1,119 @@
+import { useCallback, useState } from "react";
+import { Link, useSearchParams } from "react-router-dom";
+import { DataTable } from "../../components/DataTable.jsx";
+import { ErrorMessage, Resource } from "../../components/Status.jsx";
+import { countsText, kw, statusAt, upsertEvent, windowText } from "../../dr.js";
+import { useResource } from "../../hooks.js";
+import { useLive, useSession } from "../../session.jsx";
+import { CreateEvent } from "./CreateEvent.jsx";
+import { EventDetail } from "./EventDetail.jsx";
+import { StatusBadge } from "./StatusBadge.jsx";
+import { useNow } from "./useNow.js";
+import { usePeople } from "./usePeople.js";
+import "./dr.css";
+import "./StaffEvents.css";
+
+// The demand-response console of OPERATORs and ADMINs: the events, announcing
+// one, and the open event's detail.
+export default function StaffEvents() {
+  const { api, user, liveStatus } = useSession();
+  const isAdmin = user.role === "ADMIN";
+  const now = useNow();
+  const [params, setParams] = useSearchParams();
+  const selectedId = params.get("event");
+  const [version, setVersion] = useState(0);
+  const events = useResource((signal) => api.get("/api/dr/events", { signal }), [liveStatus === "open"]);
+  const { people, directory, error: peopleError } = usePeople(isAdmin);
+
+  // An answer comes over /ws (to OPERATORs): the counts and the open event follow.
+  useLive("dr.event", (message) => {
+    events.setData((list) => upsertEvent(list, message.data?.event && { ...message.data.event }));
+    events.reload({ quiet: true });
+    if (message.data?.event?.id === selectedId) setVersion((v) => v + 1);
+  });
+
+  const changed = useCallback(
+    (event) => {
+      // A list row carries counts, not the invitations themselves.
+      const { invitations: _invitations, ...rest } = event;
+      events.setData((list) => upsertEvent(list, rest));
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [],
+  );
+
+  return (
+    <section className="dr">
+      <h1>Demand response</h1>
+      <p>
+        Announce an event, invite users, and see how much they can and did reduce.
+        {!isAdmin && " Answers arrive live."}
+      </p>
+      <CreateEvent
+        onCreated={(event) => {
+          events.setData((list) => upsertEvent(list, event));
+          setParams({ event: event.id });
+        }}
+      />
+      <div className="dr-list-header">
+        <h2>Events</h2>
+        <button
+          type="button"
+          className="outline secondary"
+          onClick={() => {
+            events.reload();
+            setVersion((v) => v + 1);
+          }}
+          disabled={events.loading}
+          aria-busy={events.loading && events.data !== null}
+          aria-label="Refresh the events"
+        >
+          Refresh
+        </button>
+      </div>
+      <Resource resource={events} empty="No events yet. Announce the first one above." loadingLabel="Loading events…">
+        {(list) => (
+          <DataTable
+            className="data dr-events"
+            data-testid="dr-events"
+            caption="Demand-response events, latest start first"
+            columns={["Event", "When (UTC)", "Status", "Target", "Answers"]}
+          >
+            {list.map((event) => (
+              <tr key={event.id} className={event.id === selectedId ? "dr-selected" : undefined}>
+                <th scope="row">
+                  <Link
+                    to={{ search: `?event=${event.id}` }}
+                    aria-current={event.id === selectedId ? "true" : undefined}
+                    aria-label={`Open ${event.name}`}
+                  >
+                    {event.name}
+                  </Link>
+                </th>
+                <td>{windowText(event)}</td>
+                <td>
+                  <StatusBadge status={statusAt(event, now)} />
+                </td>
+                <td>{kw(event.target_reduction_kw)}</td>
+                <td className="dr-answers">{countsText(event.invitation_counts)}</td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </Resource>
+      {peopleError && <ErrorMessage error={peopleError} />}
+      {selectedId && (
+        <EventDetail
+          key={selectedId}
+          eventId={selectedId}
+          version={version}
+          people={people}
+          directory={directory}
+          isAdmin={isAdmin}
+          now={now}
+          onChanged={changed}
+        />
+      )}
+    </section>
+  );
+}
