@@ -16,9 +16,11 @@ import services.devices.exceptions  # noqa: F401
 import services.monitoring.exceptions  # noqa: F401
 import services.support.exceptions  # noqa: F401
 import services.users.exceptions  # noqa: F401
+from gateway.api import ROUTES
 from gateway.batteries import BatteryRoutes
 from gateway.dead_letters import DeadLetterRoutes
 from gateway.dr import DrRoutes
+from gateway.edge import Forwarding, serve
 from gateway.forecasts import ForecastRoutes
 from gateway.openapi import build_spec
 from gateway.requests import Callers, client_address, read_json
@@ -52,8 +54,15 @@ HEALTH_CHECKED = (
 HEALTH_TIMEOUT = 2.0
 
 
+@serve(ROUTES)
 class GatewayService(
-    ForecastRoutes, BatteryRoutes, DrRoutes, TradingRoutes, DeadLetterRoutes, Callers
+    ForecastRoutes,
+    BatteryRoutes,
+    DrRoutes,
+    TradingRoutes,
+    DeadLetterRoutes,
+    Callers,
+    Forwarding,
 ):
     name = "gateway"
 

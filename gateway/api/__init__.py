@@ -1,0 +1,3 @@
+"""The public API: every route as a row (``gateway/route.py``), one module per area."""
+
+ROUTES = ()
