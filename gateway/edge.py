@@ -74,7 +74,9 @@ class Forwarding:
 
     def caller(self, request) -> dict:
         """The verified caller ``{user_id, role}``; 401 without a usable token."""
-        identity = self.auth_rpc.check(bearer_token(request.headers.get("Authorization")))
+        identity = self.auth_rpc.check(
+            bearer_token(request.headers.get("Authorization"))
+        )
         return {"user_id": identity["user_id"], "role": identity["role"]}
 
     def forward(self, route: Route, request, path_values: dict):

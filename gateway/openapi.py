@@ -19,7 +19,6 @@ import services.devices.schemas  # noqa: F401
 import services.monitoring.schemas  # noqa: F401
 import services.support.schemas  # noqa: F401
 import services.users.schemas  # noqa: F401
-
 from gateway.route import PATH_VALUE, Route
 from services.common.http import JsonRequestHandler
 
