@@ -166,7 +166,8 @@ class AuthService(HealthMixin):
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
-    def logout(self, token):
+    def logout(self, caller, token):
+        """End the session of ``token``, the caller's own."""
         identity = self._identify(token)
         expires_at = datetime.fromtimestamp(identity.expires_at, UTC)
         self.storage.revoke(identity.jti, identity.user_id, expires_at)

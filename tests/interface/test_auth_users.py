@@ -160,7 +160,7 @@ def test_logout_revokes_the_token_and_ends_the_session(users_rpc, auth_rpc, list
     token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
         "access_token"
     ]
-    auth_rpc.logout(token)
+    auth_rpc.logout({"user_id": user["id"], "role": "USER"}, token)
     with pytest.raises(InvalidToken):
         auth_rpc.check(token)
     key, message = sockets.messages(until=1)[0]
@@ -253,7 +253,7 @@ def test_many_sessions_are_checked_in_one_call(users_rpc, auth_rpc, auth_address
         ]
     }
     identities = {name: auth_rpc.check(token) for name, token in tokens.items()}
-    auth_rpc.logout(tokens["ada_logged_out"])
+    auth_rpc.logout({"user_id": ada["id"], "role": "USER"}, tokens["ada_logged_out"])
     users_rpc.update_user(ADMIN, bob["id"], {"role": "OPERATOR"})
     gone = dict(identities["ada"], user_id="no-such-user", jti="j-gone")
     sessions = [*identities.values(), gone]
