@@ -1,11 +1,12 @@
-"""The OpenAPI 3 document, built from the gateway's routes and marshmallow schemas.
+"""The OpenAPI 3 document, built from the route rows (``gateway/api/``) and the
+services' marshmallow schemas.
 
-Each route's docstring carries its operation in YAML after a ``---`` line; schemas
-are named there and resolved from marshmallow's registry by apispec. Every
-operation that takes a body may also answer 413, so that response is added here.
+A row says what is particular to its route; what follows from its shape is added
+here: ``security: []`` on public routes, 401 on the others, 403 behind a role gate,
+400 and 413 where there is a body, 400 where there is a query, 404 where the path
+names an object.
 """
 
-import re
 from functools import cache
 
 from apispec import APISpec
@@ -18,9 +19,8 @@ import services.devices.schemas  # noqa: F401
 import services.monitoring.schemas  # noqa: F401
 import services.support.schemas  # noqa: F401
 import services.users.schemas  # noqa: F401
+from gateway.route import PATH_VALUE, Route
 from services.common.http import JsonRequestHandler
-
-WERKZEUG_PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 ERROR_RESPONSES = {
     "BadRequest": "invalid input; `details` names each bad field",
@@ -34,16 +34,90 @@ ERROR_RESPONSES = {
 
 
 def openapi_path(url: str) -> str:
-    return WERKZEUG_PARAMETER.sub(r"{\1}", url)
+    return PATH_VALUE.sub(r"{\1}", url)
 
 
-def routes(service_class):
-    """``(url, docstring)`` of each HTTP entrypoint of ``service_class``."""
+def _schema(returns):
+    if isinstance(returns, list):
+        return {"type": "array", "items": returns[0]}
+    return returns
+
+
+def _success(route: Route) -> dict:
+    response = {"description": route.returns_description or "done"}
+    if route.status == 204:
+        return response
+    content = {}
+    if route.returns is not None:
+        content["schema"] = _schema(route.returns)
+    if route.example is not None:
+        content["example"] = route.example
+    if content:
+        response["content"] = {"application/json": content}
+    return response
+
+
+def _errors(route: Route) -> dict:
+    errors = {}
+    if route.body is not None or route.query is not None:
+        errors[400] = "BadRequest"
+    if not route.access.public:
+        errors[401] = "Unauthorized"
+    if route.access.roles:
+        errors[403] = "Forbidden"
+    if route.path_values:
+        errors[404] = "NotFound"
+    if route.body is not None:
+        errors[413] = "PayloadTooLarge"
+    errors.update(route.errors)
+    return dict(sorted(errors.items()))
+
+
+def operation(route: Route) -> dict:
+    operation = {
+        "tags": [route.tag],
+        "summary": route.summary,
+        "operationId": route.operation_id,
+    }
+    if route.description:
+        operation["description"] = route.description
+    if route.access.public:
+        operation["security"] = []
+    parameters = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        for name in route.path_values
+    ]
+    if route.query is not None:
+        parameters.append({"in": "query", "schema": route.query})
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        content = {"schema": route.body}
+        if route.example_body is not None:
+            content["example"] = route.example_body
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": content},
+        }
+    operation["responses"] = {route.status: _success(route), **_errors(route)}
+    return operation
+
+
+def legacy_operations(service_class):
+    """``(url, operations)`` of entrypoints still documented by YAML docstrings."""
     for name in sorted(dir(service_class)):
         method = getattr(service_class, name)
         for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
-            if isinstance(entrypoint, JsonRequestHandler):
-                yield entrypoint.url, method.__doc__ or ""
+            if isinstance(entrypoint, JsonRequestHandler) and "---" in (
+                method.__doc__ or ""
+            ):
+                operations = load_operations_from_docstring(method.__doc__)
+                for item in operations.values():
+                    if "requestBody" in item:
+                        item.setdefault("responses", {}).setdefault(
+                            413, "PayloadTooLarge"
+                        )
+                yield entrypoint.url, operations
 
 
 @cache
@@ -77,10 +151,13 @@ def build_spec(service_class) -> dict:
             "path",
             {"name": name, "required": True, "schema": {"type": "string"}},
         )
-    for url, docstring in routes(service_class):
-        operations = load_operations_from_docstring(docstring)
-        for operation in operations.values():
-            if "requestBody" in operation:
-                operation.setdefault("responses", {}).setdefault(413, "PayloadTooLarge")
-        spec.path(path=openapi_path(url), operations=operations)
+    paths: dict[str, dict] = {}
+    for url, operations in legacy_operations(service_class):
+        paths.setdefault(openapi_path(url), {}).update(operations)
+    for route in service_class.routes:
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation(
+            route
+        )
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
     return spec.to_dict()

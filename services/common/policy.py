@@ -1,0 +1,61 @@
+"""Who may do what: the named policies that each service declares in its own
+``policies.py``, and the caller they are asked about.
+
+Every RPC that acts for someone takes a ``caller``: ``{"user_id", "role"}``, from
+the verified token. A service asks its policies, never the role directly, so that
+"who may do X" has one answer per service, tested as a table of roles × actions
+(``tests/unit/<service>/test_policies.py``).
+"""
+
+from dataclasses import dataclass
+
+from services.common.errors import Forbidden
+
+USER, OPERATOR, ADMIN = "USER", "OPERATOR", "ADMIN"
+#: Every role, weakest first.
+ROLES = (USER, OPERATOR, ADMIN)
+#: The roles that run the platform rather than a household.
+STAFF = (OPERATOR, ADMIN)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An action, and who may take it: callers whose role is in ``roles``, and, when
+    ``owner`` is true, the owner of the object it is taken on. ``action`` is a
+    short name (``update``), the key of the action in ``permissions``."""
+
+    action: str
+    roles: tuple[str, ...] = ()
+    owner: bool = False
+
+    def allows(self, caller: dict, owner_id: str | None = None) -> bool:
+        if caller["role"] in self.roles:
+            return True
+        return self.owner and owner_id is not None and caller["user_id"] == owner_id
+
+    def require(self, caller: dict, owner_id: str | None = None, refusal=None):
+        """Raise ``refusal`` (an exception, by default ``Forbidden``) unless allowed.
+
+        An object the caller may not see is refused with its own not-found error,
+        exactly like a missing one, so that ids cannot be probed.
+        """
+        if not self.allows(caller, owner_id):
+            action = self.action.replace("_", " ")
+            raise refusal or Forbidden(f"your role may not {action} this")
+
+
+def listing_owner(caller: dict, read_all: Policy, requested: str | None) -> str | None:
+    """Whose objects a listing shows: ``None`` for everyone's.
+
+    A caller whom ``read_all`` allows sees everyone's, or one owner's when they
+    ask for it; anyone else sees their own, whatever they ask.
+    """
+    if read_all.allows(caller):
+        return requested
+    return caller["user_id"]
+
+
+def permissions(caller: dict, owner_id: str | None, *policies: Policy) -> dict:
+    """``{action: bool}`` of what ``caller`` may do with an object, for the web app:
+    it shows only the buttons that work."""
+    return {policy.action: policy.allows(caller, owner_id) for policy in policies}

@@ -1,0 +1,18 @@
+"""Who may do what with devices: their owner, and staff by role."""
+
+from services.common.policy import ADMIN, STAFF, Policy
+
+#: See a device and its readings.
+READ = Policy("read", roles=STAFF, owner=True)
+#: Rename, change or delete a device.
+UPDATE = Policy("update", roles=(ADMIN,), owner=True)
+DELETE = Policy("delete", roles=(ADMIN,), owner=True)
+#: Issue or rotate a device's broker login.
+ISSUE_CREDENTIALS = Policy("issue_credentials", roles=(ADMIN,), owner=True)
+#: Add a device for another user.
+ADD_FOR_OTHERS = Policy("add_for_others", roles=(ADMIN,))
+#: Add a device for oneself.
+ADD = Policy("add", roles=("USER", ADMIN))
+
+#: What the web app is told a caller may do with each device.
+ON_A_DEVICE = (UPDATE, DELETE, ISSUE_CREDENTIALS)
