@@ -25,7 +25,6 @@ from gateway.forecasts import ForecastRoutes
 from gateway.openapi import build_spec
 from gateway.requests import Callers, client_address, read_json
 from gateway.schemas import DeviceListQuerySchema, LoginSchema
-from gateway.trading import TradingRoutes
 from services.common.errors import EXPECTED, Forbidden
 from services.common.http import http, json_response
 from services.common.rpc import TimedRpcProxy
@@ -59,7 +58,6 @@ class GatewayService(
     ForecastRoutes,
     BatteryRoutes,
     DrRoutes,
-    TradingRoutes,
     DeadLetterRoutes,
     Callers,
     Forwarding,
