@@ -3,19 +3,7 @@
 another user's order answers 404 like a missing one."""
 
 from gateway.route import SIGNED_IN, Route, only
-from services.trading.schemas import (
-    TradingBalanceSchema,
-    TradingBookSchema,
-    TradingHourQuerySchema,
-    TradingOrderCreateSchema,
-    TradingOrderQuerySchema,
-    TradingOrderSchema,
-    TradingPlacementSchema,
-    TradingSettlementSchema,
-    TradingSettleQuerySchema,
-    TradingTradeQuerySchema,
-    TradingTradeSchema,
-)
+from services.trading import schemas
 
 ROUTES = (
     Route(
@@ -37,7 +25,7 @@ ROUTES = (
             "parties. A user may have ``EMS_MAX_OPEN_ORDERS_PER_USER`` open orders "
             "at once."
         ),
-        body=TradingOrderCreateSchema,
+        body=schemas.TradingOrderCreateSchema,
         example_body={
             "side": "sell",
             "delivery_hour": "2026-11-23T12:00:00Z",
@@ -46,7 +34,7 @@ ROUTES = (
             "device_id": "7a2e…",
         },
         status=201,
-        returns=TradingPlacementSchema,
+        returns=schemas.TradingPlacementSchema,
         returns_description="the order after matching, and the trades it made",
         example={
             "order": {
@@ -107,8 +95,8 @@ ROUTES = (
         tag="trading",
         summary="List my orders",
         description="The caller's orders, newest first.",
-        query=TradingOrderQuerySchema,
-        returns=[TradingOrderSchema],
+        query=schemas.TradingOrderQuerySchema,
+        returns=[schemas.TradingOrderSchema],
         returns_description="the orders",
     ),
     Route(
@@ -119,7 +107,7 @@ ROUTES = (
         tag="trading",
         summary="Get my order",
         description="One of the caller's orders.",
-        returns=TradingOrderSchema,
+        returns=schemas.TradingOrderSchema,
         returns_description="the order",
     ),
     Route(
@@ -133,7 +121,7 @@ ROUTES = (
             "Cancel one of the caller's open orders: what is left of it leaves the "
             "book; trades it made stand."
         ),
-        returns=TradingOrderSchema,
+        returns=schemas.TradingOrderSchema,
         returns_description="the cancelled order",
         example={
             "id": "3f9a…",
@@ -155,8 +143,8 @@ ROUTES = (
             "The open orders of one delivery hour by price, without their owners: "
             "bids highest first, asks lowest first."
         ),
-        query=TradingHourQuerySchema,
-        returns=TradingBookSchema,
+        query=schemas.TradingHourQuerySchema,
+        returns=schemas.TradingBookSchema,
         returns_description="the book",
         example={
             "delivery_hour": "2026-11-23T12:00:00Z",
@@ -172,8 +160,8 @@ ROUTES = (
         tag="trading",
         summary="List my trades",
         description="The trades the caller bought or sold in, newest first.",
-        query=TradingTradeQuerySchema,
-        returns=[TradingTradeSchema],
+        query=schemas.TradingTradeQuerySchema,
+        returns=[schemas.TradingTradeSchema],
         returns_description="the trades",
     ),
     Route(
@@ -187,7 +175,7 @@ ROUTES = (
             "The caller's account: money received less paid (penalties included), "
             "energy bought and sold, and what settlement found undelivered."
         ),
-        returns=TradingBalanceSchema,
+        returns=schemas.TradingBalanceSchema,
         returns_description="the balance",
         example={
             "cash": -0.405,
@@ -214,8 +202,8 @@ ROUTES = (
             "paid to the buyers in proportion to what they bought. Settling an "
             "hour again answers the stored settlement. ADMIN only."
         ),
-        query=TradingSettleQuerySchema,
-        returns=TradingSettlementSchema,
+        query=schemas.TradingSettleQuerySchema,
+        returns=schemas.TradingSettlementSchema,
         returns_description="the settlement of each seller's device",
         example={
             "delivery_hour": "2026-11-22T12:00:00Z",
