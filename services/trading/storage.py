@@ -175,6 +175,7 @@ class TradingStore(Store):
     # -- one user's orders and trades ---------------------------------------------
 
     def get_order(self, order_id: str) -> Order:
+        """An order, whoever's: the service asks its policies who may see it."""
         order = self.session.get(Order, order_id) if is_id(order_id) else None
         if order is None:
             raise OrderNotFound()
