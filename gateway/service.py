@@ -18,7 +18,6 @@ from gateway.edge import SERVICES, Forwarding, serve
 from gateway.forecasts import ForecastRoutes
 from gateway.openapi import build_spec
 from gateway.requests import Callers, read_json
-from gateway.trading import TradingRoutes
 from services.common.errors import EXPECTED, Forbidden
 from services.common.http import http, json_response
 from services.common.schemas import load
@@ -38,7 +37,6 @@ class GatewayService(
     ForecastRoutes,
     BatteryRoutes,
     DrRoutes,
-    TradingRoutes,
     DeadLetterRoutes,
     Callers,
     Forwarding,

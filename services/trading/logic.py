@@ -18,6 +18,7 @@ from services.trading.exceptions import (
     NotSellersDevice,
     OpenOrderLimitReached,
 )
+from services.trading.policies import SELL_FROM_DEVICE
 
 HOUR = timedelta(hours=1)
 #: Price scale: ten-thousandths of the currency per kWh.
@@ -109,26 +110,6 @@ def check_open_orders(open_orders: int, rules: Rules) -> None:
         )
 
 
-def parse_hour(text) -> datetime:
-    """A delivery hour from ISO-8601 text (the start of a UTC hour)."""
-    try:
-        hour = datetime.fromisoformat(text)
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(
-            "invalid delivery hour", {"delivery_hour": ["not an ISO-8601 datetime"]}
-        ) from exc
-    try:
-        hour = hour.astimezone(UTC) if hour.tzinfo is not None else None
-    except OverflowError:
-        hour = None
-    if hour is None or not is_hour_start(hour):
-        raise ValidationFailed(
-            "invalid delivery hour",
-            {"delivery_hour": ["must be the start of an hour, with a time zone"]},
-        )
-    return hour
-
-
 def check_over(hour: datetime, now: datetime) -> None:
     """A delivery hour is settled only once it has ended."""
     if hour > now - HOUR:  # not hour + HOUR > now: 9999-12-31T23:00 has no end
@@ -140,14 +121,13 @@ def started_hour(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def check_selling_device(device: dict, user_id: str) -> None:
+def check_selling_device(device: dict, caller: dict) -> None:
     """A sell order names a device of the seller's own that produces energy.
 
     Another user's device answers like a missing one (404), even to ADMIN and
     OPERATOR, who may read every device but sell only from their own.
     """
-    if device["user_id"] != user_id:
-        raise NotSellersDevice()
+    SELL_FROM_DEVICE.require(caller, device["user_id"], refusal=NotSellersDevice())
     if device["kind"] not in SELLING_KINDS:
         raise ValidationFailed(
             "this device cannot deliver energy",

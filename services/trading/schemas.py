@@ -165,11 +165,15 @@ class TradingOrderCreateSchema(InputSchema):
             raise ValidationError("only sell orders name a device", "device_id")
 
 
+#: How a query names an hour, in the OpenAPI document.
+AN_HOUR = {"description": "start of a UTC hour, e.g. 2026-11-23T12:00:00Z"}
+
+
 class TradingOrderQuerySchema(InputSchema):
     """``GET /api/trading/orders``."""
 
     status = fields.String(validate=validate.OneOf(STATUSES))
-    delivery_hour = DeliveryHour()
+    delivery_hour = DeliveryHour(metadata=AN_HOUR)
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=LIMIT)
 
 
@@ -181,9 +185,17 @@ class TradingTradeQuerySchema(InputSchema):
 
 
 class TradingHourQuerySchema(InputSchema):
-    """``?delivery_hour=`` of the book and of settlement."""
+    """``GET /api/trading/book``."""
 
-    delivery_hour = DeliveryHour(required=True)
+    delivery_hour = DeliveryHour(required=True, metadata=AN_HOUR)
+
+
+class TradingSettleQuerySchema(InputSchema):
+    """``POST /api/trading/settle``."""
+
+    delivery_hour = DeliveryHour(
+        required=True, metadata={"description": "start of a UTC hour that has ended"}
+    )
 
 
 # -- output ------------------------------------------------------------------------

@@ -7,8 +7,11 @@ its own book, matched continuously with price-time priority
 against what the sellers' devices metered (monitoring's ``hourly_series``): a
 seller who delivered less than they sold pays a penalty to the buyers.
 
-Callers pass identities already verified (the gateway's): ``user_id`` owns the
-orders, and a sell order's device was checked to be theirs.
+Every call made for someone takes their ``caller`` (``{"user_id", "role"}``, from
+the verified token) first; what it may do is in ``policies.py``. A user's orders,
+trades and balance are their own: another user's order answers ``OrderNotFound``,
+exactly like a missing one. A sell order's device is asked of devices, and must be
+the seller's own pv or battery.
 """
 
 import logging
@@ -18,6 +21,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
@@ -31,15 +35,19 @@ from services.common.topology import (
     sync_queue,
     user_message_key,
 )
-from services.trading import logic, matching
-from services.trading.exceptions import OrderNotOpen
+from services.trading import logic, matching, policies
+from services.trading.exceptions import OrderNotFound, OrderNotOpen
 from services.trading.schemas import (
     TradingBalanceSchema,
     TradingBookSchema,
+    TradingHourQuerySchema,
     TradingOrderCreateSchema,
+    TradingOrderQuerySchema,
     TradingOrderSchema,
     TradingPlacementSchema,
     TradingSettlementSchema,
+    TradingSettleQuerySchema,
+    TradingTradeQuerySchema,
     TradingTradeSchema,
 )
 from services.trading.storage import TradingStore
@@ -101,13 +109,17 @@ class TradingService(HealthMixin):
     storage = Database(TradingStore)
     dispatch = Dispatcher(WS)
     monitoring_rpc = TimedRpcProxy("monitoring")
+    devices_rpc = TimedRpcProxy("devices")
     config = Config()
 
     # -- orders -------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def place_order(self, data, user_id):
-        """Place a limit order and match it: ``{"order", "trades"}``.
+    def place_order(self, caller, body):
+        """Place a limit order for the caller and match it: ``{"order", "trades"}``.
+
+        A sell order's device is asked of devices before any lock is taken: it
+        must be the caller's own, and deliver energy (``check_selling_device``).
 
         The hour is locked before its book is read and until the trades are
         committed (``TradingStore.lock_hour``), so one hour's orders are matched
@@ -117,7 +129,11 @@ class TradingService(HealthMixin):
         ``max_open_orders_per_user`` open orders gets ``OpenOrderLimitReached``
         (409), counted under the user's lock (``TradingStore.lock_user``).
         """
-        data = load(TradingOrderCreateSchema(), data)
+        data = load(TradingOrderCreateSchema(), body)
+        if data["side"] == matching.SELL:
+            device = self.devices_rpc.describe_device(data["device_id"])
+            logic.check_selling_device(device, caller)
+        user_id = caller["user_id"]
         hour = data["delivery_hour"]
         rules = self._rules()
         self.storage.lock_user(user_id)
@@ -141,20 +157,25 @@ class TradingService(HealthMixin):
         return result
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_order(self, order_id, user_id):
-        return order_schema.dump(self.storage.get_order(order_id, user_id))
+    def get_order(self, caller, order_id):
+        return order_schema.dump(self._order(caller, order_id, policies.READ_ORDER))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_orders(self, user_id, status=None, delivery_hour=None, limit=100):
-        """The user's orders, newest first."""
-        hour = None if delivery_hour is None else logic.parse_hour(delivery_hour)
-        orders = self.storage.list_orders(user_id, status, hour, limit)
+    def list_orders(self, caller, query=None):
+        """The caller's orders, newest first."""
+        query = load(TradingOrderQuerySchema(), query or {})
+        orders = self.storage.list_orders(
+            caller["user_id"],
+            query.get("status"),
+            query.get("delivery_hour"),
+            query["limit"],
+        )
         return order_schema.dump(orders, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def cancel_order(self, order_id, user_id):
-        """Cancel the user's open order; ``OrderNotOpen`` once it is not."""
-        order = self.storage.get_order(order_id, user_id)
+    def cancel_order(self, caller, order_id):
+        """Cancel the caller's open order; ``OrderNotOpen`` once it is not."""
+        order = self._order(caller, order_id, policies.CANCEL_ORDER)
         self.storage.lock_hour(order.delivery_hour)
         order = self.storage.refresh(order)  # a fill may have come first
         if order.status != "open":
@@ -165,24 +186,26 @@ class TradingService(HealthMixin):
         return payload
 
     @rpc(expected_exceptions=EXPECTED)
-    def book(self, delivery_hour):
-        """The hour's open orders aggregated by price, without their owners."""
-        hour = logic.parse_hour(delivery_hour)
+    def book(self, caller, query):
+        """The hour's open orders aggregated by price, without their owners: the
+        same for every caller."""
+        hour = load(TradingHourQuerySchema(), query)["delivery_hour"]
         return book_schema.dump({"delivery_hour": hour, **self.storage.book(hour)})
 
     # -- trades and balances --------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_trades(self, user_id, delivery_hour=None, limit=100):
-        """The trades the user bought or sold in, newest first."""
-        hour = None if delivery_hour is None else logic.parse_hour(delivery_hour)
-        return trade_schema.dump(
-            self.storage.list_trades(user_id, hour, limit), many=True
+    def list_trades(self, caller, query=None):
+        """The trades the caller bought or sold in, newest first."""
+        query = load(TradingTradeQuerySchema(), query or {})
+        trades = self.storage.list_trades(
+            caller["user_id"], query.get("delivery_hour"), query["limit"]
         )
+        return trade_schema.dump(trades, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def balance(self, user_id):
-        return balance_schema.dump(self.storage.balance(user_id))
+    def balance(self, caller):
+        return balance_schema.dump(self.storage.balance(caller["user_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     def device_commitments(self, device_id):
@@ -194,9 +217,10 @@ class TradingService(HealthMixin):
     # -- settlement -----------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def settle(self, delivery_hour):
+    def settle(self, caller, query):
         """Settle an hour that has ended (again: the stored settlement)."""
-        hour = logic.parse_hour(delivery_hour)
+        policies.SETTLE.require(caller)
+        hour = load(TradingSettleQuerySchema(), query)["delivery_hour"]
         logic.check_over(hour, now())
         return settlement_schema.dump(
             {"delivery_hour": hour, "sellers": self._settle(hour)}
@@ -286,6 +310,13 @@ class TradingService(HealthMixin):
         self.storage.commit()
 
     # -- helpers --------------------------------------------------------------------
+
+    def _order(self, caller, order_id, policy):
+        """The order, if ``policy`` lets the caller act on it; ``OrderNotFound``
+        otherwise, as for a missing one."""
+        order = self.storage.get_order(order_id)
+        policy.require(caller, order.user_id, refusal=OrderNotFound())
+        return order
 
     def _rules(self) -> logic.Rules:
         return logic.Rules.from_config(self.config)

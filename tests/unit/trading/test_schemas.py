@@ -143,6 +143,22 @@ def test_queries():
     assert "delivery_hour" in caught.value.details
 
 
+def test_a_delivery_hour_is_the_start_of_an_hour_with_a_zone():
+    query = load(
+        TradingHourQuerySchema(), {"delivery_hour": "2026-11-22T15:00:00+01:00"}
+    )
+    assert query["delivery_hour"] == datetime(2026, 11, 22, 14, tzinfo=UTC)
+    for bad in (
+        "2026-11-22T14:30:00Z",
+        "2026-11-22T14:00:00",
+        "0001-01-01T00:00:00+01:00",
+        "soon",
+        None,
+    ):
+        with pytest.raises(ValidationFailed):
+            load(TradingHourQuerySchema(), {"delivery_hour": bad})
+
+
 def test_a_balance_reads_in_kwh_and_money():
     dumped = TradingBalanceSchema().dump(
         {
