@@ -17,7 +17,6 @@ import services.monitoring.exceptions  # noqa: F401
 import services.support.exceptions  # noqa: F401
 import services.users.exceptions  # noqa: F401
 from gateway.api import ROUTES
-from gateway.batteries import BatteryRoutes
 from gateway.dead_letters import DeadLetterRoutes
 from gateway.dr import DrRoutes
 from gateway.edge import Forwarding, serve
@@ -57,7 +56,6 @@ HEALTH_TIMEOUT = 2.0
 @serve(ROUTES)
 class GatewayService(
     ForecastRoutes,
-    BatteryRoutes,
     DrRoutes,
     TradingRoutes,
     DeadLetterRoutes,

@@ -58,6 +58,15 @@ class BatterySchema(Schema):
         metadata={"description": "the last command, or when a bound stopped it"}
     )
     created_at = UtcDateTime()
+    permissions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(),
+        dump_only=True,
+        metadata={
+            "description": "what the caller may do with this battery: "
+            "``command``, ``delete``"
+        },
+    )
 
 
 class BatteryStateSchema(Schema):
@@ -189,7 +198,7 @@ class BatteryScheduleSchema(InputSchema):
 
 class BatteryScheduleRequestSchema(BatteryScheduleSchema):
     """``POST /api/batteries/{id}/schedule``: the load is given, or forecast for
-    ``load_device_id`` (the gateway asks monitoring)."""
+    ``load_device_id`` (batteries asks monitoring)."""
 
     load_kwh = fields.List(
         _number(LOAD),
