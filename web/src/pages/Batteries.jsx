@@ -43,8 +43,9 @@ function kw(value) {
   return `${fixed(value, 2)} kW`;
 }
 
-function canWrite(user, battery) {
-  return user.role === "ADMIN" || battery.user_id === user.id;
+// The card's commands and its Delete button, for a caller the server lets do both.
+function canWrite(battery) {
+  return battery.permissions.command && battery.permissions.delete;
 }
 
 function AddBattery({ devices, batteries, onAdded }) {
@@ -595,7 +596,7 @@ export default function Batteries() {
                   key={battery.id}
                   battery={battery}
                   name={names[battery.id]}
-                  writable={canWrite(user, battery)}
+                  writable={canWrite(battery)}
                   onChanged={replace}
                   onDeleted={remove}
                 />
