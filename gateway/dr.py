@@ -189,7 +189,7 @@ class DrRoutes(Callers):
         unknown = []
         for user_id in user_ids:
             try:
-                self.users_rpc.get_user(user_id)
+                self.users_rpc.describe_user(user_id)
             except UserNotFound:
                 unknown.append(user_id)
         if unknown:

@@ -19,7 +19,9 @@ from eventlet import tpool
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-# monitoring's exceptions, imported so that RPC hands them back as themselves.
+# The exceptions of devices and monitoring, imported so that RPC hands them back
+# as themselves.
+import services.devices.exceptions  # noqa: F401
 import services.monitoring.exceptions  # noqa: F401
 from services.batteries import logic, policies
 from services.batteries.exceptions import BatteryNotFound
@@ -40,8 +42,6 @@ from services.common.policy import listing_owner, permissions
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import WS, client_message, sync_queue, user_message_key
-from services.devices import policies as device_policies
-from services.devices.exceptions import DeviceNotFound
 
 battery_schema = BatterySchema()
 state_schema = BatteryStateSchema()
@@ -75,7 +75,8 @@ class BatteriesService(HealthMixin):
         """A battery on device ``body["device_id"]``, for the device's owner, idle,
         holding ``soc_kwh`` (its minimum charge if not given)."""
         data = load(BatteryCreateSchema(), body)
-        device = self._visible_device(caller, data["device_id"])
+        # Another user's device answers 404, like a missing one.
+        device = self.devices_rpc.get_device(caller, data["device_id"])
         policies.ADD.require(
             caller,
             device["user_id"],
@@ -241,18 +242,9 @@ class BatteriesService(HealthMixin):
         policy.require(caller, battery.user_id, refusal=BatteryNotFound())
         return battery
 
-    def _visible_device(self, caller, device_id) -> dict:
-        """The device, as devices describes it; one the caller may not see answers
-        ``DeviceNotFound``, like a missing one."""
-        device = self.devices_rpc.describe_device(device_id)
-        device_policies.READ.require(
-            caller, device["user_id"], refusal=DeviceNotFound()
-        )
-        return device
-
     def _forecast_load(self, caller, device_id, hours) -> list[float]:
         """The ``hours`` next hours of a device's use, as monitoring forecasts it."""
-        self._visible_device(caller, device_id)
+        self.devices_rpc.get_device(caller, device_id)  # 404 unless visible
         forecast = self.monitoring_rpc.forecast_consumption(device_id, hours)
         load = [hour["kwh"] for hour in forecast["hours"]][:hours]
         if len(load) < hours:

@@ -28,7 +28,7 @@ OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-00000000000f", "role": "OPERATOR
 DEVICE_OWNERS = {}
 
 
-def describe_device(device_id):
+def get_device(caller, device_id):
     return {"id": device_id, "user_id": DEVICE_OWNERS[device_id], "kind": "battery"}
 
 
@@ -37,7 +37,7 @@ def config(container_factory, service_config):
     settings = service_config("batterydb")
     container = container_factory(BatteriesService, settings)
     devices = replace_dependencies(container, "devices_rpc")
-    devices.describe_device.side_effect = describe_device
+    devices.get_device.side_effect = get_device
     container.start()
     return settings
 

@@ -50,7 +50,7 @@ def stored(user_id, device_id, limits, state, at):
 @pytest.fixture
 def batteries():
     service = worker_factory(BatteriesService)
-    service.devices_rpc.describe_device.return_value = device()
+    service.devices_rpc.get_device.return_value = device()
     service.storage.add_battery.side_effect = stored
     service.storage.get_battery.return_value = stored(
         USER["user_id"],
@@ -79,14 +79,14 @@ def plans(monkeypatch):
 def test_a_battery_goes_on_the_callers_battery_device(batteries):
     battery = batteries.create_battery(USER, NEW_BATTERY)
     assert battery["id"] == BATTERY_ID
-    batteries.devices_rpc.describe_device.assert_called_once_with(DEVICE_ID)
+    batteries.devices_rpc.get_device.assert_called_once_with(USER, DEVICE_ID)
     owner, device_id, data, _, _ = batteries.storage.add_battery.call_args.args
     assert owner == USER["user_id"]
     assert device_id == data["device_id"] == DEVICE_ID and data["efficiency"] == 0.9
 
 
 def test_a_device_of_another_kind_is_refused(batteries):
-    batteries.devices_rpc.describe_device.return_value = device(kind="meter")
+    batteries.devices_rpc.get_device.return_value = device(kind="meter")
     with pytest.raises(ValidationFailed) as refused:
         batteries.create_battery(USER, NEW_BATTERY)
     assert refused.value.details == {
@@ -95,22 +95,22 @@ def test_a_device_of_another_kind_is_refused(batteries):
     batteries.storage.add_battery.assert_not_called()
 
 
-def test_another_users_device_is_not_found_like_a_missing_one(batteries):
-    batteries.devices_rpc.describe_device.return_value = device(owner=OTHER_ID)
+def test_a_device_the_caller_may_not_see_is_not_found(batteries):
+    batteries.devices_rpc.get_device.side_effect = DeviceNotFound()
     with pytest.raises(DeviceNotFound):
         batteries.create_battery(USER, NEW_BATTERY)
     batteries.storage.add_battery.assert_not_called()
 
 
 def test_an_operator_reads_another_users_device_but_adds_no_battery_to_it(batteries):
-    batteries.devices_rpc.describe_device.return_value = device(owner=OTHER_ID)
+    batteries.devices_rpc.get_device.return_value = device(owner=OTHER_ID)
     with pytest.raises(Forbidden):
         batteries.create_battery({"user_id": "o-1", "role": "OPERATOR"}, NEW_BATTERY)
     batteries.storage.add_battery.assert_not_called()
 
 
 def test_admin_adds_a_battery_for_the_devices_owner(batteries):
-    batteries.devices_rpc.describe_device.return_value = device(owner=OTHER_ID)
+    batteries.devices_rpc.get_device.return_value = device(owner=OTHER_ID)
     batteries.create_battery({"user_id": "a-1", "role": "ADMIN"}, NEW_BATTERY)
     assert batteries.storage.add_battery.call_args.args[0] == OTHER_ID
 
@@ -118,7 +118,7 @@ def test_admin_adds_a_battery_for_the_devices_owner(batteries):
 def test_a_schedule_without_load_uses_the_forecast_of_the_named_device(
     batteries, plans
 ):
-    batteries.devices_rpc.describe_device.return_value = device(
+    batteries.devices_rpc.get_device.return_value = device(
         kind="meter", device_id=METER_ID
     )
     batteries.monitoring_rpc.forecast_consumption.return_value = {
@@ -130,7 +130,7 @@ def test_a_schedule_without_load_uses_the_forecast_of_the_named_device(
     }
     body = dict(SCHEDULE, load_device_id=METER_ID)
     batteries.schedule_battery(USER, BATTERY_ID, body)
-    batteries.devices_rpc.describe_device.assert_called_once_with(METER_ID)
+    batteries.devices_rpc.get_device.assert_called_once_with(USER, METER_ID)
     batteries.monitoring_rpc.forecast_consumption.assert_called_once_with(METER_ID, 2)
     batteries.storage.get_battery.assert_called_once_with(BATTERY_ID)
     [(_, import_prices, export_prices, load, _, _)] = plans
@@ -145,8 +145,8 @@ def test_a_schedule_without_load_uses_the_forecast_of_the_named_device(
     }
 
 
-def test_the_forecast_of_another_users_device_is_not_found(batteries, plans):
-    batteries.devices_rpc.describe_device.return_value = device(owner=OTHER_ID)
+def test_the_forecast_of_a_device_the_caller_may_not_see_is_not_found(batteries, plans):
+    batteries.devices_rpc.get_device.side_effect = DeviceNotFound()
     with pytest.raises(DeviceNotFound):
         batteries.schedule_battery(
             USER, BATTERY_ID, dict(SCHEDULE, load_device_id=METER_ID)
@@ -170,7 +170,7 @@ def test_a_schedule_with_its_load_asks_no_forecast(batteries, plans):
     body = {"import_prices": [0.1], "export_prices": [0], "load_kwh": [2]}
     batteries.schedule_battery(USER, BATTERY_ID, body)
     batteries.monitoring_rpc.forecast_consumption.assert_not_called()
-    batteries.devices_rpc.describe_device.assert_not_called()
+    batteries.devices_rpc.get_device.assert_not_called()
     assert [load for _, _, _, load, _, _ in plans] == [[2]]
 
 
