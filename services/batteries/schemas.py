@@ -14,7 +14,7 @@ from marshmallow import (
 )
 
 from services.batteries.logic import ACTIONS, IDLE, MAX_HOURS, METHOD, MODES
-from services.common.schemas import ID, InputSchema, Kwh, UtcDateTime
+from services.common.schemas import ID, InputSchema, Kwh, Permissions, UtcDateTime
 
 #: Sizes and powers: from a watt(-hour) up to what a grid-scale battery has.
 POSITIVE = validate.Range(min=0.001, max=100_000)
@@ -58,14 +58,8 @@ class BatterySchema(Schema):
         metadata={"description": "the last command, or when a bound stopped it"}
     )
     created_at = UtcDateTime()
-    permissions = fields.Dict(
-        keys=fields.String(),
-        values=fields.Boolean(),
-        dump_only=True,
-        metadata={
-            "description": "what the caller may do with this battery: "
-            "``command``, ``delete``"
-        },
+    permissions = Permissions(
+        "what the caller may do with the battery: command, delete"
     )
 
 
