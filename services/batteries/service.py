@@ -4,9 +4,9 @@ of charge, and the cheapest charge/discharge plan for given prices.
 Every call made for someone names its ``caller`` (``{"user_id", "role"}``, from the
 verified token) first, and ``policies.py`` decides what they may do: a battery the
 caller may not see answers ``BatteryNotFound``, exactly like a missing one. A new
-battery's device is asked of devices (it must be visible to the caller, theirs or
-added by ADMIN, and a ``battery``); a schedule's load, when not given, is
-monitoring's forecast for a device the caller may see.
+battery's device comes from devices, asked for the caller: it must be theirs (or
+ADMIN adds it for its owner) and a ``battery``. A schedule's load, when not given,
+is monitoring's forecast for a device devices lets the caller see.
 
 A battery's state is recorded when it changes — a command, or a bound that stopped
 it — and worked out in between (``logic.state_at``). Each change is pushed as
