@@ -1,7 +1,7 @@
 """What every route does with a request: read its JSON body, know its caller.
 
 Routes live in ``gateway/service.py`` and, for the energy services, in one module
-each (``gateway/batteries.py`` …) whose class the ``GatewayService`` inherits.
+each (``gateway/trading.py`` …) whose class the ``GatewayService`` inherits.
 """
 
 import json

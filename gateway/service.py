@@ -11,7 +11,6 @@ held to the same rule.
 import eventlet
 
 from gateway.api import ROUTES
-from gateway.batteries import BatteryRoutes
 from gateway.dead_letters import DeadLetterRoutes
 from gateway.dr import DrRoutes
 from gateway.edge import SERVICES, Forwarding, serve
@@ -35,7 +34,6 @@ HEALTH_TIMEOUT = 2.0
 @serve(ROUTES)
 class GatewayService(
     ForecastRoutes,
-    BatteryRoutes,
     DrRoutes,
     DeadLetterRoutes,
     Callers,

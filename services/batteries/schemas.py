@@ -15,7 +15,7 @@ from marshmallow import (
 
 from services.batteries.physics import ACTIONS, IDLE, MODES
 from services.batteries.schedule import MAX_HOURS, METHOD
-from services.common.schemas import ID, InputSchema, Kwh, UtcDateTime
+from services.common.schemas import ID, InputSchema, Kwh, Permissions, UtcDateTime
 
 #: Sizes and powers: from a watt(-hour) up to what a grid-scale battery has.
 POSITIVE = validate.Range(min=0.001, max=100_000)
@@ -59,6 +59,9 @@ class BatterySchema(Schema):
         metadata={"description": "the last command, or when a bound stopped it"}
     )
     created_at = UtcDateTime()
+    permissions = Permissions(
+        "what the caller may do with the battery: command, delete"
+    )
 
 
 class BatteryStateSchema(Schema):
@@ -190,7 +193,7 @@ class BatteryScheduleSchema(InputSchema):
 
 class BatteryScheduleRequestSchema(BatteryScheduleSchema):
     """``POST /api/batteries/{id}/schedule``: the load is given, or forecast for
-    ``load_device_id`` (the gateway asks monitoring)."""
+    ``load_device_id`` (batteries asks monitoring)."""
 
     load_kwh = fields.List(
         _number(LOAD),

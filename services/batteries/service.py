@@ -1,10 +1,12 @@
 """batteries: batteries on ``battery`` devices, the commands they take, their state
 of charge, and the cheapest charge/discharge plan for given prices.
 
-Every call names its ``viewer`` (``{"user_id", "role"}``, from the verified token):
-another user's battery answers ``BatteryNotFound``, exactly like a missing one.
-The gateway checks a new battery's device (that it is visible, the caller's and a
-``battery``) before calling: this service never asks devices.
+Every call made for someone names its ``caller`` (``{"user_id", "role"}``, from the
+verified token) first, and ``policies.py`` decides what they may do: a battery the
+caller may not see answers ``BatteryNotFound``, exactly like a missing one. A new
+battery's device comes from devices, asked for the caller: it must be theirs (or
+ADMIN adds it for its owner) and a ``battery``. A schedule's load, when not given,
+is monitoring's forecast for a device devices lets the caller see.
 
 A battery's state is recorded when it changes — a command, or a bound that stopped
 it — and worked out in between (``physics.state_at``). Each change is pushed as
@@ -17,23 +19,28 @@ from eventlet import tpool
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.batteries import physics
+# The exceptions of devices and monitoring, imported so that RPC hands them back
+# as themselves.
+import services.devices.exceptions  # noqa: F401
+import services.monitoring.exceptions  # noqa: F401
+from services.batteries import physics, policies
 from services.batteries.exceptions import BatteryNotFound
 from services.batteries.schedule import Target, optimal_schedule
 from services.batteries.schemas import (
     BatteryCommandSchema,
     BatteryCreateSchema,
+    BatteryScheduleRequestSchema,
     BatteryScheduleResultSchema,
-    BatteryScheduleSchema,
     BatterySchema,
     BatteryStateSchema,
 )
 from services.batteries.storage import LIMIT_FIELDS, BatteryStore
-from services.common import access
 from services.common.db import Database
-from services.common.errors import EXPECTED
+from services.common.errors import EXPECTED, Forbidden, Unavailable, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
+from services.common.policy import listing_owner, permissions
+from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import WS, client_message, sync_queue, user_message_key
 
@@ -46,6 +53,8 @@ BATTERY_STATE = "battery.state"
 
 #: Seconds between two looks for batteries that reached a bound.
 SETTLE_INTERVAL = 5
+#: The kind of device a battery sits on.
+BATTERY_KIND = "battery"
 
 
 def _now() -> datetime:
@@ -61,32 +70,47 @@ class BatteriesService(HealthMixin):
 
     storage = Database(BatteryStore)
     dispatch = Dispatcher(WS)
+    # Someone waits for the answer: a service that does not reply is given up.
+    devices_rpc = TimedRpcProxy("devices")
+    monitoring_rpc = TimedRpcProxy("monitoring")
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_battery(self, data, owner_id):
-        """A battery on device ``data["device_id"]`` of ``owner_id``, idle, holding
-        ``soc_kwh`` (its minimum charge if not given)."""
-        data = load(BatteryCreateSchema(), data)
+    def create_battery(self, caller, body):
+        """A battery on device ``body["device_id"]``, for the device's owner, idle,
+        holding ``soc_kwh`` (its minimum charge if not given)."""
+        data = load(BatteryCreateSchema(), body)
+        # Another user's device answers 404, like a missing one.
+        device = self.devices_rpc.get_device(caller, data["device_id"])
+        policies.ADD.require(
+            caller,
+            device["user_id"],
+            refusal=Forbidden("only the device's owner or ADMIN adds its battery"),
+        )
+        if device["kind"] != BATTERY_KIND:
+            raise ValidationFailed(
+                "not a battery device",
+                {"device_id": [f"a device of kind battery, not {device['kind']}"]},
+            )
         limits = physics.Limits(**{field: data[field] for field in LIMIT_FIELDS})
         state = physics.State(data.get("soc_kwh", limits.soc_min_kwh))
         battery = self.storage.add_battery(
-            owner_id, data["device_id"], data, state, _now()
+            device["user_id"], data["device_id"], data, state, _now()
         )
         self.storage.commit()
         self._push(battery, state)
-        return self._dump(battery, state)
+        return self._dump(battery, state, caller)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_battery(self, battery_id, viewer):
-        battery = self._readable(battery_id, viewer)
-        return self._dump(battery, self._state_now(battery))
+    def get_battery(self, caller, battery_id):
+        battery = self._readable(caller, battery_id)
+        return self._dump(battery, self._state_now(battery), caller)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_batteries(self, viewer, user_id=None):
-        owner = access.listing_owner(viewer, user_id)
+    def list_batteries(self, caller, user_id=None):
+        owner = listing_owner(caller, policies.READ_ALL, user_id)
         now = _now()
         return [
-            self._dump(battery, self._state_now(battery, now))
+            self._dump(battery, self._state_now(battery, now), caller)
             for battery in self.storage.list_batteries(owner)
         ]
 
@@ -112,14 +136,14 @@ class BatteriesService(HealthMixin):
         return offered
 
     @rpc(expected_exceptions=EXPECTED)
-    def command_battery(self, battery_id, command, viewer):
+    def command_battery(self, caller, battery_id, body):
         """Charge or discharge at ``power_kw``, or stop: ``{"action", "power_kw"}``.
 
         The battery is locked while its state now is worked out and the command
         applied, so two commands at once apply one after the other.
         """
-        command = load(BatteryCommandSchema(), command)
-        battery = self._writable(battery_id, viewer, for_update=True)
+        command = load(BatteryCommandSchema(), body)
+        battery = self._writable(caller, battery_id, policies.COMMAND, for_update=True)
         now = _now()
         state = physics.command(
             physics.Limits.of(battery),
@@ -130,14 +154,20 @@ class BatteriesService(HealthMixin):
         self.storage.set_state(battery, state, now)
         self.storage.commit()
         self._push(battery, state)
-        return self._dump(battery, state)
+        return self._dump(battery, state, caller)
 
     @rpc(expected_exceptions=EXPECTED)
-    def schedule_battery(self, battery_id, request, viewer):
-        """The cheapest plan for the hours of ``request`` (prices, load, optional
-        start and target; ``BatteryScheduleSchema``). Nothing is stored."""
-        request = load(BatteryScheduleSchema(), request)
-        battery = self._readable(battery_id, viewer)
+    def schedule_battery(self, caller, battery_id, body):
+        """The cheapest plan for the hours of ``body`` (prices, load or the device
+        whose forecast it is, optional start and target;
+        ``BatteryScheduleRequestSchema``). Nothing is stored."""
+        request = load(BatteryScheduleRequestSchema(), body)
+        device_id = request.pop("load_device_id", None)
+        if device_id is not None:
+            request["load_kwh"] = self._forecast_load(
+                caller, device_id, len(request["import_prices"])
+            )
+        battery = self._readable(caller, battery_id)
         start = request.get("start_soc_kwh")
         if start is None:
             start = self._state_now(battery).soc_kwh
@@ -159,8 +189,8 @@ class BatteriesService(HealthMixin):
         return schedule_schema.dump(schedule)
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_battery(self, battery_id, viewer):
-        self.storage.delete_battery(self._writable(battery_id, viewer))
+    def delete_battery(self, caller, battery_id):
+        self.storage.delete_battery(self._writable(caller, battery_id, policies.DELETE))
         self.storage.commit()
 
     @consume(sync_queue("batteries", "user.deleted"))
@@ -208,19 +238,26 @@ class BatteriesService(HealthMixin):
             now or _now(),
         )
 
-    def _readable(self, battery_id, viewer):
+    def _readable(self, caller, battery_id):
         battery = self.storage.get_battery(battery_id)
-        if not access.can_read(viewer, battery.user_id):
-            raise BatteryNotFound()
+        policies.READ.require(caller, battery.user_id, refusal=BatteryNotFound())
         return battery
 
-    def _writable(self, battery_id, viewer, for_update=False):
+    def _writable(self, caller, battery_id, policy, for_update=False):
         battery = self.storage.get_battery(battery_id, for_update=for_update)
-        if not access.can_write(viewer, battery.user_id):
-            raise BatteryNotFound()
+        policy.require(caller, battery.user_id, refusal=BatteryNotFound())
         return battery
 
-    def _dump(self, battery, state: physics.State) -> dict:
+    def _forecast_load(self, caller, device_id, hours) -> list[float]:
+        """The ``hours`` next hours of a device's use, as monitoring forecasts it."""
+        self.devices_rpc.get_device(caller, device_id)  # 404 unless visible
+        forecast = self.monitoring_rpc.forecast_consumption(device_id, hours)
+        load = [hour["kwh"] for hour in forecast["hours"]][:hours]
+        if len(load) < hours:
+            raise Unavailable("the load forecast is shorter than the prices")
+        return load
+
+    def _dump(self, battery, state: physics.State, caller) -> dict:
         limits = physics.Limits.of(battery)
         return battery_schema.dump(
             {
@@ -234,6 +271,9 @@ class BatteriesService(HealthMixin):
                 "power_kw": state.power_kw,
                 "updated_at": battery.updated_at,
                 "created_at": battery.created_at,
+                "permissions": permissions(
+                    caller, battery.user_id, *policies.ON_A_BATTERY
+                ),
             }
         )
 

@@ -131,3 +131,18 @@ class Kwh(fields.Float):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else round(float(value), 6)
+
+
+class Permissions(fields.Dict):
+    """``{action: bool}``: what the caller may do with the object answered
+    (``services.common.policy.permissions``), for the web app to show only the
+    actions that work. ``description`` names the actions."""
+
+    def __init__(self, description: str, **kwargs):
+        super().__init__(
+            keys=fields.String(),
+            values=fields.Boolean(),
+            dump_only=True,
+            metadata={"description": description},
+            **kwargs,
+        )

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import replace_dependencies
 
 from services.batteries.exceptions import (
     BatteryExists,
@@ -22,12 +23,22 @@ pytestmark = pytest.mark.usefixtures("clean_databases")
 OWNER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000001", "role": "USER"}
 OTHER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000002", "role": "USER"}
 OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-00000000000f", "role": "OPERATOR"}
+#: The owner of each ``battery`` device a battery is added on, as devices (not
+#: running here) would describe it.
+DEVICE_OWNERS = {}
+
+
+def get_device(caller, device_id):
+    return {"id": device_id, "user_id": DEVICE_OWNERS[device_id], "kind": "battery"}
 
 
 @pytest.fixture
 def config(container_factory, service_config):
     settings = service_config("batterydb")
-    container_factory(BatteriesService, settings).start()
+    container = container_factory(BatteriesService, settings)
+    devices = replace_dependencies(container, "devices_rpc")
+    devices.get_device.side_effect = get_device
+    container.start()
     return settings
 
 
@@ -48,7 +59,8 @@ def new_battery(batteries_rpc, owner=OWNER, **fields):
         "max_soc": 0.9,
         **fields,
     }
-    return batteries_rpc.create_battery(data, owner["user_id"])
+    DEVICE_OWNERS.setdefault(data["device_id"], owner["user_id"])
+    return batteries_rpc.create_battery(owner, data)
 
 
 def publish(config, routing_key, payload):
@@ -94,18 +106,18 @@ def test_a_battery_starts_idle_at_its_minimum_and_belongs_to_its_owner(
         "power_kw": 0,
     }
 
-    assert batteries_rpc.get_battery(battery["id"], OWNER) == battery
-    assert batteries_rpc.get_battery(battery["id"], OPERATOR)["id"] == battery["id"]
+    assert batteries_rpc.get_battery(OWNER, battery["id"]) == battery
+    assert batteries_rpc.get_battery(OPERATOR, battery["id"])["id"] == battery["id"]
     assert batteries_rpc.list_batteries(OWNER) == [battery]
     assert batteries_rpc.list_batteries(OTHER) == []
     for call in (
-        lambda: batteries_rpc.get_battery(battery["id"], OTHER),
-        lambda: batteries_rpc.command_battery(battery["id"], {"action": "idle"}, OTHER),
+        lambda: batteries_rpc.get_battery(OTHER, battery["id"]),
+        lambda: batteries_rpc.command_battery(OTHER, battery["id"], {"action": "idle"}),
         lambda: batteries_rpc.command_battery(
-            battery["id"], {"action": "idle"}, OPERATOR
+            OPERATOR, battery["id"], {"action": "idle"}
         ),
-        lambda: batteries_rpc.delete_battery(battery["id"], OTHER),
-        lambda: batteries_rpc.get_battery("not-an-id", OWNER),
+        lambda: batteries_rpc.delete_battery(OTHER, battery["id"]),
+        lambda: batteries_rpc.get_battery(OWNER, "not-an-id"),
     ):
         with pytest.raises(BatteryNotFound):
             call()
@@ -125,7 +137,7 @@ def test_commands_move_the_charge_and_are_pushed(batteries_rpc, listen):
     battery = new_battery(batteries_rpc, soc_kwh=5)
     pushes = listen(WS, f"user.{OWNER['user_id']}.battery.state")
     charging = batteries_rpc.command_battery(
-        battery["id"], {"action": "charge", "power_kw": 5}, OWNER
+        OWNER, battery["id"], {"action": "charge", "power_kw": 5}
     )
     assert (charging["mode"], charging["power_kw"]) == ("charging", 5)
     [(_, pushed)] = pushes.messages(until=1)
@@ -133,18 +145,18 @@ def test_commands_move_the_charge_and_are_pushed(batteries_rpc, listen):
 
     time.sleep(1.0)
     # 5 kW at 90 % each way stores 4.5 kWh an hour: 1.25 Wh a second.
-    later = batteries_rpc.get_battery(battery["id"], OWNER)
+    later = batteries_rpc.get_battery(OWNER, battery["id"])
     gained = later["soc_kwh"] - charging["soc_kwh"]
     assert 4.5 / 3600 * 0.9 < gained < 4.5 / 3600 * 3
     assert later["mode"] == "charging"
 
-    idle = batteries_rpc.command_battery(battery["id"], {"action": "idle"}, OWNER)
+    idle = batteries_rpc.command_battery(OWNER, battery["id"], {"action": "idle"})
     assert idle["mode"] == "idle" and idle["power_kw"] == 0
     assert idle["soc_kwh"] >= later["soc_kwh"]
     [(_, pushed)] = pushes.messages(until=1)
     assert pushed["data"]["soc_kwh"] == idle["soc_kwh"]
     time.sleep(0.3)
-    assert batteries_rpc.get_battery(battery["id"], OWNER)["soc_kwh"] == idle["soc_kwh"]
+    assert batteries_rpc.get_battery(OWNER, battery["id"])["soc_kwh"] == idle["soc_kwh"]
 
 
 def test_commands_beyond_the_limits_are_refused(batteries_rpc, listen):
@@ -152,23 +164,23 @@ def test_commands_beyond_the_limits_are_refused(batteries_rpc, listen):
     pushes = listen(WS, "#")
     with pytest.raises(CommandRefused) as refused:
         batteries_rpc.command_battery(
-            battery["id"], {"action": "discharge", "power_kw": 4.5}, OWNER
+            OWNER, battery["id"], {"action": "discharge", "power_kw": 4.5}
         )
     assert refused.value.details == {
         "power_kw": ["above 0 and at most 4 kW for this battery"]
     }
     with pytest.raises(CommandRefused) as refused:  # it is at its minimum
         batteries_rpc.command_battery(
-            battery["id"], {"action": "discharge", "power_kw": 1}, OWNER
+            OWNER, battery["id"], {"action": "discharge", "power_kw": 1}
         )
     assert "action" in refused.value.details
     with pytest.raises(ValidationFailed) as refused:
         batteries_rpc.command_battery(
-            battery["id"], {"action": "idle", "power_kw": 1}, OWNER
+            OWNER, battery["id"], {"action": "idle", "power_kw": 1}
         )
     assert "power_kw" in refused.value.details
     assert pushes.messages(wait=0.5) == []
-    assert batteries_rpc.get_battery(battery["id"], OWNER)["mode"] == "idle"
+    assert batteries_rpc.get_battery(OWNER, battery["id"])["mode"] == "idle"
 
 
 def test_a_battery_that_fills_up_stops_and_says_so(batteries_rpc, listen):
@@ -177,12 +189,12 @@ def test_a_battery_that_fills_up_stops_and_says_so(batteries_rpc, listen):
     )
     pushes = listen(WS, f"user.{OWNER['user_id']}.battery.state")
     batteries_rpc.command_battery(
-        battery["id"], {"action": "charge", "power_kw": 10}, OWNER
+        OWNER, battery["id"], {"action": "charge", "power_kw": 10}
     )  # full in 0.36 s
     received = pushes.messages(wait=SETTLE_INTERVAL + 5, until=2)
     assert [body["data"]["mode"] for _, body in received] == ["charging", "idle"]
     assert received[1][1]["data"]["soc_kwh"] == 0.9
-    settled = batteries_rpc.get_battery(battery["id"], OWNER)
+    settled = batteries_rpc.get_battery(OWNER, battery["id"])
     assert (settled["mode"], settled["soc_kwh"], settled["power_kw"]) == (
         "idle",
         0.9,
@@ -198,7 +210,7 @@ def test_the_schedule_starts_from_the_charge_now(batteries_rpc):
         "export_prices": [0.0] * 4,
         "load_kwh": [3.0] * 4,
     }
-    schedule = batteries_rpc.schedule_battery(battery["id"], request, OWNER)
+    schedule = batteries_rpc.schedule_battery(OWNER, battery["id"], request)
     assert schedule["method"] == "dynamic programming"
     assert schedule["start_soc_kwh"] == 9
     assert schedule["hours"][2]["action"] == "discharge"
@@ -220,19 +232,19 @@ def test_the_schedule_starts_from_the_charge_now(batteries_rpc):
 
     with pytest.raises(InfeasibleSchedule) as refused:
         batteries_rpc.schedule_battery(
+            OWNER,
             battery["id"],
             dict(request, start_soc_kwh=1, target={"hour_index": 0, "soc_kwh": 8}),
-            OWNER,
         )
     assert "target" in refused.value.details
     with pytest.raises(ValidationFailed) as refused:
         batteries_rpc.schedule_battery(
-            battery["id"], dict(request, export_prices=[0.0]), OWNER
+            OWNER, battery["id"], dict(request, export_prices=[0.0])
         )
     assert "export_prices" in refused.value.details
     with pytest.raises(BatteryNotFound):
-        batteries_rpc.schedule_battery(battery["id"], request, OTHER)
-    assert batteries_rpc.get_battery(battery["id"], OWNER)["soc_kwh"] == 9
+        batteries_rpc.schedule_battery(OTHER, battery["id"], request)
+    assert batteries_rpc.get_battery(OWNER, battery["id"])["soc_kwh"] == 9
 
 
 def test_deleted_users_and_devices_lose_their_batteries(batteries_rpc, config):
@@ -249,14 +261,14 @@ def test_deleted_users_and_devices_lose_their_batteries(batteries_rpc, config):
     )
     wait_for(lambda: batteries_rpc.list_batteries(OWNER) == [])
     time.sleep(0.3)
-    assert batteries_rpc.get_battery(others["id"], OTHER)["id"] == others["id"]
+    assert batteries_rpc.get_battery(OTHER, others["id"])["id"] == others["id"]
 
 
 def test_a_battery_is_deleted_by_its_owner(batteries_rpc):
     battery = new_battery(batteries_rpc)
-    batteries_rpc.delete_battery(battery["id"], OWNER)
+    batteries_rpc.delete_battery(OWNER, battery["id"])
     with pytest.raises(BatteryNotFound):
-        batteries_rpc.get_battery(battery["id"], OWNER)
+        batteries_rpc.get_battery(OWNER, battery["id"])
 
 
 def test_demand_response_learns_what_the_users_batteries_can_give(batteries_rpc):

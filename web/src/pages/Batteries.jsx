@@ -8,8 +8,9 @@ import { BatteryCard } from "./batteries/BatteryCard.jsx";
 import { Schedule } from "./batteries/Schedule.jsx";
 import "./Batteries.css";
 
-function canWrite(user, battery) {
-  return user.role === "ADMIN" || battery.user_id === user.id;
+// The card's commands and its Delete button, for a caller the server lets do both.
+function canWrite(battery) {
+  return battery.permissions.command && battery.permissions.delete;
 }
 
 export default function Batteries() {
@@ -57,7 +58,7 @@ export default function Batteries() {
                   key={battery.id}
                   battery={battery}
                   name={names[battery.id]}
-                  writable={canWrite(user, battery)}
+                  writable={canWrite(battery)}
                   onChanged={replace}
                   onDeleted={remove}
                 />

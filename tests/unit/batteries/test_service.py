@@ -1,0 +1,182 @@
+"""batteries' checks before it acts, with its storage and every service it asks
+replaced by mocks: a new battery's device, and where a forecast load comes from."""
+
+from datetime import UTC, datetime
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.batteries import service as module
+from services.batteries.models import Battery
+from services.batteries.physics import IDLE, State
+from services.batteries.service import BatteriesService
+from services.batteries.storage import LIMIT_FIELDS
+from services.common.errors import Forbidden, Unavailable, ValidationFailed
+from services.devices.exceptions import DeviceNotFound
+
+USER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000001", "role": "USER"}
+OTHER_ID = "6f1c9d2e-0000-4000-8000-000000000002"
+DEVICE_ID = "6f1c9d2e-0000-4000-8000-0000000000dd"
+METER_ID = "6f1c9d2e-0000-4000-8000-0000000000ee"
+BATTERY_ID = "6f1c9d2e-0000-4000-8000-0000000000bb"
+NEW_BATTERY = {
+    "device_id": DEVICE_ID,
+    "capacity_kwh": 10,
+    "max_charge_kw": 5,
+    "max_discharge_kw": 5,
+}
+SCHEDULE = {"import_prices": [0.1, 0.4], "export_prices": [0.0, 0.0]}
+
+
+def device(owner=USER["user_id"], kind="battery", device_id=DEVICE_ID):
+    return {"id": device_id, "user_id": owner, "kind": kind, "name": "Home battery"}
+
+
+def stored(user_id, device_id, limits, state, at):
+    """What storage gives back for a battery it adds."""
+    return Battery(
+        id=BATTERY_ID,
+        user_id=user_id,
+        device_id=device_id,
+        **{field: limits[field] for field in LIMIT_FIELDS},
+        soc_kwh=state.soc_kwh,
+        mode=state.mode,
+        power_kw=state.power_kw,
+        updated_at=at,
+        created_at=at,
+    )
+
+
+@pytest.fixture
+def batteries():
+    service = worker_factory(BatteriesService)
+    service.devices_rpc.get_device.return_value = device()
+    service.storage.add_battery.side_effect = stored
+    service.storage.get_battery.return_value = stored(
+        USER["user_id"],
+        DEVICE_ID,
+        {"capacity_kwh": 10, "max_charge_kw": 5, "max_discharge_kw": 5}
+        | {"efficiency": 0.9, "min_soc": 0.1, "max_soc": 0.9},
+        State(5.0, IDLE, 0.0),
+        datetime.now(UTC),
+    )
+    return service
+
+
+@pytest.fixture
+def plans(monkeypatch):
+    """The arguments of each plan worked out, instead of working it out."""
+    made = []
+
+    def execute(function, *arguments):
+        made.append(arguments)
+        return {"hours": []}
+
+    monkeypatch.setattr(module.tpool, "execute", execute)
+    return made
+
+
+def test_a_battery_goes_on_the_callers_battery_device(batteries):
+    battery = batteries.create_battery(USER, NEW_BATTERY)
+    assert battery["id"] == BATTERY_ID
+    batteries.devices_rpc.get_device.assert_called_once_with(USER, DEVICE_ID)
+    owner, device_id, data, _, _ = batteries.storage.add_battery.call_args.args
+    assert owner == USER["user_id"]
+    assert device_id == data["device_id"] == DEVICE_ID and data["efficiency"] == 0.9
+
+
+def test_a_device_of_another_kind_is_refused(batteries):
+    batteries.devices_rpc.get_device.return_value = device(kind="meter")
+    with pytest.raises(ValidationFailed) as refused:
+        batteries.create_battery(USER, NEW_BATTERY)
+    assert refused.value.details == {
+        "device_id": ["a device of kind battery, not meter"]
+    }
+    batteries.storage.add_battery.assert_not_called()
+
+
+def test_a_device_the_caller_may_not_see_is_not_found(batteries):
+    batteries.devices_rpc.get_device.side_effect = DeviceNotFound()
+    with pytest.raises(DeviceNotFound):
+        batteries.create_battery(USER, NEW_BATTERY)
+    batteries.storage.add_battery.assert_not_called()
+
+
+def test_an_operator_reads_another_users_device_but_adds_no_battery_to_it(batteries):
+    batteries.devices_rpc.get_device.return_value = device(owner=OTHER_ID)
+    with pytest.raises(Forbidden):
+        batteries.create_battery({"user_id": "o-1", "role": "OPERATOR"}, NEW_BATTERY)
+    batteries.storage.add_battery.assert_not_called()
+
+
+def test_admin_adds_a_battery_for_the_devices_owner(batteries):
+    batteries.devices_rpc.get_device.return_value = device(owner=OTHER_ID)
+    batteries.create_battery({"user_id": "a-1", "role": "ADMIN"}, NEW_BATTERY)
+    assert batteries.storage.add_battery.call_args.args[0] == OTHER_ID
+
+
+def test_a_schedule_without_load_uses_the_forecast_of_the_named_device(
+    batteries, plans
+):
+    batteries.devices_rpc.get_device.return_value = device(
+        kind="meter", device_id=METER_ID
+    )
+    batteries.monitoring_rpc.forecast_consumption.return_value = {
+        "method": "profile",
+        "hours": [
+            {"hour": "2026-11-22T18:00:00Z", "kwh": 0.7},
+            {"hour": "2026-11-22T19:00:00Z", "kwh": 1.2},
+        ],
+    }
+    body = dict(SCHEDULE, load_device_id=METER_ID)
+    batteries.schedule_battery(USER, BATTERY_ID, body)
+    batteries.devices_rpc.get_device.assert_called_once_with(USER, METER_ID)
+    batteries.monitoring_rpc.forecast_consumption.assert_called_once_with(METER_ID, 2)
+    batteries.storage.get_battery.assert_called_once_with(BATTERY_ID)
+    [(_, import_prices, export_prices, load, _, _)] = plans
+    assert {
+        "import_prices": import_prices,
+        "export_prices": export_prices,
+        "load_kwh": load,
+    } == {
+        "import_prices": [0.1, 0.4],
+        "export_prices": [0.0, 0.0],
+        "load_kwh": [0.7, 1.2],
+    }
+
+
+def test_the_forecast_of_a_device_the_caller_may_not_see_is_not_found(batteries, plans):
+    batteries.devices_rpc.get_device.side_effect = DeviceNotFound()
+    with pytest.raises(DeviceNotFound):
+        batteries.schedule_battery(
+            USER, BATTERY_ID, dict(SCHEDULE, load_device_id=METER_ID)
+        )
+    batteries.monitoring_rpc.forecast_consumption.assert_not_called()
+    assert plans == []
+
+
+def test_a_forecast_shorter_than_the_prices_is_unavailable(batteries, plans):
+    batteries.monitoring_rpc.forecast_consumption.return_value = {
+        "hours": [{"hour": "2026-11-22T18:00:00Z", "kwh": 0.7}]
+    }
+    body = {"import_prices": [0.1, 0.4], "export_prices": [0, 0]}
+    body["load_device_id"] = METER_ID
+    with pytest.raises(Unavailable):
+        batteries.schedule_battery(USER, BATTERY_ID, body)
+    assert plans == []
+
+
+def test_a_schedule_with_its_load_asks_no_forecast(batteries, plans):
+    body = {"import_prices": [0.1], "export_prices": [0], "load_kwh": [2]}
+    batteries.schedule_battery(USER, BATTERY_ID, body)
+    batteries.monitoring_rpc.forecast_consumption.assert_not_called()
+    batteries.devices_rpc.get_device.assert_not_called()
+    assert [load for _, _, _, load, _, _ in plans] == [[2]]
+
+
+def test_a_battery_says_what_its_caller_may_do_with_it(batteries):
+    mine = batteries.get_battery(USER, BATTERY_ID)
+    assert mine["permissions"] == {"command": True, "delete": True}
+    operator = {"user_id": "o-1", "role": "OPERATOR"}
+    seen = batteries.get_battery(operator, BATTERY_ID)
+    assert seen["permissions"] == {"command": False, "delete": False}
