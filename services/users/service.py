@@ -7,6 +7,7 @@ stops working before the request that changed them returns.
 
 from nameko.rpc import RpcProxy, rpc
 
+import services.auth.exceptions  # noqa: F401 - RPC hands its errors back as themselves
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
