@@ -64,7 +64,7 @@ def rpc(platform):
 @pytest.fixture
 def device(rpc):
     return rpc("devices").create_device(
-        {"name": "Meter", "kind": "meter", "max_hourly_kwh": 1.0}, OWNER
+        OWNER, {"name": "Meter", "kind": "meter", "max_hourly_kwh": 1.0}
     )
 
 
@@ -247,7 +247,7 @@ def test_a_deleted_device_is_purged_and_its_late_readings_refused(
 ):
     send(platform, reading(device["id"], f"{recent_day()}T10:15:00Z", 2.0))
     wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 2.0)
-    rpc("devices").delete_device(device["id"], OWNER)
+    rpc("devices").delete_device(OWNER, device["id"])
     wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0)
     assert rpc("monitoring").list_notifications(OWNER["user_id"]) == []
     send(platform, reading(device["id"], f"{recent_day()}T10:30:00Z", 0.1))
@@ -323,7 +323,7 @@ def test_new_hourly_totals_reach_the_owner_as_they_are_counted(
 
 
 def test_the_series_of_several_devices_come_in_one_call(platform, rpc, device):
-    other = rpc("devices").create_device({"name": "Pump", "kind": "heat_pump"}, OWNER)
+    other = rpc("devices").create_device(OWNER, {"name": "Pump", "kind": "heat_pump"})
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     send(
         platform,
