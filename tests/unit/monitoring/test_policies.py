@@ -1,30 +1,23 @@
-"""Who may read a device's consumption and handle the dead letters."""
+"""Who may read a device's consumption (its owner and staff) and handle the dead
+letters (ADMIN)."""
 
 import pytest
 
-from services.monitoring import policies
+from services.monitoring.policies import MANAGE_DEAD_LETTERS, READ_CONSUMPTION
 
 OWNER_ID = "6f1c9d2e-0000-4000-8000-0000000000aa"
-OTHER_ID = "6f1c9d2e-0000-4000-8000-0000000000bb"
+STRANGER_ID = "6f1c9d2e-0000-4000-8000-0000000000bb"
 
-OWNER = {"user_id": OWNER_ID, "role": "USER"}
-OTHER_USER = {"user_id": OTHER_ID, "role": "USER"}
-OPERATOR = {"user_id": OTHER_ID, "role": "OPERATOR"}
-ADMIN = {"user_id": OTHER_ID, "role": "ADMIN"}
+CASES = {
+    "the owner, a USER": ({"user_id": OWNER_ID, "role": "USER"}, True, False),
+    "another USER": ({"user_id": STRANGER_ID, "role": "USER"}, False, False),
+    "an OPERATOR": ({"user_id": STRANGER_ID, "role": "OPERATOR"}, True, False),
+    "an ADMIN": ({"user_id": STRANGER_ID, "role": "ADMIN"}, True, True),
+}
 
 
-@pytest.mark.parametrize(
-    ("policy", "caller", "allowed"),
-    [
-        (policies.READ_CONSUMPTION, OWNER, True),
-        (policies.READ_CONSUMPTION, OTHER_USER, False),
-        (policies.READ_CONSUMPTION, OPERATOR, True),
-        (policies.READ_CONSUMPTION, ADMIN, True),
-        (policies.MANAGE_DEAD_LETTERS, OWNER, False),
-        (policies.MANAGE_DEAD_LETTERS, OTHER_USER, False),
-        (policies.MANAGE_DEAD_LETTERS, OPERATOR, False),
-        (policies.MANAGE_DEAD_LETTERS, ADMIN, True),
-    ],
-)
-def test_who_may(policy, caller, allowed):
-    assert policy.allows(caller, OWNER_ID) is allowed
+@pytest.mark.parametrize("who", CASES)
+def test_who_may(who):
+    caller, read_consumption, manage_dead_letters = CASES[who]
+    assert READ_CONSUMPTION.allows(caller, OWNER_ID) is read_consumption
+    assert MANAGE_DEAD_LETTERS.allows(caller, OWNER_ID) is manage_dead_letters
