@@ -17,8 +17,12 @@ from nameko.standalone.rpc import ClusterRpcProxy
 import config as settings
 import services.monitoring.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common.errors import EmsError
+from services.common.policy import ADMIN
 
 RPC_TIMEOUT = 30
+#: Whom the command acts for: the platform's administrator at its console, whose
+#: broker login (``AMQP_URI_COMMAND``) already lets them call every service.
+CALLER = {"user_id": None, "role": ADMIN}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +55,16 @@ def line(letter: dict) -> str:
     )
 
 
+def _query(**values) -> dict:
+    """The options given, as the query of the matching route."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def perform(monitoring, args, out) -> None:
     if args.action == "list":
-        letters = monitoring.list_dead_letters(args.reason, args.limit)
+        letters = monitoring.list_dead_letters(
+            CALLER, _query(reason=args.reason, limit=args.limit)
+        )
         if args.json:
             print(json.dumps(letters, indent=2), file=out)
         else:
@@ -61,18 +72,21 @@ def perform(monitoring, args, out) -> None:
                 print(line(letter), file=out)
             print(f"{len(letters)} dead letters", file=out)
     elif args.action == "show":
-        print(json.dumps(monitoring.get_dead_letter(args.id), indent=2), file=out)
+        letter = monitoring.get_dead_letter(CALLER, args.id)
+        print(json.dumps(letter, indent=2), file=out)
     elif args.action == "replay":
-        done = monitoring.replay_dead_letter(args.id)
+        done = monitoring.replay_dead_letter(CALLER, args.id)
         print(
             f"replayed {done['id']} to {done['exchange']} {done['routing_key']}",
             file=out,
         )
     elif args.action == "delete":
-        monitoring.delete_dead_letter(args.id)
+        monitoring.delete_dead_letter(CALLER, args.id)
         print(f"deleted {args.id}", file=out)
     else:
-        deleted = monitoring.purge_dead_letters(args.reason)["deleted"]
+        deleted = monitoring.purge_dead_letters(CALLER, _query(reason=args.reason))[
+            "deleted"
+        ]
         print(f"deleted {deleted} dead letters", file=out)
 
 

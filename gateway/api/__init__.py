@@ -1,11 +1,23 @@
 """The public API: every route as a row (``gateway/route.py``), one module per area."""
 
-from gateway.api import accounts, batteries, devices, platform, trading
+from gateway.api import (
+    accounts,
+    batteries,
+    consumption,
+    dead_letters,
+    devices,
+    platform,
+    support,
+    trading,
+)
 
 ROUTES = (
     accounts.ROUTES
     + devices.ROUTES
+    + consumption.ROUTES
     + batteries.ROUTES
     + trading.ROUTES
+    + support.ROUTES
+    + dead_letters.ROUTES
     + platform.ROUTES
 )

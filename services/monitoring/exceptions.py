@@ -1,6 +1,6 @@
 """monitoring's domain errors."""
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound
 
 
 class InvalidReading(ValueError):
@@ -17,3 +17,7 @@ class NoSuchDeadLetter(NotFound):
 
 class NotReplayable(Conflict):
     """This dead letter cannot be replayed."""
+
+
+class DeadLettersForbidden(Forbidden):
+    """Only ADMIN manages dead letters."""

@@ -1,11 +1,14 @@
 """monitoring: hourly consumption reports and notifications, and the copy of the
 devices it keeps from ``ems.sync``. Readings are counted by the ingest workers
 (``services/monitoring/worker.py``). It also keeps the platform's dead letters
-(``services/monitoring/dead_letters.py``)."""
+(``services/monitoring/dead_letters.py``).
+
+A device's consumption and forecasts are its owner's and staff's to see
+(``services/monitoring/policies.py``), decided from that copy of the devices."""
 
 import json
 from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
@@ -16,21 +19,32 @@ from services.common.envelope import MAX_BODY_BYTES
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import RawMessage, consume, consume_raw, republish
+from services.common.rpc import TimedRpcProxy
 from services.common.schemas import is_id, load
 from services.common.topology import DEAD, sync_queue
-from services.monitoring import dead_letters, forecast, logic
-from services.monitoring.exceptions import NoSuchDeadLetter, NotReplayable
+from services.monitoring import dead_letters, forecast, logic, policies
+from services.monitoring.devices import known_devices
+from services.monitoring.exceptions import (
+    DeadLettersForbidden,
+    NoSuchDeadLetter,
+    NoSuchDevice,
+    NotReplayable,
+)
 from services.monitoring.schemas import (
     BacktestQuerySchema,
     BacktestSchema,
     ConsumptionDaySchema,
+    ConsumptionQuerySchema,
     DeadLetterDetailSchema,
+    DeadLetterPurgeQuerySchema,
     DeadLetterPurgeSchema,
+    DeadLetterQuerySchema,
     DeadLetterReplaySchema,
     DeadLetterSchema,
     ForecastQuerySchema,
     ForecastSchema,
     HourSchema,
+    NotificationQuerySchema,
     NotificationSchema,
 )
 from services.monitoring.storage import MonitoringStore
@@ -72,15 +86,16 @@ class MonitoringService(HealthMixin):
     name = "monitoring"
 
     storage = Database(MonitoringStore)
+    devices_rpc = TimedRpcProxy("devices")
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
-    def consumption_day(self, device_id, day):
-        """``day`` (``YYYY-MM-DD``) of a device, hour by hour in UTC, zero-filled.
-
-        Access is the caller's business: the gateway asks devices first.
-        """
-        day = date.fromisoformat(day)
+    def consumption_day(self, caller, query):
+        """A day (``date``, ``YYYY-MM-DD``) of a device the caller may see, hour
+        by hour in UTC, zero-filled."""
+        query = load(ConsumptionQuerySchema(), query)
+        device_id, day = query["device_id"], query["date"]
+        self._require_visible(caller, device_id)
         start, end = logic.day_bounds(day)
         hours = logic.day_series(day, self.storage.hourly_totals(device_id, start, end))
         return consumption_schema.dump(
@@ -118,19 +133,49 @@ class MonitoringService(HealthMixin):
         }
 
     @rpc(expected_exceptions=EXPECTED)
+    def forecast(self, caller, query):
+        """``forecast_consumption`` of a device the caller may see (``device_id``,
+        ``hours``)."""
+        query = load(ForecastQuerySchema(), query)
+        self._require_visible(caller, query["device_id"])
+        return self._forecast(query["device_id"], query["hours"], datetime.now(UTC))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def backtest(self, caller, query):
+        """``backtest_consumption`` of a device the caller may see (``device_id``,
+        ``horizon``)."""
+        query = load(BacktestQuerySchema(), query)
+        self._require_visible(caller, query["device_id"])
+        return self._backtest(query["device_id"], query["horizon"], datetime.now(UTC))
+
+    @rpc(expected_exceptions=EXPECTED)
     def forecast_consumption(self, device_id, hours=24, now_iso=None):
         """A device's energy in each of the next ``hours`` UTC hours (1 to 48),
         learned from its last 28 days (``services/monitoring/forecast.py``).
 
         The first hour forecast is the current one, whole: its total so far is
         incomplete, so it is not history, and it is forecast like the hours after
-        it. Access is the caller's business.
+        it. For other services, which have decided who may see it (``forecast`` is
+        the caller's).
         """
         query = load(ForecastQuerySchema(), {"device_id": device_id, "hours": hours})
-        now = _now(now_iso)
+        return self._forecast(device_id, query["hours"], _now(now_iso))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def backtest_consumption(self, device_id, horizon=24, now_iso=None):
+        """How the forecast would have done on a device's last six weeks, against
+        seasonal-naive (the same hour a week earlier): MAE and MAPE of each over
+        up to 14 daily origins (``forecast.backtest``). For other services, as
+        ``forecast_consumption`` (``backtest`` is the caller's)."""
+        query = load(
+            BacktestQuerySchema(), {"device_id": device_id, "horizon": horizon}
+        )
+        return self._backtest(device_id, query["horizon"], _now(now_iso))
+
+    def _forecast(self, device_id, hours, now):
         start = forecast.hour_start(now)
         history = self._history(device_id, start - FORECAST_HISTORY, start)
-        result = forecast.forecast(history, start, query["hours"])
+        result = forecast.forecast(history, start, hours)
         return forecast_schema.dump(
             {
                 "device_id": device_id,
@@ -146,18 +191,10 @@ class MonitoringService(HealthMixin):
             }
         )
 
-    @rpc(expected_exceptions=EXPECTED)
-    def backtest_consumption(self, device_id, horizon=24, now_iso=None):
-        """How the forecast would have done on a device's last six weeks, against
-        seasonal-naive (the same hour a week earlier): MAE and MAPE of each over
-        up to 14 daily origins (``forecast.backtest``)."""
-        query = load(
-            BacktestQuerySchema(), {"device_id": device_id, "horizon": horizon}
-        )
-        now = _now(now_iso)
+    def _backtest(self, device_id, horizon, now):
         end = forecast.hour_start(now)
         history = self._history(device_id, end - BACKTEST_HISTORY, end)
-        result = forecast.backtest(history, end, query["horizon"], BACKTEST_FOLDS)
+        result = forecast.backtest(history, end, horizon, BACKTEST_FOLDS)
         if result.folds:
             note = (
                 f"{result.folds} forecasts of {result.horizon} h, issued a day "
@@ -189,6 +226,20 @@ class MonitoringService(HealthMixin):
             }
         )
 
+    def _require_visible(self, caller, device_id) -> None:
+        """``NoSuchDevice`` unless the device exists and the caller may see its
+        consumption: a device of someone else's is missing to them too."""
+        device = known_devices(self.storage, self.devices_rpc, {device_id}).get(
+            device_id
+        )
+        # A device first heard of from devices is kept in the copy.
+        self.storage.commit()
+        if device is None or device.deleted:
+            raise NoSuchDevice()
+        policies.READ_CONSUMPTION.require(
+            caller, device.user_id, refusal=NoSuchDevice()
+        )
+
     def _history(self, device_id, start, end):
         """Complete hours from the device's first total after ``start`` to ``end``."""
         return forecast.history_from_totals(
@@ -196,9 +247,11 @@ class MonitoringService(HealthMixin):
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_notifications(self, user_id, limit=50):
+    def list_notifications(self, caller, query):
+        """The caller's own overconsumption notifications, newest first."""
+        query = load(NotificationQuerySchema(), query)
         return notification_schema.dump(
-            self.storage.notifications(user_id, limit), many=True
+            self.storage.notifications(caller["user_id"], query["limit"]), many=True
         )
 
     @consume(
@@ -231,7 +284,7 @@ class MonitoringService(HealthMixin):
         )
         self.storage.commit()
 
-    # -- dead letters (the gateway lets only ADMIN here) ------------------------------
+    # -- dead letters (ADMIN's) -------------------------------------------------------
 
     @consume_raw(DEAD)
     def handle_dead_letter(self, message: RawMessage):
@@ -243,21 +296,25 @@ class MonitoringService(HealthMixin):
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_dead_letters(self, reason=None, limit=50):
-        """The newest dead letters (whose reason contains ``reason``)."""
-        rows = self.storage.dead_letters(reason, limit)
+    def list_dead_letters(self, caller, query):
+        """The newest dead letters (``limit``; whose reason contains ``reason``)."""
+        policies.MANAGE_DEAD_LETTERS.require(caller, refusal=DeadLettersForbidden())
+        query = load(DeadLetterQuerySchema(), query)
+        rows = self.storage.dead_letters(query.get("reason"), query["limit"])
         return dead_letter_schema.dump([_dead_letter(row) for row in rows], many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_dead_letter(self, dead_letter_id):
+    def get_dead_letter(self, caller, dead_letter_id):
+        policies.MANAGE_DEAD_LETTERS.require(caller, refusal=DeadLettersForbidden())
         row = self._dead_letter(dead_letter_id)
         return dead_letter_detail_schema.dump(_dead_letter(row, detail=True))
 
     @rpc(expected_exceptions=EXPECTED)
-    def replay_dead_letter(self, dead_letter_id):
+    def replay_dead_letter(self, caller, dead_letter_id):
         """Publish a dead letter again where it was first published, with the
         headers it had then, and remove it. Replayed readings are counted once
         however often they are replayed (readings are idempotent by id)."""
+        policies.MANAGE_DEAD_LETTERS.require(caller, refusal=DeadLettersForbidden())
         row = self._dead_letter(dead_letter_id, lock=True)
         why_not = dead_letters.why_not_replayable(row.exchange, row.truncated)
         if why_not:
@@ -278,15 +335,18 @@ class MonitoringService(HealthMixin):
         return replay_schema.dump(row)
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_dead_letter(self, dead_letter_id):
+    def delete_dead_letter(self, caller, dead_letter_id):
+        policies.MANAGE_DEAD_LETTERS.require(caller, refusal=DeadLettersForbidden())
         self._dead_letter(dead_letter_id)
         self.storage.delete_dead_letters(dead_letter_id)
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
-    def purge_dead_letters(self, reason=None):
+    def purge_dead_letters(self, caller, query):
         """Delete every dead letter (whose reason contains ``reason``)."""
-        deleted = self.storage.delete_dead_letters(reason=reason)
+        policies.MANAGE_DEAD_LETTERS.require(caller, refusal=DeadLettersForbidden())
+        query = load(DeadLetterPurgeQuerySchema(), query)
+        deleted = self.storage.delete_dead_letters(reason=query.get("reason"))
         self.storage.commit()
         return purge_schema.dump({"deleted": deleted})
 

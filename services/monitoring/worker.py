@@ -12,14 +12,13 @@ from decimal import Decimal
 
 from nameko.dependency_providers import Config
 
-import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common.batching import consume_batch
 from services.common.db import Database
-from services.common.errors import NotFound
 from services.common.messaging import Dispatcher
 from services.common.rpc import TimedRpcProxy
 from services.common.topology import WS, client_message, user_message_key
 from services.monitoring import logic
+from services.monitoring.devices import known_devices
 from services.monitoring.exceptions import InvalidReading
 from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
 from services.monitoring.storage import MonitoringStore
@@ -59,7 +58,9 @@ class MonitoringWorker:
             else:
                 parsed.append((index, reading))
 
-        devices = self._devices({reading.device_id for _, reading in parsed})
+        devices = known_devices(
+            self.storage, self.devices_rpc, {reading.device_id for _, reading in parsed}
+        )
         counted = []
         for index, reading in parsed:
             device = devices.get(reading.device_id)
@@ -97,21 +98,3 @@ class MonitoringWorker:
                 ),
             )
         return rejected
-
-    def _devices(self, device_ids: set[str]) -> dict[str, logic.DeviceLimit]:
-        """The devices of a batch; one not yet seen on ``ems.sync`` (its event is
-        still on the way) is asked of the devices service."""
-        known = self.storage.device_limits(device_ids)
-        for device_id in device_ids - known.keys():
-            try:
-                device = self.devices_rpc.describe_device(device_id)
-            except NotFound:
-                continue
-            updated_at = datetime.fromisoformat(device["updated_at"])
-            self.storage.put_device(
-                device_id, device["user_id"], device["max_hourly_kwh"], updated_at
-            )
-            known[device_id] = logic.DeviceLimit(
-                device["user_id"], Decimal(str(device["max_hourly_kwh"]))
-            )
-        return known

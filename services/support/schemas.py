@@ -38,7 +38,9 @@ class AdminReplySchema(_Text):
 class HistoryQuerySchema(InputSchema):
     """``GET /api/support/history[?user_id=]``; another user's is for ADMIN."""
 
-    user_id = fields.String(validate=ID)
+    user_id = fields.String(
+        validate=ID, metadata={"description": "ADMIN only: whose conversation"}
+    )
 
 
 class ChatMessageSchema(Schema):

@@ -2,15 +2,15 @@
 staff. Every message is pushed over ``ems.ws`` as ``chat.message`` to its user and to
 the ADMINs; a message nothing could answer also raises ``support.alert`` to ADMINs.
 
-Callers pass identities already verified (the gateway's): ``user_id`` is the
-conversation, ``staff_id`` the ADMIN answering it.
+Every RPC takes the ``caller`` it acts for; who may read or answer which
+conversation is ``services/support/policies.py``'s.
 """
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.common.db import Database, utcnow
-from services.common.errors import EXPECTED, ValidationFailed
+from services.common.errors import EXPECTED, Forbidden, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
 from services.common.schemas import load
@@ -21,13 +21,14 @@ from services.common.topology import (
     sync_queue,
     user_message_key,
 )
-from services.support import logic
+from services.support import logic, policies
 from services.support.assistant import AssistantProvider
 from services.support.exceptions import ConversationNotFound
 from services.support.schemas import (
     AdminReplySchema,
     ChatMessageSchema,
     ConversationSchema,
+    HistoryQuerySchema,
     PostResultSchema,
     SupportAlertSchema,
     SupportMessageSchema,
@@ -59,8 +60,9 @@ class SupportService(HealthMixin):
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
-    def post_message(self, user_id, text):
-        """Store the user's message and answer it: ``{"message", "reply"}``.
+    def post_message(self, caller, body):
+        """Store the caller's message (``{"text"}``) in their conversation and
+        answer it: ``{"message", "reply"}``.
 
         The message is committed (and pushed) before an answer is looked for, and
         stays flagged as awaiting staff until one is stored: the model may take
@@ -72,7 +74,8 @@ class SupportService(HealthMixin):
         ``max_ai_calls_per_hour`` questions for the model, a question is not put
         to it: it waits for staff as if the model had no answer.
         """
-        question = load(SupportMessageSchema(), {"text": text})["text"]
+        question = load(SupportMessageSchema(), body)["text"]
+        user_id = caller["user_id"]
         quotas = logic.Quotas.from_config(self.config)
         now = utcnow()
         # The user's messages are counted and stored one at a time, in every
@@ -121,23 +124,32 @@ class SupportService(HealthMixin):
         return post_result_schema.dump({"message": message, "reply": reply})
 
     @rpc(expected_exceptions=EXPECTED)
-    def history(self, user_id, limit=None):
-        """The conversation of ``user_id``, oldest first (``[]`` if none);
-        with ``limit``, its last ``limit`` messages."""
+    def history(self, caller, query, limit=None):
+        """The caller's conversation, or that of the query's ``user_id`` (ADMIN),
+        oldest first (``[]`` if none); with ``limit``, its last ``limit`` messages.
+        """
+        user_id = load(HistoryQuerySchema(), query).get("user_id", caller["user_id"])
+        policies.READ_CONVERSATION.require(
+            caller,
+            user_id,
+            refusal=Forbidden("only ADMIN reads another user's conversation"),
+        )
         return message_schema.dump(
             self.storage.history(user_id, _limit(limit)), many=True
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def admin_reply(self, staff_id, user_id, text):
-        """Staff answer ``user_id``'s conversation; nothing of it awaits them any
-        more. A user who never wrote has no conversation to answer."""
-        data = load(AdminReplySchema(), {"user_id": user_id, "text": text})
+    def admin_reply(self, caller, body):
+        """Staff answer the conversation of ``body``'s ``user_id`` with its
+        ``text``; nothing of it awaits them any more. A user who never wrote has no
+        conversation to answer."""
+        policies.REPLY.require(caller, refusal=Forbidden("only ADMIN answers as staff"))
+        data = load(AdminReplySchema(), body)
         self.storage.lock_conversation(data["user_id"])
         if not self.storage.has_conversation(data["user_id"]):
             raise ConversationNotFound()
         message = self.storage.add_message(
-            data["user_id"], "staff", data["text"], staff_id=staff_id
+            data["user_id"], "staff", data["text"], staff_id=caller["user_id"]
         )
         self.storage.settle_conversation(data["user_id"])
         self.storage.commit()
@@ -145,9 +157,12 @@ class SupportService(HealthMixin):
         return message_schema.dump(message)
 
     @rpc(expected_exceptions=EXPECTED)
-    def conversations(self, limit=None):
+    def conversations(self, caller, limit=None):
         """ADMIN's inbox: one row per user, those awaiting staff first, then the
         most recently active."""
+        policies.READ_INBOX.require(
+            caller, refusal=Forbidden("only ADMIN sees the support inbox")
+        )
         return conversation_schema.dump(
             self.storage.conversations(_limit(limit)), many=True
         )

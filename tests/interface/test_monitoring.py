@@ -15,12 +15,14 @@ from ems.testing import recent_day
 from services.common.errors import ValidationFailed
 from services.common.topology import WS, ingest_queue
 from services.devices.service import DevicesService
+from services.monitoring.exceptions import NoSuchDevice
 from services.monitoring.service import MonitoringService
 from services.monitoring.worker import MonitoringWorker
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
 OWNER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000aa", "role": "USER"}
+ADMIN = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000ad", "role": "ADMIN"}
 QUEUE = ingest_queue(1)
 
 
@@ -101,7 +103,18 @@ def reading(device_id, stamp, kwh, reading_id=None):
 
 
 def day(rpc, device_id, date):
-    return rpc("monitoring").consumption_day(device_id, date)
+    return rpc("monitoring").consumption_day(
+        OWNER, {"device_id": device_id, "date": date}
+    )
+
+
+def stored_total(rpc, device_id, date):
+    """The day's total as stored, asked as another service would (no caller)."""
+    start = datetime.fromisoformat(f"{date}T00:00:00+00:00")
+    series = rpc("monitoring").hourly_series(
+        device_id, start.isoformat(), (start + timedelta(days=1)).isoformat()
+    )
+    return sum(hour["kwh"] for hour in series)
 
 
 def wait_for(predicate, timeout=15.0):
@@ -207,7 +220,8 @@ def dead_messages(rpc, count, timeout=10.0):
     """Reasons of the dead letters monitoring keeps, once there are ``count``."""
     letters = wait_for(
         lambda: (
-            len(found := rpc("monitoring").list_dead_letters(None, 500)) >= count
+            len(found := rpc("monitoring").list_dead_letters(ADMIN, {"limit": 500}))
+            >= count
             and found
         ),
         timeout,
@@ -237,7 +251,7 @@ def test_overconsumption_reaches_the_owner_once_per_device_hour(
         "limit_kwh": 1.0,
         "reason": "hourly",
     }
-    stored = rpc("monitoring").list_notifications(OWNER["user_id"])
+    stored = rpc("monitoring").list_notifications(OWNER, {})
     assert [n["reason"] for n in stored] == ["reading", "hourly"]
     assert pushed.messages(wait=1) == []
 
@@ -248,8 +262,10 @@ def test_a_deleted_device_is_purged_and_its_late_readings_refused(
     send(platform, reading(device["id"], f"{recent_day()}T10:15:00Z", 2.0))
     wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 2.0)
     rpc("devices").delete_device(OWNER, device["id"])
-    wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0)
-    assert rpc("monitoring").list_notifications(OWNER["user_id"]) == []
+    wait_for(lambda: stored_total(rpc, device["id"], recent_day()) == 0)
+    with pytest.raises(NoSuchDevice):
+        day(rpc, device["id"], recent_day())
+    assert rpc("monitoring").list_notifications(OWNER, {}) == []
     send(platform, reading(device["id"], f"{recent_day()}T10:30:00Z", 0.1))
     assert "device deleted" in dead_messages(rpc, 1)[0]
 
@@ -435,3 +451,30 @@ def test_compressed_and_oversized_bodies_are_dead_lettered_unread(
     assert reasons[1].startswith("compressed body (application/x-gzip)")
     time.sleep(0.5)
     assert day(rpc, device["id"], recent_day())["total_kwh"] == 0.25
+
+
+def test_a_days_consumption_is_its_owners_and_staffs(platform, rpc, device):
+    """Decided from monitoring's copy of the devices, which asks devices about one
+    it has not heard of yet."""
+    query = {"device_id": device["id"], "date": recent_day()}
+    monitoring = rpc("monitoring")
+    stranger = {"user_id": str(uuid.uuid4()), "role": "USER"}
+    for role in ("OPERATOR", "ADMIN"):
+        staff = {"user_id": str(uuid.uuid4()), "role": role}
+        assert monitoring.consumption_day(staff, query)["device_id"] == device["id"]
+    for refused in (
+        lambda: monitoring.consumption_day(stranger, query),
+        lambda: monitoring.forecast(stranger, {"device_id": device["id"]}),
+        lambda: monitoring.backtest(stranger, {"device_id": device["id"]}),
+        lambda: monitoring.consumption_day(
+            ADMIN, {**query, "device_id": str(uuid.uuid4())}
+        ),
+    ):
+        with pytest.raises(NoSuchDevice):
+            refused()
+    assert (
+        monitoring.forecast(OWNER, {"device_id": device["id"], "hours": 2})["device_id"]
+        == device["id"]
+    )
+    with pytest.raises(ValidationFailed):
+        monitoring.consumption_day(OWNER, {"device_id": device["id"]})

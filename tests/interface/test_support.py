@@ -11,7 +11,7 @@ from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from ems.testing import ModelServer
-from services.common.errors import ValidationFailed
+from services.common.errors import Forbidden, ValidationFailed
 from services.common.topology import SYNC, WS
 from services.support.exceptions import ConversationNotFound, TooManyMessages
 from services.support.service import SupportService
@@ -20,9 +20,13 @@ pytestmark = pytest.mark.usefixtures("clean_databases")
 
 USER = "6f1c9d2e-0000-4000-8000-0000000000a1"
 OTHER = "6f1c9d2e-0000-4000-8000-0000000000a2"
-STAFF = "6f1c9d2e-0000-4000-8000-0000000000ad"
+ADMIN = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000ad", "role": "ADMIN"}
 RULE_QUESTION = "How do I add a device?"
 OPEN_QUESTION = "My fridge makes a strange noise at night"
+
+
+def as_user(user_id):
+    return {"user_id": user_id, "role": "USER"}
 
 
 @pytest.fixture
@@ -106,14 +110,14 @@ def wait_for(predicate, timeout=10.0):
 
 def test_a_rule_question_is_answered_stored_and_pushed(support_rpc, listen):
     ws = listen(WS, "#")
-    result = support_rpc.post_message(USER, f"  {RULE_QUESTION} ")
+    result = support_rpc.post_message(as_user(USER), {"text": f"  {RULE_QUESTION} "})
     message, reply = result["message"], result["reply"]
     assert message["author"] == "user" and message["text"] == RULE_QUESTION
     assert message["user_id"] == USER
     assert reply["author"] == "bot" and "POST /api/devices" in reply["text"]
     assert set(message) == {"id", "user_id", "author", "text", "created_at"}
     assert message["created_at"].endswith("Z")
-    assert support_rpc.history(USER) == [message, reply]
+    assert support_rpc.history(as_user(USER), {}) == [message, reply]
 
     received = pushes(ws, 4)
     assert sorted(key for key, _ in received) == sorted(
@@ -125,13 +129,13 @@ def test_a_rule_question_is_answered_stored_and_pushed(support_rpc, listen):
     assert user_pushes == [message, reply]
     assert pushes(ws, 1, wait=0.5) == []  # no alert
 
-    [row] = support_rpc.conversations()
+    [row] = support_rpc.conversations(ADMIN)
     assert row["awaiting_staff"] is False and row["message_count"] == 2
 
 
 def test_an_unmatched_question_waits_for_staff(support_rpc, listen):
     alerts = listen(WS, "role.ADMIN.support.alert")
-    result = support_rpc.post_message(USER, OPEN_QUESTION)
+    result = support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})
     assert result["reply"] is None
     [(_, alert)] = pushes(alerts, 1)
     assert alert["type"] == "support.alert"
@@ -141,8 +145,9 @@ def test_an_unmatched_question_waits_for_staff(support_rpc, listen):
         "text": OPEN_QUESTION,
         "reason": "unanswered",
     }
-    support_rpc.post_message(OTHER, RULE_QUESTION)  # newer, but answered
-    inbox = support_rpc.conversations()
+    # Newer, but answered.
+    support_rpc.post_message(as_user(OTHER), {"text": RULE_QUESTION})
+    inbox = support_rpc.conversations(ADMIN)
     assert [(row["user_id"], row["awaiting_staff"]) for row in inbox] == [
         (USER, True),
         (OTHER, False),
@@ -152,35 +157,37 @@ def test_an_unmatched_question_waits_for_staff(support_rpc, listen):
 
 
 def test_staff_reply_reaches_the_user_and_settles_the_conversation(support_rpc, listen):
-    asked = support_rpc.post_message(USER, OPEN_QUESTION)["message"]
-    support_rpc.post_message(OTHER, RULE_QUESTION)
+    asked = support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})["message"]
+    support_rpc.post_message(as_user(OTHER), {"text": RULE_QUESTION})
     to_user = listen(WS, f"user.{USER}.#")
-    reply = support_rpc.admin_reply(STAFF, USER, "  It is the compressor; it is fine. ")
+    reply = support_rpc.admin_reply(
+        ADMIN, {"user_id": USER, "text": "  It is the compressor; it is fine. "}
+    )
     assert reply["author"] == "staff" and reply["user_id"] == USER
     assert reply["text"] == "It is the compressor; it is fine."
     [(key, body)] = pushes(to_user, 1)
     assert key == f"user.{USER}.chat.message" and body["data"] == reply
 
-    assert support_rpc.history(USER) == [asked, reply]
-    inbox = support_rpc.conversations()
+    assert support_rpc.history(as_user(USER), {}) == [asked, reply]
+    inbox = support_rpc.conversations(ADMIN)
     assert [(row["user_id"], row["awaiting_staff"]) for row in inbox] == [
         (USER, False),  # now the most recent
         (OTHER, False),
     ]
     with pytest.raises(ConversationNotFound):
-        support_rpc.admin_reply(STAFF, str(uuid.uuid4()), "Hello?")
+        support_rpc.admin_reply(ADMIN, {"user_id": str(uuid.uuid4()), "text": "Hello?"})
     with pytest.raises(ValidationFailed):
-        support_rpc.admin_reply(STAFF, USER, " ")
+        support_rpc.admin_reply(ADMIN, {"user_id": USER, "text": " "})
     with pytest.raises(ValidationFailed):
-        support_rpc.post_message(USER, "x" * 2001)
+        support_rpc.post_message(as_user(USER), {"text": "x" * 2001})
 
 
 def test_history_is_oldest_first_and_per_user(support_rpc):
     texts = ["Hello", OPEN_QUESTION, "I want to talk to a person", RULE_QUESTION]
     for text in texts:
-        support_rpc.post_message(USER, text)
-    support_rpc.post_message(OTHER, "Hello")
-    history = support_rpc.history(USER)
+        support_rpc.post_message(as_user(USER), {"text": text})
+    support_rpc.post_message(as_user(OTHER), {"text": "Hello"})
+    history = support_rpc.history(as_user(USER), {})
     assert [(m["author"], m["text"]) for m in history if m["author"] == "user"] == [
         ("user", text) for text in texts
     ]
@@ -193,24 +200,26 @@ def test_history_is_oldest_first_and_per_user(support_rpc):
         "user",
         "bot",
     ]
-    assert [m["text"] for m in support_rpc.history(USER, 2)] == [
+    assert [m["text"] for m in support_rpc.history(as_user(USER), {}, 2)] == [
         RULE_QUESTION,
         history[-1]["text"],
     ]
-    assert len(support_rpc.history(OTHER)) == 2
-    assert support_rpc.history(str(uuid.uuid4())) == []
+    assert len(support_rpc.history(as_user(OTHER), {})) == 2
+    assert support_rpc.history(as_user(str(uuid.uuid4())), {}) == []
     with pytest.raises(ValidationFailed):
-        support_rpc.history(USER, 0)
+        support_rpc.history(as_user(USER), {}, 0)
 
 
 def test_asking_for_a_person_answers_and_alerts_staff(support_rpc, listen):
     alerts = listen(WS, "role.ADMIN.support.alert")
-    result = support_rpc.post_message(USER, "Can I speak to a real person?")
+    result = support_rpc.post_message(
+        as_user(USER), {"text": "Can I speak to a real person?"}
+    )
     assert result["reply"]["author"] == "bot" and "staff" in result["reply"]["text"]
     [(_, alert)] = pushes(alerts, 1)
     assert alert["data"]["reason"] == "asked_for_person"
     assert alert["data"]["message_id"] == result["message"]["id"]
-    assert support_rpc.conversations()[0]["awaiting_staff"] is True
+    assert support_rpc.conversations(ADMIN)[0]["awaiting_staff"] is True
 
 
 def test_the_model_answers_what_no_rule_does(start_support, listen):
@@ -219,8 +228,8 @@ def test_the_model_answers_what_no_rule_does(start_support, listen):
             OPENAI_API_KEY="test", OPENAI_BASE_URL=model.base_url
         )
         alerts = listen(WS, "role.ADMIN.support.alert")
-        support_rpc.post_message(USER, "Hello")
-        result = support_rpc.post_message(USER, OPEN_QUESTION)
+        support_rpc.post_message(as_user(USER), {"text": "Hello"})
+        result = support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})
     assert result["reply"]["author"] == "ai"
     assert result["reply"]["text"] == "It is probably the compressor starting."
     [request] = model.requests  # the rule answered "Hello" itself
@@ -230,13 +239,13 @@ def test_the_model_answers_what_no_rule_does(start_support, listen):
     assert sent[0]["role"] == "system"
     assert [(m["role"], m["content"]) for m in sent[1:2]] == [("user", "Hello")]
     assert sent[-1] == {"role": "user", "content": OPEN_QUESTION}
-    assert [m["author"] for m in support_rpc.history(USER)] == [
+    assert [m["author"] for m in support_rpc.history(as_user(USER), {})] == [
         "user",
         "bot",
         "user",
         "ai",
     ]
-    assert support_rpc.conversations()[0]["awaiting_staff"] is False
+    assert support_rpc.conversations(ADMIN)[0]["awaiting_staff"] is False
     assert pushes(alerts, 1, wait=0.5) == []
 
 
@@ -246,7 +255,7 @@ def test_a_model_handing_off_leaves_the_question_to_staff(start_support, listen)
             OPENAI_API_KEY="test", OPENAI_BASE_URL=model.base_url
         )
         alerts = listen(WS, "role.ADMIN.support.alert")
-        result = support_rpc.post_message(USER, OPEN_QUESTION)
+        result = support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})
     assert result["reply"] is None and len(model.requests) == 1
     assert len(pushes(alerts, 1)) == 1
 
@@ -260,9 +269,11 @@ def test_a_hung_model_times_out_without_stalling_the_service(start_support, list
         )
         alerts = listen(WS, "role.ADMIN.support.alert")
         started = time.monotonic()
-        waiting = support_rpc.post_message.call_async(USER, OPEN_QUESTION)
+        waiting = support_rpc.post_message.call_async(
+            as_user(USER), {"text": OPEN_QUESTION}
+        )
         wait_for(lambda: model.connections, timeout=5)  # the model is being asked
-        answered = support_rpc.post_message(OTHER, RULE_QUESTION)
+        answered = support_rpc.post_message(as_user(OTHER), {"text": RULE_QUESTION})
         assert answered["reply"]["author"] == "bot"
         assert time.monotonic() - started < 1.0  # not queued behind the hung call
         result = waiting.result()
@@ -271,7 +282,7 @@ def test_a_hung_model_times_out_without_stalling_the_service(start_support, list
     assert 0.9 <= elapsed < 4.0
     [(_, alert)] = pushes(alerts, 1)
     assert alert["data"]["message_id"] == result["message"]["id"]
-    assert support_rpc.conversations()[0]["user_id"] == USER
+    assert support_rpc.conversations(ADMIN)[0]["user_id"] == USER
 
 
 def test_the_model_is_asked_again_after_a_timeout(start_support):
@@ -281,8 +292,13 @@ def test_the_model_is_asked_again_after_a_timeout(start_support):
             OPENAI_BASE_URL=model.base_url,
             SUPPORT={"ai_timeout": 1},
         )
-        assert support_rpc.post_message(USER, OPEN_QUESTION)["reply"] is None
-        again = support_rpc.post_message(USER, OPEN_QUESTION)["reply"]
+        assert (
+            support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})["reply"]
+            is None
+        )
+        again = support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})[
+            "reply"
+        ]
     assert again["author"] == "ai" and again["text"] == "Try turning it off and on."
     assert len(model.requests) == 2
     # The model saw the unanswered first question as part of the conversation.
@@ -290,8 +306,8 @@ def test_the_model_is_asked_again_after_a_timeout(start_support):
 
 
 def test_a_deleted_user_loses_their_conversation(support_rpc, service_config):
-    support_rpc.post_message(USER, OPEN_QUESTION)
-    support_rpc.post_message(OTHER, RULE_QUESTION)
+    support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})
+    support_rpc.post_message(as_user(OTHER), {"text": RULE_QUESTION})
     deleted = {"user": {"id": USER, "email": "a@b.cd", "name": "A", "role": "USER"}}
     with Connection(service_config()["AMQP_URI"]) as connection:
         producer = connection.Producer()
@@ -303,25 +319,30 @@ def test_a_deleted_user_loses_their_conversation(support_rpc, service_config):
                 declare=[SYNC],
                 serializer="json",
             )
-    wait_for(lambda: support_rpc.history(USER) == [])
+    wait_for(lambda: support_rpc.history(as_user(USER), {}) == [])
     time.sleep(0.3)
-    assert [row["user_id"] for row in support_rpc.conversations()] == [OTHER]
-    assert len(support_rpc.history(OTHER)) == 2
+    assert [row["user_id"] for row in support_rpc.conversations(ADMIN)] == [OTHER]
+    assert len(support_rpc.history(as_user(OTHER), {})) == 2
 
 
 def test_a_user_may_send_only_so_many_messages_a_minute(start_support, listen):
     support_rpc = start_support(SUPPORT={"max_messages_per_minute": 3})
     ws = listen(WS, "user.#")
     for _ in range(3):
-        support_rpc.post_message(USER, RULE_QUESTION)
+        support_rpc.post_message(as_user(USER), {"text": RULE_QUESTION})
     with pytest.raises(TooManyMessages) as caught:
-        support_rpc.post_message(USER, RULE_QUESTION)
+        support_rpc.post_message(as_user(USER), {"text": RULE_QUESTION})
     assert 1 <= int(caught.value.details["retry_after"]) <= 61
     assert int(caught.value.details["limit"]) == 3
     # Nothing of the refused message was stored or pushed; others may still write.
-    assert len(support_rpc.history(USER)) == 6
+    assert len(support_rpc.history(as_user(USER), {})) == 6
     assert len(pushes(ws, 7, wait=1)) == 6
-    assert support_rpc.post_message(OTHER, RULE_QUESTION)["reply"]["author"] == "bot"
+    assert (
+        support_rpc.post_message(as_user(OTHER), {"text": RULE_QUESTION})["reply"][
+            "author"
+        ]
+        == "bot"
+    )
 
 
 def test_concurrent_messages_at_the_quota_leave_exactly_the_quota(start_support):
@@ -332,7 +353,8 @@ def test_concurrent_messages_at_the_quota_leave_exactly_the_quota(start_support)
 
     # Sent at once, answered by both processes' workers concurrently.
     replies = [
-        support_rpc.post_message.call_async(USER, RULE_QUESTION) for _ in range(10)
+        support_rpc.post_message.call_async(as_user(USER), {"text": RULE_QUESTION})
+        for _ in range(10)
     ]
 
     def outcome(reply):
@@ -343,7 +365,7 @@ def test_concurrent_messages_at_the_quota_leave_exactly_the_quota(start_support)
 
     results = [outcome(reply) for reply in replies]
     assert len([result for result in results if result is not None]) == 3
-    authors = [m["author"] for m in support_rpc.history(USER)]
+    authors = [m["author"] for m in support_rpc.history(as_user(USER), {})]
     assert sorted(authors) == ["bot"] * 3 + ["user"] * 3
 
 
@@ -355,11 +377,19 @@ def test_past_the_ai_quota_questions_go_to_staff_unasked(start_support, listen):
             SUPPORT={"max_ai_calls_per_hour": 2},
         )
         alerts = listen(WS, "role.ADMIN.support.alert")
-        answered = [support_rpc.post_message(USER, OPEN_QUESTION) for _ in range(2)]
+        answered = [
+            support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})
+            for _ in range(2)
+        ]
         # A rule's answer costs no model call and is not held back by the quota.
-        assert support_rpc.post_message(USER, RULE_QUESTION)["reply"]["author"] == "bot"
-        unasked = support_rpc.post_message(USER, OPEN_QUESTION)
-        other = support_rpc.post_message(OTHER, OPEN_QUESTION)
+        assert (
+            support_rpc.post_message(as_user(USER), {"text": RULE_QUESTION})["reply"][
+                "author"
+            ]
+            == "bot"
+        )
+        unasked = support_rpc.post_message(as_user(USER), {"text": OPEN_QUESTION})
+        other = support_rpc.post_message(as_user(OTHER), {"text": OPEN_QUESTION})
     assert [result["reply"]["author"] for result in answered] == ["ai", "ai"]
     assert unasked["reply"] is None
     assert other["reply"]["author"] == "ai"  # every user has their own quota
@@ -367,3 +397,20 @@ def test_past_the_ai_quota_questions_go_to_staff_unasked(start_support, listen):
     [(_, alert)] = pushes(alerts, 1)
     assert alert["data"]["message_id"] == unasked["message"]["id"]
     assert alert["data"]["reason"] == "unanswered"
+
+
+def test_a_user_reads_their_own_conversation_and_admin_anyones(support_rpc):
+    support_rpc.post_message(as_user(USER), {"text": RULE_QUESTION})
+    mine = support_rpc.history(as_user(USER), {"user_id": USER})
+    assert support_rpc.history(ADMIN, {"user_id": USER}) == mine
+    assert support_rpc.history(ADMIN, {}) == []
+    operator = {"user_id": OTHER, "role": "OPERATOR"}
+    for caller in (as_user(OTHER), operator):
+        with pytest.raises(Forbidden):
+            support_rpc.history(caller, {"user_id": USER})
+        with pytest.raises(Forbidden):
+            support_rpc.conversations(caller)
+        with pytest.raises(Forbidden):
+            support_rpc.admin_reply(caller, {"user_id": USER, "text": "Hi"})
+    with pytest.raises(ValidationFailed):
+        support_rpc.history(as_user(USER), {"user_id": "not an id"})
