@@ -84,6 +84,11 @@ class DevicesService(HealthMixin):
         return device_schema.dump(self.storage.get_device(device_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    def devices_of(self, user_id):
+        """A user's devices, for other services (which serve no caller of their own)."""
+        return device_schema.dump(self.storage.list_devices(user_id), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_devices(self, viewer, user_id=None):
         owner = access.listing_owner(viewer, user_id)
         return device_schema.dump(self.storage.list_devices(owner), many=True)
