@@ -1,3 +1,5 @@
 """The public API: every route as a row (``gateway/route.py``), one module per area."""
 
-ROUTES = ()
+from gateway.api import directory
+
+ROUTES = directory.ROUTES

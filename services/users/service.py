@@ -13,9 +13,11 @@ from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher
 from services.common.schemas import load
 from services.common.topology import SYNC
+from services.users import policies
 from services.users.schemas import (
     RegisterSchema,
     UserCreateSchema,
+    UserDirectoryQuerySchema,
     UserSchema,
     UserUpdateSchema,
 )
@@ -60,6 +62,11 @@ class UsersService(HealthMixin):
         return user_schema.dump(self.storage.get_user(user_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    def describe_user(self, user_id):
+        """A user, for other services (which serve no caller of their own)."""
+        return user_schema.dump(self.storage.get_user(user_id))
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_users(self):
         return user_schema.dump(self.storage.list_users(), many=True)
 
@@ -75,6 +82,16 @@ class UsersService(HealthMixin):
         # retry rather than losing it, and every consumer of it is idempotent.
         self.dispatch("user.deleted", {"user": user})
         self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def find_users(self, caller, query):
+        """People by name or e-mail address, for staff who look for someone (to
+        invite them to an event, to answer them)."""
+        policies.FIND_USERS.require(caller)
+        query = load(UserDirectoryQuerySchema(), query)
+        return user_schema.dump(
+            self.storage.find_users(query["q"], query["limit"]), many=True
+        )
 
     def _create(self, email, name, role, password):
         user = self.storage.add_user(email, name, role)
