@@ -19,7 +19,6 @@ import services.users.exceptions  # noqa: F401
 from gateway.api import ROUTES
 from gateway.batteries import BatteryRoutes
 from gateway.dead_letters import DeadLetterRoutes
-from gateway.dr import DrRoutes
 from gateway.edge import Forwarding, serve
 from gateway.forecasts import ForecastRoutes
 from gateway.openapi import build_spec
@@ -58,7 +57,6 @@ HEALTH_TIMEOUT = 2.0
 class GatewayService(
     ForecastRoutes,
     BatteryRoutes,
-    DrRoutes,
     TradingRoutes,
     DeadLetterRoutes,
     Callers,
