@@ -201,7 +201,7 @@ function Results({ eventId, directory = NOBODY, own = false }) {
 
 // -- staff: flexibility, invitations, the event -----------------------------------
 
-// A user as staff know them: name and e-mail (ADMIN), or id and devices (OPERATOR).
+// A user as staff know them from the user directory: name, e-mail and role.
 function Person({ id, directory }) {
   const person = directory[id];
   if (!person) return <code>{id}</code>;
@@ -314,8 +314,8 @@ function InvitationList({ invitations, directory }) {
   );
 }
 
-// Who can be invited: an ADMIN picks from the users; an OPERATOR (who may not list
-// users) from the owners of devices, or types ids.
+// Who can be invited: staff pick from the user directory; an OPERATOR may also
+// type ids.
 function InviteForm({ event, people, isAdmin, onInvited }) {
   const { api } = useSession();
   const [chosen, setChosen] = useState(() => new Set());
@@ -372,7 +372,7 @@ function InviteForm({ event, people, isAdmin, onInvited }) {
       )}
       {candidates.length > 0 ? (
         <fieldset className="dr-people">
-          <legend>{isAdmin ? "Users not invited yet" : "Owners of devices not invited yet"}</legend>
+          <legend>Users not invited yet</legend>
           <div className="dr-people-list">
             {shown.map((person) => (
               <label key={person.id}>
@@ -401,7 +401,7 @@ function InviteForm({ event, people, isAdmin, onInvited }) {
           )}
         </fieldset>
       ) : (
-        <Empty>{people.length ? "Everyone listed is invited already." : isAdmin ? "There are no users to invite." : "No device owners to list."}</Empty>
+        <Empty>{people.length ? "Everyone listed is invited already." : "There are no users to invite."}</Empty>
       )}
       {!isAdmin && (
         <Field
@@ -644,32 +644,17 @@ function CreateEvent({ onCreated }) {
   );
 }
 
-// Who the staff can name: an ADMIN lists the users; an OPERATOR knows only the
-// owners of devices (user ids).
-function usePeople(isAdmin) {
+// Who the staff can name: the user directory (OPERATOR and ADMIN), as many as it
+// answers with at once.
+const DIRECTORY_LIMIT = 1000;
+
+function usePeople() {
   const { api } = useSession();
-  const source = useResource(
-    (signal) => api.get(isAdmin ? "/api/users" : "/api/devices", { signal }),
-    [isAdmin],
-  );
+  const source = useResource((signal) => api.get(`/api/users/directory?limit=${DIRECTORY_LIMIT}`, { signal }), []);
   return useMemo(() => {
-    const list = source.data || [];
-    if (isAdmin) {
-      const people = list.map((u) => ({ id: u.id, label: u.name, detail: `${u.email} · ${u.role}` }));
-      return { people, directory: Object.fromEntries(people.map((p) => [p.id, p])), error: source.error };
-    }
-    const owners = new Map();
-    for (const device of list) {
-      if (!owners.has(device.user_id)) owners.set(device.user_id, []);
-      owners.get(device.user_id).push(device.name);
-    }
-    const people = [...owners].map(([id, devices]) => ({
-      id,
-      label: `User ${id.slice(0, 8)}…`,
-      detail: `${devices.length === 1 ? "device" : "devices"}: ${devices.join(", ")}`,
-    }));
+    const people = (source.data || []).map((u) => ({ id: u.id, label: u.name, detail: `${u.email} · ${u.role}` }));
     return { people, directory: Object.fromEntries(people.map((p) => [p.id, p])), error: source.error };
-  }, [source.data, source.error, isAdmin]);
+  }, [source.data, source.error]);
 }
 
 function StaffView() {
@@ -680,7 +665,7 @@ function StaffView() {
   const selectedId = params.get("event");
   const [version, setVersion] = useState(0);
   const events = useResource((signal) => api.get("/api/dr/events", { signal }), [liveStatus === "open"]);
-  const { people, directory, error: peopleError } = usePeople(isAdmin);
+  const { people, directory, error: peopleError } = usePeople();
 
   // An answer comes over /ws (to OPERATORs): the counts and the open event follow.
   useLive("dr.event", (message) => {
