@@ -14,6 +14,35 @@ from services.dr.schemas import (
 
 EVENT = "/api/dr/events/<string:event_id>"
 
+#: The examples' event, as announced, and a user's invitation to it.
+EXAMPLE_EVENT = {
+    "id": "3d1a…",
+    "name": "Evening peak",
+    "start": "2026-11-24T17:00:00Z",
+    "end": "2026-11-24T19:00:00Z",
+    "target_reduction_kw": 50.0,
+    "incentive_per_kwh": 0.3,
+    "status": "scheduled",
+    "created_by": "0c4e…",
+    "created_at": "2026-11-22T19:00:00Z",
+    "cancelled_at": None,
+}
+
+
+def example_invitation(status: str, updated_at: str) -> dict:
+    return {"user_id": "9b2f…", "status": status, "updated_at": updated_at}
+
+
+def example_answer(status: str, updated_at: str) -> dict:
+    """What opting in or out answers: the event with the caller's invitation."""
+    return {
+        "id": "3d1a…",
+        "name": "Evening peak",
+        "status": "scheduled",
+        "invitation": example_invitation(status, updated_at),
+    }
+
+
 ROUTES = (
     Route(
         "POST",
@@ -35,16 +64,7 @@ ROUTES = (
         returns=DrEventSchema,
         returns_description="the event, with nobody invited yet",
         example={
-            "id": "3d1a…",
-            "name": "Evening peak",
-            "start": "2026-11-24T17:00:00Z",
-            "end": "2026-11-24T19:00:00Z",
-            "target_reduction_kw": 50.0,
-            "incentive_per_kwh": 0.3,
-            "status": "scheduled",
-            "created_by": "0c4e…",
-            "created_at": "2026-11-22T19:00:00Z",
-            "cancelled_at": None,
+            **EXAMPLE_EVENT,
             "invitation_counts": {"invited": 0, "opted_in": 0, "opted_out": 0},
         },
     ),
@@ -64,21 +84,8 @@ ROUTES = (
         returns_description="the events",
         example=[
             {
-                "id": "3d1a…",
-                "name": "Evening peak",
-                "start": "2026-11-24T17:00:00Z",
-                "end": "2026-11-24T19:00:00Z",
-                "target_reduction_kw": 50.0,
-                "incentive_per_kwh": 0.3,
-                "status": "scheduled",
-                "created_by": "0c4e…",
-                "created_at": "2026-11-22T19:00:00Z",
-                "cancelled_at": None,
-                "invitation": {
-                    "user_id": "9b2f…",
-                    "status": "opted_in",
-                    "updated_at": "2026-11-22T19:05:00Z",
-                },
+                **EXAMPLE_EVENT,
+                "invitation": example_invitation("opted_in", "2026-11-22T19:05:00Z"),
             }
         ],
     ),
@@ -96,24 +103,9 @@ ROUTES = (
         returns=DrEventSchema,
         returns_description="the event",
         example={
-            "id": "3d1a…",
-            "name": "Evening peak",
-            "start": "2026-11-24T17:00:00Z",
-            "end": "2026-11-24T19:00:00Z",
-            "target_reduction_kw": 50.0,
-            "incentive_per_kwh": 0.3,
-            "status": "scheduled",
-            "created_by": "0c4e…",
-            "created_at": "2026-11-22T19:00:00Z",
-            "cancelled_at": None,
+            **EXAMPLE_EVENT,
             "invitation_counts": {"invited": 0, "opted_in": 1, "opted_out": 0},
-            "invitations": [
-                {
-                    "user_id": "9b2f…",
-                    "status": "opted_in",
-                    "updated_at": "2026-11-22T19:05:00Z",
-                }
-            ],
+            "invitations": [example_invitation("opted_in", "2026-11-22T19:05:00Z")],
         },
     ),
     Route(
@@ -159,13 +151,7 @@ ROUTES = (
             "name": "Evening peak",
             "status": "scheduled",
             "invitation_counts": {"invited": 2, "opted_in": 0, "opted_out": 0},
-            "invitations": [
-                {
-                    "user_id": "9b2f…",
-                    "status": "invited",
-                    "updated_at": "2026-11-22T19:02:00Z",
-                }
-            ],
+            "invitations": [example_invitation("invited", "2026-11-22T19:02:00Z")],
         },
         errors={
             404: {
@@ -186,16 +172,7 @@ ROUTES = (
         description="Take part in an event one is invited to, until it starts.",
         returns=DrEventSchema,
         returns_description="the event with the caller's invitation",
-        example={
-            "id": "3d1a…",
-            "name": "Evening peak",
-            "status": "scheduled",
-            "invitation": {
-                "user_id": "9b2f…",
-                "status": "opted_in",
-                "updated_at": "2026-11-22T19:05:00Z",
-            },
-        },
+        example=example_answer("opted_in", "2026-11-22T19:05:00Z"),
         errors={409: "Conflict"},
     ),
     Route(
@@ -210,16 +187,7 @@ ROUTES = (
         ),
         returns=DrEventSchema,
         returns_description="the event with the caller's invitation",
-        example={
-            "id": "3d1a…",
-            "name": "Evening peak",
-            "status": "scheduled",
-            "invitation": {
-                "user_id": "9b2f…",
-                "status": "opted_out",
-                "updated_at": "2026-11-22T19:06:00Z",
-            },
-        },
+        example=example_answer("opted_out", "2026-11-22T19:06:00Z"),
         errors={409: "Conflict"},
     ),
     Route(
