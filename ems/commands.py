@@ -155,12 +155,12 @@ def seed_demo(cluster, demo: accounts.Login, deadline: float) -> None:
         demo.name,
         "USER",
     )
-    viewer = {"user_id": user["id"], "role": "USER"}
-    if call_when_up(cluster, "devices", "list_devices", deadline, viewer):
+    household = {"user_id": user["id"], "role": "USER"}
+    if call_when_up(cluster, "devices", "list_devices", deadline, household):
         return
     for name, kind, limit in accounts.DEMO_DEVICES:
         cluster.devices.create_device(
-            {"name": name, "kind": kind, "max_hourly_kwh": limit}, viewer
+            household, {"name": name, "kind": kind, "max_hourly_kwh": limit}
         )
 
 

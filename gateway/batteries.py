@@ -81,7 +81,7 @@ class BatteryRoutes(Callers):
         caller = self._caller(request)
         data = read_json(request, BatteryCreateSchema())
         # Another user's device answers 404, like a missing one.
-        device = self.devices_rpc.get_device(data["device_id"], caller)
+        device = self.devices_rpc.get_device(caller, data["device_id"])
         if device["user_id"] != caller["user_id"] and caller["role"] != "ADMIN":
             raise Forbidden("only the device's owner or ADMIN adds its battery")
         if device["kind"] != BATTERY_KIND:
@@ -231,7 +231,7 @@ class BatteryRoutes(Callers):
 
     def _forecast_load(self, device_id, hours, caller) -> list[float]:
         """The ``hours`` next hours of a device's use, as monitoring forecasts it."""
-        self.devices_rpc.get_device(device_id, caller)  # 404 unless visible
+        self.devices_rpc.get_device(caller, device_id)  # 404 unless visible
         forecast = self.monitoring_rpc.forecast_consumption(device_id, hours)
         load = [hour["kwh"] for hour in forecast["hours"]][:hours]
         if len(load) < hours:

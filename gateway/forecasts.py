@@ -42,7 +42,7 @@ class ForecastRoutes(Callers):
         """
         caller = self._caller(request)
         query = read_query(request, ForecastQuerySchema())
-        self.devices_rpc.get_device(query["device_id"], caller)  # 404 unless visible
+        self.devices_rpc.get_device(caller, query["device_id"])  # 404 unless visible
         return json_response(
             200,
             self.monitoring_rpc.forecast_consumption(
@@ -87,7 +87,7 @@ class ForecastRoutes(Callers):
         """
         caller = self._caller(request)
         query = read_query(request, BacktestQuerySchema())
-        self.devices_rpc.get_device(query["device_id"], caller)  # 404 unless visible
+        self.devices_rpc.get_device(caller, query["device_id"])  # 404 unless visible
         return json_response(
             200,
             self.monitoring_rpc.backtest_consumption(

@@ -86,7 +86,7 @@ class TradingRoutes(Callers):
         schema = TradingOrderCreateSchema()
         order = read_json(request, schema)
         if order["side"] == "sell":
-            device = self.devices_rpc.get_device(order["device_id"], caller)
+            device = self.devices_rpc.get_device(caller, order["device_id"])
             logic.check_selling_device(device, caller["user_id"])
         return json_response(
             201, self.trading_rpc.place_order(schema.dump(order), caller["user_id"])

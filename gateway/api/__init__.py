@@ -1,5 +1,7 @@
 """The public API: every route as a row (``gateway/route.py``), one module per area."""
 
-from gateway.api import directory, dr
+from gateway.api import accounts, devices, directory, dr, platform
 
-ROUTES = directory.ROUTES + dr.ROUTES
+ROUTES = (
+    accounts.ROUTES + directory.ROUTES + devices.ROUTES + dr.ROUTES + platform.ROUTES
+)

@@ -20,12 +20,14 @@ from services.auth.exceptions import (
     TooManyFailures,
     TooManyRegistrations,
 )
+from services.auth.schemas import LoginSchema
 from services.auth.storage import AuthStore
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.http import http, json_response
 from services.common.messaging import Dispatcher
+from services.common.schemas import load
 from services.common.tokens import Identity, InvalidToken, Tokens, bearer_token
 from services.common.topology import WS, client_message, user_message_key
 
@@ -91,9 +93,10 @@ class AuthService(HealthMixin):
         self._end_sessions(user_id, "user_deleted")
 
     @rpc(expected_exceptions=EXPECTED)
-    def login(self, email, password, client):
+    def login(self, body, client):
+        credentials = load(LoginSchema(), body)
+        email, password = credentials["email"], credentials["password"]
         now = datetime.now(UTC)
-        email = logic.normalize_email(email)
         limits = self.config["LOGIN_RATE_LIMIT"]
         window_seconds = int(limits["window_seconds"])
         window = timedelta(seconds=window_seconds)
@@ -163,7 +166,8 @@ class AuthService(HealthMixin):
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
-    def logout(self, token):
+    def logout(self, caller, token):
+        """End the session of ``token``, the caller's own."""
         identity = self._identify(token)
         expires_at = datetime.fromtimestamp(identity.expires_at, UTC)
         self.storage.revoke(identity.jti, identity.user_id, expires_at)

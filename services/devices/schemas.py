@@ -18,6 +18,15 @@ class DeviceSchema(Schema):
     max_hourly_kwh = fields.Float(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
+    permissions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(),
+        dump_only=True,
+        metadata={
+            "description": "what the caller may do with the device: update, "
+            "delete, issue_credentials (absent from ems.sync events)"
+        },
+    )
 
 
 class MqttAccessSchema(Schema):
@@ -74,3 +83,9 @@ class DeviceUpdateSchema(_Stripped, PatchSchema):
     name = fields.String(validate=NAME)
     kind = fields.String(validate=validate.OneOf(KINDS))
     max_hourly_kwh = fields.Float(validate=LIMIT, allow_nan=False)
+
+
+class DeviceListQuerySchema(InputSchema):
+    user_id = fields.String(
+        validate=ID, metadata={"description": "ADMIN and OPERATOR: one owner"}
+    )

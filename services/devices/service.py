@@ -1,18 +1,19 @@
 """devices: device CRUD with ownership, and the ``device.*`` events on ``ems.sync``.
 
-Every call names its ``viewer`` (``{"user_id", "role"}``, from the verified token):
-another user's device answers ``DeviceNotFound``, exactly like a missing one. A
+Every call made for someone names its ``caller`` (``{"user_id", "role"}``, from the
+verified token), and ``policies.py`` says what they may do: a device out of their
+reach answers ``DeviceNotFound``, exactly like a missing one. A
 device's credentials are its own broker user (``broker.py``), removed with it.
 """
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-from services.common import access
 from services.common.db import Database
-from services.common.errors import EXPECTED, Forbidden
+from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
+from services.common.policy import listing_owner, permissions
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
@@ -23,6 +24,7 @@ from services.common.topology import (
     reading_key,
     sync_queue,
 )
+from services.devices import policies
 from services.devices.broker import BrokerAccounts
 from services.devices.exceptions import (
     DeviceKindLocked,
@@ -32,6 +34,7 @@ from services.devices.exceptions import (
 from services.devices.schemas import (
     DeviceCreateSchema,
     DeviceCredentialsSchema,
+    DeviceListQuerySchema,
     DeviceSchema,
     DeviceUpdateSchema,
 )
@@ -51,14 +54,16 @@ class DevicesService(HealthMixin):
     dispatch = Dispatcher(SYNC)
     broker = BrokerAccounts()
     trading_rpc = TimedRpcProxy("trading")
+    users_rpc = TimedRpcProxy("users")
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_device(self, data, viewer):
-        data = load(DeviceCreateSchema(), data)
-        owner_id = data.get("user_id", viewer["user_id"])
-        if not access.can_write(viewer, owner_id):
-            raise Forbidden("only ADMIN creates devices for another user")
+    def create_device(self, caller, body):
+        data = load(DeviceCreateSchema(), body)
+        owner_id = data.get("user_id", caller["user_id"])
+        if owner_id != caller["user_id"]:
+            policies.ADD_FOR_OTHERS.require(caller)
+            self.users_rpc.describe_user(owner_id)  # 404 for an unknown owner
         settings = self.config["DEVICES"]
         limit = data.get("max_hourly_kwh", settings["default_max_hourly_kwh"])
         most = int(settings.get("max_per_user", DEFAULT_MAX_PER_USER))
@@ -72,15 +77,15 @@ class DevicesService(HealthMixin):
         payload = device_schema.dump(device)
         self.dispatch("device.created", {"device": payload})
         self.storage.commit()
-        return payload
+        return self._view(device, caller)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_device(self, device_id, viewer):
-        return device_schema.dump(self._readable(device_id, viewer))
+    def get_device(self, caller, device_id):
+        return self._view(self._allowed(policies.READ, caller, device_id), caller)
 
     @rpc(expected_exceptions=EXPECTED)
     def describe_device(self, device_id):
-        """A device, for other services (which serve no viewer of their own)."""
+        """A device, for other services (which serve no caller of their own)."""
         return device_schema.dump(self.storage.get_device(device_id))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -89,20 +94,23 @@ class DevicesService(HealthMixin):
         return device_schema.dump(self.storage.list_devices(user_id), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_devices(self, viewer, user_id=None):
-        owner = access.listing_owner(viewer, user_id)
-        return device_schema.dump(self.storage.list_devices(owner), many=True)
+    def list_devices(self, caller, query=None):
+        requested = load(DeviceListQuerySchema(), query or {}).get("user_id")
+        owner = listing_owner(caller, policies.READ, requested)
+        return [
+            self._view(device, caller) for device in self.storage.list_devices(owner)
+        ]
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_device(self, device_id, changes, viewer):
+    def update_device(self, caller, device_id, body):
         """Change a device; its kind only while trading holds nothing for it.
 
         A sell order is accepted for a generating device (pv, battery) and settled
         against what that device meters: were a meter allowed to become a pv with
         orders open or trades unsettled, consumption would be sold as generation.
         """
-        changes = load(DeviceUpdateSchema(), changes)
-        device = self._writable(device_id, viewer)
+        changes = load(DeviceUpdateSchema(), body)
+        device = self._allowed(policies.UPDATE, caller, device_id)
         if changes.get("kind", device.kind) != device.kind:
             commitments = self.trading_rpc.device_commitments(device.id)
             if any(commitments.values()):
@@ -111,15 +119,15 @@ class DevicesService(HealthMixin):
         payload = device_schema.dump(device)
         self.dispatch("device.updated", {"device": payload})
         self.storage.commit()
-        return payload
+        return self._view(device, caller)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_credentials(self, device_id, viewer):
+    def issue_credentials(self, caller, device_id):
         """New broker credentials for the device, replacing any it had.
 
         The password is returned only here; the broker keeps its hash.
         """
-        device = self._writable(device_id, viewer)
+        device = self._allowed(policies.ISSUE_CREDENTIALS, caller, device_id)
         credentials = self.broker.issue(device.id)
         vhost = self.broker.vhost
         # RabbitMQ's MQTT plugin takes a virtual host other than its default from
@@ -148,8 +156,8 @@ class DevicesService(HealthMixin):
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_device(self, device_id, viewer):
-        device = self._writable(device_id, viewer)
+    def delete_device(self, caller, device_id):
+        device = self._allowed(policies.DELETE, caller, device_id)
         payload = device_schema.dump(device)
         self.storage.delete_device(device)
         self.dispatch("device.deleted", {"device": payload})
@@ -173,14 +181,15 @@ class DevicesService(HealthMixin):
             self.broker.revoke(device.id)
         self.storage.commit()
 
-    def _readable(self, device_id, viewer):
+    def _allowed(self, policy, caller, device_id):
+        """The device, if ``policy`` lets the caller act on it; a device the caller
+        may not act on answers like a missing one."""
         device = self.storage.get_device(device_id)
-        if not access.can_read(viewer, device.user_id):
-            raise DeviceNotFound()
+        policy.require(caller, device.user_id, refusal=DeviceNotFound())
         return device
 
-    def _writable(self, device_id, viewer):
-        device = self.storage.get_device(device_id)
-        if not access.can_write(viewer, device.user_id):
-            raise DeviceNotFound()
-        return device
+    def _view(self, device, caller) -> dict:
+        """The device as the caller sees it: with what they may do with it."""
+        return device_schema.dump(
+            device,
+        ) | {"permissions": permissions(caller, device.user_id, *policies.ON_A_DEVICE)}

@@ -34,14 +34,17 @@ class UsersService(HealthMixin):
     dispatch = Dispatcher(SYNC)
 
     @rpc(expected_exceptions=EXPECTED)
-    def register(self, data):
-        """A new account of role USER, whatever the data says."""
-        data = load(RegisterSchema(), data)
+    def register(self, body, client):
+        """A new account of role USER, whatever the body says. Registrations are
+        counted per client address (auth), so that one client cannot mint accounts."""
+        data = load(RegisterSchema(), body)
+        self.auth_rpc.admit_registration(client)
         return self._create(data["email"], data["name"], "USER", data["password"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_user(self, data):
-        data = load(UserCreateSchema(), data)
+    def create_user(self, caller, body):
+        policies.MANAGE_USERS.require(caller)
+        data = load(UserCreateSchema(), body)
         return self._create(data["email"], data["name"], data["role"], data["password"])
 
     @rpc(expected_exceptions=EXPECTED)
@@ -58,8 +61,14 @@ class UsersService(HealthMixin):
         return self._update(user.id, {"role": role, "password": data["password"]})
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_user(self, user_id):
-        return user_schema.dump(self.storage.get_user(user_id))
+    def current_user(self, caller):
+        """The caller's own account."""
+        return user_schema.dump(self.storage.get_user(caller["user_id"]))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_user(self, caller, user_id):
+        policies.MANAGE_USERS.require(caller)
+        return self.describe_user(user_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def describe_user(self, user_id):
@@ -67,15 +76,18 @@ class UsersService(HealthMixin):
         return user_schema.dump(self.storage.get_user(user_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_users(self):
+    def list_users(self, caller):
+        policies.MANAGE_USERS.require(caller)
         return user_schema.dump(self.storage.list_users(), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_user(self, user_id, changes):
-        return self._update(user_id, load(UserUpdateSchema(), changes))
+    def update_user(self, caller, user_id, body):
+        policies.MANAGE_USERS.require(caller)
+        return self._update(user_id, load(UserUpdateSchema(), body))
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_user(self, user_id):
+    def delete_user(self, caller, user_id):
+        policies.MANAGE_USERS.require(caller)
         user = user_schema.dump(self.storage.delete_user(user_id))
         self.auth_rpc.remove_credentials(user_id)
         # Published before the commit: a crash between the two repeats the event on

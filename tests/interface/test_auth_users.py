@@ -65,13 +65,21 @@ def auth_rpc(services):
         yield proxy
 
 
+#: The caller of the RPCs that manage users.
+ADMIN = {"user_id": "a-1", "role": "ADMIN"}
+
+
 def register(users_rpc, email="ada@example.com", password="password1"):
-    return users_rpc.register({"email": email, "password": password, "name": "Ada"})
+    # Each from its own address: registrations are counted per client.
+    body = {"email": email, "password": password, "name": "Ada"}
+    return users_rpc.register(body, f"client-of-{email}")
 
 
 def test_a_registered_user_logs_in_and_is_identified(users_rpc, auth_rpc):
     user = register(users_rpc)
-    token = auth_rpc.login("ADA@example.com", "password1", "10.0.0.1")
+    token = auth_rpc.login(
+        {"email": "ADA@example.com", "password": "password1"}, "10.0.0.1"
+    )
     assert token["token_type"] == "Bearer"
     identity = auth_rpc.check(token["access_token"])
     assert identity["user_id"] == user["id"]
@@ -81,7 +89,8 @@ def test_a_registered_user_logs_in_and_is_identified(users_rpc, auth_rpc):
 def test_register_always_makes_a_user(users_rpc):
     with pytest.raises(Exception):  # noqa: B017 - the schema refuses the field
         users_rpc.register(
-            {"email": "a@b.cd", "password": "password1", "name": "A", "role": "ADMIN"}
+            {"email": "a@b.cd", "password": "password1", "name": "A", "role": "ADMIN"},
+            "10.0.0.13",
         )
     assert register(users_rpc)["role"] == "USER"
 
@@ -96,12 +105,18 @@ def test_wrong_passwords_are_refused_then_rate_limited(users_rpc, auth_rpc):
     register(users_rpc)
     for _ in range(RATE_LIMIT["max_failures"]):
         with pytest.raises(BadCredentials):
-            auth_rpc.login("ada@example.com", "wrong-password", "10.0.0.2")
+            auth_rpc.login(
+                {"email": "ada@example.com", "password": "wrong-password"}, "10.0.0.2"
+            )
     with pytest.raises(TooManyFailures) as caught:
-        auth_rpc.login("ada@example.com", "password1", "10.0.0.2")
+        auth_rpc.login(
+            {"email": "ada@example.com", "password": "password1"}, "10.0.0.2"
+        )
     assert int(caught.value.details["retry_after"]) > 0
     # Another client is not held back by this one's failures.
-    assert auth_rpc.login("ada@example.com", "password1", "10.0.0.3")
+    assert auth_rpc.login(
+        {"email": "ada@example.com", "password": "password1"}, "10.0.0.3"
+    )
 
 
 def test_one_client_failing_on_many_e_mails_is_rate_limited(users_rpc, auth_rpc):
@@ -110,11 +125,18 @@ def test_one_client_failing_on_many_e_mails_is_rate_limited(users_rpc, auth_rpc)
     # every time, over the per-address one in total.
     for number in range(RATE_LIMIT["max_failures_per_client"]):
         with pytest.raises(BadCredentials):
-            auth_rpc.login(f"victim-{number}@example.com", "guess", "10.0.0.9")
+            auth_rpc.login(
+                {"email": f"victim-{number}@example.com", "password": "guess"},
+                "10.0.0.9",
+            )
     with pytest.raises(TooManyFailures) as caught:
-        auth_rpc.login("ada@example.com", "password1", "10.0.0.9")
+        auth_rpc.login(
+            {"email": "ada@example.com", "password": "password1"}, "10.0.0.9"
+        )
     assert int(caught.value.details["retry_after"]) > 0
-    assert auth_rpc.login("ada@example.com", "password1", "10.0.0.10")
+    assert auth_rpc.login(
+        {"email": "ada@example.com", "password": "password1"}, "10.0.0.10"
+    )
 
 
 def test_registrations_are_rate_limited_per_client(auth_rpc):
@@ -128,14 +150,18 @@ def test_registrations_are_rate_limited_per_client(auth_rpc):
 
 def test_unknown_emails_are_refused_like_wrong_passwords(auth_rpc):
     with pytest.raises(BadCredentials):
-        auth_rpc.login("nobody@example.com", "password1", "10.0.0.4")
+        auth_rpc.login(
+            {"email": "nobody@example.com", "password": "password1"}, "10.0.0.4"
+        )
 
 
 def test_logout_revokes_the_token_and_ends_the_session(users_rpc, auth_rpc, listen):
     sockets = listen(WS, "user.*.session.ended")
     user = register(users_rpc)
-    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
-    auth_rpc.logout(token)
+    token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    auth_rpc.logout({"user_id": user["id"], "role": "USER"}, token)
     with pytest.raises(InvalidToken):
         auth_rpc.check(token)
     key, message = sockets.messages(until=1)[0]
@@ -145,29 +171,38 @@ def test_logout_revokes_the_token_and_ends_the_session(users_rpc, auth_rpc, list
 
 def test_a_demoted_user_s_token_stops_working_at_once(users_rpc, auth_rpc):
     user = users_rpc.create_user(
+        ADMIN,
         {
             "email": "op@example.com",
             "password": "password1",
             "name": "Op",
             "role": "OPERATOR",
-        }
+        },
     )
-    token = auth_rpc.login("op@example.com", "password1", "c")["access_token"]
-    users_rpc.update_user(user["id"], {"role": "USER"})
+    token = auth_rpc.login({"email": "op@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    users_rpc.update_user(ADMIN, user["id"], {"role": "USER"})
     with pytest.raises(InvalidToken):
         auth_rpc.check(token)
-    fresh = auth_rpc.login("op@example.com", "password1", "c")["access_token"]
+    fresh = auth_rpc.login({"email": "op@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
     assert auth_rpc.check(fresh)["role"] == "USER"
 
 
 def test_a_role_changed_back_does_not_revive_old_tokens(users_rpc, auth_rpc):
     user = register(users_rpc)
-    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
-    users_rpc.update_user(user["id"], {"role": "OPERATOR"})
-    users_rpc.update_user(user["id"], {"role": "USER"})
+    token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    users_rpc.update_user(ADMIN, user["id"], {"role": "OPERATOR"})
+    users_rpc.update_user(ADMIN, user["id"], {"role": "USER"})
     with pytest.raises(InvalidToken, match="credentials changed"):
         auth_rpc.check(token)
-    fresh = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
+    fresh = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
     claims = jwt.decode(fresh, options={"verify_signature": False})
     assert claims["cv"] == 3
     assert auth_rpc.check(fresh)["credential_version"] == 3
@@ -176,24 +211,32 @@ def test_a_role_changed_back_does_not_revive_old_tokens(users_rpc, auth_rpc):
 def test_a_password_set_by_an_admin_ends_the_sessions(users_rpc, auth_rpc, listen):
     sockets = listen(WS, "user.*.session.ended")
     user = register(users_rpc)
-    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
-    users_rpc.update_user(user["id"], {"password": "password2"})
+    token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    users_rpc.update_user(ADMIN, user["id"], {"password": "password2"})
     with pytest.raises(InvalidToken):
         auth_rpc.check(token)
     key, message = sockets.messages(until=1)[0]
     assert key == f"user.{user['id']}.session.ended"
     assert message["data"] == {"reason": "password_changed"}
     assert auth_rpc.check(
-        auth_rpc.login("ada@example.com", "password2", "c")["access_token"]
+        auth_rpc.login({"email": "ada@example.com", "password": "password2"}, "c")[
+            "access_token"
+        ]
     )
 
 
 def test_other_changes_keep_the_sessions(users_rpc, auth_rpc):
     user = register(users_rpc)
-    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
-    users_rpc.update_user(user["id"], {"name": "Ada L.", "email": "ada@example.org"})
+    token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    users_rpc.update_user(
+        ADMIN, user["id"], {"name": "Ada L.", "email": "ada@example.org"}
+    )
     # The same password again (how bootstrap keeps the ADMIN as configured).
-    users_rpc.update_user(user["id"], {"password": "password1"})
+    users_rpc.update_user(ADMIN, user["id"], {"password": "password1"})
     assert auth_rpc.check(token)["user_id"] == user["id"]
 
 
@@ -201,7 +244,9 @@ def test_many_sessions_are_checked_in_one_call(users_rpc, auth_rpc, auth_address
     ada = register(users_rpc)
     bob = register(users_rpc, email="bob@example.com")
     tokens = {
-        name: auth_rpc.login(email, "password1", "c")["access_token"]
+        name: auth_rpc.login({"email": email, "password": "password1"}, "c")[
+            "access_token"
+        ]
         for name, email in [
             ("ada", "ada@example.com"),
             ("ada_logged_out", "ada@example.com"),
@@ -209,8 +254,8 @@ def test_many_sessions_are_checked_in_one_call(users_rpc, auth_rpc, auth_address
         ]
     }
     identities = {name: auth_rpc.check(token) for name, token in tokens.items()}
-    auth_rpc.logout(tokens["ada_logged_out"])
-    users_rpc.update_user(bob["id"], {"role": "OPERATOR"})
+    auth_rpc.logout({"user_id": ada["id"], "role": "USER"}, tokens["ada_logged_out"])
+    users_rpc.update_user(ADMIN, bob["id"], {"role": "OPERATOR"})
     gone = dict(identities["ada"], user_id="no-such-user", jti="j-gone")
     sessions = [*identities.values(), gone]
     response = requests.post(
@@ -235,14 +280,16 @@ def test_many_sessions_are_checked_in_one_call(users_rpc, auth_rpc, auth_address
 def test_a_deleted_user_s_token_stops_working_at_once(users_rpc, auth_rpc, listen):
     events = listen(SYNC, "user.*")
     user = register(users_rpc)
-    token = auth_rpc.login("ada@example.com", "password1", "c")["access_token"]
-    users_rpc.delete_user(user["id"])
+    token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    users_rpc.delete_user(ADMIN, user["id"])
     with pytest.raises(InvalidToken):
         auth_rpc.check(token)
     with pytest.raises(BadCredentials):
-        auth_rpc.login("ada@example.com", "password1", "c")
+        auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")
     with pytest.raises(UserNotFound):
-        users_rpc.get_user(user["id"])
+        users_rpc.get_user(ADMIN, user["id"])
     assert [key for key, _ in events.messages(until=2)] == [
         "user.created",
         "user.deleted",
@@ -252,8 +299,8 @@ def test_a_deleted_user_s_token_stops_working_at_once(users_rpc, auth_rpc, liste
 def test_every_change_is_published_on_ems_sync(users_rpc, listen):
     events = listen(SYNC, "user.*")
     user = register(users_rpc)
-    users_rpc.update_user(user["id"], {"name": "Ada L."})
-    users_rpc.delete_user(user["id"])
+    users_rpc.update_user(ADMIN, user["id"], {"name": "Ada L."})
+    users_rpc.delete_user(ADMIN, user["id"])
     received = events.messages(until=3)
     assert [key for key, _ in received] == [
         "user.created",
@@ -269,14 +316,14 @@ def test_ensure_account_creates_then_resets_the_account(users_rpc, auth_rpc):
     again = users_rpc.ensure_account("root@example.com", "password2", "Root", "ADMIN")
     assert first["id"] == again["id"] and again["role"] == "ADMIN"
     with pytest.raises(BadCredentials):
-        auth_rpc.login("root@example.com", "password1", "c")
-    assert auth_rpc.login("root@example.com", "password2", "c")
+        auth_rpc.login({"email": "root@example.com", "password": "password1"}, "c")
+    assert auth_rpc.login({"email": "root@example.com", "password": "password2"}, "c")
 
 
 def test_staff_find_people_by_name_or_e_mail(users_rpc):
     def add(email, name):
         return users_rpc.create_user(
-            {"email": email, "password": "password1", "name": name}
+            ADMIN, {"email": email, "password": "password1", "name": name}
         )
 
     ada = add("ada@example.com", "Ada Lovelace")

@@ -18,6 +18,7 @@ from services.devices.exceptions import (
     DeviceNotFound,
 )
 from services.devices.service import DevicesService
+from services.users.exceptions import UserNotFound
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
@@ -25,6 +26,18 @@ OWNER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000001", "role": "USER"}
 OTHER = {"user_id": "6f1c9d2e-0000-4000-8000-000000000002", "role": "USER"}
 OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
 ADMIN = {"user_id": "a-1", "role": "ADMIN"}
+
+
+class FakeUsers:
+    """users' ``describe_user``, knowing OWNER and OTHER."""
+
+    name = "users"
+
+    @rpc(expected_exceptions=UserNotFound)
+    def describe_user(self, user_id):
+        if user_id not in (OWNER["user_id"], OTHER["user_id"]):
+            raise UserNotFound()
+        return {"id": user_id}
 
 
 class FakeTrading:
@@ -50,6 +63,7 @@ def config(container_factory, service_config):
     container_factory(DevicesService, settings).start()
     FakeTrading.commitments, FakeTrading.asked = {}, []
     container_factory(FakeTrading, settings).start()
+    container_factory(FakeUsers, settings).start()
     return settings
 
 
@@ -73,24 +87,24 @@ def publish(config, routing_key, payload):
 
 
 def test_devices_belong_to_their_owner(devices_rpc):
-    device = devices_rpc.create_device({"name": "Kitchen", "kind": "appliance"}, OWNER)
+    device = devices_rpc.create_device(OWNER, {"name": "Kitchen", "kind": "appliance"})
     assert device["user_id"] == OWNER["user_id"] and device["max_hourly_kwh"] == 0.5
-    assert devices_rpc.get_device(device["id"], OWNER)["name"] == "Kitchen"
-    assert devices_rpc.get_device(device["id"], OPERATOR)["id"] == device["id"]
+    assert devices_rpc.get_device(OWNER, device["id"])["name"] == "Kitchen"
+    assert devices_rpc.get_device(OPERATOR, device["id"])["id"] == device["id"]
     with pytest.raises(DeviceNotFound):
-        devices_rpc.get_device(device["id"], OTHER)
+        devices_rpc.get_device(OTHER, device["id"])
     with pytest.raises(DeviceNotFound):
-        devices_rpc.update_device(device["id"], {"name": "Mine"}, OTHER)
+        devices_rpc.update_device(OTHER, device["id"], {"name": "Mine"})
     with pytest.raises(DeviceNotFound):
-        devices_rpc.delete_device(device["id"], OPERATOR)
+        devices_rpc.delete_device(OPERATOR, device["id"])
     assert devices_rpc.list_devices(OTHER) == []
     assert len(devices_rpc.list_devices(ADMIN)) == 1
 
 
 def test_another_service_asks_for_a_user_s_devices(devices_rpc):
-    kitchen = devices_rpc.create_device({"name": "Kitchen", "kind": "appliance"}, OWNER)
-    devices_rpc.create_device({"name": "Roof", "kind": "pv"}, OTHER)
-    meter = devices_rpc.create_device({"name": "Meter", "kind": "meter"}, OWNER)
+    kitchen = devices_rpc.create_device(OWNER, {"name": "Kitchen", "kind": "appliance"})
+    devices_rpc.create_device(OTHER, {"name": "Roof", "kind": "pv"})
+    meter = devices_rpc.create_device(OWNER, {"name": "Meter", "kind": "meter"})
     mine = devices_rpc.devices_of(OWNER["user_id"])
     assert [device["id"] for device in mine] == [kitchen["id"], meter["id"]]
     assert devices_rpc.devices_of("6f1c9d2e-0000-4000-8000-0000000000ff") == []
@@ -99,10 +113,10 @@ def test_another_service_asks_for_a_user_s_devices(devices_rpc):
 def test_only_admin_creates_for_someone_else(devices_rpc):
     with pytest.raises(Forbidden):
         devices_rpc.create_device(
-            {"name": "X", "kind": "pv", "user_id": OTHER["user_id"]}, OWNER
+            OWNER, {"name": "X", "kind": "pv", "user_id": OTHER["user_id"]}
         )
     device = devices_rpc.create_device(
-        {"name": "X", "kind": "pv", "user_id": OTHER["user_id"]}, ADMIN
+        ADMIN, {"name": "X", "kind": "pv", "user_id": OTHER["user_id"]}
     )
     assert device["user_id"] == OTHER["user_id"]
 
@@ -110,10 +124,10 @@ def test_only_admin_creates_for_someone_else(devices_rpc):
 def test_changes_are_published(devices_rpc, listen):
     events = listen(SYNC, "device.*")
     device = devices_rpc.create_device(
-        {"name": "Heat pump", "kind": "heat_pump", "max_hourly_kwh": 2.5}, OWNER
+        OWNER, {"name": "Heat pump", "kind": "heat_pump", "max_hourly_kwh": 2.5}
     )
-    devices_rpc.update_device(device["id"], {"max_hourly_kwh": 3.0}, OWNER)
-    devices_rpc.delete_device(device["id"], OWNER)
+    devices_rpc.update_device(OWNER, device["id"], {"max_hourly_kwh": 3.0})
+    devices_rpc.delete_device(OWNER, device["id"])
     received = events.messages(until=3)
     assert [key for key, _ in received] == [
         "device.created",
@@ -126,15 +140,15 @@ def test_changes_are_published(devices_rpc, listen):
 def test_a_deleted_user_s_devices_go_too(config, devices_rpc, listen):
     events = listen(SYNC, "device.deleted")
     mine = [
-        devices_rpc.create_device({"name": f"D{i}", "kind": "meter"}, OWNER)
+        devices_rpc.create_device(OWNER, {"name": f"D{i}", "kind": "meter"})
         for i in range(3)
     ]
-    theirs = devices_rpc.create_device({"name": "T", "kind": "meter"}, OTHER)
+    theirs = devices_rpc.create_device(OTHER, {"name": "T", "kind": "meter"})
     publish(config, "user.deleted", {"user": {"id": OWNER["user_id"]}})
     deleted = {body["device"]["id"] for _, body in events.messages(wait=5, until=3)}
     assert deleted == {device["id"] for device in mine}
     assert devices_rpc.list_devices(OWNER) == []
-    assert devices_rpc.get_device(theirs["id"], OTHER)
+    assert devices_rpc.get_device(OTHER, theirs["id"])
 
 
 def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
@@ -143,7 +157,7 @@ def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
     from services.common.topology import DLX
 
     dead = listen(DLX, "#")
-    device = devices_rpc.create_device({"name": "D", "kind": "meter"}, OWNER)
+    device = devices_rpc.create_device(OWNER, {"name": "D", "kind": "meter"})
     publish(config, "user.deleted", {"no user": True})
     publish(config, "user.deleted", {"user": {"id": OWNER["user_id"]}})
     ((key, body),) = dead.messages(until=1)
@@ -155,7 +169,7 @@ def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
 
         time.sleep(0.1)
     with pytest.raises(DeviceNotFound):
-        devices_rpc.get_device(device["id"], OWNER)
+        devices_rpc.get_device(OWNER, device["id"])
 
 
 # -- credentials: each device its own broker user ---------------------------------
@@ -163,7 +177,7 @@ def test_a_bad_event_is_dead_lettered_and_the_next_one_still_handled(
 
 @pytest.fixture
 def device_of_owner(devices_rpc):
-    return devices_rpc.create_device({"name": "Meter", "kind": "meter"}, OWNER)
+    return devices_rpc.create_device(OWNER, {"name": "Meter", "kind": "meter"})
 
 
 def reading_of(device_id):
@@ -179,7 +193,7 @@ def test_credentials_let_a_device_publish_its_own_readings_only(
     devices_rpc, device_of_owner, listen
 ):
     device_id = device_of_owner["id"]
-    answer = devices_rpc.issue_credentials(device_id, OWNER)
+    answer = devices_rpc.issue_credentials(OWNER, device_id)
     assert answer["username"] == f"ems-device-{device_id}"
     assert answer["mqtt"]["publish_topic"] == f"ems/devices/{device_id}/reading"
     assert answer["amqp"]["routing_key"] == f"device.{device_id}.reading"
@@ -213,22 +227,22 @@ def test_credentials_let_a_device_publish_its_own_readings_only(
 
 def test_credentials_are_the_owner_s_to_issue(devices_rpc, device_of_owner):
     with pytest.raises(DeviceNotFound):
-        devices_rpc.issue_credentials(device_of_owner["id"], OTHER)
+        devices_rpc.issue_credentials(OTHER, device_of_owner["id"])
     with pytest.raises(DeviceNotFound):
-        devices_rpc.issue_credentials(device_of_owner["id"], OPERATOR)
-    assert devices_rpc.issue_credentials(device_of_owner["id"], ADMIN)["password"]
+        devices_rpc.issue_credentials(OPERATOR, device_of_owner["id"])
+    assert devices_rpc.issue_credentials(ADMIN, device_of_owner["id"])["password"]
 
 
 def test_rotating_or_deleting_locks_the_old_login_out(devices_rpc, device_of_owner):
     device_id = device_of_owner["id"]
     assert_locked_out_when_replaced_and_deleted(
-        lambda: devices_rpc.issue_credentials(device_id, OWNER),
-        lambda: devices_rpc.delete_device(device_id, OWNER),
+        lambda: devices_rpc.issue_credentials(OWNER, device_id),
+        lambda: devices_rpc.delete_device(OWNER, device_id),
     )
 
 
 def test_anonymous_and_wrong_passwords_are_refused(devices_rpc, device_of_owner):
-    answer = devices_rpc.issue_credentials(device_of_owner["id"], OWNER)
+    answer = devices_rpc.issue_credentials(OWNER, device_of_owner["id"])
     assert can_connect(answer)
     assert not can_connect(answer, username=None)
     assert not can_connect(answer, password="wrong")
@@ -242,27 +256,28 @@ def limited(container_factory, service_config):
     )
     for _ in range(2):
         container_factory(DevicesService, settings).start()
+    container_factory(FakeUsers, settings).start()
     return settings
 
 
 def test_a_user_may_own_only_so_many_devices(limited):
     with ServiceRpcProxy("devices", limited) as devices_rpc:
         for i in range(3):
-            devices_rpc.create_device({"name": f"D{i}", "kind": "meter"}, OWNER)
+            devices_rpc.create_device(OWNER, {"name": f"D{i}", "kind": "meter"})
         with pytest.raises(DeviceLimitReached) as caught:
-            devices_rpc.create_device({"name": "D3", "kind": "meter"}, OWNER)
+            devices_rpc.create_device(OWNER, {"name": "D3", "kind": "meter"})
         assert "at most 3 devices" in caught.value.message
         assert int(caught.value.details["limit"]) == 3
         # The quota is the owner's, whoever creates: not even ADMIN adds a fourth.
         with pytest.raises(DeviceLimitReached):
             devices_rpc.create_device(
-                {"name": "D3", "kind": "meter", "user_id": OWNER["user_id"]}, ADMIN
+                ADMIN, {"name": "D3", "kind": "meter", "user_id": OWNER["user_id"]}
             )
         # Other users have their own; a deleted device frees its place.
-        devices_rpc.create_device({"name": "T", "kind": "meter"}, OTHER)
+        devices_rpc.create_device(OTHER, {"name": "T", "kind": "meter"})
         first = devices_rpc.list_devices(OWNER)[0]
-        devices_rpc.delete_device(first["id"], OWNER)
-        devices_rpc.create_device({"name": "D4", "kind": "meter"}, OWNER)
+        devices_rpc.delete_device(OWNER, first["id"])
+        devices_rpc.create_device(OWNER, {"name": "D4", "kind": "meter"})
         assert len(devices_rpc.list_devices(OWNER)) == 3
 
 
@@ -271,7 +286,7 @@ def test_concurrent_creates_at_the_limit_leave_exactly_the_limit(limited):
         with ServiceRpcProxy("devices", limited) as devices_rpc:
             try:
                 return devices_rpc.create_device(
-                    {"name": f"D{i}", "kind": "meter"}, OWNER
+                    OWNER, {"name": f"D{i}", "kind": "meter"}
                 )
             except DeviceLimitReached:
                 return None
@@ -290,23 +305,23 @@ def test_concurrent_creates_at_the_limit_leave_exactly_the_limit(limited):
     ],
 )
 def test_a_kind_cannot_change_while_trading_holds_the_device(devices_rpc, commitments):
-    device = devices_rpc.create_device({"name": "Roof", "kind": "pv"}, OWNER)
+    device = devices_rpc.create_device(OWNER, {"name": "Roof", "kind": "pv"})
     FakeTrading.commitments = {device["id"]: commitments}
     with pytest.raises(DeviceKindLocked) as caught:
-        devices_rpc.update_device(device["id"], {"kind": "meter"}, OWNER)
+        devices_rpc.update_device(OWNER, device["id"], {"kind": "meter"})
     assert caught.value.status == 409
     assert caught.value.details == commitments
-    assert devices_rpc.get_device(device["id"], OWNER)["kind"] == "pv"
+    assert devices_rpc.get_device(OWNER, device["id"])["kind"] == "pv"
     # Anything but the kind may still change.
     renamed = devices_rpc.update_device(
-        device["id"], {"name": "Roof west", "kind": "pv"}, OWNER
+        OWNER, device["id"], {"name": "Roof west", "kind": "pv"}
     )
     assert (renamed["name"], renamed["kind"]) == ("Roof west", "pv")
     assert FakeTrading.asked == [device["id"]]
 
 
 def test_a_kind_changes_when_trading_holds_nothing(devices_rpc):
-    device = devices_rpc.create_device({"name": "Meter", "kind": "meter"}, OWNER)
-    changed = devices_rpc.update_device(device["id"], {"kind": "pv"}, OWNER)
+    device = devices_rpc.create_device(OWNER, {"name": "Meter", "kind": "meter"})
+    changed = devices_rpc.update_device(OWNER, device["id"], {"kind": "pv"})
     assert changed["kind"] == "pv"
     assert FakeTrading.asked == [device["id"]]

@@ -396,7 +396,7 @@ def history(platform, rpc, engines):
 
     meter, heat_pump = (
         rpc("devices").create_device(
-            {"name": name, "kind": "meter", "max_hourly_kwh": 50}, USER
+            USER, {"name": name, "kind": "meter", "max_hourly_kwh": 50}
         )
         for name in ("Meter", "Heat pump")
     )
@@ -553,7 +553,7 @@ def test_settled_results_do_not_change_with_later_readings(rpc, history, platfor
     settled = dr.results(OPERATOR, history["event_id"])
     assert settled["settled"] is True and settled["reduction_kwh"] == 1.2
     late = rpc("devices").create_device(
-        {"name": "Late", "kind": "meter", "max_hourly_kwh": 50}, USER
+        USER, {"name": "Late", "kind": "meter", "max_hourly_kwh": 50}
     )
     day = history["event_day"]
     send(
@@ -584,7 +584,7 @@ def test_results_follow_late_readings_until_they_are_settled(rpc, platform, engi
     start = end - timedelta(hours=1)
     event_id = store_event(engines, start, end, {USER["user_id"]: "opted_in"})
     meter = rpc("devices").create_device(
-        {"name": "Meter", "kind": "meter", "max_hourly_kwh": 50}, USER
+        USER, {"name": "Meter", "kind": "meter", "max_hourly_kwh": 50}
     )
     dr = rpc("dr")
     early = dr.results(OPERATOR, event_id)

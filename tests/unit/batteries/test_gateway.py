@@ -54,7 +54,7 @@ def test_a_battery_goes_on_the_callers_battery_device(gateway):
     response = gateway.create_battery(post("/api/batteries", NEW_BATTERY))
     assert response.status_code == 201
     assert json.loads(response.get_data()) == {"id": BATTERY_ID}
-    gateway.devices_rpc.get_device.assert_called_once_with(DEVICE_ID, USER)
+    gateway.devices_rpc.get_device.assert_called_once_with(USER, DEVICE_ID)
     data, owner = gateway.batteries_rpc.create_battery.call_args.args
     assert owner == USER["user_id"]
     assert data["device_id"] == DEVICE_ID and data["efficiency"] == 0.9
@@ -102,7 +102,7 @@ def test_a_schedule_without_load_uses_the_forecast_of_the_named_device(gateway):
         post(f"/api/batteries/{BATTERY_ID}/schedule", body), BATTERY_ID
     )
     assert response.status_code == 200
-    gateway.devices_rpc.get_device.assert_called_once_with(METER_ID, USER)
+    gateway.devices_rpc.get_device.assert_called_once_with(USER, METER_ID)
     gateway.monitoring_rpc.forecast_consumption.assert_called_once_with(METER_ID, 2)
     battery_id, data, caller = gateway.batteries_rpc.schedule_battery.call_args.args
     assert (battery_id, caller) == (BATTERY_ID, USER)

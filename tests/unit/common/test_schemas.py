@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, fields
 
-import gateway.schemas
 import services
+import services.auth.schemas
 from services.common.errors import ValidationFailed
 from services.common.schemas import Day, InputSchema, UtcDateTime, load, unstorable
 
@@ -70,7 +70,7 @@ def test_moments_in_range_load():
 
 def test_login_checks_the_email_as_auth_will_use_it():
     # "İ".lower() is two characters: 200 of them become 400, past the limit.
-    schema = gateway.schemas.LoginSchema()
+    schema = services.auth.schemas.LoginSchema()
     assert refusal({"email": "İ" * 200, "password": "x"}, schema) == {
         "email": ["Length must be between 1 and 254."]
     }

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from gateway.requests import MAX_DEPTH, MAX_VALUES, parse_json
-from gateway.schemas import LoginSchema
+from services.auth.schemas import LoginSchema
 from services.common.errors import ValidationFailed
 from services.common.schemas import load
 

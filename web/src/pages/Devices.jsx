@@ -165,7 +165,9 @@ function LoginPanel({ device, login, onClose }) {
   );
 }
 
-function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
+// The device's actions are those the API says the caller may take (`permissions`).
+function DeviceRow({ device, showOwner, onChanged, onDeleted }) {
+  const may = device.permissions || {};
   const { api } = useSession();
   const [editing, setEditing] = useState(false);
   const remove = useCallback(async () => {
@@ -217,10 +219,12 @@ function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
         <Link to={`/devices/${device.id}`} role="button" className="outline" aria-label={`Consumption of ${device.name}`}>
           Consumption
         </Link>
-        {canWrite && <>
+        {may.update && (
         <button type="button" className="outline" onClick={() => setEditing(true)} aria-label={`Edit ${device.name}`}>
           Edit
         </button>
+        )}
+        {may.issue_credentials && (
         <button
           type="button"
           ref={loginButton}
@@ -232,10 +236,12 @@ function DeviceRow({ device, showOwner, canWrite, onChanged, onDeleted }) {
         >
           Device login
         </button>
+        )}
+        {may.delete && (
         <button type="button" className="outline danger" onClick={run} disabled={busy} aria-label={`Delete ${device.name}`}>
           Delete
         </button>
-        </>}
+        )}
       </div>
       {login && <LoginPanel key={login.password} device={device} login={login} onClose={closeLogin} />}
     </li>
@@ -259,7 +265,6 @@ export default function Devices() {
                 key={device.id}
                 device={device}
                 showOwner={staff}
-                canWrite={user.role !== "OPERATOR"}
                 onChanged={replace}
                 onDeleted={(gone) => devices.setData((all) => all.filter((d) => d.id !== gone.id))}
               />

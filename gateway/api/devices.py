@@ -1,0 +1,149 @@
+"""Devices: a household's meters, appliances, heat pumps, chargers, PV and batteries,
+and each device's own broker login."""
+
+from gateway.route import SIGNED_IN, Route
+from services.devices.schemas import (
+    DeviceCreateSchema,
+    DeviceCredentialsSchema,
+    DeviceListQuerySchema,
+    DeviceSchema,
+    DeviceUpdateSchema,
+)
+
+ROUTES = (
+    Route(
+        "POST",
+        "/api/devices",
+        SIGNED_IN,
+        "devices.create_device",
+        tag="devices",
+        summary="Add a device",
+        description=(
+            "Add a device. ADMIN may add one for another user with ``user_id``."
+        ),
+        body=DeviceCreateSchema,
+        status=201,
+        returns=DeviceSchema,
+        returns_description="the device",
+        example_body={"name": "Kitchen", "kind": "appliance", "max_hourly_kwh": 0.5},
+        errors={
+            403: "Forbidden",
+            404: "NotFound",
+            409: {
+                "description": "the owner already has as many devices as a user may "
+                "(`EMS_MAX_DEVICES_PER_USER`; `details.limit`)",
+                "content": {
+                    "application/json": {
+                        "schema": "ErrorSchema",
+                        "example": {
+                            "error": "CONFLICT",
+                            "details": {"limit": 100},
+                            "message": "a user may "
+                            "own at most "
+                            "100 devices; "
+                            "delete one "
+                            "first",
+                        },
+                    }
+                },
+            },
+        },
+    ),
+    Route(
+        "DELETE",
+        "/api/devices/<string:device_id>",
+        SIGNED_IN,
+        "devices.delete_device",
+        tag="devices",
+        summary="Delete a device",
+        description=("Delete a device."),
+        status=204,
+        returns_description="deleted",
+    ),
+    Route(
+        "GET",
+        "/api/devices/<string:device_id>",
+        SIGNED_IN,
+        "devices.get_device",
+        tag="devices",
+        summary="Get a device",
+        description=("One device: its owner's, or anyone's for ADMIN and OPERATOR."),
+        returns=DeviceSchema,
+        returns_description="the device",
+    ),
+    Route(
+        "POST",
+        "/api/devices/<string:device_id>/credentials",
+        SIGNED_IN,
+        "devices.issue_credentials",
+        tag="devices",
+        summary="Issue or rotate a device's credentials",
+        description=(
+            "New broker credentials for a device (owner or ADMIN). The password is "
+            "shown only in this answer; each call replaces the previous one, and "
+            "connections made with it are closed. With them the device publishes "
+            "its readings over MQTT (QoS 1, client id = user name) or AMQP, and "
+            "nothing else."
+        ),
+        status=201,
+        returns=DeviceCredentialsSchema,
+        returns_description="the device's new login",
+        example={
+            "device_id": "7a2e…",
+            "username": "ems-device-7a2e…",
+            "password": "kq3…",
+            "mqtt": {
+                "client_id": "ems-device-7a2e…",
+                "username": "ems-device-7a2e…",
+                "port": 1884,
+                "publish_topic": "ems/devices/7a2e…/reading",
+                "command_topic": "ems/devices/7a2e…/commands",
+            },
+            "amqp": {
+                "vhost": "/",
+                "exchange": "ems.data",
+                "routing_key": "device.7a2e….reading",
+            },
+        },
+        errors={503: {"description": "the broker cannot be reached; try again"}},
+    ),
+    Route(
+        "GET",
+        "/api/devices",
+        SIGNED_IN,
+        "devices.list_devices",
+        tag="devices",
+        summary="List devices",
+        description=("The caller's devices; every device for ADMIN and OPERATOR."),
+        query=DeviceListQuerySchema,
+        returns=[DeviceSchema],
+        returns_description="the devices, oldest first",
+        example=[
+            {
+                "id": "7a2e…",
+                "user_id": "9b2f…",
+                "name": "Kitchen",
+                "kind": "appliance",
+                "max_hourly_kwh": 0.5,
+            }
+        ],
+    ),
+    Route(
+        "PATCH",
+        "/api/devices/<string:device_id>",
+        SIGNED_IN,
+        "devices.update_device",
+        tag="devices",
+        summary="Update a device",
+        description=(
+            "Rename a device, change its kind or its hourly limit. The kind cannot "
+            "change while the device has open sell orders or trades not settled yet "
+            "(409): they were accepted for what the device was."
+        ),
+        body=DeviceUpdateSchema,
+        returns=DeviceSchema,
+        returns_description="the device",
+        example_body={"max_hourly_kwh": 0.8},
+        errors={409: "Conflict"},
+    ),
+)
