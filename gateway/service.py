@@ -11,10 +11,8 @@ held to the same rule.
 import eventlet
 
 from gateway.api import ROUTES
-from gateway.dr import DrRoutes
 from gateway.edge import SERVICES, Forwarding, serve
 from gateway.openapi import build_spec
-from gateway.requests import Callers
 from services.common.http import json_response
 
 #: How long each service may take to say it is healthy.
@@ -22,7 +20,7 @@ HEALTH_TIMEOUT = 2.0
 
 
 @serve(ROUTES)
-class GatewayService(DrRoutes, Callers, Forwarding):
+class GatewayService(Forwarding):
     name = "gateway"
 
     # -- the gateway's own routes ------------------------------------------------

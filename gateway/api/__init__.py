@@ -6,6 +6,8 @@ from gateway.api import (
     consumption,
     dead_letters,
     devices,
+    directory,
+    dr,
     platform,
     support,
     trading,
@@ -13,9 +15,11 @@ from gateway.api import (
 
 ROUTES = (
     accounts.ROUTES
+    + directory.ROUTES
     + devices.ROUTES
     + consumption.ROUTES
     + batteries.ROUTES
+    + dr.ROUTES
     + trading.ROUTES
     + support.ROUTES
     + dead_letters.ROUTES

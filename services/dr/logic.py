@@ -1,5 +1,5 @@
-"""Demand-response rules: an event's window and status, who sees what, the 10-in-10
-baseline, each participant's reduction and incentive, and the flexibility on offer.
+"""Demand-response rules: an event's window and status, the 10-in-10 baseline, each
+participant's reduction and incentive, and the flexibility on offer.
 
 Nothing here touches the database, the broker or the clock: a user's load comes in
 as ``{UTC hour start: kWh}`` and the time as ``now``, so the rules are tested alone.
@@ -29,10 +29,6 @@ OPTED_IN = "opted_in"
 OPTED_OUT = "opted_out"
 INVITATION_STATUSES = (INVITED, OPTED_IN, OPTED_OUT)
 
-#: Roles that run events and see all of them (and are told of every answer);
-#: anyone else sees those they are invited to.
-STAFF_ROLES = ("OPERATOR", "ADMIN")
-
 #: The ``ems.ws`` message type and what it can announce.
 DR_EVENT = "dr.event"
 CHANGES = (INVITED, OPTED_IN, OPTED_OUT, CANCELLED)
@@ -44,10 +40,6 @@ MAX_AHEAD = timedelta(days=366)
 #: 10-in-10: the baseline averages up to 10 eligible days of the last 30.
 BASELINE_DAYS = 10
 LOOKBACK_DAYS = 30
-
-
-def is_staff(viewer: dict) -> bool:
-    return viewer["role"] in STAFF_ROLES
 
 
 def status(

@@ -2,13 +2,14 @@
 users opt in or out until the event starts; afterwards each participant's reduction
 against their 10-in-10 baseline earns the event's incentive.
 
-Callers pass identities already verified (the gateway's): ``viewer`` is
-``{"user_id", "role"}``; routes only OPERATOR and ADMIN may call are gated there.
-Invitations and their changes are pushed over ``ems.ws`` as ``dr.event``.
+Every call made for someone takes the ``caller`` (``{"user_id", "role"}``, from the
+verified token) first, and ``policies.py`` says what they may do. Invitations and
+their changes are pushed over ``ems.ws`` as ``dr.event``.
 
-A user's load is not dr's to keep: it asks devices for the user's devices (as that
-user would list them, ``list_devices({"user_id": id, "role": "USER"})``) and
-monitoring for each device's ``hourly_series``, and adds them up. The opted-in
+dr keeps no copy of the users: before inviting, it asks users for each one
+(``describe_user``). A user's load is not dr's to keep either: it asks devices for
+the user's devices (``devices_of``) and monitoring for their hourly series
+(``hourly_series_of``), and adds them up. The opted-in
 users' batteries come from ``batteries.list_batteries_of(user_ids)``, expected to
 answer ``[{user_id, max_discharge_kw, available_kwh}]`` (``logic.parse_batteries``);
 if that service is missing, lacks the call, fails, is slow or answers otherwise,
@@ -39,7 +40,7 @@ from services.common.topology import (
     sync_queue,
     user_message_key,
 )
-from services.dr import logic
+from services.dr import logic, policies
 from services.dr.exceptions import EventConflict, EventNotFound
 from services.dr.schemas import (
     DrEventCreateSchema,
@@ -51,6 +52,7 @@ from services.dr.schemas import (
     DrResultsSchema,
 )
 from services.dr.storage import DrStore
+from services.users.exceptions import UserNotFound
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class DrService(HealthMixin):
 
     storage = Database(DrStore)
     config = Config()
+    users_rpc = TimedRpcProxy("users")
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
     batteries_rpc = TimedRpcProxy("batteries", timeout_setting="BATTERIES_RPC_TIMEOUT")
@@ -116,20 +119,21 @@ class DrService(HealthMixin):
     # -- events -------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_event(self, data, created_by):
-        """Announce an event (OPERATOR, ADMIN); nobody is invited yet."""
+    def create_event(self, caller, body):
+        """Announce an event; nobody is invited yet."""
+        policies.CREATE.require(caller)
         now = datetime.now(UTC)
-        data = load(DrEventCreateSchema(now=now), data)
-        event = self.storage.add_event(created_by=created_by, **data)
+        data = load(DrEventCreateSchema(now=now), body)
+        event = self.storage.add_event(created_by=caller["user_id"], **data)
         self.storage.commit()
         return event_schema.dump(_view(event, now, invitation_counts=_counts({})))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_events(self, viewer):
+    def list_events(self, caller):
         """Every event for OPERATOR and ADMIN, with its invitations counted; for
         anyone else the events they are invited to, with their invitation."""
         now = datetime.now(UTC)
-        if logic.is_staff(viewer):
+        if policies.READ_ALL.allows(caller):
             events = self.storage.list_events()
             counts = self.storage.invitation_counts([event.id for event in events])
             views = [
@@ -139,25 +143,26 @@ class DrService(HealthMixin):
         else:
             views = [
                 _view(event, now, invitation=invitation)
-                for event, invitation in self.storage.events_of(viewer["user_id"])
+                for event, invitation in self.storage.events_of(caller["user_id"])
             ]
         return event_schema.dump(views, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_event(self, event_id, viewer):
-        """One event; OPERATOR and ADMIN see its invitations. An event the viewer
+    def get_event(self, caller, event_id):
+        """One event; OPERATOR and ADMIN see its invitations. An event the caller
         is not invited to is ``EventNotFound``, exactly like a missing one."""
         now = datetime.now(UTC)
-        if logic.is_staff(viewer):
+        if policies.READ_ALL.allows(caller):
             event = self.storage.get_event(event_id)
             return self._staff_view(event, self.storage.invitations(event.id), now)
-        event, invitation = self._invited(event_id, viewer["user_id"])
+        event, invitation = self._invited(event_id, caller["user_id"])
         return event_schema.dump(_view(event, now, invitation=invitation))
 
     @rpc(expected_exceptions=EXPECTED)
-    def cancel_event(self, event_id):
-        """Cancel a scheduled or active event (OPERATOR, ADMIN) and tell everyone
-        invited. Cancelling it again changes nothing; a finished event stays."""
+    def cancel_event(self, caller, event_id):
+        """Cancel a scheduled or active event and tell everyone invited.
+        Cancelling it again changes nothing; a finished event stays."""
+        policies.CANCEL.require(caller)
         now = datetime.now(UTC)
         event = self.storage.get_event(event_id, lock=True)
         state = logic.status(event.start, event.end, event.cancelled_at, now)
@@ -176,11 +181,18 @@ class DrService(HealthMixin):
     # -- invitations --------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def invite(self, event_id, user_ids):
-        """Invite users (OPERATOR, ADMIN) to a scheduled event; each newly invited
-        one is told. The users must exist: the gateway checks with users, which
-        dr has no copy of. Returns the event with all its invitations."""
-        user_ids = load(DrInvitationsSchema(), {"user_ids": user_ids})["user_ids"]
+    def invite(self, caller, event_id, body):
+        """Invite users to a scheduled event; each newly invited one is told.
+        Returns the event with all its invitations.
+
+        An unknown event is refused first, then unknown users, all of them at
+        once: ``UserNotFound`` with ``details.user_ids``.
+        """
+        policies.INVITE.require(caller)
+        user_ids = load(DrInvitationsSchema(), body)["user_ids"]
+        self.storage.get_event(event_id)
+        self.storage.commit()  # no transaction stays open while users is asked
+        self._require_users(user_ids)
         now = datetime.now(UTC)
         event = self.storage.get_event(event_id, lock=True)
         self._require_scheduled(event, now, "invitations close when the event starts")
@@ -193,14 +205,14 @@ class DrService(HealthMixin):
         return self._staff_view(event, invitations, now)
 
     @rpc(expected_exceptions=EXPECTED)
-    def opt_in(self, event_id, user_id):
-        """The invited user takes part."""
-        return self._answer(event_id, user_id, logic.OPTED_IN)
+    def opt_in(self, caller, event_id):
+        """The invited caller takes part."""
+        return self._answer(event_id, caller["user_id"], logic.OPTED_IN)
 
     @rpc(expected_exceptions=EXPECTED)
-    def opt_out(self, event_id, user_id):
-        """The invited user does not take part."""
-        return self._answer(event_id, user_id, logic.OPTED_OUT)
+    def opt_out(self, caller, event_id):
+        """The invited caller does not take part."""
+        return self._answer(event_id, caller["user_id"], logic.OPTED_OUT)
 
     def _answer(self, event_id, user_id, answer):
         """Record an answer until the event starts; a changed one is pushed to the
@@ -219,9 +231,10 @@ class DrService(HealthMixin):
     # -- what an event offers and achieved ------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def flexibility(self, event_id):
-        """The reduction on offer (OPERATOR, ADMIN): the opted-in users' baseline
-        load over the window plus their batteries' discharge headroom."""
+    def flexibility(self, caller, event_id):
+        """The reduction on offer: the opted-in users' baseline load over the
+        window plus their batteries' discharge headroom."""
+        policies.SEE_FLEXIBILITY.require(caller)
         now = datetime.now(UTC)
         event = self.storage.get_event(event_id)
         user_ids = [
@@ -261,16 +274,16 @@ class DrService(HealthMixin):
         return flexibility_schema.dump(offer)
 
     @rpc(expected_exceptions=EXPECTED)
-    def results(self, event_id, viewer):
+    def results(self, caller, event_id):
         """What a finished event achieved: per participant (opted in) the 10-in-10
         baseline, the actual load, the reduction and the incentive. OPERATOR and
         ADMIN see every participant; a user their own."""
         now = datetime.now(UTC)
-        if logic.is_staff(viewer):
+        if policies.READ_ALL.allows(caller):
             event = self.storage.get_event(event_id)
             participants = self.storage.invitations(event.id, logic.OPTED_IN)
         else:
-            event, invitation = self._invited(event_id, viewer["user_id"])
+            event, invitation = self._invited(event_id, caller["user_id"])
             participants = [invitation] if invitation.status == logic.OPTED_IN else []
         state = logic.status(event.start, event.end, event.cancelled_at, now)
         if state == logic.CANCELLED:
@@ -394,6 +407,17 @@ class DrService(HealthMixin):
             raise EventNotFound()
         return event, invitation
 
+    def _require_users(self, user_ids) -> None:
+        """``UserNotFound`` listing every id users does not know."""
+        unknown = []
+        for user_id in user_ids:
+            try:
+                self.users_rpc.describe_user(user_id)
+            except UserNotFound:
+                unknown.append(user_id)
+        if unknown:
+            raise UserNotFound("some users do not exist", {"user_ids": unknown})
+
     @staticmethod
     def _staff_view(event, invitations, now) -> dict:
         counts = {}
@@ -415,7 +439,7 @@ class DrService(HealthMixin):
         """``user_id``'s energy per UTC hour from ``first`` to ``last`` (excluded):
         the sum of their devices' series. Two calls whatever the number of
         devices: one for the devices, one for all their series."""
-        devices = self.devices_rpc.list_devices({"user_id": user_id, "role": "USER"})
+        devices = self.devices_rpc.devices_of(user_id)
         if not devices:
             return {}
         ids = [device["id"] for device in devices]
@@ -449,5 +473,6 @@ class DrService(HealthMixin):
         message = client_message(logic.DR_EVENT, data, now)
         self.dispatch(user_message_key(invitation.user_id, logic.DR_EVENT), message)
         if to_staff:
-            for role in logic.STAFF_ROLES:
+            # Those who see every invitation are told of every answer.
+            for role in policies.READ_ALL.roles:
                 self.dispatch(role_message_key(role, logic.DR_EVENT), message)

@@ -7,6 +7,9 @@ from services.common.tokens import ROLES
 
 PASSWORD = validate.Length(min=8, max=256)
 NAME = validate.Length(min=1, max=200)
+#: How many people the directory answers with, unless asked for fewer or more.
+DIRECTORY_LIMIT = 50
+MAX_DIRECTORY_LIMIT = 1000
 
 
 class UserSchema(Schema):
@@ -16,6 +19,27 @@ class UserSchema(Schema):
     role = fields.String(dump_only=True, metadata={"enum": list(ROLES)})
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
+
+
+class UserDirectoryQuerySchema(InputSchema):
+    """``GET /api/users/directory``: people whose name or e-mail address contains
+    ``q`` (any case), or everyone, by name; at most ``limit`` of them."""
+
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=254),
+        metadata={"description": "part of a name or e-mail address, any case"},
+    )
+    limit = fields.Integer(
+        load_default=DIRECTORY_LIMIT,
+        validate=validate.Range(min=1, max=MAX_DIRECTORY_LIMIT),
+    )
+
+    @pre_load
+    def strip_q(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("q"), str):
+            data = dict(data, q=data["q"].strip())
+        return data
 
 
 class _Normalized(InputSchema):

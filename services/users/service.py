@@ -18,6 +18,7 @@ from services.users import policies
 from services.users.schemas import (
     RegisterSchema,
     UserCreateSchema,
+    UserDirectoryQuerySchema,
     UserSchema,
     UserUpdateSchema,
 )
@@ -94,6 +95,16 @@ class UsersService(HealthMixin):
         # retry rather than losing it, and every consumer of it is idempotent.
         self.dispatch("user.deleted", {"user": user})
         self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def find_users(self, caller, query):
+        """People by name or e-mail address, for staff who look for someone (to
+        invite them to an event, to answer them)."""
+        policies.FIND_USERS.require(caller)
+        query = load(UserDirectoryQuerySchema(), query)
+        return user_schema.dump(
+            self.storage.find_users(query["q"], query["limit"]), many=True
+        )
 
     def _create(self, email, name, role, password):
         user = self.storage.add_user(email, name, role)

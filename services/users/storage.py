@@ -32,6 +32,17 @@ class UserStore(Store):
             self.session.scalars(select(User).order_by(User.created_at, User.id))
         )
 
+    def find_users(self, text: str, limit: int) -> list[User]:
+        """Users whose name or e-mail address contains ``text`` (any case; ``%``
+        and ``_`` are plain characters), by name."""
+        query = select(User).order_by(User.name, User.email).limit(limit)
+        if text:
+            query = query.where(
+                User.name.icontains(text, autoescape=True)
+                | User.email.icontains(text, autoescape=True)
+            )
+        return list(self.session.scalars(query))
+
     def update_user(self, user_id: str, changes: dict) -> User:
         user = self.get_user(user_id)
         for field in ("email", "name", "role"):

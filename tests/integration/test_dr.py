@@ -181,6 +181,28 @@ def test_operators_run_events_and_users_answer_them(
         operator_socket.close()
 
 
+def test_staff_find_the_people_they_invite(admin, operator, new_user, anonymous):
+    tag = uuid.uuid4().hex[:8]
+    ada_user, ada = new_user(f"Ada{tag}")
+    bob_user, _ = new_user(f"Bob{tag}")
+    for staff in (operator, admin):
+        found = staff.get("/api/users/directory", params={"q": tag.upper()})
+        assert found.status_code == 200, found.text
+        assert [user["id"] for user in found.json()] == [ada_user["id"], bob_user["id"]]
+        assert found.json()[0] == ada_user
+        by_email = staff.get(
+            "/api/users/directory", params={"q": ada_user["email"], "limit": 5}
+        )
+        assert [user["id"] for user in by_email.json()] == [ada_user["id"]]
+    assert len(operator.get("/api/users/directory", params={"limit": 1}).json()) == 1
+    bad = operator.get("/api/users/directory", params={"limit": "many"})
+    assert bad.status_code == 400 and "limit" in bad.json()["details"]
+    assert ada.get("/api/users/directory").status_code == 403
+    assert anonymous.get("/api/users/directory").status_code == 401
+    # The directory is not a user: ADMIN's route to one user is still there.
+    assert admin.get(f"/api/users/{ada_user['id']}").json() == ada_user
+
+
 # -- the baseline from readings through the pipeline -------------------------------
 
 

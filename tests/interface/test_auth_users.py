@@ -13,6 +13,7 @@ from services.auth.exceptions import (
     TooManyRegistrations,
 )
 from services.auth.service import AuthService
+from services.common.errors import Forbidden, ValidationFailed
 from services.common.tokens import InvalidToken
 from services.common.topology import SYNC, WS
 from services.users.exceptions import EmailTaken, UserNotFound
@@ -317,3 +318,42 @@ def test_ensure_account_creates_then_resets_the_account(users_rpc, auth_rpc):
     with pytest.raises(BadCredentials):
         auth_rpc.login({"email": "root@example.com", "password": "password1"}, "c")
     assert auth_rpc.login({"email": "root@example.com", "password": "password2"}, "c")
+
+
+def test_staff_find_people_by_name_or_e_mail(users_rpc):
+    def add(email, name):
+        return users_rpc.create_user(
+            ADMIN, {"email": email, "password": "password1", "name": name}
+        )
+
+    ada = add("ada@example.com", "Ada Lovelace")
+    grace = add("grace@navy.example", "Grace Hopper")
+    percent = add("p100@example.com", "100% Ada")
+    operator = {"user_id": grace["id"], "role": "OPERATOR"}
+    admin = {"user_id": ada["id"], "role": "ADMIN"}
+
+    def names(caller, query):
+        return [user["name"] for user in users_rpc.find_users(caller, query)]
+
+    assert names(operator, {"q": " ADA "}) == ["100% Ada", "Ada Lovelace"]
+    assert names(admin, {"q": "navy"}) == ["Grace Hopper"]
+    assert names(operator, {"q": "%"}) == ["100% Ada"]  # a plain character
+    assert names(operator, {"q": "_"}) == []
+    assert names(admin, {}) == ["100% Ada", "Ada Lovelace", "Grace Hopper"]
+    assert names(admin, {"limit": "2"}) == ["100% Ada", "Ada Lovelace"]
+    [found] = users_rpc.find_users(operator, {"q": "p100"})
+    assert found == percent and "password" not in found
+    with pytest.raises(Forbidden):
+        users_rpc.find_users({"user_id": ada["id"], "role": "USER"}, {"q": "a"})
+    for bad in ({"limit": "0"}, {"limit": "1001"}, {"q": "x" * 255}, {"who": "a"}):
+        with pytest.raises(ValidationFailed) as caught:
+            users_rpc.find_users(admin, bad)
+        assert set(caught.value.details) == set(bad)
+
+
+def test_other_services_are_told_who_a_user_is(users_rpc):
+    user = register(users_rpc)
+    assert users_rpc.describe_user(user["id"]) == user
+    for missing in ("6f1c9d2e-0000-4000-8000-0000000000ff", "not-an-id"):
+        with pytest.raises(UserNotFound):
+            users_rpc.describe_user(missing)

@@ -101,6 +101,15 @@ def test_devices_belong_to_their_owner(devices_rpc):
     assert len(devices_rpc.list_devices(ADMIN)) == 1
 
 
+def test_another_service_asks_for_a_user_s_devices(devices_rpc):
+    kitchen = devices_rpc.create_device(OWNER, {"name": "Kitchen", "kind": "appliance"})
+    devices_rpc.create_device(OTHER, {"name": "Roof", "kind": "pv"})
+    meter = devices_rpc.create_device(OWNER, {"name": "Meter", "kind": "meter"})
+    mine = devices_rpc.devices_of(OWNER["user_id"])
+    assert [device["id"] for device in mine] == [kitchen["id"], meter["id"]]
+    assert devices_rpc.devices_of("6f1c9d2e-0000-4000-8000-0000000000ff") == []
+
+
 def test_only_admin_creates_for_someone_else(devices_rpc):
     with pytest.raises(Forbidden):
         devices_rpc.create_device(

@@ -27,6 +27,7 @@ from services.dr.models import Event, Invitation
 from services.dr.service import DrService
 from services.monitoring.service import MonitoringService
 from services.monitoring.worker import MonitoringWorker
+from services.users.exceptions import UserNotFound
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
@@ -35,6 +36,18 @@ OTHER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000d2", "role": "USER"}
 STRANGER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000d3", "role": "USER"}
 OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f1", "role": "OPERATOR"}
 QUEUE = ingest_queue(1)
+
+
+class FakeUsers:
+    """users' ``describe_user``, knowing USER, OTHER, STRANGER and OPERATOR."""
+
+    name = "users"
+
+    @rpc
+    def describe_user(self, user_id):
+        if user_id not in {c["user_id"] for c in (USER, OTHER, STRANGER, OPERATOR)}:
+            raise UserNotFound()
+        return {"id": user_id}
 
 
 class FakeBatteries:
@@ -90,6 +103,7 @@ def platform(container_factory, service_config, containers):
         service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5}),
     ).start()
     container_factory(MonitoringService, service_config("monitoringdb")).start()
+    container_factory(FakeUsers, service_config()).start()
     container_factory(
         MonitoringWorker,
         service_config(
@@ -186,13 +200,15 @@ def pushes(listener, count, wait=5.0):
 def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
     dr = rpc("dr")
     ws = listen(WS, "#")
-    event = dr.create_event(new_event(name="  Evening peak "), OPERATOR["user_id"])
+    event = dr.create_event(OPERATOR, new_event(name="  Evening peak "))
     assert event["name"] == "Evening peak" and event["status"] == "scheduled"
     assert event["created_by"] == OPERATOR["user_id"]
     assert event["invitation_counts"] == {"invited": 0, "opted_in": 0, "opted_out": 0}
     assert event["start"].endswith(":00:00Z") and event["cancelled_at"] is None
 
-    invited = dr.invite(event["id"], [USER["user_id"], OTHER["user_id"]])
+    invited = dr.invite(
+        OPERATOR, event["id"], {"user_ids": [USER["user_id"], OTHER["user_id"]]}
+    )
     assert [i["status"] for i in invited["invitations"]] == ["invited", "invited"]
     received = pushes(ws, 2)
     assert sorted(key for key, _ in received) == sorted(
@@ -205,16 +221,16 @@ def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
         assert key == f"user.{body['data']['invitation']['user_id']}.dr.event"
 
     # Inviting again changes nothing and tells nobody.
-    dr.invite(event["id"], [USER["user_id"]])
+    dr.invite(OPERATOR, event["id"], {"user_ids": [USER["user_id"]]})
     assert pushes(ws, 1, wait=0.5) == []
 
     [mine] = dr.list_events(USER)
     assert mine["invitation"]["status"] == "invited" and "invitations" not in mine
     assert dr.list_events(STRANGER) == []
     with pytest.raises(EventNotFound):
-        dr.get_event(event["id"], STRANGER)
+        dr.get_event(STRANGER, event["id"])
 
-    answered = dr.opt_in(event["id"], USER["user_id"])
+    answered = dr.opt_in(USER, event["id"])
     assert answered["invitation"]["status"] == "opted_in"
     received = pushes(ws, 3)
     assert sorted(key for key, _ in received) == sorted(
@@ -227,42 +243,52 @@ def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
     for _, body in received:
         assert body["data"]["change"] == "opted_in"
         assert body["data"]["invitation"]["user_id"] == USER["user_id"]
-    dr.opt_in(event["id"], USER["user_id"])  # the same answer again: no push
+    dr.opt_in(USER, event["id"])  # the same answer again: no push
     assert pushes(ws, 1, wait=0.5) == []
 
-    dr.opt_out(event["id"], OTHER["user_id"])
+    dr.opt_out(OTHER, event["id"])
     assert {body["data"]["change"] for _, body in pushes(ws, 3)} == {"opted_out"}
     with pytest.raises(EventNotFound):
-        dr.opt_in(event["id"], STRANGER["user_id"])
+        dr.opt_in(STRANGER, event["id"])
 
-    seen = dr.get_event(event["id"], OPERATOR)
+    seen = dr.get_event(OPERATOR, event["id"])
     assert seen["invitation_counts"] == {"invited": 0, "opted_in": 1, "opted_out": 1}
     assert {i["user_id"]: i["status"] for i in seen["invitations"]} == {
         USER["user_id"]: "opted_in",
         OTHER["user_id"]: "opted_out",
     }
     assert [e["id"] for e in dr.list_events(OPERATOR)] == [event["id"]]
-    assert dr.get_event(event["id"], USER)["invitation"]["status"] == "opted_in"
+    assert dr.get_event(USER, event["id"])["invitation"]["status"] == "opted_in"
 
 
 def test_bad_input_is_refused_with_details(rpc):
     dr = rpc("dr")
     with pytest.raises(ValidationFailed) as caught:
-        dr.create_event(
-            new_event(hours_ahead=-2, target_reduction_kw=-1), OPERATOR["user_id"]
-        )
+        dr.create_event(OPERATOR, new_event(hours_ahead=-2, target_reduction_kw=-1))
     assert set(caught.value.details) == {"start", "target_reduction_kw"}
     with pytest.raises(ValidationFailed) as caught:
-        dr.create_event(new_event(length=0), OPERATOR["user_id"])
+        dr.create_event(OPERATOR, new_event(length=0))
     assert caught.value.details == {"end": ["must be after start"]}
-    event = dr.create_event(new_event(), OPERATOR["user_id"])
+    event = dr.create_event(OPERATOR, new_event())
     with pytest.raises(ValidationFailed):
-        dr.invite(event["id"], ["not-an-id"])
+        dr.invite(OPERATOR, event["id"], {"user_ids": ["not-an-id"]})
     for missing in (str(uuid.uuid4()), "not-an-id"):
         with pytest.raises(EventNotFound):
-            dr.invite(missing, [USER["user_id"]])
+            dr.invite(OPERATOR, missing, {"user_ids": [USER["user_id"]]})
         with pytest.raises(EventNotFound):
-            dr.get_event(missing, OPERATOR)
+            dr.get_event(OPERATOR, missing)
+
+
+def test_only_existing_users_are_invited(rpc, listen):
+    dr = rpc("dr")
+    event = dr.create_event(OPERATOR, new_event())
+    ws = listen(WS, "#")
+    unknown = str(uuid.uuid4())
+    with pytest.raises(UserNotFound) as caught:
+        dr.invite(OPERATOR, event["id"], {"user_ids": [USER["user_id"], unknown]})
+    assert caught.value.details == {"user_ids": [unknown]}
+    assert dr.get_event(OPERATOR, event["id"])["invitations"] == []
+    assert pushes(ws, 1, wait=0.5) == []
 
 
 def test_invitations_and_answers_close_when_the_event_starts(rpc, engines):
@@ -271,39 +297,39 @@ def test_invitations_and_answers_close_when_the_event_starts(rpc, engines):
     started = store_event(
         engines, start, start + timedelta(hours=3), {USER["user_id"]: "invited"}
     )
-    assert dr.get_event(started, USER)["status"] == "active"
+    assert dr.get_event(USER, started)["status"] == "active"
     for answer in (dr.opt_in, dr.opt_out):
         with pytest.raises(EventConflict) as caught:
-            answer(started, USER["user_id"])
+            answer(USER, started)
         assert caught.value.details == {"status": "active"}
     with pytest.raises(EventConflict):
-        dr.invite(started, [OTHER["user_id"]])
+        dr.invite(OPERATOR, started, {"user_ids": [OTHER["user_id"]]})
     with pytest.raises(EventConflict) as caught:
-        dr.results(started, OPERATOR)
+        dr.results(OPERATOR, started)
     assert "once the event is over" in str(caught.value)
 
 
 def test_cancelling_tells_everyone_invited_once(rpc, listen, engines):
     dr = rpc("dr")
-    event = dr.create_event(new_event(), OPERATOR["user_id"])
-    dr.invite(event["id"], [USER["user_id"], OTHER["user_id"]])
+    event = dr.create_event(OPERATOR, new_event())
+    dr.invite(OPERATOR, event["id"], {"user_ids": [USER["user_id"], OTHER["user_id"]]})
     ws = listen(WS, "#")
-    cancelled = dr.cancel_event(event["id"])
+    cancelled = dr.cancel_event(OPERATOR, event["id"])
     assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"]
     received = pushes(ws, 2)
     assert {body["data"]["change"] for _, body in received} == {"cancelled"}
     assert {body["data"]["event"]["status"] for _, body in received} == {"cancelled"}
-    assert dr.cancel_event(event["id"])["status"] == "cancelled"
+    assert dr.cancel_event(OPERATOR, event["id"])["status"] == "cancelled"
     assert pushes(ws, 1, wait=0.5) == []
     with pytest.raises(EventConflict):
-        dr.opt_in(event["id"], USER["user_id"])
+        dr.opt_in(USER, event["id"])
     with pytest.raises(EventConflict):
-        dr.results(event["id"], OPERATOR)
+        dr.results(OPERATOR, event["id"])
 
     start = next_hour(-5)
     finished = store_event(engines, start, start + timedelta(hours=2), {})
     with pytest.raises(EventConflict):
-        dr.cancel_event(finished)
+        dr.cancel_event(OPERATOR, finished)
 
 
 # -- baselines and results from counted readings -------------------------------------
@@ -430,7 +456,7 @@ def history(platform, rpc, engines):
 
 def test_results_compare_the_day_with_its_10_in_10_baseline(rpc, history):
     dr = rpc("dr")
-    results = dr.results(history["event_id"], OPERATOR)
+    results = dr.results(OPERATOR, history["event_id"])
     assert results["event"]["status"] == "finished"
     [mine] = results["participants"]  # the opted-out and silent ones took no part
     assert mine["user_id"] == USER["user_id"]
@@ -458,10 +484,10 @@ def test_results_compare_the_day_with_its_10_in_10_baseline(rpc, history):
     assert mine["incentive"] == float(total * Decimal("0.3")) == 0.36
     assert results["reduction_kwh"] == 1.2 and results["incentive"] == 0.36
 
-    assert dr.results(history["event_id"], USER)["participants"] == [mine]
-    assert dr.results(history["event_id"], OTHER)["participants"] == []
+    assert dr.results(USER, history["event_id"])["participants"] == [mine]
+    assert dr.results(OTHER, history["event_id"])["participants"] == []
     with pytest.raises(EventNotFound):
-        dr.results(history["event_id"], {"user_id": str(uuid.uuid4()), "role": "USER"})
+        dr.results({"user_id": str(uuid.uuid4()), "role": "USER"}, history["event_id"])
 
 
 @pytest.mark.parametrize(
@@ -474,7 +500,7 @@ def test_flexibility_offers_the_baseline_and_says_when_batteries_are_unavailable
 ):
     if batteries is not None:
         container_factory(batteries, platform).start()
-    offer = rpc("dr").flexibility(history["event_id"])
+    offer = rpc("dr").flexibility(OPERATOR, history["event_id"])
     assert offer["participant_count"] == 1
     assert [row["opted_in_load_kw"] for row in offer["hours"]] == [1.45, 0.725]
     assert offer["opted_in_load_kw"] == 0.725  # the weaker hour holds throughout
@@ -487,7 +513,7 @@ def test_flexibility_adds_the_batteries_discharge_headroom(
     rpc, history, container_factory, platform
 ):
     container_factory(FakeBatteries, platform).start()
-    offer = rpc("dr").flexibility(history["event_id"])
+    offer = rpc("dr").flexibility(OPERATOR, history["event_id"])
     # One battery, 3 kW but 4 kWh over 2 hours: 2 kW throughout.
     assert offer["battery_count"] == 1 and offer["battery_headroom_kw"] == 2
     assert [row["flexibility_kw"] for row in offer["hours"]] == [3.45, 2.725]
@@ -509,10 +535,10 @@ def test_a_deleted_user_leaves_every_event(rpc, history, platform):
             )
     wait_for(lambda: dr.list_events(USER) == [])
     with pytest.raises(EventNotFound):
-        dr.get_event(history["event_id"], USER)
-    results = dr.results(history["event_id"], OPERATOR)
+        dr.get_event(USER, history["event_id"])
+    results = dr.results(OPERATOR, history["event_id"])
     assert results["participants"] == [] and results["reduction_kwh"] == 0
-    remaining = dr.get_event(history["event_id"], OPERATOR)["invitations"]
+    remaining = dr.get_event(OPERATOR, history["event_id"])["invitations"]
     assert {i["user_id"] for i in remaining} == {
         OTHER["user_id"],
         STRANGER["user_id"],
@@ -524,7 +550,7 @@ def test_settled_results_do_not_change_with_later_readings(rpc, history, platfor
     for; readings that arrive later, for the event or its baseline days, are
     counted by monitoring but change nothing that was settled."""
     dr = rpc("dr")
-    settled = dr.results(history["event_id"], OPERATOR)
+    settled = dr.results(OPERATOR, history["event_id"])
     assert settled["settled"] is True and settled["reduction_kwh"] == 1.2
     late = rpc("devices").create_device(
         USER, {"name": "Late", "kind": "meter", "max_hourly_kwh": 50}
@@ -544,9 +570,9 @@ def test_settled_results_do_not_change_with_later_readings(rpc, history, platfor
         return sum(row["kwh"] for row in series) == 12
 
     wait_for(counted)
-    assert dr.results(history["event_id"], OPERATOR) == settled
+    assert dr.results(OPERATOR, history["event_id"]) == settled
     assert (
-        dr.results(history["event_id"], USER)["participants"]
+        dr.results(USER, history["event_id"])["participants"]
         == (settled["participants"])
     )
 
@@ -561,14 +587,14 @@ def test_results_follow_late_readings_until_they_are_settled(rpc, platform, engi
         USER, {"name": "Meter", "kind": "meter", "max_hourly_kwh": 50}
     )
     dr = rpc("dr")
-    early = dr.results(event_id, OPERATOR)
+    early = dr.results(OPERATOR, event_id)
     assert early["settled"] is False
     assert early["participants"][0]["actual_kwh"] == 0
     send(platform, *readings(meter["id"], start.date(), start.hour, Decimal("0.5")))
     wait_for(
-        lambda: dr.results(event_id, OPERATOR)["participants"][0]["actual_kwh"] == 0.5
+        lambda: dr.results(OPERATOR, event_id)["participants"][0]["actual_kwh"] == 0.5
     )
-    assert dr.results(event_id, OPERATOR)["settled"] is False
+    assert dr.results(OPERATOR, event_id)["settled"] is False
 
 
 def test_the_timer_settles_what_is_due_whether_asked_or_not(
@@ -597,5 +623,5 @@ def test_the_timer_settles_what_is_due_whether_asked_or_not(
     assert settled[history["event_id"]] == (True, 1)  # USER; not the others
     assert settled[recent] == (False, 0)  # ended within the settle delay
     assert settled[cancelled] == (False, 0)
-    results = rpc("dr").results(history["event_id"], OPERATOR)
+    results = rpc("dr").results(OPERATOR, history["event_id"])
     assert results["settled"] is True and results["reduction_kwh"] == 1.2

@@ -1,14 +1,23 @@
-"""dr's load computation asks other services a fixed number of times per
-participant, however many devices they have."""
+"""dr's checks before inviting (who may, which users exist), and its load
+computation, which asks other services a fixed number of times per participant,
+however many devices they have."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from nameko.testing.services import worker_factory
 
+from services.common.errors import Forbidden, ValidationFailed
+from services.dr.exceptions import EventNotFound
 from services.dr.service import DrService
+from services.users.exceptions import UserNotFound
 
 USER = "6f1c9d2e-0000-4000-8000-0000000000d1"
+OTHER = "6f1c9d2e-0000-4000-8000-0000000000d2"
+UNKNOWN = "6f1c9d2e-0000-4000-8000-0000000000d9"
+EVENT = "3d1a0000-0000-4000-8000-000000000001"
+OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f1", "role": "OPERATOR"}
 FIRST = datetime(2026, 11, 20, 17, tzinfo=UTC)
 LAST = datetime(2026, 11, 20, 19, tzinfo=UTC)
 
@@ -23,14 +32,12 @@ def rows(at_17, at_18):
 def test_a_participant_s_load_takes_one_call_for_all_their_devices():
     service = worker_factory(DrService)
     devices = [{"id": f"device-{i}"} for i in range(25)]
-    service.devices_rpc.list_devices.return_value = devices
+    service.devices_rpc.devices_of.return_value = devices
     service.monitoring_rpc.hourly_series_of.return_value = {
         device["id"]: rows(0.1, 0.25) for device in devices
     }
     load = service._load(USER, FIRST, LAST)
-    service.devices_rpc.list_devices.assert_called_once_with(
-        {"user_id": USER, "role": "USER"}
-    )
+    service.devices_rpc.devices_of.assert_called_once_with(USER)
     service.monitoring_rpc.hourly_series_of.assert_called_once_with(
         [device["id"] for device in devices],
         "2026-11-20T17:00:00Z",
@@ -42,6 +49,66 @@ def test_a_participant_s_load_takes_one_call_for_all_their_devices():
 
 def test_a_participant_without_devices_asks_monitoring_nothing():
     service = worker_factory(DrService)
-    service.devices_rpc.list_devices.return_value = []
+    service.devices_rpc.devices_of.return_value = []
     assert service._load(USER, FIRST, LAST) == {}
     service.monitoring_rpc.hourly_series_of.assert_not_called()
+
+
+# -- who may be invited --------------------------------------------------------------
+
+
+def inviting(known=(USER, OTHER)):
+    """A dr worker whose users service knows ``known``."""
+    service = worker_factory(DrService)
+
+    def describe_user(user_id):
+        if user_id not in known:
+            raise UserNotFound()
+        return {"id": user_id}
+
+    service.users_rpc.describe_user.side_effect = describe_user
+    return service
+
+
+def test_unknown_users_are_refused_all_at_once_and_nobody_is_invited():
+    service = inviting()
+    with pytest.raises(UserNotFound) as caught:
+        service.invite(OPERATOR, EVENT, {"user_ids": [USER, UNKNOWN, OTHER]})
+    assert caught.value.details == {"user_ids": [UNKNOWN]}
+    assert caught.value.message == "some users do not exist"
+    service.storage.invite.assert_not_called()
+
+
+def test_an_unknown_event_is_refused_before_users_are_asked():
+    service = inviting()
+    service.storage.get_event.side_effect = EventNotFound()
+    with pytest.raises(EventNotFound):
+        service.invite(OPERATOR, EVENT, {"user_ids": [UNKNOWN]})
+    service.users_rpc.describe_user.assert_not_called()
+
+
+def test_bad_ids_are_refused_before_anyone_is_asked():
+    service = inviting()
+    with pytest.raises(ValidationFailed) as caught:
+        service.invite(OPERATOR, EVENT, {"user_ids": ["nope"]})
+    assert "user_ids" in caught.value.details
+    service.storage.get_event.assert_not_called()
+    service.users_rpc.describe_user.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "call, arguments",
+    [
+        ("create_event", ({"name": "Peak"},)),
+        ("cancel_event", (EVENT,)),
+        ("invite", (EVENT, {"user_ids": [USER]})),
+        ("flexibility", (EVENT,)),
+    ],
+)
+def test_a_user_may_not_run_events(call, arguments):
+    service = inviting()
+    with pytest.raises(Forbidden):
+        getattr(service, call)({"user_id": USER, "role": "USER"}, *arguments)
+    service.storage.get_event.assert_not_called()
+    service.storage.add_event.assert_not_called()
+    service.users_rpc.describe_user.assert_not_called()

@@ -4,7 +4,7 @@ import { ANSWER_LABELS } from "../../dr.js";
 import { utcDateTime } from "../../format.js";
 import "./dr.css";
 
-// A user as staff know them: name and e-mail (ADMIN), or id and devices (OPERATOR).
+// A user as staff know them from the user directory: name, e-mail and role.
 function Person({ id, directory }) {
   const person = directory[id];
   if (!person) return <code>{id}</code>;

@@ -8,8 +8,8 @@ import { useSession } from "../../session.jsx";
 import "./dr.css";
 import "./StaffEvents.css";
 
-// Who can be invited: an ADMIN picks from the users; an OPERATOR (who may not list
-// users) from the owners of devices, or types ids.
+// Who can be invited: staff pick from the user directory; an OPERATOR may also
+// type ids.
 export function InviteForm({ event, people, isAdmin, onInvited }) {
   const { api } = useSession();
   const [chosen, setChosen] = useState(() => new Set());
@@ -65,7 +65,7 @@ export function InviteForm({ event, people, isAdmin, onInvited }) {
       )}
       {candidates.length > 0 ? (
         <fieldset className="dr-people">
-          <legend>{isAdmin ? "Users not invited yet" : "Owners of devices not invited yet"}</legend>
+          <legend>Users not invited yet</legend>
           <div className="dr-people-list">
             {shown.map((person) => (
               <label key={person.id}>
@@ -94,7 +94,7 @@ export function InviteForm({ event, people, isAdmin, onInvited }) {
           )}
         </fieldset>
       ) : (
-        <Empty>{people.length ? "Everyone listed is invited already." : isAdmin ? "There are no users to invite." : "No device owners to list."}</Empty>
+        <Empty>{people.length ? "Everyone listed is invited already." : "There are no users to invite."}</Empty>
       )}
       {!isAdmin && (
         <Field

@@ -23,7 +23,7 @@ export default function StaffEvents() {
   const selectedId = params.get("event");
   const [version, setVersion] = useState(0);
   const events = useResource((signal) => api.get("/api/dr/events", { signal }), [liveStatus === "open"]);
-  const { people, directory, error: peopleError } = usePeople(isAdmin);
+  const { people, directory, error: peopleError } = usePeople();
 
   // An answer comes over /ws (to OPERATORs): the counts and the open event follow.
   useLive("dr.event", (message) => {
