@@ -11,16 +11,9 @@ from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.yaml_utils import load_operations_from_docstring
-from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-import gateway.schemas  # noqa: F401 - registers the gateway's schemas by name
-import services.devices.schemas  # noqa: F401
-import services.monitoring.schemas  # noqa: F401
-import services.support.schemas  # noqa: F401
-import services.users.schemas  # noqa: F401
 from gateway.route import PATH_VALUE, Route
-from services.common.http import JsonRequestHandler
+from gateway.schemas import ErrorSchema
 
 ERROR_RESPONSES = {
     "BadRequest": "invalid input; `details` names each bad field",
@@ -103,23 +96,6 @@ def operation(route: Route) -> dict:
     return operation
 
 
-def legacy_operations(service_class):
-    """``(url, operations)`` of entrypoints still documented by YAML docstrings."""
-    for name in sorted(dir(service_class)):
-        method = getattr(service_class, name)
-        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
-            if isinstance(entrypoint, JsonRequestHandler) and "---" in (
-                method.__doc__ or ""
-            ):
-                operations = load_operations_from_docstring(method.__doc__)
-                for item in operations.values():
-                    if "requestBody" in item:
-                        item.setdefault("responses", {}).setdefault(
-                            413, "PayloadTooLarge"
-                        )
-                yield entrypoint.url, operations
-
-
 @cache
 def build_spec(service_class) -> dict:
     spec = APISpec(
@@ -142,18 +118,10 @@ def build_spec(service_class) -> dict:
             name,
             {
                 "description": description,
-                "content": {"application/json": {"schema": "ErrorSchema"}},
+                "content": {"application/json": {"schema": ErrorSchema}},
             },
         )
-    for name in ("user_id", "device_id", "dead_letter_id"):
-        spec.components.parameter(
-            name.title().replace("_", ""),
-            "path",
-            {"name": name, "required": True, "schema": {"type": "string"}},
-        )
     paths: dict[str, dict] = {}
-    for url, operations in legacy_operations(service_class):
-        paths.setdefault(openapi_path(url), {}).update(operations)
     for route in service_class.routes:
         paths.setdefault(route.openapi_path, {})[route.method.lower()] = operation(
             route

@@ -1,16 +1,10 @@
-"""What every route does with a request: read its JSON body, know its caller.
-
-Routes live in ``gateway/service.py`` and, for the energy services, in one module
-each (``gateway/trading.py`` …) whose class the ``GatewayService`` inherits.
-"""
+"""What the edge reads from a request: its JSON body, within limits on its shape,
+and the client's address. The route rows are in ``gateway/api/``."""
 
 import json
 import math
 
-from services.common.errors import Forbidden, ValidationFailed
-from services.common.rpc import TimedRpcProxy
-from services.common.schemas import load
-from services.common.tokens import bearer_token
+from services.common.errors import ValidationFailed
 
 #: The most values (objects, arrays, strings, numbers …) a body may hold, and how
 #: deep it may nest. The largest body a route takes, a DR invitation of 500 users,
@@ -89,30 +83,6 @@ def parse_json(raw: bytes):
     return body
 
 
-def read_json(request, schema):
-    """The request body, loaded with ``schema``; 400 with per-field details if bad,
-    413 if it is over the size limit (``services.common.http``)."""
-    return load(schema, parse_json(request.get_data(cache=False)))
-
-
-def read_query(request, schema):
-    """The query string, loaded with ``schema``."""
-    return load(schema, request.args.to_dict())
-
-
 def client_address(request) -> str:
     """The client's address as Traefik saw it (it overwrites X-Real-Ip)."""
     return request.headers.get("X-Real-Ip") or request.remote_addr or "unknown"
-
-
-class Callers:
-    """Base of every route class: who is calling."""
-
-    auth_rpc = TimedRpcProxy("auth")
-
-    def _caller(self, request, *roles):
-        """The verified caller ``{user_id, role, …}``; 403 unless in ``roles``."""
-        caller = self.auth_rpc.check(bearer_token(request.headers.get("Authorization")))
-        if roles and caller["role"] not in roles:
-            raise Forbidden()
-        return caller

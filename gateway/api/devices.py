@@ -2,6 +2,7 @@
 and each device's own broker login."""
 
 from gateway.route import SIGNED_IN, Route
+from gateway.schemas import ErrorSchema
 from services.devices.schemas import (
     DeviceCreateSchema,
     DeviceCredentialsSchema,
@@ -34,7 +35,7 @@ ROUTES = (
                 "(`EMS_MAX_DEVICES_PER_USER`; `details.limit`)",
                 "content": {
                     "application/json": {
-                        "schema": "ErrorSchema",
+                        "schema": ErrorSchema,
                         "example": {
                             "error": "CONFLICT",
                             "details": {"limit": 100},

@@ -3,6 +3,7 @@ see the flexibility on offer and the results; users see the events they are invi
 to, opt in or out, and see their own results."""
 
 from gateway.route import SIGNED_IN, Route, only
+from gateway.schemas import ErrorSchema
 from services.common.policy import STAFF
 from services.dr.schemas import (
     DrEventCreateSchema,
@@ -157,7 +158,7 @@ ROUTES = (
             404: {
                 "description": "no such event, or some users do not exist "
                 "(`details.user_ids` lists them)",
-                "content": {"application/json": {"schema": "ErrorSchema"}},
+                "content": {"application/json": {"schema": ErrorSchema}},
             },
             409: "Conflict",
         },

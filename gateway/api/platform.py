@@ -26,7 +26,7 @@ ROUTES = (
         errors={
             503: {
                 "description": "at least one service does not answer",
-                "content": {"application/json": {"schema": "HealthSchema"}},
+                "content": {"application/json": {"schema": HealthSchema}},
             }
         },
     ),

@@ -2,6 +2,7 @@
 and staff (``services/support``), and ADMIN's inbox."""
 
 from gateway.route import SIGNED_IN, Route, only
+from gateway.schemas import ErrorSchema
 from services.common.policy import ADMIN
 from services.support.schemas import (
     AdminReplySchema,
@@ -62,7 +63,7 @@ ROUTES = (
                 },
                 "content": {
                     "application/json": {
-                        "schema": "ErrorSchema",
+                        "schema": ErrorSchema,
                         "example": {
                             "error": "RATE_LIMITED",
                             "details": {"retry_after": 12, "limit": 10},

@@ -3,6 +3,7 @@
 another user's order answers 404 like a missing one."""
 
 from gateway.route import SIGNED_IN, Route, only
+from gateway.schemas import ErrorSchema
 from services.trading import schemas
 
 ROUTES = (
@@ -75,7 +76,7 @@ ROUTES = (
                 "user may (`details.limit`); cancel one or wait for one to fill",
                 "content": {
                     "application/json": {
-                        "schema": "ErrorSchema",
+                        "schema": ErrorSchema,
                         "example": {
                             "error": "CONFLICT",
                             "details": {"limit": 100},
