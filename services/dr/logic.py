@@ -33,8 +33,7 @@ INVITATION_STATUSES = (INVITED, OPTED_IN, OPTED_OUT)
 #: anyone else sees those they are invited to.
 STAFF_ROLES = ("OPERATOR", "ADMIN")
 
-#: The ``ems.ws`` message type and what it can announce.
-DR_EVENT = "dr.event"
+#: What a ``dr.event`` push can announce.
 CHANGES = (INVITED, OPTED_IN, OPTED_OUT, CANCELLED)
 
 #: How long an event may last, and how far ahead it may be announced.
