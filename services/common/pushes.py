@@ -114,7 +114,7 @@ SUPPORT_ALERT = Push(
     SupportAlertSchema(),
     to_user=False,
     roles=(STAFF_ROLE,),
-    description="a question neither the rules nor the AI model answered",
+    description="a user waits for staff: nothing answered, or they asked for one",
 )
 OVERCONSUMPTION = Push(
     "overconsumption",

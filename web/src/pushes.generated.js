@@ -2,7 +2,7 @@
 
 /** a message of a support conversation, from either side */
 export const CHAT_MESSAGE = "chat.message";
-/** a question neither the rules nor the AI model answered */
+/** a user waits for staff: nothing answered, or they asked for one */
 export const SUPPORT_ALERT = "support.alert";
 /** a device of the user's went over its hourly limit */
 export const OVERCONSUMPTION = "overconsumption";
