@@ -3,6 +3,15 @@
 import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
+import { AUDIENCES } from "./src/pushes.generated.js";
+
+// A message type of /ws is named by its constant from src/pushes.generated.js,
+// generated from the catalogue the server publishes with; never spelled out.
+const escaped = Object.keys(AUDIENCES).map((type) => type.replace(/\./g, "\\."));
+const messageTypeLiteral = {
+  selector: `Literal[value=/^(${escaped.join("|")})$/]`,
+  message: "Use the message type's constant from pushes.generated.js.",
+};
 
 export default [
   { ignores: ["dist/", "node_modules/"] },
@@ -21,7 +30,12 @@ export default [
       "react-hooks/exhaustive-deps": "error",
       // Components are used in JSX, which this rule does not see without the React plugin.
       "no-unused-vars": ["error", { varsIgnorePattern: "^[A-Z_]", argsIgnorePattern: "^_" }],
+      "no-restricted-syntax": ["error", messageTypeLiteral],
     },
+  },
+  {
+    files: ["src/pushes.generated.js"],
+    rules: { "no-restricted-syntax": "off" },
   },
   {
     files: ["src/**/*.test.js"],

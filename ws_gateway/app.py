@@ -18,10 +18,9 @@ import tornado.websocket
 from tornado.ioloop import IOLoop
 
 from services.common.errors import EmsError, Forbidden, RateLimited
+from services.common.pushes import SESSION_ENDED
 from services.common.tokens import Identity
-from services.common.topology import client_message
 from ws_gateway.registry import Registry
-from ws_gateway.routing import SESSION_ENDED
 from ws_gateway.sessions import SessionChecker
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,7 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
     def expire(self) -> None:
         """The token's ``exp`` has come: tell the client and close with 4001."""
         self._expiry = None
-        message = client_message(SESSION_ENDED, {"reason": "expired"})
+        message = SESSION_ENDED.message({"reason": "expired"})
         self.registry.end([self], json.dumps(message))
 
     def _request_summary(self) -> str:

@@ -14,9 +14,8 @@ import logging
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from services.common.topology import client_message
+from services.common.pushes import SESSION_ENDED
 from ws_gateway.registry import Client, Registry
-from ws_gateway.routing import SESSION_ENDED
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class SessionRecheck:
             # A socket may have closed while auth was answering.
             gone = [c for c in batch if c.identity.jti in jtis and c in self.registry]
             if gone:
-                message = client_message(SESSION_ENDED, {"reason": REASON})
+                message = SESSION_ENDED.message({"reason": REASON})
                 self.registry.end(gone, json.dumps(message))
                 ended += len(gone)
         if ended:

@@ -13,8 +13,9 @@ from typing import Protocol
 
 from tornado.websocket import WebSocketClosedError
 
+from services.common.pushes import SESSION_ENDED
 from services.common.tokens import Identity
-from ws_gateway.routing import ROLE, SESSION_ENDED, Destination, session_jti
+from ws_gateway.routing import ROLE, Destination, session_jti
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Registry:
             clients = self.of_role(destination.name)
         else:
             clients = self.of_user(destination.name)
-        if destination.message_type != SESSION_ENDED:
+        if destination.message_type != SESSION_ENDED.name:
             return self.send(clients, text)
         jti = session_jti(message)
         if jti is not None:

@@ -1,19 +1,20 @@
 """Where a message of ``ems.ws`` goes, read from its routing key and body.
 
 A routing key is ``user.<user_id>.<type>`` or ``role.<ROLE>.<type>``; the type may
-hold dots itself (``session.ended``, ``chat.message``). The body is a client message
+hold dots itself (``session.ended``, ``chat.message``). A type of the catalogue
+(``services.common.pushes``) goes only to the audience it declares there: a user
+when it concerns one, and the roles it names. The body is a client message
 ``{"type": ..., "data": ..., "ts": ...}``, forwarded to browsers as it is.
 """
 
 import json
 from typing import NamedTuple
 
+from services.common.pushes import CATALOGUE
 from services.common.tokens import ROLES
 
 USER = "user"
 ROLE = "role"
-#: The type that ends the sessions it reaches (logout, user deleted, role changed).
-SESSION_ENDED = "session.ended"
 
 
 class Undeliverable(Exception):
@@ -38,6 +39,12 @@ def destination(routing_key: str) -> Destination:
         )
     if audience == ROLE and name not in ROLES:
         raise Undeliverable(f"unknown role {name!r} in {routing_key!r}")
+    push = CATALOGUE.get(message_type)
+    if push is not None:
+        if audience == USER and not push.to_user:
+            raise Undeliverable(f"{message_type} is for roles, not users")
+        if audience == ROLE and name not in push.roles:
+            raise Undeliverable(f"{message_type} is not for role {name}")
     return Destination(audience, name, message_type)
 
 

@@ -22,14 +22,14 @@ from services.auth.exceptions import (
 )
 from services.auth.schemas import LoginSchema
 from services.auth.storage import AuthStore
+from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.http import http, json_response
-from services.common.messaging import Dispatcher
+from services.common.messaging import Pusher
 from services.common.schemas import load
 from services.common.tokens import Identity, InvalidToken, Tokens, bearer_token
-from services.common.topology import WS, client_message, user_message_key
 
 # Argon2id of a random password, verified when the e-mail address is unknown so that
 # a wrong address takes as long to refuse as a wrong password.
@@ -47,7 +47,7 @@ class AuthService(HealthMixin):
     signer = Signer()
     tokens = Tokens()
     config = Config()
-    dispatch = Dispatcher(WS)
+    push = Pusher()
 
     @rpc(expected_exceptions=EXPECTED)
     def set_credentials(self, user_id, email, role, password=None):
@@ -255,7 +255,4 @@ class AuthService(HealthMixin):
         data = {"reason": reason}
         if jti:
             data["jti"] = jti
-        self.dispatch(
-            user_message_key(user_id, "session.ended"),
-            client_message("session.ended", data),
-        )
+        self.push(pushes.SESSION_ENDED, data, user_id)

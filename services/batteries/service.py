@@ -32,24 +32,20 @@ from services.batteries.schemas import (
     BatteryScheduleRequestSchema,
     BatteryScheduleResultSchema,
     BatterySchema,
-    BatteryStateSchema,
 )
 from services.batteries.storage import LIMIT_FIELDS, BatteryStore
+from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED, Forbidden, Unavailable, ValidationFailed
 from services.common.health import HealthMixin
-from services.common.messaging import Dispatcher, consume
+from services.common.messaging import Pusher, consume
 from services.common.policy import listing_owner, permissions
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
-from services.common.topology import WS, client_message, sync_queue, user_message_key
+from services.common.topology import sync_queue
 
 battery_schema = BatterySchema()
-state_schema = BatteryStateSchema()
 schedule_schema = BatteryScheduleResultSchema()
-
-#: The ``ems.ws`` message type of a battery's state.
-BATTERY_STATE = "battery.state"
 
 #: Seconds between two looks for batteries that reached a bound.
 SETTLE_INTERVAL = 5
@@ -69,7 +65,7 @@ class BatteriesService(HealthMixin):
     name = "batteries"
 
     storage = Database(BatteryStore)
-    dispatch = Dispatcher(WS)
+    push = Pusher()
     # Someone waits for the answer: a service that does not reply is given up.
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
@@ -278,7 +274,8 @@ class BatteriesService(HealthMixin):
         )
 
     def _push(self, battery, state: physics.State) -> None:
-        data = state_schema.dump(
+        self.push(
+            pushes.BATTERY_STATE,
             {
                 "battery_id": battery.id,
                 "soc_kwh": state.soc_kwh,
@@ -287,9 +284,6 @@ class BatteriesService(HealthMixin):
                 ),
                 "mode": state.mode,
                 "power_kw": state.power_kw,
-            }
-        )
-        self.dispatch(
-            user_message_key(battery.user_id, BATTERY_STATE),
-            client_message(BATTERY_STATE, data),
+            },
+            battery.user_id,
         )

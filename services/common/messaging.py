@@ -1,6 +1,7 @@
 """Publishing and consuming on the platform's topic exchanges.
 
-``Dispatcher`` publishes persistent messages with publisher confirms. ``consume`` is
+``Dispatcher`` publishes persistent messages with publisher confirms; ``Pusher``
+publishes the catalogue's messages to browsers the same way. ``consume`` is
 Nameko's queue consumer with the platform's failure policy: a handler that succeeds
 acks after its effect is committed; a transient failure (the database or broker is
 unreachable) is retried; anything else, and a body that is not JSON, is published to
@@ -9,8 +10,10 @@ compressed or oversized body is dead-lettered the same way before it is decoded.
 """
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import eventlet
 import kombu
@@ -33,8 +36,12 @@ from services.common.topology import (
     EXCHANGE_HEADER,
     REASON_HEADER,
     SERVICE_HEADER,
+    WS,
     original_routing_key,
 )
+
+if TYPE_CHECKING:
+    from services.common.pushes import Push
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,38 @@ class Dispatcher(Publisher):
             publish(payload, routing_key=routing_key)
 
         return dispatch
+
+
+class Pusher(Publisher):
+    """``push(kind, payload, *user_ids, roles=None, now=None)``: a message of the
+    catalogue (``services.common.pushes``) to browsers, on ``ems.ws``.
+
+    ``payload`` is dumped with the type's schema into ``{type, data, ts}``, which is
+    published, persistent and confirmed, once for each user named
+    (``user.<id>.<type>``) and each role (``role.<ROLE>.<type>``; by default every
+    role the type declares). A push the type does not allow raises ``InvalidPush``
+    before anything is published.
+    """
+
+    def __init__(self, **options):
+        super().__init__(exchange=WS, **options)
+
+    def get_dependency(self, worker_ctx):
+        publish = super().get_dependency(worker_ctx)
+
+        def push(
+            kind: "Push",
+            payload,
+            *user_ids: str,
+            roles: Iterable[str] | None = None,
+            now: datetime | None = None,
+        ) -> None:
+            routing_keys = kind.routing_keys(user_ids, roles)
+            message = kind.message(payload, now)
+            for routing_key in routing_keys:
+                publish(message, routing_key=routing_key)
+
+        return push
 
 
 def dead_letter(amqp_uri: str, message, reason: str, service: str) -> None:

@@ -29,8 +29,7 @@ OPTED_IN = "opted_in"
 OPTED_OUT = "opted_out"
 INVITATION_STATUSES = (INVITED, OPTED_IN, OPTED_OUT)
 
-#: The ``ems.ws`` message type and what it can announce.
-DR_EVENT = "dr.event"
+#: What a ``dr.event`` push can announce.
 CHANGES = (INVITED, OPTED_IN, OPTED_OUT, CANCELLED)
 
 #: How long an event may last, and how far ahead it may be announced.

@@ -26,25 +26,18 @@ from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownServic
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED, EmsError
 from services.common.health import HealthMixin
-from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume
+from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
-from services.common.topology import (
-    WS,
-    client_message,
-    iso_utc,
-    role_message_key,
-    sync_queue,
-    user_message_key,
-)
+from services.common.topology import iso_utc, sync_queue
 from services.dr import logic, policies
 from services.dr.exceptions import EventConflict, EventNotFound
 from services.dr.schemas import (
     DrEventCreateSchema,
-    DrEventPushSchema,
     DrEventSchema,
     DrFlexibilitySchema,
     DrInvitationsSchema,
@@ -57,7 +50,6 @@ from services.users.exceptions import UserNotFound
 log = logging.getLogger(__name__)
 
 event_schema = DrEventSchema()
-push_schema = DrEventPushSchema()
 results_schema = DrResultsSchema()
 participant_schema = DrParticipantResultSchema()
 flexibility_schema = DrFlexibilitySchema()
@@ -114,7 +106,7 @@ class DrService(HealthMixin):
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
     batteries_rpc = TimedRpcProxy("batteries", timeout_setting="BATTERIES_RPC_TIMEOUT")
-    dispatch = Dispatcher(WS)
+    push = Pusher()
 
     # -- events -------------------------------------------------------------------
 
@@ -467,12 +459,10 @@ class DrService(HealthMixin):
             return None
 
     def _push(self, event, invitation, change, now, to_staff=False) -> None:
-        data = push_schema.dump(
-            {"event": _view(event, now), "invitation": invitation, "change": change}
+        self.push(
+            pushes.DR_EVENT,
+            {"event": _view(event, now), "invitation": invitation, "change": change},
+            invitation.user_id,
+            roles=pushes.DR_EVENT.roles if to_staff else (),
+            now=now,
         )
-        message = client_message(logic.DR_EVENT, data, now)
-        self.dispatch(user_message_key(invitation.user_id, logic.DR_EVENT), message)
-        if to_staff:
-            # Those who see every invitation are told of every answer.
-            for role in policies.READ_ALL.roles:
-                self.dispatch(role_message_key(role, logic.DR_EVENT), message)

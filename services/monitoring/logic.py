@@ -63,10 +63,6 @@ class Alert:
     reading_id: str | None = None
 
 
-#: The ``/ws`` message that carries a batch's new hourly totals to their owner.
-CONSUMPTION_UPDATED = "consumption.updated"
-
-
 def hour_of(moment: datetime) -> datetime:
     """The start of the UTC hour a reading stamped ``moment`` counts in.
 

@@ -12,19 +12,16 @@ from decimal import Decimal
 
 from nameko.dependency_providers import Config
 
+import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
+from services.common import pushes
 from services.common.batching import consume_batch
 from services.common.db import Database
-from services.common.messaging import Dispatcher
+from services.common.messaging import Pusher
 from services.common.rpc import TimedRpcProxy
-from services.common.topology import WS, client_message, user_message_key
 from services.monitoring import logic
 from services.monitoring.devices import known_devices
 from services.monitoring.exceptions import InvalidReading
-from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
 from services.monitoring.storage import MonitoringStore
-
-overconsumption_schema = OverconsumptionSchema()
-update_schema = ConsumptionUpdateSchema()
 
 
 class MonitoringWorker:
@@ -32,7 +29,7 @@ class MonitoringWorker:
 
     storage = Database(MonitoringStore)
     devices_rpc = TimedRpcProxy("devices")
-    dispatch = Dispatcher(WS)
+    push = Pusher()
     config = Config()
 
     @consume_batch("INGEST_QUEUE")
@@ -83,18 +80,8 @@ class MonitoringWorker:
         # here, but never announces what was not stored (the notification list
         # keeps it either way).
         for notification in notifications:
-            self.dispatch(
-                user_message_key(notification.user_id, "overconsumption"),
-                client_message(
-                    "overconsumption", overconsumption_schema.dump(notification)
-                ),
-            )
+            self.push(pushes.OVERCONSUMPTION, notification, notification.user_id)
         # One message per owner and batch, so open charts follow the readings.
         for user_id, totals in logic.totals_by_owner(changes, devices).items():
-            self.dispatch(
-                user_message_key(user_id, logic.CONSUMPTION_UPDATED),
-                client_message(
-                    logic.CONSUMPTION_UPDATED, update_schema.dump({"totals": totals})
-                ),
-            )
+            self.push(pushes.CONSUMPTION_UPDATED, {"totals": totals}, user_id)
         return rejected

@@ -15,11 +15,6 @@ from services.support.rules import RULES, Rule
 
 log = logging.getLogger(__name__)
 
-#: The ``ems.ws`` message types of the chat, and the role that answers it.
-CHAT_MESSAGE = "chat.message"
-SUPPORT_ALERT = "support.alert"
-STAFF_ROLE = "ADMIN"
-
 #: Why staff are alerted (``reason`` of a ``support.alert``).
 UNANSWERED = "unanswered"
 ASKED_FOR_PERSON = "asked_for_person"

@@ -9,18 +9,13 @@ conversation is ``services/support/policies.py``'s.
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from services.common import pushes
 from services.common.db import Database, utcnow
 from services.common.errors import EXPECTED, Forbidden, ValidationFailed
 from services.common.health import HealthMixin
-from services.common.messaging import Dispatcher, consume
+from services.common.messaging import Pusher, consume
 from services.common.schemas import load
-from services.common.topology import (
-    WS,
-    client_message,
-    role_message_key,
-    sync_queue,
-    user_message_key,
-)
+from services.common.topology import sync_queue
 from services.support import logic, policies
 from services.support.assistant import AssistantProvider
 from services.support.exceptions import ConversationNotFound
@@ -30,7 +25,6 @@ from services.support.schemas import (
     ConversationSchema,
     HistoryQuerySchema,
     PostResultSchema,
-    SupportAlertSchema,
     SupportMessageSchema,
 )
 from services.support.storage import SupportStore
@@ -38,7 +32,6 @@ from services.support.storage import SupportStore
 message_schema = ChatMessageSchema()
 conversation_schema = ConversationSchema()
 post_result_schema = PostResultSchema()
-alert_schema = SupportAlertSchema()
 
 DEFAULT_HISTORY_FOR_AI = 10
 
@@ -56,7 +49,7 @@ class SupportService(HealthMixin):
 
     storage = Database(SupportStore)
     assistant = AssistantProvider()
-    dispatch = Dispatcher(WS)
+    push = Pusher()
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
@@ -179,20 +172,15 @@ class SupportService(HealthMixin):
         return int(support.get("history_for_ai", DEFAULT_HISTORY_FOR_AI))
 
     def _push(self, message) -> None:
-        payload = client_message(logic.CHAT_MESSAGE, message_schema.dump(message))
-        self.dispatch(user_message_key(message.user_id, logic.CHAT_MESSAGE), payload)
-        self.dispatch(role_message_key(logic.STAFF_ROLE, logic.CHAT_MESSAGE), payload)
+        self.push(pushes.CHAT_MESSAGE, message, message.user_id)
 
     def _alert(self, message, reason: str) -> None:
-        data = alert_schema.dump(
+        self.push(
+            pushes.SUPPORT_ALERT,
             {
                 "user_id": message.user_id,
                 "message_id": message.id,
                 "text": message.text,
                 "reason": reason,
-            }
-        )
-        self.dispatch(
-            role_message_key(logic.STAFF_ROLE, logic.SUPPORT_ALERT),
-            client_message(logic.SUPPORT_ALERT, data),
+            },
         )

@@ -22,19 +22,14 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
+from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
-from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume, describe
+from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume, describe
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
-from services.common.topology import (
-    WS,
-    client_message,
-    iso_utc,
-    sync_queue,
-    user_message_key,
-)
+from services.common.topology import iso_utc, sync_queue
 from services.trading import logic, matching, policies
 from services.trading.exceptions import OrderNotFound, OrderNotOpen
 from services.trading.schemas import (
@@ -61,8 +56,6 @@ book_schema = TradingBookSchema()
 balance_schema = TradingBalanceSchema()
 settlement_schema = TradingSettlementSchema()
 
-#: The ``ems.ws`` message type of a trade.
-TRADE_EXECUTED = "trade.executed"
 #: Seconds between the timer's rounds of expiry and settlement.
 SETTLE_INTERVAL = 60
 
@@ -107,7 +100,7 @@ class TradingService(HealthMixin):
     name = "trading"
 
     storage = Database(TradingStore)
-    dispatch = Dispatcher(WS)
+    push = Pusher()
     monitoring_rpc = TimedRpcProxy("monitoring")
     devices_rpc = TimedRpcProxy("devices")
     config = Config()
@@ -152,8 +145,8 @@ class TradingService(HealthMixin):
         result = placement_schema.dump({"order": order, "trades": trades})
         self.storage.commit()
         # Pushed once committed: a trade that was rolled back is never announced.
-        for trade in result["trades"]:
-            self._push_trade(trade)
+        for trade in trades:
+            self.push(pushes.TRADE_EXECUTED, trade, trade.buyer_id, trade.seller_id)
         return result
 
     @rpc(expected_exceptions=EXPECTED)
@@ -320,8 +313,3 @@ class TradingService(HealthMixin):
 
     def _rules(self) -> logic.Rules:
         return logic.Rules.from_config(self.config)
-
-    def _push_trade(self, trade: dict) -> None:
-        message = client_message(TRADE_EXECUTED, trade)
-        for user_id in (trade["buyer_id"], trade["seller_id"]):
-            self.dispatch(user_message_key(user_id, TRADE_EXECUTED), message)

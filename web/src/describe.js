@@ -1,5 +1,6 @@
 // One line of text for a live message or a stored notification.
 import { kwh, utcDateTime, utcHour } from "./format.js";
+import { CHAT_MESSAGE, DR_EVENT, OVERCONSUMPTION, SUPPORT_ALERT, TRADE_EXECUTED } from "./pushes.generated.js";
 
 export function describeOverconsumption(data, deviceName) {
   const device = deviceName || "A device";
@@ -13,17 +14,17 @@ export function describeOverconsumption(data, deviceName) {
 export function describeMessage(message, names = {}) {
   const data = message.data || {};
   switch (message.type) {
-    case "overconsumption":
+    case OVERCONSUMPTION:
       return describeOverconsumption(data, names[data.device_id]);
-    case "chat.message":
+    case CHAT_MESSAGE:
       return data.author === "user" ? null : `Support: ${data.text}`;
-    case "support.alert":
+    case SUPPORT_ALERT:
       return `A user is waiting for an answer: “${data.text}”`;
-    case "dr.event": {
+    case DR_EVENT: {
       const event = data.event || {};
       return `Demand response “${event.name}” (${utcDateTime(event.start)}): ${String(data.change || event.status).replace(/_/g, " ")}.`;
     }
-    case "trade.executed":
+    case TRADE_EXECUTED:
       return `Trade: ${kwh(data.quantity_kwh)} at ${data.price_per_kwh} per kWh for ${utcDateTime(data.delivery_hour)}.`;
     // battery.state changes what the Batteries page shows; it is no news elsewhere.
     default:

@@ -3,6 +3,8 @@
 // connection drops, and reports `session.ended` / close 4001 once, so the app can
 // sign out and say why.
 
+import { SESSION_ENDED } from "./pushes.generated.js";
+
 export const SESSION_ENDED_CODE = 4001;
 
 // A connection counts as good again (the back-off starts over) once it has stayed
@@ -124,7 +126,7 @@ export class LiveConnection {
       return;
     }
     if (!message || typeof message.type !== "string") return;
-    if (message.type === "session.ended") {
+    if (message.type === SESSION_ENDED) {
       this.endReason = message.data?.reason || "revoked";
     }
     for (const key of [message.type, "*"]) {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { LiveConnection, SESSION_ENDED_CODE, STABLE_AFTER_MS, backoffDelay, socketUrl } from "./live.js";
+import { DR_EVENT, OVERCONSUMPTION, SESSION_ENDED } from "./pushes.generated.js";
 
 // A WebSocket stand-in: every instance is kept so a test can open, message and
 // close it from the server's side.
@@ -147,12 +148,12 @@ describe("LiveConnection", () => {
     const onDr = vi.fn();
     const onOther = vi.fn();
     const onAll = vi.fn();
-    live.subscribe("dr.event", onDr);
-    live.subscribe("overconsumption", onOther);
+    live.subscribe(DR_EVENT, onDr);
+    live.subscribe(OVERCONSUMPTION, onOther);
     live.subscribe("*", onAll);
     live.start();
     socket().serverOpen();
-    const message = { type: "dr.event", data: { change: "invited" }, ts: "2026-11-22T10:00:00Z" };
+    const message = { type: DR_EVENT, data: { change: "invited" }, ts: "2026-11-22T10:00:00Z" };
     socket().serverSend(message);
     expect(onDr).toHaveBeenCalledTimes(1);
     expect(onDr).toHaveBeenCalledWith(message);
@@ -203,10 +204,10 @@ describe("LiveConnection", () => {
   it("ends the session once with the reason of session.ended, then close 4001", async () => {
     const { live, socket, timers, onSessionEnded, statuses, WebSocketImpl } = setup();
     const listener = vi.fn();
-    live.subscribe("session.ended", listener);
+    live.subscribe(SESSION_ENDED, listener);
     live.start();
     socket().serverOpen();
-    socket().serverSend({ type: "session.ended", data: { reason: "role_changed" } });
+    socket().serverSend({ type: SESSION_ENDED, data: { reason: "role_changed" } });
     expect(listener).toHaveBeenCalledTimes(1);
     socket().serverClose(SESSION_ENDED_CODE);
     expect(onSessionEnded).toHaveBeenCalledTimes(1);
@@ -234,7 +235,7 @@ describe("LiveConnection", () => {
     const { live, socket, onSessionEnded, timers } = setup();
     live.start();
     socket().serverOpen();
-    socket().serverSend({ type: "session.ended", data: { reason: "user_deleted" } });
+    socket().serverSend({ type: SESSION_ENDED, data: { reason: "user_deleted" } });
     socket().serverClose(1000);
     expect(onSessionEnded).toHaveBeenCalledWith("user_deleted");
     expect(onSessionEnded).toHaveBeenCalledTimes(1);

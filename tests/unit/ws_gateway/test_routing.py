@@ -83,3 +83,28 @@ def test_session_jti_only_from_data():
     )
     assert session_jti({"type": "session.ended", "data": None}) is None
     assert session_jti({"type": "session.ended", "jti": "j1"}) is None
+
+
+@pytest.mark.parametrize(
+    "routing_key",
+    [
+        "role.USER.chat.message",
+        "role.OPERATOR.support.alert",
+        "user.42.support.alert",
+        "role.USER.dr.event",
+        "role.ADMIN.overconsumption",
+        "role.ADMIN.session.ended",
+    ],
+)
+def test_a_type_of_the_catalogue_reaches_only_its_audience(routing_key):
+    with pytest.raises(Undeliverable, match="not for|for roles"):
+        destination(routing_key)
+
+
+def test_a_type_of_the_catalogue_reaches_the_audience_it_declares():
+    assert destination("role.OPERATOR.dr.event") == Destination(
+        ROLE, "OPERATOR", "dr.event"
+    )
+    assert destination("user.42.chat.message") == Destination(
+        USER, "42", "chat.message"
+    )

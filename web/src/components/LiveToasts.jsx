@@ -3,6 +3,7 @@ import { useLocation } from "react-router-dom";
 import { describeMessage } from "../describe.js";
 import { useDeviceNames } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
+import { AUDIENCES, CHAT_MESSAGE, OVERCONSUMPTION, SUPPORT_ALERT } from "../pushes.generated.js";
 
 const SHOWN_MS = 12000;
 const MAX_SHOWN = 4;
@@ -23,11 +24,13 @@ export default function LiveToasts() {
   const dismiss = useCallback((id) => setToasts((shown) => shown.filter((t) => t.id !== id)), []);
 
   useLive("*", async (message) => {
-    if (message.type === "chat.message" && (onSupportPage || user?.role === "ADMIN")) return;
-    if (message.type === "support.alert" && onSupportPage) return;
-    if (message.type === "overconsumption" && location.pathname === "/notifications") return;
+    // Staff receive every conversation's messages; their inbox shows them.
+    const staff = AUDIENCES[CHAT_MESSAGE].roles.includes(user?.role);
+    if (message.type === CHAT_MESSAGE && (onSupportPage || staff)) return;
+    if (message.type === SUPPORT_ALERT && onSupportPage) return;
+    if (message.type === OVERCONSUMPTION && location.pathname === "/notifications") return;
     let known = names;
-    const deviceId = message.type === "overconsumption" ? message.data?.device_id : null;
+    const deviceId = message.type === OVERCONSUMPTION ? message.data?.device_id : null;
     if (deviceId && !known[deviceId]) {
       try {
         const device = await api.get(`/api/devices/${deviceId}`);

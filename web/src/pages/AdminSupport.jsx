@@ -4,6 +4,7 @@ import { Empty, Resource } from "../components/Status.jsx";
 import { utcDateTime } from "../format.js";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
+import { CHAT_MESSAGE, SUPPORT_ALERT } from "../pushes.generated.js";
 
 // Unanswered first, then the most recent.
 export function inboxOrder(conversations) {
@@ -20,7 +21,7 @@ function Conversation({ userId, who, onReplied }) {
     (signal) => api.get(`/api/support/history?user_id=${userId}`, { signal }),
     [userId],
   );
-  useLive("chat.message", (message) => {
+  useLive(CHAT_MESSAGE, (message) => {
     if (message.data?.user_id === userId) history.setData((list) => withMessage(list, message.data));
   });
   const reply = useCallback(
@@ -53,8 +54,8 @@ export default function AdminSupport() {
     [users.data],
   );
   const refresh = useCallback(() => inbox.reload({ quiet: true }), [inbox]);
-  useLive("support.alert", refresh);
-  useLive("chat.message", refresh);
+  useLive(SUPPORT_ALERT, refresh);
+  useLive(CHAT_MESSAGE, refresh);
 
   const conversations = inboxOrder(inbox.data || []);
   const who = (userId) => names[userId] || `user ${userId.slice(0, 8)}`;

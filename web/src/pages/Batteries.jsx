@@ -2,6 +2,7 @@ import { useMemo } from "react";
 import { applyState } from "../batteries.js";
 import { Resource } from "../components/Status.jsx";
 import { useInterval, useResource } from "../hooks.js";
+import { BATTERY_STATE } from "../pushes.generated.js";
 import { useLive, useSession } from "../session.jsx";
 import { AddBattery } from "./batteries/AddBattery.jsx";
 import { BatteryCard } from "./batteries/BatteryCard.jsx";
@@ -18,7 +19,7 @@ export default function Batteries() {
   const batteries = useResource((signal) => api.get("/api/batteries", { signal }), [liveStatus === "open"]);
   const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
 
-  useLive("battery.state", (message) => {
+  useLive(BATTERY_STATE, (message) => {
     batteries.setData((list) => applyState(list, message.data, message.ts));
   });
 

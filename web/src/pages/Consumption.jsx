@@ -7,6 +7,7 @@ import { applyTotals } from "../consumption.js";
 import { DEVICE_KINDS, kwh, limitKwh, utcDate, utcHour } from "../format.js";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
+import { CONSUMPTION_UPDATED } from "../pushes.generated.js";
 
 // The limit is drawn when it is on the bars' scale; far above them it would
 // flatten them to nothing, so the caption gives it instead.
@@ -123,7 +124,7 @@ export default function Consumption() {
   );
 
   // Totals counted while the page is open move the bars at once.
-  useLive("consumption.updated", (message) => {
+  useLive(CONSUMPTION_UPDATED, (message) => {
     day.setData((shown) => applyTotals(shown, message.data?.totals || []));
   });
 

@@ -4,6 +4,7 @@ import { describeOverconsumption } from "../describe.js";
 import { utcDateTime } from "../format.js";
 import { useDeviceNames, useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
+import { OVERCONSUMPTION } from "../pushes.generated.js";
 
 // A live overconsumption message as a row of the list (it has no id or creation
 // time of its own: the device-hour and reason identify it).
@@ -20,7 +21,7 @@ export default function Notifications() {
   );
   const { names } = useDeviceNames(api);
 
-  useLive("overconsumption", (message) => {
+  useLive(OVERCONSUMPTION, (message) => {
     notifications.setData((list) => {
       const row = fromLive(message);
       const seen = (list || []).some(

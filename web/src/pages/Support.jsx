@@ -3,6 +3,7 @@ import { ChatForm, ChatLog, withMessage } from "../components/Chat.jsx";
 import { Resource } from "../components/Status.jsx";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
+import { CHAT_MESSAGE } from "../pushes.generated.js";
 
 export default function Support() {
   const { api, liveStatus } = useSession();
@@ -17,7 +18,7 @@ export default function Support() {
     [api],
   );
 
-  useLive("chat.message", (message) => history.setData((list) => withMessage(list, message.data)));
+  useLive(CHAT_MESSAGE, (message) => history.setData((list) => withMessage(list, message.data)));
 
   const waiting = (() => {
     const list = history.data || [];

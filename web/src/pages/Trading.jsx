@@ -19,6 +19,7 @@ import {
   STATUS_LABELS,
   tradeSide,
 } from "../trading.js";
+import { TRADE_EXECUTED } from "../pushes.generated.js";
 import "./Trading.css";
 
 const BLANK = { side: "buy", price_per_kwh: "", quantity_kwh: "", device_id: "" };
@@ -391,7 +392,7 @@ export default function Trading() {
     balance.reload({ quiet: true });
   };
 
-  useLive("trade.executed", refreshAll);
+  useLive(TRADE_EXECUTED, refreshAll);
   // Other people's orders are not pushed: the book is asked again now and then.
   useInterval(() => book.reload({ quiet: true }), 15000);
 

@@ -2,6 +2,7 @@ import { useCallback } from "react";
 import { Resource } from "../../components/Status.jsx";
 import { applyPush, upsertEvent } from "../../dr.js";
 import { useResource } from "../../hooks.js";
+import { DR_EVENT } from "../../pushes.generated.js";
 import { useLive, useSession } from "../../session.jsx";
 import { InvitationCard } from "./InvitationCard.jsx";
 import { useNow } from "./useNow.js";
@@ -13,7 +14,7 @@ export default function MyInvitations() {
   const { api, liveStatus } = useSession();
   const now = useNow();
   const events = useResource((signal) => api.get("/api/dr/events", { signal }), [liveStatus === "open"]);
-  useLive("dr.event", (message) => events.setData((list) => applyPush(list, message.data)));
+  useLive(DR_EVENT, (message) => events.setData((list) => applyPush(list, message.data)));
   const changed = useCallback(
     (event) => events.setData((list) => upsertEvent(list, event)),
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -4,6 +4,7 @@ import { DataTable } from "../../components/DataTable.jsx";
 import { ErrorMessage, Resource } from "../../components/Status.jsx";
 import { countsText, kw, statusAt, upsertEvent, windowText } from "../../dr.js";
 import { useResource } from "../../hooks.js";
+import { DR_EVENT } from "../../pushes.generated.js";
 import { useLive, useSession } from "../../session.jsx";
 import { CreateEvent } from "./CreateEvent.jsx";
 import { EventDetail } from "./EventDetail.jsx";
@@ -26,7 +27,7 @@ export default function StaffEvents() {
   const { people, directory, error: peopleError } = usePeople();
 
   // An answer comes over /ws (to OPERATORs): the counts and the open event follow.
-  useLive("dr.event", (message) => {
+  useLive(DR_EVENT, (message) => {
     events.setData((list) => upsertEvent(list, message.data?.event && { ...message.data.event }));
     events.reload({ quiet: true });
     if (message.data?.event?.id === selectedId) setVersion((v) => v + 1);

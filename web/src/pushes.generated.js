@@ -1,0 +1,30 @@
+// Generated from services/common/pushes.py by `python -m services.common.pushes`; do not edit.
+
+/** a message of a support conversation, from either side */
+export const CHAT_MESSAGE = "chat.message";
+/** a user waits for staff: nothing answered, or they asked for one */
+export const SUPPORT_ALERT = "support.alert";
+/** a device of the user's went over its hourly limit */
+export const OVERCONSUMPTION = "overconsumption";
+/** the new hourly totals of the user's devices after a batch */
+export const CONSUMPTION_UPDATED = "consumption.updated";
+/** a battery of the user's changed its charge, mode or power */
+export const BATTERY_STATE = "battery.state";
+/** a trade, to its buyer and its seller */
+export const TRADE_EXECUTED = "trade.executed";
+/** an invitation to a demand-response event, and its changes; the staff hear of the users' answers */
+export const DR_EVENT = "dr.event";
+/** the session is over; the socket closes with 4001 */
+export const SESSION_ENDED = "session.ended";
+
+/** Who receives each type: the user it concerns, and roles. */
+export const AUDIENCES = Object.freeze({
+  [CHAT_MESSAGE]: { user: true, roles: ["ADMIN"] },
+  [SUPPORT_ALERT]: { user: false, roles: ["ADMIN"] },
+  [OVERCONSUMPTION]: { user: true, roles: [] },
+  [CONSUMPTION_UPDATED]: { user: true, roles: [] },
+  [BATTERY_STATE]: { user: true, roles: [] },
+  [TRADE_EXECUTED]: { user: true, roles: [] },
+  [DR_EVENT]: { user: true, roles: ["OPERATOR", "ADMIN"] },
+  [SESSION_ENDED]: { user: true, roles: [] },
+});
