@@ -34,7 +34,13 @@ from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
 from services.common.schemas import load
-from services.common.topology import WS, client_message, sync_queue, user_message_key
+from services.common.topology import (
+    BATTERIES_DEVICE_DELETED,
+    BATTERIES_USER_DELETED,
+    WS,
+    client_message,
+    user_message_key,
+)
 
 battery_schema = BatterySchema()
 state_schema = BatteryStateSchema()
@@ -159,14 +165,14 @@ class BatteriesService(HealthMixin):
         self.storage.delete_battery(self._writable(battery_id, viewer))
         self.storage.commit()
 
-    @consume(sync_queue("batteries", "user.deleted"))
+    @consume(BATTERIES_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's batteries go with them (again harmlessly if the event
         is redelivered)."""
         self.storage.delete_batteries_of(body["user"]["id"])
         self.storage.commit()
 
-    @consume(sync_queue("batteries", "device.deleted", purpose="deleted-devices"))
+    @consume(BATTERIES_DEVICE_DELETED)
     def handle_device_deleted(self, body):
         """A deleted device's battery goes with it."""
         self.storage.delete_battery_of_device(body["device"]["id"])

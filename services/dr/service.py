@@ -32,11 +32,11 @@ from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
+    DR_USER_DELETED,
     WS,
     client_message,
     iso_utc,
     role_message_key,
-    sync_queue,
     user_message_key,
 )
 from services.dr import logic
@@ -376,7 +376,7 @@ class DrService(HealthMixin):
 
     # -- cascade ----------------------------------------------------------------------
 
-    @consume(sync_queue("dr", "user.deleted"))
+    @consume(DR_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's invitations go (again harmlessly if the event is
         redelivered); they drop out of every event's participants and results."""

@@ -17,7 +17,11 @@ from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import RawMessage, consume, consume_raw, republish
 from services.common.schemas import is_id, load
-from services.common.topology import DEAD, sync_queue
+from services.common.topology import (
+    DEAD,
+    MONITORING_DEVICE_CHANGED,
+    MONITORING_DEVICE_DELETED,
+)
 from services.monitoring import dead_letters, forecast, logic
 from services.monitoring.exceptions import NoSuchDeadLetter, NotReplayable
 from services.monitoring.schemas import (
@@ -201,9 +205,7 @@ class MonitoringService(HealthMixin):
             self.storage.notifications(user_id, limit), many=True
         )
 
-    @consume(
-        sync_queue("monitoring", "device.created", "device.updated", purpose="devices")
-    )
+    @consume(MONITORING_DEVICE_CHANGED)
     def handle_device_changed(self, body):
         """Keep each device's owner and limit.
 
@@ -220,7 +222,7 @@ class MonitoringService(HealthMixin):
         )
         self.storage.commit()
 
-    @consume(sync_queue("monitoring", "device.deleted", purpose="deleted-devices"))
+    @consume(MONITORING_DEVICE_DELETED)
     def handle_device_deleted(self, body):
         """Purge a deleted device's readings, totals and notifications."""
         device = body["device"]

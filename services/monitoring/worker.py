@@ -18,7 +18,12 @@ from services.common.db import Database
 from services.common.errors import NotFound
 from services.common.messaging import Dispatcher
 from services.common.rpc import TimedRpcProxy
-from services.common.topology import WS, client_message, user_message_key
+from services.common.topology import (
+    WS,
+    client_message,
+    ingest_queue_named,
+    user_message_key,
+)
 from services.monitoring import logic
 from services.monitoring.exceptions import InvalidReading
 from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
@@ -36,7 +41,7 @@ class MonitoringWorker:
     dispatch = Dispatcher(WS)
     config = Config()
 
-    @consume_batch("INGEST_QUEUE")
+    @consume_batch("INGEST_QUEUE", ingest_queue_named)
     def ingest(self, deliveries):
         now = datetime.now(UTC)
         max_kwh = Decimal(str(self.config["MAX_READING_KWH"]))

@@ -15,10 +15,10 @@ from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, consume
 from services.common.schemas import load
 from services.common.topology import (
+    SUPPORT_USER_DELETED,
     WS,
     client_message,
     role_message_key,
-    sync_queue,
     user_message_key,
 )
 from services.support import logic
@@ -152,7 +152,7 @@ class SupportService(HealthMixin):
             self.storage.conversations(_limit(limit)), many=True
         )
 
-    @consume(sync_queue("support", "user.deleted"))
+    @consume(SUPPORT_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's conversation goes with them (again harmlessly if the
         event is redelivered)."""

@@ -25,10 +25,10 @@ from services.common.messaging import TRANSIENT_ERRORS, Dispatcher, consume, des
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
+    TRADING_USER_DELETED,
     WS,
     client_message,
     iso_utc,
-    sync_queue,
     user_message_key,
 )
 from services.trading import logic, matching
@@ -259,7 +259,7 @@ class TradingService(HealthMixin):
 
     # -- deleted users --------------------------------------------------------------
 
-    @consume(sync_queue("trading", "user.deleted"))
+    @consume(TRADING_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's open orders are cancelled; their trades stay, with
         their id, on the counterparties' records (and are settled as any other).
