@@ -111,6 +111,7 @@ SUPPORT_USER_DELETED = _sync_queue("support", "sync", "user.deleted")
 WS_GATEWAY = Queue(
     "",
     bindings=[binding(WS, routing_key="user.#"), binding(WS, routing_key="role.#")],
+    durable=False,
     exclusive=True,
     auto_delete=True,
 )
