@@ -118,6 +118,20 @@ WS_GATEWAY = Queue(
 #: What the broker names a queue declared without a name.
 SERVER_NAMED_PREFIX = "amq.gen-"
 
+#: Every queue of the platform with a name of its own (not one per process).
+QUEUES = (
+    BALANCER_RAW,
+    DEAD,
+    DEVICES_USER_DELETED,
+    MONITORING_DEVICE_CHANGED,
+    MONITORING_DEVICE_DELETED,
+    BATTERIES_USER_DELETED,
+    BATTERIES_DEVICE_DELETED,
+    DR_USER_DELETED,
+    TRADING_USER_DELETED,
+    SUPPORT_USER_DELETED,
+)
+
 #: The queues each service consumes besides its RPC queue: what its broker user
 #: may declare and read.
 SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
@@ -138,9 +152,19 @@ def rpc_queue(service: str) -> Queue:
 
 
 def rpc_reply_prefix(service: str) -> str:
-    """How Nameko names the queues (``rpc.reply-<service>-<uuid>``, one per proxy)
-    where ``service`` receives the answers to its calls."""
+    """How Nameko names the queues where ``service`` receives the answers to its
+    calls: ``rpc.reply-<service>-<uuid>``, one per process."""
     return f"rpc.reply-{service}-"
+
+
+def rpc_reply_queue(service: str, reply_id: str) -> Queue:
+    """Nameko's queue of the answers to ``service``'s calls, bound with its id."""
+    return Queue(
+        f"{rpc_reply_prefix(service)}{reply_id}",
+        exchange=RPC,
+        routing_key=reply_id,
+        queue_arguments={"x-expires": 300_000},
+    )
 
 
 def reading_key(device_id: str) -> str:
