@@ -93,6 +93,8 @@ def _sync_queue(service: str, purpose: str, *routing_keys: str) -> Queue:
     )
 
 
+# What each service follows of ``ems.sync``: a queue per handler, bound to the
+# events it handles.
 DEVICES_USER_DELETED = _sync_queue("devices", "sync", "user.deleted")
 MONITORING_DEVICE_CHANGED = _sync_queue(
     "monitoring", "devices", "device.created", "device.updated"
