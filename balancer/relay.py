@@ -18,6 +18,7 @@ import pika
 from pika.adapters.select_connection import IOLoop
 from pika.spec import Basic
 
+from services.common.amqp import ReconnectingChannel, declare
 from services.common.envelope import MAX_BODY_BYTES, refusal
 from services.common.topology import (
     BALANCER_RAW,
@@ -27,7 +28,7 @@ from services.common.topology import (
     REASON_HEADER,
     ROUTING_KEY_HEADER,
     SERVICE_HEADER,
-    ingest_queue,
+    ingest_queue_named,
     original_routing_key,
 )
 
@@ -41,7 +42,6 @@ DEAD_LETTER = None
 #: Seconds before a reading that not even ``ems.dead`` takes is requeued, so that a
 #: missing dead-letter queue costs a retry a second rather than a busy loop.
 REQUEUE_DELAY = 1.0
-MIN_BACKOFF, MAX_BACKOFF = 1.0, 10.0
 
 
 @dataclass(eq=False)
@@ -227,42 +227,10 @@ class Ledger:
 
 
 def declare_topology(channel, targets: list[str]) -> None:
-    """Declare what the relay uses, as ``services.common.topology`` defines it.
-
-    pika sends a channel's synchronous methods one after another, so these need no
-    callbacks: a failure closes the channel, and the relay reconnects.
-    """
-    for exchange in (DATA, DLX):
-        channel.exchange_declare(
-            exchange=exchange.name,
-            exchange_type=exchange.type,
-            durable=exchange.durable,
-            auto_delete=exchange.auto_delete,
-            arguments=exchange.arguments or None,
-        )
-    for queue in (BALANCER_RAW, DEAD):
-        channel.queue_declare(
-            queue=queue.name,
-            durable=queue.durable,
-            auto_delete=queue.auto_delete,
-            arguments=queue.queue_arguments or None,
-        )
-        for bound in queue.bindings or [queue]:
-            channel.queue_bind(
-                queue=queue.name,
-                exchange=bound.exchange.name,
-                routing_key=bound.routing_key,
-            )
-    # Targets are named by configuration, but declared as the topology defines an
-    # ingest queue, so that the monitoring workers' declarations agree.
-    ingest = ingest_queue(1)
-    for target in targets:
-        channel.queue_declare(
-            queue=target,
-            durable=ingest.durable,
-            auto_delete=ingest.auto_delete,
-            arguments=ingest.queue_arguments or None,
-        )
+    """Declare what the relay uses, as ``services.common.topology`` defines it: the
+    targets are named by configuration, declared as the topology declares an
+    ingest queue, so that the monitoring workers' declarations agree."""
+    declare(channel, DATA, DLX, BALANCER_RAW, DEAD, *map(ingest_queue_named, targets))
 
 
 def forwarded_properties(
@@ -295,12 +263,14 @@ def describe(counters: dict) -> str:
     )
 
 
-class Relay:
+class Relay(ReconnectingChannel):
     """Consumes ``balancer.raw`` and forwards each reading to the next target.
 
     ``run()`` blocks until ``stop()`` (from a signal handler: ``request_stop()``).
     It reconnects by itself, waiting 1 s, then twice as long each time up to 10 s.
     """
+
+    queue = BALANCER_RAW.name
 
     def __init__(
         self,
@@ -312,19 +282,13 @@ class Relay:
         ioloop: IOLoop | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
     ):
-        self.parameters = parameters
+        super().__init__(parameters, ioloop or IOLoop())
         self.ledger = Ledger(targets)
         self.prefetch = prefetch
         self.max_body_bytes = max_body_bytes
         self.stats_interval = stats_interval
         self.shutdown_timeout = shutdown_timeout
-        self.ioloop = ioloop or IOLoop()
-        self._connection = None
-        self._channel = None
         self._consumer_tag = None
-        self._stopping = False
-        self._backoff = MIN_BACKOFF
-        self._reconnect_timer = None
         # Dead-lettered and requeued at the last counters line.
         self._troubled = (0, 0)
 
@@ -333,7 +297,7 @@ class Relay:
         return self.ledger.counters()
 
     def run(self) -> None:
-        self._connect()
+        self.connect()
         self.ioloop.call_later(self.stats_interval, self._log_stats)
         self.ioloop.start()
         log.info("stopped: %s", describe(self.stats()))
@@ -345,40 +309,19 @@ class Relay:
     def stop(self) -> None:
         """Stop consuming, wait up to ``shutdown_timeout`` for outstanding confirms,
         close. Readings still unacked then are redelivered by the broker."""
-        if self._stopping:
+        if not self.begin_stop():
             return
-        self._stopping = True
         log.info("stopping; %d forwards unconfirmed", self.ledger.outstanding)
-        if self._reconnect_timer is not None:
-            self.ioloop.remove_timeout(self._reconnect_timer)
-            self._reconnect_timer = None
         if self._consumer_tag and self._channel and self._channel.is_open:
             self._channel.basic_cancel(self._consumer_tag, callback=self._on_cancelok)
-            self.ioloop.call_later(self.shutdown_timeout, self._close)
+            self.ioloop.call_later(self.shutdown_timeout, self.close)
         else:
-            self._close()
+            self.close()
 
-    # Connection and channel.
+    # The channel.
 
-    def _connect(self) -> None:
-        self._reconnect_timer = None
-        self._connection = pika.SelectConnection(
-            self.parameters,
-            on_open_callback=self._on_connection_open,
-            on_open_error_callback=self._on_connection_lost,
-            on_close_callback=self._on_connection_lost,
-            custom_ioloop=self.ioloop,
-        )
-
-    def _on_connection_open(self, connection) -> None:
-        connection.channel(on_open_callback=self._on_channel_open)
-
-    def _on_channel_open(self, channel) -> None:
-        self._channel = channel
-        self.ledger.reset()
-        channel.add_on_close_callback(self._on_channel_closed)
+    def channel_opened(self, channel) -> None:
         channel.add_on_return_callback(self._on_return)
-        channel.add_on_cancel_callback(self._on_cancelled_by_broker)
         declare_topology(channel, self.ledger.targets)
         channel.confirm_delivery(self._on_confirm, callback=self._on_confirm_mode)
 
@@ -387,12 +330,12 @@ class Relay:
 
     def _on_qos_ok(self, _frame) -> None:
         if self._stopping:
-            self._close()
+            self.close()
             return
         self._consumer_tag = self._channel.basic_consume(
             BALANCER_RAW.name, self._on_message
         )
-        self._backoff = MIN_BACKOFF
+        self.ready()
         log.info(
             "relaying %s to %s (prefetch %d)",
             BALANCER_RAW.name,
@@ -400,31 +343,14 @@ class Relay:
             self.prefetch,
         )
 
-    def _on_cancelled_by_broker(self, _frame) -> None:
-        # The broker cancels a consumer whose queue was deleted: declare it again.
-        log.warning("%s went away; reconnecting", BALANCER_RAW.name)
-        self._consumer_tag = None
-        self._channel.close()
-
-    def _on_channel_closed(self, channel, reason) -> None:
-        self._channel = self._consumer_tag = None
-        self.ledger.reset()
-        if self._connection and self._connection.is_open:
-            if not self._stopping:
-                log.warning("channel closed (%r); reconnecting", reason)
-            self._connection.close()
-
-    def _on_connection_lost(self, _connection, reason) -> None:
-        self._connection = self._channel = self._consumer_tag = None
+    def forget(self) -> None:
         # Every unacked reading is back in balancer.raw; unconfirmed forwards may
         # also have arrived, hence duplicates, never losses.
+        self._consumer_tag = None
         self.ledger.reset()
-        if self._stopping:
-            self.ioloop.stop()
-            return
-        delay, self._backoff = self._backoff, min(self._backoff * 2, MAX_BACKOFF)
-        log.warning("connection lost (%r); reconnecting in %.0f s", reason, delay)
-        self._reconnect_timer = self.ioloop.call_later(delay, self._connect)
+
+    def closed(self) -> None:
+        self.ioloop.stop()
 
     def _on_cancelok(self, _frame) -> None:
         self._consumer_tag = None
@@ -436,13 +362,7 @@ class Relay:
             and self._consumer_tag is None
             and not self.ledger.outstanding
         ):
-            self._close()
-
-    def _close(self) -> None:
-        if self._connection is None:
-            self.ioloop.stop()
-        elif not (self._connection.is_closing or self._connection.is_closed):
-            self._connection.close()  # _on_connection_lost stops the loop.
+            self.close()
 
     # Messages.
 

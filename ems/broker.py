@@ -11,9 +11,8 @@ process, or the environment of its container).
 
 RabbitMQ checks ``configure`` to declare or delete an exchange or queue, ``write``
 to publish to an exchange or bind a queue, ``read`` to consume a queue or bind from
-an exchange. Nameko names its queues ``rpc-<service>`` and, for a caller's replies,
-``rpc.reply-<service>-<uuid>``; the platform's queues start with their service's
-name (``devices.sync``, ``monitoring.ingest.1``).
+an exchange. Every name comes from ``services.common.topology``: a queue or exchange
+that moves there moves here.
 """
 
 import os
@@ -26,6 +25,20 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 
 from services.common.amqp import vhost_of, with_login
+from services.common.topology import (
+    BALANCER_RAW,
+    DATA,
+    DLX,
+    EVENT_EXCHANGES,
+    EXCHANGES,
+    INGEST_PREFIX,
+    RPC,
+    SERVER_NAMED_PREFIX,
+    SERVICE_QUEUES,
+    WS,
+    rpc_queue,
+    rpc_reply_prefix,
+)
 from services.common.topology import DEAD as DEAD_QUEUE
 
 TIMEOUT = 10
@@ -33,26 +46,47 @@ USER_PREFIX = "ems-"
 #: The management API's tag for the one process that keeps devices' users.
 ADMINISTRATOR = "administrator"
 
-EXCHANGES = r"ems\.(data|sync|ws|dlx)"
+
+def _names(*names: str) -> str:
+    """A regular expression alternative of exactly ``names``."""
+    return "|".join(re.escape(name) for name in names)
+
+
+def _starting(prefix: str) -> str:
+    """Any name that starts with ``prefix`` and goes on."""
+    return re.escape(prefix) + ".+"
+
+
+ALL_EXCHANGES = _names(*(exchange.name for exchange in EXCHANGES))
 #: What services publish: events, browser messages, rejects (not readings).
-EVENTS = r"ems\.(sync|ws|dlx)"
-DEAD = r"ems\.dead"
-BALANCED = r"balancer\.raw|monitoring\.ingest\..+"
+EVENTS = _names(*(exchange.name for exchange in EVENT_EXCHANGES))
+DEAD = _names(DEAD_QUEUE.name)
+INGEST = _starting(INGEST_PREFIX)
+BALANCED = f"{_names(BALANCER_RAW.name)}|{INGEST}"
+SERVER_NAMED = _starting(SERVER_NAMED_PREFIX)
+#: The default exchange, as permissions name it.
+DEFAULT_EXCHANGE = "amq.default"
 
 
 def _rpc(service: str) -> str:
     """An RPC server's queue, and its replies as a caller."""
-    return rf"nameko-rpc|rpc-{service}|rpc\.reply-{service}-.+"
+    return "|".join(
+        [
+            _names(RPC.name, rpc_queue(service).name),
+            _starting(rpc_reply_prefix(service)),
+        ]
+    )
 
 
 def _service(name: str, *extra: str) -> dict:
     """A Nameko service: RPC both ways, its own queues, events on the exchanges,
     rejects to ``ems.dlx``."""
-    own = "|".join([_rpc(name), rf"{re.escape(name)}\..+", DEAD, *extra])
+    queues = [queue.name for queue in SERVICE_QUEUES.get(name, ())]
+    own = "|".join([_rpc(name), *([_names(*queues)] if queues else []), DEAD, *extra])
     return {
-        "configure": f"^({own}|{EXCHANGES})$",
+        "configure": f"^({own}|{ALL_EXCHANGES})$",
         "write": f"^({own}|{EVENTS})$",
-        "read": f"^({own}|{EXCHANGES})$",
+        "read": f"^({own}|{ALL_EXCHANGES})$",
     }
 
 
@@ -63,8 +97,8 @@ PERMISSIONS = {
     "users": _service("users"),
     "devices": _service("devices"),
     # It drains ems.dead into its database, and replays readings to ems.data.
-    "monitoring": _service("monitoring", r"ems\.data"),
-    "monitoring_worker": _service("monitoring_worker", r"monitoring\.ingest\..+"),
+    "monitoring": _service("monitoring", _names(DATA.name)),
+    "monitoring_worker": _service("monitoring_worker", INGEST),
     "support": _service("support"),
     "batteries": _service("batteries"),
     "dr": _service("dr"),
@@ -74,23 +108,27 @@ PERMISSIONS = {
     "command": _service("standalone_rpc_proxy"),
     # Consumes balancer.raw; publishes (default exchange) to the ingest queues.
     "balancer": {
-        "configure": rf"^({BALANCED}|{DEAD}|{EXCHANGES})$",
-        "write": rf"^(amq\.default|{BALANCED}|{DEAD}|ems\.dlx)$",
-        "read": rf"^(balancer\.raw|{EXCHANGES})$",
+        "configure": rf"^({BALANCED}|{DEAD}|{ALL_EXCHANGES})$",
+        "write": rf"^(amq\.default|{BALANCED}|{DEAD}|{_names(DLX.name)})$",
+        "read": rf"^({_names(BALANCER_RAW.name)}|{ALL_EXCHANGES})$",
     },
     # Its own server-named queue, bound to ems.ws; rejects to ems.dlx.
     "ws_gateway": {
-        "configure": rf"^(amq\.gen-.+|{DEAD}|{EXCHANGES})$",
-        "write": rf"^(amq\.gen-.+|{DEAD}|ems\.dlx)$",
-        "read": r"^(amq\.gen-.+|ems\.ws|ems\.dlx)$",
+        "configure": rf"^({SERVER_NAMED}|{DEAD}|{ALL_EXCHANGES})$",
+        "write": rf"^({SERVER_NAMED}|{DEAD}|{_names(DLX.name)})$",
+        "read": rf"^({SERVER_NAMED}|{_names(WS.name, DLX.name)})$",
     },
     # Readings of devices given by id (``ems simulate --device``): ems.data only.
-    "simulator": {"configure": r"^ems\.data$", "write": r"^ems\.data$", "read": "^$"},
+    "simulator": {
+        "configure": f"^{_names(DATA.name)}$",
+        "write": f"^{_names(DATA.name)}$",
+        "read": "^$",
+    },
     # ``ems prepare`` declares the exchanges and shared queues, and nothing else.
     "prepare": {
-        "configure": rf"^(balancer\.raw|{DEAD}|{EXCHANGES})$",
-        "write": rf"^(balancer\.raw|{DEAD})$",
-        "read": rf"^({EXCHANGES})$",
+        "configure": rf"^({_names(BALANCER_RAW.name)}|{DEAD}|{ALL_EXCHANGES})$",
+        "write": rf"^({_names(BALANCER_RAW.name)}|{DEAD})$",
+        "read": rf"^({ALL_EXCHANGES})$",
     },
 }
 #: Processes that manage other users: devices keeps each device's broker user.

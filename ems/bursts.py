@@ -9,7 +9,6 @@ the platform counts a reading once however often it arrives. ``run`` returns the
 ``reading_id`` of every reading the broker took responsibility for.
 """
 
-import collections
 import json
 import threading
 import time
@@ -17,16 +16,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
-import pika
-from pika.spec import Basic
 
-from services.common.amqp import pika_parameters
+from services.common.amqp import Backoff, ConfirmedPublisher, Outgoing, pika_parameters
 from services.common.topology import DATA, mqtt_reading_topic, reading_key
 
 #: How long a burst waits without progress before it sends the rest again.
 STALL_SECONDS = 5.0
 #: Every burst reading's energy: exact in the totals' micro-kWh.
 KWH = 0.001
+
+
+def backoff() -> Backoff:
+    """A burst reconnects soon: half a second, doubling up to two."""
+    return Backoff(first=0.5, most=2.0)
 
 
 def readings_of(device_id: str, count: int) -> list[dict]:
@@ -72,7 +74,8 @@ class MqttBurst:
         client.username_pw_set(mqtt_login["username"], self.login["password"])
         client.max_inflight_messages_set(self.window)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(0.5, 2)
+        delays = backoff()
+        client.reconnect_delay_set(delays.first, delays.most)
         client.on_publish = self._on_publish
         client.on_connect = self._on_connect
         return client
@@ -143,89 +146,30 @@ class MqttBurst:
 
 class AmqpBurst:
     """Readings published to ``ems.data`` with ``window`` unconfirmed at once
-    (pika's asynchronous connection), persistent and mandatory."""
+    (``ConfirmedPublisher``: pipelined publisher confirms), persistent and
+    mandatory."""
 
     def __init__(self, amqp_uri: str, readings: list[dict], window: int = 1000):
-        self.parameters = pika_parameters(amqp_uri, "ems-burst")
-        self.readings = readings
-        self.window = window
-        self.acked: set[str] = set()
-        self.reconnects = 0
-        self._reset()
-
-    def _reset(self) -> None:
-        self.todo = collections.deque(
-            r for r in self.readings if r["reading_id"] not in self.acked
+        self.publisher = ConfirmedPublisher(
+            pika_parameters(amqp_uri, "ems-burst"), DATA, window, backoff=backoff()
         )
-        self.pending: collections.OrderedDict[int, str] = collections.OrderedDict()
-        self.returned: set[str] = set()
-        self.sequence = 0
-        self.connection = self.channel = None
+        self.readings = readings
+
+    @property
+    def reconnects(self) -> int:
+        return max(0, self.publisher.connections - 1)
 
     def run(self, timeout: float = 300.0) -> set[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.acked) < len(self.readings):
-            if time.monotonic() > deadline:
-                raise BurstFailed(
-                    f"{len(self.acked)} of {len(self.readings)} acknowledged"
-                )
-            self._reset()
-            self.connection = pika.SelectConnection(
-                self.parameters,
-                on_open_callback=lambda c: c.channel(on_open_callback=self._on_channel),
-                on_open_error_callback=lambda c, error: c.ioloop.stop(),
-                on_close_callback=lambda c, reason: c.ioloop.stop(),
+        messages = [
+            Outgoing(
+                r["reading_id"], reading_key(r["device_id"]), json.dumps(r).encode()
             )
-            self.connection.ioloop.call_later(
-                max(0.1, deadline - time.monotonic()), self._close
-            )
-            self.connection.ioloop.start()
-            if len(self.acked) < len(self.readings):
-                self.reconnects += 1
-                time.sleep(0.5)
-        return set(self.acked)
-
-    def _close(self) -> None:
-        if self.connection is not None and self.connection.is_open:
-            self.connection.close()
-
-    def _on_channel(self, channel) -> None:
-        self.channel = channel
-        channel.add_on_return_callback(self._on_return)
-        channel.confirm_delivery(self._on_confirm, callback=lambda _: self._publish())
-
-    def _publish(self) -> None:
-        while len(self.pending) < self.window and self.todo:
-            reading = self.todo.popleft()
-            self.channel.basic_publish(
-                DATA.name,
-                reading_key(reading["device_id"]),
-                json.dumps(reading).encode(),
-                properties=pika.BasicProperties(
-                    content_type="application/json",
-                    delivery_mode=pika.DeliveryMode.Persistent,
-                    message_id=reading["reading_id"],
-                ),
-                mandatory=True,
-            )
-            self.sequence += 1  # the broker numbers a channel's publishes 1, 2, …
-            self.pending[self.sequence] = reading["reading_id"]
-        if not self.pending and not self.todo:
-            self._close()
-
-    def _on_confirm(self, frame) -> None:
-        method = frame.method
-        tags = [t for t in self.pending if t <= method.delivery_tag]
-        if not method.multiple:
-            tags = [method.delivery_tag]
-        for tag in tags:
-            reading_id = self.pending.pop(tag, None)
-            if reading_id is None:
-                continue
-            # An unroutable reading is confirmed after being returned: not taken.
-            if isinstance(method, Basic.Ack) and reading_id not in self.returned:
-                self.acked.add(reading_id)
-        self._publish()
-
-    def _on_return(self, channel, method, properties, body) -> None:
-        self.returned.add(properties.message_id)
+            for r in self.readings
+        ]
+        try:
+            acked = self.publisher.publish(messages, timeout=timeout)
+        finally:
+            self.publisher.close()
+        if len(acked) < len(self.readings):
+            raise BurstFailed(f"{len(acked)} of {len(self.readings)} acknowledged")
+        return acked

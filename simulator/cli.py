@@ -23,6 +23,7 @@ import requests
 
 import config as settings
 from ems import accounts
+from services.common.amqp import Backoff
 from services.common.topology import iso_utc
 from services.devices.schemas import KINDS
 from simulator.profiles import (
@@ -33,7 +34,6 @@ from simulator.profiles import (
 )
 from simulator.publisher import (
     AmqpPublisher,
-    Backoff,
     DeviceLogin,
     DevicePublishers,
     MqttPublisher,

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from uuid import uuid4
 
 import paho.mqtt.client as mqtt
-import pika
-import pika.exceptions
 
-from services.common.amqp import pika_parameters, with_login
+from services.common.amqp import (
+    Backoff,
+    ConfirmedPublisher,
+    Outgoing,
+    pika_parameters,
+    with_login,
+)
 from services.common.topology import DATA, mqtt_reading_topic, reading_key
 
 
@@ -96,21 +100,6 @@ class Stopper:
         return False
 
 
-class Backoff:
-    """Delays between attempts: ``first`` seconds, doubling up to ``most``."""
-
-    def __init__(self, first: float = 0.5, most: float = 30.0):
-        self.first, self.most = first, most
-        self.delay = first
-
-    def next(self) -> float:
-        delay, self.delay = self.delay, min(self.delay * 2, self.most)
-        return delay
-
-    def reset(self) -> None:
-        self.delay = self.first
-
-
 def warn(message: str) -> None:
     print(f"simulator: {message}", file=sys.stderr, flush=True)
 
@@ -120,7 +109,8 @@ def encode(reading: dict) -> bytes:
 
 
 class Publisher:
-    """Publishes one reading at a time and returns once the broker confirmed it.
+    """Publishes one reading at a time and returns once the broker confirmed it:
+    ``send`` makes one attempt, and a failed one is made again after the back-off.
 
     ``sent`` counts readings, ``resent`` extra attempts, ``confirmed`` readings the
     broker took responsibility for.
@@ -132,7 +122,7 @@ class Publisher:
 
     def __init__(self, stopper: Stopper, backoff: Backoff | None = None):
         self.stopper = stopper
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or Backoff(first=0.5, most=30.0)
         self.sent = self.confirmed = self.resent = 0
 
     def publish(self, reading: dict) -> None:
@@ -145,10 +135,7 @@ class Publisher:
             except self.failures as exc:
                 self.drop()
                 delay = self.backoff.next()
-                warn(
-                    f"{self.transport} publish of {reading['reading_id']} not "
-                    f"confirmed ({exc!r}); resending in {delay:.1f} s"
-                )
+                self.resending(reading["reading_id"], repr(exc), delay)
                 if not self.stopper.sleep(delay):
                     raise Stopped from exc
                 self.resent += 1
@@ -156,6 +143,12 @@ class Publisher:
             self.backoff.reset()
             self.confirmed += 1
             return
+
+    def resending(self, reading_id: str, why: str, delay: float) -> None:
+        warn(
+            f"{self.transport} publish of {reading_id} not confirmed ({why}); "
+            f"resending in {delay:.1f} s"
+        )
 
     def send(self, reading: dict, body: bytes) -> None:
         """One attempt: connect if need be, publish, wait for the confirmation."""
@@ -172,14 +165,15 @@ class Publisher:
 
 
 class AmqpPublisher(Publisher):
-    """Publishes to ``ems.data`` under ``device.<id>.reading``, persistent, confirmed.
+    """Publishes to ``ems.data`` under ``device.<id>.reading``, persistent, confirmed,
+    through the platform's ``ConfirmedPublisher``, which resends what is not
+    confirmed with this publisher's back-off.
 
     Publishes are mandatory: a reading that no queue takes is returned as unroutable
     and resent, rather than confirmed and lost.
     """
 
     transport = "AMQP"
-    failures = (pika.exceptions.AMQPError, OSError)
 
     def __init__(
         self,
@@ -189,53 +183,41 @@ class AmqpPublisher(Publisher):
         declare: bool = True,
     ):
         super().__init__(stopper, backoff)
-        self.parameters = pika_parameters(amqp_uri, "ems-simulator")
-        # A device's own user may publish to ems.data but not declare it.
-        self.declare = declare
-        self.connection = self.channel = None
-
-    def connect(self) -> None:
-        self.connection = pika.BlockingConnection(self.parameters)
-        channel = self.connection.channel()
-        if self.declare:
-            channel.exchange_declare(
-                DATA.name, exchange_type=DATA.type, durable=DATA.durable
-            )
-        channel.confirm_delivery()
-        self.channel = channel
-
-    def send(self, reading: dict, body: bytes) -> None:
-        if self.channel is None:
-            self.connect()
-        # With confirms on, basic_publish returns once the broker acked the message
-        # and raises NackError or UnroutableError otherwise.
-        self.channel.basic_publish(
-            DATA.name,
-            reading_key(reading["device_id"]),
-            body,
-            properties=pika.BasicProperties(
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=pika.DeliveryMode.Persistent,
-                message_id=reading["reading_id"],
-            ),
-            mandatory=True,
+        self.channel = ConfirmedPublisher(
+            pika_parameters(amqp_uri, "ems-simulator"),
+            DATA,
+            window=1,
+            # A device's own user may publish to ems.data but not declare it.
+            declare_exchange=declare,
+            backoff=self.backoff,
+            on_retry=self.not_confirmed,
         )
 
-    def drop(self) -> None:
-        connection, self.connection, self.channel = self.connection, None, None
-        if connection is not None and connection.is_open:
-            try:
-                connection.close()
-            except self.failures:
-                pass
+    def publish(self, reading: dict) -> None:
+        message = Outgoing(
+            reading["reading_id"], reading_key(reading["device_id"]), encode(reading)
+        )
+        self.sent += 1
+        resent = self.channel.resent
+        try:
+            confirmed = self.channel.publish(
+                [message], stopped=lambda: self.stopper.stopped
+            )
+        finally:
+            self.resent += self.channel.resent - resent
+        if not confirmed:
+            raise Stopped
+        self.confirmed += 1
+
+    def not_confirmed(self, messages: list[Outgoing], why: str, delay: float):
+        for message in messages:
+            self.resending(message.message_id, why, delay)
 
     def keepalive(self) -> None:
-        if self.connection is not None:
-            try:
-                self.connection.process_data_events(time_limit=0)
-            except self.failures:
-                self.drop()
+        self.channel.keepalive()
+
+    def close(self) -> None:
+        self.channel.close()
 
 
 class MqttPublisher(Publisher):

@@ -16,23 +16,29 @@ import pika
 from pika.adapters.tornado_connection import TornadoConnection
 from tornado.ioloop import IOLoop
 
+from services.common.amqp import ReconnectingChannel, declare
 from services.common.messaging import MAX_REASON_LENGTH
-from services.common.topology import DEAD, DLX, REASON_HEADER, SERVICE_HEADER, WS
+from services.common.topology import (
+    DEAD,
+    DLX,
+    REASON_HEADER,
+    SERVICE_HEADER,
+    WS,
+    WS_GATEWAY,
+)
 from ws_gateway.routing import Undeliverable
 
 log = logging.getLogger(__name__)
 
 SERVICE = "ws_gateway"
-BINDING_KEYS = ("user.#", "role.#")
 #: Messages delivered and not yet acked; handling one only queues writes.
 PREFETCH = 200
 PERSISTENT = 2
-MIN_BACKOFF, MAX_BACKOFF = 1.0, 10.0
 #: Seconds a stop waits for the broker to close the connection.
 STOP_TIMEOUT = 5.0
 
 
-class Consumer:
+class Consumer(ReconnectingChannel):
     """Hands each message of ``ems.ws`` to ``handle(routing_key, body)``.
 
     ``handle`` raises ``Undeliverable`` for a message no socket can be given; that
@@ -41,6 +47,8 @@ class Consumer:
     10 s, and declares a fresh queue each time.
     """
 
+    connection_class = TornadoConnection
+
     def __init__(
         self,
         parameters: pika.connection.Parameters,
@@ -48,78 +56,35 @@ class Consumer:
         prefetch: int = PREFETCH,
         ioloop: IOLoop | None = None,
     ):
-        self.parameters = parameters
+        super().__init__(parameters, ioloop or IOLoop.current())
         self.handle = handle
         self.prefetch = prefetch
-        self.ioloop = ioloop or IOLoop.current()
-        self.queue: str | None = None
-        self._connection = None
-        self._channel = None
-        self._stopping = False
         self._stopped = asyncio.Event()
-        self._backoff = MIN_BACKOFF
-        self._reconnect_timer = None
 
     @property
     def consuming(self) -> bool:
         return self.queue is not None
 
     def start(self) -> None:
-        self._connect()
+        self.connect()
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Close the connection (and with it the queue); return once closed."""
-        self._stopping = True
-        if self._reconnect_timer is not None:
-            self.ioloop.remove_timeout(self._reconnect_timer)
-            self._reconnect_timer = None
-        connection = self._connection
-        if connection is None:
+        self.begin_stop()
+        if self._connection is None:
             return
-        if not (connection.is_closing or connection.is_closed):
-            connection.close()
+        self.close()
         try:
             await asyncio.wait_for(self._stopped.wait(), timeout)
         except TimeoutError:
             log.warning("AMQP connection did not close in %.0f s", timeout)
 
-    # Connection, channel, queue.
+    # The channel and its queue.
 
-    def _connect(self) -> None:
-        self._reconnect_timer = None
-        self._connection = TornadoConnection(
-            self.parameters,
-            on_open_callback=self._on_connection_open,
-            on_open_error_callback=self._on_connection_lost,
-            on_close_callback=self._on_connection_lost,
-            custom_ioloop=self.ioloop,
-        )
+    def channel_opened(self, channel) -> None:
+        declare(channel, WS, DLX, DEAD, WS_GATEWAY, on_named=self._on_queue_named)
 
-    def _on_connection_open(self, connection) -> None:
-        connection.channel(on_open_callback=self._on_channel_open)
-
-    def _on_channel_open(self, channel) -> None:
-        self._channel = channel
-        channel.add_on_close_callback(self._on_channel_closed)
-        channel.add_on_cancel_callback(self._on_cancelled_by_broker)
-        # pika sends a channel's synchronous methods one after another, so these
-        # need no callbacks of their own: a failure closes the channel.
-        for exchange in (WS, DLX):
-            channel.exchange_declare(
-                exchange=exchange.name,
-                exchange_type=exchange.type,
-                durable=exchange.durable,
-            )
-        channel.queue_declare(queue=DEAD.name, durable=DEAD.durable)
-        channel.queue_bind(DEAD.name, DLX.name, routing_key=DEAD.routing_key)
-        channel.queue_declare(
-            queue="", exclusive=True, auto_delete=True, callback=self._on_queue_ok
-        )
-
-    def _on_queue_ok(self, frame) -> None:
-        queue = frame.method.queue
-        for key in BINDING_KEYS:
-            self._channel.queue_bind(queue, WS.name, routing_key=key)
+    def _on_queue_named(self, queue: str) -> None:
         self._channel.basic_qos(prefetch_count=self.prefetch)
         self._channel.basic_consume(
             queue, self._on_message, callback=lambda _frame: self._on_consume_ok(queue)
@@ -127,29 +92,14 @@ class Consumer:
 
     def _on_consume_ok(self, queue: str) -> None:
         self.queue = queue
-        self._backoff = MIN_BACKOFF
+        self.ready()
         log.info("consuming %s through %s", WS.name, queue)
 
-    def _on_cancelled_by_broker(self, _frame) -> None:
-        # The queue was deleted under us: a new connection declares a new one.
-        log.warning("queue %s went away; reconnecting", self.queue)
-        self._channel.close()
+    def forget(self) -> None:
+        self.queue = None
 
-    def _on_channel_closed(self, _channel, reason) -> None:
-        self._channel = self.queue = None
-        if self._connection and self._connection.is_open:
-            if not self._stopping:
-                log.warning("channel closed (%r); reconnecting", reason)
-            self._connection.close()
-
-    def _on_connection_lost(self, _connection, reason) -> None:
-        self._connection = self._channel = self.queue = None
-        if self._stopping:
-            self._stopped.set()
-            return
-        delay, self._backoff = self._backoff, min(self._backoff * 2, MAX_BACKOFF)
-        log.warning("AMQP connection lost (%r); reconnecting in %.0f s", reason, delay)
-        self._reconnect_timer = self.ioloop.call_later(delay, self._connect)
+    def closed(self) -> None:
+        self._stopped.set()
 
     # Messages.
 

@@ -42,7 +42,7 @@ from services.common.messaging import Pusher, consume
 from services.common.policy import listing_owner, permissions
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
-from services.common.topology import sync_queue
+from services.common.topology import BATTERIES_DEVICE_DELETED, BATTERIES_USER_DELETED
 
 battery_schema = BatterySchema()
 schedule_schema = BatteryScheduleResultSchema()
@@ -189,14 +189,14 @@ class BatteriesService(HealthMixin):
         self.storage.delete_battery(self._writable(caller, battery_id, policies.DELETE))
         self.storage.commit()
 
-    @consume(sync_queue("batteries", "user.deleted"))
+    @consume(BATTERIES_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's batteries go with them (again harmlessly if the event
         is redelivered)."""
         self.storage.delete_batteries_of(body["user"]["id"])
         self.storage.commit()
 
-    @consume(sync_queue("batteries", "device.deleted", purpose="deleted-devices"))
+    @consume(BATTERIES_DEVICE_DELETED)
     def handle_device_deleted(self, body):
         """A deleted device's battery goes with it."""
         self.storage.delete_battery_of_device(body["device"]["id"])

@@ -13,6 +13,7 @@ itself and never holds back the messages around it.
 """
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
@@ -47,18 +48,22 @@ class BatchQueueConsumer(DeadLetteringQueueConsumer):
 
 class BatchConsumer(ReliableConsumer):
     """Consumes the queue named by the setting ``queue_setting`` (one program, several
-    processes, each on its own queue), in batches of up to ``BATCH_SIZE`` messages
-    collected for at most ``BATCH_WAIT`` seconds."""
+    processes, each on its own queue), declared as the topology's ``queue_named``
+    makes it, in batches of up to ``BATCH_SIZE`` messages collected for at most
+    ``BATCH_WAIT`` seconds."""
 
     queue_consumer = BatchQueueConsumer()
 
-    def __init__(self, queue_setting: str, **kwargs):
+    def __init__(
+        self, queue_setting: str, queue_named: Callable[[str], Queue], **kwargs
+    ):
         self.queue_setting = queue_setting
+        self.queue_named = queue_named
         super().__init__(queue=None, **kwargs)
 
     def setup(self):
         config = self.container.config
-        self.queue = Queue(config[self.queue_setting], durable=True)
+        self.queue = self.queue_named(config[self.queue_setting])
         self.size = int(config.get("BATCH_SIZE", 200))
         self.wait = float(config.get("BATCH_WAIT", 0.05))
         self.pending = []

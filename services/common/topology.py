@@ -1,6 +1,8 @@
 """The message topology: every exchange and queue of the platform, declared once.
 
-Every consumer and publisher imports its exchanges and queues from here.
+Every consumer and publisher imports its exchanges and queues from here, and
+``ems/broker.py`` grants each process's broker user what these name. The tables of
+``## Messaging`` in docs/architecture.md list the same, and a test keeps them so.
 """
 
 from datetime import UTC, datetime
@@ -15,6 +17,14 @@ SYNC = Exchange("ems.sync", type="topic", durable=True)
 WS = Exchange("ems.ws", type="topic", durable=True)
 #: Rejected messages, under their original routing key.
 DLX = Exchange("ems.dlx", type="topic", durable=True)
+
+#: Nameko's RPC: calls go to ``<service>.<method>``.
+RPC = Exchange("nameko-rpc", type="topic", durable=True)
+
+#: Every exchange the platform declares (Nameko declares ``nameko-rpc`` itself).
+EXCHANGES = (DATA, SYNC, WS, DLX)
+#: The exchanges services publish to: events, browser messages, rejects.
+EVENT_EXCHANGES = (SYNC, WS, DLX)
 
 DEAD = Queue("ems.dead", exchange=DLX, routing_key="#", durable=True)
 
@@ -57,17 +67,105 @@ def mqtt_command_topic(device_id: str) -> str:
     return f"ems/devices/{device_id}/commands"
 
 
+#: Every ingest queue's name starts so; the balancer and the workers are given theirs
+#: by configuration (``TARGETS``, ``INGEST_QUEUE``), ``monitoring.ingest.1`` and ``.2``.
+INGEST_PREFIX = "monitoring.ingest."
+
+
+def ingest_queue_named(name: str) -> Queue:
+    """An ingest queue, fed by the balancer through the default exchange and consumed
+    by a monitoring worker."""
+    return Queue(name, durable=True)
+
+
 def ingest_queue(number: int) -> Queue:
-    """The queue of monitoring worker ``number``, fed by the balancer."""
-    return Queue(f"monitoring.ingest.{number}", durable=True)
+    """The queue of monitoring worker ``number``."""
+    return ingest_queue_named(f"{INGEST_PREFIX}{number}")
 
 
-def sync_queue(service: str, *routing_keys: str, purpose: str = "sync") -> Queue:
-    """A durable queue through which ``service`` follows ``ems.sync`` events."""
+def _sync_queue(service: str, purpose: str, *routing_keys: str) -> Queue:
+    """A durable queue, ``<service>.<purpose>``, through which ``service`` follows
+    ``ems.sync`` events."""
     return Queue(
         f"{service}.{purpose}",
         bindings=[binding(SYNC, routing_key=key) for key in routing_keys],
         durable=True,
+    )
+
+
+# What each service follows of ``ems.sync``: a queue per handler, bound to the
+# events it handles.
+DEVICES_USER_DELETED = _sync_queue("devices", "sync", "user.deleted")
+MONITORING_DEVICE_CHANGED = _sync_queue(
+    "monitoring", "devices", "device.created", "device.updated"
+)
+MONITORING_DEVICE_DELETED = _sync_queue(
+    "monitoring", "deleted-devices", "device.deleted"
+)
+BATTERIES_USER_DELETED = _sync_queue("batteries", "sync", "user.deleted")
+BATTERIES_DEVICE_DELETED = _sync_queue("batteries", "deleted-devices", "device.deleted")
+DR_USER_DELETED = _sync_queue("dr", "sync", "user.deleted")
+TRADING_USER_DELETED = _sync_queue("trading", "sync", "user.deleted")
+SUPPORT_USER_DELETED = _sync_queue("support", "sync", "user.deleted")
+
+#: Each WebSocket gateway process's own queue: named by the broker (``amq.gen-…``),
+#: exclusive and auto-deleted, so it lives as long as the process's connection.
+WS_GATEWAY = Queue(
+    "",
+    bindings=[binding(WS, routing_key="user.#"), binding(WS, routing_key="role.#")],
+    durable=False,
+    exclusive=True,
+    auto_delete=True,
+)
+#: What the broker names a queue declared without a name.
+SERVER_NAMED_PREFIX = "amq.gen-"
+
+#: Every queue of the platform with a name of its own (not one per process).
+QUEUES = (
+    BALANCER_RAW,
+    DEAD,
+    DEVICES_USER_DELETED,
+    MONITORING_DEVICE_CHANGED,
+    MONITORING_DEVICE_DELETED,
+    BATTERIES_USER_DELETED,
+    BATTERIES_DEVICE_DELETED,
+    DR_USER_DELETED,
+    TRADING_USER_DELETED,
+    SUPPORT_USER_DELETED,
+)
+
+#: The queues each service consumes besides its RPC queue: what its broker user
+#: may declare and read.
+SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
+    "devices": (DEVICES_USER_DELETED,),
+    "monitoring": (MONITORING_DEVICE_CHANGED, MONITORING_DEVICE_DELETED, DEAD),
+    "batteries": (BATTERIES_USER_DELETED, BATTERIES_DEVICE_DELETED),
+    "dr": (DR_USER_DELETED,),
+    "trading": (TRADING_USER_DELETED,),
+    "support": (SUPPORT_USER_DELETED,),
+}
+
+
+def rpc_queue(service: str) -> Queue:
+    """Nameko's queue of ``service``'s RPC methods."""
+    return Queue(
+        f"rpc-{service}", exchange=RPC, routing_key=f"{service}.*", durable=True
+    )
+
+
+def rpc_reply_prefix(service: str) -> str:
+    """How Nameko names the queues where ``service`` receives the answers to its
+    calls: ``rpc.reply-<service>-<uuid>``, one per process."""
+    return f"rpc.reply-{service}-"
+
+
+def rpc_reply_queue(service: str, reply_id: str) -> Queue:
+    """Nameko's queue of the answers to ``service``'s calls, bound with its id."""
+    return Queue(
+        f"{rpc_reply_prefix(service)}{reply_id}",
+        exchange=RPC,
+        routing_key=reply_id,
+        queue_arguments={"x-expires": 300_000},
     )
 
 

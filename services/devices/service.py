@@ -19,11 +19,11 @@ from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import (
     DATA,
+    DEVICES_USER_DELETED,
     SYNC,
     mqtt_command_topic,
     mqtt_reading_topic,
     reading_key,
-    sync_queue,
 )
 from services.devices import policies
 from services.devices.broker import BrokerAccounts
@@ -167,7 +167,7 @@ class DevicesService(HealthMixin):
         self.broker.revoke(device.id)
         self.storage.commit()
 
-    @consume(sync_queue("devices", "user.deleted"))
+    @consume(DEVICES_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's devices go too, each announced as ``device.deleted``.
 

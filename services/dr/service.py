@@ -33,7 +33,7 @@ from services.common.health import HealthMixin
 from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
-from services.common.topology import iso_utc, sync_queue
+from services.common.topology import DR_USER_DELETED, iso_utc
 from services.dr import logic, policies
 from services.dr.exceptions import EventConflict, EventNotFound
 from services.dr.schemas import (
@@ -381,7 +381,7 @@ class DrService(HealthMixin):
 
     # -- cascade ----------------------------------------------------------------------
 
-    @consume(sync_queue("dr", "user.deleted"))
+    @consume(DR_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's invitations go (again harmlessly if the event is
         redelivered); they drop out of every event's participants and results."""

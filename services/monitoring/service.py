@@ -21,7 +21,11 @@ from services.common.health import HealthMixin
 from services.common.messaging import RawMessage, consume, consume_raw, republish
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import is_id, load
-from services.common.topology import DEAD, sync_queue
+from services.common.topology import (
+    DEAD,
+    MONITORING_DEVICE_CHANGED,
+    MONITORING_DEVICE_DELETED,
+)
 from services.monitoring import dead_letters, forecast, logic, policies
 from services.monitoring.devices import known_devices
 from services.monitoring.exceptions import (
@@ -254,9 +258,7 @@ class MonitoringService(HealthMixin):
             self.storage.notifications(caller["user_id"], query["limit"]), many=True
         )
 
-    @consume(
-        sync_queue("monitoring", "device.created", "device.updated", purpose="devices")
-    )
+    @consume(MONITORING_DEVICE_CHANGED)
     def handle_device_changed(self, body):
         """Keep each device's owner and limit.
 
@@ -273,7 +275,7 @@ class MonitoringService(HealthMixin):
         )
         self.storage.commit()
 
-    @consume(sync_queue("monitoring", "device.deleted", purpose="deleted-devices"))
+    @consume(MONITORING_DEVICE_DELETED)
     def handle_device_deleted(self, body):
         """Purge a deleted device's readings, totals and notifications."""
         device = body["device"]

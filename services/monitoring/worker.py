@@ -18,6 +18,7 @@ from services.common.batching import consume_batch
 from services.common.db import Database
 from services.common.messaging import Pusher
 from services.common.rpc import TimedRpcProxy
+from services.common.topology import ingest_queue_named
 from services.monitoring import logic
 from services.monitoring.devices import known_devices
 from services.monitoring.exceptions import InvalidReading
@@ -32,7 +33,7 @@ class MonitoringWorker:
     push = Pusher()
     config = Config()
 
-    @consume_batch("INGEST_QUEUE")
+    @consume_batch("INGEST_QUEUE", ingest_queue_named)
     def ingest(self, deliveries):
         now = datetime.now(UTC)
         max_kwh = Decimal(str(self.config["MAX_READING_KWH"]))

@@ -15,7 +15,7 @@ from services.common.errors import EXPECTED, Forbidden, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import Pusher, consume
 from services.common.schemas import load
-from services.common.topology import sync_queue
+from services.common.topology import SUPPORT_USER_DELETED
 from services.support import logic, policies
 from services.support.assistant import AssistantProvider
 from services.support.exceptions import ConversationNotFound
@@ -160,7 +160,7 @@ class SupportService(HealthMixin):
             self.storage.conversations(_limit(limit)), many=True
         )
 
-    @consume(sync_queue("support", "user.deleted"))
+    @consume(SUPPORT_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's conversation goes with them (again harmlessly if the
         event is redelivered)."""

@@ -29,7 +29,7 @@ from services.common.health import HealthMixin
 from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume, describe
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
-from services.common.topology import iso_utc, sync_queue
+from services.common.topology import TRADING_USER_DELETED, iso_utc
 from services.trading import logic, matching, policies
 from services.trading.exceptions import OrderNotFound, OrderNotOpen
 from services.trading.schemas import (
@@ -276,7 +276,7 @@ class TradingService(HealthMixin):
 
     # -- deleted users --------------------------------------------------------------
 
-    @consume(sync_queue("trading", "user.deleted"))
+    @consume(TRADING_USER_DELETED)
     def handle_user_deleted(self, body):
         """A deleted user's open orders are cancelled; their trades stay, with
         their id, on the counterparties' records (and are settled as any other).
