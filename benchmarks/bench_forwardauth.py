@@ -8,7 +8,7 @@ credential and the token's revocation up in PostgreSQL. The gateway then checks 
 token again over RPC (``auth.check``), so that a request that reaches it some other
 way is held to the same rule.
 
-The script starts a throw-away platform (``ems.testing.Stack``) whose Traefik reads a
+The script starts a throw-away platform (``harness.stack.Stack``) whose Traefik reads a
 copy of ``traefik/dynamic.yml`` with one extra router, ``bench-noauth``: the same
 backend and the same ``strip-identity`` middleware, but no ``auth``. It then measures,
 with the same in-process load generator, concurrency and duration:
@@ -53,7 +53,7 @@ import yaml
 from benchkit import bearer, stop_on_sigterm, traefik_version
 
 import config as settings
-from ems.testing import Stack
+from harness.stack import Stack
 
 DYNAMIC = settings.ROOT_DIR / "traefik" / "dynamic.yml"
 RESULTS = Path(__file__).resolve().parent / "results" / "forwardauth.json"

@@ -26,7 +26,8 @@ import requests
 from benchkit import bearer, stop_on_sigterm
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
-from ems.testing import Stack, read_procfile, stored
+from harness.readings import stored
+from harness.stack import Stack, read_procfile
 from simulator.publisher import DeviceLogin
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"

@@ -2,7 +2,7 @@
 consuming of the same readings, in one run on one broker; and the latency from a
 reading's publish to its overconsumption notification on ``ems.ws``.
 
-The script starts a throw-away platform (``ems.testing.Stack``: every process of the
+The script starts a throw-away platform (``harness.stack.Stack``: every process of the
 ``Procfile``), registers a user and creates devices through the API, then measures:
 
 (a) BASELINE: the same reading bodies, published with the simulator's publisher
@@ -66,7 +66,7 @@ from pika.spec import Basic
 from sqlalchemy import create_engine, text
 
 import config as settings
-from ems.testing import Stack
+from harness.stack import Stack
 from services.common.amqp import pika_parameters
 from services.common.topology import DATA, WS, iso_utc, reading_key, user_message_key
 from simulator.publisher import AmqpPublisher, Stopper

@@ -7,7 +7,7 @@ failed its whole batch, which was then replayed one message at a time (up to 200
 transactions instead of one). Now a poison reading is dead-lettered alone and its
 batch commits once, so the ratio should be close to 1.
 
-The script creates a throw-away installation (``ems.testing.Resources``: its own
+The script creates a throw-away installation (``harness.stack.Resources``: its own
 vhost and databases), writes the devices into monitoring's copy, runs one
 ``MonitoringWorker`` in this process (``BATCH_SIZE`` 200), publishes each round's
 readings to its ingest queue first and only then starts the clock and the worker's
@@ -40,11 +40,12 @@ import uuid  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import benchkit  # noqa: E402, F401 - makes the harness importable
 from kombu import Connection  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from ems.testing import Resources  # noqa: E402
+from harness.stack import Resources  # noqa: E402
 from services.common.topology import DEAD, ingest_queue  # noqa: E402
 from services.monitoring.worker import MonitoringWorker  # noqa: E402
 

@@ -42,7 +42,7 @@ from benchkit import stop_on_sigterm
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from ems.commands import call_when_up, wait_for_http
-from ems.testing import Stack
+from harness.stack import Stack
 
 RESULTS = Path(__file__).resolve().parent / "results" / "verify_during_logins.json"
 PASSWORD = "bench-password-1"

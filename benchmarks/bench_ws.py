@@ -2,7 +2,7 @@
 published on ``ems.ws`` to many sockets, measured against a bare Tornado broadcast
 server in the same run, on the same machine, with the same clients.
 
-The script starts a throw-away platform (``ems.testing.Stack``) with the processes
+The script starts a throw-away platform (``harness.stack.Stack``) with the processes
 of the Procfile but the reading pipeline (monitoring workers, balancer, MQTT bridge),
 the web app and the simulator: every Nameko service (bootstrap's health wait asks
 them all), gateway, ws_gateway, Traefik and bootstrap. It registers one user and
@@ -78,7 +78,7 @@ NOT_STARTED = ("monitoring_worker", "balancer", "web", "simulator")
 
 
 def needed_processes() -> list[str]:
-    from ems.testing import read_procfile
+    from harness.stack import read_procfile
 
     return [name for name in read_procfile() if not name.startswith(NOT_STARTED)]
 
@@ -907,7 +907,8 @@ def connect_all(clients, args, tokens, base_port, http_port) -> dict:
 
 
 def main() -> int:
-    from ems.testing import Stack, free_port
+    from harness.ports import free_port
+    from harness.stack import Stack
 
     args = parse_args()
     stop_on_sigterm()

@@ -1,10 +1,19 @@
-"""What the benchmark scripts share: stopping cleanly, reading the machine."""
+"""What the benchmark scripts share: stopping cleanly, reading the machine.
+
+Importing it also makes the test harness (``harness/``, at the repository's root)
+importable: Python puts a script's own folder on ``sys.path``, not the folder it is
+run from, and the harness is not installed with the platform.
+"""
 
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
 
 
 def stop_on_sigterm() -> None:
