@@ -40,7 +40,7 @@ import uuid  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import benchkit  # noqa: E402, F401 - makes the harness importable
+from benchkit import write_results  # noqa: E402
 from kombu import Connection  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -198,7 +198,7 @@ def main() -> None:
             f"{summary['ratio_median_of_pairs']} median of pairs; "
             f"load average {summary['load_average'][0]:.1f}"
         )
-        RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
+        write_results(RESULTS, summary)
     finally:
         engine.dispose()
         resources.destroy()
