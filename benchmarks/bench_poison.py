@@ -34,13 +34,12 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from benchkit import write_results  # noqa: E402
+from benchkit import scratch, write_results  # noqa: E402
 from kombu import Connection  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -148,8 +147,17 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    resources = Resources(Path(tempfile.mkdtemp(prefix="ems-bench-poison-")))
-    resources.create()
+    with scratch("poison") as workdir:
+        resources = Resources(workdir)
+        resources.create()
+        try:
+            measure(resources, args)
+        finally:
+            resources.destroy()
+
+
+def measure(resources: Resources, args) -> None:
+    """Every round, and the summary; written to ``RESULTS``."""
     engine = create_engine(resources.databases["monitoringdb"])
     try:
         device_ids = [str(uuid.uuid4()) for _ in range(DEVICES)]
@@ -201,7 +209,6 @@ def main() -> None:
         write_results(RESULTS, summary)
     finally:
         engine.dispose()
-        resources.destroy()
 
 
 if __name__ == "__main__":
