@@ -2,8 +2,13 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# eventlet and nameko announce deprecations at every start; they say nothing new.
-export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::UserWarning
+# Notices printed at every start that say nothing about the platform: setuptools'
+# about pkg_resources, which nameko's command line imports, and eventlet's about
+# itself where nameko imports it first (`nameko run`; ws_gateway, through
+# nameko.extensions). eventlet's is a warning of a class of its own, which
+# ignore::DeprecationWarning does not match and a filter given here can only name by
+# the module that imports eventlet; ems/cli.py filters it where it imports eventlet.
+export PYTHONWARNINGS ?= ignore:pkg_resources is deprecated:UserWarning,ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.extensions
 
 .PHONY: setup setup-test up test lint format clean
 

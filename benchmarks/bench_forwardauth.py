@@ -8,7 +8,7 @@ credential and the token's revocation up in PostgreSQL. The gateway then checks 
 token again over RPC (``auth.check``), so that a request that reaches it some other
 way is held to the same rule.
 
-The script starts a throw-away platform (``ems.testing.Stack``) whose Traefik reads a
+The script starts a throw-away platform (``harness.stack.Stack``) whose Traefik reads a
 copy of ``traefik/dynamic.yml`` with one extra router, ``bench-noauth``: the same
 backend and the same ``strip-identity`` middleware, but no ``auth``. It then measures,
 with the same in-process load generator, concurrency and duration:
@@ -33,31 +33,37 @@ Run from the repository root::
 
 import argparse
 import http.client
-import json
-import os
-import platform
-import shlex
-import shutil
-import statistics
+import re
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 import yaml
-from benchkit import bearer, stop_on_sigterm, traefik_version
+from benchkit import (
+    account,
+    bearer,
+    header,
+    markdown_table,
+    percentile,
+    ratio,
+    run_script,
+    running,
+    scratch,
+    traefik_version,
+    write_results,
+)
 
 import config as settings
-from ems.testing import Stack
+from harness.stack import Stack
 
 DYNAMIC = settings.ROOT_DIR / "traefik" / "dynamic.yml"
 RESULTS = Path(__file__).resolve().parent / "results" / "forwardauth.json"
 NOAUTH_PREFIX = "/bench-noauth"
+#: A Go template of traefik/dynamic.yml.
+TEMPLATE = re.compile(r"\{\{.*?\}\}")
 DEVICES = 5
 
 
@@ -104,9 +110,15 @@ class Sample:
 def write_dynamic_config(workdir: Path) -> Path:
     """traefik/dynamic.yml plus the ``bench-noauth`` router, in ``workdir``.
 
-    The Go templates are quoted YAML strings, so a load and dump keeps them intact.
+    Traefik expands the file's Go templates before it parses the YAML, and not all
+    of them are YAML strings (``maxRequestBodyBytes: {{ env … }}``): each stands as
+    a placeholder while the YAML is edited, and goes back as it was.
     """
-    dynamic = yaml.safe_load(DYNAMIC.read_text())
+    text = DYNAMIC.read_text()
+    templates = TEMPLATE.findall(text)
+    for number, template in enumerate(templates):
+        text = text.replace(template, f"bench-template-{number}-here", 1)
+    dynamic = yaml.safe_load(text)
     http_config = dynamic["http"]
     http_config["middlewares"]["bench-noauth-strip"] = {
         "stripPrefix": {"prefixes": [NOAUTH_PREFIX]}
@@ -117,25 +129,18 @@ def write_dynamic_config(workdir: Path) -> Path:
         "service": "gateway",
         "middlewares": ["bench-noauth-strip", "strip-identity"],
     }
+    # No line folding, so that each placeholder stays whole on its line.
+    text = yaml.safe_dump(dynamic, sort_keys=False, width=10_000)
+    for number, template in enumerate(templates):
+        text = text.replace(f"bench-template-{number}-here", template, 1)
     path = workdir / "dynamic.yml"
-    # No line folding: Traefik expands the templates before it parses the YAML.
-    path.write_text(yaml.safe_dump(dynamic, sort_keys=False, width=10_000))
+    path.write_text(text)
     return path
 
 
 def log_in_with_devices(stack: Stack) -> str:
     """Registers a user, logs in and adds devices; the user's access token."""
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    account = {"email": email, "password": "bench-password-1", "name": "Bench"}
-    response = requests.post(stack.url("/api/auth/register"), json=account, timeout=15)
-    response.raise_for_status()
-    response = requests.post(
-        stack.url("/api/auth/login"),
-        json={"email": email, "password": account["password"]},
-        timeout=15,
-    )
-    response.raise_for_status()
-    token = response.json()["access_token"]
+    _, token = account(stack)
     for number in range(DEVICES):
         device = {"name": f"Device {number}", "kind": "appliance"}
         requests.post(
@@ -239,7 +244,6 @@ def measure(stack, token, args) -> dict[str, dict]:
 
 
 def summarize(target: Target, sample: Sample, rates: list[float]) -> dict:
-    cuts = statistics.quantiles(sample.latencies, n=100, method="inclusive")
     return {
         "target": target.label,
         "path": target.path,
@@ -247,8 +251,8 @@ def summarize(target: Target, sample: Sample, rates: list[float]) -> dict:
         "seconds": round(sample.seconds, 2),
         "req_per_s": round(len(sample.latencies) / sample.seconds, 1),
         "req_per_s_by_round": rates,
-        "p50_ms": round(cuts[49] * 1000, 2),
-        "p99_ms": round(cuts[98] * 1000, 2),
+        "p50_ms": round(percentile(sample.latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(sample.latencies, 0.99) * 1000, 2),
         "errors": sample.errors,
         "statuses": sample.statuses,
     }
@@ -258,37 +262,23 @@ def summarize(target: Target, sample: Sample, rates: list[float]) -> dict:
 
 
 def ratios(results: dict[str, dict]) -> dict[str, float]:
-    rate = {key: result["req_per_s"] for key, result in results.items()}
     return {
-        "a_over_b_req_per_s": round(rate["a"] / rate["b"], 3),
-        "a_over_c_req_per_s": round(rate["a"] / rate["c"], 3),
+        "a_over_b_req_per_s": ratio(results, "req_per_s", "a", "b"),
+        "a_over_c_req_per_s": ratio(results, "req_per_s", "a", "c"),
     }
 
 
-def markdown_table(results: dict[str, dict]) -> str:
-    lines = [
-        "| | target | requests | req/s | p50 ms | p99 ms | errors |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for key, r in results.items():
-        lines.append(
-            f"| ({key}) | {r['target']} | {r['requests']} | {r['req_per_s']} "
-            f"| {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |"
-        )
-    return "\n".join(lines)
+def results_table(results: dict[str, dict]) -> str:
+    keys = ["target", "requests", "req_per_s", "p50_ms", "p99_ms", "errors"]
+    return markdown_table(
+        ["", "target", "requests", "req/s", "p50 ms", "p99 ms", "errors"],
+        [[f"({key})", *(r[k] for k in keys)] for key, r in results.items()],
+    )
 
 
 def report(results: dict[str, dict], args) -> dict:
     document = {
-        "benchmark": "forwardauth",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join(sys.orig_argv),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "traefik": traefik_version(),
-        },
+        **header("forwardauth", traefik=traefik_version()),
         "concurrency": args.concurrency,
         "seconds_per_measurement": args.seconds,
         "warmup_seconds": args.warmup,
@@ -300,15 +290,13 @@ def report(results: dict[str, dict], args) -> dict:
         "results": results,
         "ratios": ratios(results),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    return document
+    return write_results(RESULTS, document)
 
 
 def print_report(document: dict) -> None:
     rates = document["ratios"]
     print()
-    print(markdown_table(document["results"]))
+    print(results_table(document["results"]))
     print()
     print(f"(a)/(b) req/s, ForwardAuth cost: {rates['a_over_b_req_per_s']}")
     print(f"(a)/(c) req/s: {rates['a_over_c_req_per_s']}")
@@ -356,36 +344,20 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    stop_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="ems-bench-forwardauth-"))
-    stack = None  # set once started: Stack.start() cleans up after itself
-    try:
+    with scratch("forwardauth") as workdir:
         dynamic = write_dynamic_config(workdir)
-        starting = Stack(workdir, environment={"EMS_TRAEFIK_DYNAMIC": str(dynamic)})
-        print(f"Starting the stack in {workdir} …", flush=True)
-        stack = starting.start()
-        token = log_in_with_devices(stack)
-        check_routes(stack, token)
-        print(
-            f"Measuring: {args.rounds} rounds, {args.seconds} s per target, "
-            f"concurrency {args.concurrency}",
-            flush=True,
-        )
-        print_report(report(measure(stack, token, args), args))
-    except KeyboardInterrupt:
-        print("\nInterrupted.", file=sys.stderr)
-        return 130
-    except Exception:
-        if stack is not None:
-            print(stack.report(), file=sys.stderr)
-        raise
-    finally:
-        if stack is not None:
-            print("Stopping the stack …", flush=True)
-            stack.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        environment = {"EMS_TRAEFIK_DYNAMIC": str(dynamic)}
+        with running(Stack(workdir, environment=environment)) as stack:
+            token = log_in_with_devices(stack)
+            check_routes(stack, token)
+            print(
+                f"Measuring: {args.rounds} rounds, {args.seconds} s per target, "
+                f"concurrency {args.concurrency}",
+                flush=True,
+            )
+            print_report(report(measure(stack, token, args), args))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

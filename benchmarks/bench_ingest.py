@@ -23,10 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from benchkit import bearer, stop_on_sigterm
+from benchkit import account, bearer, run_script, running, scratch, write_results
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
-from ems.testing import Stack, read_procfile, stored
+from harness.readings import stored
+from harness.stack import Stack, read_procfile
 from simulator.publisher import DeviceLogin
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest.json"
@@ -36,9 +37,7 @@ DEVICES = 10
 def provision(stack: Stack) -> dict[str, list[dict]]:
     """Per transport, ``DEVICES`` devices' credentials."""
     url = stack.url
-    account = {"email": "bench@example.com", "password": "password-1"}
-    requests.post(url("/api/auth/register"), json={**account, "name": "Bench"})
-    token = requests.post(url("/api/auth/login"), json=account).json()["access_token"]
+    _, token = account(stack)
     logins = {}
     for transport in ("amqp", "mqtt"):
         logins[transport] = []
@@ -119,20 +118,18 @@ def main() -> int:
     parser.add_argument("--readings", type=int, default=20_000, help="per round")
     parser.add_argument("--rounds", type=int, default=2, help="per transport")
     args = parser.parse_args()
-    stop_on_sigterm()
     processes = [n for n in read_procfile() if n not in ("simulator", "web")]
-    stack = Stack(Path(f"/tmp/ems-bench-ingest-{os.getpid()}"), processes=processes)
-    stack.start()
     rounds = []
-    try:
+    with (
+        scratch("ingest") as workdir,
+        running(Stack(workdir, processes=processes)) as stack,
+    ):
         logins = provision(stack)
         for _ in range(args.rounds):
             for transport in ("amqp", "mqtt"):
                 result = one_round(stack, transport, logins[transport], args.readings)
                 print(json.dumps(result), flush=True)
                 rounds.append(result)
-    finally:
-        stack.stop()
     pooled = {}
     for transport in ("amqp", "mqtt"):
         mine = [r for r in rounds if r["transport"] == transport]
@@ -156,10 +153,10 @@ def main() -> int:
         "pooled": pooled,
         "mqtt_over_amqp": round(ratio, 3),
     }
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    write_results(RESULTS, document)
     print(json.dumps({"pooled": pooled, "mqtt_over_amqp": round(ratio, 3)}, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -30,17 +30,14 @@ Run from the repository root::
 """
 
 import argparse
-import json
-import os
-import platform
 import random
-import shlex
 import statistics
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+
+from benchkit import header, markdown_table, ratio, write_results
 
 from services.trading.matching import BUY, SELL, Order, OrderBook
 
@@ -264,11 +261,10 @@ def summary(stream: list, fills: list, sizes: list[int]) -> dict:
 
 
 def ratios(results: dict) -> dict:
-    rate = {key: result["operations_per_s"] for key, result in results.items()}
     return {
-        "a_over_b": round(rate["a"] / rate["b"], 1),
-        "c_over_b": round(rate["c"] / rate["b"], 2),
-        "a_over_c": round(rate["a"] / rate["c"], 1),
+        "a_over_b": ratio(results, "operations_per_s", "a", "b", 1),
+        "c_over_b": ratio(results, "operations_per_s", "c", "b", 2),
+        "a_over_c": ratio(results, "operations_per_s", "a", "c", 1),
     }
 
 
@@ -278,14 +274,7 @@ def ratios(results: dict) -> dict:
 def report(args, stream, results, outcome) -> dict:
     fills, sizes = outcome
     document = {
-        "benchmark": "matching",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join(sys.orig_argv),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        **header("matching"),
         "stream": {
             "seed": args.seed,
             "users": args.users,
@@ -299,20 +288,18 @@ def report(args, stream, results, outcome) -> dict:
         "results": results,
         "ratios": ratios(results),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    return document
+    return write_results(RESULTS, document)
 
 
 def print_report(document: dict) -> None:
     print()
-    print("| | contestant | operations | seconds | operations/s | orders/s |")
-    print("|---|---|---:|---:|---:|---:|")
-    for key, r in document["results"].items():
-        print(
-            f"| ({key}) | {r['contestant']} | {r['operations']} | {r['seconds']} "
-            f"| {r['operations_per_s']:,.0f} | {r['orders_per_s']:,.0f} |"
-        )
+    headings = ["", "contestant", "operations", "seconds", "operations/s", "orders/s"]
+    rows = [
+        [f"({key})", r["contestant"], r["operations"], r["seconds"]]
+        + [f"{r['operations_per_s']:,.0f}", f"{r['orders_per_s']:,.0f}"]
+        for key, r in document["results"].items()
+    ]
+    print(markdown_table(headings, rows))
     stream, rates = document["stream"], document["ratios"]
     print()
     print(

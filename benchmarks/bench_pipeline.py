@@ -2,7 +2,7 @@
 consuming of the same readings, in one run on one broker; and the latency from a
 reading's publish to its overconsumption notification on ``ems.ws``.
 
-The script starts a throw-away platform (``ems.testing.Stack``: every process of the
+The script starts a throw-away platform (``harness.stack.Stack``: every process of the
 ``Procfile``), registers a user and creates devices through the API, then measures:
 
 (a) BASELINE: the same reading bodies, published with the simulator's publisher
@@ -40,17 +40,12 @@ Run from the repository root::
 import argparse
 import collections
 import json
-import math
 import multiprocessing
 import os
-import platform
 import random
-import shlex
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -61,12 +56,27 @@ from pathlib import Path
 
 import pika
 import requests
-from benchkit import bearer, cpu_snapshot, stop_on_sigterm
+from benchkit import (
+    CpuUsage,
+    CpuWindow,
+    account,
+    bearer,
+    command_line,
+    header,
+    markdown_table,
+    percentile,
+    ratio,
+    roots_of,
+    run_script,
+    running,
+    scratch,
+    write_results,
+)
 from pika.spec import Basic
 from sqlalchemy import create_engine, text
 
 import config as settings
-from ems.testing import Stack
+from harness.stack import Stack
 from services.common.amqp import pika_parameters
 from services.common.topology import DATA, WS, iso_utc, reading_key, user_message_key
 from simulator.publisher import AmqpPublisher, Stopper
@@ -122,48 +132,25 @@ def exact_kwh(value: float) -> Decimal:
 
 # -- CPU per process ----------------------------------------------------------------
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-
-def label_of(pid, snapshot, roots: dict[int, str]) -> str:
-    """Which process of the platform (or of the machine) ``pid`` belongs to."""
-    seen, current = set(), pid
-    while current in snapshot and current not in seen:
-        if current in roots:
-            return roots[current]
-        seen.add(current)
-        current = snapshot[current][0]
-    comm = snapshot[pid][1]
-    if comm in ("beam.smp", "erl_child_setup", "epmd", "inet_gethost"):
-        return "rabbitmq"
-    if comm.startswith("postgres"):
-        return "postgresql"
-    return f"other ({comm})"
-
-
-def command_line(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as stream:
-            return stream.read().replace(b"\0", b" ").decode(errors="replace")[:160]
-    except OSError:
-        return "?"
-
-
-def cpu_usage(before, after, roots: dict[int, str], wall: float) -> dict:
-    """CPU seconds per process group between two snapshots, busiest first.
+def cpu_usage(usage: CpuUsage, wall: float) -> dict:
+    """CPU seconds per process group of a ``CpuWindow``, busiest first.
 
     Processes of no group (``other``) that took 0.1 s or more are listed with their
     command line, so that load from outside the benchmark shows as such.
     """
     seconds: dict[str, float] = collections.Counter()
     outsiders = []
-    for pid, (_, _, ticks) in after.items():
-        used = (ticks - before.get(pid, (0, "", 0))[2]) / CLOCK_TICKS
-        label = label_of(pid, after, roots)
-        seconds[label] += used
-        if label.startswith("other") and used >= 0.1:
+    for process in usage.processes:
+        label = process.group or f"other ({process.comm})"
+        seconds[label] += process.seconds
+        if process.group is None and process.seconds >= 0.1:
             outsiders.append(
-                {"pid": pid, "cpu_s": round(used, 2), "command": command_line(pid)}
+                {
+                    "pid": process.pid,
+                    "cpu_s": round(process.seconds, 2),
+                    "command": command_line(process.pid, 160),
+                }
             )
     for name in [n for n in seconds if n.startswith("other (")]:
         if seconds[name] < 0.1:
@@ -186,12 +173,8 @@ def cpu_usage(before, after, roots: dict[int, str], wall: float) -> dict:
     }
 
 
-def process_roots(stack: Stack | None, extra: dict[int, str]) -> dict[int, str]:
-    roots = {os.getpid(): "benchmark (publisher)"}
-    if stack is not None:
-        roots.update({p.pid: name for name, p in stack.processes.items()})
-    roots.update(extra)
-    return roots
+def process_roots(stack, extra: dict[int, str]) -> dict[int, str]:
+    return {os.getpid(): "benchmark (publisher)", **roots_of(stack), **extra}
 
 
 # -- (a) the baseline -----------------------------------------------------------------
@@ -375,8 +358,7 @@ def run_baseline(stack, readings, args, pipelined: bool) -> dict:
     try:
         if not ready.wait(60):
             raise RuntimeError("the baseline consumer did not start")
-        roots = process_roots(stack, {consumer.pid: "baseline consumer"})
-        before = cpu_snapshot()
+        window = CpuWindow(process_roots(stack, {consumer.pid: "baseline consumer"}))
         if pipelined:
             # The clock starts at the first publish, once the channel is open.
             publisher = PipelinedPublisher(
@@ -400,7 +382,7 @@ def run_baseline(stack, readings, args, pipelined: bool) -> dict:
             confirmed, problems = publisher.confirmed, publisher.resent
         published = time.monotonic()
         state = results.get(timeout=300)
-        after = cpu_snapshot()
+        usage = window.close()
         consumer.join(timeout=30)
     finally:
         if consumer.is_alive():
@@ -418,7 +400,7 @@ def run_baseline(stack, readings, args, pipelined: bool) -> dict:
         "publish_s": round(published - started, 3),
         "seconds": round(seconds, 3),
         "readings_per_s": round(len(readings) / seconds, 1),
-        "cpu": cpu_usage(before, after, roots, state["last"] - started),
+        "cpu": cpu_usage(usage, state["last"] - started),
     }
 
 
@@ -428,18 +410,7 @@ def run_baseline(stack, readings, args, pipelined: bool) -> dict:
 def create_user_and_devices(stack: Stack, devices: int) -> tuple:
     """Registers a user; ``(user id, ids of the quiet devices of (b), of (b2), id of
     the alerting device)``."""
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    account = {"email": email, "password": "bench-password-1", "name": "Bench"}
-    requests.post(
-        stack.url("/api/auth/register"), json=account, timeout=15
-    ).raise_for_status()
-    response = requests.post(
-        stack.url("/api/auth/login"),
-        json={"email": email, "password": account["password"]},
-        timeout=15,
-    )
-    response.raise_for_status()
-    token = response.json()["access_token"]
+    _, token = account(stack)
 
     def create(name: str, limit: float) -> dict:
         response = requests.post(
@@ -578,8 +549,7 @@ def expected_totals(readings: list[dict]) -> dict[tuple[str, str], Decimal]:
 def run_end_to_end(stack, engine, readings, device_ids, args, pipelined) -> dict:
     amqp_uri = stack.resources.amqp_uri
     count_query = text("SELECT count(*) FROM readings WHERE device_id = ANY(:ids)")
-    roots = process_roots(stack, {})
-    before = cpu_snapshot()
+    window = CpuWindow(process_roots(stack, {}))
     sampler = Sampler(amqp_uri, engine, device_ids, time.monotonic())
     sampling = threading.Thread(target=sampler.run, daemon=True)
     sampling.start()
@@ -623,7 +593,7 @@ def run_end_to_end(stack, engine, readings, device_ids, args, pipelined) -> dict
                 committed_at = asked
                 break
             time.sleep(args.poll)
-    after = cpu_snapshot()
+    usage = window.close()
     sampler.stop.set()
     sampling.join(timeout=10)
     if committed_at is None:
@@ -690,7 +660,7 @@ def run_end_to_end(stack, engine, readings, device_ids, args, pipelined) -> dict
             queue: max((s[queue] for s in sampler.samples), default=0)
             for queue in INGEST_QUEUES
         },
-        "cpu": cpu_usage(before, after, roots, committed_at - started),
+        "cpu": cpu_usage(usage, committed_at - started),
     }
 
 
@@ -766,13 +736,6 @@ def wait_for(listener, device_id, count, timeout) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
-    return ordered[rank - 1]
 
 
 def run_latency(stack, user_id, device_id, args) -> dict:
@@ -876,37 +839,51 @@ def batch_settings() -> dict:
     }
 
 
-def markdown_table(document: dict) -> str:
+def throughput_table(document: dict) -> str:
     a, a2, b, b2 = (document["results"][key] for key in ("a", "a2", "b", "b2"))
-    lines = [
-        "| | what | readings | seconds | readings/s |",
-        "|---|---|---:|---:|---:|",
-        f"| (a) | raw pika, 1 durable queue, confirm per publish "
-        f"({len(a['rounds'])} rounds pooled) | {a['readings']} | {a['seconds']} "
-        f"| **{a['readings_per_s']}** |",
-        f"| (a2) | raw pika, 1 durable queue, pipelined confirms "
-        f"(window {document['window']}) | {a2['readings']} | {a2['seconds']} "
-        f"| {a2['readings_per_s']} |",
-        f"| (b) | end to end: ems.data → balancer → 2 workers → committed, "
-        f"confirm per publish | {b['readings']} | {b['seconds']} "
-        f"| **{b['readings_per_s']}** |",
-        f"| (b2) | the same end to end, pipelined confirms "
-        f"(window {document['window']}) | {b2['readings']} | {b2['seconds']} "
-        f"| {b2['readings_per_s']} |",
-    ]
-    return "\n".join(lines)
+    window = document["window"]
+    return markdown_table(
+        ["", "what", "readings", "seconds", "readings/s"],
+        [
+            [
+                "(a)",
+                "raw pika, 1 durable queue, confirm per publish "
+                f"({len(a['rounds'])} rounds pooled)",
+                a["readings"],
+                a["seconds"],
+                f"**{a['readings_per_s']}**",
+            ],
+            [
+                "(a2)",
+                f"raw pika, 1 durable queue, pipelined confirms (window {window})",
+                a2["readings"],
+                a2["seconds"],
+                a2["readings_per_s"],
+            ],
+            [
+                "(b)",
+                "end to end: ems.data → balancer → 2 workers → committed, "
+                "confirm per publish",
+                b["readings"],
+                b["seconds"],
+                f"**{b['readings_per_s']}**",
+            ],
+            [
+                "(b2)",
+                f"the same end to end, pipelined confirms (window {window})",
+                b2["readings"],
+                b2["seconds"],
+                b2["readings_per_s"],
+            ],
+        ],
+    )
 
 
 def latency_table(c: dict) -> str:
-    return "\n".join(
-        [
-            "| sent | received | missing | duplicates | p50 ms | p90 ms | p99 ms "
-            "| max ms |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {c['sent']} | {c['received']} | {c['missing']} | {c['duplicates']} "
-            f"| {c['p50_ms']} | {c['p90_ms']} | {c['p99_ms']} | {c['max_ms']} |",
-        ]
-    )
+    keys = ["sent", "received", "missing", "duplicates"]
+    keys += ["p50_ms", "p90_ms", "p99_ms", "max_ms"]
+    headings = [key.replace("_ms", " ms") for key in keys]
+    return markdown_table(headings, [[c[key] for key in keys]], left=0)
 
 
 def cpu_table(measured: dict[str, dict]) -> str:
@@ -914,27 +891,20 @@ def cpu_table(measured: dict[str, dict]) -> str:
     names = []
     for result in measured.values():
         names += [n for n in result["cpu"]["by_process"] if n not in names]
-    lines = [
-        "| process | " + " | ".join(measured) + " |",
-        "|---|" + "---:|" * len(measured),
-    ]
+    rows = []
     for name in names:
         cells = []
         for result in measured.values():
             usage = result["cpu"]["by_process"].get(name)
             cells.append(f"{usage['cores']:.2f}" if usage else "")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines.append(
-        "| *of which outside the benchmark* | "
-        + " | ".join(f"{r['cpu']['outside_cores']:.2f}" for r in measured.values())
-        + " |"
+        rows.append([name, *cells])
+    cpus = [r["cpu"] for r in measured.values()]
+    rows.append(
+        ["*of which outside the benchmark*"]
+        + [f"{cpu['outside_cores']:.2f}" for cpu in cpus]
     )
-    lines.append(
-        "| **machine busy** | "
-        + " | ".join(f"{r['cpu']['machine_busy_pct']} %" for r in measured.values())
-        + " |"
-    )
-    return "\n".join(lines)
+    rows.append(["**machine busy**"] + [f"{cpu['machine_busy_pct']} %" for cpu in cpus])
+    return markdown_table(["process", *measured], rows, left=1)
 
 
 def print_end_to_end(key: str, b: dict) -> None:
@@ -967,7 +937,7 @@ def print_report(document: dict) -> None:
     results = document["results"]
     c = results["c"]
     print()
-    print(markdown_table(document))
+    print(throughput_table(document))
     print()
     ratio = document["ratios"]
     verdict = "meets" if ratio["b_over_a"] >= GOAL else "is BELOW"
@@ -1008,17 +978,8 @@ def print_report(document: dict) -> None:
 
 
 def write_report(results: dict, args) -> dict:
-    a, a2, b, b2 = results["a"], results["a2"], results["b"], results["b2"]
     document = {
-        "benchmark": "pipeline",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join(sys.orig_argv),
-        "machine": {
-            "nproc": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "pika": pika.__version__,
-        },
+        **header("pipeline", pika=pika.__version__),
         "readings": args.readings,
         "devices": args.devices,
         "window": args.window,
@@ -1041,15 +1002,13 @@ def write_report(results: dict, args) -> dict:
         },
         "results": results,
         "ratios": {
-            "b_over_a": round(b["readings_per_s"] / a["readings_per_s"], 3),
-            "b_over_a2": round(b["readings_per_s"] / a2["readings_per_s"], 3),
-            "b2_over_a2": round(b2["readings_per_s"] / a2["readings_per_s"], 3),
+            "b_over_a": ratio(results, "readings_per_s", "b", "a"),
+            "b_over_a2": ratio(results, "readings_per_s", "b", "a2"),
+            "b2_over_a2": ratio(results, "readings_per_s", "b2", "a2"),
             "goal": GOAL,
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    return document
+    return write_results(RESULTS, document)
 
 
 # -- main -------------------------------------------------------------------------
@@ -1145,27 +1104,10 @@ def measure(stack: Stack, args) -> dict:
 
 def main() -> int:
     args = parse_args()
-    stop_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="ems-bench-pipeline-"))
-    stack = None  # set once started: Stack.start() cleans up after itself
-    try:
-        print(f"Starting the stack in {workdir} …", flush=True)
-        stack = Stack(workdir).start()
+    with scratch("pipeline") as workdir, running(Stack(workdir)) as stack:
         print_report(write_report(measure(stack, args), args))
-    except KeyboardInterrupt:
-        print("\nInterrupted.", file=sys.stderr)
-        return 130
-    except Exception:
-        if stack is not None:
-            print(stack.report(), file=sys.stderr)
-        raise
-    finally:
-        if stack is not None:
-            print("Stopping the stack …", flush=True)
-            stack.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

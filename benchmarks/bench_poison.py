@@ -7,7 +7,7 @@ failed its whole batch, which was then replayed one message at a time (up to 200
 transactions instead of one). Now a poison reading is dead-lettered alone and its
 batch commits once, so the ratio should be close to 1.
 
-The script creates a throw-away installation (``ems.testing.Resources``: its own
+The script creates a throw-away installation (``harness.stack.Resources``: its own
 vhost and databases), writes the devices into monitoring's copy, runs one
 ``MonitoringWorker`` in this process (``BATCH_SIZE`` 200), publishes each round's
 readings to its ingest queue first and only then starts the clock and the worker's
@@ -34,17 +34,17 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from benchkit import scratch, write_results  # noqa: E402
 from kombu import Connection  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from ems.testing import Resources  # noqa: E402
+from harness.stack import Resources  # noqa: E402
 from services.common.topology import DEAD, ingest_queue  # noqa: E402
 from services.monitoring.worker import MonitoringWorker  # noqa: E402
 
@@ -147,8 +147,17 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    resources = Resources(Path(tempfile.mkdtemp(prefix="ems-bench-poison-")))
-    resources.create()
+    with scratch("poison") as workdir:
+        resources = Resources(workdir)
+        resources.create()
+        try:
+            measure(resources, args)
+        finally:
+            resources.destroy()
+
+
+def measure(resources: Resources, args) -> None:
+    """Every round, and the summary; written to ``RESULTS``."""
     engine = create_engine(resources.databases["monitoringdb"])
     try:
         device_ids = [str(uuid.uuid4()) for _ in range(DEVICES)]
@@ -197,10 +206,9 @@ def main() -> None:
             f"{summary['ratio_median_of_pairs']} median of pairs; "
             f"load average {summary['load_average'][0]:.1f}"
         )
-        RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
+        write_results(RESULTS, summary)
     finally:
         engine.dispose()
-        resources.destroy()
 
 
 if __name__ == "__main__":

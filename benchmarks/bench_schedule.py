@@ -24,18 +24,15 @@ Run from the repository root (needs nothing running)::
 """
 
 import argparse
-import json
 import math
-import os
-import platform
 import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from benchkit import header, write_results
 
 from services.batteries import schedule
 from services.batteries.physics import TOLERANCE, Limits
@@ -182,16 +179,7 @@ def main() -> int:
     python_ms = statistics.median(python_times) * 1000
     actions = [hour.action for hour in plan.hours]
     document = {
-        "benchmark": "schedule",
-        "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "command": "PYTHONWARNINGS=ignore .venv/bin/python benchmarks/bench_schedule.py"
-        f" --runs {args.runs} --baseline-runs {args.baseline_runs} --seed {args.seed}",
-        "machine": {
-            "nproc": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "platform": platform.platform(),
-        },
+        **header("schedule", numpy=np.__version__),
         "case": {
             "hours": HOURS,
             "battery": BATTERY.__dict__,
@@ -232,8 +220,7 @@ def main() -> int:
         },
         "ratios": {"speedup_a_over_b": round(python_ms / numpy_ms, 1)},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    write_results(RESULTS, document)
     print(
         f"48-hour schedule, {intervals + 1} levels × {moves} moves: "
         f"numpy {numpy_ms:.1f} ms (median of {len(numpy_times)}), "

@@ -27,25 +27,28 @@ Run from the repository root::
 
 import argparse
 import json
-import shutil
-import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from benchkit import stop_on_sigterm
+from benchkit import (
+    PASSWORD,
+    account,
+    percentile,
+    run_script,
+    running,
+    scratch,
+    write_results,
+)
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from ems.commands import call_when_up, wait_for_http
-from ems.testing import Stack
+from harness.stack import Stack
 
 RESULTS = Path(__file__).resolve().parent / "results" / "verify_during_logins.json"
-PASSWORD = "bench-password-1"
 BOUNDED = {}  # config/auth.yaml as it is
 UNBOUNDED = {
     "EMS_HASHING_THREADS": "20",
@@ -54,8 +57,8 @@ UNBOUNDED = {
 }
 
 
-def start(workdir: Path) -> Stack:
-    stack = Stack(
+def platform(workdir: Path) -> Stack:
+    return Stack(
         workdir,
         environment={
             "EMS_LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
@@ -63,9 +66,7 @@ def start(workdir: Path) -> Stack:
             **BOUNDED,
         },
         processes=["auth", "users", "gateway", "traefik"],
-    ).start()
-    wait_until_up(stack)
-    return stack
+    )
 
 
 def wait_until_up(stack: Stack) -> None:
@@ -74,22 +75,6 @@ def wait_until_up(stack: Stack) -> None:
         for service in ("auth", "users"):
             call_when_up(cluster, service, "health", deadline)
     wait_for_http(stack.url("/api/openapi.json"), deadline)
-
-
-def account(stack: Stack) -> tuple[str, str]:
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-    requests.post(
-        stack.url("/api/auth/register"),
-        json={"email": email, "password": PASSWORD, "name": "Bench"},
-        timeout=30,
-    ).raise_for_status()
-    response = requests.post(
-        stack.url("/api/auth/login"),
-        json={"email": email, "password": PASSWORD},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return email, response.json()["access_token"]
 
 
 def probe_verify(stack: Stack, token: str, seconds: float) -> list[float]:
@@ -141,12 +126,11 @@ def during_burst(stack, email, token, seconds, concurrency) -> dict:
 
 
 def summary(timings: list[float]) -> dict:
-    ordered = sorted(timings)
     return {
-        "verifies": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
-        "max_ms": round(ordered[-1], 1),
+        "verifies": len(timings),
+        "p50_ms": round(percentile(timings, 0.50), 1),
+        "p99_ms": round(percentile(timings, 0.99), 1),
+        "max_ms": round(max(timings), 1),
     }
 
 
@@ -168,12 +152,8 @@ def main() -> int:
         help="the bounded pool's niceness (default: config/auth.yaml's)",
     )
     args = parser.parse_args()
-    stop_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="ems-bench-verify-"))
-    stack = None
-    try:
-        print(f"Starting the stack in {workdir} …", flush=True)
-        stack = start(workdir)
+    with scratch("verify") as workdir, running(platform(workdir)) as stack:
+        wait_until_up(stack)
         email, token = account(stack)
         results = {"idle": summary(probe_verify(stack, token, args.seconds))}
         for round_number in range(1, args.rounds + 1):
@@ -185,29 +165,17 @@ def main() -> int:
                 results[f"{name}_{round_number}"] = during_burst(
                     stack, email, token, args.seconds, args.concurrency
                 )
-        report = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": args.seconds,
-            "concurrency": args.concurrency,
-            "rounds": args.rounds,
-            "bounded_niceness": args.niceness,
-            "results": results,
-        }
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-        print(json.dumps(report, indent=2))
-    except KeyboardInterrupt:
-        return 130
-    except Exception:
-        if stack is not None:
-            print(stack.report(), file=sys.stderr)
-        raise
-    finally:
-        if stack is not None:
-            stack.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "rounds": args.rounds,
+        "bounded_niceness": args.niceness,
+        "results": results,
+    }
+    print(json.dumps(write_results(RESULTS, report), indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

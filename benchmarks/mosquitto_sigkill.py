@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchkit  # noqa: F401 - makes the harness importable
 import paho.mqtt.client as mqtt
 
-from ems.testing import free_port
+from harness.ports import free_port
 
 TOPIC = "ems/devices/d1/reading"
 

@@ -2,7 +2,7 @@
 
 The whole run shares one set of PostgreSQL databases (migrated by Alembic, as in
 production) and one pair of signing keys; RabbitMQ virtual hosts are per test
-(nameko's ``rabbit_config``) or per integration session (``ems.testing.Stack``).
+(nameko's ``rabbit_config``) or per integration session (``harness.stack.Stack``).
 """
 
 import eventlet
@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import config as ems_config  # noqa: E402
-from ems.testing import Resources  # noqa: E402
+from harness.stack import Resources  # noqa: E402
 
 
 @pytest.fixture(scope="session")

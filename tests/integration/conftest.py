@@ -1,9 +1,10 @@
 """The whole platform behind Traefik, started from the Procfile once per session."""
 
 import pytest
-import requests
 
-from ems.testing import ModelServerProcess, Stack
+from harness.clients import ApiClient
+from harness.fakes import ModelServerProcess
+from harness.stack import Stack
 
 
 @pytest.fixture(scope="session")
@@ -31,48 +32,13 @@ def stack(tmp_path_factory, model_server):
             "SUPPORT_MAX_AI_CALLS_PER_HOUR": "3",
         },
     )
-    platform.start()
-    yield platform
-    platform.stop()
-
-
-class Client:
-    """``requests`` against the stack through Traefik, with an optional token."""
-
-    def __init__(self, base_url: str, token: str | None = None):
-        self.base_url = base_url
-        self.token = token
-
-    def request(self, method, path, token=None, headers=None, **kwargs):
-        headers = dict(headers or {})
-        token = token or self.token
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return requests.request(
-            method, self.base_url + path, headers=headers, timeout=15, **kwargs
-        )
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, json=None, **kwargs):
-        return self.request("POST", path, json=json, **kwargs)
-
-    def patch(self, path, json=None, **kwargs):
-        return self.request("PATCH", path, json=json, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
-
-    def login(self, email, password):
-        response = self.post("/api/auth/login", {"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        return Client(self.base_url, response.json()["access_token"])
+    with platform:
+        yield platform
 
 
 @pytest.fixture(scope="session")
 def anonymous(stack):
-    return Client(stack.base_url)
+    return ApiClient(stack.base_url)
 
 
 @pytest.fixture(scope="session")

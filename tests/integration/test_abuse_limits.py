@@ -16,7 +16,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from ems.commands import call_when_up, wait_for_http
-from ems.testing import Stack
+from harness.stack import Stack
 
 pytestmark = pytest.mark.integration
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from ems.testing import eventually
-from ems.testing import ws_connect as connect
-from ems.testing import ws_receive as receive
+from harness.clients import ws_connect as connect
+from harness.clients import ws_receive as receive
+from harness.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,10 @@ import pytest
 import requests
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
-from ems.testing import PrivateBroker, Stack, eventually, read_procfile, stored
+from harness.broker import PrivateBroker
+from harness.polling import eventually
+from harness.readings import stored
+from harness.stack import Stack, read_procfile
 from simulator.publisher import DeviceLogin
 
 pytestmark = pytest.mark.integration

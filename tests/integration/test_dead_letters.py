@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from ems.testing import eventually, publish_readings
+from harness.polling import eventually
+from harness.readings import publish_readings
 from services.common.topology import DATA, reading_key
 
 pytestmark = pytest.mark.integration

@@ -3,13 +3,13 @@ on RabbitMQ's MQTT listener."""
 
 import pytest
 
-from ems.testing import (
+from harness.clients import (
     MqttDevice,
     assert_locked_out_when_replaced_and_deleted,
     can_connect,
-    eventually,
-    recent_day,
 )
+from harness.polling import eventually
+from harness.readings import recent_day
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from ems.testing import eventually
-from ems.testing import publish_readings as publish_amqp
-from ems.testing import ws_connect as connect
-from ems.testing import ws_receive as receive
+from harness.clients import ws_connect as connect
+from harness.clients import ws_receive as receive
+from harness.polling import eventually
+from harness.readings import publish_readings as publish_amqp
 from services.dr.models import Event, Invitation
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from ems.testing import eventually
+from harness.polling import eventually
 
 pytestmark = pytest.mark.integration
 

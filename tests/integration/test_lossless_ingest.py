@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
-from ems.testing import eventually, stored
+from harness.polling import eventually
+from harness.readings import stored
 from simulator.publisher import DeviceLogin
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ems.testing import MqttDevice, eventually, recent_day, stored
-from ems.testing import publish_readings as publish_amqp
+from harness.clients import MqttDevice
+from harness.polling import eventually
+from harness.readings import publish_readings as publish_amqp
+from harness.readings import recent_day, stored
 from services.common.topology import (
     mqtt_reading_topic,
     reading_key,

@@ -232,7 +232,7 @@ class TestTamperedTokens:
 
     @pytest.fixture(scope="class")
     def forgeries(self, stack, victim):
-        from ems.testing import tampered_tokens
+        from harness.tokens import tampered_tokens
 
         client, claims = victim
         private_key = stack.resources.private_key.read_text()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import websocket
 
-from ems.testing import ws_connect as connect
+from harness.clients import ws_connect as connect
 from services.common.topology import iso_utc
 
 pytestmark = pytest.mark.integration

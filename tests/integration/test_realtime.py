@@ -8,10 +8,10 @@ import pytest
 import websocket
 from kombu import Connection
 
-from ems.testing import recent_day
-from ems.testing import ws_closed_with as closed_with
-from ems.testing import ws_connect as connect
-from ems.testing import ws_receive as receive
+from harness.clients import ws_closed_with as closed_with
+from harness.clients import ws_connect as connect
+from harness.clients import ws_receive as receive
+from harness.readings import recent_day
 from services.common.topology import DATA, WS, client_message, reading_key
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,9 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
-from ems.testing import ws_closed_with as closed_with
-from ems.testing import ws_connect as connect
-from ems.testing import ws_receive as receive
+from harness.clients import ws_closed_with as closed_with
+from harness.clients import ws_connect as connect
+from harness.clients import ws_receive as receive
 
 pytestmark = pytest.mark.integration
 

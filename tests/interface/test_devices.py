@@ -5,7 +5,7 @@ import pytest
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from ems.testing import (
+from harness.clients import (
     MqttDevice,
     assert_locked_out_when_replaced_and_deleted,
     can_connect,

@@ -11,7 +11,7 @@ from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 
-from ems.testing import recent_day
+from harness.readings import recent_day
 from services.common.errors import ValidationFailed
 from services.common.topology import WS, ingest_queue
 from services.devices.service import DevicesService

@@ -10,7 +10,7 @@ import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from ems.testing import ModelServer
+from harness.fakes import ModelServer
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.topology import SYNC, WS
 from services.support.exceptions import ConversationNotFound, TooManyMessages

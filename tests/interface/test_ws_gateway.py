@@ -28,7 +28,7 @@ import websocket
 from kombu import Connection
 
 import config as settings
-from ems.testing import free_port
+from harness.ports import free_port
 from services.common.topology import (
     DEAD,
     REASON_HEADER,

@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from ems.keys import ensure_keys
-from ems.testing import tampered_tokens
+from harness.tokens import tampered_tokens
 from services.common.tokens import InvalidToken, TokenVerifier, bearer_token
 
 ISSUER, AUDIENCE = "ems-auth", "ems"

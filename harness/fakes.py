@@ -1,0 +1,137 @@
+"""Stand-ins for what the platform calls outside itself: an OpenAI-compatible chat
+API for the support service's AI fallback."""
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import config as settings
+from harness.ports import free_port, listening
+
+
+class ModelServer:
+    """A local OpenAI-compatible chat API, for tests of the AI fallback. It answers
+    every completion with ``answer`` — a text, or a function of the last user
+    message giving a text, or None for no answer at all — and keeps the requests
+    it got; the first ``hang`` requests get no answer either."""
+
+    def __init__(self, answer, hang: int = 0, port: int = 0):
+        self.answer = answer
+        self.hang = hang
+        self.requests = []
+        self.released = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "body": body})
+                content = server.content(body)
+                if len(server.requests) <= server.hang or content is None:
+                    server.released.wait()
+                    return
+                if self.path != "/v1/chat/completions":
+                    self.send_error(404)
+                    return
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {
+                                    "role": "assistant",
+                                    "content": content,
+                                },
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": 10,
+                            "completion_tokens": 5,
+                            "total_tokens": 15,
+                        },
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def content(self, body: dict) -> str | None:
+        if not callable(self.answer):
+            return self.answer
+        questions = [m["content"] for m in body["messages"] if m["role"] == "user"]
+        return self.answer(questions[-1] if questions else "")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def scripted_answer(question: str) -> str | None:
+    """A test model's script: it knows about solar panels, hangs when asked to, and
+    hands everything else over to staff."""
+    if re.search(r"\bhang\b", question, re.IGNORECASE):
+        return None
+    if "solar" in question.lower():
+        return "Solar panels lower what your meter counts while the sun shines."
+    return "HANDOFF"
+
+
+class ModelServerProcess:
+    """``ModelServer(scripted_answer)`` in a process of its own, for a test process
+    whose own threads are green (eventlet) and would not serve a whole platform."""
+
+    def __enter__(self):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys, time\n"
+                "from harness.fakes import ModelServer, scripted_answer\n"
+                "server = ModelServer(scripted_answer, port=int(sys.argv[1]))\n"
+                "with server:\n    time.sleep(10**9)",
+                str(self.port),
+            ],
+            cwd=settings.ROOT_DIR,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            if listening(self.port):
+                return self
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("the model server did not start")
+            time.sleep(0.1)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait()

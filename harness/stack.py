@@ -1,0 +1,280 @@
+"""Throw-away installations of the platform, for tests and benchmarks.
+
+A ``Stack`` gets its own RabbitMQ virtual host, its own PostgreSQL databases (migrated
+with Alembic), its own signing keys and free ports, and starts the processes of the
+``Procfile`` exactly as ``make up`` does, Traefik included. Nothing of a running
+``make up`` installation is touched. ``Resources`` is the installation alone, for
+tests that start their own processes.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import config as settings
+from ems import broker as broker_users
+from ems import database
+from ems.keys import ensure_keys
+from harness.broker import PrivateBroker, Vhost
+from harness.ports import free_port
+from services.common.amqp import with_login
+
+PROCFILE = settings.ROOT_DIR / "Procfile"
+READY_LINE = "EMS is up."
+
+
+def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
+    """``{process name: command}`` of a Procfile."""
+    processes = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+class Resources:
+    """A virtual host, migrated databases and signing keys, under one name."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        name: str | None = None,
+        broker: PrivateBroker | None = None,
+    ):
+        self.common = settings.load("common")
+        self.name = name or f"ems_t{os.getpid()}_{secrets.token_hex(3)}"
+        self.workdir = workdir
+        self.broker = broker
+        self.management_uri = (
+            broker.management_uri if broker else self.common["RABBIT_MANAGEMENT_URI"]
+        )
+        self.vhost = Vhost(self.management_uri, self.name)
+        self.pg_url = self.common["PG_URL"]
+        self.db_prefix = f"{self.name}_"
+        amqp = (broker.amqp_uri if broker else self.common["AMQP_URI"]).rstrip("/")
+        self.amqp_uri = f"{amqp}/{quote(self.name, safe='')}"
+        # Each process's own broker user, named after this installation.
+        self.user_prefix = f"{self.name}-"
+        self.broker_passwords = {
+            name: secrets.token_urlsafe(16) for name in broker_users.PERMISSIONS
+        }
+        self.broker_uris = {
+            broker_users.variable(name): with_login(
+                amqp, f"{self.user_prefix}{name}", password, self.name
+            )
+            for name, password in self.broker_passwords.items()
+        }
+        self.private_key = workdir / "keys" / "jwt_private.pem"
+        self.public_key = workdir / "keys" / "jwt_public.pem"
+
+    @property
+    def databases(self) -> dict[str, str]:
+        """``{database: URL}`` of each of this installation's databases."""
+        return {
+            name: f"{self.pg_url}/{self.db_prefix}{name}"
+            for name in self.common["DATABASES"]
+        }
+
+    def create(self) -> None:
+        self.vhost.create()
+        broker_users.ensure_users(
+            broker_users.Management(self.management_uri),
+            self.name,
+            self.amqp_uri,
+            self.broker_passwords,
+            prefix=self.user_prefix,
+            admin_access=True,
+        )
+        bound = self.common["DEAD_LETTERS"]
+        broker_users.apply_dead_letter_policy(
+            self.management_uri,
+            self.amqp_uri,
+            int(bound["queue_max_length"]),
+            int(bound["queue_max_bytes"]),
+        )
+        ensure_keys(self.private_key, self.public_key)
+        names = [f"{self.db_prefix}{name}" for name in self.common["DATABASES"]]
+        database.create_databases(self.pg_url, names)
+        for name, url in self.databases.items():
+            database.migrate(name, url)
+
+    def destroy(self) -> None:
+        self.vhost.delete()
+        broker_users.Management(self.management_uri).delete_users(self.user_prefix)
+        database.drop_databases(
+            self.pg_url, [f"{self.db_prefix}{n}" for n in self.common["DATABASES"]]
+        )
+
+    def environment(self) -> dict[str, str]:
+        broker = {}
+        if self.broker is not None:
+            broker = {
+                "EMS_RABBIT_MANAGEMENT_URI": self.management_uri,
+                "EMS_MQTT_PORT": str(self.broker.ports["mqtt"]),
+            }
+        return {
+            **broker,
+            **self.broker_uris,
+            "EMS_AMQP_URI": self.amqp_uri,
+            "EMS_PG_URL": self.pg_url,
+            "EMS_DB_PREFIX": self.db_prefix,
+            "EMS_JWT_PRIVATE_KEY": str(self.private_key),
+            "EMS_JWT_PUBLIC_KEY": str(self.public_key),
+            "EMS_VAR_DIR": str(self.workdir / "var"),
+        }
+
+
+class Stack:
+    """The whole platform on free ports: ``with Stack(folder) as stack:`` starts it
+    and stops it at the end, as ``start()`` and ``stop()`` do."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        environment: dict[str, str] | None = None,
+        processes: list[str] | None = None,
+        broker: PrivateBroker | None = None,
+    ):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.resources = Resources(self.workdir, broker=broker)
+        self.commands = read_procfile()
+        if processes is not None:
+            self.commands = {n: c for n, c in self.commands.items() if n in processes}
+        self.ports = {
+            name: free_port() for name in ("http", "gateway", "auth", "ws", "web")
+        }
+        self.admin_email = "admin@ems.test"
+        self.admin_password = secrets.token_urlsafe(12)
+        self.env = self._environment(environment or {})
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.extra_env: dict[str, dict[str, str]] = {}
+
+    def _environment(self, overrides: dict[str, str]) -> dict[str, str]:
+        bin_dir = str(Path(sys.executable).parent)
+        env = dict(os.environ)
+        env.update(self.resources.environment())
+        env.update(
+            {
+                "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+                "PYTHONWARNINGS": "ignore",
+                "EMS_HTTP_PORT": str(self.ports["http"]),
+                "EMS_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports['gateway']}",
+                "EMS_AUTH_ADDRESS": f"127.0.0.1:{self.ports['auth']}",
+                "EMS_WEB_PORT": str(self.ports["web"]),
+                "EMS_WS_PORT": str(self.ports["ws"]),
+                "EMS_WS_ALLOWED_ORIGINS": f"http://app.localhost:{self.ports['http']}",
+                "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
+                "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
+                "EMS_AUTH_SESSIONS_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/sessions",
+                "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
+                "EMS_WEB_URL": f"http://127.0.0.1:{self.ports['web']}",
+                "EMS_ADMIN_EMAIL": self.admin_email,
+                "EMS_ADMIN_PASSWORD": self.admin_password,
+            }
+        )
+        env.update(overrides)
+        return env
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['http']}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def log(self, name: str) -> str:
+        path = self.log_path(name)
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 120.0) -> "Stack":
+        self.resources.create()
+        try:
+            for name in self.commands:
+                self.start_process(name)
+            if "bootstrap" in self.commands:
+                self.wait_for_log("bootstrap", READY_LINE, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_process(
+        self,
+        name: str,
+        command: str | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        """Start process ``name`` of the Procfile, or an extra one running
+        ``command`` (a second gateway, say) with ``environment`` on top."""
+        if command is not None:
+            self.commands[name] = command
+            self.extra_env[name] = environment or {}
+        stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
+        self.processes[name] = subprocess.Popen(
+            ["bash", "-c", self.commands[name]],
+            cwd=settings.ROOT_DIR,
+            env={**self.env, **self.extra_env.get(name, {})},
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        stream.close()
+
+    def wait_for_log(self, name: str, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log(name):
+            for process_name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{process_name} exited ({process.returncode}):\n"
+                        + self.log(process_name)[-3000:]
+                    )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} never said {text!r}:\n{self.report()}")
+            time.sleep(0.2)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        self.kill(name, signal.SIGTERM)
+        self.start_process(name)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.resources.destroy()
+
+    def report(self, lines: int = 30) -> str:
+        """The last lines of every process's log, for a failure message."""
+        parts = []
+        for name in self.commands:
+            tail = "\n".join(self.log(name).splitlines()[-lines:])
+            parts.append(f"--- {name}\n{tail}")
+        return "\n".join(parts)
