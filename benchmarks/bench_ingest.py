@@ -3,7 +3,7 @@
 A throw-away platform (every Procfile process but the simulator and the web app);
 one user with 10 devices for each transport, each device with its own credentials.
 A round publishes N readings spread over that transport's devices, at full speed
-(``ems.bursts``: 1,000 unacknowledged per device connection, all devices at once),
+(``harness.bursts``: 1,000 unacknowledged per device connection, all devices at once),
 and the clock stops when monitoringdb holds all N. Readings/s = N / (first publish
 to the last commit). Rounds alternate AMQP, MQTT, AMQP, MQTT ... so that drift hits
 both. Every round also accounts for the readings: acknowledged by the broker, rows
@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 from benchkit import account, bearer, run_script, running, scratch, write_results
 
-from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
+from harness.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from harness.readings import stored
 from harness.stack import Stack, read_procfile
 from simulator.publisher import DeviceLogin

@@ -15,9 +15,9 @@ import sys
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import config as settings
-import services.monitoring.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common.errors import EmsError
 from services.common.policy import ADMIN
+from services.common.rpc import know_errors_of
 
 RPC_TIMEOUT = 30
 #: Whom the command acts for: the platform's administrator at its console, whose
@@ -92,6 +92,7 @@ def perform(monitoring, args, out) -> None:
 
 def run(args, out=sys.stdout) -> int:
     common = settings.load("common")
+    know_errors_of("monitoring")
     with ClusterRpcProxy(
         {"AMQP_URI": common["AMQP_URI_COMMAND"] or common["AMQP_URI"]},
         timeout=RPC_TIMEOUT,

@@ -1,8 +1,6 @@
 """How the gateway serves a route row (``gateway/route.py``): one entrypoint per row,
 each checking the caller and forwarding to the service that owns the route."""
 
-from importlib import import_module
-
 from gateway.requests import client_address, parse_json
 from gateway.route import Route
 from services.common.errors import EXPECTED, Forbidden
@@ -10,10 +8,9 @@ from services.common.http import http, json_response
 from services.common.rpc import TimedRpcProxy
 from services.common.tokens import bearer_token
 
-#: The services the gateway forwards to. The list gives each its RPC proxy, has
-#: ``/api/health`` ask each, and registers each one's exceptions, so that RPC hands
-#: them back as themselves (and the error mapping sees their status) rather than as
-#: a ``RemoteError``.
+#: The services the gateway forwards to. The list gives each its RPC proxy (which
+#: knows the service's errors, ``services/common/rpc.py``), and ``/api/health``
+#: asks each.
 SERVICES = (
     "auth",
     "users",
@@ -26,9 +23,6 @@ SERVICES = (
 )
 #: Services whose calls may take longer than ``RPC_TIMEOUT``, and their setting.
 TIMEOUT_SETTINGS = {"support": "SUPPORT_RPC_TIMEOUT"}
-
-for _service in SERVICES:
-    import_module(f"services.{_service}.exceptions")
 
 
 def proxies() -> dict:

@@ -19,10 +19,6 @@ from eventlet import tpool
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-# The exceptions of devices and monitoring, imported so that RPC hands them back
-# as themselves.
-import services.devices.exceptions  # noqa: F401
-import services.monitoring.exceptions  # noqa: F401
 from services.batteries import physics, policies
 from services.batteries.exceptions import BatteryNotFound
 from services.batteries.schedule import Target, optimal_schedule

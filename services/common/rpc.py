@@ -7,9 +7,12 @@ The request message expires after as long, so a service that comes back does not
 act on a request whose caller was already told it failed.
 """
 
+from importlib import import_module
+from importlib.util import find_spec
+
 import eventlet
+from nameko import rpc
 from nameko.exceptions import RpcTimeout
-from nameko.rpc import RpcProxy
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -28,6 +31,22 @@ class _TimedService:
 
         call.call_async = remote.call_async
         return call
+
+
+def know_errors_of(service: str) -> None:
+    """Register ``services.<service>.exceptions``, so that RPC hands that service's
+    errors back as themselves (and the error mapping sees their status) rather than
+    as a ``RemoteError``: a caller that did not know them would answer 500."""
+    if find_spec(f"services.{service}.exceptions") is not None:
+        import_module(f"services.{service}.exceptions")
+
+
+class RpcProxy(rpc.RpcProxy):
+    """Nameko's ``RpcProxy``, knowing the errors of the service it calls."""
+
+    def __init__(self, target_service, **options):
+        know_errors_of(target_service)
+        super().__init__(target_service, **options)
 
 
 class TimedRpcProxy(RpcProxy):

@@ -11,8 +11,6 @@ DELETE = Policy("delete", roles=(ADMIN,), owner=True)
 ISSUE_CREDENTIALS = Policy("issue_credentials", roles=(ADMIN,), owner=True)
 #: Add a device for another user.
 ADD_FOR_OTHERS = Policy("add_for_others", roles=(ADMIN,))
-#: Add a device for oneself.
-ADD = Policy("add", roles=("USER", ADMIN))
 
 #: What the web app is told a caller may do with each device.
 ON_A_DEVICE = (UPDATE, DELETE, ISSUE_CREDENTIALS)

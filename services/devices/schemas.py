@@ -2,7 +2,13 @@
 
 from marshmallow import Schema, fields, post_load, validate
 
-from services.common.schemas import ID, InputSchema, PatchSchema, UtcDateTime
+from services.common.schemas import (
+    ID,
+    InputSchema,
+    PatchSchema,
+    Permissions,
+    UtcDateTime,
+)
 
 #: What a device is; ``battery`` devices carry batteries.
 KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
@@ -18,14 +24,9 @@ class DeviceSchema(Schema):
     max_hourly_kwh = fields.Float(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
-    permissions = fields.Dict(
-        keys=fields.String(),
-        values=fields.Boolean(),
-        dump_only=True,
-        metadata={
-            "description": "what the caller may do with the device: update, "
-            "delete, issue_credentials (absent from ems.sync events)"
-        },
+    permissions = Permissions(
+        "what the caller may do with the device: update, delete, issue_credentials "
+        "(absent from ems.sync events)"
     )
 
 

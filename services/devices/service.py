@@ -9,7 +9,6 @@ device's credentials are its own broker user (``broker.py``), removed with it.
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
-import services.users.exceptions  # noqa: F401 - RPC hands its errors back as themselves
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin

@@ -6,7 +6,6 @@ asked of the devices service, and kept."""
 from datetime import datetime
 from decimal import Decimal
 
-import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common.errors import NotFound
 from services.monitoring.logic import DeviceLimit
 

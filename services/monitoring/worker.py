@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from nameko.dependency_providers import Config
 
-import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common import pushes
 from services.common.batching import consume_batch
 from services.common.db import Database

@@ -21,7 +21,6 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-import services.devices.exceptions  # noqa: F401 - RPC errors arrive as themselves
 from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED

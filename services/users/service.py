@@ -5,13 +5,13 @@ new account can log in as soon as it is created and a deleted or demoted user's 
 stops working before the request that changed them returns.
 """
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
-import services.auth.exceptions  # noqa: F401 - RPC hands its errors back as themselves
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher
+from services.common.rpc import RpcProxy
 from services.common.schemas import load
 from services.common.topology import SYNC
 from services.users import policies

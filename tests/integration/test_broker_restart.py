@@ -11,8 +11,8 @@ import threading
 import pytest
 import requests
 
-from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from harness.broker import PrivateBroker
+from harness.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from harness.polling import eventually
 from harness.readings import stored
 from harness.stack import Stack, read_procfile

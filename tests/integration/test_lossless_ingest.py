@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ems.bursts import KWH, AmqpBurst, MqttBurst, readings_of
+from harness.bursts import KWH, AmqpBurst, MqttBurst, readings_of
 from harness.polling import eventually
 from harness.readings import stored
 from simulator.publisher import DeviceLogin

@@ -1,18 +1,12 @@
-"""Who may do what with batteries: each policy against each kind of caller."""
+"""Who may do what with batteries, as a table of callers × actions."""
 
 import pytest
 
+from harness.policies import OWNER_ID, cases, declared
 from services.batteries import policies
 
-OWNER_ID = "6f1c9d2e-0000-4000-8000-000000000001"
-CALLERS = {
-    "owner": {"user_id": OWNER_ID, "role": "USER"},
-    "other user": {"user_id": "6f1c9d2e-0000-4000-8000-000000000002", "role": "USER"},
-    "operator": {"user_id": "6f1c9d2e-0000-4000-8000-00000000000f", "role": "OPERATOR"},
-    "admin": {"user_id": "6f1c9d2e-0000-4000-8000-00000000000a", "role": "ADMIN"},
-}
-#: policy: (owner, other user, operator, admin)
-ALLOWED = {
+#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+TABLE = {
     policies.READ: (True, False, True, True),
     policies.READ_ALL: (False, False, True, True),
     policies.COMMAND: (True, False, False, True),
@@ -21,18 +15,14 @@ ALLOWED = {
 }
 
 
-@pytest.mark.parametrize(
-    ("policy", "caller", "allowed"),
-    [
-        (policy, caller, allowed)
-        for policy, row in ALLOWED.items()
-        for caller, allowed in zip(CALLERS, row, strict=True)
-    ],
-    ids=lambda value: getattr(value, "action", value),
-)
-def test_policy(policy, caller, allowed):
-    assert policy.allows(CALLERS[caller], OWNER_ID) is allowed
+@pytest.mark.parametrize(("policy", "caller", "allowed"), cases(TABLE))
+def test_who_may(policy, caller, allowed):
+    assert policy.allows(caller, OWNER_ID) is allowed
 
 
-def test_a_battery_tells_the_web_app_its_actions():
+def test_every_policy_is_in_the_table():
+    assert declared(policies) == set(TABLE)
+
+
+def test_the_web_app_is_told_the_actions_on_each_object():
     assert [policy.action for policy in policies.ON_A_BATTERY] == ["command", "delete"]

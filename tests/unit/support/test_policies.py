@@ -1,27 +1,23 @@
-"""Who may read a support conversation, see the inbox and answer as staff: a table
-of callers, each on a conversation of their own or another user's."""
+"""Who may read a support conversation, see the inbox and answer as staff, as a
+table of callers × actions on a conversation the owner wrote."""
 
 import pytest
 
-from services.common.policy import permissions
-from services.support.policies import READ_CONVERSATION, READ_INBOX, REPLY
+from harness.policies import OWNER_ID, cases, declared
+from services.support import policies
 
-WRITER = "6f1c9d2e-0000-4000-8000-0000000000aa"
+#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+TABLE = {
+    policies.READ_CONVERSATION: (True, False, False, True),
+    policies.READ_INBOX: (False, False, False, True),
+    policies.REPLY: (False, False, False, True),
+}
 
 
-@pytest.mark.parametrize(
-    ("role", "writer", "read", "read_inbox", "reply"),
-    [
-        ("USER", True, True, False, False),
-        ("USER", False, False, False, False),
-        ("OPERATOR", False, False, False, False),
-        ("ADMIN", False, True, True, True),
-    ],
-)
-def test_who_may(role, writer, read, read_inbox, reply):
-    caller = {"user_id": WRITER if writer else "someone-else", "role": role}
-    assert permissions(caller, WRITER, READ_CONVERSATION, READ_INBOX, REPLY) == {
-        "read": read,
-        "read_inbox": read_inbox,
-        "reply": reply,
-    }
+@pytest.mark.parametrize(("policy", "caller", "allowed"), cases(TABLE))
+def test_who_may(policy, caller, allowed):
+    assert policy.allows(caller, OWNER_ID) is allowed
+
+
+def test_every_policy_is_in_the_table():
+    assert declared(policies) == set(TABLE)

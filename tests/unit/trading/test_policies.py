@@ -2,17 +2,10 @@
 
 import pytest
 
+from harness.policies import OWNER_ID, cases, declared
 from services.trading import policies
 
-OWNER = "6f1c9d2e-0000-4000-8000-0000000000a1"
-OTHER = "6f1c9d2e-0000-4000-8000-0000000000b2"
-CALLERS = {
-    "USER owner": {"user_id": OWNER, "role": "USER"},
-    "USER other": {"user_id": OTHER, "role": "USER"},
-    "OPERATOR": {"user_id": OTHER, "role": "OPERATOR"},
-    "ADMIN": {"user_id": OTHER, "role": "ADMIN"},
-}
-#: Whether each caller may take each action on an object ``OWNER`` owns.
+#: policy: (USER owner, USER other, OPERATOR, ADMIN)
 TABLE = {
     policies.READ_ORDER: (True, False, False, False),
     policies.CANCEL_ORDER: (True, False, False, False),
@@ -21,14 +14,10 @@ TABLE = {
 }
 
 
-@pytest.mark.parametrize(
-    "policy, caller, allowed",
-    [
-        (policy, caller, allowed)
-        for policy, row in TABLE.items()
-        for caller, allowed in zip(CALLERS, row, strict=True)
-    ],
-    ids=[f"{policy.action}-{caller}" for policy in TABLE for caller in CALLERS],
-)
-def test_who_may_do_what(policy, caller, allowed):
-    assert policy.allows(CALLERS[caller], OWNER) is allowed
+@pytest.mark.parametrize(("policy", "caller", "allowed"), cases(TABLE))
+def test_who_may(policy, caller, allowed):
+    assert policy.allows(caller, OWNER_ID) is allowed
+
+
+def test_every_policy_is_in_the_table():
+    assert declared(policies) == set(TABLE)

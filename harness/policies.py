@@ -1,0 +1,30 @@
+"""The table each service's policies are tested as: every policy against every kind
+of caller, on an object ``OWNER_ID`` owns."""
+
+import pytest
+
+from services.common.policy import Policy
+
+OWNER_ID = "6f1c9d2e-0000-4000-8000-0000000000a1"
+#: The columns of every table, in this order.
+CALLERS = {
+    "USER owner": {"user_id": OWNER_ID, "role": "USER"},
+    "USER other": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000b2", "role": "USER"},
+    "OPERATOR": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000c3", "role": "OPERATOR"},
+    "ADMIN": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000d4", "role": "ADMIN"},
+}
+
+
+def cases(table: dict) -> list:
+    """``(policy, caller, allowed)`` parameters of ``{policy: (USER owner, USER
+    other, OPERATOR, ADMIN)}``, one per cell."""
+    return [
+        pytest.param(policy, CALLERS[name], allowed, id=f"{policy.action}-{name}")
+        for policy, row in table.items()
+        for name, allowed in zip(CALLERS, row, strict=True)
+    ]
+
+
+def declared(module) -> set:
+    """Every policy a ``policies`` module declares."""
+    return {value for value in vars(module).values() if isinstance(value, Policy)}

@@ -1,0 +1,32 @@
+"""Who may do what with devices, as a table of callers × actions."""
+
+import pytest
+
+from harness.policies import OWNER_ID, cases, declared
+from services.devices import policies
+
+#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+TABLE = {
+    policies.READ: (True, False, True, True),
+    policies.UPDATE: (True, False, False, True),
+    policies.DELETE: (True, False, False, True),
+    policies.ISSUE_CREDENTIALS: (True, False, False, True),
+    policies.ADD_FOR_OTHERS: (False, False, False, True),
+}
+
+
+@pytest.mark.parametrize(("policy", "caller", "allowed"), cases(TABLE))
+def test_who_may(policy, caller, allowed):
+    assert policy.allows(caller, OWNER_ID) is allowed
+
+
+def test_every_policy_is_in_the_table():
+    assert declared(policies) == set(TABLE)
+
+
+def test_the_web_app_is_told_the_actions_on_each_object():
+    assert [policy.action for policy in policies.ON_A_DEVICE] == [
+        "update",
+        "delete",
+        "issue_credentials",
+    ]
