@@ -205,8 +205,9 @@ def alerts(
     """Overconsumption raised by a batch of newly counted readings.
 
     A reading over its device's limit alerts on its own (``reading``). A device-hour
-    whose total first goes over the limit alerts once (``hourly``), unless a reading
-    of the same batch and hour already said so.
+    whose total is over the limit alerts once (``hourly``): when it first goes over,
+    or at its next reading if the limit was lowered under it; unless a reading of
+    the same batch and hour already said so.
     """
     raised = []
     for reading in readings:
@@ -227,8 +228,10 @@ def alerts(
     for change in changes:
         device = devices[change.device_id]
         limit = device.max_hourly_kwh
-        crossed = change.before <= limit < change.after and not change.alerted
-        if crossed and (change.device_id, change.hour) not in said:
+        # Over and not announced yet: crossed by this batch, or already over a
+        # limit that was lowered since (``newly_over`` marks both announced).
+        over = change.after > limit and not change.alerted
+        if over and (change.device_id, change.hour) not in said:
             raised.append(
                 Alert(
                     device.user_id,

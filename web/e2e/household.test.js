@@ -149,12 +149,13 @@ describe("a household", () => {
     const toasts = page.getByRole("log", { name: "Live notifications" });
     await toasts.locator("[data-type=overconsumption]").first().waitFor(LIVE);
     const toast = await toasts.locator("[data-type=overconsumption]").first().textContent();
-    assert.match(toast, /^Boiler: .*limit of 0\.001 kWh/);
+    assert.match(toast, /^Boiler\b.*limit of 0\.001 kWh/);
     await screenshot(page, "household-07-live-notification");
 
     await page.getByRole("link", { name: "Notifications" }).click();
-    // Stored, and named after its device.
-    await page.getByTestId("notifications").getByText(/^Boiler: .*limit of 0\.001 kWh/).first().waitFor();
+    // Stored, and named after its device. Whether one reading or the hour went over
+    // depends on what the simulator sends at this time of day.
+    await page.getByTestId("notifications").getByText(/^Boiler\b.*limit of 0\.001 kWh/).first().waitFor();
     await screenshot(page, "household-08-notifications");
     assertQuiet(page, ["status of 401", "ERR_CONNECTION_REFUSED"]);
   });

@@ -161,8 +161,16 @@ def test_an_hour_first_crossing_its_limit_alerts_once():
         Decimal("0.6"),
         Decimal("0.5"),
     )
-    assert logic.alerts([], [change("0.6", "0.7")], DEVICES) == []
+    assert logic.alerts([], [change("0.6", "0.7", alerted=True)], DEVICES) == []
     assert logic.alerts([], [change("0.4", "0.6", alerted=True)], DEVICES) == []
+
+
+def test_an_hour_already_over_a_lowered_limit_alerts_at_its_next_reading():
+    # The limit (0.5) was lowered under what the hour had used: the hour was never
+    # announced, and ``newly_over`` marks it announced with this alert.
+    [alert] = logic.alerts([], [change("0.6", "0.7")], DEVICES)
+    assert (alert.reason, alert.kwh) == ("hourly", Decimal("0.7"))
+    assert logic.newly_over([change("0.6", "0.7")], DEVICES) == [("d", H10)]
 
 
 def test_reaching_the_limit_exactly_is_not_over_it():
