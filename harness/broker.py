@@ -15,6 +15,10 @@ import config as settings
 from harness.ports import free_port, listening
 from services.devices.broker import USER_PREFIX as DEVICE_USER_PREFIX
 
+#: Seconds a call to the management API may take: deleting a virtual host with its
+#: queues takes a while on a busy machine.
+MANAGEMENT_TIMEOUT = 60
+
 
 class Vhost:
     """A RabbitMQ virtual host that exists for the life of this object."""
@@ -26,13 +30,15 @@ class Vhost:
     def create(self) -> None:
         vhost = quote(self.name, safe="")
         requests.put(
-            f"{self.api}/vhosts/{vhost}", auth=("guest", "guest"), timeout=10
+            f"{self.api}/vhosts/{vhost}",
+            auth=("guest", "guest"),
+            timeout=MANAGEMENT_TIMEOUT,
         ).raise_for_status()
         requests.put(
             f"{self.api}/permissions/{vhost}/guest",
             json={"configure": ".*", "write": ".*", "read": ".*"},
             auth=("guest", "guest"),
-            timeout=10,
+            timeout=MANAGEMENT_TIMEOUT,
         ).raise_for_status()
 
     def delete(self) -> None:
@@ -42,7 +48,7 @@ class Vhost:
         granted = requests.get(
             f"{self.api}/vhosts/{vhost}/permissions",
             auth=("guest", "guest"),
-            timeout=10,
+            timeout=MANAGEMENT_TIMEOUT,
         )
         users = [p["user"] for p in granted.json()] if granted.ok else []
         for user in users:
@@ -50,10 +56,12 @@ class Vhost:
                 requests.delete(
                     f"{self.api}/users/{quote(user, safe='')}",
                     auth=("guest", "guest"),
-                    timeout=10,
+                    timeout=MANAGEMENT_TIMEOUT,
                 )
         requests.delete(
-            f"{self.api}/vhosts/{vhost}", auth=("guest", "guest"), timeout=10
+            f"{self.api}/vhosts/{vhost}",
+            auth=("guest", "guest"),
+            timeout=MANAGEMENT_TIMEOUT,
         )
 
 

@@ -112,6 +112,11 @@ class MqttBurst:
             self._send(client, self.readings)
             deadline = time.monotonic() + timeout
             progress, last = time.monotonic(), -1
+            # The connection the readings were last sent over: paho sends again
+            # what was in flight when a connection broke, so the burst sends the
+            # rest itself only after a reconnection, never because the pipeline
+            # is slow (that would pile copies onto a busy broker).
+            sent_over = self.reconnects
             while True:
                 self._settle()
                 if len(self.acked) == len(self.readings):
@@ -126,9 +131,11 @@ class MqttBurst:
                 elif (
                     time.monotonic() - progress > STALL_SECONDS
                     and client.is_connected()
+                    and self.reconnects > sent_over
                 ):
                     # Whatever paho kept from before a broken connection, send the
                     # unacknowledged readings again.
+                    sent_over = self.reconnects
                     missing = [
                         r for r in self.readings if r["reading_id"] not in self.acked
                     ]

@@ -18,7 +18,8 @@ from harness.readings import stored
 from harness.stack import Stack, read_procfile
 from simulator.publisher import DeviceLogin
 
-pytestmark = pytest.mark.integration
+# Two bursts of 20,000 readings and a broker restart: minutes on a busy machine.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 READINGS = 20_000
 
