@@ -39,7 +39,6 @@ from simulator.profiles import (
     power_fraction,
     sample_moments,
 )
-from simulator.solar import ClearSkyPv
 
 #: Where simulated PV systems stand unless told otherwise: Greenwich, whose solar
 #: noon is noon UTC, the simulated households' time.
@@ -302,6 +301,10 @@ class PvInverter(Model):
         location: tuple[float, float] = DEFAULT_LOCATION,
     ):
         super().__init__(device, seed, spike_probability)
+        # pvlib and pandas take a second or more to import: only PV systems, not
+        # every `ems` command, pay for them.
+        from simulator.solar import ClearSkyPv
+
         self.sky = ClearSkyPv(*location, peak_kw=self.max_kw)
         self.max_percent = 100.0
 
