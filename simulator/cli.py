@@ -522,7 +522,10 @@ class Run:
         ]
         for device_id, kwh in sorted(self.kwh_by_device.items()):
             readings = self.readings_by_device[device_id]
-            lines.append(f"  {device_id}  {kwh:.6f} kWh in {readings} readings")
+            line = f"  {device_id}  {kwh:.6f} kWh in {readings} readings"
+            if device_id in self.export_kwh_by_device:
+                line += f", export {self.export_kwh_by_device[device_id]:.6f} kWh"
+            lines.append(line)
         print("\n".join(lines), file=self.out, flush=True)
 
 

@@ -382,6 +382,8 @@ def test_a_pv_system_and_a_battery_report_what_they_deliver_and_store(monkeypatc
     assert summary["export_kwh_by_device"] == {"pv": pv["export_kwh"], "bat": 0.0}
     lines = run.out.getvalue().splitlines()
     assert "export" in lines[1] and "soc 5.000 kWh" in lines[2]
+    run.print_summary()
+    assert "  pv  0.000000 kWh in 1 readings, export" in run.out.getvalue()
 
 
 def test_devices_that_talk_back_report_their_power_and_a_silent_one_nothing():
