@@ -6,9 +6,15 @@ hourly totals stay realistic at any rate. Back-fill (--start): one reading per d
 for every --interval ending after START and no later than now, as fast as the broker
 confirms. Either stops after --count confirmed readings, after --duration, or on
 Ctrl-C, and prints the totals.
+
+Each device is simulated by the model of its kind (``devices``): PV systems also
+report their export, batteries their charge. With --commands the devices of an
+account talk back, live over MQTT, each on a connection of its own: they take
+commands, answer them and say when they are online (``link``).
 """
 
 import argparse
+import functools
 import json
 import math
 import re
@@ -26,11 +32,13 @@ from ems import accounts
 from services.common.amqp import Backoff
 from services.common.topology import iso_utc
 from services.devices.schemas import KINDS
+from simulator.commands import Behaviour, CommandHandler
+from simulator.devices import DEFAULT_LOCATION, Fleet
+from simulator.link import DeviceLink, DeviceLinks
 from simulator.profiles import (
     DEFAULT_KIND,
     DEFAULT_MAX_HOURLY_KWH,
     Device,
-    interval_kwh,
 )
 from simulator.publisher import (
     AmqpPublisher,
@@ -110,6 +118,31 @@ def parse_start(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_behaviour(text: str) -> tuple[str, Behaviour]:
+    """``DEVICE_ID=BEHAVIOUR``."""
+    device_id, _, name = text.partition("=")
+    if not device_id or FORBIDDEN_IN_ID.search(device_id):
+        raise argparse.ArgumentTypeError(f"bad device id in {text!r}")
+    try:
+        return device_id, Behaviour(name)
+    except ValueError:
+        choices = ", ".join(b.value for b in Behaviour)
+        raise argparse.ArgumentTypeError(
+            f"{name!r} in {text!r} is not one of {choices}"
+        ) from None
+
+
+def parse_location(text: str) -> tuple[float, float]:
+    """``LATITUDE,LONGITUDE`` in degrees (north and east positive)."""
+    try:
+        latitude, longitude = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not LATITUDE,LONGITUDE: {text!r}") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise argparse.ArgumentTypeError(f"not a place on Earth: {text!r}")
+    return latitude, longitude
+
+
 def positive(kind):
     def parse(text: str):
         value = kind(text)
@@ -160,6 +193,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="publish over MQTT (QoS 1), not AMQP; needs --email or --demo",
     )
     parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="live, over MQTT (implies --mqtt), with --email or --demo: each device "
+        "also takes commands on ems/devices/<id>/commands, answers them on "
+        ".../acks and says on .../status when it is online; every reading then "
+        "has power_w",
+    )
+    parser.add_argument(
+        "--behaviour",
+        dest="behaviours",
+        action="append",
+        type=parse_behaviour,
+        metavar="ID=BEHAVIOUR",
+        help="with --commands, for tests (repeatable): the device with this id "
+        "rejects every command (reject), answers none (ignore), or at its first "
+        "command stops publishing and drops its connection so that its will says "
+        "offline (silent); the others obey",
+    )
+    parser.add_argument(
+        "--location",
+        type=parse_location,
+        metavar="LAT,LON",
+        help="where PV systems stand, for their clear-sky output, in degrees north "
+        "and east (--location=-33.9,18.4 for a place south; default LATITUDE and "
+        "LONGITUDE of config/simulator.yaml)",
+    )
+    parser.add_argument(
         "--rate",
         type=positive(float),
         default=1.0,
@@ -206,7 +266,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help='write {"sent", "confirmed", "resent", "kwh_by_device", '
-        '"readings_by_device"} to PATH at the end',
+        '"export_kwh_by_device", "readings_by_device"} to PATH at the end',
     )
     parser.add_argument(
         "--summary-reading-ids",
@@ -222,6 +282,12 @@ def check_arguments(args, now: datetime) -> str | None:
         return "--email needs --password (or EMS_SIMULATOR_PASSWORD)"
     if args.mqtt and not args.email:
         return "--mqtt publishes with each device's credentials: use --email or --demo"
+    if args.commands and not args.email:
+        return "--commands needs each device's credentials: use --email or --demo"
+    if args.behaviours and not args.commands:
+        return "--behaviour is for devices that take --commands"
+    if args.commands and args.start is not None:
+        return "--commands is live only: devices take commands as they come"
     if args.start is not None and args.start >= now:
         return "--start must be in the past"
     return None
@@ -355,7 +421,12 @@ class AccountDevices:
 
 
 class Run:
-    """One simulation: makes readings, publishes them, keeps the totals."""
+    """One simulation: makes readings, publishes them, keeps the totals.
+
+    ``fleet`` holds each device's model (one is made from ``seed`` and
+    ``spike_probability`` if none is given); with ``power`` every reading has
+    ``power_w``, not only those of devices that can deliver.
+    """
 
     def __init__(
         self,
@@ -366,12 +437,17 @@ class Run:
         count: int | None = None,
         quiet: bool = False,
         out=None,
+        fleet: Fleet | None = None,
+        power: bool = False,
     ):
         self.publisher, self.stopper = publisher, stopper
         self.seed, self.spike_probability = seed, spike_probability
         self.count, self.quiet = count, quiet
         self.out = out or sys.stdout
+        self.fleet = fleet or Fleet(seed, spike_probability)
+        self.power = power
         self.kwh_by_device: dict[str, float] = {}
+        self.export_kwh_by_device: dict[str, float] = {}
         self.readings_by_device: dict[str, int] = {}
         self.reading_ids: list[str] = []
 
@@ -381,13 +457,18 @@ class Run:
         return reached or self.stopper.stopped
 
     def publish(self, device: Device, end: datetime, interval: timedelta) -> bool:
-        """Make and publish the reading; False if stopped before it was confirmed."""
-        draw = interval_kwh(device, end, interval, self.seed, self.spike_probability)
+        """Make and publish the reading; False if stopped before it was confirmed.
+
+        A device gone silent (``--behaviour ID=silent``) publishes nothing more.
+        """
+        if self.publisher.is_silent(device.id):
+            return True
+        telemetry = self.fleet.read(device, end, interval)
         reading = {
             "reading_id": str(uuid4()),
             "device_id": device.id,
             "timestamp": iso_utc(end),
-            "kwh": round(draw.kwh, 6),
+            **telemetry.fields(power=self.power),
         }
         try:
             self.publisher.publish(reading)
@@ -396,18 +477,29 @@ class Run:
         self.kwh_by_device[device.id] = (
             self.kwh_by_device.get(device.id, 0.0) + reading["kwh"]
         )
+        if "export_kwh" in reading:
+            self.export_kwh_by_device[device.id] = (
+                self.export_kwh_by_device.get(device.id, 0.0) + reading["export_kwh"]
+            )
         self.readings_by_device[device.id] = (
             self.readings_by_device.get(device.id, 0) + 1
         )
         self.reading_ids.append(reading["reading_id"])
         if not self.quiet:
-            spike = "  spike" if draw.spike else ""
-            print(
-                f"{device.id}  {reading['timestamp']}  {reading['kwh']:.6f} kWh{spike}",
-                file=self.out,
-                flush=True,
-            )
+            print(self.line(reading, telemetry.spike), file=self.out, flush=True)
         return True
+
+    @staticmethod
+    def line(reading: dict, spike: bool) -> str:
+        line = f"{reading['device_id']}  {reading['timestamp']}"
+        line += f"  {reading['kwh']:.6f} kWh"
+        if "export_kwh" in reading:
+            line += f"  export {reading['export_kwh']:.6f} kWh"
+        if "power_w" in reading:
+            line += f"  {reading['power_w']:.1f} W"
+        if "soc_kwh" in reading:
+            line += f"  soc {reading['soc_kwh']:.3f} kWh"
+        return line + ("  spike" if spike else "")
 
     def summary(self, reading_ids: bool = False) -> dict:
         summary = {
@@ -415,6 +507,7 @@ class Run:
             "confirmed": self.publisher.confirmed,
             "resent": self.publisher.resent,
             "kwh_by_device": dict(self.kwh_by_device),
+            "export_kwh_by_device": dict(self.export_kwh_by_device),
             "readings_by_device": dict(self.readings_by_device),
         }
         if reading_ids:
@@ -429,7 +522,10 @@ class Run:
         ]
         for device_id, kwh in sorted(self.kwh_by_device.items()):
             readings = self.readings_by_device[device_id]
-            lines.append(f"  {device_id}  {kwh:.6f} kWh in {readings} readings")
+            line = f"  {device_id}  {kwh:.6f} kWh in {readings} readings"
+            if device_id in self.export_kwh_by_device:
+                line += f", export {self.export_kwh_by_device[device_id]:.6f} kWh"
+            lines.append(line)
         print("\n".join(lines), file=self.out, flush=True)
 
 
@@ -463,10 +559,15 @@ def live(run: Run, source, rate: float, relist: float) -> None:
     listed = time.monotonic()
     previous_end: dict[str, datetime] = {}
     turn, due = 0, time.monotonic()
+    ensured = None
     while not run.done:
         if time.monotonic() - listed >= relist:
             devices = changed(devices, source.refresh())
             listed = time.monotonic()
+        if devices is not ensured:
+            # Devices that talk back connect at once, not at their first reading.
+            run.publisher.ensure(devices)
+            ensured = devices
         if not devices:
             warn(f"no devices yet; listing them again in {relist:.0f} s")
             if not run.stopper.sleep(relist):
@@ -517,12 +618,34 @@ def use_demo_login(args) -> bool:
     return True
 
 
-def make_publisher(args, conf, source, stopper: Stopper) -> Publisher:
+def make_publisher(args, conf, source, stopper: Stopper, fleet: Fleet) -> Publisher:
     """Devices of an account publish as themselves, each with credentials of its
-    own; ``--device`` readings go out with the platform's own AMQP login."""
+    own (with --commands, on links that also take commands); ``--device``
+    readings go out with the platform's own AMQP login."""
     amqp_uri = str(conf["AMQP_URI"])
     if not isinstance(source, AccountDevices):
         return AmqpPublisher(amqp_uri, stopper)
+    if args.commands:
+        behaviours = dict(args.behaviours or [])
+
+        def device_link(device: Device) -> Publisher:
+            fleet.model(device)
+            handler = CommandHandler(
+                functools.partial(fleet.apply, device.id),
+                behaviours.get(device.id, Behaviour.OBEY),
+            )
+            link = DeviceLink(
+                conf["MQTT_HOST"],
+                conf["MQTT_PORT"],
+                stopper,
+                source.login_of(device.id),
+                device.id,
+                handler,
+            )
+            link.start()
+            return link
+
+        return DeviceLinks(device_link, stopper)
 
     def device_publisher(device_id: str) -> Publisher:
         login = source.login_of(device_id)
@@ -535,11 +658,22 @@ def make_publisher(args, conf, source, stopper: Stopper) -> Publisher:
     return DevicePublishers(device_publisher, stopper, "MQTT" if args.mqtt else "AMQP")
 
 
+def location_of(args, conf) -> tuple[float, float]:
+    if args.location is not None:
+        return args.location
+    latitude, longitude = conf.get("LATITUDE"), conf.get("LONGITUDE")
+    if latitude in (None, "") or longitude in (None, ""):
+        return DEFAULT_LOCATION
+    return float(latitude), float(longitude)
+
+
 def run(args) -> int:
     """``ems simulate``."""
     conf = settings.load("simulator")
     if args.demo and not use_demo_login(args):
         return 0
+    if args.commands:
+        args.mqtt = True
     password = args.password or conf.get("PASSWORD")
     args.password = str(password) if password else None
     problem = check_arguments(args, datetime.now(UTC))
@@ -565,9 +699,17 @@ def run(args) -> int:
         source = AccountDevices(str(api_url), args.email, args.password, stopper)
     else:
         source = FixedDevices(args.devices)
-    publisher = make_publisher(args, conf, source, stopper)
+    fleet = Fleet(seed, spike_probability, location_of(args, conf))
+    publisher = make_publisher(args, conf, source, stopper, fleet)
     simulation = Run(
-        publisher, stopper, seed, spike_probability, args.count, args.quiet
+        publisher,
+        stopper,
+        seed,
+        spike_probability,
+        args.count,
+        args.quiet,
+        fleet=fleet,
+        power=args.commands,
     )
     mode = f"back-fill from {iso_utc(args.start)}" if args.start else "live"
     warn(

@@ -155,16 +155,21 @@ def ev_session(seed: int, device_id: str, day: int) -> tuple[float, float] | Non
     return (start, start + length) if charges else None
 
 
-def ev_fraction(seed: int, device_id: str, moments: np.ndarray) -> np.ndarray:
-    fraction = np.full(moments.shape, EV_STANDBY)
+def ev_plugged(seed: int, device_id: str, moments: np.ndarray) -> np.ndarray:
+    """Whether a car charges at ``moments``: inside one of the charger's blocks."""
+    plugged = np.zeros(moments.shape, dtype=bool)
     days = {int(day) for day in np.unique(moments // DAY)}
     # Yesterday's block may still be running after midnight.
     for day in days | {day - 1 for day in days}:
         session = ev_session(seed, device_id, day)
         if session:
             start, end = session
-            fraction[(moments >= start) & (moments < end)] = EV_CHARGING
-    return fraction
+            plugged |= (moments >= start) & (moments < end)
+    return plugged
+
+
+def ev_fraction(seed: int, device_id: str, moments: np.ndarray) -> np.ndarray:
+    return np.where(ev_plugged(seed, device_id, moments), EV_CHARGING, EV_STANDBY)
 
 
 def power_fraction(device: Device, moments: np.ndarray, seed: int) -> np.ndarray:
@@ -194,11 +199,17 @@ def expected_kwh(
     seconds = interval.total_seconds()
     if seconds <= 0:
         return 0.0
-    samples = max(1, math.ceil(seconds / SAMPLE_SECONDS))
-    step = seconds / samples
-    moments = epoch_seconds(end) - seconds + (np.arange(samples) + 0.5) * step
+    moments = sample_moments(epoch_seconds(end), seconds)
     mean = power_fraction(device, moments, seed).mean()
     return float(device.max_hourly_kwh * mean * seconds / HOUR)
+
+
+def sample_moments(end: float, seconds: float) -> np.ndarray:
+    """Where power is sampled in the ``seconds`` before ``end`` (epoch seconds):
+    the middles of equal steps of about ``SAMPLE_SECONDS``."""
+    samples = max(1, math.ceil(seconds / SAMPLE_SECONDS))
+    step = seconds / samples
+    return end - seconds + (np.arange(samples) + 0.5) * step
 
 
 def interval_kwh(

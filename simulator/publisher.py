@@ -160,6 +160,13 @@ class Publisher:
     def keepalive(self) -> None:
         """Serve the connection while idle (heartbeats)."""
 
+    def ensure(self, devices) -> None:
+        """Get ready for these devices (the live run's listing)."""
+
+    def is_silent(self, device_id: str) -> bool:
+        """Whether the device stopped publishing (``--behaviour ID=silent``)."""
+        return False
+
     def close(self) -> None:
         self.drop()
 
@@ -308,6 +315,10 @@ class DevicePublishers(Publisher):
     def keepalive(self) -> None:
         for publisher in self.publishers.values():
             publisher.keepalive()
+
+    def is_silent(self, device_id: str) -> bool:
+        publisher = self.publishers.get(device_id)
+        return publisher is not None and publisher.is_silent(device_id)
 
     def close(self) -> None:
         for publisher in self.publishers.values():

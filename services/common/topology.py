@@ -67,6 +67,16 @@ def mqtt_command_topic(device_id: str) -> str:
     return f"ems/devices/{device_id}/commands"
 
 
+def mqtt_ack_topic(device_id: str) -> str:
+    """Where a device acknowledges its commands over MQTT (QoS 1)."""
+    return f"ems/devices/{device_id}/acks"
+
+
+def mqtt_status_topic(device_id: str) -> str:
+    """Where a device says it is online, and its MQTT will that it is not."""
+    return f"ems/devices/{device_id}/status"
+
+
 #: Every ingest queue's name starts so; the balancer and the workers are given theirs
 #: by configuration (``TARGETS``, ``INGEST_QUEUE``), ``monitoring.ingest.1`` and ``.2``.
 INGEST_PREFIX = "monitoring.ingest."

@@ -10,7 +10,7 @@ import requests
 
 from ems.cli import parser
 from services.common.topology import iso_utc
-from simulator import cli
+from simulator import cli, devices
 from simulator.cli import (
     AccountDevices,
     ApiRefused,
@@ -214,7 +214,7 @@ def test_live_cycles_over_the_devices_and_covers_the_time_since_the_last_reading
         asked.append((device.id, end, interval))
         return interval_kwh(device, end, interval, *args)
 
-    monkeypatch.setattr(cli, "interval_kwh", recording)
+    monkeypatch.setattr(devices, "interval_kwh", recording)
     run = make_run(count=6)
     # 3 devices at 3 readings a second: each device about every second.
     live(run, FixedDevices([Device("a"), Device("b"), Device("c")]), 3, 30)
@@ -327,3 +327,113 @@ def test_a_bad_request_is_not_retried():
 def test_a_failed_refresh_keeps_the_old_list():
     directory = account({"POST /api/auth/login": [Response(503, {})]})
     assert directory.refresh() is None
+
+
+# -- devices that talk back ------------------------------------------------------
+
+
+def test_behaviours_and_locations_are_parsed():
+    args = simulate(
+        "--email", "x@example.com", "--commands",
+        "--behaviour", "d1=reject", "--behaviour", "d2=silent",
+        "--location=-33.9,18.4",
+    )  # fmt: skip
+    assert args.commands and args.behaviours == [
+        ("d1", cli.Behaviour.REJECT),
+        ("d2", cli.Behaviour.SILENT),
+    ]
+    assert args.location == (-33.9, 18.4)
+    for bad in ("d1", "d1=", "d1=explode", "=reject", "a.b=ignore"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            cli.parse_behaviour(bad)
+    for bad in ("51", "91,0", "0,181", "north,east", "1,2,3"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            cli.parse_location(bad)
+
+
+def test_commands_need_credentials_and_a_live_run():
+    password = ["--password", "pw"]
+    assert "--commands needs" in check_arguments(
+        simulate("--device", "a", "--commands"), NOW
+    )
+    backfill_args = simulate(
+        "--email", "x@example.com", *password, "--commands",
+        "--start", "2026-11-22T07:00:00Z",
+    )  # fmt: skip
+    assert "live only" in check_arguments(backfill_args, NOW)
+    lonely = simulate("--email", "x@example.com", *password, "--behaviour", "d=ignore")
+    assert "--behaviour" in check_arguments(lonely, NOW)
+    fine = simulate("--email", "x@example.com", *password, "--commands")
+    assert check_arguments(fine, NOW) is None
+
+
+def test_a_pv_system_and_a_battery_report_what_they_deliver_and_store(monkeypatch):
+    monkeypatch.setattr(cli, "utc_now", lambda: datetime(2026, 6, 21, 13, tzinfo=UTC))
+    run = make_run()
+    devices_ = [Device("m"), Device("pv", "pv", 4.0), Device("bat", "battery", 5.0)]
+    backfill(run, devices_, datetime(2026, 6, 21, 12, tzinfo=UTC), timedelta(hours=1))
+    meter, pv, battery = run.publisher.published
+    assert set(meter) == {"reading_id", "device_id", "timestamp", "kwh"}
+    assert set(pv) == set(meter) | {"export_kwh", "power_w"}
+    assert pv["export_kwh"] > 1 and pv["power_w"] < -1000
+    assert set(battery) == set(pv) | {"soc_kwh"}
+    assert battery["soc_kwh"] == 5.0 and battery["export_kwh"] == 0
+    summary = run.summary()
+    assert summary["export_kwh_by_device"] == {"pv": pv["export_kwh"], "bat": 0.0}
+    lines = run.out.getvalue().splitlines()
+    assert "export" in lines[1] and "soc 5.000 kWh" in lines[2]
+    run.print_summary()
+    assert "  pv  0.000000 kWh in 1 readings, export" in run.out.getvalue()
+
+
+def test_devices_that_talk_back_report_their_power_and_a_silent_one_nothing():
+    class Silencing(FakePublisher):
+        def is_silent(self, device_id):
+            return device_id == "quiet"
+
+    stopper = Stopper()
+    run = Run(Silencing(stopper), stopper, 1, 0.0, out=io.StringIO(), power=True)
+    for device in (Device("m"), Device("quiet")):
+        assert run.publish(device, NOW, timedelta(minutes=15))
+    (reading,) = run.publisher.published
+    assert reading["device_id"] == "m" and "power_w" in reading
+    assert "quiet" not in run.summary()["readings_by_device"]
+
+
+def test_commands_give_each_listed_device_a_link(monkeypatch):
+    made = []
+
+    class Link:
+        def __init__(self, host, port, stopper, login, device_id, handler):
+            self.device_id, self.handler, self.login = device_id, handler, login
+            made.append(self)
+
+        def start(self):
+            return True
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(cli, "DeviceLink", Link)
+    source = account({})
+    monkeypatch.setattr(source, "login_of", lambda device_id: f"login-{device_id}")
+    args = simulate(
+        "--email", "x@example.com", "--commands", "--behaviour", "b=reject"
+    )  # fmt: skip
+    conf = {"AMQP_URI": "amqp://x", "MQTT_HOST": "127.0.0.1", "MQTT_PORT": 1884}
+    fleet = cli.Fleet(1)
+    links = cli.make_publisher(args, conf, source, Stopper(), fleet)
+    links.ensure([Device("a", "battery", 5.0), Device("b")])
+    a, b = made
+    assert (a.login, b.login) == ("login-a", "login-b")
+    assert (a.handler.behaviour, b.handler.behaviour) == ("obey", "reject")
+    assert a.handler.apply("battery_setpoint", {"power_kw": 1}, NOW)
+    assert fleet.models["a"].state.power_kw == 1
+
+
+def test_the_location_comes_from_the_option_or_the_settings():
+    args = simulate("--device", "a")
+    assert cli.location_of(args, {"LATITUDE": 10, "LONGITUDE": 20}) == (10.0, 20.0)
+    assert cli.location_of(args, {}) == cli.DEFAULT_LOCATION
+    located = simulate("--device", "a", "--location", "1,2")
+    assert cli.location_of(located, {"LATITUDE": 10, "LONGITUDE": 20}) == (1.0, 2.0)
