@@ -11,16 +11,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-from nameko.cli.main import setup_yaml_parser
-
 from config.environment import Variable, resolve, variables_in
 from config.processes import PROCESSES
 
 CONFIG_DIR = Path(__file__).resolve().parent
 ROOT_DIR = CONFIG_DIR.parent
-
-setup_yaml_parser()
 
 
 def settings(process: str, environ: Mapping[str, str] = os.environ) -> dict:
@@ -33,14 +28,3 @@ def settings(process: str, environ: Mapping[str, str] = os.environ) -> dict:
 def variables_of(process: str) -> list[Variable]:
     """The environment variables ``process`` reads, in the order of its settings."""
     return list(variables_in(PROCESSES[process]))
-
-
-def load(name: str) -> dict:
-    """Return the settings of process ``name`` (``config/<name>.yaml``)."""
-    with open(CONFIG_DIR / f"{name}.yaml") as stream:
-        return yaml.safe_load(stream)
-
-
-def load_text(text: str) -> dict:
-    """Return settings from YAML text, with ``${NAME:default}`` substituted."""
-    return yaml.safe_load(text)

@@ -79,3 +79,8 @@ def variables_in(template) -> Iterator[Variable]:
             yield node
 
     yield from walk(template)
+
+
+def environment(values: Mapping[Variable, object]) -> dict[str, str]:
+    """The environment that gives each variable its value: what ``read`` reads."""
+    return {variable.name: str(value) for variable, value in values.items()}

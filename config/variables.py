@@ -525,3 +525,9 @@ SIMULATOR_SEED = Variable(
     int,
     "seed of the load profiles; a new one per run (printed) if unset",
 )
+
+#: Every variable declared here, Traefik's included.
+ALL = (
+    *(value for value in list(globals().values()) if isinstance(value, Variable)),
+    *BROKER_LOGINS.values(),
+)

@@ -21,7 +21,7 @@ from uuid import uuid4
 
 import requests
 
-import config as settings
+import config
 from ems import accounts
 from services.common.amqp import Backoff
 from services.common.topology import iso_utc
@@ -184,13 +184,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="back-fill from this ISO-8601 time (UTC unless it has an offset) to now",
     )
     parser.add_argument(
-        "--seed", type=int, help="seed of the profiles (default SEED, else random)"
+        "--seed",
+        type=int,
+        help="seed of the profiles (default: EMS_SIMULATOR_SEED, else random)",
     )
     parser.add_argument(
         "--spike-probability",
         type=probability,
         help="chance that a reading is a spike above the device's limit "
-        "(default SPIKE_PROBABILITY of config/simulator.yaml)",
+        "(default: EMS_SIMULATOR_SPIKE_PROBABILITY, 0.01)",
     )
     parser.add_argument(
         "--relist",
@@ -504,7 +506,7 @@ def changed(devices: list[Device], listed: list[Device] | None) -> list[Device]:
 
 def use_demo_login(args) -> bool:
     """Take the demo household's login; False (after idling) when there is none."""
-    common = settings.load("common")
+    common = config.settings("common")
     if not accounts.demo_enabled(common):
         warn("the demo household is off (EMS_DEMO=0): nothing to simulate")
         stopper = Stopper()
@@ -537,7 +539,7 @@ def make_publisher(args, conf, source, stopper: Stopper) -> Publisher:
 
 def run(args) -> int:
     """``ems simulate``."""
-    conf = settings.load("simulator")
+    conf = config.settings("simulator")
     if args.demo and not use_demo_login(args):
         return 0
     password = args.password or conf.get("PASSWORD")

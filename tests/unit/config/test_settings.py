@@ -15,7 +15,7 @@ import pytest
 
 import config
 from config import variables
-from config.environment import Variable, flag, number
+from config.environment import flag, number
 from ems.broker import PERMISSIONS
 
 EXPECTED = json.loads((Path(__file__).parent / "expected_settings.json").read_text())
@@ -108,13 +108,9 @@ def test_parsers():
     ]
 
 
-def declared() -> list[Variable]:
-    return [value for value in vars(variables).values() if isinstance(value, Variable)]
-
-
 def test_one_name_one_default_but_the_body_limit():
     defaults: dict[str, set] = {}
-    for variable in [*declared(), *variables.BROKER_LOGINS.values()]:
+    for variable in variables.ALL:
         defaults.setdefault(variable.name, set()).add(variable.default)
     # HTTP requests may be larger than messages on the broker; one variable sets
     # both, as it did when each YAML file had its own default.
@@ -133,3 +129,27 @@ def test_traefik_routes_read_the_declared_variables_with_their_defaults():
     assert read == {
         variable.name: str(variable.default) for variable in variables.TRAEFIK_BACKENDS
     }
+
+
+#: Read by the browser scenarios (web/e2e) and the tests themselves, not the platform.
+TEST_ONLY = {"EMS_APP_URL", "EMS_ARTIFACTS", "EMS_CHROMIUM", "EMS_TEST_CONTROL_URL"}
+NAMED = re.compile(r"""["'](EMS_[A-Z0-9_]+)["']|\b(EMS_[A-Z0-9_]+)=""")
+
+
+def test_tests_and_benchmarks_set_only_declared_variables():
+    declared = {variable.name for variable in variables.ALL} | TEST_ONLY
+    unknown = {}
+    for folder in ("harness", "tests", "benchmarks"):
+        for path in (config.ROOT_DIR / folder).rglob("*.py"):
+            for match in NAMED.finditer(path.read_text()):
+                name = match.group(1) or match.group(2)
+                if name not in declared:
+                    unknown.setdefault(name, path.name)
+    assert unknown == {}
+
+
+def test_the_readme_names_only_declared_variables():
+    readme = (config.ROOT_DIR / "README.md").read_text()
+    named = set(re.findall(r"`((?:EMS|APP|SUPPORT|OPENAI)_[A-Z0-9_]+)`", readme))
+    assert named, "the README's configuration table names no variable"
+    assert named - {variable.name for variable in variables.ALL} == set()
