@@ -20,6 +20,7 @@ from urllib.parse import quote
 import config
 from config import variables as v
 from config.environment import environment
+from config.processes import database_url
 from ems import broker as broker_users
 from ems import database
 from ems.keys import ensure_keys
@@ -78,10 +79,11 @@ class Resources:
 
     @property
     def databases(self) -> dict[str, str]:
-        """``{database: URL}`` of each of this installation's databases."""
+        """``{database: URL}`` of each of this installation's databases, as its
+        services reach them."""
+        environ = self.environment()
         return {
-            name: f"{self.pg_url}/{self.db_prefix}{name}"
-            for name in self.common["DATABASES"]
+            name: database_url(name).read(environ) for name in self.common["DATABASES"]
         }
 
     def create(self) -> None:
