@@ -2,13 +2,13 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# Notices printed at every start that say nothing about the platform: setuptools'
-# about pkg_resources, which nameko's command line imports, and eventlet's about
-# itself where nameko imports it first (`nameko run`; ws_gateway, through
-# nameko.extensions). eventlet's is a warning of a class of its own, which
+# A notice printed at every start that says nothing about the platform: eventlet's
+# about itself, where nameko imports it first (ws_gateway, through
+# nameko.extensions). It is a warning of a class of its own, which
 # ignore::DeprecationWarning does not match and a filter given here can only name by
-# the module that imports eventlet; ems/cli.py filters it where it imports eventlet.
-export PYTHONWARNINGS ?= ignore:pkg_resources is deprecated:UserWarning,ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.extensions
+# the module that imports eventlet; ems/cli.py (`ems run` too) filters it where it
+# imports eventlet.
+export PYTHONWARNINGS ?= ignore::Warning:nameko.extensions
 
 .PHONY: setup setup-test up test lint format clean
 

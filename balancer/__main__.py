@@ -1,9 +1,9 @@
-"""``python -m balancer``: run the relay with ``config/balancer.yaml`` until SIGTERM
-or SIGINT."""
+"""``python -m balancer``: run the relay with its settings (``config``, process
+``balancer``) until SIGTERM or SIGINT."""
 
 import signal
 
-import config as settings
+import config
 from balancer.relay import Relay
 from services.common.amqp import configure_logging, pika_parameters
 
@@ -11,8 +11,7 @@ CONNECTION_NAME = "balancer"
 
 
 def target_queues(value: str | list[str]) -> list[str]:
-    """``TARGETS`` as a list: YAML gives a list, the environment a comma-separated
-    string."""
+    """``TARGETS`` as a list: the environment gives a comma-separated string."""
     names = value.split(",") if isinstance(value, str) else value
     return [name.strip() for name in names if name.strip()]
 
@@ -29,7 +28,7 @@ def make_relay(conf: dict) -> Relay:
 
 
 def main() -> None:
-    conf = settings.load("balancer")
+    conf = config.settings("balancer")
     configure_logging(conf["LOG_LEVEL"])
     relay = make_relay(conf)
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -56,10 +56,10 @@ from benchkit import (
     write_results,
 )
 
-import config as settings
+import config
 from harness.stack import Stack
 
-DYNAMIC = settings.ROOT_DIR / "traefik" / "dynamic.yml"
+DYNAMIC = config.ROOT_DIR / "traefik" / "dynamic.yml"
 RESULTS = Path(__file__).resolve().parent / "results" / "forwardauth.json"
 NOAUTH_PREFIX = "/bench-noauth"
 #: A Go template of traefik/dynamic.yml.

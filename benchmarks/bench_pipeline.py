@@ -75,7 +75,7 @@ from benchkit import (
 from pika.spec import Basic
 from sqlalchemy import create_engine, text
 
-import config as settings
+import config
 from harness.stack import Stack
 from services.common.amqp import pika_parameters
 from services.common.topology import DATA, WS, iso_utc, reading_key, user_message_key
@@ -825,8 +825,8 @@ def pooled(rounds: list[dict]) -> dict:
 
 
 def batch_settings() -> dict:
-    worker = settings.load("monitoring_worker")
-    balancer = settings.load("balancer")
+    worker = config.settings("monitoring_worker")
+    balancer = config.settings("balancer")
     return {
         "EMS_BATCH_SIZE (monitoring_worker BATCH_SIZE)": worker["BATCH_SIZE"],
         "EMS_BATCH_WAIT (monitoring_worker BATCH_WAIT, s)": worker["BATCH_WAIT"],

@@ -10,7 +10,7 @@ requests straight to auth, with a valid token):
 
 (a) idle;
 (b) while ``--concurrency`` clients log in back-to-back through Traefik, with the
-    pool as configured in ``config/auth.yaml`` (``PASSWORD_HASHING``: 2 threads,
+    pool as configured by default (``PASSWORD_HASHING`` of auth: 2 threads,
     6 waiting, niceness 10);
 (c) the same burst with the pool opened wide and no lower priority (20 threads,
     1,000 waiting, niceness 0: what eventlet's thread pool alone gave before).
@@ -49,7 +49,7 @@ from ems.commands import call_when_up, wait_for_http
 from harness.stack import Stack
 
 RESULTS = Path(__file__).resolve().parent / "results" / "verify_during_logins.json"
-BOUNDED = {}  # config/auth.yaml as it is
+BOUNDED = {}  # auth's settings as they are by default
 UNBOUNDED = {
     "EMS_HASHING_THREADS": "20",
     "EMS_HASHING_MAX_WAITING": "1000",
@@ -149,7 +149,7 @@ def main() -> int:
         "--niceness",
         type=int,
         default=None,
-        help="the bounded pool's niceness (default: config/auth.yaml's)",
+        help="the bounded pool's niceness (default: EMS_HASHING_NICENESS's)",
     )
     args = parser.parse_args()
     with scratch("verify") as workdir, running(platform(workdir)) as stack:

@@ -1,27 +1,30 @@
 """Process settings: the one place where the environment becomes configuration.
 
-Every process reads one YAML file from this folder. Values may name environment
-variables as ``${NAME:default}``, the syntax ``nameko run --config`` understands, so a
-Nameko service and a plain process (balancer, ws_gateway, CLI) read settings alike.
+Each environment variable is declared once (``config.variables``: name, default,
+type, meaning); each process's settings are a template over them, assembled from
+shared blocks (``config.processes``). ``settings(process)`` reads that template
+against the environment and returns the plain dict the process runs with; no other
+code reads ``os.environ`` for a setting. ``python -m config <process>`` prints it.
 """
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-from nameko.cli.main import setup_yaml_parser
+from config.environment import Variable, resolve, variables_in
+from config.processes import PROCESSES
 
 CONFIG_DIR = Path(__file__).resolve().parent
 ROOT_DIR = CONFIG_DIR.parent
 
-setup_yaml_parser()
+
+def settings(process: str, environ: Mapping[str, str] = os.environ) -> dict:
+    """The settings of ``process`` (a name of ``PROCESSES``) in ``environ``."""
+    if process not in PROCESSES:
+        raise LookupError(f"no process {process!r}: one of {', '.join(PROCESSES)}")
+    return resolve(PROCESSES[process], environ)
 
 
-def load(name: str) -> dict:
-    """Return the settings of process ``name`` (``config/<name>.yaml``)."""
-    with open(CONFIG_DIR / f"{name}.yaml") as stream:
-        return yaml.safe_load(stream)
-
-
-def load_text(text: str) -> dict:
-    """Return settings from YAML text, with ``${NAME:default}`` substituted."""
-    return yaml.safe_load(text)
+def variables_of(process: str) -> list[Variable]:
+    """The environment variables ``process`` reads, in the order of its settings."""
+    return list(variables_in(PROCESSES[process]))

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import config as settings
+import config
 
 #: The demo household's devices: name, kind, hourly limit in kWh.
 DEMO_DEVICES = [
@@ -30,7 +30,7 @@ class Login:
 
 
 def var_dir(common: dict) -> Path:
-    return settings.ROOT_DIR / common["VAR_DIR"]
+    return config.ROOT_DIR / common["VAR_DIR"]
 
 
 def _kept_password(path: Path) -> str:
@@ -46,7 +46,7 @@ def _kept_password(path: Path) -> str:
 
 
 def login(common: dict, section: str) -> Login:
-    """The login of ``ADMIN`` or ``DEMO`` (sections of config/common.yaml)."""
+    """The login of ``ADMIN`` or ``DEMO`` (sections of the ``common`` settings)."""
     account = common[section]
     if account["password"]:
         return Login(account["email"], str(account["password"]), account["name"], None)
@@ -55,4 +55,4 @@ def login(common: dict, section: str) -> Login:
 
 
 def demo_enabled(common: dict) -> bool:
-    return str(common["DEMO"]["enabled"]).lower() not in ("0", "false", "no", "off")
+    return bool(common["DEMO"]["enabled"])

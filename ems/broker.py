@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
+from config.variables import BROKER_LOGINS
 from services.common.amqp import vhost_of, with_login
 from services.common.topology import (
     BALANCER_RAW,
@@ -136,8 +137,8 @@ TAGS = {"devices": ADMINISTRATOR}
 
 
 def variable(name: str) -> str:
-    """The environment variable that holds ``name``'s AMQP URI."""
-    return f"EMS_AMQP_URI_{name.upper()}"
+    """The environment variable that holds ``name``'s AMQP URI (``config``)."""
+    return BROKER_LOGINS[name].name
 
 
 @dataclass(frozen=True)

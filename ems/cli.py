@@ -2,6 +2,7 @@
 
 ems prepare     signing keys, databases and migrations (idempotent)
 ems migrate     alembic upgrade head on every database
+ems run         one Nameko service, with the settings config builds for it
 ems bootstrap   wait for the services, ensure the ADMIN, print URLs and logins
 ems traefik     run Traefik with the static configuration for this environment
 ems simulate    publish readings of simulated devices (AMQP or MQTT)
@@ -23,13 +24,14 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
-import config as settings  # noqa: E402
+import config  # noqa: E402
 from ems import accounts, broker, commands, dead_letters  # noqa: E402
+from ems import run as run_service  # noqa: E402
 from simulator import cli as simulator_cli  # noqa: E402
 
 
 def broker_env_file():
-    return accounts.var_dir(settings.load("common")) / "broker.env"
+    return accounts.var_dir(config.settings("common")) / "broker.env"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,6 +40,14 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("prepare", help="signing keys, databases and migrations")
     sub.add_parser("migrate", help="alembic upgrade head on every database")
+    run_service.add_arguments(
+        sub.add_parser(
+            "run",
+            help="run one Nameko service with its settings",
+            description=run_service.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     bootstrap = sub.add_parser(
         "bootstrap", help="wait for the services, ensure the ADMIN, print the URLs"
     )

@@ -13,18 +13,18 @@ from kombu import Connection
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
-import config as settings
+import config
 from ems import accounts, broker, database
 from ems.keys import ensure_keys
 from services.common.topology import declare_all
 
 
 def prepare(args) -> None:
-    common = settings.load("common")
+    common = config.settings("common")
     jwt = common["JWT"]
     if ensure_keys(
-        settings.ROOT_DIR / jwt["private_key_file"],
-        settings.ROOT_DIR / jwt["public_key_file"],
+        config.ROOT_DIR / jwt["private_key_file"],
+        config.ROOT_DIR / jwt["public_key_file"],
     ):
         print(
             "generated the token signing keys in", Path(jwt["private_key_file"]).parent
@@ -97,7 +97,7 @@ def wait_for_http(url: str, deadline: float) -> None:
 
 
 def bootstrap(args) -> None:
-    common = settings.load("common")
+    common = config.settings("common")
     deadline = time.monotonic() + args.timeout
     port = common["HTTP_PORT"]
     # Health answers 200 through Traefik once every service does.
@@ -164,14 +164,30 @@ def seed_demo(cluster, demo: accounts.Login, deadline: float) -> None:
         )
 
 
+#: Where ``ems traefik`` puts each of its settings in traefik/traefik.yml.
+TRAEFIK_SETTINGS = {
+    "ADDRESS": ("entryPoints", "web", "address"),
+    "ROUTES": ("providers", "file", "filename"),
+    "LOG_LEVEL": ("log", "level"),
+}
+
+
+def traefik_static(conf: dict) -> dict:
+    """traefik/traefik.yml with ``conf`` (the ``traefik`` settings) in place."""
+    static = yaml.safe_load((config.ROOT_DIR / "traefik" / "traefik.yml").read_text())
+    for key, path in TRAEFIK_SETTINGS.items():
+        *parents, last = path
+        section = static
+        for name in parents:
+            section = section[name]
+        section[last] = conf[key]
+    return static
+
+
 def traefik(args) -> None:
-    common = settings.load("common")
-    static = settings.load_text(
-        (settings.ROOT_DIR / "traefik" / "traefik.yml").read_text()
-    )
-    rendered = accounts.var_dir(common) / "traefik.yml"
+    rendered = accounts.var_dir(config.settings("common")) / "traefik.yml"
     rendered.parent.mkdir(parents=True, exist_ok=True)
-    rendered.write_text(yaml.safe_dump(static))
+    rendered.write_text(yaml.safe_dump(traefik_static(config.settings("traefik"))))
     binary = Path(sys.executable).with_name("traefik")
     if not binary.exists():
         binary = Path(shutil.which("traefik") or "traefik")

@@ -7,13 +7,13 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-import config as settings
+import config
 
-ALEMBIC_INI = settings.ROOT_DIR / "alembic.ini"
+ALEMBIC_INI = config.ROOT_DIR / "alembic.ini"
 
 
 def database_names() -> list[str]:
-    common = settings.load("common")
+    common = config.settings("common")
     prefix = common["DB_PREFIX"] or ""
     return [f"{prefix}{name}" for name in common["DATABASES"]]
 
@@ -47,7 +47,7 @@ def drop_databases(pg_url: str, names: list[str]) -> None:
 def alembic_config(database: str, url: str | None = None) -> AlembicConfig:
     cfg = AlembicConfig(str(ALEMBIC_INI), ini_section=database)
     cfg.set_main_option(
-        "script_location", str(Path(settings.ROOT_DIR, "migrations", database))
+        "script_location", str(Path(config.ROOT_DIR, "migrations", database))
     )
     if url:
         cfg.cmd_opts = type("Options", (), {"x": [f"url={url}"]})()
@@ -60,5 +60,5 @@ def migrate(database: str, url: str | None = None) -> None:
 
 
 def migrate_all() -> None:
-    for name in settings.load("common")["DATABASES"]:
+    for name in config.settings("common")["DATABASES"]:
         migrate(name)

@@ -14,7 +14,7 @@ import sys
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-import config as settings
+import config
 from services.common.errors import EmsError
 from services.common.policy import ADMIN
 from services.common.rpc import know_errors_of
@@ -91,7 +91,7 @@ def perform(monitoring, args, out) -> None:
 
 
 def run(args, out=sys.stdout) -> int:
-    common = settings.load("common")
+    common = config.settings("common")
     know_errors_of("monitoring")
     with ClusterRpcProxy(
         {"AMQP_URI": common["AMQP_URI_COMMAND"] or common["AMQP_URI"]},

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import requests
 
-import config as settings
+import config
 from harness.ports import free_port, listening
 from services.devices.broker import USER_PREFIX as DEVICE_USER_PREFIX
 
@@ -90,7 +90,7 @@ class PrivateBroker:
         ports = self.ports
         settings_lines = [
             line
-            for line in (settings.ROOT_DIR / "config/rabbitmq/ems.conf")
+            for line in (config.ROOT_DIR / "config/rabbitmq/ems.conf")
             .read_text()
             .splitlines()
             if not line.startswith("mqtt.listeners.")

@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import config as settings
+import config
 from harness.ports import free_port, listening
 
 
@@ -118,7 +118,7 @@ class ModelServerProcess:
                 "with server:\n    time.sleep(10**9)",
                 str(self.port),
             ],
-            cwd=settings.ROOT_DIR,
+            cwd=config.ROOT_DIR,
         )
         deadline = time.monotonic() + 20
         while True:

@@ -4,7 +4,8 @@ A ``Stack`` gets its own RabbitMQ virtual host, its own PostgreSQL databases (mi
 with Alembic), its own signing keys and free ports, and starts the processes of the
 ``Procfile`` exactly as ``make up`` does, Traefik included. Nothing of a running
 ``make up`` installation is touched. ``Resources`` is the installation alone, for
-tests that start their own processes.
+tests that start their own processes. Both hand their processes an environment
+built from ``config``'s declarations, which every process reads its settings from.
 """
 
 import os
@@ -16,7 +17,10 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import config as settings
+import config
+from config import variables as v
+from config.environment import environment
+from config.processes import database_url
 from ems import broker as broker_users
 from ems import database
 from ems.keys import ensure_keys
@@ -24,7 +28,7 @@ from harness.broker import PrivateBroker, Vhost
 from harness.ports import free_port
 from services.common.amqp import with_login
 
-PROCFILE = settings.ROOT_DIR / "Procfile"
+PROCFILE = config.ROOT_DIR / "Procfile"
 READY_LINE = "EMS is up."
 
 
@@ -47,7 +51,7 @@ class Resources:
         name: str | None = None,
         broker: PrivateBroker | None = None,
     ):
-        self.common = settings.load("common")
+        self.common = config.settings("common")
         self.name = name or f"ems_t{os.getpid()}_{secrets.token_hex(3)}"
         self.workdir = workdir
         self.broker = broker
@@ -75,10 +79,11 @@ class Resources:
 
     @property
     def databases(self) -> dict[str, str]:
-        """``{database: URL}`` of each of this installation's databases."""
+        """``{database: URL}`` of each of this installation's databases, as its
+        services reach them."""
+        environ = self.environment()
         return {
-            name: f"{self.pg_url}/{self.db_prefix}{name}"
-            for name in self.common["DATABASES"]
+            name: database_url(name).read(environ) for name in self.common["DATABASES"]
         }
 
     def create(self) -> None:
@@ -112,22 +117,24 @@ class Resources:
         )
 
     def environment(self) -> dict[str, str]:
-        broker = {}
-        if self.broker is not None:
-            broker = {
-                "EMS_RABBIT_MANAGEMENT_URI": self.management_uri,
-                "EMS_MQTT_PORT": str(self.broker.ports["mqtt"]),
-            }
-        return {
-            **broker,
-            **self.broker_uris,
-            "EMS_AMQP_URI": self.amqp_uri,
-            "EMS_PG_URL": self.pg_url,
-            "EMS_DB_PREFIX": self.db_prefix,
-            "EMS_JWT_PRIVATE_KEY": str(self.private_key),
-            "EMS_JWT_PUBLIC_KEY": str(self.public_key),
-            "EMS_VAR_DIR": str(self.workdir / "var"),
+        """What makes a process's settings (``config.settings``) this
+        installation's."""
+        values = {
+            v.AMQP_ADMIN: self.amqp_uri,
+            v.PG_URL: self.pg_url,
+            v.DB_PREFIX: self.db_prefix,
+            v.JWT_PRIVATE_KEY: self.private_key,
+            v.JWT_PUBLIC_KEY: self.public_key,
+            v.VAR_DIR: self.workdir / "var",
         }
+        if self.broker is not None:
+            values[v.RABBIT_MANAGEMENT_URI] = self.management_uri
+            values[v.MQTT_PORT] = self.broker.ports["mqtt"]
+        return {**environment(values), **self.broker_uris}
+
+    def settings(self, process: str) -> dict:
+        """``process``'s settings in this installation."""
+        return config.settings(process, {**os.environ, **self.environment()})
 
 
 class Stack:
@@ -160,25 +167,30 @@ class Stack:
         bin_dir = str(Path(sys.executable).parent)
         env = dict(os.environ)
         env.update(self.resources.environment())
+        ports = self.ports
         env.update(
-            {
-                "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-                "PYTHONWARNINGS": "ignore",
-                "EMS_HTTP_PORT": str(self.ports["http"]),
-                "EMS_GATEWAY_ADDRESS": f"127.0.0.1:{self.ports['gateway']}",
-                "EMS_AUTH_ADDRESS": f"127.0.0.1:{self.ports['auth']}",
-                "EMS_WEB_PORT": str(self.ports["web"]),
-                "EMS_WS_PORT": str(self.ports["ws"]),
-                "EMS_WS_ALLOWED_ORIGINS": f"http://app.localhost:{self.ports['http']}",
-                "EMS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['gateway']}",
-                "EMS_AUTH_VERIFY_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/verify",
-                "EMS_AUTH_SESSIONS_URL": f"http://127.0.0.1:{self.ports['auth']}/internal/sessions",
-                "EMS_WS_GATEWAY_URL": f"http://127.0.0.1:{self.ports['ws']}",
-                "EMS_WEB_URL": f"http://127.0.0.1:{self.ports['web']}",
-                "EMS_ADMIN_EMAIL": self.admin_email,
-                "EMS_ADMIN_PASSWORD": self.admin_password,
-            }
+            environment(
+                {
+                    v.HTTP_PORT: ports["http"],
+                    v.GATEWAY_ADDRESS: f"127.0.0.1:{ports['gateway']}",
+                    v.AUTH_ADDRESS: f"127.0.0.1:{ports['auth']}",
+                    v.WEB_PORT: ports["web"],
+                    v.WS_PORT: ports["ws"],
+                    v.WS_ALLOWED_ORIGINS: f"http://app.localhost:{ports['http']}",
+                    v.GATEWAY_URL: f"http://127.0.0.1:{ports['gateway']}",
+                    v.AUTH_VERIFY_URL: f"http://127.0.0.1:{ports['auth']}/internal/verify",
+                    v.AUTH_SESSIONS_URL: (
+                        f"http://127.0.0.1:{ports['auth']}/internal/sessions"
+                    ),
+                    v.WS_GATEWAY_URL: f"http://127.0.0.1:{ports['ws']}",
+                    v.WEB_URL: f"http://127.0.0.1:{ports['web']}",
+                    v.ADMIN_EMAIL: self.admin_email,
+                    v.ADMIN_PASSWORD: self.admin_password,
+                }
+            )
         )
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        env["PYTHONWARNINGS"] = "ignore"
         env.update(overrides)
         return env
 
@@ -228,7 +240,7 @@ class Stack:
         stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
         self.processes[name] = subprocess.Popen(
             ["bash", "-c", self.commands[name]],
-            cwd=settings.ROOT_DIR,
+            cwd=config.ROOT_DIR,
             env={**self.env, **self.extra_env.get(name, {})},
             stdout=stream,
             stderr=subprocess.STDOUT,

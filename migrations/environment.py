@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import create_engine
 
-import config as settings
+import config
 
 
 def database_url() -> str:
@@ -12,7 +12,7 @@ def database_url() -> str:
     if override:
         return override
     service = context.config.get_main_option("ems_service")
-    return settings.load(service)["DATABASE_URL"]
+    return config.settings(service)["DATABASE_URL"]
 
 
 def run(metadata) -> None:

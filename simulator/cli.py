@@ -27,7 +27,7 @@ from uuid import uuid4
 
 import requests
 
-import config as settings
+import config
 from ems import accounts
 from services.common.amqp import Backoff
 from services.common.topology import iso_utc
@@ -216,8 +216,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=parse_location,
         metavar="LAT,LON",
         help="where PV systems stand, for their clear-sky output, in degrees north "
-        "and east (--location=-33.9,18.4 for a place south; default LATITUDE and "
-        "LONGITUDE of config/simulator.yaml)",
+        "and east (--location=-33.9,18.4 for a place south; default "
+        "EMS_SIMULATOR_LATITUDE and EMS_SIMULATOR_LONGITUDE)",
     )
     parser.add_argument(
         "--rate",
@@ -244,13 +244,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="back-fill from this ISO-8601 time (UTC unless it has an offset) to now",
     )
     parser.add_argument(
-        "--seed", type=int, help="seed of the profiles (default SEED, else random)"
+        "--seed",
+        type=int,
+        help="seed of the profiles (default: EMS_SIMULATOR_SEED, else random)",
     )
     parser.add_argument(
         "--spike-probability",
         type=probability,
         help="chance that a reading is a spike above the device's limit "
-        "(default SPIKE_PROBABILITY of config/simulator.yaml)",
+        "(default: EMS_SIMULATOR_SPIKE_PROBABILITY, 0.01)",
     )
     parser.add_argument(
         "--relist",
@@ -605,7 +607,7 @@ def changed(devices: list[Device], listed: list[Device] | None) -> list[Device]:
 
 def use_demo_login(args) -> bool:
     """Take the demo household's login; False (after idling) when there is none."""
-    common = settings.load("common")
+    common = config.settings("common")
     if not accounts.demo_enabled(common):
         warn("the demo household is off (EMS_DEMO=0): nothing to simulate")
         stopper = Stopper()
@@ -669,7 +671,7 @@ def location_of(args, conf) -> tuple[float, float]:
 
 def run(args) -> int:
     """``ems simulate``."""
-    conf = settings.load("simulator")
+    conf = config.settings("simulator")
     if args.demo and not use_demo_login(args):
         return 0
     if args.commands:

@@ -17,7 +17,6 @@ import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-import config as ems_config  # noqa: E402
 from harness.stack import Resources  # noqa: E402
 
 
@@ -72,25 +71,14 @@ def clean_databases(engines):
 
 @pytest.fixture
 def service_config(rabbit_config, resources):
-    """Settings of one service container, as config/<service>.yaml would give them."""
+    """Settings of one service container: those ``process`` runs with in the test
+    installation (``config.settings``), on the test's own virtual host, with
+    ``extra`` on top. Without a process, the virtual host alone (for a fake
+    service or an RPC proxy)."""
 
-    def make(database: str | None = None, **extra) -> dict:
-        settings = dict(rabbit_config)
-        settings["JWT"] = {
-            "private_key_file": str(resources.private_key),
-            "public_key_file": str(resources.public_key),
-            "issuer": "ems-auth",
-            "audience": "ems",
-            "ttl_seconds": 3600,
-        }
-        if database:
-            settings["DATABASE_URL"] = resources.databases[database]
-        common = ems_config.load("common")
-        settings["RABBIT_MANAGEMENT_URI"] = common["RABBIT_MANAGEMENT_URI"]
-        settings["MQTT_PORT"] = ems_config.load("devices")["MQTT_PORT"]
-        settings["MQTT_VHOST"] = ems_config.load("devices")["MQTT_VHOST"]
-        settings.update(extra)
-        return settings
+    def make(process: str | None = None, **extra) -> dict:
+        settings = resources.settings(process) if process else {}
+        return {**settings, **rabbit_config, **extra}
 
     return make
 

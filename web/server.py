@@ -7,7 +7,7 @@ from pathlib import Path
 import tornado.ioloop
 import tornado.web
 
-import config as settings
+import config
 
 log = logging.getLogger("web")
 
@@ -71,8 +71,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    conf = settings.load("web")
-    root = (settings.ROOT_DIR / conf["ROOT"]).resolve()
+    conf = config.settings("web")
+    root = (config.ROOT_DIR / conf["ROOT"]).resolve()
     make_app(root).listen(int(conf["PORT"]), address=conf["ADDRESS"])
     log.info("serving %s on %s:%s", root, conf["ADDRESS"], conf["PORT"])
     tornado.ioloop.IOLoop.current().start()

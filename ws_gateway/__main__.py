@@ -1,12 +1,13 @@
-"""``python -m ws_gateway``: serve ``/ws`` with ``config/ws_gateway.yaml`` until
-SIGTERM or SIGINT, then close every socket with 1001 (going away)."""
+"""``python -m ws_gateway``: serve ``/ws`` with its settings (``config``, process
+``ws_gateway``) until SIGTERM or SIGINT, then close every socket with 1001 (going
+away)."""
 
 import asyncio
 import logging
 import signal
 from collections.abc import Callable
 
-import config as settings
+import config
 from services.common.amqp import configure_logging, pika_parameters
 from services.common.tokens import TokenVerifier
 from ws_gateway.app import GatewayApplication, SocketHandler
@@ -23,8 +24,8 @@ CLOSE_GRACE = 2.0
 
 
 def allowed_origins(value: str | list[str]) -> list[str]:
-    """``ALLOWED_ORIGINS`` as a list: YAML gives a list, the environment a
-    comma-separated string."""
+    """``ALLOWED_ORIGINS`` as a list: the environment gives a comma-separated
+    string."""
     names = value.split(",") if isinstance(value, str) else value
     return [name.strip() for name in names if name and name.strip()]
 
@@ -97,7 +98,7 @@ async def serve(conf: dict) -> None:
 
 
 def main() -> None:
-    conf = settings.load("ws_gateway")
+    conf = config.settings("ws_gateway")
     configure_logging(conf["LOG_LEVEL"])
     asyncio.run(serve(conf))
 

@@ -28,7 +28,7 @@ DEFAULT_AI_CALLS_PER_HOUR = 30
 
 @dataclass(frozen=True)
 class Quotas:
-    """How much one user may ask (``SUPPORT`` in ``config/support.yaml``)."""
+    """How much one user may ask (``SUPPORT`` of the ``support`` settings)."""
 
     #: Messages a user may send in any minute; more are refused (429).
     messages_per_minute: int = DEFAULT_MESSAGES_PER_MINUTE

@@ -44,7 +44,7 @@ CANCELLED_USER_DELETED = "user_deleted"
 
 @dataclass(frozen=True)
 class Rules:
-    """The market's settings (``TRADING`` in ``config/trading.yaml``)."""
+    """The market's settings (``TRADING`` of the ``trading`` settings, ``config``)."""
 
     #: A seller pays this many times the trade price for each kWh not delivered.
     penalty_factor: Decimal = DEFAULT_PENALTY_FACTOR

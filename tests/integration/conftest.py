@@ -2,6 +2,8 @@
 
 import pytest
 
+from config import variables as v
+from config.environment import environment
 from harness.clients import ApiClient
 from harness.fakes import ModelServerProcess
 from harness.stack import Stack
@@ -17,20 +19,22 @@ def model_server():
 def stack(tmp_path_factory, model_server):
     platform = Stack(
         tmp_path_factory.mktemp("stack"),
-        environment={
-            "EMS_LOGIN_MAX_FAILURES": "5",
-            # Every test's requests come from 127.0.0.1: the per-address limits
-            # are tested on a platform of their own (test_abuse_limits.py).
-            "EMS_LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
-            "EMS_REGISTER_MAX_PER_CLIENT": "100000",
-            "EMS_WS_SESSION_RECHECK_INTERVAL": "2",
-            "EMS_RPC_TIMEOUT": "3",
-            "OPENAI_API_KEY": "test-key",
-            "OPENAI_BASE_URL": model_server.base_url,
-            "SUPPORT_AI_TIMEOUT": "2",
-            # Small enough for test_quotas.py to reach within the message quota.
-            "SUPPORT_MAX_AI_CALLS_PER_HOUR": "3",
-        },
+        environment=environment(
+            {
+                v.LOGIN_MAX_FAILURES: 5,
+                # Every test's requests come from 127.0.0.1: the per-address limits
+                # are tested on a platform of their own (test_abuse_limits.py).
+                v.LOGIN_MAX_FAILURES_PER_CLIENT: 100000,
+                v.REGISTER_MAX_PER_CLIENT: 100000,
+                v.WS_SESSION_RECHECK_INTERVAL: 2,
+                v.RPC_TIMEOUT: 3,
+                v.OPENAI_API_KEY: "test-key",
+                v.OPENAI_BASE_URL: model_server.base_url,
+                v.SUPPORT_AI_TIMEOUT: 2,
+                # Small enough for test_quotas.py to reach within the message quota.
+                v.SUPPORT_MAX_AI_CALLS_PER_HOUR: 3,
+            }
+        ),
     )
     with platform:
         yield platform

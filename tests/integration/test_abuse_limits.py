@@ -15,6 +15,8 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from config import variables as v
+from config.environment import environment
 from ems.commands import call_when_up, wait_for_http
 from harness.stack import Stack
 
@@ -29,11 +31,13 @@ PASSWORD = "password-1"
 def platform(tmp_path_factory):
     stack = Stack(
         tmp_path_factory.mktemp("abuse"),
-        environment={
-            "EMS_LOGIN_MAX_FAILURES": "3",
-            "EMS_LOGIN_MAX_FAILURES_PER_CLIENT": str(MAX_FAILURES_PER_CLIENT),
-            "EMS_REGISTER_MAX_PER_CLIENT": str(MAX_REGISTRATIONS),
-        },
+        environment=environment(
+            {
+                v.LOGIN_MAX_FAILURES: 3,
+                v.LOGIN_MAX_FAILURES_PER_CLIENT: MAX_FAILURES_PER_CLIENT,
+                v.REGISTER_MAX_PER_CLIENT: MAX_REGISTRATIONS,
+            }
+        ),
         processes=["auth", "users", "gateway", "traefik"],
     )
     stack.start()

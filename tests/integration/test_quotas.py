@@ -3,7 +3,7 @@ orders answer 409 past their limit (also when the last places are asked for at
 once), support messages 429 with Retry-After, questions past the AI quota go to
 staff, and a socket past the user's limit is refused with 429 before the upgrade.
 
-The stack runs with the default quotas (``config/*.yaml``), except the AI quota,
+The stack runs with the default quotas (``config/variables.py``), except the AI quota,
 which ``conftest.py`` sets to 3 so that it is reached within the message quota.
 """
 

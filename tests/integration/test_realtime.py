@@ -8,6 +8,8 @@ import pytest
 import websocket
 from kombu import Connection
 
+from config import variables as v
+from config.environment import environment
 from harness.clients import ws_closed_with as closed_with
 from harness.clients import ws_connect as connect
 from harness.clients import ws_receive as receive
@@ -122,7 +124,7 @@ def test_the_session_ends_when_the_user_logs_out_or_is_changed(
 def test_two_gateway_processes_each_deliver_to_their_own_clients(stack, new_user):
     port = stack.ports["ws"] + 1000
     stack.start_process(
-        "ws_gateway_2", "python -m ws_gateway", {"EMS_WS_PORT": str(port)}
+        "ws_gateway_2", "python -m ws_gateway", environment({v.WS_PORT: port})
     )
     try:
         stack.wait_for_log("ws_gateway_2", "consuming ems.ws", timeout=30)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-import config as settings
+import config
 
-WEB = settings.ROOT_DIR / "web"
-ARTIFACTS = settings.ROOT_DIR / "test-artifacts" / "browser"
+WEB = config.ROOT_DIR / "web"
+ARTIFACTS = config.ROOT_DIR / "test-artifacts" / "browser"
 SCENARIOS = sorted(path.name for path in (WEB / "e2e").glob("*.test.js"))
 CHROMIUM = os.environ.get("EMS_CHROMIUM", "/usr/bin/chromium")
 

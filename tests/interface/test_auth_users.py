@@ -40,14 +40,14 @@ def services(container_factory, service_config, auth_address):
     auth = container_factory(
         AuthService,
         service_config(
-            "authdb",
+            "auth",
             LOGIN_RATE_LIMIT=RATE_LIMIT,
             REGISTRATION_RATE_LIMIT=REGISTRATION_LIMIT,
             PASSWORD_HASHING=HASHING,
             WEB_SERVER_ADDRESS=auth_address,
         ),
     )
-    users = container_factory(UsersService, service_config("userdb"))
+    users = container_factory(UsersService, service_config("users"))
     auth.start()
     users.start()
     return service_config()

@@ -14,7 +14,9 @@ import pytest
 from amqp.exceptions import NotFound
 from kombu import Connection
 
-import config as settings
+import config
+from config import variables as v
+from config.environment import environment as config_environment
 from services.common.topology import (
     BALANCER_RAW,
     DATA,
@@ -44,13 +46,14 @@ class BalancerProcess:
 
     def __init__(self, amqp_uri: str, log_path: Path, **environment: str):
         self.log_path = log_path
-        self.env = dict(
-            os.environ,
-            PYTHONWARNINGS="ignore",
-            EMS_AMQP_URI_BALANCER=amqp_uri,
-            EMS_BALANCER_STATS_INTERVAL="1",
+        self.env = {
+            **os.environ,
+            "PYTHONWARNINGS": "ignore",
+            **config_environment(
+                {v.BROKER_LOGINS["balancer"]: amqp_uri, v.BALANCER_STATS_INTERVAL: 1}
+            ),
             **environment,
-        )
+        }
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20.0) -> "BalancerProcess":
@@ -58,7 +61,7 @@ class BalancerProcess:
         with open(self.log_path, "ab") as stream:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "balancer"],
-                cwd=settings.ROOT_DIR,
+                cwd=config.ROOT_DIR,
                 env=self.env,
                 stdout=stream,
                 stderr=subprocess.STDOUT,

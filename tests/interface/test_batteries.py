@@ -34,7 +34,7 @@ def get_device(caller, device_id):
 
 @pytest.fixture
 def config(container_factory, service_config):
-    settings = service_config("batterydb")
+    settings = service_config("batteries")
     container = container_factory(BatteriesService, settings)
     devices = replace_dependencies(container, "devices_rpc")
     devices.get_device.side_effect = get_device

@@ -10,11 +10,11 @@ import pytest
 import requests
 from kombu import Connection, Exchange, Queue
 
-import config as settings
+import config
 from ems import broker
 from services.common.topology import DATA, declare_all
 
-common = settings.load("common")
+common = config.settings("common")
 
 
 @pytest.fixture

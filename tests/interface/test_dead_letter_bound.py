@@ -3,14 +3,14 @@
 import requests
 from kombu import Connection
 
-import config as settings
+import config
 from ems.broker import POLICY, apply_dead_letter_policy
 from services.common.amqp import vhost_of
 from services.common.topology import DEAD, DLX
 
 
 def test_the_oldest_dead_letters_are_dropped_beyond_the_bound(rabbit_config):
-    common = settings.load("common")
+    common = config.settings("common")
     uri = rabbit_config["AMQP_URI"]
     apply_dead_letter_policy(common["RABBIT_MANAGEMENT_URI"], uri, 3, 1 << 20)
     with Connection(uri) as connection:
@@ -31,7 +31,7 @@ def test_the_oldest_dead_letters_are_dropped_beyond_the_bound(rabbit_config):
 
 
 def test_the_policy_is_set_on_the_installations_virtual_host(rabbit_config):
-    common = settings.load("common")
+    common = config.settings("common")
     uri = rabbit_config["AMQP_URI"]
     apply_dead_letter_policy(common["RABBIT_MANAGEMENT_URI"], uri, 7, 1000)
     apply_dead_letter_policy(common["RABBIT_MANAGEMENT_URI"], uri, 8, 1000)  # again

@@ -26,7 +26,7 @@ ADMIN = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000ad", "role": "ADMIN"}
 
 @pytest.fixture
 def monitoring(container_factory, service_config):
-    config = service_config("monitoringdb", DEAD_LETTERS_KEPT=5)
+    config = service_config("monitoring", DEAD_LETTERS_KEPT=5)
     container_factory(MonitoringService, config).start()
     with ServiceRpcProxy("monitoring", config) as proxy:
         yield proxy

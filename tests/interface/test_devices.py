@@ -58,7 +58,7 @@ class FakeTrading:
 @pytest.fixture
 def config(container_factory, service_config):
     settings = service_config(
-        "devicedb", DEVICES={"default_max_hourly_kwh": 0.5}, RPC_TIMEOUT=5
+        "devices", DEVICES={"default_max_hourly_kwh": 0.5}, RPC_TIMEOUT=5
     )
     container_factory(DevicesService, settings).start()
     FakeTrading.commitments, FakeTrading.asked = {}, []
@@ -252,7 +252,7 @@ def test_anonymous_and_wrong_passwords_are_refused(devices_rpc, device_of_owner)
 def limited(container_factory, service_config):
     """Two devices processes sharing devicedb, with a quota of three devices."""
     settings = service_config(
-        "devicedb", DEVICES={"default_max_hourly_kwh": 0.5, "max_per_user": 3}
+        "devices", DEVICES={"default_max_hourly_kwh": 0.5, "max_per_user": 3}
     )
     for _ in range(2):
         container_factory(DevicesService, settings).start()

@@ -100,14 +100,14 @@ def containers():
 def platform(container_factory, service_config, containers):
     container_factory(
         DevicesService,
-        service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5}),
+        service_config("devices", DEVICES={"default_max_hourly_kwh": 0.5}),
     ).start()
-    container_factory(MonitoringService, service_config("monitoringdb")).start()
+    container_factory(MonitoringService, service_config("monitoring")).start()
     container_factory(FakeUsers, service_config()).start()
     container_factory(
         MonitoringWorker,
         service_config(
-            "monitoringdb",
+            "monitoring_worker",
             INGEST_QUEUE=QUEUE.name,
             BATCH_SIZE=50,
             BATCH_WAIT=0.05,
@@ -117,7 +117,7 @@ def platform(container_factory, service_config, containers):
     ).start()
     containers["dr"] = container_factory(
         DrService,
-        service_config("drdb", RPC_TIMEOUT=5, BATTERIES_RPC_TIMEOUT=1),
+        service_config("dr", RPC_TIMEOUT=5, BATTERIES_RPC_TIMEOUT=1),
     )
     containers["dr"].start()
     return service_config()

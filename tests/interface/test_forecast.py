@@ -22,7 +22,7 @@ CURRENT_HOUR = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
 @pytest.fixture
 def monitoring(container_factory, service_config):
-    config = service_config("monitoringdb")
+    config = service_config("monitoring")
     container_factory(MonitoringService, config).start()
     with ServiceRpcProxy("monitoring", config) as proxy:
         yield proxy

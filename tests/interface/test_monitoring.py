@@ -30,13 +30,13 @@ QUEUE = ingest_queue(1)
 def platform(container_factory, service_config):
     container_factory(
         DevicesService,
-        service_config("devicedb", DEVICES={"default_max_hourly_kwh": 0.5}),
+        service_config("devices", DEVICES={"default_max_hourly_kwh": 0.5}),
     ).start()
-    container_factory(MonitoringService, service_config("monitoringdb")).start()
+    container_factory(MonitoringService, service_config("monitoring")).start()
     container_factory(
         MonitoringWorker,
         service_config(
-            "monitoringdb",
+            "monitoring_worker",
             INGEST_QUEUE=QUEUE.name,
             BATCH_SIZE=50,
             BATCH_WAIT=0.05,

@@ -14,7 +14,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import config as settings
+import config
+from config import variables as v
+from config.environment import environment as config_environment
 from services.common.topology import DATA, READING_KEY, reading_key
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -25,13 +27,14 @@ def command(*argv: str) -> list[str]:
 
 
 def environment(amqp_uri: str) -> dict:
-    return dict(os.environ, EMS_AMQP_URI_SIMULATOR=amqp_uri, PYTHONWARNINGS="ignore")
+    login = config_environment({v.BROKER_LOGINS["simulator"]: amqp_uri})
+    return {**os.environ, **login, "PYTHONWARNINGS": "ignore"}
 
 
 def simulate(amqp_uri: str, *argv: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         command(*argv),
-        cwd=settings.ROOT_DIR,
+        cwd=config.ROOT_DIR,
         env=environment(amqp_uri),
         capture_output=True,
         text=True,
@@ -137,7 +140,7 @@ def test_an_unroutable_reading_is_resent_until_a_queue_takes_it(
                 "--device", device, "--count", "1", "--quiet",
                 "--summary-json", str(summary_path), "--summary-reading-ids",
             ),
-            cwd=settings.ROOT_DIR,
+            cwd=config.ROOT_DIR,
             env=environment(rabbit_config["AMQP_URI"]),
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -165,7 +168,7 @@ def test_mqtt_needs_device_credentials(rabbit_config):
     account to issue their credentials) are refused before anything is sent."""
     result = subprocess.run(
         command("--mqtt", "--device", device_ids()[0], "--count", "1"),
-        cwd=settings.ROOT_DIR,
+        cwd=config.ROOT_DIR,
         env=environment(rabbit_config["AMQP_URI"]),
         capture_output=True,
         text=True,

@@ -38,7 +38,7 @@ def start_support(container_factory, service_config):
     def start(**settings):
         support = {"ai_model": "test-model", "ai_timeout": 5, "history_for_ai": 10}
         support.update(settings.pop("SUPPORT", {}))
-        config = service_config("supportdb", SUPPORT=support, **settings)
+        config = service_config("support", SUPPORT=support, **settings)
         container_factory(SupportService, config).start()
         proxy = ServiceRpcProxy("support", config)
         proxies.append(proxy)

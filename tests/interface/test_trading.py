@@ -112,7 +112,7 @@ def own(user_id: str, kind: str = "pv") -> dict:
 @pytest.fixture
 def config(service_config):
     return service_config(
-        "tradingdb",
+        "trading",
         RPC_TIMEOUT=5,
         TRADING={"penalty_factor": 1.5, "settle_delay_minutes": 15, "days_ahead": 7},
     )

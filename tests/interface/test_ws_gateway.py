@@ -27,7 +27,9 @@ import requests
 import websocket
 from kombu import Connection
 
-import config as settings
+import config
+from config import variables as v
+from config.environment import environment as config_environment
 from harness.ports import free_port
 from services.common.topology import (
     DEAD,
@@ -150,7 +152,7 @@ class GatewayProcess:
         self.port = free_port()
         self.log_path = log_path
         self.env = dict(os.environ, PYTHONWARNINGS="ignore", **environment)
-        self.env["EMS_WS_PORT"] = str(self.port)
+        self.env[v.WS_PORT.name] = str(self.port)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -161,7 +163,7 @@ class GatewayProcess:
         with open(self.log_path, "ab") as stream:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "ws_gateway"],
-                cwd=settings.ROOT_DIR,
+                cwd=config.ROOT_DIR,
                 env=self.env,
                 stdout=stream,
                 stderr=subprocess.STDOUT,
@@ -286,12 +288,16 @@ def gateways(rabbit_config, resources, auth, tmp_path):
         process = GatewayProcess(
             tmp_path / f"ws_gateway_{number}.log",
             {
-                "EMS_AMQP_URI_WS_GATEWAY": rabbit_config["AMQP_URI"],
-                "EMS_JWT_PUBLIC_KEY": str(resources.public_key),
-                "EMS_AUTH_VERIFY_URL": auth.url,
-                "EMS_AUTH_SESSIONS_URL": auth.sessions_url,
-                "EMS_WS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
-                "EMS_LOG_LEVEL": "DEBUG",
+                **config_environment(
+                    {
+                        v.BROKER_LOGINS["ws_gateway"]: rabbit_config["AMQP_URI"],
+                        v.JWT_PUBLIC_KEY: resources.public_key,
+                        v.AUTH_VERIFY_URL: auth.url,
+                        v.AUTH_SESSIONS_URL: auth.sessions_url,
+                        v.WS_ALLOWED_ORIGINS: ALLOWED_ORIGIN,
+                        v.LOG_LEVEL: "DEBUG",
+                    }
+                ),
                 **environment,
             },
         )
@@ -499,7 +505,7 @@ def test_the_gateway_reconnects_to_rabbitmq_and_keeps_its_clients(
     before = publisher.publish(user_message_key("alice", "x"), "x", n=1)
     assert receive(alice) == before
 
-    api = settings.load("common")["RABBIT_MANAGEMENT_URI"].rstrip("/") + "/api"
+    api = config.settings("common")["RABBIT_MANAGEMENT_URI"].rstrip("/") + "/api"
     auth = ("guest", "guest")
     vhost = quote(rabbit_config["vhost"], safe="")
 

@@ -1,7 +1,8 @@
 """docker-compose.yml runs the processes of the Procfile, each as it runs locally.
 
 No Docker engine is needed: the file is read with PyYAML and checked against the
-Procfile, the installed programs, traefik/traefik.yml and traefik/dynamic.yml. Each
+Procfile, the installed programs, the settings each process reads (``config``),
+traefik/traefik.yml and traefik/dynamic.yml. Each
 check is a plain function that returns a list of problems, so the tests run it on
 the real file and also on a copy broken on purpose, to show it would notice.
 """
@@ -19,6 +20,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+import config
+from ems.commands import TRAEFIK_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -42,23 +46,20 @@ BIN_DIR = Path(sys.executable).parent
 
 # Run in a child interpreter, from the repository as the image runs from /app, so
 # that importing the services (and eventlet's monkey patching) stays out of pytest.
-NAMEKO_CHECK = """
-import importlib, os, sys
-from nameko.cli.main import setup_parser
-args = setup_parser().parse_args(sys.argv[1:])
-if args.config and not os.path.isfile(args.config):
-    sys.exit(f"no config file {args.config}")
-for path in getattr(args, "services", []):
-    module, _, name = path.partition(":")
-    loaded = importlib.import_module(module)
-    if name and not isinstance(getattr(loaded, name, None), type):
-        sys.exit(f"module {module} has no class {name}")
+# ``ems run`` also imports the service it would run.
+EMS_CHECK = """
+import sys
+from ems.cli import parser
+args = parser().parse_args(sys.argv[1:])
+if args.command == "run":
+    from nameko.cli.run import import_service
+    from ems.run import SERVICES
+    import_service(SERVICES[args.service])
 """
-EMS_CHECK = "import sys; from ems.cli import parser; parser().parse_args(sys.argv[1:])"
 #: ``{{ env "NAME" ... }}`` in traefik/dynamic.yml.
 ENV_TEMPLATE = re.compile(r'\benv\s+"([A-Za-z_][A-Za-z0-9_]*)"')
-#: ``${NAME:default}`` in config/*.yaml.
-CONFIG_VARIABLE = re.compile(r"\$\{(\w+):([^}]*)\}")
+#: The keys of traefik.yml that ``ems traefik`` sets from its settings.
+TRAEFIK_FROM_SETTINGS = {".".join(path).lower() for path in TRAEFIK_SETTINGS.values()}
 #: A host part that is this machine: in a container, the container itself.
 LOOPBACK = re.compile(r"(^|[/@])(127\.0\.0\.1|localhost)(:|/|$)")
 
@@ -80,22 +81,9 @@ def parse_procfile(text: str) -> dict[str, str]:
     return processes
 
 
-class RawLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, leaving ``${NAME:default}`` as written.
-
-    Importing nameko's CLI (as ``config`` does) teaches ``yaml.SafeLoader`` to fill
-    in ``${...}`` from this process's environment, and traefik.yml tags values
-    ``!raw_env_var``; compose and Traefik substitute their own variables, so the
-    files are compared as written.
-    """
-
-
-for _tag in ("!env_var", "!raw_env_var"):
-    RawLoader.add_constructor(_tag, lambda loader, node: loader.construct_scalar(node))
-
-
 def load_yaml(text: str):
-    return yaml.load(text, Loader=RawLoader)
+    """A YAML file as written: ``${NAME:-default}`` is compose's to fill in."""
+    return yaml.safe_load(text)
 
 
 def load_compose(path: Path = COMPOSE_FILE) -> dict:
@@ -177,15 +165,19 @@ def flatten(settings: dict, prefix: str = "") -> dict[str, object]:
     return leaves
 
 
-def config_files(command: list[str]) -> list[Path]:
-    """The config/*.yaml files a command reads."""
-    if command[:2] == ["nameko", "run"] and "--config" in command:
-        return [ROOT / command[command.index("--config") + 1]]
+def processes_of(command: list[str]) -> list[str]:
+    """The processes of ``config`` whose settings a command reads."""
+    if command[:2] == ["ems", "run"] and len(command) > 2:
+        return [command[2]]
+    if command[:2] == ["ems", "simulate"]:
+        return ["common", "simulator"]
+    if command[:2] == ["ems", "traefik"]:
+        return ["common", "traefik"]
     if command[:1] == ["ems"]:
-        return [ROOT / "config" / "common.yaml"]
+        return ["common"]
     if command[:2] == ["python", "-m"] and len(command) > 2:
-        candidate = ROOT / "config" / f"{command[2].split('.')[0]}.yaml"
-        return [candidate] if candidate.exists() else []
+        process = command[2].split(".")[0]
+        return [process] if process in config.PROCESSES else []
     return []
 
 
@@ -234,12 +226,11 @@ def check_program(command: tuple[str, ...]) -> str | None:
         return "no command"
     program, arguments = command[0], list(command[1:])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if program in ("nameko", "ems"):
+    if program == "ems":
         if shutil.which(program, path=str(BIN_DIR)) is None:
             return f"{program} is not installed in {BIN_DIR}"
-        script = NAMEKO_CHECK if program == "nameko" else EMS_CHECK
         run = subprocess.run(
-            [sys.executable, "-W", "ignore", "-c", script, *arguments],
+            [sys.executable, "-W", "ignore", "-c", EMS_CHECK, *arguments],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -258,7 +249,7 @@ def check_program(command: tuple[str, ...]) -> str | None:
         if arguments and not (ROOT / arguments[0]).is_file():
             return f"no script {arguments[0]}"
         return None
-    return f"unexpected program {program!r} (nameko, ems or python)"
+    return f"unexpected program {program!r} (ems or python)"
 
 
 def program_problems(compose: dict) -> list[str]:
@@ -319,7 +310,7 @@ def dependency_problems(compose: dict) -> list[str]:
         if mode.startswith("service:") and mode[len("service:") :] not in services:
             problems.append(f"{name}: network_mode names no service ({mode})")
         command = argv(service.get("command"))
-        if command[:2] == ["nameko", "run"]:
+        if command[:2] == ["ems", "run"]:
             if depends_on(service).get(MIGRATE) != "service_completed_successfully":
                 problems.append(f"{name} does not wait for {MIGRATE} to succeed")
     problems.extend(cycle_problems(services))
@@ -381,8 +372,8 @@ def traefik_flag_problems(compose: dict, static_text: str) -> list[str]:
         if key.lower() not in flags:
             problems.append(f"traefik has no --{key} (traefik.yml sets it)")
             continue
-        if isinstance(value, str) and "${" in value:
-            continue  # set from the environment; the container has its own value
+        if key.lower() in TRAEFIK_FROM_SETTINGS:
+            continue  # `ems traefik` sets it; the container has a flag of its own
         expected = str(value).lower() if isinstance(value, bool) else str(value)
         if flags[key.lower()] != expected:
             problems.append(f"traefik --{key}={flags[key.lower()]}, not {expected}")
@@ -422,11 +413,12 @@ def loopback_problems(compose: dict) -> list[str]:
         if not is_ours(service):
             continue
         env = environment(service)
-        for path in config_files(argv(service.get("command"))):
-            for variable, default in CONFIG_VARIABLE.findall(path.read_text()):
-                if LOOPBACK.search(default) and not env.get(variable):
+        for process in processes_of(argv(service.get("command"))):
+            for variable in config.variables_of(process):
+                default = str(variable.default)
+                if LOOPBACK.search(default) and not env.get(variable.name):
                     problems.append(
-                        f"{name}: {variable} is not set, {path.name} uses {default}"
+                        f"{name}: {variable.name} is not set, {process} uses {default}"
                     )
     return problems
 
@@ -522,10 +514,8 @@ def _change_command(compose):
     compose["services"]["users"]["command"] = "nameko run services.users.service"
 
 
-def _wrong_class(compose):
-    compose["services"]["devices"]["command"] = (
-        "nameko run --config config/devices.yaml services.devices.service:NoSuchService"
-    )
+def _unknown_service(compose):
+    compose["services"]["devices"]["command"] = "ems run no_such_service"
 
 
 def _unknown_subcommand(compose):
@@ -584,7 +574,7 @@ def _missing_mount(compose):
 BREAKAGES = [
     (_drop_service, lambda c, p: missing_services(c, p), "devices"),
     (_change_command, lambda c, p: command_problems(c, p), "users"),
-    (_wrong_class, lambda c, p: program_problems(c), "NoSuchService"),
+    (_unknown_service, lambda c, p: program_problems(c), "no_such_service"),
     (_unknown_subcommand, lambda c, p: program_problems(c), "no-such-command"),
     (_no_rabbit_healthcheck, lambda c, p: health_problems(c), "rabbitmq"),
     (_unknown_dependency, lambda c, p: dependency_problems(c), "'rabbit'"),

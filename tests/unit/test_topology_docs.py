@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-import config as settings
+import config
 from services.common.topology import (
     EXCHANGES,
     QUEUES,
@@ -18,7 +18,7 @@ from services.common.topology import (
     rpc_reply_queue,
 )
 
-ARCHITECTURE = settings.ROOT_DIR / "docs" / "architecture.md"
+ARCHITECTURE = config.ROOT_DIR / "docs" / "architecture.md"
 #: How the docs write the default exchange, and a queue the broker names.
 DEFAULT = "(default)"
 SERVER_NAMED = f"{SERVER_NAMED_PREFIX}…"

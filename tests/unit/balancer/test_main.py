@@ -1,22 +1,23 @@
-"""``python -m balancer``'s settings: config/balancer.yaml and the environment."""
+"""``python -m balancer``'s settings (``config``, process ``balancer``) and the
+environment."""
 
-import config as settings
+import config
 from balancer.__main__ import make_relay, target_queues
 
 
-def test_defaults_relay_to_both_ingest_queues(monkeypatch):
-    for name in ("EMS_BALANCER_TARGETS", "EMS_BALANCER_PREFETCH"):
-        monkeypatch.delenv(name, raising=False)
-    relay = make_relay(settings.load("balancer"))
+def test_defaults_relay_to_both_ingest_queues():
+    relay = make_relay(config.settings("balancer", {}))
     assert relay.ledger.targets == ["monitoring.ingest.1", "monitoring.ingest.2"]
     assert relay.prefetch == 500
 
 
-def test_environment_overrides(monkeypatch):
-    monkeypatch.setenv("EMS_BALANCER_TARGETS", "q.a, q.b,q.c")
-    monkeypatch.setenv("EMS_BALANCER_PREFETCH", "20")
-    monkeypatch.setenv("EMS_BALANCER_STATS_INTERVAL", "2")
-    relay = make_relay(settings.load("balancer"))
+def test_environment_overrides():
+    environ = {
+        "EMS_BALANCER_TARGETS": "q.a, q.b,q.c",
+        "EMS_BALANCER_PREFETCH": "20",
+        "EMS_BALANCER_STATS_INTERVAL": "2",
+    }
+    relay = make_relay(config.settings("balancer", environ))
     assert relay.ledger.targets == ["q.a", "q.b", "q.c"]
     assert (relay.prefetch, relay.stats_interval) == (20, 2.0)
 

@@ -15,7 +15,8 @@ HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
 #: A Monday, midnight UTC.
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
-#: The simulator's default chance of a spike per reading (config/simulator.yaml).
+#: The simulator's default chance of a spike per reading
+#: (EMS_SIMULATOR_SPIKE_PROBABILITY).
 SPIKE_PROBABILITY = 0.01
 
 

@@ -1,4 +1,5 @@
-"""``python -m ws_gateway``'s settings: config/ws_gateway.yaml and the environment."""
+"""``python -m ws_gateway``'s settings (``config``, process ``ws_gateway``) and the
+environment."""
 
 import subprocess
 import sys
@@ -6,26 +7,13 @@ import sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-import config as settings
+import config
 from ws_gateway.__main__ import allowed_origins, make_application
 from ws_gateway.registry import Registry
 
 
-def test_defaults(monkeypatch):
-    for name in (
-        "EMS_WS_ALLOWED_ORIGINS",
-        "EMS_WS_PORT",
-        "EMS_WS_MAX_PENDING",
-        "EMS_WS_MAX_SOCKETS_PER_USER",
-        "EMS_WS_PING_INTERVAL",
-        "EMS_WS_PING_TIMEOUT",
-        "EMS_AUTH_VERIFY_URL",
-        "EMS_AUTH_SESSIONS_URL",
-        "EMS_WS_SESSION_RECHECK_INTERVAL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    conf = settings.load("ws_gateway")
-    # A comma inside a ${NAME:default} default stays one string.
+def test_defaults():
+    conf = config.settings("ws_gateway", {})
     assert conf["ALLOWED_ORIGINS"] == "http://app.localhost:8080,http://localhost:8080"
     assert allowed_origins(conf["ALLOWED_ORIGINS"]) == [
         "http://app.localhost:8080",
@@ -37,20 +25,19 @@ def test_defaults(monkeypatch):
     assert conf["AUTH_VERIFY_URL"] == "http://127.0.0.1:8001/internal/verify"
     assert conf["AUTH_SESSIONS_URL"] == "http://127.0.0.1:8001/internal/sessions"
     assert conf["SESSION_RECHECK_INTERVAL"] == 60
-    assert conf["JWT"] == settings.load("gateway")["JWT"]
+    assert conf["JWT"] == config.settings("gateway", {})["JWT"]
 
 
-def test_origins_from_the_environment(monkeypatch):
-    monkeypatch.setenv("EMS_WS_ALLOWED_ORIGINS", "https://ems.example, http://x:8080/")
-    conf = settings.load("ws_gateway")
-    assert allowed_origins(conf["ALLOWED_ORIGINS"]) == [
+def test_origins_from_the_environment():
+    def origins(value: str) -> list[str]:
+        conf = config.settings("ws_gateway", {"EMS_WS_ALLOWED_ORIGINS": value})
+        return allowed_origins(conf["ALLOWED_ORIGINS"])
+
+    assert origins("https://ems.example, http://x:8080/") == [
         "https://ems.example",
         "http://x:8080/",
     ]
-    monkeypatch.setenv("EMS_WS_ALLOWED_ORIGINS", "http://only.one")
-    assert allowed_origins(settings.load("ws_gateway")["ALLOWED_ORIGINS"]) == [
-        "http://only.one"
-    ]
+    assert origins("http://only.one") == ["http://only.one"]
     assert allowed_origins(["a", " b ", ""]) == ["a", "b"]
 
 
@@ -63,22 +50,21 @@ def test_the_process_is_plain_tornado_not_eventlet_patched():
         "assert not p.is_monkey_patched('thread')"
     )
     subprocess.run(
-        [sys.executable, "-c", check], cwd=settings.ROOT_DIR, check=True, timeout=60
+        [sys.executable, "-c", check], cwd=config.ROOT_DIR, check=True, timeout=60
     )
 
 
-def test_the_socket_quota_from_the_environment_reaches_the_handler(
-    monkeypatch, tmp_path
-):
+def test_the_socket_quota_from_the_environment_reaches_the_handler(tmp_path):
     public_key = tmp_path / "jwt_public.pem"
     public_key.write_bytes(
         Ed25519PrivateKey.generate()
         .public_key()
         .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     )
-    monkeypatch.setenv("EMS_JWT_PUBLIC_KEY", str(public_key))
-    monkeypatch.setenv("EMS_WS_MAX_SOCKETS_PER_USER", "3")
-    conf = settings.load("ws_gateway")
+    conf = config.settings(
+        "ws_gateway",
+        {"EMS_JWT_PUBLIC_KEY": str(public_key), "EMS_WS_MAX_SOCKETS_PER_USER": "3"},
+    )
     application = make_application(conf, Registry(max_pending=1))
     [rule] = [
         rule

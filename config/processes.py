@@ -1,0 +1,250 @@
+"""What each process gets: its settings as a template over ``config.variables``,
+assembled from the blocks processes share (a broker login, a database, the token
+check, logging). ``config.settings`` reads a template against the environment."""
+
+from config import variables as v
+from config.environment import Derived
+
+#: Each service's database, in the order ``ems prepare`` creates and migrates them.
+DATABASES = {
+    "auth": "authdb",
+    "users": "userdb",
+    "devices": "devicedb",
+    "monitoring": "monitoringdb",
+    "monitoring_worker": "monitoringdb",
+    "support": "supportdb",
+    "batteries": "batterydb",
+    "dr": "drdb",
+    "trading": "tradingdb",
+}
+#: What a Nameko service's workers remember of the calls that led to theirs.
+PARENT_CALLS_TRACKED = 10
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def broker_login(process: str) -> dict:
+    """The process's own broker user (``ems/broker.py``; var/broker.env)."""
+    return {"AMQP_URI": v.BROKER_LOGINS[process]}
+
+
+def database_url(database: str) -> Derived:
+    """The URL of ``database`` on the server, its name after the installation's
+    prefix."""
+    return Derived(
+        lambda server, prefix: f"{server}/{prefix or ''}{database}",
+        (v.PG_URL, v.DB_PREFIX),
+    )
+
+
+#: What a process needs to verify a token; auth also signs them.
+TOKEN_CHECK = {
+    "public_key_file": v.JWT_PUBLIC_KEY,
+    "issuer": v.JWT_ISSUER,
+    "audience": v.JWT_AUDIENCE,
+}
+#: ``logging.config.dictConfig`` of a Nameko service (``ems run`` applies it).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"level": v.LOG_LEVEL, "handlers": ["console"]},
+}
+
+
+def service(process: str, **own) -> dict:
+    """A Nameko service process: its broker login and workers, its database if it
+    has one, the token check and logging; then what is its own."""
+    return {
+        **broker_login(process),
+        "max_workers": v.MAX_WORKERS,
+        "parent_calls_tracked": PARENT_CALLS_TRACKED,
+        **(
+            {"DATABASE_URL": database_url(DATABASES[process])}
+            if process in DATABASES
+            else {}
+        ),
+        "JWT": TOKEN_CHECK,
+        "LOGGING": LOGGING,
+        **own,
+    }
+
+
+#: Every process's settings, by the name ``config.settings`` and ``ems run`` take.
+PROCESSES = {
+    # The installation, as the ``ems`` commands (prepare, bootstrap, traefik,
+    # dead-letters) and the test harness see it.
+    "common": {
+        # ``ems prepare`` makes the virtual host and each process's user with the
+        # administrator, which itself gets no permission in that virtual host.
+        "AMQP_URI": v.AMQP_ADMIN,
+        "RABBIT_MANAGEMENT_URI": v.RABBIT_MANAGEMENT_URI,
+        "VHOST": v.VHOST,
+        "AMQP_URI_PREPARE": v.BROKER_LOGINS["prepare"],
+        "AMQP_URI_COMMAND": v.BROKER_LOGINS["command"],
+        "PG_URL": v.PG_URL,
+        "DB_PREFIX": v.DB_PREFIX,
+        "DATABASES": list(dict.fromkeys(DATABASES.values())),
+        "DEAD_LETTERS": {
+            "queue_max_length": v.DEAD_QUEUE_MAX_LENGTH,
+            "queue_max_bytes": v.DEAD_QUEUE_MAX_BYTES,
+        },
+        "HTTP_PORT": v.HTTP_PORT,
+        "VAR_DIR": v.VAR_DIR,
+        "JWT": {"private_key_file": v.JWT_PRIVATE_KEY, **TOKEN_CHECK},
+        "ADMIN": {
+            "email": v.ADMIN_EMAIL,
+            "password": v.ADMIN_PASSWORD,
+            "name": v.ADMIN_NAME,
+        },
+        "DEMO": {
+            "enabled": v.DEMO,
+            "email": v.DEMO_EMAIL,
+            "password": v.DEMO_PASSWORD,
+            "name": v.DEMO_NAME,
+        },
+    },
+    "auth": service(
+        "auth",
+        WEB_SERVER_ADDRESS=v.AUTH_ADDRESS,
+        JWT={
+            "private_key_file": v.JWT_PRIVATE_KEY,
+            "ttl_seconds": v.TOKEN_TTL,
+            **TOKEN_CHECK,
+        },
+        LOGIN_RATE_LIMIT={
+            "max_failures": v.LOGIN_MAX_FAILURES,
+            "max_failures_per_client": v.LOGIN_MAX_FAILURES_PER_CLIENT,
+            "window_seconds": v.LOGIN_WINDOW_SECONDS,
+        },
+        REGISTRATION_RATE_LIMIT={
+            "max_per_client": v.REGISTER_MAX_PER_CLIENT,
+            "window_seconds": v.REGISTER_WINDOW_SECONDS,
+        },
+        PASSWORD_HASHING={
+            "threads": v.HASHING_THREADS,
+            "max_waiting": v.HASHING_MAX_WAITING,
+            "niceness": v.HASHING_NICENESS,
+        },
+    ),
+    "users": service("users"),
+    "devices": service(
+        "devices",
+        # Asked of trading when a device's kind changes.
+        RPC_TIMEOUT=v.RPC_TIMEOUT,
+        # Devices' broker users are kept through RabbitMQ's management API, and
+        # their MQTT logins land in the platform's virtual host (mqtt.vhost in
+        # config/rabbitmq/ems.conf).
+        RABBIT_MANAGEMENT_URI=v.RABBIT_MANAGEMENT_URI,
+        MQTT_PORT=v.MQTT_PORT,
+        MQTT_VHOST=v.VHOST,
+        DEVICES={
+            "default_max_hourly_kwh": v.DEFAULT_MAX_HOURLY_KWH,
+            "max_per_user": v.MAX_DEVICES_PER_USER,
+        },
+    ),
+    "monitoring": service(
+        "monitoring",
+        # A dead letter's body is kept up to the size a message may have; a longer
+        # one cannot be replayed.
+        DEAD_LETTERS_KEPT=v.DEAD_LETTERS_KEPT,
+        DEAD_LETTER_BODY_BYTES=v.MAX_MESSAGE_BYTES,
+    ),
+    "monitoring_worker": service(
+        "monitoring_worker",
+        INGEST_QUEUE=v.INGEST_QUEUE,
+        BATCH_SIZE=v.BATCH_SIZE,
+        BATCH_WAIT=v.BATCH_WAIT,
+        PREFETCH_COUNT=v.INGEST_PREFETCH,
+        MAX_READING_KWH=v.MAX_READING_KWH,
+        BACKFILL_DAYS=v.BACKFILL_DAYS,
+        MAX_AHEAD_SECONDS=v.MAX_AHEAD_SECONDS,
+        MAX_BODY_BYTES=v.MAX_MESSAGE_BYTES,
+        RPC_TIMEOUT=v.RPC_TIMEOUT,
+    ),
+    "support": service(
+        "support",
+        OPENAI_API_KEY=v.OPENAI_API_KEY,
+        OPENAI_BASE_URL=v.OPENAI_BASE_URL,
+        SUPPORT={
+            "ai_model": v.SUPPORT_AI_MODEL,
+            "ai_timeout": v.SUPPORT_AI_TIMEOUT,
+            "history_for_ai": v.SUPPORT_AI_HISTORY,
+            "max_messages_per_minute": v.SUPPORT_MAX_MESSAGES_PER_MINUTE,
+            "max_ai_calls_per_hour": v.SUPPORT_MAX_AI_CALLS_PER_HOUR,
+        },
+    ),
+    "batteries": service("batteries"),
+    "dr": service(
+        "dr",
+        # Devices and monitoring; batteries have a shorter wait of their own.
+        RPC_TIMEOUT=v.RPC_TIMEOUT,
+        BATTERIES_RPC_TIMEOUT=v.DR_BATTERIES_RPC_TIMEOUT,
+        RESULTS_SETTLE_DELAY_MINUTES=v.DR_SETTLE_DELAY,
+    ),
+    "trading": service(
+        "trading",
+        # Settlement waits this long for monitoring, then retries later.
+        RPC_TIMEOUT=v.RPC_TIMEOUT,
+        TRADING={
+            "penalty_factor": v.TRADING_PENALTY_FACTOR,
+            "settle_delay_minutes": v.TRADING_SETTLE_DELAY,
+            "days_ahead": v.TRADING_DAYS_AHEAD,
+            "max_open_orders_per_user": v.MAX_OPEN_ORDERS_PER_USER,
+        },
+    ),
+    "gateway": service(
+        "gateway",
+        WEB_SERVER_ADDRESS=v.GATEWAY_ADDRESS,
+        MAX_BODY_BYTES=v.MAX_REQUEST_BYTES,
+        RPC_TIMEOUT=v.RPC_TIMEOUT,
+        SUPPORT_RPC_TIMEOUT=v.SUPPORT_RPC_TIMEOUT,
+    ),
+    # ``python -m balancer``: balancer.raw to the ingest queues, in turn.
+    "balancer": {
+        **broker_login("balancer"),
+        "TARGETS": v.BALANCER_TARGETS,
+        "PREFETCH": v.BALANCER_PREFETCH,
+        "STATS_INTERVAL": v.BALANCER_STATS_INTERVAL,
+        "SHUTDOWN_TIMEOUT": v.BALANCER_SHUTDOWN_TIMEOUT,
+        "MAX_BODY_BYTES": v.MAX_MESSAGE_BYTES,
+        "LOG_LEVEL": v.LOG_LEVEL,
+    },
+    # ``python -m ws_gateway``, behind Traefik at /ws.
+    "ws_gateway": {
+        **broker_login("ws_gateway"),
+        "ADDRESS": v.WS_ADDRESS,
+        "PORT": v.WS_PORT,
+        "AUTH_VERIFY_URL": v.AUTH_VERIFY_URL,
+        "AUTH_SESSIONS_URL": v.AUTH_SESSIONS_URL,
+        "SESSION_RECHECK_INTERVAL": v.WS_SESSION_RECHECK_INTERVAL,
+        "ALLOWED_ORIGINS": v.WS_ALLOWED_ORIGINS,
+        "PING_INTERVAL": v.WS_PING_INTERVAL,
+        "PING_TIMEOUT": v.WS_PING_TIMEOUT,
+        "MAX_PENDING": v.WS_MAX_PENDING,
+        "MAX_SOCKETS_PER_USER": v.WS_MAX_SOCKETS_PER_USER,
+        "JWT": TOKEN_CHECK,
+        "LOG_LEVEL": v.LOG_LEVEL,
+    },
+    # ``python -m web.server``: the single-page app, behind Traefik.
+    "web": {"ADDRESS": v.WEB_ADDRESS, "PORT": v.WEB_PORT, "ROOT": v.WEB_ROOT},
+    # ``ems simulate``, the reading producer.
+    "simulator": {
+        **broker_login("simulator"),
+        "MQTT_HOST": v.MQTT_HOST,
+        "MQTT_PORT": v.MQTT_PORT,
+        "API_URL": v.API_URL,
+        "HTTP_PORT": v.HTTP_PORT,
+        "PASSWORD": v.SIMULATOR_PASSWORD,
+        "SPIKE_PROBABILITY": v.SIMULATOR_SPIKE_PROBABILITY,
+        "SEED": v.SIMULATOR_SEED,
+        "LATITUDE": v.SIMULATOR_LATITUDE,
+        "LONGITUDE": v.SIMULATOR_LONGITUDE,
+    },
+    # ``ems traefik``: what it sets in traefik/traefik.yml before starting Traefik.
+    "traefik": {
+        "ADDRESS": Derived(lambda port: f":{port}", (v.HTTP_PORT,)),
+        "ROUTES": v.TRAEFIK_ROUTES,
+        "LOG_LEVEL": v.TRAEFIK_LOG_LEVEL,
+    },
+}

@@ -1,0 +1,27 @@
+"""``ems traefik``: traefik/traefik.yml with the ``traefik`` settings in place."""
+
+import yaml
+
+import config
+from ems.commands import traefik_static
+
+STATIC = config.ROOT_DIR / "traefik" / "traefik.yml"
+
+
+def test_the_defaults_are_those_traefik_yml_shows():
+    assert traefik_static(config.settings("traefik", {})) == yaml.safe_load(
+        STATIC.read_text()
+    )
+
+
+def test_the_environment_sets_the_port_routes_and_log_level():
+    environ = {
+        "EMS_HTTP_PORT": "8081",
+        "EMS_TRAEFIK_DYNAMIC": "/tmp/routes.yml",
+        "EMS_TRAEFIK_LOG_LEVEL": "DEBUG",
+    }
+    static = traefik_static(config.settings("traefik", environ))
+    assert static["entryPoints"]["web"]["address"] == ":8081"
+    assert static["providers"]["file"]["filename"] == "/tmp/routes.yml"
+    assert static["log"]["level"] == "DEBUG"
+    assert static["ping"] == {"entryPoint": "web"}
