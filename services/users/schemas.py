@@ -21,6 +21,25 @@ class UserSchema(Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
+class CurrentUserSchema(UserSchema):
+    """``GET /api/auth/me``: the caller, and what their account may do."""
+
+    permissions = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={
+            "description": (
+                "what this account may do that is not about one object of its "
+                "own, as ``<service>.<action>`` from the services' policies: "
+                "actions on nothing in particular (``devices.create``), and those "
+                "the role gives on anyone's object (``devices.read``: reads every "
+                "device). What the caller may do with an object comes with it, "
+                "as its ``permissions``."
+            )
+        },
+    )
+
+
 class UserDirectoryQuerySchema(InputSchema):
     """``GET /api/users/directory``: people whose name or e-mail address contains
     ``q`` (any case), or everyone, by name; at most ``limit`` of them."""

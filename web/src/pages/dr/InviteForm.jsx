@@ -8,9 +8,8 @@ import { useSession } from "../../session.jsx";
 import "./dr.css";
 import "./StaffEvents.css";
 
-// Who can be invited: staff pick from the user directory; an OPERATOR may also
-// type ids.
-export function InviteForm({ event, people, isAdmin, onInvited }) {
+// Who can be invited: staff pick from the user directory, or type ids.
+export function InviteForm({ event, people, onInvited }) {
   const { api } = useSession();
   const [chosen, setChosen] = useState(() => new Set());
   const [typed, setTyped] = useState("");
@@ -96,25 +95,18 @@ export function InviteForm({ event, people, isAdmin, onInvited }) {
       ) : (
         <Empty>{people.length ? "Everyone listed is invited already." : "There are no users to invite."}</Empty>
       )}
-      {!isAdmin && (
-        <Field
-          as="textarea"
-          label="User ids"
-          name="user_ids"
-          rows={3}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-          error={fieldError}
-          hint="Other users to invite: their ids, separated by spaces, commas or lines."
-          spellCheck={false}
-          autoCapitalize="off"
-        />
-      )}
-      {isAdmin && idsError && (
-        <p role="alert" className="field-error">
-          {idsError}
-        </p>
-      )}
+      <Field
+        as="textarea"
+        label="User ids"
+        name="user_ids"
+        rows={3}
+        value={typed}
+        onChange={(e) => setTyped(e.target.value)}
+        error={fieldError}
+        hint="Other users to invite: their ids, separated by spaces, commas or lines."
+        spellCheck={false}
+        autoCapitalize="off"
+      />
       {!idsError && <FormError error={error} />}
       <div className="actions">
         <SubmitButton busy={busy} disabled={ids.length === 0}>
