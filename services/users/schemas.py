@@ -47,11 +47,23 @@ class UserDirectoryQuerySchema(InputSchema):
     q = fields.String(
         load_default="",
         validate=validate.Length(max=254),
-        metadata={"description": "part of a name or e-mail address, any case"},
+        metadata={
+            "description": (
+                "part of a name or e-mail address, any case; at most 254 "
+                "characters (400 beyond). From three characters on, a trigram "
+                "index finds the users without reading them all."
+            )
+        },
     )
     limit = fields.Integer(
         load_default=DIRECTORY_LIMIT,
         validate=validate.Range(min=1, max=MAX_DIRECTORY_LIMIT),
+        metadata={
+            "description": (
+                f"how many users at most, 1 to {MAX_DIRECTORY_LIMIT} "
+                f"({DIRECTORY_LIMIT} unless asked); 400 outside"
+            )
+        },
     )
 
     @pre_load
