@@ -80,6 +80,13 @@ class UsersService(HealthMixin):
         return user_schema.dump(self.storage.get_user(user_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    def describe_users(self, user_ids):
+        """Those of ``user_ids`` that are users, in one call, for other services:
+        dr checks whom it is asked to invite and names whom it invited. An id
+        that is no user is left out."""
+        return user_schema.dump(self.storage.get_users(user_ids), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_users(self, caller):
         policies.MANAGE_USERS.require(caller)
         return user_schema.dump(self.storage.list_users(), many=True)

@@ -18,7 +18,7 @@ import "./StaffEvents.css";
 
 // One event as staff see it: its facts, its invitations, and, as it goes, the
 // flexibility on offer and what it achieved.
-export function EventDetail({ eventId, version, people, directory, now, onChanged }) {
+export function EventDetail({ eventId, version, now, onChanged }) {
   const { api, user } = useSession();
   const detail = useResource((signal) => api.get(`/api/dr/events/${eventId}`, { signal }), [eventId, version]);
   const heading = useRef(null);
@@ -93,11 +93,11 @@ export function EventDetail({ eventId, version, people, directory, now, onChange
               <section aria-labelledby="dr-invitations-heading">
                 <h3 id="dr-invitations-heading">Invitations</h3>
                 <p>{countsText(event.invitation_counts)}</p>
-                <InvitationList invitations={event.invitations} directory={directory} />
+                <InvitationList invitations={event.invitations} />
                 {status !== "scheduled" ? (
                   <p className="dr-muted">Invitations and answers close when the event starts.</p>
                 ) : (
-                  can(user, "dr.invite") && <InviteForm event={event} people={people} onInvited={changed} />
+                  can(user, "dr.invite") && <InviteForm event={event} onInvited={changed} />
                 )}
               </section>
 
@@ -106,7 +106,7 @@ export function EventDetail({ eventId, version, people, directory, now, onChange
               {status === "finished" && (
                 <section aria-labelledby="dr-results-heading">
                   <h3 id="dr-results-heading">Results</h3>
-                  <Results eventId={event.id} directory={directory} />
+                  <Results eventId={event.id} />
                 </section>
               )}
             </>

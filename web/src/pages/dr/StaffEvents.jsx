@@ -1,7 +1,7 @@
 import { useCallback, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { DataTable } from "../../components/DataTable.jsx";
-import { ErrorMessage, Resource } from "../../components/Status.jsx";
+import { Resource } from "../../components/Status.jsx";
 import { countsText, kw, statusAt, upsertEvent, windowText } from "../../dr.js";
 import { useResource } from "../../hooks.js";
 import { can } from "../../permissions.js";
@@ -11,7 +11,6 @@ import { CreateEvent } from "./CreateEvent.jsx";
 import { EventDetail } from "./EventDetail.jsx";
 import { StatusBadge } from "./StatusBadge.jsx";
 import { useNow } from "./useNow.js";
-import { usePeople } from "./usePeople.js";
 import "./dr.css";
 import "./StaffEvents.css";
 
@@ -24,7 +23,6 @@ export default function StaffEvents() {
   const selectedId = params.get("event");
   const [version, setVersion] = useState(0);
   const events = useResource((signal) => api.get("/api/dr/events", { signal }), [liveStatus === "open"]);
-  const { people, directory, error: peopleError } = usePeople();
 
   // An answer comes over /ws (to every account that sees every event): the counts
   // and the open event follow.
@@ -105,14 +103,11 @@ export default function StaffEvents() {
           </DataTable>
         )}
       </Resource>
-      {peopleError && <ErrorMessage error={peopleError} />}
       {selectedId && (
         <EventDetail
           key={selectedId}
           eventId={selectedId}
           version={version}
-          people={people}
-          directory={directory}
           now={now}
           onChanged={changed}
         />
