@@ -3,7 +3,9 @@ of caller, on an object ``OWNER_ID`` owns."""
 
 import pytest
 
-from services.common.policy import Policy
+from services.common.policy import declared
+
+__all__ = ["CALLERS", "OWNER_ID", "cases", "declared"]
 
 OWNER_ID = "6f1c9d2e-0000-4000-8000-0000000000a1"
 #: The columns of every table, in this order.
@@ -23,8 +25,3 @@ def cases(table: dict) -> list:
         for policy, row in table.items()
         for name, allowed in zip(CALLERS, row, strict=True)
     ]
-
-
-def declared(module) -> set:
-    """Every policy a ``policies`` module declares."""
-    return {value for value in vars(module).values() if isinstance(value, Policy)}

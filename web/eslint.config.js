@@ -13,6 +13,21 @@ const messageTypeLiteral = {
   message: "Use the message type's constant from pushes.generated.js.",
 };
 
+// What an account may do is what GET /api/auth/me lists (`can(user, action)` from
+// src/permissions.js), derived from the services' policies: no page decides from
+// the role, which it may only show. A `.role` compared, looked up in a list or
+// switched on is refused.
+const ROLE_DECISION = "Decide from the account's permissions (can(user, action) in permissions.js), not its role.";
+const ROLE = `MemberExpression[property.name="role"]`;
+const roleDecisions = [
+  `BinaryExpression[operator=/^[!=]=/] > ${ROLE}`,
+  `BinaryExpression[operator=/^[!=]=/] > ChainExpression > ${ROLE}`,
+  `CallExpression[callee.property.name="includes"] > ${ROLE}.arguments`,
+  `CallExpression[callee.property.name="includes"] > ChainExpression.arguments > ${ROLE}`,
+  `SwitchStatement > ${ROLE}.discriminant`,
+  `SwitchStatement > ChainExpression.discriminant > ${ROLE}`,
+].map((selector) => ({ selector, message: ROLE_DECISION }));
+
 export default [
   { ignores: ["dist/", "node_modules/"] },
   js.configs.recommended,
@@ -30,12 +45,17 @@ export default [
       "react-hooks/exhaustive-deps": "error",
       // Components are used in JSX, which this rule does not see without the React plugin.
       "no-unused-vars": ["error", { varsIgnorePattern: "^[A-Z_]", argsIgnorePattern: "^_" }],
-      "no-restricted-syntax": ["error", messageTypeLiteral],
+      "no-restricted-syntax": ["error", messageTypeLiteral, ...roleDecisions],
     },
   },
   {
     files: ["src/pushes.generated.js"],
     rules: { "no-restricted-syntax": "off" },
+  },
+  {
+    // Tests may build any answer, roles and all.
+    files: ["src/**/*.test.js"],
+    rules: { "no-restricted-syntax": ["error", messageTypeLiteral] },
   },
   {
     files: ["src/**/*.test.js"],

@@ -4,6 +4,7 @@ from gateway.route import PUBLIC, SIGNED_IN, Route, only
 from services.auth.schemas import LoginSchema, TokenSchema
 from services.common.policy import ADMIN
 from services.users.schemas import (
+    CurrentUserSchema,
     RegisterSchema,
     UserCreateSchema,
     UserSchema,
@@ -46,9 +47,38 @@ ROUTES = (
         "users.current_user",
         tag="auth",
         summary="Who am I",
-        description=("The caller."),
-        returns=UserSchema,
-        returns_description="the caller",
+        description=(
+            "The caller, and what their account may do: ``permissions`` names "
+            "each action, ``<service>.<action>``, that the services' policies let "
+            "this account take whoever owns the object (``devices.read``: every "
+            "device) or that is about no object (``devices.create``). The web "
+            "app shows what they list, and never decides from the role."
+        ),
+        returns=CurrentUserSchema,
+        returns_description="the caller, with their account's permissions",
+        example={
+            "id": "5d0c…",
+            "email": "op@example.com",
+            "name": "Op",
+            "role": "OPERATOR",
+            "created_at": "2026-11-02T09:12:00Z",
+            "updated_at": "2026-11-02T09:12:00Z",
+            "permissions": [
+                "batteries.create",
+                "batteries.read",
+                "batteries.read_all",
+                "devices.create",
+                "devices.read",
+                "devices.read_all",
+                "dr.cancel",
+                "dr.create",
+                "dr.invite",
+                "dr.read_all",
+                "dr.see_flexibility",
+                "monitoring.read_consumption",
+                "users.find_users",
+            ],
+        },
     ),
     Route(
         "POST",

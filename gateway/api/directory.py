@@ -2,6 +2,7 @@
 to a demand-response event, to answer them)."""
 
 from gateway.route import Route, only
+from gateway.schemas import ErrorSchema
 from services.common.policy import STAFF
 from services.users.schemas import UserDirectoryQuerySchema, UserSchema
 
@@ -16,8 +17,32 @@ ROUTES = (
         description=(
             "Users whose name or e-mail address contains ``q`` (any case), or "
             "everyone without it; by name, at most ``limit`` (50 unless asked, "
-            "up to 1000). OPERATOR and ADMIN."
+            "1 to 1000: 400 outside). OPERATOR and ADMIN. The web app asks as "
+            "staff type a name, for 20 at a time."
         ),
+        errors={
+            400: {
+                "description": (
+                    "``limit`` not an integer from 1 to 1000, ``q`` longer than "
+                    "254 characters, or another parameter"
+                ),
+                "content": {
+                    "application/json": {
+                        "schema": ErrorSchema,
+                        "example": {
+                            "error": "VALIDATION_ERROR",
+                            "message": "invalid input",
+                            "details": {
+                                "limit": [
+                                    "Must be greater than or equal to 1 and "
+                                    "less than or equal to 1000."
+                                ]
+                            },
+                        },
+                    }
+                },
+            }
+        },
         query=UserDirectoryQuerySchema,
         returns=[UserSchema],
         returns_description="the users found, by name",

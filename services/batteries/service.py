@@ -70,6 +70,7 @@ class BatteriesService(HealthMixin):
     def create_battery(self, caller, body):
         """A battery on device ``body["device_id"]``, for the device's owner, idle,
         holding ``soc_kwh`` (its minimum charge if not given)."""
+        policies.CREATE.require(caller)
         data = load(BatteryCreateSchema(), body)
         # Another user's device answers 404, like a missing one.
         device = self.devices_rpc.get_device(caller, data["device_id"])

@@ -7,7 +7,9 @@ the verified token. A service asks its policies, never the role directly, so tha
 (``tests/unit/<service>/test_policies.py``).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from types import ModuleType
 
 from services.common.errors import Forbidden
 
@@ -59,3 +61,15 @@ def permissions(caller: dict, owner_id: str | None, *policies: Policy) -> dict:
     """``{action: bool}`` of what ``caller`` may do with an object, for the web app:
     it shows only the buttons that work."""
     return {policy.action: policy.allows(caller, owner_id) for policy in policies}
+
+
+def granted(caller: dict, policies: Iterable[Policy]) -> list[str]:
+    """The actions of ``policies`` that ``caller`` may take whoever owns the object,
+    by name: those their role is given. An action an owner may take on their own
+    objects is not among them; the object's ``permissions`` say so."""
+    return sorted(policy.action for policy in policies if policy.allows(caller))
+
+
+def declared(module: ModuleType) -> set[Policy]:
+    """Every policy a ``policies`` module declares."""
+    return {value for value in vars(module).values() if isinstance(value, Policy)}

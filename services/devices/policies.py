@@ -1,9 +1,14 @@
 """Who may do what with devices: their owner, and staff by role."""
 
-from services.common.policy import ADMIN, STAFF, Policy
+from services.common.policy import ADMIN, ROLES, STAFF, Policy
 
+#: Add a device of one's own. Every role: staff may own devices too (and sell
+#: what they deliver).
+CREATE = Policy("create", roles=ROLES)
 #: See a device and its readings.
 READ = Policy("read", roles=STAFF, owner=True)
+#: See everyone's devices, and so their owners, in a listing.
+READ_ALL = Policy("read_all", roles=READ.roles)
 #: Rename, change or delete a device.
 UPDATE = Policy("update", roles=(ADMIN,), owner=True)
 DELETE = Policy("delete", roles=(ADMIN,), owner=True)

@@ -59,6 +59,7 @@ class DevicesService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def create_device(self, caller, body):
+        policies.CREATE.require(caller)
         data = load(DeviceCreateSchema(), body)
         owner_id = data.get("user_id", caller["user_id"])
         if owner_id != caller["user_id"]:
@@ -96,7 +97,7 @@ class DevicesService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def list_devices(self, caller, query=None):
         requested = load(DeviceListQuerySchema(), query or {}).get("user_id")
-        owner = listing_owner(caller, policies.READ, requested)
+        owner = listing_owner(caller, policies.READ_ALL, requested)
         return [
             self._view(device, caller) for device in self.storage.list_devices(owner)
         ]

@@ -83,10 +83,17 @@ class DrInvitationsSchema(InputSchema):
         return data
 
 
+#: Who an invited user is, for staff (``services/dr/service.py``: ``_named``).
+PERSON_NAME = "the user's name; staff's views only, and absent while users is away"
+PERSON_EMAIL = "the user's e-mail address; like ``name``"
+
+
 class DrInvitationSchema(Schema):
     user_id = fields.String()
     status = fields.String(metadata={"enum": list(logic.INVITATION_STATUSES)})
     updated_at = UtcDateTime()
+    name = fields.String(metadata={"description": PERSON_NAME})
+    email = fields.String(metadata={"description": PERSON_EMAIL})
 
 
 class DrInvitationCountsSchema(Schema):
@@ -138,6 +145,8 @@ class DrHourResultSchema(Schema):
 
 class DrParticipantResultSchema(Schema):
     user_id = fields.String()
+    name = fields.String(metadata={"description": PERSON_NAME})
+    email = fields.String(metadata={"description": PERSON_EMAIL})
     baseline_days = fields.Integer(
         metadata={"description": "eligible days the baseline averages (at most 10)"}
     )

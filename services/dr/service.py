@@ -6,10 +6,11 @@ Every call made for someone takes the ``caller`` (``{"user_id", "role"}``, from 
 verified token) first, and ``policies.py`` says what they may do. Invitations and
 their changes are pushed over ``ems.ws`` as ``dr.event``.
 
-dr keeps no copy of the users: before inviting, it asks users for each one
-(``describe_user``). A user's load is not dr's to keep either: it asks devices for
-the user's devices (``devices_of``) and monitoring for their hourly series
-(``hourly_series_of``), and adds them up. The opted-in
+dr keeps no copy of the users: before inviting, it asks users about them all in
+one call (``describe_users``), and again to name the invited users and
+participants staff are shown. A user's load is not dr's to keep either: it asks
+devices for the user's devices (``devices_of``) and monitoring for their hourly
+series (``hourly_series_of``), and adds them up. The opted-in
 users' batteries come from ``batteries.list_batteries_of(user_ids)``, expected to
 answer ``[{user_id, max_discharge_kw, available_kwh}]`` (``logic.parse_batteries``);
 if that service is missing, lacks the call, fails, is slow or answers otherwise,
@@ -40,6 +41,7 @@ from services.dr.schemas import (
     DrEventCreateSchema,
     DrEventSchema,
     DrFlexibilitySchema,
+    DrInvitationSchema,
     DrInvitationsSchema,
     DrParticipantResultSchema,
     DrResultsSchema,
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 
 event_schema = DrEventSchema()
 results_schema = DrResultsSchema()
+invitation_schema = DrInvitationSchema()
 participant_schema = DrParticipantResultSchema()
 flexibility_schema = DrFlexibilitySchema()
 ZERO = Decimal(0)
@@ -70,6 +73,8 @@ BATTERY_FAILURES = (
     EmsError,
     ValueError,
 )
+#: What keeps dr from naming the people it invited: users away, slow or failing.
+USERS_FAILURES = (UnknownService, RpcTimeout, RemoteError, EmsError)
 #: The fields of an event on the wire, besides its derived ``status``.
 EVENT_FIELDS = (
     "id",
@@ -146,7 +151,9 @@ class DrService(HealthMixin):
         now = datetime.now(UTC)
         if policies.READ_ALL.allows(caller):
             event = self.storage.get_event(event_id)
-            return self._staff_view(event, self.storage.invitations(event.id), now)
+            invitations = self.storage.invitations(event.id)
+            self.storage.commit()  # ends the read transaction before asking users
+            return self._staff_view(event, invitations, now)
         event, invitation = self._invited(event_id, caller["user_id"])
         return event_schema.dump(_view(event, now, invitation=invitation))
 
@@ -271,7 +278,8 @@ class DrService(HealthMixin):
         baseline, the actual load, the reduction and the incentive. OPERATOR and
         ADMIN see every participant; a user their own."""
         now = datetime.now(UTC)
-        if policies.READ_ALL.allows(caller):
+        staff = policies.READ_ALL.allows(caller)
+        if staff:
             event = self.storage.get_event(event_id)
             participants = self.storage.invitations(event.id, logic.OPTED_IN)
         else:
@@ -293,12 +301,14 @@ class DrService(HealthMixin):
                 for result in self.storage.settled_results(event.id, user_ids)
             ]
             self.storage.commit()
-            return self._results_view(event, now, outcomes)
-        self.storage.commit()  # ends the read transaction before asking others
-        outcomes = self._outcomes(event, user_ids, now)
-        return self._results_view(
-            event, now, participant_schema.dump(outcomes, many=True)
-        )
+        else:
+            self.storage.commit()  # ends the read transaction before asking others
+            outcomes = participant_schema.dump(
+                self._outcomes(event, user_ids, now), many=True
+            )
+        if staff:
+            outcomes = self._named(outcomes)
+        return self._results_view(event, now, outcomes)
 
     @timer(interval=SETTLE_INTERVAL)
     def settle_due(self):
@@ -400,26 +410,44 @@ class DrService(HealthMixin):
         return event, invitation
 
     def _require_users(self, user_ids) -> None:
-        """``UserNotFound`` listing every id users does not know."""
-        unknown = []
-        for user_id in user_ids:
-            try:
-                self.users_rpc.describe_user(user_id)
-            except UserNotFound:
-                unknown.append(user_id)
+        """``UserNotFound`` listing every id users does not know, asked in one
+        call."""
+        known = {user["id"] for user in self.users_rpc.describe_users(user_ids)}
+        unknown = [user_id for user_id in user_ids if user_id not in known]
         if unknown:
             raise UserNotFound("some users do not exist", {"user_ids": unknown})
 
-    @staticmethod
-    def _staff_view(event, invitations, now) -> dict:
+    def _named(self, rows: list) -> list[dict]:
+        """``rows`` (invitations, or dumped results: each with a ``user_id``) with
+        the ``name`` and ``email`` of their user, for staff, who pick people by
+        name and never by id. dr keeps no copy of the users: it asks users once
+        for all of them. Should users not answer, the rows go unnamed rather
+        than the event unshown."""
+        rows = [
+            row if isinstance(row, dict) else invitation_schema.dump(row)
+            for row in rows
+        ]
+        if not rows:
+            return rows
+        try:
+            found = self.users_rpc.describe_users([row["user_id"] for row in rows])
+        except USERS_FAILURES as exc:
+            log.warning("users unnamed: %s: %s", type(exc).__name__, exc)
+            return rows
+        people = {
+            user["id"]: {"name": user["name"], "email": user["email"]} for user in found
+        }
+        return [row | people.get(row["user_id"], {}) for row in rows]
+
+    def _staff_view(self, event, invitations, now) -> dict:
+        """The event with every invitation, each named; asks users, so it is
+        called outside a transaction."""
         counts = {}
         for invitation in invitations:
             counts[invitation.status] = counts.get(invitation.status, 0) + 1
         return event_schema.dump(
-            _view(
-                event, now, invitations=invitations, invitation_counts=_counts(counts)
-            )
-        )
+            _view(event, now, invitation_counts=_counts(counts))
+        ) | {"invitations": self._named(invitations)}
 
     @staticmethod
     def _require_scheduled(event, now, reason: str) -> None:

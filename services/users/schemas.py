@@ -21,6 +21,25 @@ class UserSchema(Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
+class CurrentUserSchema(UserSchema):
+    """``GET /api/auth/me``: the caller, and what their account may do."""
+
+    permissions = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={
+            "description": (
+                "what this account may do that is not about one object of its "
+                "own, as ``<service>.<action>`` from the services' policies: "
+                "actions on nothing in particular (``devices.create``), and those "
+                "the role gives on anyone's object (``devices.read``: reads every "
+                "device). What the caller may do with an object comes with it, "
+                "as its ``permissions``."
+            )
+        },
+    )
+
+
 class UserDirectoryQuerySchema(InputSchema):
     """``GET /api/users/directory``: people whose name or e-mail address contains
     ``q`` (any case), or everyone, by name; at most ``limit`` of them."""
@@ -28,11 +47,23 @@ class UserDirectoryQuerySchema(InputSchema):
     q = fields.String(
         load_default="",
         validate=validate.Length(max=254),
-        metadata={"description": "part of a name or e-mail address, any case"},
+        metadata={
+            "description": (
+                "part of a name or e-mail address, any case; at most 254 "
+                "characters (400 beyond). From three characters on, a trigram "
+                "index finds the users without reading them all."
+            )
+        },
     )
     limit = fields.Integer(
         load_default=DIRECTORY_LIMIT,
         validate=validate.Range(min=1, max=MAX_DIRECTORY_LIMIT),
+        metadata={
+            "description": (
+                f"how many users at most, 1 to {MAX_DIRECTORY_LIMIT} "
+                f"({DIRECTORY_LIMIT} unless asked); 400 outside"
+            )
+        },
     )
 
     @pre_load

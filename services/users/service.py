@@ -15,6 +15,7 @@ from services.common.rpc import RpcProxy
 from services.common.schemas import load
 from services.common.topology import SYNC
 from services.users import policies
+from services.users.permissions import account_permissions
 from services.users.schemas import (
     RegisterSchema,
     UserCreateSchema,
@@ -63,8 +64,10 @@ class UsersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def current_user(self, caller):
-        """The caller's own account."""
-        return user_schema.dump(self.storage.get_user(caller["user_id"]))
+        """The caller's own account, with what it may do on the platform
+        (``permissions``, from every service's policies)."""
+        user = self.storage.get_user(caller["user_id"])
+        return user_schema.dump(user) | {"permissions": account_permissions(caller)}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, caller, user_id):
@@ -75,6 +78,13 @@ class UsersService(HealthMixin):
     def describe_user(self, user_id):
         """A user, for other services (which serve no caller of their own)."""
         return user_schema.dump(self.storage.get_user(user_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def describe_users(self, user_ids):
+        """Those of ``user_ids`` that are users, in one call, for other services:
+        dr checks whom it is asked to invite and names whom it invited. An id
+        that is no user is left out."""
+        return user_schema.dump(self.storage.get_users(user_ids), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_users(self, caller):

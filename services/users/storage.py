@@ -22,6 +22,12 @@ class UserStore(Store):
             raise UserNotFound()
         return user
 
+    def get_users(self, user_ids: list[str]) -> list[User]:
+        ids = [user_id for user_id in user_ids if is_id(user_id)]
+        if not ids:
+            return []
+        return list(self.session.scalars(select(User).where(User.id.in_(ids))))
+
     def find_user(self, email: str) -> User | None:
         return self.session.scalars(
             select(User).where(User.email == email)
@@ -34,7 +40,11 @@ class UserStore(Store):
 
     def find_users(self, text: str, limit: int) -> list[User]:
         """Users whose name or e-mail address contains ``text`` (any case; ``%``
-        and ``_`` are plain characters), by name."""
+        and ``_`` are plain characters), by name.
+
+        ``name ILIKE '%text%' OR email ILIKE …``: each side is answered by a
+        trigram index (pg_trgm, which ignores case), the order by the index on
+        ``(name, email)`` (migration ``9c4f2b7d1e06``)."""
         query = select(User).order_by(User.name, User.email).limit(limit)
         if text:
             query = query.where(

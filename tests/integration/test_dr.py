@@ -150,6 +150,14 @@ def test_operators_run_events_and_users_answer_them(
 
         seen = operator.get(path).json()
         assert seen["invitations"][0]["status"] == "opted_in"
+        # Staff see whom they invited by name and address (dr asks users).
+        [invited] = seen["invitations"]
+        assert (invited["user_id"], invited["name"], invited["email"]) == (
+            ada_user["id"],
+            ada_user["name"],
+            ada_user["email"],
+        )
+        assert "name" not in ada.get(path).json()["invitation"]
         assert event["id"] in [e["id"] for e in operator.get("/api/dr/events").json()]
         assert admin.get(path).status_code == 200
 
@@ -347,8 +355,13 @@ def test_the_baseline_and_reduction_come_from_readings_through_the_pipeline(
         float(incentive),
     )
 
+    # Staff are told who took part, by name; Ada sees her own result, unnamed.
+    assert (mine["name"], mine["email"]) == (ada_user["name"], ada_user["email"])
+    unnamed = {
+        key: value for key, value in mine.items() if key not in ("name", "email")
+    }
     assert ada.get(f"/api/dr/events/{event_id}/results").json()["participants"] == [
-        mine
+        unnamed
     ]
     assert bob.get(f"/api/dr/events/{event_id}/results").json()["participants"] == []
     assert results["settled"] is True  # the event ended days ago

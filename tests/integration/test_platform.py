@@ -7,6 +7,7 @@ import jwt
 import pytest
 
 from services.common.topology import SYNC
+from services.users.permissions import account_permissions
 
 pytestmark = pytest.mark.integration
 
@@ -83,6 +84,24 @@ def test_admin_manages_users_and_roles(admin, anonymous, new_user):
     assert created.status_code == 201, created.text
     operator = anonymous.login(email, "password-1")
     user, ada = new_user()
+    # What each account may do, as /me tells the web app, is what the services
+    # then allow it.
+    me = operator.get("/api/auth/me").json()
+    assert me["role"] == "OPERATOR"
+    assert me["permissions"] == account_permissions(
+        {"user_id": me["id"], "role": "OPERATOR"}
+    )
+    assert {"devices.read_all", "dr.create", "users.find_users"} <= set(
+        me["permissions"]
+    )
+    assert "users.manage_users" not in me["permissions"]
+    assert operator.get("/api/users/directory").status_code == 200
+    assert ada.get("/api/auth/me").json()["permissions"] == [
+        "batteries.create",
+        "devices.create",
+    ]
+    assert ada.get("/api/users/directory").status_code == 403
+    assert "users.manage_users" in admin.get("/api/auth/me").json()["permissions"]
     ada.post("/api/devices", {"name": "Meter", "kind": "meter"})
     # OPERATOR reads every device but changes none of them.
     seen = operator.get("/api/devices", params={"user_id": user["id"]}).json()

@@ -354,6 +354,9 @@ def test_staff_find_people_by_name_or_e_mail(users_rpc):
 def test_other_services_are_told_who_a_user_is(users_rpc):
     user = register(users_rpc)
     assert users_rpc.describe_user(user["id"]) == user
+    missing = "6f1c9d2e-0000-4000-8000-0000000000ff"
+    assert users_rpc.describe_users([missing, user["id"], "not-an-id"]) == [user]
+    assert users_rpc.describe_users([]) == []
     for missing in ("6f1c9d2e-0000-4000-8000-0000000000ff", "not-an-id"):
         with pytest.raises(UserNotFound):
             users_rpc.describe_user(missing)

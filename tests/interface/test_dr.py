@@ -38,16 +38,26 @@ OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f1", "role": "OPERATOR
 QUEUE = ingest_queue(1)
 
 
+def person(user_id):
+    """Who users says ``user_id`` is."""
+    tail = user_id[-2:]
+    return {"id": user_id, "name": f"Person {tail}", "email": f"p{tail}@example.com"}
+
+
+def unnamed(row):
+    """``row`` as its own user sees it: staff are also told who it is."""
+    return {key: value for key, value in row.items() if key not in ("name", "email")}
+
+
 class FakeUsers:
-    """users' ``describe_user``, knowing USER, OTHER, STRANGER and OPERATOR."""
+    """users' ``describe_users``, knowing USER, OTHER, STRANGER and OPERATOR."""
 
     name = "users"
 
     @rpc
-    def describe_user(self, user_id):
-        if user_id not in {c["user_id"] for c in (USER, OTHER, STRANGER, OPERATOR)}:
-            raise UserNotFound()
-        return {"id": user_id}
+    def describe_users(self, user_ids):
+        known = {c["user_id"] for c in (USER, OTHER, STRANGER, OPERATOR)}
+        return [person(user_id) for user_id in user_ids if user_id in known]
 
 
 class FakeBatteries:
@@ -253,6 +263,11 @@ def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
 
     seen = dr.get_event(OPERATOR, event["id"])
     assert seen["invitation_counts"] == {"invited": 0, "opted_in": 1, "opted_out": 1}
+    # Staff are told who each one is; users is asked once for all of them.
+    assert {(i["name"], i["email"]) for i in seen["invitations"]} == {
+        (person(viewer["user_id"])["name"], person(viewer["user_id"])["email"])
+        for viewer in (USER, OTHER)
+    }
     assert {i["user_id"]: i["status"] for i in seen["invitations"]} == {
         USER["user_id"]: "opted_in",
         OTHER["user_id"]: "opted_out",
@@ -484,7 +499,9 @@ def test_results_compare_the_day_with_its_10_in_10_baseline(rpc, history):
     assert mine["incentive"] == float(total * Decimal("0.3")) == 0.36
     assert results["reduction_kwh"] == 1.2 and results["incentive"] == 0.36
 
-    assert dr.results(USER, history["event_id"])["participants"] == [mine]
+    assert mine["name"] == person(USER["user_id"])["name"]  # staff are told who
+    # The user sees their own result as staff do, without being named to themselves.
+    assert dr.results(USER, history["event_id"])["participants"] == [unnamed(mine)]
     assert dr.results(OTHER, history["event_id"])["participants"] == []
     with pytest.raises(EventNotFound):
         dr.results({"user_id": str(uuid.uuid4()), "role": "USER"}, history["event_id"])
@@ -571,10 +588,9 @@ def test_settled_results_do_not_change_with_later_readings(rpc, history, platfor
 
     wait_for(counted)
     assert dr.results(OPERATOR, history["event_id"]) == settled
-    assert (
-        dr.results(USER, history["event_id"])["participants"]
-        == (settled["participants"])
-    )
+    assert dr.results(USER, history["event_id"])["participants"] == [
+        unnamed(participant) for participant in settled["participants"]
+    ]
 
 
 def test_results_follow_late_readings_until_they_are_settled(rpc, platform, engines):

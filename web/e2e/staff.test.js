@@ -70,8 +70,16 @@ describe("staff", () => {
     await form.getByLabel("Incentive per kWh saved").fill("0.3");
     await form.getByRole("button", { name: "Announce" }).click();
     await operatorPage.getByRole("link", { name: `Open ${name}` }).click();
-    await operatorPage.getByLabel("User ids").fill(household.id);
-    await operatorPage.getByRole("button", { name: "Invite 1 user" }).click();
+    // The household is found by typing part of its name, and shown by name and
+    // e-mail address, never by id.
+    const invite = operatorPage.getByRole("form", { name: "Invite users" });
+    await invite.getByLabel("Find users").fill(household.name.slice(0, 2));
+    await invite.getByText(`Type at least 3 letters`).waitFor();
+    await invite.getByLabel("Find users").fill(household.name.split(" ")[1]);
+    const found = invite.getByRole("checkbox", { name: new RegExp(`${household.name}.*${household.email}`) });
+    await found.check();
+    assert.equal(await invite.getByText(household.id).count(), 0);
+    await invite.getByRole("button", { name: "Invite 1 user" }).click();
     await operatorPage.getByText("Invited 1 user.").waitFor();
     await screenshot(operatorPage, "staff-02-event");
 

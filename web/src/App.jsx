@@ -5,6 +5,7 @@ import { Loading } from "./components/Status.jsx";
 import Devices from "./pages/Devices.jsx";
 import Login from "./pages/Login.jsx";
 import Signup from "./pages/Signup.jsx";
+import { can } from "./permissions.js";
 import { useSession } from "./session.jsx";
 
 // The other pages (and the chart library) load when first opened.
@@ -17,17 +18,17 @@ const Notifications = lazy(() => import("./pages/Notifications.jsx"));
 const Support = lazy(() => import("./pages/Support.jsx"));
 const Trading = lazy(() => import("./pages/Trading.jsx"));
 
-// A page for signed-in users (of `roles`, when given).
-function Private({ roles, children }) {
+// A page for signed-in users (whose account may take the action `may`, when given).
+function Private({ may, children }) {
   const { user, token, checking } = useSession();
   const location = useLocation();
   if (token && (checking || !user)) return <Loading label="Signing you in…" />;
   if (!user) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
-  if (roles && !roles.includes(user.role)) {
+  if (may && !can(user, may)) {
     return (
       <section>
         <h1>Not available</h1>
-        <p role="alert">This page is for {roles.join(" or ")} accounts.</p>
+        <p role="alert">Your account may not use this page.</p>
       </section>
     );
   }
@@ -48,8 +49,8 @@ export default function App() {
         <Route path="/batteries" element={<Private><Batteries /></Private>} />
         <Route path="/trading" element={<Private><Trading /></Private>} />
         <Route path="/dr" element={<Private><DrEvents /></Private>} />
-        <Route path="/admin/support" element={<Private roles={["ADMIN"]}><AdminSupport /></Private>} />
-        <Route path="/admin/users" element={<Private roles={["ADMIN"]}><AdminUsers /></Private>} />
+        <Route path="/admin/support" element={<Private may="support.read_inbox"><AdminSupport /></Private>} />
+        <Route path="/admin/users" element={<Private may="users.manage_users"><AdminUsers /></Private>} />
         <Route path="*" element={<section><h1>Page not found</h1></section>} />
       </Route>
     </Routes>

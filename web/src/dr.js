@@ -109,10 +109,24 @@ export function eventBody(form) {
   };
 }
 
-// User ids typed in a text field: separated by spaces, commas, semicolons or
-// lines; each once, in the order typed.
-export function parseUserIds(text) {
-  return [...new Set(String(text || "").split(/[\s,;]+/).filter(Boolean))];
+// The user directory, asked as staff type a name or an e-mail address: from three
+// characters on (the server's trigram index needs as many), 20 people at a time.
+export const DIRECTORY_MIN_CHARS = 3;
+export const DIRECTORY_PAGE = 20;
+
+// The directory's URL for what was typed, or null while it is too short to ask.
+export function directoryPath(text, limit = DIRECTORY_PAGE) {
+  const q = String(text || "").trim();
+  if (q.length < DIRECTORY_MIN_CHARS) return null;
+  return `/api/users/directory?${new URLSearchParams({ q, limit: String(limit) })}`;
+}
+
+// A person as staff know them: name and e-mail address, never an id (`person`
+// from the directory, or an invitation or result that staff are shown, which
+// carries the invited user's `name` and `email`).
+export function personText(person) {
+  if (!person?.name) return "A user whose name is unavailable";
+  return person.email ? `${person.name} (${person.email})` : person.name;
 }
 
 function round6(value) {
@@ -177,12 +191,15 @@ export function countsText(counts) {
 }
 
 // What went wrong with `user_ids` in an invitation request, in words, or null:
-// 404 lists the ids no user has; 400 names each bad entry by its index.
-export function invitationErrorText(error, ids = []) {
+// 404 lists the users that are gone (deleted since they were found); 400 names
+// each bad entry by its index. `nameOf(id)` says who an id is.
+export function invitationErrorText(error, ids = [], nameOf = (id) => id) {
   const value = error?.details?.user_ids;
   if (!value) return null;
   if (Array.isArray(value)) {
-    if (error.status === 404) return `No user has ${value.length === 1 ? "this id" : "these ids"}: ${value.join(", ")}.`;
+    if (error.status === 404) {
+      return `${value.length === 1 ? "This user no longer exists" : "These users no longer exist"}: ${value.map(nameOf).join(", ")}.`;
+    }
     return value.join(" ");
   }
   if (typeof value === "object") {
@@ -190,7 +207,7 @@ export function invitationErrorText(error, ids = []) {
       .map(([index, messages]) => {
         const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
         const id = ids[Number(index)];
-        return id === undefined ? text : `“${id}”: ${text}`;
+        return id === undefined ? text : `${nameOf(id)}: ${text}`;
       })
       .join("; ");
   }

@@ -11,7 +11,8 @@ import {
   hourlyTotals,
   invitationErrorText,
   nextWholeHour,
-  parseUserIds,
+  personText,
+  directoryPath,
   statusAt,
   upsertEvent,
   windowText,
@@ -102,11 +103,25 @@ describe("eventBody", () => {
   });
 });
 
-describe("parseUserIds", () => {
-  it("splits on spaces, commas, semicolons and lines, each id once", () => {
-    expect(parseUserIds(" a, b;c\n\nd  a ,")).toEqual(["a", "b", "c", "d"]);
-    expect(parseUserIds("")).toEqual([]);
-    expect(parseUserIds(undefined)).toEqual([]);
+describe("directoryPath", () => {
+  it("asks the directory for 20 people from three characters on", () => {
+    expect(directoryPath("  ada ")).toBe("/api/users/directory?q=ada&limit=20");
+    expect(directoryPath("Ada Lovelace")).toBe("/api/users/directory?q=Ada+Lovelace&limit=20");
+    expect(directoryPath("a&b=c%", 5)).toBe("/api/users/directory?q=a%26b%3Dc%25&limit=5");
+  });
+
+  it("does not ask for less", () => {
+    expect(directoryPath("")).toBeNull();
+    expect(directoryPath("  ad  ")).toBeNull();
+    expect(directoryPath(undefined)).toBeNull();
+  });
+});
+
+describe("personText", () => {
+  it("is a name and an e-mail address, never an id", () => {
+    expect(personText({ id: "9b2f", name: "Ada", email: "ada@example.com" })).toBe("Ada (ada@example.com)");
+    expect(personText({ user_id: "9b2f", name: "Ada" })).toBe("Ada");
+    expect(personText({ user_id: "9b2f" })).toBe("A user whose name is unavailable");
   });
 });
 
@@ -186,15 +201,24 @@ describe("countsText", () => {
 });
 
 describe("invitationErrorText", () => {
-  it("names the ids no user has (404)", () => {
+  const names = { a: "Ada (ada@example.com)", b: "Bob (bob@example.com)", x: "Xavier" };
+  const nameOf = (id) => names[id];
+
+  it("names the users that are gone (404)", () => {
     const error = { status: 404, details: { user_ids: ["a", "b"] } };
-    expect(invitationErrorText(error, ["a", "b", "c"])).toBe("No user has these ids: a, b.");
-    expect(invitationErrorText({ status: 404, details: { user_ids: ["a"] } })).toBe("No user has this id: a.");
+    expect(invitationErrorText(error, ["a", "b", "c"], nameOf)).toBe(
+      "These users no longer exist: Ada (ada@example.com), Bob (bob@example.com).",
+    );
+    expect(invitationErrorText({ status: 404, details: { user_ids: ["a"] } }, ["a"], nameOf)).toBe(
+      "This user no longer exists: Ada (ada@example.com).",
+    );
   });
 
-  it("names each bad entry of a 400 by what was typed", () => {
+  it("names each bad entry of a 400 by who it is", () => {
     const error = { status: 400, details: { user_ids: { 0: ["not a valid id"], 2: ["not a valid id"] } } };
-    expect(invitationErrorText(error, ["x", "ok", "y"])).toBe("“x”: not a valid id; “y”: not a valid id");
+    expect(invitationErrorText(error, ["x", "ok", "a"], nameOf)).toBe(
+      "Xavier: not a valid id; Ada (ada@example.com): not a valid id",
+    );
   });
 
   it("passes list messages on, and is null for other errors", () => {

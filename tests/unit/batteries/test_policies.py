@@ -11,6 +11,7 @@ TABLE = {
     policies.READ_ALL: (False, False, True, True),
     policies.COMMAND: (True, False, False, True),
     policies.DELETE: (True, False, False, True),
+    policies.CREATE: (True, True, True, True),
     policies.ADD: (True, False, False, True),
 }
 

@@ -1,6 +1,14 @@
 """What a policy allows, whose objects a listing shows, and what the web app is told."""
 
-from services.common.policy import Policy, listing_owner, permissions
+import sys
+
+from services.common.policy import (
+    Policy,
+    declared,
+    granted,
+    listing_owner,
+    permissions,
+)
 
 OWNER = {"user_id": "u-1", "role": "USER"}
 OPERATOR = {"user_id": "o-1", "role": "OPERATOR"}
@@ -26,3 +34,18 @@ def test_an_owner_without_an_object_is_no_owner():
 def test_permissions_name_each_action():
     assert permissions(OPERATOR, "u-1", READ, UPDATE) == {"read": True, "update": False}
     assert permissions(OWNER, "u-1", READ, UPDATE) == {"read": True, "update": True}
+
+
+SETTLE = Policy("settle", roles=("ADMIN",))
+CREATE = Policy("create", roles=("USER", "OPERATOR", "ADMIN"))
+
+
+def test_an_account_is_granted_what_its_role_may_do_on_anyone_s_objects():
+    every = (READ, UPDATE, SETTLE, CREATE)
+    assert granted(OWNER, every) == ["create"]
+    assert granted(OPERATOR, every) == ["create", "read"]
+    assert granted(ADMIN, every) == ["create", "read", "settle", "update"]
+
+
+def test_a_module_declares_its_policies_and_nothing_else():
+    assert declared(sys.modules[__name__]) == {READ, UPDATE, SETTLE, CREATE}

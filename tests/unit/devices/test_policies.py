@@ -7,7 +7,9 @@ from services.devices import policies
 
 #: policy: (USER owner, USER other, OPERATOR, ADMIN)
 TABLE = {
+    policies.CREATE: (True, True, True, True),
     policies.READ: (True, False, True, True),
+    policies.READ_ALL: (False, False, True, True),
     policies.UPDATE: (True, False, False, True),
     policies.DELETE: (True, False, False, True),
     policies.ISSUE_CREDENTIALS: (True, False, False, True),

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.testing.services import worker_factory
 
 from services.common.errors import Forbidden, ValidationFailed
@@ -57,16 +58,18 @@ def test_a_participant_without_devices_asks_monitoring_nothing():
 # -- who may be invited --------------------------------------------------------------
 
 
+def person(user_id):
+    return {"id": user_id, "name": f"Name {user_id[-2:]}", "email": "x@example.com"}
+
+
 def inviting(known=(USER, OTHER)):
     """A dr worker whose users service knows ``known``."""
     service = worker_factory(DrService)
 
-    def describe_user(user_id):
-        if user_id not in known:
-            raise UserNotFound()
-        return {"id": user_id}
+    def describe_users(user_ids):
+        return [person(user_id) for user_id in user_ids if user_id in known]
 
-    service.users_rpc.describe_user.side_effect = describe_user
+    service.users_rpc.describe_users.side_effect = describe_users
     return service
 
 
@@ -77,6 +80,34 @@ def test_unknown_users_are_refused_all_at_once_and_nobody_is_invited():
     assert caught.value.details == {"user_ids": [UNKNOWN]}
     assert caught.value.message == "some users do not exist"
     service.storage.invite.assert_not_called()
+    # One call for all of them, however many.
+    service.users_rpc.describe_users.assert_called_once_with([USER, UNKNOWN, OTHER])
+
+
+def test_staff_are_told_who_each_invited_user_is():
+    service = inviting()
+    rows = [{"user_id": USER, "status": "invited"}, {"user_id": UNKNOWN}]
+    assert service._named(rows) == [
+        {
+            "user_id": USER,
+            "status": "invited",
+            "name": "Name d1",
+            "email": "x@example.com",
+        },
+        {"user_id": UNKNOWN},
+    ]
+    service.users_rpc.describe_users.assert_called_once_with([USER, UNKNOWN])
+    assert service._named([]) == []
+    service.users_rpc.describe_users.assert_called_once()
+
+
+@pytest.mark.parametrize(
+    "failure", [RpcTimeout("describe_users"), UnknownService("users")]
+)
+def test_without_users_the_rows_go_unnamed(failure):
+    service = worker_factory(DrService)
+    service.users_rpc.describe_users.side_effect = failure
+    assert service._named([{"user_id": USER}]) == [{"user_id": USER}]
 
 
 def test_an_unknown_event_is_refused_before_users_are_asked():
@@ -84,7 +115,7 @@ def test_an_unknown_event_is_refused_before_users_are_asked():
     service.storage.get_event.side_effect = EventNotFound()
     with pytest.raises(EventNotFound):
         service.invite(OPERATOR, EVENT, {"user_ids": [UNKNOWN]})
-    service.users_rpc.describe_user.assert_not_called()
+    service.users_rpc.describe_users.assert_not_called()
 
 
 def test_bad_ids_are_refused_before_anyone_is_asked():
@@ -93,7 +124,7 @@ def test_bad_ids_are_refused_before_anyone_is_asked():
         service.invite(OPERATOR, EVENT, {"user_ids": ["nope"]})
     assert "user_ids" in caught.value.details
     service.storage.get_event.assert_not_called()
-    service.users_rpc.describe_user.assert_not_called()
+    service.users_rpc.describe_users.assert_not_called()
 
 
 @pytest.mark.parametrize(
@@ -111,4 +142,4 @@ def test_a_user_may_not_run_events(call, arguments):
         getattr(service, call)({"user_id": USER, "role": "USER"}, *arguments)
     service.storage.get_event.assert_not_called()
     service.storage.add_event.assert_not_called()
-    service.users_rpc.describe_user.assert_not_called()
+    service.users_rpc.describe_users.assert_not_called()

@@ -1,17 +1,20 @@
 import { useState } from "react";
 import { NavLink, Outlet } from "react-router-dom";
+import { offered } from "../permissions.js";
 import { useSession } from "../session.jsx";
 import LiveToasts from "./LiveToasts.jsx";
 
+// Each section, for the accounts that may use it (`may`); the support chat is
+// for those who do not answer it (staff with the inbox have that instead).
 const LINKS = [
   { to: "/devices", label: "Devices" },
   { to: "/notifications", label: "Notifications" },
   { to: "/batteries", label: "Batteries" },
   { to: "/trading", label: "Trading" },
   { to: "/dr", label: "Demand response" },
-  { to: "/support", label: "Support", roles: ["USER", "OPERATOR"] },
-  { to: "/admin/support", label: "Support inbox", roles: ["ADMIN"] },
-  { to: "/admin/users", label: "Users", roles: ["ADMIN"] },
+  { to: "/support", label: "Support", unless: "support.read_inbox" },
+  { to: "/admin/support", label: "Support inbox", may: "support.read_inbox" },
+  { to: "/admin/users", label: "Users", may: "users.manage_users" },
 ];
 
 const LIVE_LABELS = {
@@ -24,7 +27,7 @@ const LIVE_LABELS = {
 export default function Layout() {
   const { user, logout, liveStatus } = useSession();
   const [menuOpen, setMenuOpen] = useState(false);
-  const links = LINKS.filter((link) => !link.roles || (user && link.roles.includes(user.role)));
+  const links = offered(LINKS, user);
   return (
     <>
       <a className="skip-link" href="#main">

@@ -2,8 +2,9 @@ import { useCallback, useRef, useState } from "react";
 import { useLocation } from "react-router-dom";
 import { describeMessage } from "../describe.js";
 import { useDeviceNames } from "../hooks.js";
+import { can } from "../permissions.js";
 import { useLive, useSession } from "../session.jsx";
-import { AUDIENCES, CHAT_MESSAGE, OVERCONSUMPTION, SUPPORT_ALERT } from "../pushes.generated.js";
+import { CHAT_MESSAGE, OVERCONSUMPTION, SUPPORT_ALERT } from "../pushes.generated.js";
 
 const SHOWN_MS = 12000;
 const MAX_SHOWN = 4;
@@ -24,8 +25,8 @@ export default function LiveToasts() {
   const dismiss = useCallback((id) => setToasts((shown) => shown.filter((t) => t.id !== id)), []);
 
   useLive("*", async (message) => {
-    // Staff receive every conversation's messages; their inbox shows them.
-    const staff = AUDIENCES[CHAT_MESSAGE].roles.includes(user?.role);
+    // Staff with the inbox receive every conversation's messages; it shows them.
+    const staff = can(user, "support.read_inbox");
     if (message.type === CHAT_MESSAGE && (onSupportPage || staff)) return;
     if (message.type === SUPPORT_ALERT && onSupportPage) return;
     if (message.type === OVERCONSUMPTION && location.pathname === "/notifications") return;

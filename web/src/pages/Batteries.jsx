@@ -2,6 +2,7 @@ import { useMemo } from "react";
 import { applyState } from "../batteries.js";
 import { Resource } from "../components/Status.jsx";
 import { useInterval, useResource } from "../hooks.js";
+import { can } from "../permissions.js";
 import { BATTERY_STATE } from "../pushes.generated.js";
 import { useLive, useSession } from "../session.jsx";
 import { AddBattery } from "./batteries/AddBattery.jsx";
@@ -42,11 +43,11 @@ export default function Batteries() {
   return (
     <section className="batteries-page">
       <h1>Batteries</h1>
-      {user.role !== "OPERATOR" && batteries.data && devices.data && (
+      {can(user, "batteries.create") && batteries.data && devices.data && (
         <AddBattery devices={devices.data} batteries={batteries.data} onAdded={added} />
       )}
       <section aria-labelledby="batteries-heading">
-        <h2 id="batteries-heading">{user.role === "USER" ? "Your batteries" : "All batteries"}</h2>
+        <h2 id="batteries-heading">{can(user, "batteries.read_all") ? "All batteries" : "Your batteries"}</h2>
         <Resource
           resource={batteries}
           empty="No batteries yet. Add one on a device of kind “Battery”."

@@ -5,6 +5,7 @@ import { Resource } from "../components/Status.jsx";
 import { copyText, LOGIN_CONFIRM, loginSections } from "../devices.js";
 import { DEVICE_KINDS, limitKwh } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
+import { can } from "../permissions.js";
 import { useSession } from "../session.jsx";
 
 const BLANK = { name: "", kind: "meter", max_hourly_kwh: "" };
@@ -251,12 +252,13 @@ function DeviceRow({ device, showOwner, onChanged, onDeleted }) {
 export default function Devices() {
   const { api, user } = useSession();
   const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
-  const staff = user.role !== "USER";
+  // An account that lists everyone's devices is told whose each one is.
+  const everyone = can(user, "devices.read_all");
   const replace = (saved) => devices.setData((list) => list.map((d) => (d.id === saved.id ? saved : d)));
   return (
     <section>
       <h1>Devices</h1>
-      {user.role !== "OPERATOR" && <AddDevice onAdded={(device) => devices.setData((list) => [...(list || []), device])} />}
+      {can(user, "devices.create") && <AddDevice onAdded={(device) => devices.setData((list) => [...(list || []), device])} />}
       <Resource resource={devices} empty="No devices yet. Add your first one above." loadingLabel="Loading devices…">
         {(list) => (
           <ul className="devices" aria-label="Your devices">
@@ -264,7 +266,7 @@ export default function Devices() {
               <DeviceRow
                 key={device.id}
                 device={device}
-                showOwner={staff}
+                showOwner={everyone}
                 onChanged={replace}
                 onDeleted={(gone) => devices.setData((all) => all.filter((d) => d.id !== gone.id))}
               />

@@ -4,6 +4,7 @@ import { batteryBody } from "../../batteries.js";
 import { ActionForm, SubmitButton } from "../../components/ActionForm.jsx";
 import { Field, FormError, NumberField } from "../../components/Field.jsx";
 import { useAction } from "../../hooks.js";
+import { can } from "../../permissions.js";
 import { useSession } from "../../session.jsx";
 import "./AddBattery.css";
 
@@ -54,12 +55,14 @@ const SETTINGS = [
   { label: "Charge now (kWh)", name: "soc_kwh", min: "0", hint: "Empty: the minimum charge." },
 ];
 
-// Adding a battery on one of the caller's battery devices that has none yet.
+// Adding a battery on a battery device that has none yet: one of the caller's,
+// or anyone's for an account that may add batteries on anyone's devices.
 export function AddBattery({ devices, batteries, onAdded }) {
   const { api, user } = useSession();
   const [form, setForm] = useState(BLANK);
   const taken = new Set(batteries.map((b) => b.device_id));
-  const free = devices.filter((d) => d.kind === "battery" && (d.user_id === user.id || user.role === "ADMIN") && !taken.has(d.id));
+  const anyones = can(user, "batteries.add");
+  const free = devices.filter((d) => d.kind === "battery" && (d.user_id === user.id || anyones) && !taken.has(d.id));
   const deviceId = form.device_id || free[0]?.id || "";
   const add = useCallback(async () => {
     const battery = await api.post("/api/batteries", batteryBody({ ...form, device_id: deviceId }));

@@ -6,6 +6,7 @@ import { Resource } from "../../components/Status.jsx";
 import { countsText, eventHours, kw, statusAt, windowText } from "../../dr.js";
 import { money, utcDateTime } from "../../format.js";
 import { useAction, useResource } from "../../hooks.js";
+import { can } from "../../permissions.js";
 import { useSession } from "../../session.jsx";
 import { Flexibility } from "./Flexibility.jsx";
 import { InvitationList } from "./InvitationList.jsx";
@@ -17,8 +18,8 @@ import "./StaffEvents.css";
 
 // One event as staff see it: its facts, its invitations, and, as it goes, the
 // flexibility on offer and what it achieved.
-export function EventDetail({ eventId, version, people, directory, isAdmin, now, onChanged }) {
-  const { api } = useSession();
+export function EventDetail({ eventId, version, now, onChanged }) {
+  const { api, user } = useSession();
   const detail = useResource((signal) => api.get(`/api/dr/events/${eventId}`, { signal }), [eventId, version]);
   const heading = useRef(null);
   const loaded = detail.data !== null;
@@ -73,7 +74,7 @@ export function EventDetail({ eventId, version, people, directory, isAdmin, now,
                 <Fact term="Announced">{utcDateTime(event.created_at)}</Fact>
                 {event.cancelled_at && <Fact term="Cancelled">{utcDateTime(event.cancelled_at)}</Fact>}
               </dl>
-              {(status === "scheduled" || status === "active") && (
+              {(status === "scheduled" || status === "active") && can(user, "dr.cancel") && (
                 <div className="actions">
                   <button
                     type="button"
@@ -92,20 +93,20 @@ export function EventDetail({ eventId, version, people, directory, isAdmin, now,
               <section aria-labelledby="dr-invitations-heading">
                 <h3 id="dr-invitations-heading">Invitations</h3>
                 <p>{countsText(event.invitation_counts)}</p>
-                <InvitationList invitations={event.invitations} directory={directory} />
-                {status === "scheduled" ? (
-                  <InviteForm event={event} people={people} isAdmin={isAdmin} onInvited={changed} />
-                ) : (
+                <InvitationList invitations={event.invitations} />
+                {status !== "scheduled" ? (
                   <p className="dr-muted">Invitations and answers close when the event starts.</p>
+                ) : (
+                  can(user, "dr.invite") && <InviteForm event={event} onInvited={changed} />
                 )}
               </section>
 
-              {(status === "scheduled" || status === "active") && <Flexibility eventId={event.id} version={version} />}
+              {(status === "scheduled" || status === "active") && can(user, "dr.see_flexibility") && <Flexibility eventId={event.id} version={version} />}
 
               {status === "finished" && (
                 <section aria-labelledby="dr-results-heading">
                   <h3 id="dr-results-heading">Results</h3>
-                  <Results eventId={event.id} directory={directory} />
+                  <Results eventId={event.id} />
                 </section>
               )}
             </>

@@ -1,45 +1,47 @@
 import { useCallback, useMemo, useState } from "react";
 import { ActionForm, SubmitButton } from "../../components/ActionForm.jsx";
-import { Field, FormError, withFieldErrors } from "../../components/Field.jsx";
-import { Empty } from "../../components/Status.jsx";
-import { invitationErrorText, parseUserIds } from "../../dr.js";
+import { Field, FormError } from "../../components/Field.jsx";
+import { Empty, ErrorMessage } from "../../components/Status.jsx";
+import { DIRECTORY_MIN_CHARS, invitationErrorText, personText } from "../../dr.js";
 import { useAction } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
+import { useDirectorySearch } from "./useDirectorySearch.js";
 import "./dr.css";
 import "./StaffEvents.css";
 
-// Who can be invited: staff pick from the user directory; an OPERATOR may also
-// type ids.
-export function InviteForm({ event, people, isAdmin, onInvited }) {
+function users(count) {
+  return `${count} ${count === 1 ? "user" : "users"}`;
+}
+
+// Whom to invite: staff search the user directory by name or e-mail address as
+// they type, and tick the people found; the people chosen stay chosen while they
+// search for others. A person is shown by name and address, never by id.
+export function InviteForm({ event, onInvited }) {
   const { api } = useSession();
-  const [chosen, setChosen] = useState(() => new Set());
-  const [typed, setTyped] = useState("");
-  const [filter, setFilter] = useState("");
+  const [text, setText] = useState("");
+  const [chosen, setChosen] = useState(() => new Map()); // id → person
   const [sent, setSent] = useState(null);
+  const search = useDirectorySearch(text);
   const invited = useMemo(() => new Set((event.invitations || []).map((i) => i.user_id)), [event.invitations]);
-  const candidates = people.filter((person) => !invited.has(person.id));
-  const needle = filter.trim().toLowerCase();
-  const shown = needle
-    ? candidates.filter((p) => `${p.label} ${p.detail} ${p.id}`.toLowerCase().includes(needle))
-    : candidates;
-  const ids = useMemo(() => [...new Set([...chosen, ...parseUserIds(typed)])], [chosen, typed]);
+  const found = search.people.filter((person) => !invited.has(person.id));
+  const alreadyInvited = search.people.length - found.length;
+  const ids = [...chosen.keys()];
 
   const invite = useCallback(async () => {
-    const updated = await api.post(`/api/dr/events/${event.id}/invitations`, { user_ids: ids });
-    setSent(ids.length);
-    setChosen(new Set());
-    setTyped("");
+    const userIds = [...chosen.keys()];
+    const updated = await api.post(`/api/dr/events/${event.id}/invitations`, { user_ids: userIds });
+    setSent(userIds.length);
+    setChosen(new Map());
     onInvited(updated);
-  }, [api, event.id, ids, onInvited]);
+  }, [api, event.id, chosen, onInvited]);
   const { run, busy, error } = useAction(invite);
-  const idsError = invitationErrorText(error, ids);
-  const fieldError = withFieldErrors(error, (name) => (name === "user_ids" ? idsError : null));
+  const idsError = invitationErrorText(error, ids, (id) => personText(chosen.get(id)));
 
-  const toggle = (id) =>
+  const toggle = (person) =>
     setChosen((previous) => {
-      const next = new Set(previous);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
+      const next = new Map(previous);
+      if (next.has(person.id)) next.delete(person.id);
+      else next.set(person.id, person);
       return next;
     });
 
@@ -53,76 +55,72 @@ export function InviteForm({ event, people, isAdmin, onInvited }) {
       }}
     >
       <h4>Invite users</h4>
-      {candidates.length > 6 && (
-        <Field
-          label="Filter the list"
-          name="filter"
-          type="search"
-          value={filter}
-          onChange={(e) => setFilter(e.target.value)}
-          hint={`${shown.length} of ${candidates.length} shown`}
-        />
-      )}
-      {candidates.length > 0 ? (
-        <fieldset className="dr-people">
-          <legend>Users not invited yet</legend>
-          <div className="dr-people-list">
-            {shown.map((person) => (
-              <label key={person.id}>
-                <input type="checkbox" checked={chosen.has(person.id)} onChange={() => toggle(person.id)} />
-                <span>
-                  {person.label} <small>{person.detail}</small>
-                </span>
-              </label>
-            ))}
-          </div>
-          {shown.length > 1 && (
-            <div className="actions">
-              <button
-                type="button"
-                className="outline secondary"
-                onClick={() => setChosen((previous) => new Set([...previous, ...shown.map((p) => p.id)]))}
-              >
-                Select all shown
-              </button>
-              {chosen.size > 0 && (
-                <button type="button" className="outline secondary" onClick={() => setChosen(new Set())}>
-                  Clear selection
-                </button>
-              )}
+      <Field
+        label="Find users"
+        name="find"
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        autoComplete="off"
+        hint={`Type at least ${DIRECTORY_MIN_CHARS} letters of a name or e-mail address.`}
+      />
+      {search.error && <ErrorMessage error={search.error} />}
+      {search.asked && !search.error && (
+        <fieldset className="dr-people" aria-busy={search.waiting}>
+          <legend>
+            {search.waiting ? "Searching…" : `Found: ${users(found.length)}`}
+            {!search.waiting && alreadyInvited > 0 && ` (${alreadyInvited} more invited already)`}
+          </legend>
+          {found.length > 0 ? (
+            <div className="dr-people-list">
+              {found.map((person) => (
+                <label key={person.id}>
+                  <input type="checkbox" checked={chosen.has(person.id)} onChange={() => toggle(person)} />
+                  <span>
+                    {person.name} <small>{person.email}</small>
+                  </span>
+                </label>
+              ))}
             </div>
+          ) : (
+            !search.waiting && <Empty>Nobody else matches “{text.trim()}”.</Empty>
           )}
         </fieldset>
-      ) : (
-        <Empty>{people.length ? "Everyone listed is invited already." : "There are no users to invite."}</Empty>
       )}
-      {!isAdmin && (
-        <Field
-          as="textarea"
-          label="User ids"
-          name="user_ids"
-          rows={3}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-          error={fieldError}
-          hint="Other users to invite: their ids, separated by spaces, commas or lines."
-          spellCheck={false}
-          autoCapitalize="off"
-        />
+      {chosen.size > 0 && (
+        <fieldset className="dr-people dr-chosen">
+          <legend>To invite</legend>
+          <ul>
+            {[...chosen.values()].map((person) => (
+              <li key={person.id}>
+                {person.name} <small>{person.email}</small>{" "}
+                <button
+                  type="button"
+                  className="outline secondary"
+                  onClick={() => toggle(person)}
+                  aria-label={`Do not invite ${person.name}`}
+                >
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ul>
+        </fieldset>
       )}
-      {isAdmin && idsError && (
+      {idsError ? (
         <p role="alert" className="field-error">
           {idsError}
         </p>
+      ) : (
+        <FormError error={error} />
       )}
-      {!idsError && <FormError error={error} />}
       <div className="actions">
         <SubmitButton busy={busy} disabled={ids.length === 0}>
-          {ids.length ? `Invite ${ids.length} ${ids.length === 1 ? "user" : "users"}` : "Invite"}
+          {ids.length ? `Invite ${users(ids.length)}` : "Invite"}
         </SubmitButton>
         {sent !== null && !error && (
           <span role="status" className="dr-ok">
-            Invited {sent} {sent === 1 ? "user" : "users"}.
+            Invited {users(sent)}.
           </span>
         )}
       </div>

@@ -2,15 +2,13 @@ import { useMemo } from "react";
 import { DataTable } from "../../components/DataTable.jsx";
 import { Fact } from "../../components/Fact.jsx";
 import { Resource } from "../../components/Status.jsx";
-import { hourLabels, hourlyTotals } from "../../dr.js";
+import { hourLabels, hourlyTotals, personText } from "../../dr.js";
 import { kwh, money } from "../../format.js";
 import { useResource } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 import { ResultsChart } from "./ResultsChart.jsx";
 import "./dr.css";
 import "./Results.css";
-
-const NOBODY = {};
 
 function ParticipantTable({ participant, label, open }) {
   const hourLabel = hourLabels(participant.hours);
@@ -50,7 +48,7 @@ function ParticipantTable({ participant, label, open }) {
 
 // What a finished event achieved: totals, a chart of the hours summed over the
 // participants, and each participant's table. `own`: a user's view of theirs.
-export function Results({ eventId, directory = NOBODY, own = false }) {
+export function Results({ eventId, own = false }) {
   const { api } = useSession();
   const results = useResource((signal) => api.get(`/api/dr/events/${eventId}/results`, { signal }), [eventId]);
   const hours = useMemo(() => hourlyTotals(results.data?.participants), [results.data]);
@@ -73,7 +71,7 @@ export function Results({ eventId, directory = NOBODY, own = false }) {
             <ParticipantTable
               key={participant.user_id}
               participant={participant}
-              label={own ? "Your hours" : directory[participant.user_id]?.label || participant.user_id}
+              label={own ? "Your hours" : personText(participant)}
               open={own || r.participants.length <= 3}
             />
           ))}

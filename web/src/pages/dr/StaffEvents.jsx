@@ -1,32 +1,31 @@
 import { useCallback, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { DataTable } from "../../components/DataTable.jsx";
-import { ErrorMessage, Resource } from "../../components/Status.jsx";
+import { Resource } from "../../components/Status.jsx";
 import { countsText, kw, statusAt, upsertEvent, windowText } from "../../dr.js";
 import { useResource } from "../../hooks.js";
+import { can } from "../../permissions.js";
 import { DR_EVENT } from "../../pushes.generated.js";
 import { useLive, useSession } from "../../session.jsx";
 import { CreateEvent } from "./CreateEvent.jsx";
 import { EventDetail } from "./EventDetail.jsx";
 import { StatusBadge } from "./StatusBadge.jsx";
 import { useNow } from "./useNow.js";
-import { usePeople } from "./usePeople.js";
 import "./dr.css";
 import "./StaffEvents.css";
 
-// The demand-response console of OPERATORs and ADMINs: the events, announcing
-// one, and the open event's detail.
+// The demand-response console of the accounts that see every event (`dr.read_all`):
+// the events, announcing one (`dr.create`), and the open event's detail.
 export default function StaffEvents() {
   const { api, user, liveStatus } = useSession();
-  const isAdmin = user.role === "ADMIN";
   const now = useNow();
   const [params, setParams] = useSearchParams();
   const selectedId = params.get("event");
   const [version, setVersion] = useState(0);
   const events = useResource((signal) => api.get("/api/dr/events", { signal }), [liveStatus === "open"]);
-  const { people, directory, error: peopleError } = usePeople();
 
-  // An answer comes over /ws (to OPERATORs): the counts and the open event follow.
+  // An answer comes over /ws (to every account that sees every event): the counts
+  // and the open event follow.
   useLive(DR_EVENT, (message) => {
     events.setData((list) => upsertEvent(list, message.data?.event && { ...message.data.event }));
     events.reload({ quiet: true });
@@ -47,15 +46,17 @@ export default function StaffEvents() {
     <section className="dr">
       <h1>Demand response</h1>
       <p>
-        Announce an event, invite users, and see how much they can and did reduce.
-        {!isAdmin && " Answers arrive live."}
+        {can(user, "dr.create") ? "Announce an event, invite users, and see" : "See"} how much users can and did
+        reduce. Answers arrive live.
       </p>
-      <CreateEvent
-        onCreated={(event) => {
-          events.setData((list) => upsertEvent(list, event));
-          setParams({ event: event.id });
-        }}
-      />
+      {can(user, "dr.create") && (
+        <CreateEvent
+          onCreated={(event) => {
+            events.setData((list) => upsertEvent(list, event));
+            setParams({ event: event.id });
+          }}
+        />
+      )}
       <div className="dr-list-header">
         <h2>Events</h2>
         <button
@@ -102,15 +103,11 @@ export default function StaffEvents() {
           </DataTable>
         )}
       </Resource>
-      {peopleError && <ErrorMessage error={peopleError} />}
       {selectedId && (
         <EventDetail
           key={selectedId}
           eventId={selectedId}
           version={version}
-          people={people}
-          directory={directory}
-          isAdmin={isAdmin}
           now={now}
           onChanged={changed}
         />
