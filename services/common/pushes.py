@@ -18,6 +18,7 @@ from marshmallow import Schema, fields
 
 from services.batteries.schemas import BatteryStateSchema
 from services.common.topology import client_message, role_message_key, user_message_key
+from services.devices.schemas import DeviceCommandSchema
 from services.dr import policies as dr_policies
 from services.dr.schemas import DrEventPushSchema
 from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
@@ -152,6 +153,14 @@ DR_EVENT = Push(
     description="an invitation to a demand-response event, and its changes; "
     "the staff hear of the users' answers",
 )
+COMMAND_UPDATED = Push(
+    "command.updated",
+    DeviceCommandSchema(),
+    to_user=True,
+    roles=(),
+    description="a command to a device changed status; to the device's owner and "
+    "to whoever sent it",
+)
 SESSION_ENDED = Push(
     "session.ended",
     SessionEndedSchema(),
@@ -172,6 +181,7 @@ CATALOGUE: dict[str, Push] = {
         BATTERY_STATE,
         TRADE_EXECUTED,
         DR_EVENT,
+        COMMAND_UPDATED,
         SESSION_ENDED,
     )
 }
