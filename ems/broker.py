@@ -42,6 +42,7 @@ from services.common.topology import (
     SERVICE_QUEUES,
     STATUS,
     WS,
+    WS_GATEWAY_RPC,
     device_key,
     rpc_queue,
     rpc_reply_prefix,
@@ -76,6 +77,7 @@ DEAD = _names(DEAD_QUEUE.name)
 INGEST = _starting(INGEST_PREFIX)
 BALANCED = f"{_names(BALANCER_RAW.name)}|{INGEST}"
 SERVER_NAMED = _starting(SERVER_NAMED_PREFIX)
+WS_GATEWAY_REPLIES = _starting(rpc_reply_prefix("ws_gateway"))
 #: The default exchange, as permissions name it.
 DEFAULT_EXCHANGE = "amq.default"
 
@@ -125,11 +127,16 @@ PERMISSIONS = {
         "write": rf"^(amq\.default|{BALANCED}|{DEAD}|{_names(DLX.name)})$",
         "read": rf"^({_names(BALANCER_RAW.name)}|{ALL_EXCHANGES})$",
     },
-    # Its own server-named queue, bound to ems.ws; rejects to ems.dlx.
+    # Its own server-named queue, bound to ems.ws; rejects to ems.dlx; the commands
+    # its sockets send, called on devices over RPC (TOPICS: that call only), and
+    # the queue of their answers.
     "ws_gateway": {
-        "configure": rf"^({SERVER_NAMED}|{DEAD}|{ALL_EXCHANGES})$",
-        "write": rf"^({SERVER_NAMED}|{DEAD}|{_names(DLX.name)})$",
-        "read": rf"^({SERVER_NAMED}|{_names(WS.name, DLX.name)})$",
+        "configure": rf"^({SERVER_NAMED}|{WS_GATEWAY_REPLIES}|{DEAD}|{ALL_EXCHANGES}"
+        rf"|{_names(RPC.name)})$",
+        "write": rf"^({SERVER_NAMED}|{WS_GATEWAY_REPLIES}|{DEAD}"
+        rf"|{_names(DLX.name, RPC.name)})$",
+        "read": rf"^({SERVER_NAMED}|{WS_GATEWAY_REPLIES}"
+        rf"|{_names(WS.name, DLX.name, RPC.name)})$",
     },
     # Readings of devices given by id (``ems simulate --device``): ems.data only.
     "simulator": {
@@ -152,6 +159,13 @@ TOPICS = {
         "exchange": DATA.name,
         "write": f"^{_any_device(device_key('*', COMMANDS))}$",
         "read": f"^({_names(device_key('*', ACKS), device_key('*', STATUS))})$",
+    },
+    # One call (devices.send_command), and answers bound by the queue's own id:
+    # not ``#``, which would hear every call and answer of the platform.
+    "ws_gateway": {
+        "exchange": RPC.name,
+        "write": f"^{_names(WS_GATEWAY_RPC)}$",
+        "read": r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
     },
 }
 #: Processes that manage other users: devices keeps each device's broker user.

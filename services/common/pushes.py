@@ -50,6 +50,16 @@ class SessionEndedSchema(Schema):
     jti = fields.String(metadata={"description": "the one session a logout ends"})
 
 
+class CommandRefusedSchema(Schema):
+    """``data`` of ``command.refused``: the error the HTTP route would answer."""
+
+    error = fields.String(metadata={"description": "the error's code"})
+    message = fields.String()
+    details = fields.Dict(
+        metadata={"description": "per field, as in a 400 (`params.on`, …)"}
+    )
+
+
 @dataclass(frozen=True)
 class Push:
     """A message type of ``ems.ws``, its ``data`` and who receives it."""
@@ -161,6 +171,22 @@ COMMAND_UPDATED = Push(
     description="a command to a device changed status; to the device's owner and "
     "to whoever sent it",
 )
+COMMAND_ACCEPTED = Push(
+    "command.accepted",
+    DeviceCommandSchema(),
+    to_user=True,
+    roles=(),
+    description="ws_gateway's answer to a command.send of the socket: the command, "
+    "with the socket's ref",
+)
+COMMAND_REFUSED = Push(
+    "command.refused",
+    CommandRefusedSchema(),
+    to_user=True,
+    roles=(),
+    description="ws_gateway's answer to a command.send of the socket that was not "
+    "taken, with the socket's ref",
+)
 SESSION_ENDED = Push(
     "session.ended",
     SessionEndedSchema(),
@@ -182,6 +208,8 @@ CATALOGUE: dict[str, Push] = {
         TRADE_EXECUTED,
         DR_EVENT,
         COMMAND_UPDATED,
+        COMMAND_ACCEPTED,
+        COMMAND_REFUSED,
         SESSION_ENDED,
     )
 }

@@ -172,6 +172,8 @@ WS_GATEWAY = Queue(
     exclusive=True,
     auto_delete=True,
 )
+#: The one RPC the WebSocket gateway makes: a command one of its sockets sent.
+WS_GATEWAY_RPC = "devices.send_command"
 #: What the broker names a queue declared without a name.
 SERVER_NAMED_PREFIX = "amq.gen-"
 

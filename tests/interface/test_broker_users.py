@@ -3,6 +3,7 @@ administrator has no access to the platform's virtual host, and a process may us
 only what its work needs."""
 
 import secrets
+import uuid
 
 import amqp
 import amqp.exceptions
@@ -20,6 +21,7 @@ from services.common.topology import (
     declare_all,
     device_command_queue,
     device_key,
+    rpc_reply_prefix,
 )
 from services.devices.broker import BrokerAccountsClient
 
@@ -112,6 +114,26 @@ def test_devices_sends_commands_and_nothing_else_on_ems_data(installation):
     assert not refused(devices, publish(DATA, device_key(DEVICE, COMMANDS)))
     for key in (f"device.{DEVICE}.reading", device_key(DEVICE, "reading")):
         assert refused(devices, publish(DATA, key))
+
+
+def test_the_websocket_gateway_makes_one_call_and_hears_its_own_answers(
+    installation,
+):
+    rpc = prepared(installation)
+    gateway = installation["ws_gateway"]
+    assert not refused(gateway, publish(rpc, "devices.send_command"))
+    for call in ("devices.issue_command", "users.create_user", "auth.check"):
+        assert refused(gateway, publish(rpc, call))
+
+    def replies(binding_key):
+        name = f"{rpc_reply_prefix('ws_gateway')}{uuid.uuid4()}"
+        queue = Queue(name, exchange=rpc, routing_key=binding_key, auto_delete=True)
+        return lambda channel: queue(channel).declare()
+
+    assert not refused(gateway, replies(str(uuid.uuid4())))
+    # Not every call and answer of the platform.
+    assert refused(gateway, replies("#"))
+    assert refused(gateway, replies("users.*"))
 
 
 def test_an_amqp_device_hears_its_own_commands_only(installation):
