@@ -26,8 +26,8 @@ SWITCHABLE = frozenset({"appliance", "heat_pump", "ev_charger"})
 #: large home or small business battery moves. devicedb knows no battery's own
 #: powers (batterydb does); the battery refuses a setpoint beyond them.
 MAX_BATTERY_KW = 100.0
-#: Charging current in amperes: IEC 61851 allows no less than 6 A; 80 A is the
-#: largest residential charger.
+#: Charging current in amperes: 0 pauses; IEC 61851 allows no less than 6 A while
+#: charging; 80 A is the largest residential charger.
 MIN_EV_AMPS, MAX_EV_AMPS = 6.0, 80.0
 
 
@@ -62,8 +62,20 @@ class CurtailParams(InputSchema):
     max_percent = _number(0, 100, "the most the PV may produce, in % of its peak")
 
 
+def _charging_current(amps: float) -> None:
+    if 0 < amps < MIN_EV_AMPS:
+        raise ValidationError(
+            f"0 pauses; a charging current is at least {MIN_EV_AMPS:g} A"
+        )
+
+
 class EvCurrentParams(InputSchema):
-    amps = _number(MIN_EV_AMPS, MAX_EV_AMPS, "charging current, A")
+    amps = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=[validate.Range(min=0, max=MAX_EV_AMPS), _charging_current],
+        metadata={"description": "charging current, A; 0 pauses"},
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ CURTAIL = CommandType(
 )
 EV_CURRENT = CommandType(
     "ev_current",
-    f"charge at {MIN_EV_AMPS:g}–{MAX_EV_AMPS:g} A",
+    f"charge at {MIN_EV_AMPS:g}–{MAX_EV_AMPS:g} A, or pause at 0",
     EvCurrentParams,
     frozenset({"ev_charger"}),
 )

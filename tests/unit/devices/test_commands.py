@@ -64,6 +64,7 @@ def test_every_kind_the_catalogue_names_is_a_device_kind():
         ("pv", "curtail", {"max_percent": 0}, {"max_percent": 0.0}),
         ("pv", "curtail", {"max_percent": 100}, {"max_percent": 100.0}),
         ("ev_charger", "ev_current", {"amps": 16}, {"amps": 16.0}),
+        ("ev_charger", "ev_current", {"amps": 0}, {"amps": 0.0}),
         ("ev_charger", "switch", {"on": True}, {"on": True}),
     ],
 )
@@ -85,6 +86,7 @@ def test_good_parameters_are_loaded(kind, type_name, params, loaded):
         ("pv", "curtail", {"max_percent": -1}, "max_percent"),
         ("pv", "curtail", {"max_percent": 101}, "max_percent"),
         ("ev_charger", "ev_current", {"amps": 5}, "amps"),
+        ("ev_charger", "ev_current", {"amps": -1}, "amps"),
         ("ev_charger", "ev_current", {"amps": 81}, "amps"),
         ("ev_charger", "ev_current", {"amps": None}, "amps"),
     ],
