@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Double,
     Index,
     Integer,
     LargeBinary,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
@@ -48,7 +50,16 @@ class Reading(Base):
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: The UTC hour the reading counts in (its start).
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Energy drawn from the grid in the interval.
     kwh: Mapped[Decimal] = mapped_column(KWH)
+    #: Energy generated or fed to the grid in the interval (None: not reported).
+    export_kwh: Mapped[Decimal | None] = mapped_column(KWH)
+    #: Instantaneous power at ``timestamp`` (negative: exporting).
+    power_w: Mapped[float | None] = mapped_column(Double)
+    #: A battery's state of charge at ``timestamp``.
+    soc_kwh: Mapped[float | None] = mapped_column(Double)
+    #: Other instantaneous values, ``{name: number}``.
+    measurements: Mapped[dict | None] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
@@ -61,7 +72,12 @@ class HourlyTotal(Base):
 
     device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    #: Energy drawn from the grid in the hour.
     kwh: Mapped[Decimal] = mapped_column(KWH)
+    #: Energy generated or fed to the grid in the hour, counted apart.
+    export_kwh: Mapped[Decimal] = mapped_column(
+        KWH, default=Decimal(0), server_default="0"
+    )
     #: Whether this device-hour's crossing of the limit was already announced.
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -15,12 +15,23 @@ class HourSchema(Schema):
     kwh = Kwh()
 
 
+class EnergyHourSchema(HourSchema):
+    """An hour of a device's energy: ``kwh`` drawn from the grid, ``export_kwh``
+    generated or fed to it, counted apart."""
+
+    kwh = Kwh(metadata={"description": "energy drawn (imported) in the hour"})
+    export_kwh = Kwh(
+        metadata={"description": "energy generated or fed to the grid in the hour"}
+    )
+
+
 class ConsumptionDaySchema(Schema):
     device_id = fields.String()
     date = fields.Date()
     unit = fields.Constant("kWh")
-    hours = fields.List(fields.Nested(HourSchema))
-    total_kwh = Kwh()
+    hours = fields.List(fields.Nested(EnergyHourSchema))
+    total_kwh = Kwh(metadata={"description": "energy drawn in the day"})
+    total_export_kwh = Kwh(metadata={"description": "energy exported in the day"})
 
 
 class NotificationQuerySchema(InputSchema):
@@ -51,6 +62,7 @@ class HourTotalSchema(Schema):
     device_id = fields.String()
     hour = UtcDateTime()
     kwh = Kwh()
+    export_kwh = Kwh()
 
 
 class ConsumptionUpdateSchema(Schema):

@@ -45,9 +45,9 @@ from services.monitoring.schemas import (
     DeadLetterQuerySchema,
     DeadLetterReplaySchema,
     DeadLetterSchema,
+    EnergyHourSchema,
     ForecastQuerySchema,
     ForecastSchema,
-    HourSchema,
     NotificationQuerySchema,
     NotificationSchema,
 )
@@ -55,7 +55,7 @@ from services.monitoring.storage import MonitoringStore
 
 consumption_schema = ConsumptionDaySchema()
 notification_schema = NotificationSchema()
-hour_schema = HourSchema()
+energy_hour_schema = EnergyHourSchema()
 forecast_schema = ForecastSchema()
 backtest_schema = BacktestSchema()
 dead_letter_schema = DeadLetterSchema()
@@ -96,41 +96,46 @@ class MonitoringService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def consumption_day(self, caller, query):
         """A day (``date``, ``YYYY-MM-DD``) of a device the caller may see, hour
-        by hour in UTC, zero-filled."""
+        by hour in UTC, zero-filled: energy drawn and exported."""
         query = load(ConsumptionQuerySchema(), query)
         device_id, day = query["device_id"], query["date"]
         self._require_visible(caller, device_id)
         start, end = logic.day_bounds(day)
-        hours = logic.day_series(day, self.storage.hourly_totals(device_id, start, end))
+        totals = self.storage.hourly_energy([device_id], start, end)
+        hours = logic.day_series(day, totals.get(device_id, {}))
         return consumption_schema.dump(
             {
                 "device_id": device_id,
                 "date": day,
                 "hours": hours,
                 "total_kwh": sum(hour["kwh"] for hour in hours),
+                "total_export_kwh": sum(hour["export_kwh"] for hour in hours),
             }
         )
 
     @rpc(expected_exceptions=EXPECTED)
     def hourly_series(self, device_id, start, end):
         """A device's energy in each UTC hour from ``start`` (included) to ``end``
-        (excluded), ISO-8601 hour starts, zero-filled: ``[{hour, kwh}]``. For other
-        services (forecasts, baselines, settlement); access is the caller's
-        business."""
+        (excluded), ISO-8601 hour starts, zero-filled: ``[{hour, kwh, export_kwh}]``
+        (drawn, exported). For other services (forecasts, baselines, settlement);
+        access is the caller's business."""
         start, end = logic.hour_range(start, end)
-        totals = self.storage.hourly_totals(device_id, start, end)
-        return hour_schema.dump(logic.series(start, end, totals), many=True)
+        totals = self.storage.hourly_energy([device_id], start, end)
+        return energy_hour_schema.dump(
+            logic.series(start, end, totals.get(device_id, {})), many=True
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def hourly_series_of(self, device_ids, start, end):
         """``hourly_series`` of several devices in one call: ``{device_id:
-        [{hour, kwh}]}``, one entry per id asked for (zero-filled for a device
-        with no readings). For a caller that needs a whole household's load."""
+        [{hour, kwh, export_kwh}]}``, one entry per id asked for (zero-filled for a
+        device with no readings). For a caller that needs a whole household's
+        load."""
         device_ids = logic.device_ids(device_ids)
         start, end = logic.hour_range(start, end)
-        totals = self.storage.hourly_totals_of(device_ids, start, end)
+        totals = self.storage.hourly_energy(device_ids, start, end)
         return {
-            device_id: hour_schema.dump(
+            device_id: energy_hour_schema.dump(
                 logic.series(start, end, totals.get(device_id, {})), many=True
             )
             for device_id in device_ids

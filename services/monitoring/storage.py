@@ -8,7 +8,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store
-from services.monitoring.logic import Alert, DeviceLimit, ParsedReading, TotalChange
+from services.monitoring.logic import (
+    Alert,
+    DeviceLimit,
+    Energy,
+    ParsedReading,
+    TotalChange,
+)
 from services.monitoring.models import (
     DeadLetter,
     HourlyTotal,
@@ -93,6 +99,10 @@ class MonitoringStore(Store):
                             "timestamp": r.timestamp,
                             "hour": r.hour,
                             "kwh": r.kwh,
+                            "export_kwh": r.export_kwh,
+                            "power_w": r.power_w,
+                            "soc_kwh": r.soc_kwh,
+                            "measurements": r.measurements,
                         }
                         for r in readings
                     ]
@@ -104,8 +114,9 @@ class MonitoringStore(Store):
         return [r for r in readings if r.reading_id in inserted]
 
     def add_to_totals(
-        self, added: dict[tuple[str, datetime], Decimal]
+        self, added: dict[tuple[str, datetime], Energy]
     ) -> list[TotalChange]:
+        """Add energy, drawn and exported, to device-hours; what each became."""
         if not added:
             return []
         # Rows are locked in one order by every worker, so two batches touching the
@@ -113,18 +124,29 @@ class MonitoringStore(Store):
         keys = sorted(added)
         statement = insert(HourlyTotal).values(
             [
-                {"device_id": d, "hour": h, "kwh": added[(d, h)], "alerted": False}
+                {
+                    "device_id": d,
+                    "hour": h,
+                    "kwh": added[(d, h)].kwh,
+                    "export_kwh": added[(d, h)].export_kwh,
+                    "alerted": False,
+                }
                 for d, h in keys
             ]
         )
         rows = self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["device_id", "hour"],
-                set_={"kwh": HourlyTotal.kwh + statement.excluded.kwh},
+                set_={
+                    "kwh": HourlyTotal.kwh + statement.excluded.kwh,
+                    "export_kwh": HourlyTotal.export_kwh
+                    + statement.excluded.export_kwh,
+                },
             ).returning(
                 HourlyTotal.device_id,
                 HourlyTotal.hour,
                 HourlyTotal.kwh,
+                HourlyTotal.export_kwh,
                 HourlyTotal.alerted,
             )
         )
@@ -132,9 +154,10 @@ class MonitoringStore(Store):
             TotalChange(
                 row.device_id,
                 row.hour,
-                row.kwh - added[(row.device_id, row.hour)],
+                row.kwh - added[(row.device_id, row.hour)].kwh,
                 row.kwh,
                 row.alerted,
+                row.export_kwh,
             )
             for row in rows
         ]
@@ -175,6 +198,7 @@ class MonitoringStore(Store):
     def hourly_totals(
         self, device_id: str, start: datetime, end: datetime
     ) -> dict[datetime, Decimal]:
+        """A device's energy drawn in each hour of the range that has any."""
         rows = self.session.execute(
             select(HourlyTotal.hour, HourlyTotal.kwh).where(
                 HourlyTotal.device_id == device_id,
@@ -184,21 +208,29 @@ class MonitoringStore(Store):
         )
         return {row.hour: row.kwh for row in rows}
 
-    def hourly_totals_of(
+    def hourly_energy(
         self, device_ids: list[str], start: datetime, end: datetime
-    ) -> dict[str, dict[datetime, Decimal]]:
-        """``hourly_totals`` of several devices in one query, by device id;
-        devices without totals in the range are missing."""
+    ) -> dict[str, dict[datetime, Energy]]:
+        """Energy drawn and exported by several devices in each hour of the range,
+        in one query, by device id; devices without totals in the range are
+        missing."""
         rows = self.session.execute(
-            select(HourlyTotal.device_id, HourlyTotal.hour, HourlyTotal.kwh).where(
+            select(
+                HourlyTotal.device_id,
+                HourlyTotal.hour,
+                HourlyTotal.kwh,
+                HourlyTotal.export_kwh,
+            ).where(
                 HourlyTotal.device_id.in_(device_ids),
                 HourlyTotal.hour >= start,
                 HourlyTotal.hour < end,
             )
         )
-        totals: dict[str, dict[datetime, Decimal]] = {}
+        totals: dict[str, dict[datetime, Energy]] = {}
         for row in rows:
-            totals.setdefault(row.device_id, {})[row.hour] = row.kwh
+            totals.setdefault(row.device_id, {})[row.hour] = Energy(
+                row.kwh, row.export_kwh
+            )
         return totals
 
     def notifications(self, user_id: str, limit: int) -> list[Notification]:
