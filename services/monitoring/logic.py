@@ -11,6 +11,7 @@ from decimal import Decimal
 from services.common.errors import ValidationFailed
 from services.common.topology import device_of_reading_key
 from services.monitoring.exceptions import InvalidReading
+from services.monitoring.status import DEFAULT_READING_INTERVAL_S
 
 MICRO = Decimal("0.000001")
 HOUR = timedelta(hours=1)
@@ -66,9 +67,13 @@ class Energy:
 
 @dataclass(frozen=True)
 class DeviceLimit:
+    """What monitoring keeps of a device: its owner, its hourly limit, and how
+    often it sends a reading."""
+
     user_id: str
     max_hourly_kwh: Decimal
     deleted: bool = False
+    reading_interval_s: int = DEFAULT_READING_INTERVAL_S
 
 
 @dataclass(frozen=True)
