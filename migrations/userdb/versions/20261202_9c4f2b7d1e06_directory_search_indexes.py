@@ -2,7 +2,7 @@
 
 Revision ID: 9c4f2b7d1e06
 Revises: 4801da44f45e
-Create Date: 2026-12-10 09:00:00.000000+00:00
+Create Date: 2026-12-02 00:40:00.000000
 
 """
 from typing import Sequence, Union
