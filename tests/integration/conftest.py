@@ -33,6 +33,10 @@ def stack(tmp_path_factory, model_server):
                 v.SUPPORT_AI_TIMEOUT: 2,
                 # Small enough for test_quotas.py to reach within the message quota.
                 v.SUPPORT_MAX_AI_CALLS_PER_HOUR: 3,
+                # Auto batteries act every 2 s on plan steps of 6 s
+                # (test_battery_auto.py).
+                v.BATTERY_CONTROL_INTERVAL: 2,
+                v.BATTERY_PLAN_STEP: 6,
             }
         ),
     )
