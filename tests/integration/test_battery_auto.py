@@ -1,6 +1,9 @@
 """A battery in auto mode through the real stack: the platform sends a simulated
 battery (``ems simulate --commands``) its plan's setpoints interval after interval,
-and the device obeys. The stack's control interval is 2 s, a plan step 6 s."""
+the device obeys and reports its charge, and the plan is worked out again when the
+reported charge drifts from it. The stack's control interval is 2 s, a plan step
+6 s: the simulated battery charges in real time, so its charge falls behind a plan
+that expects hours of charge in seconds, and drifts."""
 
 import pytest
 
@@ -17,7 +20,9 @@ PLAN = {
 }
 
 
-def test_auto_mode_sends_the_plans_setpoints_to_the_device(stack, new_user, tmp_path):
+def test_auto_mode_sends_setpoints_and_replans_when_the_charge_drifts(
+    stack, new_user, tmp_path
+):
     user, client = new_user("Ampere")
     created = client.post(
         "/api/devices",
@@ -73,6 +78,17 @@ def test_auto_mode_sends_the_plans_setpoints_to_the_device(stack, new_user, tmp_
             )
             assert ack["status"] == "ok", ack
         assert sent[0]["planned_power_kw"] > 0  # cheap first: it charges
+
+        # The device's charge lags the plan's: re-planned from what it reported.
+        drift = eventually(
+            lambda: next((i for i in intervals() if i["replanned"] == "drift"), None),
+            timeout=40,
+        )
+        assert drift["reported_soc_kwh"] is not None
+        # The new plan starts from the reported charge.
+        assert drift["planned_soc_kwh"] == pytest.approx(
+            drift["reported_soc_kwh"], abs=1e-6
+        )
 
         # A manual command goes to the device and holds the battery.
         held = client.post(
