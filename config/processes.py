@@ -181,7 +181,15 @@ PROCESSES = {
             "max_ai_calls_per_hour": v.SUPPORT_MAX_AI_CALLS_PER_HOUR,
         },
     ),
-    "batteries": service("batteries"),
+    "batteries": service(
+        "batteries",
+        BATTERIES={
+            "control_interval_s": v.BATTERY_CONTROL_INTERVAL,
+            "plan_step_s": v.BATTERY_PLAN_STEP,
+            "drift_fraction": v.BATTERY_DRIFT_FRACTION,
+            "override_minutes": v.BATTERY_OVERRIDE_MINUTES,
+        },
+    ),
     "dr": service(
         "dr",
         # Devices and monitoring; batteries have a shorter wait of their own.

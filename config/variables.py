@@ -399,6 +399,35 @@ SUPPORT_MAX_AI_CALLS_PER_HOUR = Variable(
     "questions of one user put to the model in any hour; past that they go to staff",
 )
 
+# -- batteries -------------------------------------------------------------------------
+
+BATTERY_CONTROL_INTERVAL = Variable(
+    "EMS_BATTERY_CONTROL_INTERVAL_S",
+    900,
+    number,
+    "seconds of a control interval: a battery in auto mode gets its plan's "
+    "setpoint once each",
+)
+BATTERY_PLAN_STEP = Variable(
+    "EMS_BATTERY_PLAN_STEP_S",
+    3600,
+    number,
+    "seconds of a step of an auto battery's plan: one hour of its hourly prices",
+)
+BATTERY_DRIFT_FRACTION = Variable(
+    "EMS_BATTERY_DRIFT_FRACTION",
+    0.05,
+    number,
+    "an auto battery's plan is worked out again when the reported charge is this "
+    "far (a fraction of its capacity) from the plan's",
+)
+BATTERY_OVERRIDE_MINUTES = Variable(
+    "EMS_BATTERY_OVERRIDE_MINUTES",
+    60,
+    number,
+    "minutes a manual command holds a battery in auto mode, unless it says",
+)
+
 # -- DR --------------------------------------------------------------------------------
 
 DR_BATTERIES_RPC_TIMEOUT = Variable(

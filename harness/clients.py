@@ -35,6 +35,9 @@ class ApiClient:
     def post(self, path, json=None, **kwargs):
         return self.request("POST", path, json=json, **kwargs)
 
+    def put(self, path, json=None, **kwargs):
+        return self.request("PUT", path, json=json, **kwargs)
+
     def patch(self, path, json=None, **kwargs):
         return self.request("PATCH", path, json=json, **kwargs)
 

@@ -1,10 +1,12 @@
 """Routes of batteries: a battery on a ``battery`` device, its commands, its optimal
-schedule."""
+schedule, and auto mode (its control and the plan it executes)."""
 
 from gateway.route import SIGNED_IN, Route
 from services.batteries.schemas import (
     BatteryCommandSchema,
+    BatteryControlSchema,
     BatteryCreateSchema,
+    BatteryPlanSchema,
     BatteryScheduleRequestSchema,
     BatteryScheduleResultSchema,
     BatterySchema,
@@ -100,10 +102,14 @@ ROUTES = (
         summary="Command a battery",
         description=(
             "Charge or discharge at a power within the battery's limits, or stop. "
-            "The new state is also pushed over ``/ws`` as ``battery.state``."
+            "The battery's device is sent a ``battery_setpoint`` command "
+            "(``power_kw``: + charges, − discharges, 0 holds) by the caller; the "
+            "new state is also pushed over ``/ws`` as ``battery.state``. A battery "
+            "in auto control is held by the command for ``override_minutes`` "
+            "(default 60), then its plan resumes."
         ),
         body=BatteryCommandSchema,
-        example_body={"action": "charge", "power_kw": 3},
+        example_body={"action": "charge", "power_kw": 3, "override_minutes": 30},
         returns=BatterySchema,
         returns_description="the battery, commanded",
         example={
@@ -174,6 +180,82 @@ ROUTES = (
             "start_soc_kwh": 5,
             "method": "dynamic programming",
             "grid_step_kwh": 0.023952,
+        },
+    ),
+    Route(
+        "PUT",
+        "/api/batteries/<string:battery_id>/control",
+        SIGNED_IN,
+        "batteries.set_control",
+        tag="batteries",
+        summary="Switch manual or auto control",
+        description=(
+            "``manual``: the battery moves by commands only. ``auto``: the platform "
+            "works out the optimal plan for ``plan`` (as ``POST "
+            "/api/batteries/{id}/schedule`` takes it) from the battery's charge "
+            "now and executes it: each control interval (15 minutes by default) "
+            "the battery's device is sent the plan's ``battery_setpoint`` for it, "
+            "issued by ``batteries``. The plan is worked out again from the charge "
+            "the device reports when that drifts from the plan's by more than 5 % "
+            "of the capacity (by default), and when it runs out, repeating its "
+            "prices and load. Plan steps are hours."
+        ),
+        body=BatteryControlSchema,
+        example_body={
+            "control": "auto",
+            "plan": {
+                "import_prices": [0.1, 0.1, 0.4],
+                "export_prices": [0.05, 0.05, 0.05],
+                "load_kwh": [0.5, 0.5, 3],
+            },
+        },
+        returns=BatterySchema,
+        returns_description="the battery",
+        example={"id": "51c0…", "control": "auto", "override_until": None},
+    ),
+    Route(
+        "GET",
+        "/api/batteries/<string:battery_id>/plan",
+        SIGNED_IN,
+        "batteries.get_plan",
+        tag="batteries",
+        summary="Auto mode's plan and its execution",
+        description=(
+            "The plan an auto battery executes, step by step (planned setpoint "
+            "and charge), and its latest control intervals: the setpoint and "
+            "charge planned, the command sent (its id and status when issued), "
+            "the charge the device reported, and whether the plan was worked out "
+            "again then (``drift``, ``plan ran out``). A manual battery has no "
+            "steps."
+        ),
+        returns=BatteryPlanSchema,
+        returns_description="the plan and its intervals",
+        example={
+            "battery_id": "51c0…",
+            "control": "auto",
+            "override_until": None,
+            "step_s": 3600,
+            "interval_s": 900,
+            "steps": [
+                {
+                    "index": 0,
+                    "starts_at": "2026-11-22T18:00:00Z",
+                    "power_kw": 2.5,
+                    "soc_kwh_start": 5,
+                    "soc_kwh_end": 7.371708,
+                }
+            ],
+            "intervals": [
+                {
+                    "starts_at": "2026-11-22T18:00:00Z",
+                    "planned_power_kw": 2.5,
+                    "planned_soc_kwh": 5,
+                    "reported_soc_kwh": 5.02,
+                    "replanned": "no plan",
+                    "command_id": "c41d…",
+                    "command_status": "pending",
+                }
+            ],
         },
     ),
 )

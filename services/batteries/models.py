@@ -3,8 +3,9 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Float, Index, String
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String
 from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
@@ -45,6 +46,17 @@ class Battery(Base):
     )
     #: When the state was recorded; set with it, never by the ORM on its own.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: ``manual``: only commands move it; ``auto``: its plan does (``control.py``).
+    control: Mapped[str] = mapped_column(
+        String(8), default="manual", server_default="manual"
+    )
+    #: Auto mode's plan (``control.stored_plan``): its steps and the prices and
+    #: load it came from.
+    plan: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
+    #: Until when a manual command holds a battery in auto mode.
+    override_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
     __table_args__ = (
         CheckConstraint("capacity_kwh > 0", name="ck_batteries_capacity"),
@@ -61,6 +73,37 @@ class Battery(Base):
         CheckConstraint(
             "mode IN ('idle', 'charging', 'discharging')", name="ck_batteries_mode"
         ),
+        CheckConstraint("control IN ('manual', 'auto')", name="ck_batteries_control"),
         # The settling timer looks for batteries that are moving; few are.
         Index("ix_batteries_moving", "id", postgresql_where=sql("mode <> 'idle'")),
+        # The control timer looks for batteries in auto mode every few seconds.
+        Index("ix_batteries_auto", "id", postgresql_where=sql("control = 'auto'")),
     )
+
+
+class BatteryInterval(Base):
+    """A control interval of a battery in auto mode: what the plan set, what was
+    sent, and the charge the device reported, to chart plan against execution.
+
+    The key (battery, interval start) is what makes a setpoint go out once per
+    interval however many processes run the control timer.
+    """
+
+    __tablename__ = "battery_intervals"
+
+    battery_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("batteries.id", ondelete="CASCADE"), primary_key=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), primary_key=True
+    )
+    #: The plan's setpoint (+ charges, − discharges) and charge at the start.
+    planned_power_kw: Mapped[float] = mapped_column(Float)
+    planned_soc_kwh: Mapped[float] = mapped_column(Float)
+    #: What the device reported when the interval began; None if nothing.
+    reported_soc_kwh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Why the plan was worked out again at this interval, if it was.
+    replanned: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: The devices service's command and its status when issued (None: not sent).
+    command_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    command_status: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -13,6 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from services.batteries.control import AUTO, CONTROLS
 from services.batteries.physics import ACTIONS, IDLE, MODES
 from services.batteries.schedule import MAX_HOURS, METHOD
 from services.common.schemas import ID, InputSchema, Kwh, Permissions, UtcDateTime
@@ -59,6 +60,16 @@ class BatterySchema(Schema):
         metadata={"description": "the last command, or when a bound stopped it"}
     )
     created_at = UtcDateTime()
+    control = fields.String(
+        metadata={
+            "enum": list(CONTROLS),
+            "description": "manual: moved by commands only; auto: by its plan",
+        }
+    )
+    override_until = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "in auto mode, a manual command holds it until then"},
+    )
     permissions = Permissions(
         "what the caller may do with the battery: command, delete"
     )
@@ -121,6 +132,15 @@ class BatteryCommandSchema(InputSchema):
     power_kw = _number(
         validate.Range(min=0, min_inclusive=False),
         metadata={"description": "above 0, at most the battery's maximum"},
+    )
+
+    override_minutes = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=24 * 60),
+        metadata={
+            "description": "in auto mode, how long the command holds before the "
+            "plan resumes (default: the service's setting, 60)"
+        },
     )
 
     @validates_schema
@@ -235,4 +255,69 @@ class BatteryScheduleResultSchema(Schema):
     method = fields.String(metadata={"enum": [METHOD]})
     grid_step_kwh = fields.Float(
         metadata={"description": "the charge levels the plan moves between"}
+    )
+
+
+class BatteryControlSchema(InputSchema):
+    """``PUT /api/batteries/{id}/control``: ``{"control": "manual"}``, or
+    ``{"control": "auto", "plan": {...}}`` with what the plan is worked out for
+    (prices and load of each hour, as ``POST /api/batteries/{id}/schedule``
+    takes them)."""
+
+    control = fields.String(required=True, validate=validate.OneOf(CONTROLS))
+    plan = fields.Nested(BatteryScheduleRequestSchema)
+
+    @validates_schema
+    def plan_with_auto(self, data, **kwargs):
+        if data.get("control") == AUTO and "plan" not in data:
+            raise ValidationError("required for auto", "plan")
+        if data.get("control") in CONTROLS and data["control"] != AUTO:
+            if "plan" in data:
+                raise ValidationError("only auto takes a plan", "plan")
+
+
+class BatteryPlanStepSchema(Schema):
+    index = fields.Integer()
+    starts_at = UtcDateTime()
+    power_kw = Rounded(metadata={"description": "+ charges, − discharges"})
+    soc_kwh_start = Kwh()
+    soc_kwh_end = Kwh()
+
+
+class BatteryIntervalSchema(Schema):
+    """A control interval: what the plan set and what went to the device."""
+
+    starts_at = UtcDateTime()
+    planned_power_kw = Rounded(metadata={"description": "+ charges, − discharges"})
+    planned_soc_kwh = Kwh(metadata={"description": "the plan's charge then"})
+    reported_soc_kwh = Kwh(
+        allow_none=True, metadata={"description": "the device's, when it began"}
+    )
+    replanned = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["no plan", "plan ran out", "drift", None],
+            "description": "why the plan was worked out again then",
+        },
+    )
+    command_id = fields.String(allow_none=True)
+    command_status = fields.String(
+        allow_none=True, metadata={"description": "when issued, by devices"}
+    )
+
+
+class BatteryPlanSchema(Schema):
+    """``GET /api/batteries/{id}/plan``: auto mode's plan and its execution."""
+
+    battery_id = fields.String()
+    control = fields.String(metadata={"enum": list(CONTROLS)})
+    override_until = UtcDateTime(allow_none=True)
+    step_s = fields.Float(
+        allow_none=True, metadata={"description": "the length of a plan step"}
+    )
+    interval_s = fields.Float(metadata={"description": "the control interval"})
+    steps = fields.List(fields.Nested(BatteryPlanStepSchema))
+    intervals = fields.List(
+        fields.Nested(BatteryIntervalSchema),
+        metadata={"description": "the latest control intervals, oldest first"},
     )

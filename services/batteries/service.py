@@ -10,21 +10,33 @@ is monitoring's forecast for a device devices lets the caller see.
 
 A battery's state is recorded when it changes — a command, or a bound that stopped
 it — and worked out in between (``physics.state_at``). Each change is pushed as
-``battery.state`` to ``user.<owner>.battery.state`` on ``ems.ws``.
+``battery.state`` to ``user.<owner>.battery.state`` on ``ems.ws``. Every command
+also goes to the battery's device as a ``battery_setpoint`` (devices'
+``issue_command``).
+
+A battery in ``auto`` control follows its optimal plan: each control interval
+(``BATTERIES.control_interval_s``) the control timer sends the plan's setpoint for
+it, and works the plan out again from the charge the device reported (monitoring's
+``device_states``) when it drifted or ran out (``control.decide``). A manual
+command holds an auto battery for ``override_minutes``, then the plan resumes.
 """
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 
 from eventlet import tpool
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.batteries import physics, policies
-from services.batteries.exceptions import BatteryNotFound
+from services.batteries import control, physics, policies
+from services.batteries.exceptions import BatteryNotFound, CommandRefused
 from services.batteries.schedule import Target, optimal_schedule
 from services.batteries.schemas import (
     BatteryCommandSchema,
+    BatteryControlSchema,
     BatteryCreateSchema,
+    BatteryPlanSchema,
     BatteryScheduleRequestSchema,
     BatteryScheduleResultSchema,
     BatterySchema,
@@ -40,11 +52,27 @@ from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import BATTERIES_DEVICE_DELETED, BATTERIES_USER_DELETED
 
+log = logging.getLogger(__name__)
+
 battery_schema = BatterySchema()
 schedule_schema = BatteryScheduleResultSchema()
+plan_schema = BatteryPlanSchema()
 
 #: Seconds between two looks for batteries that reached a bound.
 SETTLE_INTERVAL = 5
+#: Seconds between two looks for auto batteries whose control interval began:
+#: short, so that a setpoint goes out soon after its interval starts whatever
+#: the interval (the interval key, not the tick, decides what is sent).
+CONTROL_TICK = 1
+#: Auto mode's settings (``BATTERIES`` in the settings) when not given.
+DEFAULTS = {
+    "control_interval_s": 900,
+    "plan_step_s": 3600,
+    "drift_fraction": 0.05,
+    "override_minutes": 60,
+}
+#: How many control intervals ``get_plan`` shows.
+INTERVALS_SHOWN = 96
 #: The kind of device a battery sits on.
 BATTERY_KIND = "battery"
 
@@ -62,6 +90,7 @@ class BatteriesService(HealthMixin):
 
     storage = Database(BatteryStore)
     push = Pusher()
+    config = Config()
     # Someone waits for the answer: a service that does not reply is given up.
     devices_rpc = TimedRpcProxy("devices")
     monitoring_rpc = TimedRpcProxy("monitoring")
@@ -145,9 +174,68 @@ class BatteriesService(HealthMixin):
             command.get("power_kw"),
         )
         self.storage.set_state(battery, state, now)
+        if battery.control == control.AUTO:
+            minutes = command.get("override_minutes", self._setting("override_minutes"))
+            battery.override_until = now + timedelta(minutes=minutes)
+        # The device is told before the state is committed: a command devices
+        # refuses (or cannot take) leaves the stored battery as it was.
+        self._send_setpoint(
+            battery,
+            control.signed_power(command["action"], command.get("power_kw") or 0.0),
+            caller["user_id"],
+        )
         self.storage.commit()
         self._push(battery, state)
         return self._dump(battery, state, caller)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_control(self, caller, battery_id, body):
+        """Switch a battery to ``manual`` or ``auto`` (``BatteryControlSchema``).
+
+        ``auto`` works out the plan for ``body["plan"]`` (as ``schedule_battery``)
+        from the battery's charge now, starting with the current control
+        interval; the control timer then executes it. ``manual`` drops the plan:
+        the battery keeps its last setpoint until commanded.
+        """
+        request = load(BatteryControlSchema(), body)
+        plan = None
+        if request["control"] == control.AUTO:
+            prices = dict(request["plan"])
+            device_id = prices.pop("load_device_id", None)
+            if device_id is not None:
+                prices["load_kwh"] = self._forecast_load(
+                    caller, device_id, len(prices["import_prices"])
+                )
+            battery = self._readable(caller, battery_id)
+            start = prices.pop("start_soc_kwh", None)
+            if start is None:
+                start = self._state_now(battery).soc_kwh
+            limits = physics.Limits.of(battery)
+            self.storage.commit()
+            plan = self._plan(limits, prices, start, _now())
+        battery = self._writable(caller, battery_id, policies.COMMAND, for_update=True)
+        self.storage.set_control(battery, request["control"], plan)
+        self.storage.commit()
+        return self._dump(battery, self._state_now(battery), caller)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_plan(self, caller, battery_id):
+        """Auto mode's plan and its latest control intervals, to chart the plan
+        against what was sent and reported."""
+        battery = self._readable(caller, battery_id)
+        interval_s = self._setting("control_interval_s")
+        since = _now() - timedelta(seconds=INTERVALS_SHOWN * interval_s)
+        return plan_schema.dump(
+            {
+                "battery_id": battery.id,
+                "control": battery.control,
+                "override_until": battery.override_until,
+                "step_s": battery.plan["step_s"] if battery.plan else None,
+                "interval_s": interval_s,
+                "steps": control.plan_steps(battery.plan) if battery.plan else [],
+                "intervals": self.storage.intervals(battery.id, since),
+            }
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def schedule_battery(self, caller, battery_id, body):
@@ -223,6 +311,149 @@ class BatteriesService(HealthMixin):
         for battery in settled:
             self._push(battery, _recorded(battery))
 
+    @timer(interval=CONTROL_TICK)
+    def control_batteries(self):
+        """Send each auto battery the setpoint of the control interval that began,
+        once: the battery is locked (one skipped when another process holds it)
+        and the interval recorded under its key before the setpoint goes out."""
+        batteries = [
+            (battery.id, battery.device_id) for battery in self.storage.auto_batteries()
+        ]
+        self.storage.commit()
+        if not batteries:
+            return
+        now = _now()
+        at = control.interval_start(now, self._setting("control_interval_s"))
+        reported = self._reported_states([device for _, device in batteries])
+        for battery_id, device_id in batteries:
+            self._control(battery_id, at, now, reported.get(device_id) or {})
+
+    def _control(self, battery_id, at: datetime, now: datetime, reported: dict):
+        battery = self.storage.lock_battery(battery_id)
+        if (
+            battery is None
+            or battery.control != control.AUTO
+            or self.storage.has_interval(battery.id, at)
+        ):
+            self.storage.commit()
+            return
+        if battery.override_until is not None and not control.overridden(
+            battery.override_until, now
+        ):
+            battery.override_until = None  # the override ended: the plan resumes
+        limits = physics.Limits.of(battery)
+        reported_soc = reported.get("soc_kwh")
+        decision = control.decide(
+            battery.plan,
+            at,
+            modelled_soc_kwh=self._state_now(battery, now).soc_kwh,
+            reported_soc_kwh=reported_soc,
+            capacity_kwh=battery.capacity_kwh,
+            drift_fraction=self._setting("drift_fraction"),
+            override_until=battery.override_until,
+        )
+        replanned = None
+        if isinstance(decision, control.Replan):
+            replanned = decision.reason
+            battery.plan = self._replan(battery, limits, decision.soc_kwh, at)
+            decision = control.decide(
+                battery.plan,
+                at,
+                modelled_soc_kwh=decision.soc_kwh,
+                reported_soc_kwh=None,
+                capacity_kwh=battery.capacity_kwh,
+                drift_fraction=self._setting("drift_fraction"),
+            )
+        if not isinstance(decision, control.Send):
+            self.storage.commit()
+            return
+        step = decision.step
+        claimed = self.storage.claim_interval(
+            battery.id,
+            at,
+            planned_power_kw=step.power_kw,
+            planned_soc_kwh=control.expected_soc(step, battery.plan["step_s"], at),
+            reported_soc_kwh=reported_soc,
+            replanned=replanned,
+        )
+        if claimed:
+            self._execute(battery, limits, step.power_kw, at, now)
+        self.storage.commit()
+        if claimed:
+            self._push(battery, _recorded(battery))
+
+    def _execute(self, battery, limits, setpoint_kw: float, at, now) -> None:
+        """Send the setpoint and keep the stored battery in step with it."""
+        try:
+            command = self._send_setpoint(battery, setpoint_kw, control.ISSUER)
+        except EXPECTED as exc:
+            # The interval stays recorded, unsent: the next one tries again.
+            log.warning("battery %s: setpoint not sent: %s", battery.id, exc)
+            return
+        self.storage.record_command(battery.id, at, command["id"], command["status"])
+        action, power = control.action_of(setpoint_kw)
+        before = self._state_now(battery, now)
+        try:
+            state = physics.command(limits, before, action, power)
+        except CommandRefused:
+            # Full or empty already: the device holds at its bound, and so does
+            # the stored battery.
+            state = physics.State(before.soc_kwh)
+        self.storage.set_state(battery, state, now)
+
+    def _send_setpoint(self, battery, setpoint_kw: float, issued_by: str) -> dict:
+        return self.devices_rpc.issue_command(
+            battery.device_id,
+            control.SETPOINT,
+            {"power_kw": round(setpoint_kw, 6)},
+            max(1, round(self._setting("control_interval_s"))),
+            issued_by,
+        )
+
+    def _reported_states(self, device_ids) -> dict:
+        """What monitoring knows of the devices now; nothing if it cannot say, and
+        the plan goes on from the modelled charge."""
+        try:
+            return self.monitoring_rpc.device_states(device_ids)
+        except Exception as exc:  # noqa: BLE001 - a timer must outlive monitoring
+            log.warning("no device states from monitoring: %s", exc)
+            return {}
+
+    def _replan(self, battery, limits, soc_kwh: float, at: datetime) -> dict | None:
+        """The plan worked out again from ``soc_kwh`` at ``at``, for the prices and
+        load of its request from where the old plan had got to."""
+        if not battery.plan:
+            return None
+        old = battery.plan
+        started = datetime.fromisoformat(old["started_at"])
+        elapsed = int((at - started).total_seconds() // old["step_s"])
+        prices = control.rotated(old["request"], elapsed)
+        return self._plan(limits, prices, soc_kwh, at)
+
+    def _plan(self, limits, prices: dict, soc_kwh: float, at: datetime) -> dict:
+        start = min(max(soc_kwh, limits.soc_min_kwh), limits.soc_max_kwh)
+        target = prices.get("target")
+        schedule = tpool.execute(
+            optimal_schedule,
+            limits,
+            prices["import_prices"],
+            prices["export_prices"],
+            prices["load_kwh"],
+            start,
+            Target(**target) if target else None,
+        )
+        interval_s = self._setting("control_interval_s")
+        # The plan begins with the control interval under way.
+        started = control.interval_start(at, interval_s)
+        # A target holds for the first plan only: re-plans repeat the prices.
+        repeated = {key: value for key, value in prices.items() if key != "target"}
+        return control.stored_plan(
+            schedule, started, self._setting("plan_step_s"), repeated
+        )
+
+    def _setting(self, name: str):
+        return (self.config.get("BATTERIES") or {}).get(name, DEFAULTS[name])
+
     def _state_now(self, battery, now: datetime | None = None) -> physics.State:
         return physics.state_at(
             physics.Limits.of(battery),
@@ -264,6 +495,8 @@ class BatteriesService(HealthMixin):
                 "power_kw": state.power_kw,
                 "updated_at": battery.updated_at,
                 "created_at": battery.created_at,
+                "control": battery.control,
+                "override_until": battery.override_until,
                 "permissions": permissions(
                     caller, battery.user_id, *policies.ON_A_BATTERY
                 ),

@@ -3,10 +3,12 @@
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from services.batteries.control import AUTO
 from services.batteries.exceptions import BatteryExists, BatteryNotFound
-from services.batteries.models import Battery
+from services.batteries.models import Battery, BatteryInterval
 from services.batteries.physics import IDLE, State
 from services.common.db import Store
 from services.common.schemas import is_id
@@ -94,6 +96,67 @@ class BatteryStore(Store):
         battery.updated_at = at
         self.session.flush()
         return battery
+
+    def auto_batteries(self) -> list[Battery]:
+        """The batteries in auto mode, unlocked: the control timer locks each in
+        turn (``lock_battery``) once it knows their reported state."""
+        query = select(Battery).where(Battery.control == AUTO).order_by(Battery.id)
+        return list(self.session.scalars(query))
+
+    def lock_battery(self, battery_id: str) -> Battery | None:
+        """The battery, locked; None if another worker holds it (it is acting on
+        it) or it is gone."""
+        query = (
+            select(Battery)
+            .where(Battery.id == battery_id)
+            .with_for_update(skip_locked=True)
+        )
+        return self.session.scalar(query)
+
+    def set_control(
+        self, battery: Battery, control: str, plan: dict | None, override_until=None
+    ) -> Battery:
+        battery.control = control
+        battery.plan = plan
+        battery.override_until = override_until
+        self.session.flush()
+        return battery
+
+    def claim_interval(self, battery_id: str, starts_at: datetime, **values) -> bool:
+        """Record the control interval of a battery; False if it is recorded
+        already. The primary key decides between two processes: the second
+        waits for the first's row, then inserts nothing, so a setpoint goes out
+        once per interval."""
+        inserted = self.session.execute(
+            insert(BatteryInterval)
+            .values(battery_id=battery_id, starts_at=starts_at, **values)
+            .on_conflict_do_nothing()
+            .returning(BatteryInterval.battery_id)
+        ).first()
+        return inserted is not None
+
+    def has_interval(self, battery_id: str, starts_at: datetime) -> bool:
+        return self.session.get(BatteryInterval, (battery_id, starts_at)) is not None
+
+    def record_command(
+        self, battery_id: str, starts_at: datetime, command_id: str, status: str
+    ) -> None:
+        interval = self.session.get(BatteryInterval, (battery_id, starts_at))
+        interval.command_id = command_id
+        interval.command_status = status
+        self.session.flush()
+
+    def intervals(self, battery_id: str, since: datetime) -> list[BatteryInterval]:
+        """A battery's control intervals from ``since``, oldest first."""
+        query = (
+            select(BatteryInterval)
+            .where(
+                BatteryInterval.battery_id == battery_id,
+                BatteryInterval.starts_at >= since,
+            )
+            .order_by(BatteryInterval.starts_at)
+        )
+        return list(self.session.scalars(query))
 
     def delete_battery(self, battery: Battery) -> None:
         self.session.delete(battery)

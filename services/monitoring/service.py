@@ -289,6 +289,21 @@ class MonitoringService(HealthMixin):
         return status_schema.dump(statuses, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
+    def device_states(self, device_ids):
+        """What is known of each device now, for a service acting for no one
+        (batteries' auto mode): ``{device_id: status}``, each as
+        ``device_status`` answers it with ``reported_at``, when its newest
+        charge was reported. Unknown and deleted devices are left out."""
+        ids = [device_id for device_id in device_ids if is_id(device_id)]
+        if not ids:
+            return {}
+        return {
+            state.device_id: status_schema.dump(state)
+            | {"reported_at": status_schema.dump(state)["soc_at"]}
+            for state in self.storage.device_statuses(device_ids=ids)
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
     def device_status(self, caller, device_id):
         """The status of a device the caller may see."""
         self._require_visible(caller, device_id, policies.READ_STATUS)

@@ -386,7 +386,10 @@ class MonitoringStore(Store):
             )
 
     def device_statuses(
-        self, user_id: str | None = None, device_id: str | None = None
+        self,
+        user_id: str | None = None,
+        device_id: str | None = None,
+        device_ids: list[str] | None = None,
     ) -> list[DeviceStatus]:
         """The status of every device that is not deleted (``user_id``'s, or the
         one ``device_id``), in device id order; a device never heard from is
@@ -401,6 +404,8 @@ class MonitoringStore(Store):
             query = query.where(MonitoredDevice.user_id == user_id)
         if device_id is not None:
             query = query.where(MonitoredDevice.id == device_id)
+        if device_ids is not None:
+            query = query.where(MonitoredDevice.id.in_(list(device_ids)))
         return [
             from_state(state, device.id, device.user_id, device.reading_interval_s)
             for device, state in self.session.execute(query)

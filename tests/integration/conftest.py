@@ -37,6 +37,10 @@ def stack(tmp_path_factory, model_server):
                 # found within a second (test_device_status.py).
                 v.STATUS_CHECK_SECONDS: 1,
                 v.OFFLINE_GRACE_SECONDS: 1,
+                # Auto batteries act every 2 s on plan steps of 6 s
+                # (test_battery_auto.py).
+                v.BATTERY_CONTROL_INTERVAL: 2,
+                v.BATTERY_PLAN_STEP: 6,
             }
         ),
     )

@@ -281,3 +281,103 @@ def test_demand_response_learns_what_the_users_batteries_can_give(batteries_rpc)
     # 5 kWh above the 1 kWh minimum, less the discharge loss of √0.81.
     assert offer["available_kwh"] == pytest.approx(4.5)
     assert batteries_rpc.list_batteries_of([]) == []
+
+
+# -- auto mode -------------------------------------------------------------------------
+
+#: One-second control intervals, plan steps of four.
+FAST = {
+    "control_interval_s": 1,
+    "plan_step_s": 4,
+    "drift_fraction": 0.05,
+    "override_minutes": 60,
+}
+AUTO_PLAN = {
+    "import_prices": [0.1, 0.4, 0.4],
+    "export_prices": [0.0, 0.0, 0.0],
+    "load_kwh": [0.5, 3.0, 3.0],
+}
+
+
+@pytest.fixture
+def two_processes(container_factory, service_config):
+    """Two batteries processes with fast control intervals, sharing one fake
+    devices (the setpoints it was sent) and one fake monitoring (the charge the
+    devices report)."""
+    settings = service_config("batteries", BATTERIES=FAST)
+    sent, reported = [], {}
+
+    def issue_command(device_id, type, params, ttl_s, issued_by):
+        sent.append((time.time(), device_id, type, params, ttl_s, issued_by))
+        return {"id": str(uuid.uuid4()), "status": "pending"}
+
+    for _ in range(2):
+        container = container_factory(BatteriesService, settings)
+        devices, monitoring = replace_dependencies(
+            container, "devices_rpc", "monitoring_rpc"
+        )
+        devices.get_device.side_effect = get_device
+        devices.issue_command.side_effect = issue_command
+        monitoring.device_states.side_effect = lambda ids: {
+            device: {"soc_kwh": reported[device]}
+            for device in ids
+            if device in reported
+        }
+        container.start()
+    return settings, sent, reported
+
+
+def test_auto_mode_sends_each_intervals_setpoint_once_and_replans_on_drift(
+    two_processes,
+):
+    settings, sent, reported = two_processes
+    with ServiceRpcProxy("batteries", settings) as rpc:
+        battery = new_battery(rpc, soc_kwh=5)
+        device = battery["device_id"]
+        auto = rpc.set_control(
+            OWNER, battery["id"], {"control": "auto", "plan": AUTO_PLAN}
+        )
+        assert auto["control"] == "auto"
+        plan = rpc.get_plan(OWNER, battery["id"])
+        assert (plan["step_s"], plan["interval_s"], len(plan["steps"])) == (4, 1, 3)
+
+        wait_for(lambda: len(sent) >= 3, timeout=15)
+        intervals = rpc.get_plan(OWNER, battery["id"])["intervals"]
+        starts = [interval["starts_at"] for interval in intervals]
+        # Two processes, one setpoint per interval.
+        assert len(starts) == len(set(starts))
+        assert len(sent) == len([i for i in intervals if i["command_id"]])
+        assert all(
+            (item[1], item[2], item[4], item[5])
+            == (device, "battery_setpoint", 1, "batteries")
+            for item in sent
+        )
+        assert intervals[0]["replanned"] is None
+
+        # The device reports far more than the plan expects: re-planned from it.
+        reported[device] = 8.5
+        wait_for(
+            lambda: any(
+                i["replanned"] == "drift"
+                for i in rpc.get_plan(OWNER, battery["id"])["intervals"]
+            ),
+            timeout=10,
+        )
+        replanned = rpc.get_plan(OWNER, battery["id"])
+        drift = next(i for i in replanned["intervals"] if i["replanned"] == "drift")
+        assert drift["reported_soc_kwh"] == 8.5
+        assert replanned["steps"][0]["soc_kwh_start"] == 8.5
+
+        # A manual command holds it: nothing more is sent by the timer.
+        held = rpc.command_battery(
+            OWNER, battery["id"], {"action": "idle", "override_minutes": 1}
+        )
+        assert held["override_until"] is not None
+        assert sent[-1][3:] == ({"power_kw": 0.0}, 1, OWNER["user_id"])
+        count = len(sent)
+        time.sleep(2.5)
+        assert len(sent) == count
+
+        manual = rpc.set_control(OWNER, battery["id"], {"control": "manual"})
+        assert manual["control"] == "manual"
+        assert rpc.get_plan(OWNER, battery["id"])["steps"] == []

@@ -50,6 +50,7 @@ def stored(user_id, device_id, limits, state, at):
 @pytest.fixture
 def batteries():
     service = worker_factory(BatteriesService)
+    service.config = {}
     service.devices_rpc.get_device.return_value = device()
     service.storage.add_battery.side_effect = stored
     service.storage.get_battery.return_value = stored(
@@ -180,3 +181,156 @@ def test_a_battery_says_what_its_caller_may_do_with_it(batteries):
     operator = {"user_id": "o-1", "role": "OPERATOR"}
     seen = batteries.get_battery(operator, BATTERY_ID)
     assert seen["permissions"] == {"command": False, "delete": False}
+
+
+# -- auto mode -------------------------------------------------------------------------
+
+AUTO_SETTINGS = {
+    "BATTERIES": {
+        "control_interval_s": 900,
+        "plan_step_s": 3600,
+        "drift_fraction": 0.05,
+        "override_minutes": 60,
+    }
+}
+COMMAND = {"id": "c0", "status": "pending"}
+
+
+def auto_battery(now, plan_soc_end=7.0, override_until=None):
+    """A battery in auto mode whose plan began with the hour of ``now``: 5 kWh
+    charging to ``plan_soc_end`` at 2 kW."""
+    battery = stored(
+        USER["user_id"],
+        DEVICE_ID,
+        {"capacity_kwh": 10, "max_charge_kw": 5, "max_discharge_kw": 5}
+        | {"efficiency": 0.9, "min_soc": 0.1, "max_soc": 0.9},
+        State(5.0, IDLE, 0.0),
+        now,
+    )
+    battery.control = "auto"
+    battery.override_until = override_until
+    battery.plan = {
+        "started_at": now.replace(minute=0, second=0, microsecond=0).isoformat(),
+        "step_s": 3600,
+        "start_soc_kwh": 5.0,
+        "hours": [{"power_kw": 2.0, "soc_kwh_end": plan_soc_end}],
+        "request": {
+            "import_prices": [0.1, 0.4],
+            "export_prices": [0.0, 0.0],
+            "load_kwh": [0.5, 3.0],
+        },
+    }
+    return battery
+
+
+@pytest.fixture
+def auto(batteries, monkeypatch):
+    now = datetime(2026, 12, 2, 10, 0, 5, tzinfo=UTC)
+    monkeypatch.setattr(module, "_now", lambda: now)
+    batteries.config = AUTO_SETTINGS
+    battery = auto_battery(now)
+    batteries.storage.auto_batteries.return_value = [battery]
+    batteries.storage.lock_battery.return_value = battery
+    batteries.storage.has_interval.return_value = False
+    batteries.storage.claim_interval.return_value = True
+    batteries.devices_rpc.issue_command.return_value = COMMAND
+    batteries.monitoring_rpc.device_states.return_value = {
+        DEVICE_ID: {"online": True, "soc_kwh": 5.0}
+    }
+    return batteries
+
+
+def test_auto_sends_the_intervals_setpoint_once_recorded(auto):
+    auto.control_batteries()
+    auto.devices_rpc.issue_command.assert_called_once_with(
+        DEVICE_ID, "battery_setpoint", {"power_kw": 2.0}, 900, "batteries"
+    )
+    starts_at = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    claim = auto.storage.claim_interval.call_args
+    assert claim.args == (BATTERY_ID, starts_at)
+    assert claim.kwargs["planned_power_kw"] == 2.0
+    assert claim.kwargs["reported_soc_kwh"] == 5.0
+    assert claim.kwargs["replanned"] is None
+    auto.storage.record_command.assert_called_once_with(
+        BATTERY_ID, starts_at, "c0", "pending"
+    )
+    # The stored battery follows its setpoint.
+    state = auto.storage.set_state.call_args.args[1]
+    assert (state.mode, state.power_kw) == ("charging", 2.0)
+
+
+def test_an_interval_claimed_by_another_process_sends_nothing(auto):
+    auto.storage.claim_interval.return_value = False
+    auto.control_batteries()
+    auto.devices_rpc.issue_command.assert_not_called()
+
+
+def test_an_interval_already_recorded_is_not_planned_again(auto):
+    auto.storage.has_interval.return_value = True
+    auto.control_batteries()
+    auto.storage.claim_interval.assert_not_called()
+    auto.devices_rpc.issue_command.assert_not_called()
+
+
+def test_a_battery_another_process_holds_is_skipped(auto):
+    auto.storage.lock_battery.return_value = None
+    auto.control_batteries()
+    auto.devices_rpc.issue_command.assert_not_called()
+
+
+def test_a_drifted_charge_replans_from_the_reported_one(auto, monkeypatch):
+    auto.monitoring_rpc.device_states.return_value = {DEVICE_ID: {"soc_kwh": 8.0}}
+    planned = []
+
+    def execute(function, limits, imports, exports, load, start, target):
+        planned.append((imports, start))
+        return function(limits, imports, exports, load, start, target)
+
+    monkeypatch.setattr(module.tpool, "execute", execute)
+    auto.control_batteries()
+    assert planned == [([0.1, 0.4], 8.0)]
+    assert auto.storage.claim_interval.call_args.kwargs["replanned"] == "drift"
+    battery = auto.storage.lock_battery.return_value
+    assert battery.plan["start_soc_kwh"] == 8.0
+    # The new plan's first step goes out: with 8 kWh it serves this hour's load.
+    sent = auto.devices_rpc.issue_command.call_args.args[2]["power_kw"]
+    assert sent == battery.plan["hours"][0]["power_kw"] == pytest.approx(-0.5, 0.02)
+
+
+def test_no_states_from_monitoring_goes_on_from_the_plan(auto):
+    auto.monitoring_rpc.device_states.side_effect = RuntimeError("no such method")
+    auto.control_batteries()
+    assert auto.devices_rpc.issue_command.call_args.args[2] == {"power_kw": 2.0}
+
+
+def test_an_override_holds_the_battery_then_expires(auto, monkeypatch):
+    battery = auto.storage.lock_battery.return_value
+    battery.override_until = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
+    auto.control_batteries()
+    auto.devices_rpc.issue_command.assert_not_called()
+
+    later = datetime(2026, 12, 2, 10, 30, 1, tzinfo=UTC)
+    monkeypatch.setattr(module, "_now", lambda: later)
+    auto.monitoring_rpc.device_states.return_value = {DEVICE_ID: {"soc_kwh": 6.0}}
+    auto.control_batteries()
+    assert battery.override_until is None
+    auto.devices_rpc.issue_command.assert_called_once()
+
+
+def test_a_manual_command_sends_a_setpoint_and_holds_an_auto_battery(auto):
+    battery = auto.storage.lock_battery.return_value
+    auto.storage.get_battery.return_value = battery
+    command = {"action": "discharge", "power_kw": 1.5, "override_minutes": 5}
+    auto.command_battery(USER, BATTERY_ID, command)
+    auto.devices_rpc.issue_command.assert_called_once_with(
+        DEVICE_ID, "battery_setpoint", {"power_kw": -1.5}, 900, USER["user_id"]
+    )
+    assert battery.override_until == datetime(2026, 12, 2, 10, 5, 5, tzinfo=UTC)
+    auto.storage.commit.assert_called()
+
+
+def test_a_command_devices_refuses_changes_nothing(batteries):
+    batteries.devices_rpc.issue_command.side_effect = ValidationFailed("offline", {})
+    with pytest.raises(ValidationFailed):
+        batteries.command_battery(USER, BATTERY_ID, {"action": "idle"})
+    batteries.storage.commit.assert_not_called()
