@@ -223,6 +223,8 @@ PROCESSES = {
         "PING_TIMEOUT": v.WS_PING_TIMEOUT,
         "MAX_PENDING": v.WS_MAX_PENDING,
         "MAX_SOCKETS_PER_USER": v.WS_MAX_SOCKETS_PER_USER,
+        # A command a socket sends waits this long for devices (then UNAVAILABLE).
+        "RPC_TIMEOUT": v.RPC_TIMEOUT,
         "JWT": TOKEN_CHECK,
         "LOG_LEVEL": v.LOG_LEVEL,
     },

@@ -11,8 +11,10 @@ process, or the environment of its container).
 
 RabbitMQ checks ``configure`` to declare or delete an exchange or queue, ``write``
 to publish to an exchange or bind a queue, ``read`` to consume a queue or bind from
-an exchange. Every name comes from ``services.common.topology``: a queue or exchange
-that moves there moves here.
+an exchange. On a topic exchange, a user's topic permissions (``TOPICS``) also bound
+the routing keys it may publish with (``write``) and bind with (``read``). Every
+name comes from ``services.common.topology``: a queue or exchange that moves there
+moves here.
 """
 
 import os
@@ -27,7 +29,9 @@ import requests
 from config.variables import BROKER_LOGINS
 from services.common.amqp import vhost_of, with_login
 from services.common.topology import (
+    ACKS,
     BALANCER_RAW,
+    COMMANDS,
     DATA,
     DLX,
     EVENT_EXCHANGES,
@@ -36,7 +40,10 @@ from services.common.topology import (
     RPC,
     SERVER_NAMED_PREFIX,
     SERVICE_QUEUES,
+    STATUS,
     WS,
+    WS_GATEWAY_RPC,
+    device_key,
     rpc_queue,
     rpc_reply_prefix,
 )
@@ -58,6 +65,11 @@ def _starting(prefix: str) -> str:
     return re.escape(prefix) + ".+"
 
 
+def _any_device(key: str) -> str:
+    """A routing key with ``*`` for a device id, as a regular expression."""
+    return re.escape(key).replace(re.escape("*"), r"[^.]+")
+
+
 ALL_EXCHANGES = _names(*(exchange.name for exchange in EXCHANGES))
 #: What services publish: events, browser messages, rejects (not readings).
 EVENTS = _names(*(exchange.name for exchange in EVENT_EXCHANGES))
@@ -65,6 +77,7 @@ DEAD = _names(DEAD_QUEUE.name)
 INGEST = _starting(INGEST_PREFIX)
 BALANCED = f"{_names(BALANCER_RAW.name)}|{INGEST}"
 SERVER_NAMED = _starting(SERVER_NAMED_PREFIX)
+WS_GATEWAY_REPLIES = _starting(rpc_reply_prefix("ws_gateway"))
 #: The default exchange, as permissions name it.
 DEFAULT_EXCHANGE = "amq.default"
 
@@ -96,7 +109,8 @@ def _service(name: str, *extra: str) -> dict:
 PERMISSIONS = {
     "auth": _service("auth"),
     "users": _service("users"),
-    "devices": _service("devices"),
+    # It sends devices their commands on ems.data (TOPICS: those keys only).
+    "devices": _service("devices", _names(DATA.name)),
     # It drains ems.dead into its database, and replays readings to ems.data.
     "monitoring": _service("monitoring", _names(DATA.name)),
     "monitoring_worker": _service("monitoring_worker", INGEST),
@@ -113,11 +127,16 @@ PERMISSIONS = {
         "write": rf"^(amq\.default|{BALANCED}|{DEAD}|{_names(DLX.name)})$",
         "read": rf"^({_names(BALANCER_RAW.name)}|{ALL_EXCHANGES})$",
     },
-    # Its own server-named queue, bound to ems.ws; rejects to ems.dlx.
+    # Its own server-named queue, bound to ems.ws; rejects to ems.dlx; the commands
+    # its sockets send, called on devices over RPC (TOPICS: that call only), and
+    # the queue of their answers.
     "ws_gateway": {
-        "configure": rf"^({SERVER_NAMED}|{DEAD}|{ALL_EXCHANGES})$",
-        "write": rf"^({SERVER_NAMED}|{DEAD}|{_names(DLX.name)})$",
-        "read": rf"^({SERVER_NAMED}|{_names(WS.name, DLX.name)})$",
+        "configure": rf"^({SERVER_NAMED}|{WS_GATEWAY_REPLIES}|{DEAD}|{ALL_EXCHANGES}"
+        rf"|{_names(RPC.name)})$",
+        "write": rf"^({SERVER_NAMED}|{WS_GATEWAY_REPLIES}|{DEAD}"
+        rf"|{_names(DLX.name, RPC.name)})$",
+        "read": rf"^({SERVER_NAMED}|{WS_GATEWAY_REPLIES}"
+        rf"|{_names(WS.name, DLX.name, RPC.name)})$",
     },
     # Readings of devices given by id (``ems simulate --device``): ems.data only.
     "simulator": {
@@ -130,6 +149,23 @@ PERMISSIONS = {
         "configure": rf"^({_names(BALANCER_RAW.name)}|{DEAD}|{ALL_EXCHANGES})$",
         "write": rf"^({_names(BALANCER_RAW.name)}|{DEAD})$",
         "read": rf"^({ALL_EXCHANGES})$",
+    },
+}
+#: The routing keys a process may use on a topic exchange, where its resource
+#: permissions would allow any: ``write`` publishing, ``read`` binding a queue.
+TOPICS = {
+    # Commands to devices, and no readings; its queues hear acks and presence.
+    "devices": {
+        "exchange": DATA.name,
+        "write": f"^{_any_device(device_key('*', COMMANDS))}$",
+        "read": f"^({_names(device_key('*', ACKS), device_key('*', STATUS))})$",
+    },
+    # One call (devices.send_command), and answers bound by the queue's own id:
+    # not ``#``, which would hear every call and answer of the platform.
+    "ws_gateway": {
+        "exchange": RPC.name,
+        "write": f"^{_names(WS_GATEWAY_RPC)}$",
+        "read": r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
     },
 }
 #: Processes that manage other users: devices keeps each device's broker user.
@@ -221,6 +257,11 @@ def ensure_users(
         management.put(
             f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", permissions
         )
+        if name in TOPICS:
+            management.put(
+                f"/topic-permissions/{quote(vhost, safe='')}/{quote(user, safe='')}",
+                TOPICS[name],
+            )
         uris[variable(name)] = with_login(base_uri, user, password, vhost)
     return uris
 

@@ -11,6 +11,7 @@ import config
 from services.common.amqp import configure_logging, pika_parameters
 from services.common.tokens import TokenVerifier
 from ws_gateway.app import GatewayApplication, SocketHandler
+from ws_gateway.commands import Devices, DevicesCaller
 from ws_gateway.consumer import SERVICE, Consumer
 from ws_gateway.recheck import SessionRecheck
 from ws_gateway.registry import GOING_AWAY_CODE, Registry
@@ -41,7 +42,9 @@ def delivery(registry: Registry) -> Callable[[str, bytes], None]:
     return deliver
 
 
-def make_application(conf: dict, registry: Registry) -> GatewayApplication:
+def make_application(
+    conf: dict, registry: Registry, devices: Devices | None = None
+) -> GatewayApplication:
     sessions = SessionChecker(
         TokenVerifier.from_config(conf), str(conf["AUTH_VERIFY_URL"])
     )
@@ -52,6 +55,7 @@ def make_application(conf: dict, registry: Registry) -> GatewayApplication:
         ping_interval=float(conf["PING_INTERVAL"]),
         ping_timeout=float(conf["PING_TIMEOUT"]),
         max_sockets_per_user=int(conf["MAX_SOCKETS_PER_USER"]),
+        devices=devices,
     )
 
 
@@ -65,13 +69,18 @@ async def wait_closed(sockets: list[SocketHandler], timeout: float) -> None:
 
 async def serve(conf: dict) -> None:
     registry = Registry(max_pending=int(conf["MAX_PENDING"]))
-    application = make_application(conf, registry)
+    devices = DevicesCaller(
+        pika_parameters(conf["AMQP_URI"], f"{SERVICE} commands"),
+        timeout=float(conf["RPC_TIMEOUT"]),
+    )
+    application = make_application(conf, registry, devices)
     # xheaders: behind Traefik, the access log shows the client's address.
     server = application.listen(
         int(conf["PORT"]), address=str(conf["ADDRESS"]), xheaders=True
     )
     consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
     consumer.start()
+    devices.start()
     interval = float(conf["SESSION_RECHECK_INTERVAL"])
     rechecking = None
     if interval > 0:
@@ -93,6 +102,7 @@ async def serve(conf: dict) -> None:
     server.stop()
     closed = registry.close_all(GOING_AWAY_CODE, "server stopping")
     await consumer.stop()
+    await devices.stop()
     await wait_closed(closed, CLOSE_GRACE)
     log.info("stopped")
 

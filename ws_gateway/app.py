@@ -4,7 +4,8 @@ The handshake is refused before any upgrade when the origin is not allowed (403)
 the token is not usable (401), auth cannot tell (503) or the user already has as
 many sockets open in this process as one user may (429). An accepted socket joins
 the registry under its user and role and is ended with ``session.ended`` when its
-token expires.
+token expires. What its client sends is answered by ``commands.answer``: a
+``command.send`` goes to devices as the socket's user.
 """
 
 import asyncio
@@ -20,13 +21,14 @@ from tornado.ioloop import IOLoop
 from services.common.errors import EmsError, Forbidden, RateLimited
 from services.common.pushes import SESSION_ENDED
 from services.common.tokens import Identity
+from ws_gateway import commands
 from ws_gateway.registry import Registry
 from ws_gateway.sessions import SessionChecker
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("tornado.access")
 
-#: Browsers send nothing but control frames; anything big is not one of ours.
+#: Browsers send control frames and commands; anything big is not one of ours.
 MAX_CLIENT_MESSAGE_BYTES = 64 * 1024
 #: Sockets one user may have open in one process, unless configured otherwise.
 DEFAULT_MAX_SOCKETS_PER_USER = 10
@@ -78,9 +80,11 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         allowed_origins: frozenset[str],
         max_sockets_per_user: int = DEFAULT_MAX_SOCKETS_PER_USER,
         clock: Callable[[], float] = time.time,
+        devices: commands.Devices | None = None,
     ) -> None:
         self.registry = registry
         self.sessions = sessions
+        self.devices = devices
         self.allowed_origins = allowed_origins
         self.max_sockets_per_user = max_sockets_per_user
         self.clock = clock
@@ -138,9 +142,15 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         self._expiry = IOLoop.current().call_later(delay, self.expire)
         log.info("user %s (%s) connected", self.identity.user_id, self.identity.role)
 
-    def on_message(self, message: str | bytes) -> None:
-        # Clients only listen; pings and pongs are control frames Tornado answers.
-        pass
+    async def on_message(self, message: str | bytes) -> None:
+        """A command to send, answered on this socket; anything else is ignored.
+        Tornado reads the socket's next message once this returns, so a socket
+        has one command under way at most."""
+        if self.devices is None or self.identity is None:
+            return
+        reply = await commands.answer(self.devices, self.identity, message)
+        if reply is not None:
+            self.registry.send([self], json.dumps(reply))
 
     def on_close(self) -> None:
         self.gone.set()
@@ -188,6 +198,7 @@ class GatewayApplication(tornado.web.Application):
         ping_timeout: float,
         max_sockets_per_user: int = DEFAULT_MAX_SOCKETS_PER_USER,
         clock: Callable[[], float] = time.time,
+        devices: commands.Devices | None = None,
     ):
         self.registry = registry
         collaborators = {
@@ -196,6 +207,7 @@ class GatewayApplication(tornado.web.Application):
             "allowed_origins": frozenset(map(normalize_origin, allowed_origins)),
             "max_sockets_per_user": max_sockets_per_user,
             "clock": clock,
+            "devices": devices,
         }
         super().__init__(
             [(r"/ws", SocketHandler, collaborators)],

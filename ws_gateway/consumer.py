@@ -38,27 +38,17 @@ PERSISTENT = 2
 STOP_TIMEOUT = 5.0
 
 
-class Consumer(ReconnectingChannel):
-    """Hands each message of ``ems.ws`` to ``handle(routing_key, body)``.
-
-    ``handle`` raises ``Undeliverable`` for a message no socket can be given; that
-    message goes to ``ems.dlx`` with the reason. Every message is then acked. The
-    consumer reconnects by itself, waiting 1 s, then twice as long each time up to
-    10 s, and declares a fresh queue each time.
-    """
+class TornadoChannel(ReconnectingChannel):
+    """A ``ReconnectingChannel`` on Tornado's IOLoop, started and stopped with the
+    server: ``start()``, and ``await stop()``, which returns once the connection
+    is closed."""
 
     connection_class = TornadoConnection
 
     def __init__(
-        self,
-        parameters: pika.connection.Parameters,
-        handle: Callable[[str, bytes], None],
-        prefetch: int = PREFETCH,
-        ioloop: IOLoop | None = None,
+        self, parameters: pika.connection.Parameters, ioloop: IOLoop | None = None
     ):
         super().__init__(parameters, ioloop or IOLoop.current())
-        self.handle = handle
-        self.prefetch = prefetch
         self._stopped = asyncio.Event()
 
     @property
@@ -79,6 +69,30 @@ class Consumer(ReconnectingChannel):
         except TimeoutError:
             log.warning("AMQP connection did not close in %.0f s", timeout)
 
+    def closed(self) -> None:
+        self._stopped.set()
+
+
+class Consumer(TornadoChannel):
+    """Hands each message of ``ems.ws`` to ``handle(routing_key, body)``.
+
+    ``handle`` raises ``Undeliverable`` for a message no socket can be given; that
+    message goes to ``ems.dlx`` with the reason. Every message is then acked. The
+    consumer reconnects by itself, waiting 1 s, then twice as long each time up to
+    10 s, and declares a fresh queue each time.
+    """
+
+    def __init__(
+        self,
+        parameters: pika.connection.Parameters,
+        handle: Callable[[str, bytes], None],
+        prefetch: int = PREFETCH,
+        ioloop: IOLoop | None = None,
+    ):
+        super().__init__(parameters, ioloop)
+        self.handle = handle
+        self.prefetch = prefetch
+
     # The channel and its queue.
 
     def channel_opened(self, channel) -> None:
@@ -97,9 +111,6 @@ class Consumer(ReconnectingChannel):
 
     def forget(self) -> None:
         self.queue = None
-
-    def closed(self) -> None:
-        self._stopped.set()
 
     # Messages.
 

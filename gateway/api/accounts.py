@@ -67,6 +67,7 @@ ROUTES = (
                 "batteries.create",
                 "batteries.read",
                 "batteries.read_all",
+                "devices.command",
                 "devices.create",
                 "devices.read",
                 "devices.read_all",

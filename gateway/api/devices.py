@@ -1,9 +1,13 @@
 """Devices: a household's meters, appliances, heat pumps, chargers, PV and batteries,
-and each device's own broker login."""
+each device's own broker login, and the commands sent to it."""
 
 from gateway.route import SIGNED_IN, Route
 from gateway.schemas import ErrorSchema
 from services.devices.schemas import (
+    DeviceCommandHistorySchema,
+    DeviceCommandListQuerySchema,
+    DeviceCommandRequestSchema,
+    DeviceCommandSchema,
     DeviceCreateSchema,
     DeviceCredentialsSchema,
     DeviceListQuerySchema,
@@ -83,8 +87,8 @@ ROUTES = (
             "New broker credentials for a device (owner or ADMIN). The password is "
             "shown only in this answer; each call replaces the previous one, and "
             "connections made with it are closed. With them the device publishes "
-            "its readings over MQTT (QoS 1, client id = user name) or AMQP, and "
-            "nothing else."
+            "its readings over MQTT (QoS 1, client id = user name) or AMQP, "
+            "receives its commands and answers them, and nothing else."
         ),
         status=201,
         returns=DeviceCredentialsSchema,
@@ -99,11 +103,15 @@ ROUTES = (
                 "port": 1884,
                 "publish_topic": "ems/devices/7a2e…/reading",
                 "command_topic": "ems/devices/7a2e…/commands",
+                "ack_topic": "ems/devices/7a2e…/acks",
             },
             "amqp": {
                 "vhost": "/",
                 "exchange": "ems.data",
                 "routing_key": "device.7a2e….reading",
+                "command_queue": "device.7a2e….commands",
+                "command_routing_key": "ems.devices.7a2e….commands",
+                "ack_routing_key": "ems.devices.7a2e….acks",
             },
         },
         errors={503: {"description": "the broker cannot be reached; try again"}},
@@ -146,5 +154,101 @@ ROUTES = (
         returns_description="the device",
         example_body={"max_hourly_kwh": 0.8},
         errors={409: "Conflict"},
+    ),
+    Route(
+        "POST",
+        "/api/devices/<string:device_id>/commands",
+        SIGNED_IN,
+        "devices.send_command",
+        tag="devices",
+        summary="Send a device a command",
+        description=(
+            "Send a command to a device (its owner, OPERATOR or ADMIN). The answer "
+            "is `202`: the command is stored and on its way. It reaches the device "
+            "on MQTT `ems/devices/{id}/commands` (QoS 1) or its AMQP queue "
+            "`device.{id}.commands` as `{command_id, type, params, expires_at}`, "
+            "and the device answers on `ems/devices/{id}/acks` with `{command_id, "
+            'status: "ok" | "rejected", detail}`. `status` moves from `pending` '
+            "to `delivered` once the broker holds it in a queue of the device's "
+            "(not yet read by the device), then to `acked` or `rejected` by the "
+            "device's answer, or to `expired` when none came within `ttl_s`. Each "
+            "change is pushed over `/ws` as `command.updated`. A type the device's "
+            "kind does not take, or bad `params`, is 400 naming the fields."
+        ),
+        body=DeviceCommandRequestSchema,
+        status=202,
+        returns=DeviceCommandSchema,
+        returns_description="the command, as it stands",
+        example_body={"type": "switch", "params": {"on": True}, "ttl_s": 60},
+        example={
+            "id": "c41d…",
+            "device_id": "7a2e…",
+            "type": "switch",
+            "params": {"on": True},
+            "status": "delivered",
+            "created_at": "2026-11-22T18:00:00Z",
+            "created_by": "9b2f…",
+            "expires_at": "2026-11-22T18:01:00Z",
+            "updated_at": "2026-11-22T18:00:00Z",
+            "detail": None,
+        },
+        errors={
+            400: {
+                "description": "an unknown type, one the device's kind does not "
+                "take, or bad parameters",
+                "content": {
+                    "application/json": {
+                        "schema": ErrorSchema,
+                        "example": {
+                            "error": "VALIDATION_ERROR",
+                            "message": "invalid request",
+                            "details": {"params": {"on": ["Not a valid boolean."]}},
+                        },
+                    }
+                },
+            },
+        },
+    ),
+    Route(
+        "GET",
+        "/api/devices/<string:device_id>/commands",
+        SIGNED_IN,
+        "devices.list_commands",
+        tag="devices",
+        summary="List a device's commands",
+        description=(
+            "A device's latest commands, newest first, each with its history of "
+            "statuses (its owner, OPERATOR or ADMIN)."
+        ),
+        query=DeviceCommandListQuerySchema,
+        returns=[DeviceCommandHistorySchema],
+        returns_description="the commands, newest first",
+        example=[
+            {
+                "id": "c41d…",
+                "device_id": "7a2e…",
+                "type": "switch",
+                "params": {"on": True},
+                "status": "acked",
+                "created_at": "2026-11-22T18:00:00Z",
+                "created_by": "9b2f…",
+                "expires_at": "2026-11-22T18:01:00Z",
+                "updated_at": "2026-11-22T18:00:01Z",
+                "detail": "switched on",
+                "history": [
+                    {"status": "pending", "detail": None, "at": "2026-11-22T18:00:00Z"},
+                    {
+                        "status": "delivered",
+                        "detail": None,
+                        "at": "2026-11-22T18:00:00Z",
+                    },
+                    {
+                        "status": "acked",
+                        "detail": "switched on",
+                        "at": "2026-11-22T18:00:01Z",
+                    },
+                ],
+            }
+        ],
     ),
 )

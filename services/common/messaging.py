@@ -20,7 +20,7 @@ import kombu
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from nameko.amqp.publish import get_connection, get_producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
 from nameko.messaging import Consumer, Publisher, QueueConsumer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -285,6 +285,34 @@ class ReliableConsumer(Consumer):
 
 
 consume = ReliableConsumer.decorator
+
+
+class KeyedConsumer(ReliableConsumer):
+    """``ReliableConsumer`` whose handler also gets the routing key the message was
+    published with, ``handler(body, routing_key)``: for messages whose key says
+    who sent them (a device's acks, ``ems.devices.<id>.acks``), which the broker
+    vouches for and a body cannot."""
+
+    def handle_message(self, body, message):
+        routing_key = original_routing_key(
+            message.headers, message.delivery_info.get("routing_key", "")
+        )
+        try:
+            self.container.spawn_worker(
+                self,
+                (body, routing_key),
+                {},
+                # Not the message's ``nameko.*`` headers: whoever published it (a
+                # device) would set the worker's context, and so the headers of
+                # everything the worker publishes.
+                context_data={},
+                handle_result=partial(self.handle_result, message),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+
+consume_keyed = KeyedConsumer.decorator
 
 
 class RawMessage(NamedTuple):

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields
 
 from services.batteries.schemas import BatteryStateSchema
 from services.common.topology import client_message, role_message_key, user_message_key
+from services.devices.schemas import DeviceCommandSchema
 from services.dr import policies as dr_policies
 from services.dr.schemas import DrEventPushSchema
 from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
@@ -47,6 +48,16 @@ class SessionEndedSchema(Schema):
         }
     )
     jti = fields.String(metadata={"description": "the one session a logout ends"})
+
+
+class CommandRefusedSchema(Schema):
+    """``data`` of ``command.refused``: the error the HTTP route would answer."""
+
+    error = fields.String(metadata={"description": "the error's code"})
+    message = fields.String()
+    details = fields.Dict(
+        metadata={"description": "per field, as in a 400 (`params.on`, …)"}
+    )
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,30 @@ DR_EVENT = Push(
     description="an invitation to a demand-response event, and its changes; "
     "the staff hear of the users' answers",
 )
+COMMAND_UPDATED = Push(
+    "command.updated",
+    DeviceCommandSchema(),
+    to_user=True,
+    roles=(),
+    description="a command to a device changed status; to the device's owner and "
+    "to whoever sent it",
+)
+COMMAND_ACCEPTED = Push(
+    "command.accepted",
+    DeviceCommandSchema(),
+    to_user=True,
+    roles=(),
+    description="ws_gateway's answer to a command.send of the socket: the command, "
+    "with the socket's ref",
+)
+COMMAND_REFUSED = Push(
+    "command.refused",
+    CommandRefusedSchema(),
+    to_user=True,
+    roles=(),
+    description="ws_gateway's answer to a command.send of the socket that was not "
+    "taken, with the socket's ref",
+)
 SESSION_ENDED = Push(
     "session.ended",
     SessionEndedSchema(),
@@ -172,6 +207,9 @@ CATALOGUE: dict[str, Push] = {
         BATTERY_STATE,
         TRADE_EXECUTED,
         DR_EVENT,
+        COMMAND_UPDATED,
+        COMMAND_ACCEPTED,
+        COMMAND_REFUSED,
         SESSION_ENDED,
     )
 }

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 from kombu import Exchange, Queue, binding
 
-#: Device readings, ``device.<device_id>.reading``.
+#: What devices say and are told: readings (``device.<device_id>.reading``), and
+#: over MQTT topics ``ems/devices/<device_id>/<what>`` (``ems.devices.<id>.<what>``)
+#: readings, commands to the device, its acks and its presence.
 DATA = Exchange("ems.data", type="topic", durable=True)
 #: Entity changes, ``user.created`` … ``device.deleted``.
 SYNC = Exchange("ems.sync", type="topic", durable=True)
@@ -77,6 +79,49 @@ def mqtt_status_topic(device_id: str) -> str:
     return f"ems/devices/{device_id}/status"
 
 
+#: What a device says of itself on ``ems.data``: ``ems.devices.<device_id>.<what>``
+#: (MQTT topic ``ems/devices/<device_id>/<what>``, or the same key over AMQP).
+COMMANDS, ACKS, STATUS = "commands", "acks", "status"
+
+
+def device_key(device_id: str, what: str) -> str:
+    """``ems.devices.<device_id>.<what>``: a device's MQTT topic as a routing key."""
+    return f"ems.devices.{device_id}.{what}"
+
+
+def device_of_key(routing_key: str, what: str) -> str | None:
+    """The device id in ``ems.devices.<id>.<what>``, or None if the key is not one."""
+    parts = routing_key.split(".")
+    if len(parts) == 4 and parts[:2] == ["ems", "devices"] and parts[3] == what:
+        return parts[2] or None
+    return None
+
+
+def device_command_queue(device_id: str) -> Queue:
+    """The durable queue an AMQP device declares for itself and reads its commands
+    from, bound to ``ems.data`` with its command key. The platform never declares
+    it: a device that has none is not listening (its commands wait, pending)."""
+    return Queue(
+        f"device.{device_id}.commands",
+        exchange=DATA,
+        routing_key=device_key(device_id, COMMANDS),
+        durable=True,
+    )
+
+
+#: devices hears every device's answers to its commands, and its presence.
+DEVICES_COMMAND_ACKS = Queue(
+    "devices.acks",
+    bindings=[binding(DATA, routing_key=device_key("*", ACKS))],
+    durable=True,
+)
+DEVICES_PRESENCE = Queue(
+    "devices.presence",
+    bindings=[binding(DATA, routing_key=device_key("*", STATUS))],
+    durable=True,
+)
+
+
 #: Every ingest queue's name starts so; the balancer and the workers are given theirs
 #: by configuration (``TARGETS``, ``INGEST_QUEUE``), ``monitoring.ingest.1`` and ``.2``.
 INGEST_PREFIX = "monitoring.ingest."
@@ -127,6 +172,8 @@ WS_GATEWAY = Queue(
     exclusive=True,
     auto_delete=True,
 )
+#: The one RPC the WebSocket gateway makes: a command one of its sockets sent.
+WS_GATEWAY_RPC = "devices.send_command"
 #: What the broker names a queue declared without a name.
 SERVER_NAMED_PREFIX = "amq.gen-"
 
@@ -142,12 +189,14 @@ QUEUES = (
     DR_USER_DELETED,
     TRADING_USER_DELETED,
     SUPPORT_USER_DELETED,
+    DEVICES_COMMAND_ACKS,
+    DEVICES_PRESENCE,
 )
 
 #: The queues each service consumes besides its RPC queue: what its broker user
 #: may declare and read.
 SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
-    "devices": (DEVICES_USER_DELETED,),
+    "devices": (DEVICES_USER_DELETED, DEVICES_COMMAND_ACKS, DEVICES_PRESENCE),
     "monitoring": (MONITORING_DEVICE_CHANGED, MONITORING_DEVICE_DELETED, DEAD),
     "batteries": (BATTERIES_USER_DELETED, BATTERIES_DEVICE_DELETED),
     "dr": (DR_USER_DELETED,),

@@ -3,9 +3,11 @@
 A device publishes its readings as itself, over MQTT (RabbitMQ's MQTT plugin) or
 AMQP, with a broker user that may write only its own routing keys on ``ems.data``
 (``ems.devices.<id>.…`` from MQTT topics ``ems/devices/<id>/…``, and AMQP's
-``device.<id>.reading``) and subscribe only to its own command topic. RabbitMQ checks
-those topic permissions on every publish and subscription, so the platform never
-has to trust what a device says it is.
+``device.<id>.reading``) and hear only its own commands: over MQTT by subscribing
+to its command topic, over AMQP from its own queue ``device.<id>.commands``, bound
+with its command key. RabbitMQ checks those topic permissions on every publish,
+subscription and binding, so the platform never has to trust what a device says
+it is.
 
 Issuing credentials sets a new password, so the old one opens no new connection;
 connections opened with it before are then closed. Revoking deletes the user and
@@ -26,6 +28,7 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from services.common.amqp import vhost_of, with_login
+from services.common.topology import device_command_queue
 from services.devices.exceptions import BrokerUnavailable
 
 log = logging.getLogger(__name__)
@@ -48,16 +51,20 @@ def permissions(device_id: str) -> tuple[dict, dict]:
     """The resource and topic permissions of a device's broker user.
 
     Resources: the MQTT plugin declares the device's subscription queue (named after
-    its client id, which must be its user name) and binds it to ``ems.data``; AMQP
-    publishing needs write on ``ems.data``. Topics: what it may publish and subscribe.
+    its client id, which must be its user name) and binds it to ``ems.data``; an
+    AMQP device declares, binds and reads its own ``device.<id>.commands``; AMQP
+    publishing needs write on ``ems.data``. Topics: what it may publish, and the
+    one key it may subscribe or bind its queues with.
     """
     user = re.escape(username(device_id))
     device = re.escape(device_id)
-    own_queue = f"mqtt-subscription-{user}qos[01]"
+    mqtt_queue = f"mqtt-subscription-{user}qos[01]"
+    amqp_queue = re.escape(device_command_queue(device_id).name)
+    own_queues = f"{mqtt_queue}|{amqp_queue}"
     resources = {
-        "configure": f"^{own_queue}$",
-        "write": f"^(ems\\.data|{own_queue})$",
-        "read": f"^(ems\\.data|{own_queue})$",
+        "configure": f"^({own_queues})$",
+        "write": f"^(ems\\.data|{own_queues})$",
+        "read": f"^(ems\\.data|{own_queues})$",
     }
     topics = {
         "exchange": "ems.data",

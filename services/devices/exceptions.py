@@ -25,3 +25,8 @@ class DeviceKindLocked(Conflict):
         # The details are counts, and RPC carries numbers in them as strings.
         counts = {key: int(value) for key, value in (details or {}).items()}
         super().__init__(message, counts)
+
+
+class InvalidAck(ValueError):
+    """A device's ack that cannot count: not JSON, not ``{command_id, status,
+    detail}``, or about no command of that device. Dead-lettered with the reason."""

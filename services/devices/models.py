@@ -1,24 +1,37 @@
-"""devicedb: the devices."""
+"""devicedb: the devices, and the commands sent to them with their history."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, String
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
+from services.devices.commands import OPEN
 
 
 class Base(DeclarativeBase):
     pass
 
 
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
 class Device(Base):
     __tablename__ = "devices"
 
-    id: Mapped[str] = mapped_column(
-        String(36), primary_key=True, default=lambda: str(uuid.uuid4())
-    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
     user_id: Mapped[str] = mapped_column(String(36), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
@@ -29,3 +42,54 @@ class Device(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class Command(Base):
+    """A command sent to a device, and where it stands now (``commands.STATUSES``).
+    It goes with its device."""
+
+    __tablename__ = "commands"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    device_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("devices.id", ondelete="CASCADE")
+    )
+    #: The device's owner, told of every change.
+    user_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16))
+    #: Why it stands where it does: the device's word, or the platform's.
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: A user's id, or the service that issued it (``batteries``, ``dr:<event>``).
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Publishes to the device so far, and when the last one was.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_commands_device_created", "device_id", "created_at"),
+        # What the timer looks through: commands still waiting for their device.
+        Index(
+            "ix_commands_open_expiry",
+            "expires_at",
+            postgresql_where=status.in_(OPEN),
+        ),
+    )
+
+
+class CommandEvent(Base):
+    """One change of a command's status, in the order they happened."""
+
+    __tablename__ = "command_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    command_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("commands.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,7 @@ from services.common.schemas import (
     Permissions,
     UtcDateTime,
 )
+from services.devices import commands
 
 #: What a device is; ``battery`` devices carry batteries.
 KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
@@ -25,8 +26,8 @@ class DeviceSchema(Schema):
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
     permissions = Permissions(
-        "what the caller may do with the device: update, delete, issue_credentials "
-        "(absent from ems.sync events)"
+        "what the caller may do with the device: update, delete, issue_credentials, "
+        "command (absent from ems.sync events)"
     )
 
 
@@ -41,13 +42,29 @@ class MqttAccessSchema(Schema):
     )
     port = fields.Integer(dump_only=True)
     publish_topic = fields.String(dump_only=True)
-    command_topic = fields.String(dump_only=True)
+    command_topic = fields.String(
+        dump_only=True, metadata={"description": "subscribe with QoS 1"}
+    )
+    ack_topic = fields.String(
+        dump_only=True, metadata={"description": "where the device answers commands"}
+    )
 
 
 class AmqpAccessSchema(Schema):
     vhost = fields.String(dump_only=True)
     exchange = fields.String(dump_only=True)
     routing_key = fields.String(dump_only=True)
+    command_queue = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "the durable queue the device declares, binds to the "
+            "exchange with `command_routing_key` and reads its commands from"
+        },
+    )
+    command_routing_key = fields.String(dump_only=True)
+    ack_routing_key = fields.String(
+        dump_only=True, metadata={"description": "where the device answers commands"}
+    )
 
 
 class DeviceCredentialsSchema(Schema):
@@ -90,3 +107,105 @@ class DeviceListQuerySchema(InputSchema):
     user_id = fields.String(
         validate=ID, metadata={"description": "ADMIN and OPERATOR: one owner"}
     )
+
+
+# -- commands ----------------------------------------------------------------------
+
+#: Seconds a command waits for its device's answer, unless the request says.
+DEFAULT_TTL_S = 60
+MAX_TTL_S = 86_400
+TTL = validate.Range(min=1, max=MAX_TTL_S)
+#: Who issued a command: a user's id, or a service (``batteries``, ``dr:<event>``).
+ISSUER = validate.Length(min=1, max=64)
+
+
+class DeviceCommandRequestSchema(InputSchema):
+    """A command for a device: its type, the type's parameters, how long it may
+    wait for the device's answer."""
+
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(commands.TYPES),
+        metadata={
+            "description": "what the device is to do; the types each kind takes: "
+            + "; ".join(command.summary() for command in commands.CATALOGUE.values())
+        },
+    )
+    params = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "the type's parameters (`{}` for none)"},
+    )
+    ttl_s = fields.Integer(
+        load_default=DEFAULT_TTL_S,
+        validate=TTL,
+        metadata={
+            "description": f"seconds the command waits for the device's answer "
+            f"before it expires (default {DEFAULT_TTL_S})"
+        },
+    )
+
+
+class DeviceCommandIssueSchema(DeviceCommandRequestSchema):
+    """A command another service issues (``devices.issue_command``)."""
+
+    issued_by = fields.String(required=True, validate=ISSUER)
+
+
+class DeviceCommandListQuerySchema(InputSchema):
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "how many, newest first (1–100, default 20)"},
+    )
+
+
+class DeviceCommandSchema(Schema):
+    """A command and where it stands."""
+
+    id = fields.String(dump_only=True)
+    device_id = fields.String(dump_only=True)
+    type = fields.String(dump_only=True, metadata={"enum": list(commands.TYPES)})
+    params = fields.Dict(dump_only=True)
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "enum": list(commands.STATUSES),
+            "description": "pending: not in a queue of the device's yet; delivered: "
+            "the broker holds it in a queue of the device's; acked / rejected: the "
+            "device's answer; expired: no answer within its time to live",
+        },
+    )
+    created_at = UtcDateTime(dump_only=True)
+    created_by = fields.String(
+        dump_only=True,
+        metadata={"description": "a user's id, or the service that issued it"},
+    )
+    expires_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+    detail = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the device's word with its answer, or why not"},
+    )
+
+
+class DeviceCommandEventSchema(Schema):
+    status = fields.String(dump_only=True)
+    detail = fields.String(dump_only=True, allow_none=True)
+    at = UtcDateTime(dump_only=True)
+
+
+class DeviceCommandHistorySchema(DeviceCommandSchema):
+    """A command with every status it has had, oldest first."""
+
+    history = fields.List(fields.Nested(DeviceCommandEventSchema), dump_only=True)
+
+
+class DeviceCommandMessageSchema(Schema):
+    """What a device receives: ``ems/devices/<id>/commands``."""
+
+    command_id = fields.String(attribute="id")
+    type = fields.String()
+    params = fields.Dict()
+    expires_at = UtcDateTime()

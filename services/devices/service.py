@@ -1,37 +1,64 @@
-"""devices: device CRUD with ownership, and the ``device.*`` events on ``ems.sync``.
+"""devices: device CRUD with ownership, the ``device.*`` events on ``ems.sync``,
+and the commands devices are sent and answer.
 
 Every call made for someone names its ``caller`` (``{"user_id", "role"}``, from the
 verified token), and ``policies.py`` says what they may do: a device out of their
 reach answers ``DeviceNotFound``, exactly like a missing one. A
 device's credentials are its own broker user (``broker.py``), removed with it.
+
+A command (``commands.py``: the types each kind takes, and how a status moves) is
+stored ``pending``, sent to its device (``delivery.py``), ``delivered`` once the
+broker holds it in a queue of the device's, and then ``acked`` or ``rejected`` by
+the device's answer on ``devices.acks``, or ``expired`` by the timer. Each change
+is committed, then pushed as ``command.updated``.
 """
+
+from datetime import UTC, datetime, timedelta
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 
+from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
-from services.common.messaging import Dispatcher, consume
+from services.common.messaging import Dispatcher, Pusher, consume, consume_keyed
 from services.common.policy import listing_owner, permissions
 from services.common.rpc import TimedRpcProxy
-from services.common.schemas import load
+from services.common.schemas import is_id, load
 from services.common.topology import (
+    ACKS,
+    COMMANDS,
     DATA,
+    DEVICES_COMMAND_ACKS,
+    DEVICES_PRESENCE,
     DEVICES_USER_DELETED,
+    STATUS,
     SYNC,
+    device_command_queue,
+    device_key,
+    device_of_key,
+    mqtt_ack_topic,
     mqtt_command_topic,
     mqtt_reading_topic,
     reading_key,
 )
-from services.devices import policies
+from services.devices import commands, policies
 from services.devices.broker import BrokerAccounts
+from services.devices.delivery import CommandSender
 from services.devices.exceptions import (
     DeviceKindLocked,
     DeviceLimitReached,
     DeviceNotFound,
+    InvalidAck,
 )
 from services.devices.schemas import (
+    DeviceCommandEventSchema,
+    DeviceCommandIssueSchema,
+    DeviceCommandListQuerySchema,
+    DeviceCommandRequestSchema,
+    DeviceCommandSchema,
     DeviceCreateSchema,
     DeviceCredentialsSchema,
     DeviceListQuerySchema,
@@ -42,6 +69,16 @@ from services.devices.storage import DeviceStore
 
 device_schema = DeviceSchema()
 credentials_schema = DeviceCredentialsSchema()
+command_schema = DeviceCommandSchema()
+event_schema = DeviceCommandEventSchema()
+
+#: Seconds between the timer's rounds: commands expire at most this late.
+SWEEP_INTERVAL = 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
 
 #: Devices a user may own when ``DEVICES.max_per_user`` is not set.
 DEFAULT_MAX_PER_USER = 100
@@ -52,6 +89,8 @@ class DevicesService(HealthMixin):
 
     storage = Database(DeviceStore)
     dispatch = Dispatcher(SYNC)
+    push = Pusher()
+    send_to_device = CommandSender()
     broker = BrokerAccounts()
     trading_rpc = TimedRpcProxy("trading")
     users_rpc = TimedRpcProxy("users")
@@ -147,11 +186,15 @@ class DevicesService(HealthMixin):
                     "port": self.config["MQTT_PORT"],
                     "publish_topic": mqtt_reading_topic(device.id),
                     "command_topic": mqtt_command_topic(device.id),
+                    "ack_topic": mqtt_ack_topic(device.id),
                 },
                 "amqp": {
                     "vhost": vhost,
                     "exchange": DATA.name,
                     "routing_key": reading_key(device.id),
+                    "command_queue": device_command_queue(device.id).name,
+                    "command_routing_key": device_key(device.id, COMMANDS),
+                    "ack_routing_key": device_key(device.id, ACKS),
                 },
             }
         )
@@ -181,6 +224,123 @@ class DevicesService(HealthMixin):
             self.dispatch("device.deleted", {"device": device_schema.dump(device)})
             self.broker.revoke(device.id)
         self.storage.commit()
+
+    # -- commands --------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def send_command(self, caller, device_id, body):
+        """A command from a user (``POST /api/devices/{id}/commands``, or a
+        ``command.send`` over their socket): the command, pending or delivered."""
+        request = load(DeviceCommandRequestSchema(), body)
+        device = self._allowed(policies.COMMAND, caller, device_id)
+        return self._issue(device, request, caller["user_id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_command(self, device_id, type, params, ttl_s, issued_by):
+        """A command another service issues, acting for no one (batteries' auto
+        mode as ``batteries``, a DR dispatch as ``dr:<event id>``), which has
+        decided already that it may: the command, as ``send_command`` answers."""
+        request = load(
+            DeviceCommandIssueSchema(),
+            {"type": type, "params": params, "ttl_s": ttl_s, "issued_by": issued_by},
+        )
+        device = self.storage.get_device(device_id)
+        return self._issue(device, request, request["issued_by"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_commands(self, caller, device_id, query=None):
+        """A device's latest commands, newest first, each with its history."""
+        limit = load(DeviceCommandListQuerySchema(), query or {})["limit"]
+        device = self._allowed(policies.READ, caller, device_id)
+        listed = self.storage.list_commands(device.id, limit)
+        histories = self.storage.histories([command.id for command in listed])
+        return [
+            command_schema.dump(command)
+            | {"history": event_schema.dump(histories.get(command.id, []), many=True)}
+            for command in listed
+        ]
+
+    @consume_keyed(DEVICES_COMMAND_ACKS)
+    def handle_command_ack(self, body, routing_key):
+        """A device's answer, ``ems.devices.<id>.acks``: the command becomes
+        ``acked`` or ``rejected``, once. An ack again, or after the command
+        expired, changes nothing; one that names no command of that device, or
+        is not an ack at all, is dead-lettered with why."""
+        ack = commands.parse_ack(body, routing_key)
+        command = self.storage.get_command(ack.command_id)
+        if command is None or command.device_id != ack.device_id:
+            raise InvalidAck(f"no command {ack.command_id} of device {ack.device_id}")
+        answered = self.storage.answer(ack, _now())
+        self.storage.commit()
+        if answered is not None:
+            self._announce([answered])
+
+    @consume_keyed(DEVICES_PRESENCE)
+    def handle_device_status(self, body, routing_key):
+        """A device says it is online (``ems/devices/<id>/status`` ``{"online":
+        true}``, as it connects): its pending commands go to it now, rather than
+        at the timer's next round. Any other presence message says nothing here
+        (monitoring keeps presence, and judges it)."""
+        device_id = device_of_key(routing_key, STATUS)
+        if not is_id(device_id) or not commands.came_online(body):
+            return
+        now = _now()
+        self._send(self.storage.pending_to_send(now, device_id), now)
+
+    @timer(interval=SWEEP_INTERVAL)
+    def sweep_commands(self):
+        """Expire the commands whose time ran out without an answer, and send again
+        those still pending. Every devices process runs it: each expiry is one
+        UPDATE, so two processes never expire, nor announce, a command twice, and
+        a command one process is sending, the other skips."""
+        now = _now()
+        expired = self.storage.expire_due(now)
+        self.storage.commit()
+        self._announce(expired)
+        self._send(self.storage.pending_to_send(now), now)
+
+    def _issue(self, device, request: dict, created_by: str) -> dict:
+        params = commands.load_params(device.kind, request["type"], request["params"])
+        now = _now()
+        command = self.storage.add_command(
+            device,
+            request["type"],
+            params,
+            created_by,
+            now,
+            now + timedelta(seconds=request["ttl_s"]),
+        )
+        # Committed before it is sent, so that the device's answer finds it.
+        self.storage.commit()
+        self._announce([command])
+        locked = self.storage.lock_pending(command.id)
+        if locked is None:
+            # Sent already (its device came online) or even answered: as it is.
+            self.storage.refresh(command)
+        else:
+            self._send([locked], _now())
+        return command_schema.dump(command)
+
+    def _send(self, pending: list, now: datetime) -> None:
+        """Send each of ``pending`` (locked by this transaction) to its device; those
+        the broker took are ``delivered``. Commits."""
+        delivered = []
+        for command in pending:
+            routed = self.send_to_device(command, now)
+            self.storage.note_sent(command, now, routed)
+            if routed and (moved := self.storage.mark_delivered(command.id, now)):
+                delivered.append(moved)
+        self.storage.commit()
+        self._announce(delivered)
+
+    def _announce(self, changed: list) -> None:
+        """``command.updated`` to each command's device owner, and to the user who
+        sent it if someone else (staff)."""
+        for command in changed:
+            users = {command.user_id}
+            if is_id(command.created_by):
+                users.add(command.created_by)
+            self.push(pushes.COMMAND_UPDATED, command, *sorted(users))
 
     def _allowed(self, policy, caller, device_id):
         """The device, if ``policy`` lets the caller act on it; a device the caller

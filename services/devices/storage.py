@@ -1,11 +1,30 @@
 """devicedb access for the devices service."""
 
-from sqlalchemy import func, select
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import case, func, literal, select, update
 
 from services.common.db import Store
 from services.common.schemas import is_id
+from services.devices.commands import (
+    DELIVERED,
+    EXPIRED,
+    MOVES,
+    NO_ANSWER,
+    NOT_ROUTED,
+    OPEN,
+    PENDING,
+    Ack,
+)
 from services.devices.exceptions import DeviceNotFound
-from services.devices.models import Device
+from services.devices.models import Command, CommandEvent, Device
+
+#: Pending commands sent again, and commands expired, in one go at most.
+RESEND_BATCH = 100
+#: Seconds before a pending command is sent again, doubling with each send, at most.
+RESEND_FIRST_S, RESEND_MOST_S = 10, 300
+EXPIRE_BATCH = 1000
 
 
 class DeviceStore(Store):
@@ -73,3 +92,183 @@ class DeviceStore(Store):
             self.session.delete(device)
         self.session.flush()
         return devices
+
+    # -- commands ------------------------------------------------------------------
+    #
+    # A command's status changes only through ``_move``: one UPDATE whose WHERE
+    # names the statuses it may come from (``commands.MOVES``). Two workers or
+    # processes moving the same command (an ack redelivered, two timers expiring)
+    # are ordered by its row lock, and the second finds it moved already and
+    # changes nothing; so a change is recorded, and announced, once.
+
+    def add_command(
+        self,
+        device: Device,
+        type_: str,
+        params: dict,
+        created_by: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Command:
+        command = Command(
+            device_id=device.id,
+            user_id=device.user_id,
+            type=type_,
+            params=params,
+            status=PENDING,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires_at,
+            updated_at=now,
+            attempts=0,
+            # Being sent now: the timer's resending leaves it alone for a while.
+            sent_at=now,
+        )
+        self.session.add(command)
+        self.session.flush()
+        self._record(command, now)
+        return command
+
+    def get_command(self, command_id: str) -> Command | None:
+        return self.session.get(Command, command_id) if is_id(command_id) else None
+
+    def refresh(self, command: Command) -> None:
+        """The command as stored now."""
+        self.session.refresh(command)
+
+    def lock_pending(self, command_id: str) -> Command | None:
+        """The command, locked until the transaction ends, if it is still pending."""
+        return self.session.scalars(
+            select(Command)
+            .where(Command.id == command_id, Command.status == PENDING)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+
+    def pending_to_send(
+        self, now: datetime, device_id: str | None = None
+    ) -> list[Command]:
+        """Pending commands not expired, oldest first, locked; those another worker
+        is sending are skipped rather than waited for. Of one device, if named: all
+        of them (it just came online); else those due again, each
+        ``RESEND_FIRST_S`` seconds after its first send, then twice as long after
+        each until ``RESEND_MOST_S``, so a device that stays away costs little."""
+        query = select(Command).where(
+            Command.status == PENDING, Command.expires_at > now
+        )
+        if device_id is not None:
+            query = query.where(Command.device_id == device_id)
+        else:
+            wait = func.least(
+                RESEND_FIRST_S * func.power(2, func.greatest(Command.attempts - 1, 0)),
+                RESEND_MOST_S,
+            )
+            query = query.where(
+                Command.sent_at + func.make_interval(0, 0, 0, 0, 0, 0, wait) <= now
+            )
+        return list(
+            self.session.scalars(
+                query.order_by(Command.created_at, Command.id)
+                .limit(RESEND_BATCH)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    def note_sent(self, command: Command, now: datetime, routed: bool) -> None:
+        """Count a publish to the device; one that no queue took says so in the
+        detail of a command still pending."""
+        values = {"attempts": Command.attempts + 1, "sent_at": now}
+        if not routed:
+            values["detail"] = case(
+                (Command.status == PENDING, literal(NOT_ROUTED)),
+                else_=Command.detail,
+            )
+        self.session.scalars(
+            update(Command)
+            .where(Command.id == command.id)
+            .values(**values)
+            .returning(Command)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        ).all()
+
+    def mark_delivered(self, command_id: str, now: datetime) -> Command | None:
+        """``pending`` → ``delivered``; None if it was no longer pending."""
+        moved = self._move(DELIVERED, None, now, Command.id == command_id)
+        return moved[0] if moved else None
+
+    def answer(self, ack: Ack, now: datetime) -> Command | None:
+        """The device's answer, if its command still waited for one; None if it
+        was answered (this ack again) or expired already."""
+        moved = self._move(
+            ack.status,
+            ack.detail,
+            now,
+            Command.id == ack.command_id,
+            Command.device_id == ack.device_id,
+        )
+        return moved[0] if moved else None
+
+    def expire_due(self, now: datetime) -> list[Command]:
+        """Commands still waiting at their ``expires_at``, now ``expired``: up to
+        ``EXPIRE_BATCH``, those locked elsewhere skipped (another process expires
+        them, or an answer is being stored), so two sweeps never wait on each
+        other's rows, nor deadlock."""
+        due = (
+            select(Command.id)
+            .where(Command.status.in_(OPEN), Command.expires_at <= now)
+            .order_by(Command.expires_at)
+            .limit(EXPIRE_BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        return self._move(
+            EXPIRED, NO_ANSWER, now, Command.id.in_(due.scalar_subquery())
+        )
+
+    def list_commands(self, device_id: str, limit: int) -> list[Command]:
+        """A device's latest commands, newest first."""
+        return list(
+            self.session.scalars(
+                select(Command)
+                .where(Command.device_id == device_id)
+                .order_by(Command.created_at.desc(), Command.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def histories(self, command_ids: list[str]) -> dict[str, list[CommandEvent]]:
+        """Each command's changes, oldest first."""
+        events = defaultdict(list)
+        for event in self.session.scalars(
+            select(CommandEvent)
+            .where(CommandEvent.command_id.in_(command_ids))
+            .order_by(CommandEvent.id)
+        ):
+            events[event.command_id].append(event)
+        return events
+
+    def _move(
+        self, status: str, detail: str | None, now: datetime, *where
+    ) -> list[Command]:
+        statement = (
+            update(Command)
+            .where(Command.status.in_(MOVES[status]), *where)
+            .values(status=status, detail=detail, updated_at=now)
+            .returning(Command)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        moved = list(self.session.scalars(statement))
+        for command in moved:
+            self._record(command, now)
+        self.session.flush()
+        return moved
+
+    def _record(self, command: Command, at: datetime) -> None:
+        self.session.add(
+            CommandEvent(
+                command_id=command.id,
+                status=command.status,
+                detail=command.detail,
+                at=at,
+            )
+        )

@@ -3,6 +3,7 @@ administrator has no access to the platform's virtual host, and a process may us
 only what its work needs."""
 
 import secrets
+import uuid
 
 import amqp
 import amqp.exceptions
@@ -12,9 +13,21 @@ from kombu import Connection, Exchange, Queue
 
 import config
 from ems import broker
-from services.common.topology import DATA, declare_all
+from services.common.amqp import with_login
+from services.common.topology import (
+    ACKS,
+    COMMANDS,
+    DATA,
+    declare_all,
+    device_command_queue,
+    device_key,
+    rpc_reply_prefix,
+)
+from services.devices.broker import BrokerAccountsClient
 
 common = config.settings("common")
+DEVICE = "7a2e0c1d-0000-4000-8000-000000000001"
+OTHER_DEVICE = "7a2e0c1d-0000-4000-8000-000000000002"
 
 
 @pytest.fixture
@@ -93,3 +106,73 @@ def test_a_process_may_not_do_another_s_work(installation):
     assert refused(installation["users"], publish(DATA, "device.x.reading"))
     # The gateway serves no one's RPC queue but its own replies.
     assert refused(installation["gateway"], lambda ch: users_queue(ch).declare())
+
+
+def test_devices_sends_commands_and_nothing_else_on_ems_data(installation):
+    prepared(installation)
+    devices = installation["devices"]
+    assert not refused(devices, publish(DATA, device_key(DEVICE, COMMANDS)))
+    for key in (f"device.{DEVICE}.reading", device_key(DEVICE, "reading")):
+        assert refused(devices, publish(DATA, key))
+
+
+def test_the_websocket_gateway_makes_one_call_and_hears_its_own_answers(
+    installation,
+):
+    rpc = prepared(installation)
+    gateway = installation["ws_gateway"]
+    assert not refused(gateway, publish(rpc, "devices.send_command"))
+    for call in ("devices.issue_command", "users.create_user", "auth.check"):
+        assert refused(gateway, publish(rpc, call))
+
+    def replies(binding_key):
+        name = f"{rpc_reply_prefix('ws_gateway')}{uuid.uuid4()}"
+        queue = Queue(name, exchange=rpc, routing_key=binding_key, auto_delete=True)
+        return lambda channel: queue(channel).declare()
+
+    assert not refused(gateway, replies(str(uuid.uuid4())))
+    # Not every call and answer of the platform.
+    assert refused(gateway, replies("#"))
+    assert refused(gateway, replies("users.*"))
+
+
+def test_an_amqp_device_hears_its_own_commands_only(installation):
+    prepared(installation)
+    vhost = installation["auth"].rsplit("/", 1)[1]
+    accounts = BrokerAccountsClient(common["RABBIT_MANAGEMENT_URI"], vhost)
+
+    def login(device_id):
+        credentials = accounts.issue(device_id)
+        return with_login(
+            common["AMQP_URI"], credentials.username, credentials.password, vhost
+        )
+
+    def declare(queue):
+        """The queue declared and bound; a device may not declare ``ems.data``."""
+
+        def action(channel):
+            bound = queue(channel)
+            bound.queue_declare()
+            bound.queue_bind()
+
+        return action
+
+    mine, theirs = login(DEVICE), login(OTHER_DEVICE)
+    own = device_command_queue(DEVICE)
+    other = device_command_queue(OTHER_DEVICE)
+    assert not refused(theirs, declare(other))
+    # Its own queue, bound with its own key: declared, read, answered.
+    assert not refused(mine, declare(own))
+    assert not refused(mine, lambda channel: channel.basic_get(own.name))
+    assert not refused(mine, publish(DATA, device_key(DEVICE, ACKS)))
+    # Not another's queue, nor another's commands, nor everything.
+    assert refused(mine, declare(other))
+    assert refused(mine, lambda channel: DATA(channel).declare())
+    assert refused(mine, lambda channel: channel.basic_get(other.name))
+    for key in (device_key(OTHER_DEVICE, COMMANDS), "ems.devices.#", "#"):
+        assert refused(
+            mine, lambda channel, key=key: channel.queue_bind(own.name, DATA.name, key)
+        )
+    assert refused(mine, publish(DATA, device_key(OTHER_DEVICE, ACKS)))
+    accounts.revoke(DEVICE)
+    accounts.revoke(OTHER_DEVICE)

@@ -13,6 +13,7 @@ from services.common.topology import (
     SERVER_NAMED_PREFIX,
     SERVICE_QUEUES,
     WS_GATEWAY,
+    device_command_queue,
     ingest_queue,
     rpc_queue,
     rpc_reply_queue,
@@ -91,6 +92,7 @@ def test_the_queues_and_their_bindings_are_those_of_the_topology():
         rpc_queue("<service>"),
         rpc_reply_queue("<service>", "<uuid>"),
         ingest_queue("<n>"),
+        device_command_queue("<id>"),
     )
     declared = {
         queue.name or SERVER_NAMED: declared_bindings(queue)

@@ -14,6 +14,12 @@ export const BATTERY_STATE = "battery.state";
 export const TRADE_EXECUTED = "trade.executed";
 /** an invitation to a demand-response event, and its changes; the staff hear of the users' answers */
 export const DR_EVENT = "dr.event";
+/** a command to a device changed status; to the device's owner and to whoever sent it */
+export const COMMAND_UPDATED = "command.updated";
+/** ws_gateway's answer to a command.send of the socket: the command, with the socket's ref */
+export const COMMAND_ACCEPTED = "command.accepted";
+/** ws_gateway's answer to a command.send of the socket that was not taken, with the socket's ref */
+export const COMMAND_REFUSED = "command.refused";
 /** the session is over; the socket closes with 4001 */
 export const SESSION_ENDED = "session.ended";
 
@@ -26,5 +32,8 @@ export const AUDIENCES = Object.freeze({
   [BATTERY_STATE]: { user: true, roles: [] },
   [TRADE_EXECUTED]: { user: true, roles: [] },
   [DR_EVENT]: { user: true, roles: ["OPERATOR", "ADMIN"] },
+  [COMMAND_UPDATED]: { user: true, roles: [] },
+  [COMMAND_ACCEPTED]: { user: true, roles: [] },
+  [COMMAND_REFUSED]: { user: true, roles: [] },
   [SESSION_ENDED]: { user: true, roles: [] },
 });

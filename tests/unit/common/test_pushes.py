@@ -42,6 +42,9 @@ def test_each_type_is_declared_once_under_its_name():
     assert sorted(CATALOGUE) == [
         "battery.state",
         "chat.message",
+        "command.accepted",
+        "command.refused",
+        "command.updated",
         "consumption.updated",
         "dr.event",
         "overconsumption",

@@ -13,6 +13,7 @@ TABLE = {
     policies.UPDATE: (True, False, False, True),
     policies.DELETE: (True, False, False, True),
     policies.ISSUE_CREDENTIALS: (True, False, False, True),
+    policies.COMMAND: (True, False, True, True),
     policies.ADD_FOR_OTHERS: (False, False, False, True),
 }
 
@@ -31,4 +32,5 @@ def test_the_web_app_is_told_the_actions_on_each_object():
         "update",
         "delete",
         "issue_credentials",
+        "command",
     ]

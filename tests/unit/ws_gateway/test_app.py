@@ -272,3 +272,44 @@ def test_concurrent_handshakes_at_the_quota_leave_exactly_the_quota():
             socket.close()
 
     run(scenario, SlowSessions({SECRET: identity()}), max_sockets_per_user=3)
+
+
+class FakeDevices:
+    """devices' ``send_command``: answers each call with a pending command."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    async def send_command(self, caller, device_id, body):
+        self.calls.append((caller, device_id, body))
+        await asyncio.sleep(0.01)
+        return {
+            "id": f"c{len(self.calls)}",
+            "device_id": device_id,
+            "status": "pending",
+        }
+
+
+def test_a_socket_sends_commands_as_its_user_and_hears_the_answers():
+    devices = FakeDevices()
+
+    async def scenario(url, registry):
+        socket = await connect(url)
+        socket.write_message("not for the gateway")
+        for ref in ("a", "b"):
+            send = {"type": "command.send", "ref": ref, "data": {"device_id": "d1"}}
+            socket.write_message(json.dumps(send))
+        answers = [json.loads(await socket.read_message()) for _ in range(2)]
+        assert [(a["type"], a["ref"], a["data"]["id"]) for a in answers] == [
+            ("command.accepted", "a", "c1"),
+            ("command.accepted", "b", "c2"),
+        ]
+        socket.close()
+
+    run(
+        scenario, FakeSessions({SECRET: identity("alice", "OPERATOR")}), devices=devices
+    )
+    assert devices.calls == [
+        ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}),
+        ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}),
+    ]
