@@ -149,6 +149,9 @@ PROCESSES = {
         # one cannot be replayed.
         DEAD_LETTERS_KEPT=v.DEAD_LETTERS_KEPT,
         DEAD_LETTER_BODY_BYTES=v.MAX_MESSAGE_BYTES,
+        OFFLINE_AFTER_INTERVALS=v.OFFLINE_AFTER_INTERVALS,
+        OFFLINE_GRACE_SECONDS=v.OFFLINE_GRACE_SECONDS,
+        STATUS_CHECK_SECONDS=v.STATUS_CHECK_SECONDS,
     ),
     "monitoring_worker": service(
         "monitoring_worker",
@@ -159,6 +162,10 @@ PROCESSES = {
         MAX_READING_KWH=v.MAX_READING_KWH,
         BACKFILL_DAYS=v.BACKFILL_DAYS,
         MAX_AHEAD_SECONDS=v.MAX_AHEAD_SECONDS,
+        # A reading brings its device online only if it is this recent: the
+        # status check's rule.
+        OFFLINE_AFTER_INTERVALS=v.OFFLINE_AFTER_INTERVALS,
+        OFFLINE_GRACE_SECONDS=v.OFFLINE_GRACE_SECONDS,
         MAX_BODY_BYTES=v.MAX_MESSAGE_BYTES,
         RPC_TIMEOUT=v.RPC_TIMEOUT,
     ),

@@ -340,6 +340,24 @@ MAX_AHEAD_SECONDS = Variable(
     number,
     "readings stamped more than this many seconds ahead are refused",
 )
+OFFLINE_AFTER_INTERVALS = Variable(
+    "EMS_OFFLINE_AFTER_INTERVALS",
+    3,
+    int,
+    "a device silent for this many of its reading intervals (and the grace) is offline",
+)
+OFFLINE_GRACE_SECONDS = Variable(
+    "EMS_OFFLINE_GRACE_SECONDS",
+    30,
+    number,
+    "seconds added to that silence, for a reading's way through the platform",
+)
+STATUS_CHECK_SECONDS = Variable(
+    "EMS_STATUS_CHECK_SECONDS",
+    10,
+    number,
+    "seconds between monitoring's checks for devices gone silent",
+)
 
 # -- support ---------------------------------------------------------------------------
 

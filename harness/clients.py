@@ -2,6 +2,7 @@
 through Traefik, MQTT with a device's credentials, WebSockets to ``/ws``."""
 
 import json
+import socket
 import threading
 import time
 
@@ -48,7 +49,9 @@ class ApiClient:
 
 class MqttDevice:
     """A device on RabbitMQ's MQTT listener, logged in with the credentials that
-    ``POST /api/devices/{id}/credentials`` (``answer``) gave it, or others."""
+    ``POST /api/devices/{id}/credentials`` (``answer``) gave it, or others.
+    ``will=(topic, body)`` leaves a will (QoS 1), which the broker publishes if
+    the connection drops without a DISCONNECT (``drop()``)."""
 
     def __init__(self, answer: dict, password: str | None = None, **changes):
         mqtt_login = answer["mqtt"]
@@ -63,6 +66,9 @@ class MqttDevice:
         if username is not None:
             self.client.username_pw_set(username, password or answer["password"])
         self.client.max_inflight_messages_set(changes.get("inflight", 1000))
+        if "will" in changes:
+            topic, body = changes["will"]
+            self.client.will_set(topic, json.dumps(body), qos=1)
         self.connack = None
         self.connected = threading.Event()
         self.disconnected = threading.Event()
@@ -118,6 +124,15 @@ class MqttDevice:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def drop(self) -> None:
+        """End the TCP connection without a DISCONNECT, as a device that loses
+        power or its network does: the broker publishes the will."""
+        self.client.loop_stop()
+        connection = self.client.socket()
+        if connection is not None:
+            connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
 
 
 def can_connect(answer: dict, **changes) -> bool:

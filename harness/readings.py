@@ -1,5 +1,10 @@
 """Readings for a running ``Stack``: a day inside the back-fill window to stamp them
-on, publishing them as meters do, and what its monitoring database counted."""
+on, publishing them as meters do, and what its monitoring database counted.
+
+A reading is ``{reading_id, device_id, timestamp, kwh}`` and may carry
+``export_kwh``, ``power_w``, ``soc_kwh`` and ``measurements`` (docs/architecture.md,
+Readings); monitoringdb counts ``kwh`` (drawn) and ``export_kwh`` (exported) into
+hourly totals apart, and keeps the rest with the reading."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -18,29 +23,62 @@ def recent_day(offset: int = 0) -> str:
     return day.isoformat()
 
 
-def stored(stack: Stack, *device_ids: str) -> tuple[int, int, float]:
-    """Of these devices' readings in monitoringdb: how many rows, how many distinct
-    ``reading_id``s, and the sum of their hourly totals in kWh."""
+def _query(stack: Stack, sql: str, **params):
+    """The rows of one query on the stack's monitoringdb."""
     engine = create_engine(stack.resources.databases["monitoringdb"])
     try:
         with engine.connect() as connection:
-            count = connection.execute(
-                text(
-                    "SELECT count(*), count(DISTINCT reading_id) FROM readings "
-                    "WHERE device_id = ANY(:d)"
-                ),
-                {"d": list(device_ids)},
-            ).one()
-            total = connection.execute(
-                text(
-                    "SELECT coalesce(sum(kwh), 0) FROM hourly_totals "
-                    "WHERE device_id = ANY(:d)"
-                ),
-                {"d": list(device_ids)},
-            ).scalar()
+            return connection.execute(text(sql), params).all()
     finally:
         engine.dispose()
+
+
+def stored(stack: Stack, *device_ids: str) -> tuple[int, int, float]:
+    """Of these devices' readings in monitoringdb: how many rows, how many distinct
+    ``reading_id``s, and the sum of their hourly totals of energy drawn (``kwh``)
+    in kWh. Exported energy is counted apart: ``stored_export``."""
+    [count] = _query(
+        stack,
+        "SELECT count(*), count(DISTINCT reading_id) FROM readings "
+        "WHERE device_id = ANY(:d)",
+        d=list(device_ids),
+    )
+    [(total,)] = _query(
+        stack,
+        "SELECT coalesce(sum(kwh), 0) FROM hourly_totals WHERE device_id = ANY(:d)",
+        d=list(device_ids),
+    )
     return count[0], count[1], float(total)
+
+
+def stored_export(stack: Stack, *device_ids: str) -> float:
+    """The sum of these devices' hourly totals of exported energy (``export_kwh``),
+    in kWh."""
+    [(total,)] = _query(
+        stack,
+        "SELECT coalesce(sum(export_kwh), 0) FROM hourly_totals "
+        "WHERE device_id = ANY(:d)",
+        d=list(device_ids),
+    )
+    return float(total)
+
+
+def stored_reading(stack: Stack, reading_id: str) -> dict | None:
+    """A reading as monitoringdb keeps it: ``kwh`` and ``export_kwh`` (kWh, None if
+    not reported), ``power_w``, ``soc_kwh`` and ``measurements`` (None if not
+    reported); None if it is not stored."""
+    rows = _query(
+        stack,
+        "SELECT device_id, timestamp, kwh, export_kwh, power_w, soc_kwh, "
+        "measurements FROM readings WHERE reading_id = :r",
+        r=reading_id,
+    )
+    if not rows:
+        return None
+    row = rows[0]._asdict()
+    for field in ("kwh", "export_kwh"):
+        row[field] = None if row[field] is None else float(row[field])
+    return row
 
 
 def publish_readings(stack: Stack, *bodies, raw=()):

@@ -5,6 +5,7 @@ from gateway.api import (
     batteries,
     consumption,
     dead_letters,
+    device_status,
     devices,
     directory,
     dr,
@@ -17,6 +18,7 @@ ROUTES = (
     accounts.ROUTES
     + directory.ROUTES
     + devices.ROUTES
+    + device_status.ROUTES
     + consumption.ROUTES
     + batteries.ROUTES
     + dr.ROUTES

@@ -77,6 +77,7 @@ ROUTES = (
                 "dr.read_all",
                 "dr.see_flexibility",
                 "monitoring.read_consumption",
+                "monitoring.read_status",
                 "users.find_users",
             ],
         },

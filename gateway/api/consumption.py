@@ -24,7 +24,9 @@ ROUTES = (
         summary="Hourly consumption of one day",
         description=(
             "A device's energy in each UTC hour of a day: its owner's, or any "
-            "device's for ADMIN and OPERATOR. Hours without readings are 0."
+            "device's for ADMIN and OPERATOR. ``kwh`` is the energy drawn from the "
+            "grid, ``export_kwh`` the energy generated or fed to it, counted apart. "
+            "Hours without readings are 0."
         ),
         query=ConsumptionQuerySchema,
         returns=ConsumptionDaySchema,
@@ -33,8 +35,12 @@ ROUTES = (
             "device_id": "7a2e…",
             "date": "2026-11-22",
             "unit": "kWh",
-            "hours": [{"hour": "2026-11-22T00:00:00Z", "kwh": 0.42}],
+            "hours": [
+                {"hour": "2026-11-22T00:00:00Z", "kwh": 0.42, "export_kwh": 0.0},
+                {"hour": "2026-11-22T12:00:00Z", "kwh": 0.05, "export_kwh": 1.3},
+            ],
             "total_kwh": 9.87,
+            "total_export_kwh": 6.12,
         },
         errors={404: "NotFound"},
     ),

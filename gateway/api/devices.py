@@ -30,7 +30,12 @@ ROUTES = (
         status=201,
         returns=DeviceSchema,
         returns_description="the device",
-        example_body={"name": "Kitchen", "kind": "appliance", "max_hourly_kwh": 0.5},
+        example_body={
+            "name": "Kitchen",
+            "kind": "appliance",
+            "max_hourly_kwh": 0.5,
+            "reading_interval_s": 60,
+        },
         errors={
             403: "Forbidden",
             404: "NotFound",
@@ -134,6 +139,7 @@ ROUTES = (
                 "name": "Kitchen",
                 "kind": "appliance",
                 "max_hourly_kwh": 0.5,
+                "reading_interval_s": 60,
             }
         ],
     ),
@@ -145,7 +151,8 @@ ROUTES = (
         tag="devices",
         summary="Update a device",
         description=(
-            "Rename a device, change its kind or its hourly limit. The kind cannot "
+            "Rename a device, change its kind, its hourly limit or its reading "
+            "interval. The kind cannot "
             "change while the device has open sell orders or trades not settled yet "
             "(409): they were accepted for what the device was."
         ),

@@ -21,7 +21,11 @@ from services.common.topology import client_message, role_message_key, user_mess
 from services.devices.schemas import DeviceCommandSchema
 from services.dr import policies as dr_policies
 from services.dr.schemas import DrEventPushSchema
-from services.monitoring.schemas import ConsumptionUpdateSchema, OverconsumptionSchema
+from services.monitoring.schemas import (
+    ConsumptionUpdateSchema,
+    DeviceStatusSchema,
+    OverconsumptionSchema,
+)
 from services.support import policies as support_policies
 from services.support.schemas import ChatMessageSchema, SupportAlertSchema
 from services.trading.schemas import TradingTradeSchema
@@ -141,6 +145,13 @@ CONSUMPTION_UPDATED = Push(
     roles=(),
     description="the new hourly totals of the user's devices after a batch",
 )
+DEVICE_STATUS = Push(
+    "device.status",
+    DeviceStatusSchema(),
+    to_user=True,
+    roles=(),
+    description="a device of the user's went offline or came online",
+)
 BATTERY_STATE = Push(
     "battery.state",
     BatteryStateSchema(),
@@ -204,6 +215,7 @@ CATALOGUE: dict[str, Push] = {
         SUPPORT_ALERT,
         OVERCONSUMPTION,
         CONSUMPTION_UPDATED,
+        DEVICE_STATUS,
         BATTERY_STATE,
         TRADE_EXECUTED,
         DR_EVENT,

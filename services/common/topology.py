@@ -157,6 +157,14 @@ MONITORING_DEVICE_CHANGED = _sync_queue(
 MONITORING_DEVICE_DELETED = _sync_queue(
     "monitoring", "deleted-devices", "device.deleted"
 )
+#: Devices' presence, ``{"online": true|false}`` on ``ems.devices.<id>.status``
+#: (when a device connects, and its MQTT will), which monitoring turns into their
+#: status at once.
+MONITORING_PRESENCE = Queue(
+    "monitoring.presence",
+    bindings=[binding(DATA, routing_key=device_key("*", STATUS))],
+    durable=True,
+)
 BATTERIES_USER_DELETED = _sync_queue("batteries", "sync", "user.deleted")
 BATTERIES_DEVICE_DELETED = _sync_queue("batteries", "deleted-devices", "device.deleted")
 DR_USER_DELETED = _sync_queue("dr", "sync", "user.deleted")
@@ -184,6 +192,7 @@ QUEUES = (
     DEVICES_USER_DELETED,
     MONITORING_DEVICE_CHANGED,
     MONITORING_DEVICE_DELETED,
+    MONITORING_PRESENCE,
     BATTERIES_USER_DELETED,
     BATTERIES_DEVICE_DELETED,
     DR_USER_DELETED,
@@ -197,7 +206,12 @@ QUEUES = (
 #: may declare and read.
 SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
     "devices": (DEVICES_USER_DELETED, DEVICES_COMMAND_ACKS, DEVICES_PRESENCE),
-    "monitoring": (MONITORING_DEVICE_CHANGED, MONITORING_DEVICE_DELETED, DEAD),
+    "monitoring": (
+        MONITORING_DEVICE_CHANGED,
+        MONITORING_DEVICE_DELETED,
+        MONITORING_PRESENCE,
+        DEAD,
+    ),
     "batteries": (BATTERIES_USER_DELETED, BATTERIES_DEVICE_DELETED),
     "dr": (DR_USER_DELETED,),
     "trading": (TRADING_USER_DELETED,),

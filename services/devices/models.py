@@ -19,6 +19,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.common.db import utcnow
 from services.devices.commands import OPEN
 
+#: The reading interval of a device created without one, in seconds.
+DEFAULT_READING_INTERVAL_S = 60
+
 
 class Base(DeclarativeBase):
     pass
@@ -36,6 +39,11 @@ class Device(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     max_hourly_kwh: Mapped[float] = mapped_column(Float)
+    #: How often the device sends a reading, in seconds: monitoring takes a device
+    #: silent for a few of these intervals to be offline.
+    reading_interval_s: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_READING_INTERVAL_S, server_default="60"
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )

@@ -10,11 +10,18 @@ from services.common.schemas import (
     UtcDateTime,
 )
 from services.devices import commands
+from services.devices.models import DEFAULT_READING_INTERVAL_S
 
 #: What a device is; ``battery`` devices carry batteries.
 KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
 NAME = validate.Length(min=1, max=200)
 LIMIT = validate.Range(min=0, min_inclusive=False, max=1_000_000)
+#: A device sends a reading at least once a day, and at most once a second.
+READING_INTERVAL = validate.Range(min=1, max=86_400)
+READING_INTERVAL_HELP = (
+    "seconds between the device's readings (1 to 86400); a device silent for a "
+    "few intervals is offline"
+)
 
 
 class DeviceSchema(Schema):
@@ -23,6 +30,9 @@ class DeviceSchema(Schema):
     name = fields.String(dump_only=True)
     kind = fields.String(dump_only=True, metadata={"enum": list(KINDS)})
     max_hourly_kwh = fields.Float(dump_only=True)
+    reading_interval_s = fields.Integer(
+        dump_only=True, metadata={"description": READING_INTERVAL_HELP}
+    )
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
     permissions = Permissions(
@@ -91,6 +101,12 @@ class DeviceCreateSchema(_Stripped):
     max_hourly_kwh = fields.Float(
         validate=LIMIT, allow_nan=False, metadata={"description": "kWh per UTC hour"}
     )
+    reading_interval_s = fields.Integer(
+        strict=True,
+        load_default=DEFAULT_READING_INTERVAL_S,
+        validate=READING_INTERVAL,
+        metadata={"description": READING_INTERVAL_HELP},
+    )
     user_id = fields.String(
         validate=ID,
         metadata={"description": "owner; ADMIN only, defaults to the caller"},
@@ -101,6 +117,11 @@ class DeviceUpdateSchema(_Stripped, PatchSchema):
     name = fields.String(validate=NAME)
     kind = fields.String(validate=validate.OneOf(KINDS))
     max_hourly_kwh = fields.Float(validate=LIMIT, allow_nan=False)
+    reading_interval_s = fields.Integer(
+        strict=True,
+        validate=READING_INTERVAL,
+        metadata={"description": READING_INTERVAL_HELP},
+    )
 
 
 class DeviceListQuerySchema(InputSchema):

@@ -114,7 +114,9 @@ class DevicesService(HealthMixin):
                 f"a user may own at most {most} devices; delete one first",
                 {"limit": most},
             )
-        device = self.storage.add_device(owner_id, data["name"], data["kind"], limit)
+        device = self.storage.add_device(
+            owner_id, data["name"], data["kind"], limit, data["reading_interval_s"]
+        )
         payload = device_schema.dump(device)
         self.dispatch("device.created", {"device": payload})
         self.storage.commit()

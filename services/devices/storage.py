@@ -48,10 +48,19 @@ class DeviceStore(Store):
         )
 
     def add_device(
-        self, user_id: str, name: str, kind: str, max_hourly_kwh: float
+        self,
+        user_id: str,
+        name: str,
+        kind: str,
+        max_hourly_kwh: float,
+        reading_interval_s: int,
     ) -> Device:
         device = Device(
-            user_id=user_id, name=name, kind=kind, max_hourly_kwh=max_hourly_kwh
+            user_id=user_id,
+            name=name,
+            kind=kind,
+            max_hourly_kwh=max_hourly_kwh,
+            reading_interval_s=reading_interval_s,
         )
         self.session.add(device)
         self.session.flush()
@@ -70,7 +79,7 @@ class DeviceStore(Store):
         return list(self.session.scalars(query))
 
     def update_device(self, device: Device, changes: dict) -> Device:
-        for field in ("name", "kind", "max_hourly_kwh"):
+        for field in ("name", "kind", "max_hourly_kwh", "reading_interval_s"):
             if field in changes:
                 setattr(device, field, changes[field])
         self.session.flush()

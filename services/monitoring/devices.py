@@ -1,13 +1,14 @@
-"""The copy of the devices monitoring keeps from ``ems.sync`` (owner, hourly limit),
-and what it does when the copy lacks one: a device's ``device.created`` may still be
-on its way when its first reading or a request about it arrives, so such a device is
-asked of the devices service, and kept."""
+"""The copy of the devices monitoring keeps from ``ems.sync`` (owner, hourly limit,
+reading interval), and what it does when the copy lacks one: a device's
+``device.created`` may still be on its way when its first reading or a request about
+it arrives, so such a device is asked of the devices service, and kept."""
 
 from datetime import datetime
 from decimal import Decimal
 
 from services.common.errors import NotFound
 from services.monitoring.logic import DeviceLimit
+from services.monitoring.status import DEFAULT_READING_INTERVAL_S
 
 
 def known_devices(storage, devices_rpc, device_ids: set[str]) -> dict[str, DeviceLimit]:
@@ -20,11 +21,27 @@ def known_devices(storage, devices_rpc, device_ids: set[str]) -> dict[str, Devic
             device = devices_rpc.describe_device(device_id)
         except NotFound:
             continue
-        updated_at = datetime.fromisoformat(device["updated_at"])
-        storage.put_device(
-            device_id, device["user_id"], device["max_hourly_kwh"], updated_at
-        )
+        put_device(storage, device)
         known[device_id] = DeviceLimit(
-            device["user_id"], Decimal(str(device["max_hourly_kwh"]))
+            device["user_id"],
+            Decimal(str(device["max_hourly_kwh"])),
+            reading_interval_s=reading_interval_of(device),
         )
     return known
+
+
+def put_device(storage, device: dict) -> None:
+    """Keep a device as the devices service dumps it (an event's, or an answer's)."""
+    storage.put_device(
+        device["id"],
+        device["user_id"],
+        device["max_hourly_kwh"],
+        datetime.fromisoformat(device["updated_at"]),
+        reading_interval_of(device),
+    )
+
+
+def reading_interval_of(device: dict) -> int:
+    """A device's reading interval; the default for an event published before the
+    devices service kept one."""
+    return int(device.get("reading_interval_s") or DEFAULT_READING_INTERVAL_S)

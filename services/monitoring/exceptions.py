@@ -7,6 +7,11 @@ class InvalidReading(ValueError):
     """A reading that can never be counted; its message is the reason."""
 
 
+class InvalidPresence(ValueError):
+    """A presence message that says nothing of a device; its message is the
+    reason."""
+
+
 class NoSuchDevice(NotFound):
     """Device not found."""
 

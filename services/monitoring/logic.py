@@ -3,6 +3,7 @@ device overconsumes, and how a day of consumption is reported."""
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from decimal import Decimal
 from services.common.errors import ValidationFailed
 from services.common.topology import device_of_reading_key
 from services.monitoring.exceptions import InvalidReading
+from services.monitoring.status import DEFAULT_READING_INTERVAL_S
 
 MICRO = Decimal("0.000001")
 HOUR = timedelta(hours=1)
@@ -23,6 +25,15 @@ BACKFILL = timedelta(days=45)
 FIELDS = ("reading_id", "device_id", "timestamp", "kwh")
 #: The longest ``reading_id`` and ``device_id`` the readings table stores.
 LONGEST = {"reading_id": 64, "device_id": 36}
+#: The most a device may report of its instantaneous power, either way (10 MW),
+#: and of a battery's state of charge: anything beyond is a broken sensor.
+MAX_POWER_W = 10_000_000
+MAX_SOC_KWH = 1_000_000
+#: ``measurements``: at most this many, named in lower case (``voltage_v``), each a
+#: number no larger than ``MAX_MEASUREMENT`` either way.
+MAX_MEASUREMENTS = 16
+MEASUREMENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+MAX_MEASUREMENT = 1e9
 
 
 @dataclass(frozen=True)
@@ -31,14 +42,38 @@ class ParsedReading:
     device_id: str
     timestamp: datetime
     hour: datetime
+    #: Energy drawn from the grid (imported) in the interval.
     kwh: Decimal
+    #: Energy generated or fed to the grid in the interval; None: not reported.
+    export_kwh: Decimal | None = None
+    #: Instantaneous power at ``timestamp``, negative while exporting.
+    power_w: float | None = None
+    #: A battery's state of charge at ``timestamp``.
+    soc_kwh: float | None = None
+    #: Other instantaneous values, ``{name: number}``.
+    measurements: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Energy of a device-hour, or of what a batch adds to one: drawn and exported."""
+
+    kwh: Decimal = Decimal(0)
+    export_kwh: Decimal = Decimal(0)
+
+    def __add__(self, other: "Energy") -> "Energy":
+        return Energy(self.kwh + other.kwh, self.export_kwh + other.export_kwh)
 
 
 @dataclass(frozen=True)
 class DeviceLimit:
+    """What monitoring keeps of a device: its owner, its hourly limit, and how
+    often it sends a reading."""
+
     user_id: str
     max_hourly_kwh: Decimal
     deleted: bool = False
+    reading_interval_s: int = DEFAULT_READING_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -50,6 +85,8 @@ class TotalChange:
     before: Decimal
     after: Decimal
     alerted: bool
+    #: The device-hour's exported energy after the batch.
+    export_kwh: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -114,20 +151,62 @@ def _timestamp(value, now: datetime, backfill: timedelta, ahead: timedelta):
     return moment.astimezone(UTC)
 
 
-def _kwh(value, max_kwh: Decimal) -> Decimal:
+def _number(value, field: str):
+    """A JSON number (not a boolean), finite."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidReading("kwh must be a number")
+        raise InvalidReading(f"{field} must be a number")
     if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidReading("kwh is not finite")
+        raise InvalidReading(f"{field} is not finite")
+    return value
+
+
+def _kwh(value, max_kwh: Decimal, field: str = "kwh") -> Decimal:
+    value = _number(value, field)
     if value < 0:
-        raise InvalidReading("kwh is negative")
+        raise InvalidReading(f"{field} is negative")
     # Compared before it becomes a Decimal: 1e30 or a 400-digit integer does not
     # fit the decimal context, nor the column.
     if value > max_kwh:
         raise InvalidReading(
-            f"kwh {str(value)[:40]} is absurd for one reading (over {max_kwh})"
+            f"{field} {str(value)[:40]} is absurd for one reading (over {max_kwh})"
         )
     return Decimal(repr(value)).quantize(MICRO)
+
+
+def _bounded(value, field: str, low: float, high: float, unit: str = "") -> float:
+    """A number within ``[low, high]``, as a float; compared before it is
+    converted, so a 400-digit integer is refused rather than overflowing."""
+    value = _number(value, field)
+    if not low <= value <= high:
+        unit = f" {unit}" if unit else ""
+        raise InvalidReading(
+            f"{field} {str(value)[:40]} is out of range ({low:g} to {high:g}{unit})"
+        )
+    return float(value)
+
+
+def _measurements(value) -> dict[str, float]:
+    if not isinstance(value, dict) or len(value) > MAX_MEASUREMENTS:
+        raise InvalidReading(
+            f"measurements must be an object of at most {MAX_MEASUREMENTS} numbers"
+        )
+    measured = {}
+    for name, number in value.items():
+        if not isinstance(name, str) or not MEASUREMENT_NAME.fullmatch(name):
+            raise InvalidReading(
+                f"measurement name {str(name)[:40]!r} must be lower-case letters, "
+                "digits and _, starting with a letter, at most 32 characters"
+            )
+        measured[name] = _bounded(
+            number, f"measurements.{name}", -MAX_MEASUREMENT, MAX_MEASUREMENT
+        )
+    return measured
+
+
+def _optional(body: dict, field: str, parse):
+    """An optional field, parsed; None when absent or null."""
+    value = body.get(field)
+    return None if value is None else parse(value)
 
 
 def _json(body: bytes | str):
@@ -148,7 +227,9 @@ def parse_reading(
     """The reading in a message, or ``InvalidReading`` saying why it is not one.
 
     Everything about a reading that can never be stored or counted is refused
-    here, so that it is dead-lettered alone instead of failing its whole batch.
+    here, so that it is dead-lettered alone instead of failing its whole batch: a
+    bad optional field (``export_kwh``, ``power_w``, ``soc_kwh``, ``measurements``)
+    as much as a bad ``kwh``.
     """
     if isinstance(body, bytes | str):
         # A body without a content type arrives undecoded: RabbitMQ's MQTT plugin
@@ -171,6 +252,18 @@ def parse_reading(
             timestamp=timestamp,
             hour=hour_of(timestamp),
             kwh=_kwh(body["kwh"], max_kwh),
+            export_kwh=_optional(
+                body, "export_kwh", lambda v: _kwh(v, max_kwh, "export_kwh")
+            ),
+            power_w=_optional(
+                body,
+                "power_w",
+                lambda v: _bounded(v, "power_w", -MAX_POWER_W, MAX_POWER_W, "W"),
+            ),
+            soc_kwh=_optional(
+                body, "soc_kwh", lambda v: _bounded(v, "soc_kwh", 0, MAX_SOC_KWH, "kWh")
+            ),
+            measurements=_optional(body, "measurements", _measurements),
         )
     except ArithmeticError as exc:
         # The rules above compare before converting; should a value still be out
@@ -188,12 +281,13 @@ def unique(readings: list[ParsedReading]) -> list[ParsedReading]:
     return kept
 
 
-def increments(readings: list[ParsedReading]) -> dict[tuple[str, datetime], Decimal]:
-    """Energy to add per device-hour."""
-    added: dict[tuple[str, datetime], Decimal] = {}
+def increments(readings: list[ParsedReading]) -> dict[tuple[str, datetime], Energy]:
+    """Energy to add per device-hour, drawn and exported."""
+    added: dict[tuple[str, datetime], Energy] = {}
     for reading in readings:
         key = (reading.device_id, reading.hour)
-        added[key] = added.get(key, Decimal(0)) + reading.kwh
+        energy = Energy(reading.kwh, reading.export_kwh or Decimal(0))
+        added[key] = added.get(key, Energy()) + energy
     return added
 
 
@@ -265,7 +359,12 @@ def totals_by_owner(
     for change in sorted(changes, key=lambda c: (c.device_id, c.hour)):
         owner = devices[change.device_id].user_id
         owners.setdefault(owner, []).append(
-            {"device_id": change.device_id, "hour": change.hour, "kwh": change.after}
+            {
+                "device_id": change.device_id,
+                "hour": change.hour,
+                "kwh": change.after,
+                "export_kwh": change.export_kwh,
+            }
         )
     return owners
 
@@ -316,14 +415,19 @@ def device_ids(value) -> list[str]:
 
 
 def series(
-    start: datetime, end: datetime, totals: dict[datetime, Decimal]
+    start: datetime, end: datetime, totals: dict[datetime, Energy]
 ) -> list[dict]:
-    """Every UTC hour from ``start`` to ``end``, zero-filled, as ``{hour, kwh}``."""
+    """Every UTC hour from ``start`` to ``end``, zero-filled, as ``{hour, kwh,
+    export_kwh}``."""
     count = int((end - start) / HOUR)
     hours = [start + i * HOUR for i in range(count)]
-    return [{"hour": hour, "kwh": totals.get(hour, Decimal(0))} for hour in hours]
+    return [
+        {"hour": hour, "kwh": energy.kwh, "export_kwh": energy.export_kwh}
+        for hour in hours
+        for energy in (totals.get(hour, Energy()),)
+    ]
 
 
-def day_series(day: date, totals: dict[datetime, Decimal]) -> list[dict]:
-    """The 24 UTC hours of ``day``, zero-filled, as ``{hour, kwh}``."""
+def day_series(day: date, totals: dict[datetime, Energy]) -> list[dict]:
+    """The 24 UTC hours of ``day``, zero-filled, as ``{hour, kwh, export_kwh}``."""
     return series(*day_bounds(day), totals)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Double,
     Index,
     Integer,
     LargeBinary,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
@@ -36,8 +38,43 @@ class MonitoredDevice(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(36), index=True)
     max_hourly_kwh: Mapped[Decimal] = mapped_column(KWH)
+    #: Seconds between the device's readings: how long it may be silent.
+    reading_interval_s: Mapped[int] = mapped_column(
+        Integer, default=60, server_default="60"
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeviceState(Base):
+    """A device's status: when it was last heard from, whether it is online, and
+    the newest power and state of charge it reported. A device never heard from
+    has no row (offline, never seen)."""
+
+    __tablename__ = "device_states"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    #: The newest reading's timestamp (never later than when it was counted), or
+    #: when the device last said it is online.
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When ``online`` last changed; None if the device was never online.
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    power_w: Mapped[float | None] = mapped_column(Double)
+    #: The timestamp of the reading ``power_w`` comes from.
+    power_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    soc_kwh: Mapped[float | None] = mapped_column(Double)
+    #: The timestamp of the reading ``soc_kwh`` comes from.
+    soc_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # What the status check scans for: online devices, oldest heard first.
+        Index(
+            "ix_device_states_online_last_seen",
+            "last_seen",
+            postgresql_where=text("online"),
+        ),
+    )
 
 
 class Reading(Base):
@@ -48,7 +85,16 @@ class Reading(Base):
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: The UTC hour the reading counts in (its start).
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: Energy drawn from the grid in the interval.
     kwh: Mapped[Decimal] = mapped_column(KWH)
+    #: Energy generated or fed to the grid in the interval (None: not reported).
+    export_kwh: Mapped[Decimal | None] = mapped_column(KWH)
+    #: Instantaneous power at ``timestamp`` (negative: exporting).
+    power_w: Mapped[float | None] = mapped_column(Double)
+    #: A battery's state of charge at ``timestamp``.
+    soc_kwh: Mapped[float | None] = mapped_column(Double)
+    #: Other instantaneous values, ``{name: number}``.
+    measurements: Mapped[dict | None] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
@@ -61,23 +107,34 @@ class HourlyTotal(Base):
 
     device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    #: Energy drawn from the grid in the hour.
     kwh: Mapped[Decimal] = mapped_column(KWH)
+    #: Energy generated or fed to the grid in the hour, counted apart.
+    export_kwh: Mapped[Decimal] = mapped_column(
+        KWH, default=Decimal(0), server_default="0"
+    )
     #: Whether this device-hour's crossing of the limit was already announced.
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Notification(Base):
+    """What a user is told of their devices: overconsumption (reasons ``reading``
+    and ``hourly``, with the hour, its energy and the limit) and a device going
+    ``offline`` or coming ``online`` (with when it was last heard from)."""
+
     __tablename__ = "notifications"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(36))
     device_id: Mapped[str] = mapped_column(String(36), index=True)
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    kwh: Mapped[Decimal] = mapped_column(KWH)
-    limit_kwh: Mapped[Decimal] = mapped_column(KWH)
+    hour: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kwh: Mapped[Decimal | None] = mapped_column(KWH)
+    limit_kwh: Mapped[Decimal | None] = mapped_column(KWH)
     reason: Mapped[str] = mapped_column(String(16))
     #: The reading that exceeded the limit on its own (reason ``reading``).
     reading_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: ``offline`` and ``online``: when the device was last heard from.
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )

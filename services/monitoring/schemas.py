@@ -15,25 +15,58 @@ class HourSchema(Schema):
     kwh = Kwh()
 
 
+class EnergyHourSchema(HourSchema):
+    """An hour of a device's energy: ``kwh`` drawn from the grid, ``export_kwh``
+    generated or fed to it, counted apart."""
+
+    kwh = Kwh(metadata={"description": "energy drawn (imported) in the hour"})
+    export_kwh = Kwh(
+        metadata={"description": "energy generated or fed to the grid in the hour"}
+    )
+
+
 class ConsumptionDaySchema(Schema):
     device_id = fields.String()
     date = fields.Date()
     unit = fields.Constant("kWh")
-    hours = fields.List(fields.Nested(HourSchema))
-    total_kwh = Kwh()
+    hours = fields.List(fields.Nested(EnergyHourSchema))
+    total_kwh = Kwh(metadata={"description": "energy drawn in the day"})
+    total_export_kwh = Kwh(metadata={"description": "energy exported in the day"})
 
 
 class NotificationQuerySchema(InputSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+#: Why a user is told of a device: one reading or an hour over its limit; the
+#: device went offline or came online.
+NOTIFICATION_REASONS = ["reading", "hourly", "offline", "online"]
+
+
+def _overconsumption(description: str) -> dict:
+    return {"description": f"{description} (reading and hourly; null otherwise)"}
+
+
 class NotificationSchema(Schema):
     id = fields.String()
     device_id = fields.String()
-    hour = UtcDateTime()
-    kwh = Kwh()
-    limit_kwh = Kwh()
-    reason = fields.String(metadata={"enum": ["reading", "hourly"]})
+    hour = UtcDateTime(
+        allow_none=True, metadata=_overconsumption("the UTC hour over the limit")
+    )
+    kwh = Kwh(
+        allow_none=True, metadata=_overconsumption("the reading's or the hour's energy")
+    )
+    limit_kwh = Kwh(
+        allow_none=True, metadata=_overconsumption("the device's hourly limit")
+    )
+    reason = fields.String(metadata={"enum": NOTIFICATION_REASONS})
+    last_seen = UtcDateTime(
+        allow_none=True,
+        metadata={
+            "description": "when the device was last heard from (offline and "
+            "online; null otherwise)"
+        },
+    )
     created_at = UtcDateTime()
 
 
@@ -47,10 +80,59 @@ class OverconsumptionSchema(Schema):
     reason = fields.String()
 
 
+class DeviceStatusQuerySchema(InputSchema):
+    device_id = fields.String(
+        validate=ID, metadata={"description": "only this device's status"}
+    )
+
+
+class DeviceStatusSchema(Schema):
+    """A device's status: whether it is online, when it was last heard from, and
+    the newest power and state of charge it reported. Also ``data`` of the
+    ``device.status`` message pushed over ``/ws`` when ``online`` changes."""
+
+    device_id = fields.String()
+    online = fields.Boolean(
+        metadata={
+            "description": "heard from within the last few reading intervals, and "
+            "not disconnected since"
+        }
+    )
+    since = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "when online last changed; null: never online"},
+    )
+    last_seen = UtcDateTime(
+        allow_none=True,
+        metadata={
+            "description": "the newest reading's timestamp, or when the device last "
+            "said it is online; null: never heard from"
+        },
+    )
+    reading_interval_s = fields.Integer(
+        metadata={"description": "seconds between the device's readings"}
+    )
+    power_w = fields.Float(
+        allow_none=True,
+        metadata={"description": "the newest power reported, W (negative: exporting)"},
+    )
+    power_at = UtcDateTime(
+        allow_none=True, metadata={"description": "the timestamp of that reading"}
+    )
+    soc_kwh = fields.Float(
+        allow_none=True,
+        metadata={"description": "the newest state of charge reported, kWh"},
+    )
+    soc_at = UtcDateTime(
+        allow_none=True, metadata={"description": "the timestamp of that reading"}
+    )
+
+
 class HourTotalSchema(Schema):
     device_id = fields.String()
     hour = UtcDateTime()
     kwh = Kwh()
+    export_kwh = Kwh()
 
 
 class ConsumptionUpdateSchema(Schema):

@@ -1,9 +1,11 @@
-"""monitoring: hourly consumption reports and notifications, and the copy of the
-devices it keeps from ``ems.sync``. Readings are counted by the ingest workers
-(``services/monitoring/worker.py``). It also keeps the platform's dead letters
-(``services/monitoring/dead_letters.py``).
+"""monitoring: hourly consumption reports and notifications, the devices' status,
+and the copy of the devices it keeps from ``ems.sync``. Readings are counted by the
+ingest workers (``services/monitoring/worker.py``), which also tell when a device
+is heard from; this service marks offline the devices that fall silent and follows
+their presence messages (``services/monitoring/status.py``). It also keeps the
+platform's dead letters (``services/monitoring/dead_letters.py``).
 
-A device's consumption and forecasts are its owner's and staff's to see
+A device's consumption, forecasts and status are its owner's and staff's to see
 (``services/monitoring/policies.py``), decided from that copy of the devices."""
 
 import json
@@ -14,22 +16,34 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
+from services.common import pushes
 from services.common.db import Database
 from services.common.envelope import MAX_BODY_BYTES
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
-from services.common.messaging import RawMessage, consume, consume_raw, republish
+from services.common.messaging import (
+    Pusher,
+    RawMessage,
+    consume,
+    consume_keyed,
+    consume_raw,
+    republish,
+)
+from services.common.policy import listing_owner
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import is_id, load
+from services.common.timers import configured_timer
 from services.common.topology import (
     DEAD,
     MONITORING_DEVICE_CHANGED,
     MONITORING_DEVICE_DELETED,
+    MONITORING_PRESENCE,
 )
-from services.monitoring import dead_letters, forecast, logic, policies
-from services.monitoring.devices import known_devices
+from services.monitoring import dead_letters, forecast, logic, policies, status
+from services.monitoring.devices import known_devices, put_device
 from services.monitoring.exceptions import (
     DeadLettersForbidden,
+    InvalidPresence,
     NoSuchDeadLetter,
     NoSuchDevice,
     NotReplayable,
@@ -45,17 +59,20 @@ from services.monitoring.schemas import (
     DeadLetterQuerySchema,
     DeadLetterReplaySchema,
     DeadLetterSchema,
+    DeviceStatusQuerySchema,
+    DeviceStatusSchema,
+    EnergyHourSchema,
     ForecastQuerySchema,
     ForecastSchema,
-    HourSchema,
     NotificationQuerySchema,
     NotificationSchema,
 )
 from services.monitoring.storage import MonitoringStore
 
 consumption_schema = ConsumptionDaySchema()
+status_schema = DeviceStatusSchema()
 notification_schema = NotificationSchema()
-hour_schema = HourSchema()
+energy_hour_schema = EnergyHourSchema()
 forecast_schema = ForecastSchema()
 backtest_schema = BacktestSchema()
 dead_letter_schema = DeadLetterSchema()
@@ -71,6 +88,10 @@ FORECAST_HISTORY = timedelta(days=forecast.WINDOW_DAYS)
 #: the model's window.
 BACKTEST_HISTORY = timedelta(days=42)
 BACKTEST_FOLDS = 14
+#: Seconds between status checks when ``STATUS_CHECK_SECONDS`` is not set, and the
+#: most devices one check marks offline (the next check goes on).
+STATUS_CHECK_SECONDS = 10
+STATUS_CHECK_BATCH = 1000
 
 
 def _now(now_iso: str | None) -> datetime:
@@ -91,46 +112,52 @@ class MonitoringService(HealthMixin):
 
     storage = Database(MonitoringStore)
     devices_rpc = TimedRpcProxy("devices")
+    push = Pusher()
     config = Config()
 
     @rpc(expected_exceptions=EXPECTED)
     def consumption_day(self, caller, query):
         """A day (``date``, ``YYYY-MM-DD``) of a device the caller may see, hour
-        by hour in UTC, zero-filled."""
+        by hour in UTC, zero-filled: energy drawn and exported."""
         query = load(ConsumptionQuerySchema(), query)
         device_id, day = query["device_id"], query["date"]
         self._require_visible(caller, device_id)
         start, end = logic.day_bounds(day)
-        hours = logic.day_series(day, self.storage.hourly_totals(device_id, start, end))
+        totals = self.storage.hourly_energy([device_id], start, end)
+        hours = logic.day_series(day, totals.get(device_id, {}))
         return consumption_schema.dump(
             {
                 "device_id": device_id,
                 "date": day,
                 "hours": hours,
                 "total_kwh": sum(hour["kwh"] for hour in hours),
+                "total_export_kwh": sum(hour["export_kwh"] for hour in hours),
             }
         )
 
     @rpc(expected_exceptions=EXPECTED)
     def hourly_series(self, device_id, start, end):
         """A device's energy in each UTC hour from ``start`` (included) to ``end``
-        (excluded), ISO-8601 hour starts, zero-filled: ``[{hour, kwh}]``. For other
-        services (forecasts, baselines, settlement); access is the caller's
-        business."""
+        (excluded), ISO-8601 hour starts, zero-filled: ``[{hour, kwh, export_kwh}]``
+        (drawn, exported). For other services (forecasts, baselines, settlement);
+        access is the caller's business."""
         start, end = logic.hour_range(start, end)
-        totals = self.storage.hourly_totals(device_id, start, end)
-        return hour_schema.dump(logic.series(start, end, totals), many=True)
+        totals = self.storage.hourly_energy([device_id], start, end)
+        return energy_hour_schema.dump(
+            logic.series(start, end, totals.get(device_id, {})), many=True
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def hourly_series_of(self, device_ids, start, end):
         """``hourly_series`` of several devices in one call: ``{device_id:
-        [{hour, kwh}]}``, one entry per id asked for (zero-filled for a device
-        with no readings). For a caller that needs a whole household's load."""
+        [{hour, kwh, export_kwh}]}``, one entry per id asked for (zero-filled for a
+        device with no readings). For a caller that needs a whole household's
+        load."""
         device_ids = logic.device_ids(device_ids)
         start, end = logic.hour_range(start, end)
-        totals = self.storage.hourly_totals_of(device_ids, start, end)
+        totals = self.storage.hourly_energy(device_ids, start, end)
         return {
-            device_id: hour_schema.dump(
+            device_id: energy_hour_schema.dump(
                 logic.series(start, end, totals.get(device_id, {})), many=True
             )
             for device_id in device_ids
@@ -230,19 +257,19 @@ class MonitoringService(HealthMixin):
             }
         )
 
-    def _require_visible(self, caller, device_id) -> None:
-        """``NoSuchDevice`` unless the device exists and the caller may see its
-        consumption: a device of someone else's is missing to them too."""
-        device = known_devices(self.storage, self.devices_rpc, {device_id}).get(
-            device_id
-        )
+    def _require_visible(
+        self, caller, device_id, policy=policies.READ_CONSUMPTION
+    ) -> None:
+        """``NoSuchDevice`` unless the device exists and ``policy`` lets the caller
+        see it: a device of someone else's is missing to them too."""
+        device = is_id(device_id) and known_devices(
+            self.storage, self.devices_rpc, {device_id}
+        ).get(device_id)
         # A device first heard of from devices is kept in the copy.
         self.storage.commit()
-        if device is None or device.deleted:
+        if not device or device.deleted:
             raise NoSuchDevice()
-        policies.READ_CONSUMPTION.require(
-            caller, device.user_id, refusal=NoSuchDevice()
-        )
+        policy.require(caller, device.user_id, refusal=NoSuchDevice())
 
     def _history(self, device_id, start, end):
         """Complete hours from the device's first total after ``start`` to ``end``."""
@@ -250,9 +277,74 @@ class MonitoringService(HealthMixin):
             self.storage.hourly_totals(device_id, start, end), end
         )
 
+    # -- device status ----------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def device_statuses(self, caller, query):
+        """The status of every device the caller may see (their own; staff:
+        everyone's), or of the one ``device_id``, in device id order."""
+        query = load(DeviceStatusQuerySchema(), query)
+        owner = listing_owner(caller, policies.READ_STATUS, None)
+        statuses = self.storage.device_statuses(owner, query.get("device_id"))
+        return status_schema.dump(statuses, many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def device_status(self, caller, device_id):
+        """The status of a device the caller may see."""
+        self._require_visible(caller, device_id, policies.READ_STATUS)
+        [device] = self.storage.device_statuses(device_id=device_id)
+        return status_schema.dump(device)
+
+    @configured_timer("STATUS_CHECK_SECONDS", STATUS_CHECK_SECONDS)
+    def check_silent_devices(self):
+        """Mark offline the devices silent for longer than their reading interval
+        allows (``status.OfflineRule``), tell their owners, and push it.
+
+        Every monitoring process runs this; the statement that marks them skips
+        the rows another holds, so each change is announced once.
+        """
+        now = datetime.now(UTC)
+        offline = self.storage.mark_silent_offline(
+            now, status.OfflineRule.from_settings(self.config), STATUS_CHECK_BATCH
+        )
+        self.storage.add_status_notifications(offline)
+        self.storage.commit()
+        for device in offline:
+            self.push(pushes.DEVICE_STATUS, device, device.user_id)
+
+    @consume_keyed(MONITORING_PRESENCE, expected_exceptions=(InvalidPresence,))
+    def handle_device_presence(self, body, routing_key):
+        """A device says it is online (it connected) or offline (its will: the
+        connection dropped): its status changes at once. A message that names no
+        device, or an unknown one, is dead-lettered with why."""
+        presence = status.parse_presence(body, routing_key)
+        device = known_devices(
+            self.storage, self.devices_rpc, {presence.device_id}
+        ).get(presence.device_id)
+        if device is None:
+            raise InvalidPresence("unknown device")
+        if device.deleted:
+            # Deleting a device closes its connections, and the broker then
+            # publishes its will: expected, and nothing to keep.
+            return
+        now = datetime.now(UTC)
+        row = self.storage.set_presence(presence.device_id, presence.online, now)
+        changed = []
+        if row is not None:
+            changed.append(
+                status.from_state(
+                    row, presence.device_id, device.user_id, device.reading_interval_s
+                )
+            )
+        self.storage.add_status_notifications(changed)
+        self.storage.commit()
+        for change in changed:
+            self.push(pushes.DEVICE_STATUS, change, change.user_id)
+
     @rpc(expected_exceptions=EXPECTED)
     def list_notifications(self, caller, query):
-        """The caller's own overconsumption notifications, newest first."""
+        """The caller's own notifications, newest first: overconsumption, and their
+        devices going offline or coming online."""
         query = load(NotificationQuerySchema(), query)
         return notification_schema.dump(
             self.storage.notifications(caller["user_id"], query["limit"]), many=True
@@ -260,24 +352,18 @@ class MonitoringService(HealthMixin):
 
     @consume(MONITORING_DEVICE_CHANGED)
     def handle_device_changed(self, body):
-        """Keep each device's owner and limit.
+        """Keep each device's owner, limit and reading interval.
 
         Changes and deletions arrive on two queues, so their order is not
         guaranteed: a change older than what is stored, or of a deleted device,
         is ignored.
         """
-        device = body["device"]
-        self.storage.put_device(
-            device["id"],
-            device["user_id"],
-            device["max_hourly_kwh"],
-            datetime.fromisoformat(device["updated_at"]),
-        )
+        put_device(self.storage, body["device"])
         self.storage.commit()
 
     @consume(MONITORING_DEVICE_DELETED)
     def handle_device_deleted(self, body):
-        """Purge a deleted device's readings, totals and notifications."""
+        """Purge a deleted device's readings, totals, notifications and status."""
         device = body["device"]
         self.storage.forget_device(
             device["id"],

@@ -4,25 +4,47 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store
-from services.monitoring.logic import Alert, DeviceLimit, ParsedReading, TotalChange
+from services.monitoring.logic import (
+    Alert,
+    DeviceLimit,
+    Energy,
+    ParsedReading,
+    TotalChange,
+)
 from services.monitoring.models import (
     DeadLetter,
+    DeviceState,
     HourlyTotal,
     MonitoredDevice,
     Notification,
     Reading,
 )
+from services.monitoring.status import (
+    DEFAULT_READING_INTERVAL_S,
+    DeviceStatus,
+    OfflineRule,
+    Sighting,
+    from_state,
+)
+
+#: The columns of a device's status, as its row returns them.
+STATE_COLUMNS = tuple(DeviceState.__table__.columns)
 
 
 class MonitoringStore(Store):
     # -- the copy of the devices ----------------------------------------------------
 
     def put_device(
-        self, device_id: str, user_id: str, max_hourly_kwh, updated_at: datetime
+        self,
+        device_id: str,
+        user_id: str,
+        max_hourly_kwh,
+        updated_at: datetime,
+        reading_interval_s: int = DEFAULT_READING_INTERVAL_S,
     ) -> None:
         """Record a device as ``ems.sync`` describes it, unless what is stored is
         newer or the device was deleted: events may arrive twice or late."""
@@ -30,6 +52,7 @@ class MonitoringStore(Store):
             "id": device_id,
             "user_id": user_id,
             "max_hourly_kwh": Decimal(str(max_hourly_kwh)),
+            "reading_interval_s": int(reading_interval_s),
             "updated_at": updated_at,
             "deleted": False,
         }
@@ -39,7 +62,12 @@ class MonitoringStore(Store):
                 index_elements=["id"],
                 set_={
                     k: statement.excluded[k]
-                    for k in ("user_id", "max_hourly_kwh", "updated_at")
+                    for k in (
+                        "user_id",
+                        "max_hourly_kwh",
+                        "reading_interval_s",
+                        "updated_at",
+                    )
                 },
                 where=(MonitoredDevice.updated_at <= statement.excluded.updated_at)
                 & MonitoredDevice.deleted.is_(False),
@@ -48,7 +76,7 @@ class MonitoringStore(Store):
 
     def forget_device(self, device_id: str, user_id: str, updated_at: datetime) -> None:
         """Purge a deleted device's data and keep a tombstone of it."""
-        for model in (Reading, HourlyTotal, Notification):
+        for model in (Reading, HourlyTotal, Notification, DeviceState):
             self.session.execute(delete(model).where(model.device_id == device_id))
         statement = insert(MonitoredDevice).values(
             id=device_id,
@@ -68,7 +96,9 @@ class MonitoringStore(Store):
             select(MonitoredDevice).where(MonitoredDevice.id.in_(list(device_ids)))
         )
         return {
-            row.id: DeviceLimit(row.user_id, row.max_hourly_kwh, row.deleted)
+            row.id: DeviceLimit(
+                row.user_id, row.max_hourly_kwh, row.deleted, row.reading_interval_s
+            )
             for row in rows
         }
 
@@ -93,6 +123,10 @@ class MonitoringStore(Store):
                             "timestamp": r.timestamp,
                             "hour": r.hour,
                             "kwh": r.kwh,
+                            "export_kwh": r.export_kwh,
+                            "power_w": r.power_w,
+                            "soc_kwh": r.soc_kwh,
+                            "measurements": r.measurements,
                         }
                         for r in readings
                     ]
@@ -104,8 +138,9 @@ class MonitoringStore(Store):
         return [r for r in readings if r.reading_id in inserted]
 
     def add_to_totals(
-        self, added: dict[tuple[str, datetime], Decimal]
+        self, added: dict[tuple[str, datetime], Energy]
     ) -> list[TotalChange]:
+        """Add energy, drawn and exported, to device-hours; what each became."""
         if not added:
             return []
         # Rows are locked in one order by every worker, so two batches touching the
@@ -113,18 +148,29 @@ class MonitoringStore(Store):
         keys = sorted(added)
         statement = insert(HourlyTotal).values(
             [
-                {"device_id": d, "hour": h, "kwh": added[(d, h)], "alerted": False}
+                {
+                    "device_id": d,
+                    "hour": h,
+                    "kwh": added[(d, h)].kwh,
+                    "export_kwh": added[(d, h)].export_kwh,
+                    "alerted": False,
+                }
                 for d, h in keys
             ]
         )
         rows = self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["device_id", "hour"],
-                set_={"kwh": HourlyTotal.kwh + statement.excluded.kwh},
+                set_={
+                    "kwh": HourlyTotal.kwh + statement.excluded.kwh,
+                    "export_kwh": HourlyTotal.export_kwh
+                    + statement.excluded.export_kwh,
+                },
             ).returning(
                 HourlyTotal.device_id,
                 HourlyTotal.hour,
                 HourlyTotal.kwh,
+                HourlyTotal.export_kwh,
                 HourlyTotal.alerted,
             )
         )
@@ -132,9 +178,10 @@ class MonitoringStore(Store):
             TotalChange(
                 row.device_id,
                 row.hour,
-                row.kwh - added[(row.device_id, row.hour)],
+                row.kwh - added[(row.device_id, row.hour)].kwh,
                 row.kwh,
                 row.alerted,
+                row.export_kwh,
             )
             for row in rows
         ]
@@ -170,11 +217,201 @@ class MonitoringStore(Store):
                 stored.append(row)
         return stored
 
+    # -- device status --------------------------------------------------------------
+
+    def see_devices(self, seen: list[Sighting], now: datetime) -> list[DeviceStatus]:
+        """Record what a batch of readings tells of its devices, in one statement
+        (rows locked in device id order, as every batch locks them); the statuses
+        of the devices it brought online.
+
+        ``last_seen`` only moves forward, and the newest power and state of charge
+        are replaced only by newer ones, whatever order batches commit in. A device
+        comes online with a fresh reading stamped after it went offline: a reading
+        sent before a device's connection dropped, but counted after its will,
+        does not bring it back. Whether this statement changed ``online`` shows in
+        ``since``, which it sets to ``now`` only then.
+        """
+        if not seen:
+            return []
+        statement = insert(DeviceState).values(
+            [
+                {
+                    "device_id": sighting.device_id,
+                    "last_seen": sighting.seen_at,
+                    "online": sighting.fresh,
+                    "since": now if sighting.fresh else None,
+                    "power_w": sighting.power_w,
+                    "power_at": sighting.power_at,
+                    "soc_kwh": sighting.soc_kwh,
+                    "soc_at": sighting.soc_at,
+                }
+                for sighting in seen
+            ]
+        )
+        new = statement.excluded
+        back = new.online & or_(
+            DeviceState.since.is_(None), new.last_seen > DeviceState.since
+        )
+
+        def newer(at_new, at_old):
+            return and_(at_new.is_not(None), or_(at_old.is_(None), at_new > at_old))
+
+        rows = self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["device_id"],
+                set_={
+                    "last_seen": func.greatest(DeviceState.last_seen, new.last_seen),
+                    "online": DeviceState.online | back,
+                    "since": case(
+                        (~DeviceState.online & back, new.since),
+                        else_=DeviceState.since,
+                    ),
+                    "power_w": case(
+                        (newer(new.power_at, DeviceState.power_at), new.power_w),
+                        else_=DeviceState.power_w,
+                    ),
+                    "power_at": func.greatest(DeviceState.power_at, new.power_at),
+                    "soc_kwh": case(
+                        (newer(new.soc_at, DeviceState.soc_at), new.soc_kwh),
+                        else_=DeviceState.soc_kwh,
+                    ),
+                    "soc_at": func.greatest(DeviceState.soc_at, new.soc_at),
+                },
+            ).returning(*STATE_COLUMNS)
+        )
+        devices = {sighting.device_id: sighting for sighting in seen}
+        return [
+            from_state(
+                row,
+                row.device_id,
+                devices[row.device_id].user_id,
+                devices[row.device_id].reading_interval_s,
+            )
+            for row in rows
+            if row.online and row.since == now
+        ]
+
+    def set_presence(self, device_id: str, online: bool, now: datetime):
+        """What a device said of itself: online (heard from now) or offline (its
+        connection dropped); its row if that changed ``online``, else None."""
+        if online:
+            statement = insert(DeviceState).values(
+                device_id=device_id, last_seen=now, online=True, since=now
+            )
+            row = self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["device_id"],
+                    set_={
+                        "last_seen": func.greatest(DeviceState.last_seen, now),
+                        "online": True,
+                        "since": case(
+                            (DeviceState.online, DeviceState.since), else_=now
+                        ),
+                    },
+                ).returning(*STATE_COLUMNS)
+            ).one()
+            return row if row.since == now else None
+        # The device's row is locked by the update: the status check, or another
+        # process handling the same message, waits and then finds it offline.
+        return self.session.execute(
+            update(DeviceState)
+            .where(DeviceState.device_id == device_id, DeviceState.online)
+            .values(online=False, since=now)
+            .returning(*STATE_COLUMNS)
+        ).one_or_none()
+
+    def mark_silent_offline(
+        self, now: datetime, rule: OfflineRule, limit: int
+    ) -> list[DeviceStatus]:
+        """Mark offline the online devices silent for longer than ``rule`` allows
+        their reading interval (at most ``limit`` of them); those, as they are now.
+
+        One statement, which locks the rows it changes and skips those another
+        transaction holds: two processes checking at once, or a batch of readings
+        bringing a device back meanwhile, never make one change announced twice.
+        """
+        silence = func.make_interval(
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            MonitoredDevice.reading_interval_s * rule.intervals
+            + rule.grace.total_seconds(),
+        )
+        silent = (
+            select(DeviceState.device_id)
+            .join(MonitoredDevice, MonitoredDevice.id == DeviceState.device_id)
+            .where(DeviceState.online, DeviceState.last_seen < now - silence)
+            .order_by(DeviceState.device_id)
+            .limit(limit)
+            .with_for_update(of=DeviceState, skip_locked=True)
+        )
+        rows = self.session.execute(
+            update(DeviceState)
+            .where(
+                DeviceState.device_id == MonitoredDevice.id,
+                DeviceState.device_id.in_(silent),
+                DeviceState.online,
+            )
+            .values(online=False, since=now)
+            .returning(
+                *STATE_COLUMNS,
+                MonitoredDevice.user_id,
+                MonitoredDevice.reading_interval_s,
+            )
+        )
+        return [
+            from_state(row, row.device_id, row.user_id, row.reading_interval_s)
+            for row in rows
+        ]
+
+    def add_status_notifications(self, changes: list[DeviceStatus]) -> None:
+        """Store a notification of each device that went offline or came online."""
+        if changes:
+            self.session.execute(
+                insert(Notification).values(
+                    [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "user_id": change.user_id,
+                            "device_id": change.device_id,
+                            "reason": change.reason,
+                            "last_seen": change.last_seen,
+                        }
+                        for change in changes
+                    ]
+                )
+            )
+
+    def device_statuses(
+        self, user_id: str | None = None, device_id: str | None = None
+    ) -> list[DeviceStatus]:
+        """The status of every device that is not deleted (``user_id``'s, or the
+        one ``device_id``), in device id order; a device never heard from is
+        offline and never seen."""
+        query = (
+            select(MonitoredDevice, DeviceState)
+            .outerjoin(DeviceState, DeviceState.device_id == MonitoredDevice.id)
+            .where(MonitoredDevice.deleted.is_(False))
+            .order_by(MonitoredDevice.id)
+        )
+        if user_id is not None:
+            query = query.where(MonitoredDevice.user_id == user_id)
+        if device_id is not None:
+            query = query.where(MonitoredDevice.id == device_id)
+        return [
+            from_state(state, device.id, device.user_id, device.reading_interval_s)
+            for device, state in self.session.execute(query)
+        ]
+
     # -- reports ------------------------------------------------------------------
 
     def hourly_totals(
         self, device_id: str, start: datetime, end: datetime
     ) -> dict[datetime, Decimal]:
+        """A device's energy drawn in each hour of the range that has any."""
         rows = self.session.execute(
             select(HourlyTotal.hour, HourlyTotal.kwh).where(
                 HourlyTotal.device_id == device_id,
@@ -184,21 +421,29 @@ class MonitoringStore(Store):
         )
         return {row.hour: row.kwh for row in rows}
 
-    def hourly_totals_of(
+    def hourly_energy(
         self, device_ids: list[str], start: datetime, end: datetime
-    ) -> dict[str, dict[datetime, Decimal]]:
-        """``hourly_totals`` of several devices in one query, by device id;
-        devices without totals in the range are missing."""
+    ) -> dict[str, dict[datetime, Energy]]:
+        """Energy drawn and exported by several devices in each hour of the range,
+        in one query, by device id; devices without totals in the range are
+        missing."""
         rows = self.session.execute(
-            select(HourlyTotal.device_id, HourlyTotal.hour, HourlyTotal.kwh).where(
+            select(
+                HourlyTotal.device_id,
+                HourlyTotal.hour,
+                HourlyTotal.kwh,
+                HourlyTotal.export_kwh,
+            ).where(
                 HourlyTotal.device_id.in_(device_ids),
                 HourlyTotal.hour >= start,
                 HourlyTotal.hour < end,
             )
         )
-        totals: dict[str, dict[datetime, Decimal]] = {}
+        totals: dict[str, dict[datetime, Energy]] = {}
         for row in rows:
-            totals.setdefault(row.device_id, {})[row.hour] = row.kwh
+            totals.setdefault(row.device_id, {})[row.hour] = Energy(
+                row.kwh, row.export_kwh
+            )
         return totals
 
     def notifications(self, user_id: str, limit: int) -> list[Notification]:

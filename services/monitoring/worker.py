@@ -1,10 +1,12 @@
-"""The ingest worker: counts readings into hourly totals and raises overconsumption.
+"""The ingest worker: counts readings into hourly totals, raises overconsumption, and
+keeps the devices' status.
 
 One program, several processes: each consumes its own ingest queue (the balancer
 round-robins readings between them), named by ``INGEST_QUEUE``. A batch of readings
-is inserted and added to its device-hours in one transaction, and acked after the
-commit; a reading already stored (same ``reading_id``) adds nothing, so a redelivered
-batch counts once. Readings that can never be counted are dead-lettered with why.
+is inserted and added to its device-hours in one transaction, with what it tells of
+its devices' status (``services/monitoring/status.py``), and acked after the commit;
+a reading already stored (same ``reading_id``) adds nothing, so a redelivered batch
+counts once. Readings that can never be counted are dead-lettered with why.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -18,7 +20,7 @@ from services.common.db import Database
 from services.common.messaging import Pusher
 from services.common.rpc import TimedRpcProxy
 from services.common.topology import ingest_queue_named
-from services.monitoring import logic
+from services.monitoring import logic, status
 from services.monitoring.devices import known_devices
 from services.monitoring.exceptions import InvalidReading
 from services.monitoring.storage import MonitoringStore
@@ -74,6 +76,15 @@ class MonitoringWorker:
         notifications = self.storage.add_notifications(
             logic.alerts(inserted, changes, devices)
         )
+        # Every valid reading says when its device was heard from, a redelivered
+        # one too: what it says is the same the second time.
+        online = self.storage.see_devices(
+            status.sightings(
+                counted, devices, now, status.OfflineRule.from_settings(self.config)
+            ),
+            now,
+        )
+        self.storage.add_status_notifications(online)
         self.storage.commit()
 
         # Pushed after the commit: a push may be lost if this process dies right
@@ -84,4 +95,6 @@ class MonitoringWorker:
         # One message per owner and batch, so open charts follow the readings.
         for user_id, totals in logic.totals_by_owner(changes, devices).items():
             self.push(pushes.CONSUMPTION_UPDATED, {"totals": totals}, user_id)
+        for device in online:
+            self.push(pushes.DEVICE_STATUS, device, device.user_id)
         return rejected

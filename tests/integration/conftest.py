@@ -33,6 +33,10 @@ def stack(tmp_path_factory, model_server):
                 v.SUPPORT_AI_TIMEOUT: 2,
                 # Small enough for test_quotas.py to reach within the message quota.
                 v.SUPPORT_MAX_AI_CALLS_PER_HOUR: 3,
+                # A device of a 1 s reading interval is offline after 3 × 1 s + 1 s,
+                # found within a second (test_device_status.py).
+                v.STATUS_CHECK_SECONDS: 1,
+                v.OFFLINE_GRACE_SECONDS: 1,
             }
         ),
     )

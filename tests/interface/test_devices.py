@@ -126,7 +126,9 @@ def test_changes_are_published(devices_rpc, listen):
     device = devices_rpc.create_device(
         OWNER, {"name": "Heat pump", "kind": "heat_pump", "max_hourly_kwh": 2.5}
     )
-    devices_rpc.update_device(OWNER, device["id"], {"max_hourly_kwh": 3.0})
+    devices_rpc.update_device(
+        OWNER, device["id"], {"max_hourly_kwh": 3.0, "reading_interval_s": 900}
+    )
     devices_rpc.delete_device(OWNER, device["id"])
     received = events.messages(until=3)
     assert [key for key, _ in received] == [
@@ -134,7 +136,9 @@ def test_changes_are_published(devices_rpc, listen):
         "device.updated",
         "device.deleted",
     ]
+    assert received[0][1]["device"]["reading_interval_s"] == 60
     assert received[1][1]["device"]["max_hourly_kwh"] == 3.0
+    assert received[1][1]["device"]["reading_interval_s"] == 900
 
 
 def test_a_deleted_user_s_devices_go_too(config, devices_rpc, listen):

@@ -5,6 +5,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from kombu import Connection
@@ -161,6 +162,53 @@ def test_a_reading_sent_twice_counts_once(platform, rpc, device):
     wait_for(lambda: day(rpc, device["id"], recent_day())["total_kwh"] == 0.4)
     time.sleep(0.5)
     assert day(rpc, device["id"], recent_day())["total_kwh"] == 0.4
+
+
+def test_telemetry_is_stored_and_exported_energy_counted_apart_once(
+    platform, rpc, device, engines
+):
+    pv = reading(device["id"], f"{recent_day()}T12:15:00Z", 0.0) | {
+        "export_kwh": 0.4,
+        "power_w": -1600.5,
+        "soc_kwh": 6.25,
+        "measurements": {"voltage_v": 231.4, "temperature_c": 41},
+    }
+    drawn = reading(device["id"], f"{recent_day()}T12:30:00Z", 0.1) | {
+        "export_kwh": None
+    }
+    send(platform, pv, drawn, pv)  # the second pv: a redelivery
+    report = wait_for(
+        lambda: (
+            (r := day(rpc, device["id"], recent_day()))["total_export_kwh"] == 0.4
+            and r["total_kwh"] == 0.1
+            and r
+        )
+    )
+    noon = report["hours"][12]
+    assert noon == {"hour": f"{recent_day()}T12:00:00Z", "kwh": 0.1, "export_kwh": 0.4}
+    assert all(h["export_kwh"] == 0 for h in report["hours"] if h is not noon)
+    series = rpc("monitoring").hourly_series(
+        device["id"], f"{recent_day()}T12:00:00Z", f"{recent_day()}T13:00:00Z"
+    )
+    assert series == [noon]
+    with engines["monitoringdb"].connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT reading_id, export_kwh, power_w, soc_kwh, measurements "
+                "FROM readings ORDER BY timestamp"
+            )
+        ).all()
+    assert [tuple(row[1:]) for row in rows] == [
+        (
+            Decimal("0.4"),
+            -1600.5,
+            6.25,
+            {"voltage_v": 231.4, "temperature_c": 41.0},
+        ),
+        (None, None, None, None),
+    ]
+    time.sleep(0.5)
+    assert day(rpc, device["id"], recent_day())["total_export_kwh"] == 0.4
 
 
 BAD = [
@@ -330,6 +378,7 @@ def test_new_hourly_totals_reach_the_owner_as_they_are_counted(
                 "device_id": device["id"],
                 "hour": f"{recent_day()}T10:00:00Z",
                 "kwh": 0.25,
+                "export_kwh": 0.0,
             }
         ]
     }

@@ -1,6 +1,22 @@
 // One line of text for a live message or a stored notification.
 import { kwh, utcDateTime, utcHour } from "./format.js";
-import { CHAT_MESSAGE, DR_EVENT, OVERCONSUMPTION, SUPPORT_ALERT, TRADE_EXECUTED } from "./pushes.generated.js";
+import { CHAT_MESSAGE, DEVICE_STATUS, DR_EVENT, OVERCONSUMPTION, SUPPORT_ALERT, TRADE_EXECUTED } from "./pushes.generated.js";
+
+// A device that went offline or came online: a stored notification (reason
+// offline/online, last_seen) or a device.status message (online, last_seen).
+export function describeDeviceStatus(online, lastSeen, deviceName) {
+  const device = deviceName || "A device";
+  const heard = lastSeen ? `last heard from ${utcDateTime(lastSeen)}` : "never heard from before";
+  return online ? `${device} is online (${heard}).` : `${device} went offline (${heard}).`;
+}
+
+// One stored notification: overconsumption, or a device offline or online.
+export function describeNotification(notification, deviceName) {
+  if (notification.reason === "offline" || notification.reason === "online") {
+    return describeDeviceStatus(notification.reason === "online", notification.last_seen, deviceName);
+  }
+  return describeOverconsumption(notification, deviceName);
+}
 
 export function describeOverconsumption(data, deviceName) {
   const device = deviceName || "A device";
@@ -16,6 +32,8 @@ export function describeMessage(message, names = {}) {
   switch (message.type) {
     case OVERCONSUMPTION:
       return describeOverconsumption(data, names[data.device_id]);
+    case DEVICE_STATUS:
+      return describeDeviceStatus(data.online, data.last_seen, names[data.device_id]);
     case CHAT_MESSAGE:
       return data.author === "user" ? null : `Support: ${data.text}`;
     case SUPPORT_ALERT:

@@ -8,6 +8,8 @@ export const SUPPORT_ALERT = "support.alert";
 export const OVERCONSUMPTION = "overconsumption";
 /** the new hourly totals of the user's devices after a batch */
 export const CONSUMPTION_UPDATED = "consumption.updated";
+/** a device of the user's went offline or came online */
+export const DEVICE_STATUS = "device.status";
 /** a battery of the user's changed its charge, mode or power */
 export const BATTERY_STATE = "battery.state";
 /** a trade, to its buyer and its seller */
@@ -29,6 +31,7 @@ export const AUDIENCES = Object.freeze({
   [SUPPORT_ALERT]: { user: false, roles: ["ADMIN"] },
   [OVERCONSUMPTION]: { user: true, roles: [] },
   [CONSUMPTION_UPDATED]: { user: true, roles: [] },
+  [DEVICE_STATUS]: { user: true, roles: [] },
   [BATTERY_STATE]: { user: true, roles: [] },
   [TRADE_EXECUTED]: { user: true, roles: [] },
   [DR_EVENT]: { user: true, roles: ["OPERATOR", "ADMIN"] },

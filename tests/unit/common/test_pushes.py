@@ -46,6 +46,7 @@ def test_each_type_is_declared_once_under_its_name():
         "command.refused",
         "command.updated",
         "consumption.updated",
+        "device.status",
         "dr.event",
         "overconsumption",
         "session.ended",
@@ -95,6 +96,27 @@ def test_one_message_for_several_users_and_none_of_the_roles(pusher):
         "reason": "hourly",
     }
     assert first["ts"].endswith("Z")
+
+
+def test_a_device_status_goes_to_its_owner_whole(pusher):
+    from services.monitoring.status import DeviceStatus
+
+    push, published = pusher
+    offline = DeviceStatus("d1", "u1", 60, online=False, since=NOW, last_seen=NOW)
+    push(pushes.DEVICE_STATUS, offline, offline.user_id)
+    [(key, message)] = published
+    assert key == "user.u1.device.status"
+    assert message["data"] == {
+        "device_id": "d1",
+        "online": False,
+        "since": "2026-11-22T10:15:00Z",
+        "last_seen": "2026-11-22T10:15:00Z",
+        "reading_interval_s": 60,
+        "power_w": None,
+        "power_at": None,
+        "soc_kwh": None,
+        "soc_at": None,
+    }
 
 
 def test_a_role_message_names_no_user(pusher):

@@ -95,6 +95,85 @@ def test_bad_readings_say_why(body, reason):
         parse(body)
 
 
+def test_a_reading_may_carry_telemetry_besides_energy_drawn():
+    parsed = parse(
+        reading(
+            kwh=0,
+            export_kwh=0.1 + 0.2,
+            power_w=-1200.5,
+            soc_kwh=7,
+            measurements={"voltage_v": 231.4, "temperature_c": -3},
+        )
+    )
+    assert parsed.kwh == Decimal(0)
+    assert parsed.export_kwh == Decimal("0.300000")
+    assert parsed.power_w == -1200.5
+    assert parsed.soc_kwh == 7.0 and isinstance(parsed.soc_kwh, float)
+    assert parsed.measurements == {"voltage_v": 231.4, "temperature_c": -3.0}
+
+
+def test_telemetry_absent_or_null_is_not_reported():
+    for body in (
+        reading(),
+        reading(export_kwh=None, power_w=None, soc_kwh=None, measurements=None),
+    ):
+        parsed = parse(body)
+        assert (
+            parsed.export_kwh,
+            parsed.power_w,
+            parsed.soc_kwh,
+            parsed.measurements,
+        ) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"export_kwh": "0.1"}, "export_kwh must be a number"),
+        ({"export_kwh": -0.1}, "export_kwh is negative"),
+        ({"export_kwh": 101}, "export_kwh 101 is absurd"),
+        ({"export_kwh": float("nan")}, "export_kwh is not finite"),
+        ({"export_kwh": 10**400}, "export_kwh .* is absurd"),
+        ({"power_w": True}, "power_w must be a number"),
+        ({"power_w": float("-inf")}, "power_w is not finite"),
+        ({"power_w": -10_000_001}, "power_w -10000001 is out of range"),
+        ({"power_w": 10**400}, "power_w .* is out of range"),
+        ({"soc_kwh": -0.001}, "soc_kwh -0.001 is out of range"),
+        ({"soc_kwh": 2e6}, "soc_kwh .* is out of range"),
+        ({"soc_kwh": [1]}, "soc_kwh must be a number"),
+        ({"measurements": [1, 2]}, "at most 16 numbers"),
+        ({"measurements": "231 V"}, "at most 16 numbers"),
+        ({"measurements": {f"m{i}": i for i in range(17)}}, "at most 16 numbers"),
+        ({"measurements": {"Voltage": 1}}, "'Voltage' must be lower-case"),
+        ({"measurements": {"1st": 1}}, "must be lower-case"),
+        ({"measurements": {"x" * 33: 1}}, "must be lower-case"),
+        ({"measurements": {"v\x00": 1}}, "must be lower-case"),
+        ({"measurements": {"": 1}}, "must be lower-case"),
+        ({"measurements": {"voltage_v": "231"}}, "measurements.voltage_v must be"),
+        ({"measurements": {"voltage_v": None}}, "measurements.voltage_v must be"),
+        ({"measurements": {"voltage_v": False}}, "measurements.voltage_v must be"),
+        ({"measurements": {"t": 1e10}}, "measurements.t .* out of range"),
+        ({"measurements": {"t": float("nan")}}, "measurements.t is not finite"),
+    ],
+)
+def test_bad_telemetry_refuses_the_reading_and_says_why(changes, reason):
+    with pytest.raises(InvalidReading, match=reason):
+        parse(reading(**changes))
+
+
+def test_telemetry_at_its_bounds_is_accepted():
+    parsed = parse(
+        reading(
+            export_kwh=100,
+            power_w=-10_000_000,
+            soc_kwh=1_000_000,
+            measurements={"x" * 32: -1e9, **{f"m{i}": 1e9 for i in range(15)}},
+        )
+    )
+    assert parsed.export_kwh == Decimal(100)
+    assert len(parsed.measurements) == 16
+
+
 def test_readings_within_the_windows_are_accepted_at_their_edges():
     assert parse(reading(timestamp="2026-11-23T12:05:00Z"))
     assert parse(reading(timestamp="2026-10-09T12:00:00Z"))
@@ -139,9 +218,21 @@ def test_increments_add_up_per_device_hour():
         )
     )
     assert added == {
-        ("d", H10): Decimal("0.3"),
-        ("d", H11): Decimal("0.4"),
-        ("e", H10): Decimal("1"),
+        ("d", H10): logic.Energy(Decimal("0.3")),
+        ("d", H11): logic.Energy(Decimal("0.4")),
+        ("e", H10): logic.Energy(Decimal("1")),
+    }
+
+
+def test_exported_energy_adds_up_apart_from_energy_drawn():
+    drawn, exported, both = (
+        logic.ParsedReading("r-1", "d", NOW, H10, Decimal("0.1")),
+        logic.ParsedReading("r-2", "d", NOW, H10, Decimal(0), Decimal("0.25")),
+        logic.ParsedReading("r-3", "d", NOW, H11, Decimal("0.2"), Decimal("0.5")),
+    )
+    assert logic.increments([drawn, exported, both]) == {
+        ("d", H10): logic.Energy(Decimal("0.1"), Decimal("0.25")),
+        ("d", H11): logic.Energy(Decimal("0.2"), Decimal("0.5")),
     }
 
 
@@ -193,17 +284,26 @@ def test_hours_over_the_limit_are_marked_so_they_alert_no_more():
 
 
 def test_a_day_is_24_zero_filled_utc_hours():
-    series = logic.day_series(date(2026, 11, 22), {H10: Decimal("1.5")})
+    energy = logic.Energy(Decimal("1.5"), Decimal("0.5"))
+    series = logic.day_series(date(2026, 11, 22), {H10: energy})
     assert len(series) == 24
-    assert series[0]["hour"] == datetime(2026, 11, 22, tzinfo=UTC)
-    assert series[10] == {"hour": H10, "kwh": Decimal("1.5")}
+    assert series[0] == {
+        "hour": datetime(2026, 11, 22, tzinfo=UTC),
+        "kwh": 0,
+        "export_kwh": 0,
+    }
+    assert series[10] == {
+        "hour": H10,
+        "kwh": Decimal("1.5"),
+        "export_kwh": Decimal("0.5"),
+    }
     assert sum(h["kwh"] for h in series) == Decimal("1.5")
 
 
 def test_a_series_is_every_hour_of_its_range_zero_filled():
     start, end = logic.hour_range("2026-11-22T10:30:00Z", "2026-11-22T13:00:00+00:00")
     assert (start, end) == (H10, datetime(2026, 11, 22, 13, tzinfo=UTC))
-    series = logic.series(start, end, {H11: Decimal("2")})
+    series = logic.series(start, end, {H11: logic.Energy(Decimal("2"))})
     assert [(s["hour"].hour, s["kwh"]) for s in series] == [(10, 0), (11, 2), (12, 0)]
 
 

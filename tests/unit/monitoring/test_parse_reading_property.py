@@ -1,5 +1,6 @@
 """Whatever a message holds, parsing it gives a valid reading or InvalidReading."""
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -52,7 +53,13 @@ READINGS = st.fixed_dictionaries(
         "timestamp": TIMESTAMPS | JSONISH,
         "kwh": NUMBERS | JSONISH,
     },
-    optional={"extra": JSONISH},
+    optional={
+        "extra": JSONISH,
+        "export_kwh": NUMBERS | JSONISH,
+        "power_w": NUMBERS | JSONISH,
+        "soc_kwh": NUMBERS | JSONISH,
+        "measurements": st.dictionaries(TEXT, NUMBERS | JSONISH, max_size=4) | JSONISH,
+    },
 )
 
 
@@ -69,3 +76,10 @@ def test_a_message_is_a_reading_or_invalid(body, key):
     assert isinstance(reading, logic.ParsedReading)
     assert reading.timestamp.tzinfo is not None
     assert Decimal(0) <= reading.kwh <= MAX
+    assert reading.export_kwh is None or Decimal(0) <= reading.export_kwh <= MAX
+    for value in (
+        reading.power_w,
+        reading.soc_kwh,
+        *(reading.measurements or {}).values(),
+    ):
+        assert value is None or (isinstance(value, float) and math.isfinite(value))

@@ -1,5 +1,5 @@
-"""Who may read a device's consumption (its owner and staff) and handle the dead
-letters (ADMIN), as a table of callers × actions."""
+"""Who may read a device's consumption and status (its owner and staff) and handle
+the dead letters (ADMIN), as a table of callers × actions."""
 
 import pytest
 
@@ -9,6 +9,7 @@ from services.monitoring import policies
 #: policy: (USER owner, USER other, OPERATOR, ADMIN)
 TABLE = {
     policies.READ_CONSUMPTION: (True, False, True, True),
+    policies.READ_STATUS: (True, False, True, True),
     policies.MANAGE_DEAD_LETTERS: (False, False, False, True),
 }
 

@@ -29,6 +29,7 @@ TABLE = {
         "dr.read_all",
         "dr.see_flexibility",
         "monitoring.read_consumption",
+        "monitoring.read_status",
         "users.find_users",
     ],
     "ADMIN": [
@@ -53,6 +54,7 @@ TABLE = {
         "dr.see_flexibility",
         "monitoring.manage_dead_letters",
         "monitoring.read_consumption",
+        "monitoring.read_status",
         "support.read",
         "support.read_inbox",
         "support.reply",

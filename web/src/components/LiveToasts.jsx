@@ -4,7 +4,10 @@ import { describeMessage } from "../describe.js";
 import { useDeviceNames } from "../hooks.js";
 import { can } from "../permissions.js";
 import { useLive, useSession } from "../session.jsx";
-import { CHAT_MESSAGE, OVERCONSUMPTION, SUPPORT_ALERT } from "../pushes.generated.js";
+import { CHAT_MESSAGE, DEVICE_STATUS, OVERCONSUMPTION, SUPPORT_ALERT } from "../pushes.generated.js";
+
+// Messages about a device, named after it.
+const ABOUT_A_DEVICE = [OVERCONSUMPTION, DEVICE_STATUS];
 
 const SHOWN_MS = 12000;
 const MAX_SHOWN = 4;
@@ -31,7 +34,7 @@ export default function LiveToasts() {
     if (message.type === SUPPORT_ALERT && onSupportPage) return;
     if (message.type === OVERCONSUMPTION && location.pathname === "/notifications") return;
     let known = names;
-    const deviceId = message.type === OVERCONSUMPTION ? message.data?.device_id : null;
+    const deviceId = ABOUT_A_DEVICE.includes(message.type) ? message.data?.device_id : null;
     if (deviceId && !known[deviceId]) {
       try {
         const device = await api.get(`/api/devices/${deviceId}`);
