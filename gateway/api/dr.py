@@ -118,8 +118,10 @@ ROUTES = (
         summary="Cancel a DR event",
         description=(
             "Cancel an event that has not finished; everyone invited is told over "
-            "``/ws``. The event stays, with status ``cancelled``. OPERATOR and "
-            "ADMIN."
+            "``/ws``. The event stays, with status ``cancelled``. If it had "
+            "started, the participants' devices it dispatched are released within "
+            "seconds (loads on, chargers resumed, batteries back to 0 kW). "
+            "OPERATOR and ADMIN."
         ),
         returns=DrEventSchema,
         returns_description="the cancelled event",
@@ -241,7 +243,12 @@ ROUTES = (
             "incentive_per_kwh``. OPERATOR and ADMIN see every participant, a user "
             "their own. 409 until the event is over, and for a cancelled one. Until "
             "an hour after the end they follow late readings (``settled: false``); "
-            "then they are stored and never change (``settled: true``)."
+            "then they are stored and never change (``settled: true``). Each "
+            "participant's ``dispatches`` are the commands the event sent their "
+            "devices at its start (``phase: start``: batteries discharge, loads "
+            "off, chargers paused) and at its end (``phase: end``: released), with "
+            "the command's status as the devices service reports it now "
+            "(``acked``: the device did it)."
         ),
         returns=DrResultsSchema,
         returns_description="the results",
@@ -265,6 +272,28 @@ ROUTES = (
                     "actual_kwh": 0.4,
                     "reduction_kwh": 1.05,
                     "incentive": 0.315,
+                    "dispatches": [
+                        {
+                            "device_id": "5e0b…",
+                            "phase": "start",
+                            "type": "switch",
+                            "params": {"on": False},
+                            "command_id": "a71c…",
+                            "status": "acked",
+                            "detail": None,
+                            "created_at": "2026-11-24T17:00:01Z",
+                        },
+                        {
+                            "device_id": "5e0b…",
+                            "phase": "end",
+                            "type": "switch",
+                            "params": {"on": True},
+                            "command_id": "c90d…",
+                            "status": "acked",
+                            "detail": None,
+                            "created_at": "2026-11-24T19:00:01Z",
+                        },
+                    ],
                 }
             ],
             "reduction_kwh": 1.05,

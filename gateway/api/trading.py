@@ -198,7 +198,8 @@ ROUTES = (
         description=(
             "Settle a delivery hour that has ended, now rather than when the timer "
             "would (``settle_delay_minutes``, 15, after it ends). Each seller's "
-            "delivery is what their device metered in the hour; each kWh they sold "
+            "delivery is what their device exported in the hour (its metered "
+            "``export_kwh``, not the energy it drew); each kWh they sold "
             "beyond it costs them ``penalty_factor`` (1.5) times its trade price, "
             "paid to the buyers in proportion to what they bought. Settling an "
             "hour again answers the stored settlement. ADMIN only."

@@ -139,7 +139,7 @@ class BatteriesService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def list_batteries_of(self, user_ids):
         """What the users' batteries could discharge now, for demand response:
-        ``[{user_id, battery_id, max_discharge_kw, available_kwh}]``."""
+        ``[{user_id, battery_id, device_id, max_discharge_kw, available_kwh}]``."""
         now = _now()
         offered = []
         for battery in self.storage.batteries_of(user_ids):
@@ -149,6 +149,7 @@ class BatteriesService(HealthMixin):
                 {
                     "user_id": battery.user_id,
                     "battery_id": battery.id,
+                    "device_id": battery.device_id,
                     "max_discharge_kw": battery.max_discharge_kw,
                     "available_kwh": round(
                         physics.deliverable_kwh(limits, state.soc_kwh), 6

@@ -7,6 +7,10 @@ class DeviceNotFound(NotFound):
     """Device not found."""
 
 
+class CommandNotFound(NotFound):
+    """Command not found."""
+
+
 class BrokerUnavailable(Unavailable, ConnectionError):
     """The message broker cannot change device credentials now; try again.
 

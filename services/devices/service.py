@@ -48,6 +48,7 @@ from services.devices import commands, policies
 from services.devices.broker import BrokerAccounts
 from services.devices.delivery import CommandSender
 from services.devices.exceptions import (
+    CommandNotFound,
     DeviceKindLocked,
     DeviceLimitReached,
     DeviceNotFound,
@@ -248,6 +249,15 @@ class DevicesService(HealthMixin):
         )
         device = self.storage.get_device(device_id)
         return self._issue(device, request, request["issued_by"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_command(self, command_id):
+        """A command where it stands now, for the service that issued it (dr shows
+        what its dispatch's devices answered); ``CommandNotFound`` otherwise."""
+        command = self.storage.get_command(command_id)
+        if command is None:
+            raise CommandNotFound()
+        return command_schema.dump(command)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commands(self, caller, device_id, query=None):

@@ -278,6 +278,8 @@ class Battery:
     user_id: str
     max_discharge_kw: Decimal
     available_kwh: Decimal
+    #: The device that is the battery, which DR dispatch sends its setpoint.
+    device_id: str | None = None
 
 
 def _amount(item: dict, field: str) -> Decimal:
@@ -292,7 +294,8 @@ def _amount(item: dict, field: str) -> Decimal:
 
 def parse_batteries(reply) -> list[Battery]:
     """The batteries in a reply of ``batteries.list_batteries_of(user_ids)``:
-    ``[{user_id, max_discharge_kw, available_kwh, ...}]``, where ``available_kwh``
+    ``[{user_id, device_id, max_discharge_kw, available_kwh, ...}]``, where
+    ``available_kwh``
     is the energy the battery can deliver before its reserve (the batteries
     service knows its charge, bounds and losses). ``ValueError`` if the reply is
     not that shape: that service is built separately, so its reply is checked
@@ -303,11 +306,15 @@ def parse_batteries(reply) -> list[Battery]:
     for item in reply:
         if not isinstance(item, dict) or not isinstance(item.get("user_id"), str):
             raise ValueError("a battery needs a user_id")
+        device_id = item.get("device_id")
+        if device_id is not None and not isinstance(device_id, str):
+            raise ValueError("a battery's device_id is a string")
         batteries.append(
             Battery(
                 item["user_id"],
                 _amount(item, "max_discharge_kw"),
                 _amount(item, "available_kwh"),
+                device_id,
             )
         )
     return batteries

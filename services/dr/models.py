@@ -1,4 +1,5 @@
-"""drdb: demand-response events and the invitations to them."""
+"""drdb: demand-response events, the invitations to them, and the commands their
+dispatch sent to devices."""
 
 import uuid
 from datetime import datetime
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,6 +44,10 @@ class Event(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: When its results were settled (``ParticipantResult``); they never change after.
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the participants' devices were sent their start commands, and when
+    #: they were released (at the end, or on cancellation): each happens once.
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
@@ -90,3 +96,41 @@ class ParticipantResult(Base):
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     #: The outcome as ``DrParticipantResultSchema`` dumps it (JSON).
     result: Mapped[str] = mapped_column(Text)
+
+
+class Dispatch(Base):
+    """A command an event sent to a participant's device: at its ``start``, or at
+    its ``end`` to release it. ``status`` is the command's, as last read from the
+    devices service (``failed`` if devices would not issue it)."""
+
+    __tablename__ = "dispatches"
+
+    id: Mapped[str] = mapped_column(
+        String(36), primary_key=True, default=lambda: str(uuid.uuid4())
+    )
+    event_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("events.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    device_id: Mapped[str] = mapped_column(String(36))
+    #: ``start`` or ``end`` (``dispatch.PHASES``).
+    phase: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(32))
+    #: The command's parameters (JSON).
+    params: Mapped[str] = mapped_column(Text)
+    #: The devices service's command, None if it was not issued.
+    command_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    # One command per device and phase of an event: a dispatch run twice (two dr
+    # processes, a retried round) cannot store a second.
+    __table_args__ = (
+        UniqueConstraint("event_id", "device_id", "phase", name="uq_dispatches"),
+    )

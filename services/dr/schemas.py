@@ -13,7 +13,7 @@ from marshmallow import (
 )
 
 from services.common.schemas import ID, InputSchema, Kwh, UtcDateTime
-from services.dr import logic
+from services.dr import dispatch, logic
 
 NAME = validate.Length(min=1, max=200)
 #: How many users one request may invite.
@@ -143,6 +143,34 @@ class DrHourResultSchema(Schema):
     reduction_kwh = Kwh()
 
 
+class DrDispatchSchema(Schema):
+    """A command the event sent to a participant's device, and its device's
+    answer as the devices service last reported it."""
+
+    device_id = fields.String()
+    phase = fields.String(
+        metadata={
+            "enum": list(dispatch.PHASES),
+            "description": "start: sent as the event started; end: released it, "
+            "at its end or on cancellation",
+        }
+    )
+    type = fields.String(metadata={"description": "the command type"})
+    params = fields.Dict(metadata={"description": "the command's parameters"})
+    command_id = fields.String(
+        allow_none=True, metadata={"description": "the devices service's command"}
+    )
+    status = fields.String(
+        metadata={
+            "enum": list(dispatch.STATUSES),
+            "description": "the command's status (acked: the device did it); "
+            "failed: devices would not issue it",
+        }
+    )
+    detail = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+
+
 class DrParticipantResultSchema(Schema):
     user_id = fields.String()
     name = fields.String(metadata={"description": PERSON_NAME})
@@ -158,6 +186,13 @@ class DrParticipantResultSchema(Schema):
     actual_kwh = Kwh()
     reduction_kwh = Kwh()
     incentive = fields.Float()
+    dispatches = fields.List(
+        fields.Nested(DrDispatchSchema),
+        metadata={
+            "description": "what the event sent the participant's devices and "
+            "what they answered, in the order sent"
+        },
+    )
 
 
 class DrResultsSchema(Schema):

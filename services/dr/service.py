@@ -15,6 +15,11 @@ users' batteries come from ``batteries.list_batteries_of(user_ids)``, expected t
 answer ``[{user_id, max_discharge_kw, available_kwh}]`` (``logic.parse_batteries``);
 if that service is missing, lacks the call, fails, is slow or answers otherwise,
 flexibility counts no battery and says so (``notes: ["batteries unavailable"]``).
+
+When an event starts, a timer dispatches it: the opted-in users' flexible devices
+are sent commands through ``devices.issue_command`` (``dispatch.py`` says which),
+and when it ends, or is cancelled, they are released. Each command is stored
+(``dispatches``) and shown in the results with the device's answer.
 """
 
 import json
@@ -35,9 +40,10 @@ from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import DR_USER_DELETED, iso_utc
-from services.dr import logic, policies
+from services.dr import dispatch, logic, policies
 from services.dr.exceptions import EventConflict, EventNotFound
 from services.dr.schemas import (
+    DrDispatchSchema,
     DrEventCreateSchema,
     DrEventSchema,
     DrFlexibilitySchema,
@@ -56,6 +62,7 @@ results_schema = DrResultsSchema()
 invitation_schema = DrInvitationSchema()
 participant_schema = DrParticipantResultSchema()
 flexibility_schema = DrFlexibilitySchema()
+dispatch_schema = DrDispatchSchema()
 ZERO = Decimal(0)
 #: Minutes after an event's end before its results are settled, when
 #: ``RESULTS_SETTLE_DELAY_MINUTES`` is not set: time for late readings to arrive.
@@ -63,6 +70,9 @@ SETTLE_DELAY_MINUTES = 60
 #: Seconds between the timer's rounds of settlement, and events settled per round.
 SETTLE_INTERVAL = 60
 SETTLE_BATCH = 20
+#: Seconds between the timer's rounds of dispatch and release: how late after its
+#: start (or end, or cancellation) an event acts on devices.
+DISPATCH_INTERVAL = 2
 
 BATTERIES_UNAVAILABLE = "batteries unavailable"
 BATTERY_FAILURES = (
@@ -306,6 +316,7 @@ class DrService(HealthMixin):
             outcomes = participant_schema.dump(
                 self._outcomes(event, user_ids, now), many=True
             )
+        outcomes = self._with_dispatches(event.id, outcomes)
         if staff:
             outcomes = self._named(outcomes)
         return self._results_view(event, now, outcomes)
@@ -366,6 +377,43 @@ class DrService(HealthMixin):
             for user_id in user_ids
         ]
 
+    def _with_dispatches(self, event_id, outcomes: list[dict]) -> list[dict]:
+        """``outcomes`` each with the commands the event sent the participant's
+        devices. Statuses that may still change are asked of devices now and
+        stored; should devices not answer, the stored ones are shown."""
+        rows = self.storage.dispatches(event_id, [o["user_id"] for o in outcomes])
+        self.storage.commit()  # devices is asked outside a transaction
+        for row in rows:
+            if row.command_id is None or row.status in dispatch.FINAL_STATUSES:
+                continue
+            try:
+                command = self.devices_rpc.get_command(row.command_id)
+            except (*TRANSIENT_ERRORS, RemoteError, EmsError) as exc:
+                log.warning("command %s unread: %s", row.command_id, exc)
+                continue
+            if (command["status"], command.get("detail")) != (row.status, row.detail):
+                self.storage.set_dispatch_status(
+                    row.id, command["status"], command.get("detail")
+                )
+        self.storage.commit()
+        sent: dict[str, list[dict]] = {}
+        for row in rows:
+            sent.setdefault(row.user_id, []).append(
+                dispatch_schema.dump(
+                    {
+                        "device_id": row.device_id,
+                        "phase": row.phase,
+                        "type": row.type,
+                        "params": json.loads(row.params),
+                        "command_id": row.command_id,
+                        "status": row.status,
+                        "detail": row.detail,
+                        "created_at": row.created_at,
+                    }
+                )
+            )
+        return [o | {"dispatches": sent.get(o["user_id"], [])} for o in outcomes]
+
     @staticmethod
     def _results_view(event, now, participants: list[dict]) -> dict:
         """``participants`` are dumped already (stored ones are kept so)."""
@@ -388,6 +436,96 @@ class DrService(HealthMixin):
     def _settle_delay(self) -> timedelta:
         minutes = self.config.get("RESULTS_SETTLE_DELAY_MINUTES", SETTLE_DELAY_MINUTES)
         return timedelta(minutes=float(minutes))
+
+    # -- dispatch ---------------------------------------------------------------------
+
+    @timer(interval=DISPATCH_INTERVAL)
+    def dispatch_due(self):
+        """Dispatch the events that have started, and release those that ended or
+        were cancelled since they were dispatched.
+
+        Every dr process runs this. An event is claimed with ``FOR UPDATE SKIP
+        LOCKED`` and stays locked while its commands are issued, until
+        ``dispatched_at`` (or ``released_at``) and its dispatches are committed:
+        another process skips it, and a round that fails half-way (devices or
+        the database away) leaves it for the next round, which sends the same
+        commands again (a setpoint or a switch sent twice does the same).
+        A cancellation waits for the lock, so it is released by the next round.
+        """
+        now = datetime.now(UTC)
+        try:
+            while (event := self.storage.claim_to_dispatch(now)) is not None:
+                self._dispatch(event, now)
+            while (event := self.storage.claim_to_release(now)) is not None:
+                self._release(event, now)
+        except TRANSIENT_ERRORS as exc:
+            log.warning("could not dispatch DR events: %s", exc)
+
+    def _dispatch(self, event, now) -> None:
+        """Send the opted-in users' flexible devices their start commands."""
+        user_ids = [
+            invitation.user_id
+            for invitation in self.storage.invitations(event.id, logic.OPTED_IN)
+        ]
+        devices = [
+            device
+            for user_id in user_ids
+            for device in self.devices_rpc.devices_of(user_id)
+        ]
+        has_battery = any(device["kind"] == "battery" for device in devices)
+        batteries = (self._batteries(user_ids) or []) if has_battery else []
+        chosen = dispatch.start_commands(devices, batteries, event.start, event.end)
+        for command in chosen:
+            self._issue(event.id, dispatch.START, command)
+        self.storage.mark_dispatched(event, now)
+        self.storage.commit()
+        log.info("dispatched DR event %s: %d commands", event.id, len(chosen))
+
+    def _release(self, event, now) -> None:
+        """Undo what the start sent: every start command that devices issued."""
+        released = 0
+        for sent in self.storage.dispatches(event.id, phase=dispatch.START):
+            if sent.command_id is None:
+                continue
+            type_name, params = dispatch.release_command(sent.type)
+            self._issue(
+                event.id,
+                dispatch.END,
+                dispatch.Command(sent.user_id, sent.device_id, type_name, params),
+            )
+            released += 1
+        self.storage.mark_released(event, now)
+        self.storage.commit()
+        log.info("released DR event %s: %d commands", event.id, released)
+
+    def _issue(self, event_id, phase, command: dispatch.Command) -> None:
+        """Issue one command through devices and store it. A command devices
+        refuses (the device was deleted, or no longer takes it) is stored as
+        ``failed`` with why; the others go on."""
+        try:
+            issued = self.devices_rpc.issue_command(
+                command.device_id,
+                command.type,
+                command.params,
+                dispatch.COMMAND_TTL_S,
+                dispatch.issuer(event_id),
+            )
+        except EmsError as exc:
+            log.warning("DR event %s: %s not issued: %s", event_id, command, exc)
+            command_id, status, detail = None, dispatch.FAILED, str(exc)
+        else:
+            command_id, status, detail = issued["id"], issued["status"], None
+        self.storage.add_dispatch(
+            event_id,
+            phase,
+            user_id=command.user_id,
+            device_id=command.device_id,
+            type=command.type,
+            params=json.dumps(command.params),
+            command_id=command_id,
+            status=status,
+            detail=detail,
+        )
 
     # -- cascade ----------------------------------------------------------------------
 

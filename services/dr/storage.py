@@ -3,14 +3,14 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store
 from services.common.schemas import is_id
 from services.dr.exceptions import EventNotFound
 from services.dr.logic import INVITED, OPTED_IN
-from services.dr.models import Event, Invitation, ParticipantResult
+from services.dr.models import Dispatch, Event, Invitation, ParticipantResult
 
 
 class DrStore(Store):
@@ -156,11 +156,12 @@ class DrStore(Store):
         return invitation
 
     def delete_invitations_of(self, user_id: str) -> int:
-        """Delete every invitation of ``user_id``, and their settled results; how
-        many invitations there were."""
+        """Delete every invitation of ``user_id``, their settled results and
+        dispatches; how many invitations there were."""
         self.session.execute(
             delete(ParticipantResult).where(ParticipantResult.user_id == user_id)
         )
+        self.session.execute(delete(Dispatch).where(Dispatch.user_id == user_id))
         result = self.session.execute(
             delete(Invitation).where(Invitation.user_id == user_id)
         )
@@ -202,3 +203,76 @@ class DrStore(Store):
         )
         stored = {row.user_id: row.result for row in rows}
         return [stored[user_id] for user_id in user_ids if user_id in stored]
+
+    # -- dispatch ---------------------------------------------------------------------
+
+    def claim_to_dispatch(self, now: datetime) -> Event | None:
+        """An event that has started, is not over, cancelled nor dispatched yet,
+        locked until the transaction ends; events another process holds are
+        skipped (``SKIP LOCKED``), so each is dispatched by one process."""
+        return self.session.scalars(
+            select(Event)
+            .where(
+                Event.start <= now,
+                Event.end > now,
+                Event.cancelled_at.is_(None),
+                Event.dispatched_at.is_(None),
+            )
+            .order_by(Event.start, Event.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).one_or_none()
+
+    def claim_to_release(self, now: datetime) -> Event | None:
+        """A dispatched event that has ended or was cancelled and is not released
+        yet, locked as ``claim_to_dispatch`` locks."""
+        return self.session.scalars(
+            select(Event)
+            .where(
+                Event.dispatched_at.is_not(None),
+                Event.released_at.is_(None),
+                or_(Event.end <= now, Event.cancelled_at.is_not(None)),
+            )
+            .order_by(Event.end, Event.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).one_or_none()
+
+    def mark_dispatched(self, event: Event, now: datetime) -> None:
+        event.dispatched_at = now
+        self.session.flush()
+
+    def mark_released(self, event: Event, now: datetime) -> None:
+        event.released_at = now
+        self.session.flush()
+
+    def add_dispatch(self, event_id: str, phase: str, **fields) -> None:
+        """Store a command sent for ``phase`` of an event; one per device and
+        phase (a second is ignored)."""
+        self.session.execute(
+            insert(Dispatch)
+            .values(event_id=event_id, phase=phase, **fields)
+            .on_conflict_do_nothing(constraint="uq_dispatches")
+        )
+
+    def dispatches(
+        self, event_id: str, user_ids: list[str] | None = None, phase=None
+    ) -> list[Dispatch]:
+        """An event's dispatches (of ``user_ids``, of one ``phase``), in the order
+        they were sent."""
+        query = (
+            select(Dispatch)
+            .where(Dispatch.event_id == event_id)
+            .order_by(Dispatch.created_at, Dispatch.phase.desc(), Dispatch.device_id)
+        )
+        if user_ids is not None:
+            query = query.where(Dispatch.user_id.in_(user_ids))
+        if phase is not None:
+            query = query.where(Dispatch.phase == phase)
+        return list(self.session.scalars(query))
+
+    def set_dispatch_status(self, dispatch_id: str, status: str, detail) -> None:
+        dispatch = self.session.get(Dispatch, dispatch_id)
+        if dispatch is not None:
+            dispatch.status, dispatch.detail = status, detail
+            self.session.flush()

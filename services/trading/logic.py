@@ -1,5 +1,5 @@
 """trading's rules: which delivery hours are open, what a trade costs, and how a
-delivery hour is settled against what the sellers' devices metered.
+delivery hour is settled against what the sellers' devices exported.
 
 Units are those of the matching engine (``services.trading.matching``): energy in
 whole Wh, prices in whole ten-thousandths of the currency per kWh. Money is a
@@ -28,7 +28,7 @@ ENERGY_PLACES = 3
 MONEY_PLACES = PRICE_PLACES + ENERGY_PLACES
 MONEY = Decimal(1).scaleb(-MONEY_PLACES)
 
-#: Device kinds whose metered energy is energy delivered: only these may sell.
+#: Device kinds that export energy to the grid: only these may sell.
 SELLING_KINDS = ("pv", "battery")
 
 DEFAULT_PENALTY_FACTOR = Decimal("1.5")
@@ -156,6 +156,13 @@ def kwh_to_wh(kwh) -> int:
     return int((Decimal(repr(kwh)) * 1000).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
+def exported_wh(series: list[dict]) -> int:
+    """What a device delivered, in whole Wh: the energy it exported to the grid
+    (``export_kwh`` of monitoring's hourly series), never what it drew (``kwh``),
+    since a seller sells generation."""
+    return sum(kwh_to_wh(point["export_kwh"]) for point in series)
+
+
 def allocate(total: int, weights: list[int]) -> list[int]:
     """Split ``total`` in proportion to ``weights``, in whole units that add up to
     ``total`` exactly (largest remainder; ties go to the earlier weight)."""
@@ -222,7 +229,7 @@ def settle_seller(
 ) -> SellerSettlement:
     """Settle the trades one seller sold from one device in one hour.
 
-    ``delivered`` is what the device metered in the hour. The shortfall (what was
+    ``delivered`` is what the device exported in the hour. The shortfall (what was
     sold beyond it, if anything) is shared among the trades in proportion to their
     quantity, in whole Wh; each trade's share costs the seller ``factor`` times
     that trade's price, paid to that trade's buyer. Energy delivered beyond what

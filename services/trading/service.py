@@ -4,8 +4,9 @@ Users place limit orders to buy or sell energy for a future UTC hour; each hour 
 its own book, matched continuously with price-time priority
 (``services/trading/matching.py``). Every trade is pushed over ``ems.ws`` as
 ``trade.executed`` to its buyer and its seller. Once an hour has ended it is settled
-against what the sellers' devices metered (monitoring's ``hourly_series``): a
-seller who delivered less than they sold pays a penalty to the buyers.
+against what the sellers' devices exported (``export_kwh`` of monitoring's
+``hourly_series``): a seller who delivered less than they sold pays a penalty to
+the buyers.
 
 Every call made for someone takes their ``caller`` (``{"user_id", "role"}``, from
 the verified token) first; what it may do is in ``policies.py``. A user's orders,
@@ -246,7 +247,7 @@ class TradingService(HealthMixin):
     def _settle(self, hour: datetime) -> list:
         """Settle ``hour`` once; the stored rows if it already was.
 
-        The lock is held while monitoring is asked for the devices' energy. Only
+        The lock is held while monitoring is asked for the devices' export. Only
         other settlements of the same (past) hour wait for it: orders for an hour
         that has begun are refused, so no trade can join the hour meanwhile.
         """
@@ -259,11 +260,8 @@ class TradingService(HealthMixin):
         trades = self.storage.sold_trades(hour)
         end = iso_utc(hour + logic.HOUR)
         delivered = {
-            device_id: sum(
-                logic.kwh_to_wh(point["kwh"])
-                for point in self.monitoring_rpc.hourly_series(
-                    device_id, iso_utc(hour), end
-                )
+            device_id: logic.exported_wh(
+                self.monitoring_rpc.hourly_series(device_id, iso_utc(hour), end)
             )
             for device_id in {trade.device_id for trade in trades}
         }

@@ -6,12 +6,17 @@ The API refuses events that start in the past, so the finished event whose resul
 are checked is written straight into the stack's drdb, as it would stand had an
 OPERATOR announced it days ago. That is cleaner than a test hook in the API: no
 route exists, in production or in the OpenAPI document, that could backdate an
-event and so make incentives for consumption already known.
+event and so make incentives for consumption already known. The event dispatched
+to simulated devices is written so too, seconds long, starting seconds ahead.
 """
 
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -396,3 +401,112 @@ def test_the_baseline_and_reduction_come_from_readings_through_the_pipeline(
     )
     remaining = operator.get(f"/api/dr/events/{event_id}").json()["invitations"]
     assert [i["user_id"] for i in remaining] == [bob_user["id"]]
+
+
+# -- dispatch ------------------------------------------------------------------------
+
+
+def simulate(stack, email, log: Path) -> subprocess.Popen:
+    """``ems simulate --commands``: the account's devices log in over MQTT and
+    obey their commands."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("ems")),
+            "simulate",
+            "--email",
+            email,
+            "--password",
+            "password-1",
+            "--commands",
+            "--rate",
+            "4",
+            "--quiet",
+        ],  # fmt: skip
+        env=stack.env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("a"),
+    )
+
+
+def test_an_event_dispatches_the_participants_devices_and_releases_them(
+    stack, operator, new_user, tmp_path
+):
+    """An opted-in household's load is switched off and its charger paused when
+    the event starts, through the devices service to simulated devices that
+    answer; when it ends both are released; the results show every command and
+    its answer. A household that opted out is sent nothing."""
+    ada, household = new_user("Ada")
+    bob, _ = new_user("Bob")
+    ids = {}
+    for name, kind, limit in (
+        ("heater", "appliance", 2.0),
+        ("wallbox", "ev_charger", 11.0),
+        ("meter", "meter", 5.0),
+    ):
+        created = household.post(
+            "/api/devices", {"name": name, "kind": kind, "max_hourly_kwh": limit}
+        )
+        assert created.status_code == 201, created.text
+        ids[name] = created.json()["id"]
+    simulator = simulate(stack, ada["email"], tmp_path / "simulator.log")
+    try:
+        now = datetime.now(UTC)
+        event_id = store_event(
+            stack,
+            now + timedelta(seconds=5),
+            now + timedelta(seconds=20),
+            {ada["id"]: "opted_in", bob["id"]: "opted_out"},
+        )
+        issuer = f"dr:{event_id}"
+
+        def answered(device_id, type_name, params):
+            listed = household.get(f"/api/devices/{device_id}/commands").json()
+            return next(
+                (
+                    command
+                    for command in listed
+                    if command["created_by"] == issuer
+                    and (command["type"], command["params"]) == (type_name, params)
+                    and command["status"] == "acked"
+                ),
+                None,
+            )
+
+        off = eventually(lambda: answered(ids["heater"], "switch", {"on": False}))
+        paused = eventually(lambda: answered(ids["wallbox"], "ev_current", {"amps": 0}))
+        assert datetime.now(UTC) < now + timedelta(seconds=20)
+        on = eventually(
+            lambda: answered(ids["heater"], "switch", {"on": True}), timeout=60
+        )
+        resumed = eventually(
+            lambda: answered(ids["wallbox"], "ev_current", {"amps": 6}), timeout=60
+        )
+        # The meter has nothing to shed.
+        meter = household.get(f"/api/devices/{ids['meter']}/commands").json()
+        assert [c for c in meter if c["created_by"] == issuer] == []
+    finally:
+        simulator.send_signal(signal.SIGINT)
+        try:
+            simulator.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+            simulator.wait()
+
+    results = operator.get(f"/api/dr/events/{event_id}/results")
+    assert results.status_code == 200, results.text
+    [participant] = results.json()["participants"]
+    assert participant["user_id"] == ada["id"]
+    sent = {
+        (d["device_id"], d["phase"]): (d["type"], d["params"], d["command_id"])
+        for d in participant["dispatches"]
+    }
+    assert sent == {
+        (ids["heater"], "start"): ("switch", {"on": False}, off["id"]),
+        (ids["wallbox"], "start"): ("ev_current", {"amps": 0}, paused["id"]),
+        (ids["heater"], "end"): ("switch", {"on": True}, on["id"]),
+        (ids["wallbox"], "end"): ("ev_current", {"amps": 6}, resumed["id"]),
+    }
+    assert {d["status"] for d in participant["dispatches"]} == {"acked"}
+    # Ada sees her own.
+    own = household.get(f"/api/dr/events/{event_id}/results").json()
+    assert own["participants"][0]["dispatches"] == participant["dispatches"]

@@ -236,9 +236,11 @@ def test_settlement_charges_what_the_meter_did_not_deliver(stack, new_user, admi
                 "reading_id": str(uuid.uuid4()),
                 "device_id": roof["id"],
                 "timestamp": iso_utc(hour + timedelta(minutes=minutes)),
-                "kwh": kwh,
+                "kwh": drawn,
+                "export_kwh": exported,
             }
-            for minutes, kwh in ((15, 0.4), (45, 0.3))
+            # What the roof drew (its inverter at night, say) is no delivery.
+            for minutes, drawn, exported in ((15, 0.05, 0.4), (45, 0.0, 0.3))
         ),
     )
 
@@ -247,7 +249,8 @@ def test_settlement_charges_what_the_meter_did_not_deliver(stack, new_user, admi
             "/api/consumption/day",
             params={"device_id": roof["id"], "date": hour.date().isoformat()},
         ).json()
-        return {h["hour"]: h["kwh"] for h in day["hours"]}.get(iso_utc(hour)) == 0.7
+        hours = {h["hour"]: h for h in day["hours"]}
+        return hours.get(iso_utc(hour), {}).get("export_kwh") == 0.7
 
     eventually(metered)
 
@@ -296,7 +299,8 @@ def test_settlement_charges_what_the_meter_did_not_deliver(stack, new_user, admi
             "reading_id": str(uuid.uuid4()),
             "device_id": roof["id"],
             "timestamp": iso_utc(hour + timedelta(minutes=50)),
-            "kwh": 0.3,
+            "kwh": 0.0,
+            "export_kwh": 0.3,
         },
     )
 
@@ -305,7 +309,8 @@ def test_settlement_charges_what_the_meter_did_not_deliver(stack, new_user, admi
             "/api/consumption/day",
             params={"device_id": roof["id"], "date": hour.date().isoformat()},
         ).json()
-        return {h["hour"]: h["kwh"] for h in day["hours"]}.get(iso_utc(hour)) == 1.0
+        hours = {h["hour"]: h for h in day["hours"]}
+        return hours.get(iso_utc(hour), {}).get("export_kwh") == 1.0
 
     eventually(metered_late)
     late = admin.post("/api/trading/settle", params={"delivery_hour": iso_utc(hour)})

@@ -277,6 +277,7 @@ def test_demand_response_learns_what_the_users_batteries_can_give(batteries_rpc)
     [offer] = batteries_rpc.list_batteries_of([OWNER["user_id"]])
     assert offer["user_id"] == OWNER["user_id"]
     assert offer["battery_id"] == mine["id"]
+    assert offer["device_id"] == mine["device_id"]
     assert offer["max_discharge_kw"] == 4
     # 5 kWh above the 1 kWh minimum, less the discharge loss of √0.81.
     assert offer["available_kwh"] == pytest.approx(4.5)

@@ -25,6 +25,7 @@ from services.devices.service import DevicesService
 from services.dr.exceptions import EventConflict, EventNotFound
 from services.dr.models import Event, Invitation
 from services.dr.service import DrService
+from services.dr.storage import DrStore
 from services.monitoring.service import MonitoringService
 from services.monitoring.worker import MonitoringWorker
 from services.users.exceptions import UserNotFound
@@ -641,3 +642,54 @@ def test_the_timer_settles_what_is_due_whether_asked_or_not(
     assert settled[cancelled] == (False, 0)
     results = rpc("dr").results(OPERATOR, history["event_id"])
     assert results["settled"] is True and results["reduction_kwh"] == 1.2
+
+
+def test_each_event_is_dispatched_and_released_by_one_process(engines):
+    """Two dr processes claim due events at once: the event one holds is skipped
+    by the other (``SKIP LOCKED``), and once it is dispatched neither claims it
+    again; it is released once it has ended or been cancelled."""
+    now = datetime.now(UTC)
+    running = store_event(
+        engines, now - timedelta(minutes=1), now + timedelta(hours=1), {}
+    )
+    store_event(engines, now + timedelta(hours=1), now + timedelta(hours=2), {})
+    store_event(engines, now - timedelta(hours=2), now - timedelta(hours=1), {})
+    with (
+        Session(engines["drdb"]) as first,
+        Session(engines["drdb"]) as second,
+    ):
+        one, other = DrStore(first), DrStore(second)
+        claimed = one.claim_to_dispatch(now)
+        assert claimed.id == running
+        assert other.claim_to_dispatch(now) is None  # held by the first
+        one.add_dispatch(
+            running,
+            "start",
+            user_id=USER["user_id"],
+            device_id=str(uuid.uuid4()),
+            type="switch",
+            params='{"on": false}',
+            command_id=str(uuid.uuid4()),
+            status="pending",
+            detail=None,
+        )
+        one.mark_dispatched(claimed, now)
+        one.commit()
+        assert other.claim_to_dispatch(now) is None  # dispatched already
+        other.commit()
+        assert one.claim_to_release(now) is None  # not over yet
+        one.commit()
+
+        cancelled = one.claim_to_dispatch(now)
+        assert cancelled is None
+        event = one.get_event(running, lock=True)
+        one.cancel_event(event, now)
+        one.commit()
+        releasing = one.claim_to_release(now)
+        assert releasing.id == running
+        assert other.claim_to_release(now) is None
+        one.mark_released(releasing, now)
+        one.commit()
+        assert other.claim_to_release(now) is None
+        [sent] = other.dispatches(running)
+        assert (sent.phase, sent.status) == ("start", "pending")

@@ -302,11 +302,18 @@ def test_batteries_are_read_defensively():
         [
             {"user_id": "u-1", "max_discharge_kw": 5, "available_kwh": 4},
             {"user_id": "u-2", "max_discharge_kw": 3.5, "available_kwh": "0.5"},
+            {
+                "user_id": "u-3",
+                "device_id": "d-3",
+                "max_discharge_kw": 2,
+                "available_kwh": 1,
+            },
         ]
     )
     assert batteries == [
         logic.Battery("u-1", D(5), D(4)),
         logic.Battery("u-2", D("3.5"), D("0.5")),
+        logic.Battery("u-3", D(2), D(1), "d-3"),
     ]
     for reply in (
         None,
@@ -316,6 +323,7 @@ def test_batteries_are_read_defensively():
         [{"user_id": "u", "max_discharge_kw": "NaN", "available_kwh": 1}],
         [{"user_id": "u", "max_discharge_kw": True, "available_kwh": 1}],
         [{"user_id": "u", "available_kwh": 1}],
+        [{"user_id": "u", "device_id": 7, "max_discharge_kw": 1, "available_kwh": 1}],
         # A battery of unknown charge is not taken for a full one.
         [{"user_id": "u", "max_discharge_kw": 3, "soc_kwh": 5}],
     ):

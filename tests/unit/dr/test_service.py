@@ -143,3 +143,40 @@ def test_a_user_may_not_run_events(call, arguments):
     service.storage.get_event.assert_not_called()
     service.storage.add_event.assert_not_called()
     service.users_rpc.describe_users.assert_not_called()
+
+
+# -- dispatch -------------------------------------------------------------------------
+
+
+def test_a_dispatch_sends_each_flexible_device_its_command_as_the_event():
+    service = worker_factory(DrService)
+    event = type("E", (), {"id": EVENT, "start": FIRST, "end": LAST})()
+    service.storage.invitations.return_value = [
+        type("I", (), {"user_id": USER})(),
+    ]
+    service.devices_rpc.devices_of.return_value = [
+        {"id": "d-meter", "user_id": USER, "kind": "meter"},
+        {"id": "d-load", "user_id": USER, "kind": "appliance"},
+        {"id": "d-gone", "user_id": USER, "kind": "heat_pump"},
+    ]
+
+    def issue(device_id, type_name, params, ttl_s, issued_by):
+        if device_id == "d-gone":
+            raise ValidationFailed("invalid request", {"type": ["not taken"]})
+        return {"id": f"c-{device_id}", "status": "pending"}
+
+    service.devices_rpc.issue_command.side_effect = issue
+    service._dispatch(event, FIRST)
+
+    assert service.devices_rpc.issue_command.call_count == 2
+    service.devices_rpc.issue_command.assert_any_call(
+        "d-load", "switch", {"on": False}, 300, f"dr:{EVENT}"
+    )
+    service.batteries_rpc.list_batteries_of.assert_not_called()
+    stored = [call.kwargs for call in service.storage.add_dispatch.call_args_list]
+    assert [(s["device_id"], s["command_id"], s["status"]) for s in stored] == [
+        ("d-load", "c-d-load", "pending"),
+        ("d-gone", None, "failed"),
+    ]
+    service.storage.mark_dispatched.assert_called_once_with(event, FIRST)
+    service.storage.commit.assert_called_once()

@@ -100,6 +100,16 @@ def test_metered_kwh_become_whole_wh():
     assert logic.kwh_to_wh(0) == 0
 
 
+def test_a_seller_delivers_what_its_device_exported_not_what_it_drew():
+    series = [
+        {"hour": "2026-01-01T10:00:00Z", "kwh": 0.25, "export_kwh": 0.4},
+        {"hour": "2026-01-01T11:00:00Z", "kwh": 3.0, "export_kwh": 0.3},
+    ]
+    assert logic.exported_wh(series) == 700
+    assert logic.exported_wh([{"hour": "x", "kwh": 5.0, "export_kwh": 0}]) == 0
+    assert logic.exported_wh([]) == 0
+
+
 # -- allocation ---------------------------------------------------------------------
 
 
