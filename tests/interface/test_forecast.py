@@ -10,6 +10,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy.orm import Session
 
 from services.common.errors import ValidationFailed
+from services.monitoring.logic import Energy
 from services.monitoring.service import MonitoringService
 from services.monitoring.storage import MonitoringStore
 
@@ -37,7 +38,7 @@ def store_totals(engines):
             store = MonitoringStore(session)
             store.add_to_totals(
                 {
-                    (device_id, first_hour + i * HOUR): Decimal(f"{kwh:.6f}")
+                    (device_id, first_hour + i * HOUR): Energy(Decimal(f"{kwh:.6f}"))
                     for i, kwh in enumerate(values)
                 }
             )
