@@ -89,7 +89,14 @@ class FakeMonitoring:
     @rpc
     def hourly_series(self, device_id, start, end):
         FakeMonitoring.asked.append((device_id, start, end))
-        return [{"hour": start, "kwh": FakeMonitoring.delivered.get(device_id, 0.0)}]
+        # A seller delivers what its device exported; what it drew does not count.
+        return [
+            {
+                "hour": start,
+                "kwh": 0.25,
+                "export_kwh": FakeMonitoring.delivered.get(device_id, 0.0),
+            }
+        ]
 
 
 class FakeDevices:
