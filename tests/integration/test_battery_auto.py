@@ -8,7 +8,8 @@ that expects hours of charge in seconds, and drifts."""
 import pytest
 
 from harness.polling import eventually
-from tests.integration.test_simulated_devices import Watch, simulate, stop
+from harness.simulation import simulate, stop
+from tests.integration.test_simulated_devices import Watch
 
 pytestmark = pytest.mark.integration
 

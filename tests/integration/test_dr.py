@@ -10,13 +10,9 @@ event and so make incentives for consumption already known. The event dispatched
 to simulated devices is written so too, seconds long, starting seconds ahead.
 """
 
-import signal
-import subprocess
-import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -26,6 +22,7 @@ from harness.clients import ws_connect as connect
 from harness.clients import ws_receive as receive
 from harness.polling import eventually
 from harness.readings import publish_readings as publish_amqp
+from harness.simulation import simulate, stop
 from services.dr.models import Event, Invitation
 
 pytestmark = pytest.mark.integration
@@ -406,28 +403,6 @@ def test_the_baseline_and_reduction_come_from_readings_through_the_pipeline(
 # -- dispatch ------------------------------------------------------------------------
 
 
-def simulate(stack, email, log: Path) -> subprocess.Popen:
-    """``ems simulate --commands``: the account's devices log in over MQTT and
-    obey their commands."""
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("ems")),
-            "simulate",
-            "--email",
-            email,
-            "--password",
-            "password-1",
-            "--commands",
-            "--rate",
-            "4",
-            "--quiet",
-        ],  # fmt: skip
-        env=stack.env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("a"),
-    )
-
-
 def test_an_event_dispatches_the_participants_devices_and_releases_them(
     stack, operator, new_user, tmp_path
 ):
@@ -448,7 +423,7 @@ def test_an_event_dispatches_the_participants_devices_and_releases_them(
         )
         assert created.status_code == 201, created.text
         ids[name] = created.json()["id"]
-    simulator = simulate(stack, ada["email"], tmp_path / "simulator.log")
+    simulator = simulate(stack, ada["email"], log=tmp_path / "simulator.log")
     try:
         now = datetime.now(UTC)
         event_id = store_event(
@@ -485,12 +460,7 @@ def test_an_event_dispatches_the_participants_devices_and_releases_them(
         meter = household.get(f"/api/devices/{ids['meter']}/commands").json()
         assert [c for c in meter if c["created_by"] == issuer] == []
     finally:
-        simulator.send_signal(signal.SIGINT)
-        try:
-            simulator.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            simulator.kill()
-            simulator.wait()
+        stop(simulator)
 
     results = operator.get(f"/api/dr/events/{event_id}/results")
     assert results.status_code == 200, results.text

@@ -4,19 +4,16 @@ API; commands published to ``ems.data`` as the platform publishes them reach it,
 its answers, its presence and its readings come back on ``ems.data``."""
 
 import json
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from kombu import Connection, Queue, binding
 
 from harness.polling import eventually
 from harness.readings import stored
+from harness.simulation import simulate, stop
 from services.common.topology import DATA, iso_utc
 
 pytestmark = pytest.mark.integration
@@ -80,37 +77,6 @@ def send_command(amqp_uri, device_id, command_type, params, ttl=300.0, **fields)
             retry=True,
         )
     return command["command_id"]
-
-
-def simulate(stack, email, *options, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("ems")),
-            "simulate",
-            "--email",
-            email,
-            "--password",
-            "password-1",
-            "--commands",
-            "--rate",
-            "4",
-            "--quiet",
-            *options,
-        ],  # fmt: skip
-        env=stack.env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("a"),
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
