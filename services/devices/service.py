@@ -277,7 +277,9 @@ class DevicesService(HealthMixin):
         """A device's answer, ``ems.devices.<id>.acks``: the command becomes
         ``acked`` or ``rejected``, once. An ack again, or after the command
         expired, changes nothing; one that names no command of that device, or
-        is not an ack at all, is dead-lettered with why."""
+        is not an ack at all, is dead-lettered with why. Answers are handled by
+        concurrent workers: of two in flight for one command, the first stored
+        counts (the update is conditional on the command still waiting)."""
         ack = commands.parse_ack(body, routing_key)
         command = self.storage.get_command(ack.command_id)
         if command is None or command.device_id != ack.device_id:
