@@ -80,8 +80,13 @@ def send_command(amqp_uri, device_id, command_type, params, ttl=300.0, **fields)
 
 
 @pytest.fixture
-def household(new_user):
-    user, client = new_user("Volta")
+def account(new_user):
+    return new_user("Volta")
+
+
+@pytest.fixture
+def household(account):
+    user, client = account
     devices = {}
     for name, kind, limit in (
         ("battery", "battery", 5.0),
@@ -167,3 +172,27 @@ def test_simulated_devices_take_commands_answer_them_and_say_when_they_are_onlin
         stop(simulator)
         watch.close()
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_a_killed_simulator_s_devices_go_offline_on_the_platform(
+    stack, household, account, tmp_path
+):
+    """SIGKILL leaves no time to say goodbye: the broker publishes each device's
+    will, and the platform marks it offline and tells its owner."""
+    _, client = account
+    _, ids = household
+
+    def online():
+        listed = client.get("/api/devices/status")
+        assert listed.status_code == 200, listed.text
+        return {status["device_id"]: status["online"] for status in listed.json()}
+
+    simulator = simulate(stack, household[0], log=tmp_path / "simulator.log")
+    try:
+        eventually(lambda: all(online().get(i) for i in ids.values()), timeout=60)
+    finally:
+        simulator.kill()
+        simulator.wait()
+    eventually(lambda: not any(online().values()), timeout=60)
+    reasons = [n["reason"] for n in client.get("/api/notifications").json()]
+    assert reasons.count("offline") == len(ids), reasons
