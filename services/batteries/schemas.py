@@ -302,7 +302,8 @@ class BatteryIntervalSchema(Schema):
     )
     command_id = fields.String(allow_none=True)
     command_status = fields.String(
-        allow_none=True, metadata={"description": "when issued, by devices"}
+        allow_none=True,
+        metadata={"description": "by devices: as it stands when the plan is read"},
     )
 
 

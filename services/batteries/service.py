@@ -51,6 +51,8 @@ from services.common.policy import listing_owner, permissions
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import BATTERIES_DEVICE_DELETED, BATTERIES_USER_DELETED
+from services.devices import commands
+from services.devices.client import commands_now
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +228,7 @@ class BatteriesService(HealthMixin):
         battery = self._readable(caller, battery_id)
         interval_s = self._setting("control_interval_s")
         since = _now() - timedelta(seconds=INTERVALS_SHOWN * interval_s)
+        intervals = self._with_answers(self.storage.intervals(battery.id, since))
         return plan_schema.dump(
             {
                 "battery_id": battery.id,
@@ -234,9 +237,26 @@ class BatteriesService(HealthMixin):
                 "step_s": battery.plan["step_s"] if battery.plan else None,
                 "interval_s": interval_s,
                 "steps": control.plan_steps(battery.plan) if battery.plan else [],
-                "intervals": self.storage.intervals(battery.id, since),
+                "intervals": intervals,
             }
         )
+
+    def _with_answers(self, intervals: list) -> list:
+        """``intervals`` with their setpoints' statuses as devices has them now
+        (delivered, then acked or rejected), stored; as stored should devices
+        not answer."""
+        waiting = {
+            interval.command_id: interval
+            for interval in intervals
+            if interval.command_id and interval.command_status in commands.OPEN
+        }
+        self.storage.commit()  # devices is asked outside a transaction
+        for command_id, command in commands_now(
+            self.devices_rpc, list(waiting)
+        ).items():
+            waiting[command_id].command_status = command["status"]
+        self.storage.commit()
+        return intervals
 
     @rpc(expected_exceptions=EXPECTED)
     def schedule_battery(self, caller, battery_id, body):

@@ -7,10 +7,6 @@ class DeviceNotFound(NotFound):
     """Device not found."""
 
 
-class CommandNotFound(NotFound):
-    """Command not found."""
-
-
 class BrokerUnavailable(Unavailable, ConnectionError):
     """The message broker cannot change device credentials now; try again.
 

@@ -48,7 +48,6 @@ from services.devices import commands, policies
 from services.devices.broker import BrokerAccounts
 from services.devices.delivery import CommandSender
 from services.devices.exceptions import (
-    CommandNotFound,
     DeviceKindLocked,
     DeviceLimitReached,
     DeviceNotFound,
@@ -251,13 +250,11 @@ class DevicesService(HealthMixin):
         return self._issue(device, request, request["issued_by"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_command(self, command_id):
-        """A command where it stands now, for the service that issued it (dr shows
-        what its dispatch's devices answered); ``CommandNotFound`` otherwise."""
-        command = self.storage.get_command(command_id)
-        if command is None:
-            raise CommandNotFound()
-        return command_schema.dump(command)
+    def get_commands(self, command_ids):
+        """Commands where they stand now, for the services that issued them (dr
+        shows what its dispatch's devices answered, batteries what auto mode's
+        setpoints came to); ids that name no command are left out."""
+        return command_schema.dump(self.storage.get_commands(command_ids), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commands(self, caller, device_id, query=None):

@@ -141,6 +141,13 @@ class DeviceStore(Store):
     def get_command(self, command_id: str) -> Command | None:
         return self.session.get(Command, command_id) if is_id(command_id) else None
 
+    def get_commands(self, command_ids: list[str]) -> list[Command]:
+        """Those of ``command_ids`` that name a command."""
+        wanted = [command_id for command_id in command_ids if is_id(command_id)]
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(Command).where(Command.id.in_(wanted))))
+
     def refresh(self, command: Command) -> None:
         """The command as stored now."""
         self.session.refresh(command)

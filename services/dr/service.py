@@ -40,6 +40,7 @@ from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import DR_USER_DELETED, iso_utc
+from services.devices.client import commands_now
 from services.dr import dispatch, logic, policies
 from services.dr.exceptions import EventConflict, EventNotFound
 from services.dr.schemas import (
@@ -383,17 +384,20 @@ class DrService(HealthMixin):
         stored; should devices not answer, the stored ones are shown."""
         rows = self.storage.dispatches(event_id, [o["user_id"] for o in outcomes])
         self.storage.commit()  # devices is asked outside a transaction
+        open_ids = [
+            row.command_id
+            for row in rows
+            if row.command_id is not None and row.status not in dispatch.FINAL_STATUSES
+        ]
+        now = commands_now(self.devices_rpc, open_ids)
         for row in rows:
-            if row.command_id is None or row.status in dispatch.FINAL_STATUSES:
-                continue
-            try:
-                command = self.devices_rpc.get_command(row.command_id)
-            except (*TRANSIENT_ERRORS, RemoteError, EmsError) as exc:
-                log.warning("command %s unread: %s", row.command_id, exc)
-                continue
-            if (command["status"], command.get("detail")) != (row.status, row.detail):
+            command = now.get(row.command_id)
+            if command and (command["status"], command["detail"]) != (
+                row.status,
+                row.detail,
+            ):
                 self.storage.set_dispatch_status(
-                    row.id, command["status"], command.get("detail")
+                    row.id, command["status"], command["detail"]
                 )
         self.storage.commit()
         sent: dict[str, list[dict]] = {}

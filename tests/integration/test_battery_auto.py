@@ -79,6 +79,18 @@ def test_auto_mode_sends_setpoints_and_replans_when_the_charge_drifts(
             )
             assert ack["status"] == "ok", ack
         assert sent[0]["planned_power_kw"] > 0  # cheap first: it charges
+        # The plan shows what the device answered.
+        answered = {i["command_id"] for i in sent}
+        eventually(
+            lambda: (
+                {
+                    i["command_status"]
+                    for i in intervals()
+                    if i["command_id"] in answered
+                }
+                == {"acked"}
+            )
+        )
 
         # The device's charge lags the plan's: re-planned from what it reported.
         drift = eventually(

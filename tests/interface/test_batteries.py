@@ -319,6 +319,10 @@ def two_processes(container_factory, service_config):
         )
         devices.get_device.side_effect = get_device
         devices.issue_command.side_effect = issue_command
+        # Every device has answered by the time the plan is read.
+        devices.get_commands.side_effect = lambda ids: [
+            {"id": command_id, "status": "acked", "detail": "ok"} for command_id in ids
+        ]
         monitoring.device_states.side_effect = lambda ids: {
             device: {"soc_kwh": reported[device]}
             for device in ids
@@ -348,6 +352,8 @@ def test_auto_mode_sends_each_intervals_setpoint_once_and_replans_on_drift(
         # Two processes, one setpoint per interval.
         assert len(starts) == len(set(starts))
         assert len(sent) == len([i for i in intervals if i["command_id"]])
+        # Issued pending; shown as devices has it now.
+        assert {i["command_status"] for i in intervals if i["command_id"]} == {"acked"}
         assert all(
             (item[1], item[2], item[4], item[5])
             == (device, "battery_setpoint", 1, "batteries")

@@ -255,6 +255,12 @@ def test_another_service_issues_a_command_as_itself(devices_rpc, listen):
     assert {key for key, _ in pushes.messages(wait=1)} == {
         f"user.{OWNER['user_id']}.command.updated"
     }
+    # It asks how its commands stand in one call; what is no command is left out.
+    (now,) = devices_rpc.get_commands(
+        [command["id"], "c41d0c1d-0000-4000-8000-0000000000ff", "not an id"]
+    )
+    assert (now["id"], now["status"]) == (command["id"], command["status"])
+    assert devices_rpc.get_commands([]) == []
     with pytest.raises(ValidationFailed):
         devices_rpc.issue_command(device["id"], "ev_current", {"amps": 2}, 30, "dr")
     with pytest.raises(ValidationFailed):
