@@ -480,3 +480,48 @@ def test_an_event_dispatches_the_participants_devices_and_releases_them(
     # Ada sees her own.
     own = household.get(f"/api/dr/events/{event_id}/results").json()
     assert own["participants"][0]["dispatches"] == participant["dispatches"]
+
+
+def test_cancelling_a_running_event_releases_its_devices_at_once(
+    stack, operator, new_user, tmp_path
+):
+    """An event cancelled an hour before its end gives the household's load back
+    now: the release follows the cancellation, not the planned end."""
+    ada, household = new_user("Ada")
+    created = household.post(
+        "/api/devices", {"name": "heater", "kind": "appliance", "max_hourly_kwh": 2}
+    )
+    assert created.status_code == 201, created.text
+    heater = created.json()["id"]
+    simulator = simulate(stack, ada["email"], log=tmp_path / "simulator.log")
+    try:
+        now = datetime.now(UTC)
+        event_id = store_event(
+            stack,
+            now + timedelta(seconds=3),
+            now + timedelta(hours=1),
+            {ada["id"]: "opted_in"},
+        )
+
+        def switched(on):
+            return next(
+                (
+                    command
+                    for command in household.get(
+                        f"/api/devices/{heater}/commands"
+                    ).json()
+                    if command["created_by"] == f"dr:{event_id}"
+                    and command["params"] == {"on": on}
+                    and command["status"] == "acked"
+                ),
+                None,
+            )
+
+        eventually(lambda: switched(False))
+        assert switched(True) is None
+        cancelled = operator.delete(f"/api/dr/events/{event_id}")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        eventually(lambda: switched(True))
+    finally:
+        stop(simulator)
