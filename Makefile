@@ -25,7 +25,7 @@ up: setup
 
 test: setup-test
 	npm --prefix web test --silent
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/test.sh $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .
