@@ -256,6 +256,19 @@ class DevicesService(HealthMixin):
         setpoints came to); ids that name no command are left out."""
         return command_schema.dump(self.storage.get_commands(command_ids), many=True)
 
+    @rpc
+    def settings_before(self, device_ids, before):
+        """What each device was last set to before ``before`` (ISO 8601), for a
+        service that must give it back (dr at an event's end): ``{device_id:
+        {type: params}}`` from the newest command of each type its device
+        acknowledged. A device never commanded is left out."""
+        settings: dict[str, dict] = {}
+        for command in self.storage.settings_before(
+            device_ids, datetime.fromisoformat(before)
+        ):
+            settings.setdefault(command.device_id, {})[command.type] = command.params
+        return settings
+
     @rpc(expected_exceptions=EXPECTED)
     def list_commands(self, caller, device_id, query=None):
         """A device's latest commands, newest first, each with its history."""

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, literal, select, update
 from services.common.db import Store
 from services.common.schemas import is_id
 from services.devices.commands import (
+    ACKED,
     DELIVERED,
     EXPIRED,
     MOVES,
@@ -147,6 +148,25 @@ class DeviceStore(Store):
         if not wanted:
             return []
         return list(self.session.scalars(select(Command).where(Command.id.in_(wanted))))
+
+    def settings_before(self, device_ids: list[str], before: datetime) -> list[Command]:
+        """Of each device and command type, the newest command created before
+        ``before`` that its device acknowledged: what the device was last set to."""
+        wanted = [device_id for device_id in device_ids if is_id(device_id)]
+        if not wanted:
+            return []
+        return list(
+            self.session.scalars(
+                select(Command)
+                .distinct(Command.device_id, Command.type)
+                .where(
+                    Command.device_id.in_(wanted),
+                    Command.status == ACKED,
+                    Command.created_at < before,
+                )
+                .order_by(Command.device_id, Command.type, Command.created_at.desc())
+            )
+        )
 
     def refresh(self, command: Command) -> None:
         """The command as stored now."""

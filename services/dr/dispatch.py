@@ -7,8 +7,10 @@ batteries services describe them, commands go out as ``(type, params)`` for
 At the start, a battery discharges as fast as it can hold through the window
 (``logic.discharge_headroom_kw``, within the catalogue's ±``MAX_BATTERY_KW``), an
 EV charger pauses (``ev_current`` 0 A) and a switchable load is switched off. At
-the release a battery holds (setpoint 0), a charger charges again at
-``EV_RESUME_AMPS`` and a load is switched on.
+the release a battery holds (setpoint 0: in auto mode its plan takes over again),
+and a charger or a load is given back what it was last set to before the event (a
+load that was off stays off); one never set gets ``EV_RESUME_AMPS``, or is
+switched on.
 """
 
 from dataclasses import dataclass
@@ -39,9 +41,9 @@ STATUSES = ("pending", "delivered", "acked", "rejected", "expired", FAILED)
 
 #: Seconds a dispatch command waits for its device before it expires.
 COMMAND_TTL_S = 300
-#: The charging current a paused EV charger is given back when the event ends: dr
-#: does not know the one it had, and the least current to charge at is one every
-#: charger takes (a larger default would be refused by a smaller charger).
+#: The charging current a paused EV charger is given back when the event ends, if
+#: it was never set before: the least current to charge at is one every charger
+#: takes (a larger default would be refused by a smaller charger).
 EV_RESUME_AMPS = MIN_EV_AMPS
 #: Battery powers are sent to the watt.
 KW_PLACES = Decimal("0.001")
@@ -96,14 +98,15 @@ def start_commands(
     return commands
 
 
-def release_command(type_name: str) -> tuple[str, dict]:
-    """What undoes a start command of ``type_name``."""
+def release_command(type_name: str, before: dict | None = None) -> tuple[str, dict]:
+    """What undoes a start command of ``type_name``: ``before`` is what the
+    device was last set to by a command of that type (its params), if ever."""
     if type_name == BATTERY_SETPOINT.name:
         return BATTERY_SETPOINT.name, {"power_kw": 0.0}
     if type_name == EV_CURRENT.name:
-        return EV_CURRENT.name, {"amps": EV_RESUME_AMPS}
+        return EV_CURRENT.name, before or {"amps": EV_RESUME_AMPS}
     if type_name == SWITCH.name:
-        return SWITCH.name, {"on": True}
+        return SWITCH.name, before or {"on": True}
     raise ValueError(f"no release for a {type_name} command")
 
 

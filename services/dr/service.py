@@ -486,12 +486,26 @@ class DrService(HealthMixin):
         log.info("dispatched DR event %s: %d commands", event.id, len(chosen))
 
     def _release(self, event, now) -> None:
-        """Undo what the start sent: every start command that devices issued."""
+        """Undo what the start sent: every start command that devices issued,
+        giving each device back what it was set to before the event."""
         released = 0
-        for sent in self.storage.dispatches(event.id, phase=dispatch.START):
-            if sent.command_id is None:
-                continue
-            type_name, params = dispatch.release_command(sent.type)
+        started = [
+            sent
+            for sent in self.storage.dispatches(event.id, phase=dispatch.START)
+            if sent.command_id is not None
+        ]
+        before = (
+            self.devices_rpc.settings_before(
+                sorted({sent.device_id for sent in started}),
+                iso_utc(event.dispatched_at),
+            )
+            if started
+            else {}
+        )
+        for sent in started:
+            type_name, params = dispatch.release_command(
+                sent.type, before.get(sent.device_id, {}).get(sent.type)
+            )
             self._issue(
                 event.id,
                 dispatch.END,

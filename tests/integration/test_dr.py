@@ -429,7 +429,7 @@ def test_an_event_dispatches_the_participants_devices_and_releases_them(
         event_id = store_event(
             stack,
             now + timedelta(seconds=5),
-            now + timedelta(seconds=20),
+            now + timedelta(seconds=25),
             {ada["id"]: "opted_in", bob["id"]: "opted_out"},
         )
         issuer = f"dr:{event_id}"
@@ -449,13 +449,18 @@ def test_an_event_dispatches_the_participants_devices_and_releases_them(
 
         off = eventually(lambda: answered(ids["heater"], "switch", {"on": False}))
         paused = eventually(lambda: answered(ids["wallbox"], "ev_current", {"amps": 0}))
-        assert datetime.now(UTC) < now + timedelta(seconds=20)
         on = eventually(
             lambda: answered(ids["heater"], "switch", {"on": True}), timeout=60
         )
         resumed = eventually(
             lambda: answered(ids["wallbox"], "ev_current", {"amps": 6}), timeout=60
         )
+        # Shed within the window, given back after it.
+        end = now + timedelta(seconds=25)
+        for shed in (off, paused):
+            assert datetime.fromisoformat(shed["created_at"]) < end
+        for given in (on, resumed):
+            assert datetime.fromisoformat(given["created_at"]) >= end
         # The meter has nothing to shed.
         meter = household.get(f"/api/devices/{ids['meter']}/commands").json()
         assert [c for c in meter if c["created_by"] == issuer] == []
@@ -482,19 +487,42 @@ def test_an_event_dispatches_the_participants_devices_and_releases_them(
     assert own["participants"][0]["dispatches"] == participant["dispatches"]
 
 
-def test_cancelling_a_running_event_releases_its_devices_at_once(
+def test_cancelling_a_running_event_gives_devices_back_at_once(
     stack, operator, new_user, tmp_path
 ):
-    """An event cancelled an hour before its end gives the household's load back
-    now: the release follows the cancellation, not the planned end."""
+    """An event cancelled an hour before its end gives the household's devices
+    back now, each as it was set before the event: the charger its 10 A."""
     ada, household = new_user("Ada")
-    created = household.post(
-        "/api/devices", {"name": "heater", "kind": "appliance", "max_hourly_kwh": 2}
-    )
-    assert created.status_code == 201, created.text
-    heater = created.json()["id"]
+    ids = {}
+    for name, kind in (("heater", "appliance"), ("wallbox", "ev_charger")):
+        created = household.post(
+            "/api/devices", {"name": name, "kind": kind, "max_hourly_kwh": 11}
+        )
+        assert created.status_code == 201, created.text
+        ids[name] = created.json()["id"]
+
+    def acked(device_id, params, issuer):
+        return next(
+            (
+                command
+                for command in household.get(
+                    f"/api/devices/{device_id}/commands"
+                ).json()
+                if command["created_by"].startswith(issuer)
+                and command["params"] == params
+                and command["status"] == "acked"
+            ),
+            None,
+        )
+
     simulator = simulate(stack, ada["email"], log=tmp_path / "simulator.log")
     try:
+        set_by_owner = household.post(
+            f"/api/devices/{ids['wallbox']}/commands",
+            {"type": "ev_current", "params": {"amps": 10}},
+        )
+        assert set_by_owner.status_code == 202, set_by_owner.text
+        eventually(lambda: acked(ids["wallbox"], {"amps": 10.0}, ada["id"]))
         now = datetime.now(UTC)
         event_id = store_event(
             stack,
@@ -502,26 +530,14 @@ def test_cancelling_a_running_event_releases_its_devices_at_once(
             now + timedelta(hours=1),
             {ada["id"]: "opted_in"},
         )
-
-        def switched(on):
-            return next(
-                (
-                    command
-                    for command in household.get(
-                        f"/api/devices/{heater}/commands"
-                    ).json()
-                    if command["created_by"] == f"dr:{event_id}"
-                    and command["params"] == {"on": on}
-                    and command["status"] == "acked"
-                ),
-                None,
-            )
-
-        eventually(lambda: switched(False))
-        assert switched(True) is None
+        issuer = f"dr:{event_id}"
+        eventually(lambda: acked(ids["heater"], {"on": False}, issuer))
+        eventually(lambda: acked(ids["wallbox"], {"amps": 0.0}, issuer))
+        assert acked(ids["heater"], {"on": True}, issuer) is None
         cancelled = operator.delete(f"/api/dr/events/{event_id}")
         assert cancelled.status_code == 200, cancelled.text
         assert cancelled.json()["status"] == "cancelled"
-        eventually(lambda: switched(True))
+        eventually(lambda: acked(ids["heater"], {"on": True}, issuer))
+        eventually(lambda: acked(ids["wallbox"], {"amps": 10.0}, issuer))
     finally:
         stop(simulator)

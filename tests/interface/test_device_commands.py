@@ -3,6 +3,7 @@ device's queue stands in for the device, and the test publishes its answers."""
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from kombu import Connection, Queue
@@ -18,6 +19,7 @@ from services.common.topology import (
     WS,
     device_command_queue,
     device_key,
+    iso_utc,
 )
 from services.devices.commands import NO_ANSWER, NOT_ROUTED
 from services.devices.exceptions import DeviceNotFound
@@ -277,3 +279,32 @@ def test_a_deleted_device_s_commands_go_with_it(devices_rpc):
     devices_rpc.delete_device(OWNER, device["id"])
     with pytest.raises(DeviceNotFound):
         devices_rpc.list_commands(OWNER, device["id"])
+
+
+def test_what_a_device_was_last_set_to_comes_from_its_acknowledged_commands(
+    devices_rpc, broker
+):
+    device = devices_rpc.create_device(OWNER, {"name": "Car", "kind": "ev_charger"})
+    device_queue(broker, device["id"])
+
+    def sent(params, status):
+        command = devices_rpc.send_command(
+            OWNER, device["id"], {"type": "ev_current", "params": params}
+        )
+        answer(
+            broker,
+            device["id"],
+            {"command_id": command["id"], "status": status, "detail": ""},
+        )
+        want = "acked" if status == "ok" else "rejected"
+        eventually(lambda: statuses(devices_rpc, device["id"])[0][-1] == want)
+        return command
+
+    first = sent({"amps": 10}, "ok")
+    sent({"amps": 16}, "rejected")  # refused: not what it is set to
+    devices_rpc.send_command(OWNER, device["id"], {"type": "ping", "params": {}})
+    assert devices_rpc.settings_before([device["id"]], iso_utc(datetime.now(UTC))) == {
+        device["id"]: {"ev_current": {"amps": 10.0}}
+    }
+    assert devices_rpc.settings_before([device["id"]], first["created_at"]) == {}
+    assert devices_rpc.settings_before(["not an id"], first["created_at"]) == {}

@@ -94,7 +94,23 @@ def test_the_participants_devices_get_their_commands_batteries_by_device():
     ]
 
 
-def test_the_release_undoes_the_start():
+def test_the_release_gives_back_what_the_device_was_set_to():
+    assert dispatch.release_command("switch", {"on": False}) == (
+        "switch",
+        {"on": False},
+    )
+    assert dispatch.release_command("ev_current", {"amps": 16.0}) == (
+        "ev_current",
+        {"amps": 16.0},
+    )
+    # A battery holds: its plan, in auto mode, takes over again.
+    assert dispatch.release_command("battery_setpoint", {"power_kw": 3.0}) == (
+        "battery_setpoint",
+        {"power_kw": 0.0},
+    )
+
+
+def test_a_device_never_set_is_released_to_work():
     assert dispatch.release_command("switch") == ("switch", {"on": True})
     assert dispatch.release_command("battery_setpoint") == (
         "battery_setpoint",
