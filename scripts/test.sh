@@ -18,9 +18,9 @@ group() {
     return "${PIPESTATUS[0]}"
 }
 
-group services -m "not integration" &
+group services tests/unit tests/interface &
 services=$!
-group platform -m integration &
+group platform tests/integration &
 platform=$!
 wait "$services"
 services_status=$?
