@@ -66,9 +66,10 @@ from urllib.parse import quote
 import pika
 import requests
 from benchkit import (
+    OUTSIDE,
     CpuWindow,
     account,
-    command_line,
+    cpu_result,
     header,
     markdown_table,
     percentile,
@@ -366,39 +367,6 @@ class Clients:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(5)
-
-
-# -- CPU per process ---------------------------------------------------------------
-
-OUTSIDE = "other (outside this benchmark)"
-
-
-def cpu_result(window: CpuWindow) -> dict:
-    """CPU seconds per process group, and the machine's busy share, of a window."""
-    usage = window.close()
-    seconds: collections.Counter = collections.Counter()
-    outsiders: collections.Counter = collections.Counter()
-    for process in usage.processes:
-        label = process.group or OUTSIDE
-        seconds[label] += process.seconds
-        if process.group is None and process.seconds > 0:
-            outsiders[command_line(process.pid, 100)] += process.seconds
-    return {
-        "wall_s": round(usage.wall, 2),
-        "machine_busy_pct": usage.machine_busy_pct,
-        "cpu_s_by_process": {
-            name: round(value, 2)
-            for name, value in sorted(seconds.items(), key=lambda kv: -kv[1])
-            if value >= 0.05
-        },
-        # The busiest processes of neither this benchmark, its stack, RabbitMQ
-        # nor PostgreSQL (other work on the same machine), by command line.
-        "outside_busiest_cores": {
-            command: round(value / usage.wall, 2)
-            for command, value in outsiders.most_common(5)
-            if value / usage.wall >= 0.05
-        },
-    }
 
 
 # -- where messages wait -----------------------------------------------------------

@@ -6,6 +6,7 @@ importable: Python puts a script's own folder on ``sys.path``, not the folder it
 run from, and the harness is not installed with the platform.
 """
 
+import collections
 import json
 import math
 import os
@@ -210,6 +211,39 @@ class CpuWindow:
 def roots_of(stack) -> dict[int, str]:
     """``{pid: name}`` of the stack's processes, the roots of a ``CpuWindow``."""
     return {process.pid: name for name, process in stack.processes.items()}
+
+
+#: The group of the processes of neither a benchmark, its stack, RabbitMQ nor
+#: PostgreSQL: other work on the same machine.
+OUTSIDE = "other (outside this benchmark)"
+
+
+def cpu_result(window: CpuWindow) -> dict:
+    """CPU seconds per process group, and the machine's busy share, of a window."""
+    usage = window.close()
+    seconds: collections.Counter = collections.Counter()
+    outsiders: collections.Counter = collections.Counter()
+    for process in usage.processes:
+        label = process.group or OUTSIDE
+        seconds[label] += process.seconds
+        if process.group is None and process.seconds > 0:
+            outsiders[command_line(process.pid, 100)] += process.seconds
+    return {
+        "wall_s": round(usage.wall, 2),
+        "machine_busy_pct": usage.machine_busy_pct,
+        "cpu_s_by_process": {
+            name: round(value, 2)
+            for name, value in sorted(seconds.items(), key=lambda kv: -kv[1])
+            if value >= 0.05
+        },
+        # The busiest processes of neither this benchmark, its stack, RabbitMQ
+        # nor PostgreSQL (other work on the same machine), by command line.
+        "outside_busiest_cores": {
+            command: round(value / usage.wall, 2)
+            for command, value in outsiders.most_common(5)
+            if value / usage.wall >= 0.05
+        },
+    }
 
 
 # -- figures ----------------------------------------------------------------------
