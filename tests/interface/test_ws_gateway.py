@@ -159,7 +159,7 @@ class GatewayProcess:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout: float = 20.0) -> "GatewayProcess":
+    def start(self, timeout: float = 90.0) -> "GatewayProcess":
         with open(self.log_path, "ab") as stream:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "ws_gateway"],
@@ -172,7 +172,7 @@ class GatewayProcess:
         eventually(lambda: SERVING in self.log(), timeout, "serving")
         return self
 
-    def wait_for_consumers(self, count: int, timeout: float = 20.0) -> None:
+    def wait_for_consumers(self, count: int, timeout: float = 90.0) -> None:
         def ready() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ws_gateway exited:\n{self.log()}")
