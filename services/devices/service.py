@@ -55,6 +55,7 @@ from services.devices.exceptions import (
     InvalidAck,
 )
 from services.devices.schemas import (
+    CommandTypeSchema,
     DeviceCommandEventSchema,
     DeviceCommandIssueSchema,
     DeviceCommandListQuerySchema,
@@ -249,6 +250,13 @@ class DevicesService(HealthMixin):
         )
         device = self.storage.get_device(device_id)
         return self._issue(device, request, request["issued_by"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def command_types(self, caller):
+        """The catalogue (``commands.py``) as clients read it: each type, the kinds
+        that take it and its parameters' types, bounds and units. The same for
+        every caller."""
+        return CommandTypeSchema(many=True).dump(commands.describe_all())
 
     @rpc(expected_exceptions=EXPECTED)
     def get_command(self, command_id):
