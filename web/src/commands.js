@@ -25,6 +25,19 @@ export const TYPE_LABELS = {
   ev_current: "Charging current",
 };
 
+export const PARAM_LABELS = {
+  on: "Switch",
+  power_kw: "Power",
+  max_percent: "Most output",
+  amps: "Current",
+};
+
+// A parameter's label: its name in words, and its unit.
+export function paramLabel(param) {
+  const name = PARAM_LABELS[param.name] || param.name.replaceAll("_", " ");
+  return param.unit ? `${name} (${param.unit})` : name;
+}
+
 // The types of the catalogue that a device of `kind` takes (`kinds` null: all).
 export function typesFor(catalogue, kind) {
   return (catalogue || []).filter((type) => type.kinds === null || type.kinds === undefined || type.kinds.includes(kind));

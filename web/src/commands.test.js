@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyCommandUpdate, blankParams, commandBody, commandError, commandText, typesFor } from "./commands.js";
+import { applyCommandUpdate, blankParams, commandBody, commandError, commandText, paramLabel, typesFor } from "./commands.js";
 
 // As GET /api/command-types answers.
 const CATALOGUE = [
@@ -113,5 +113,13 @@ describe("a command in words", () => {
   it("is its type's label and its parameters", () => {
     expect(commandText("switch", { on: false })).toBe("Switch on or off: on = false");
     expect(commandText("ping", {})).toBe("Ping");
+  });
+});
+
+describe("a parameter's label", () => {
+  it("names it in words with its unit", () => {
+    expect(paramLabel(type("ev_current").params[0])).toBe("Current (A)");
+    expect(paramLabel(type("switch").params[0])).toBe("Switch");
+    expect(paramLabel({ name: "new_thing", unit: null })).toBe("new thing");
   });
 });

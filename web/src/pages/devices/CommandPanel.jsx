@@ -9,6 +9,7 @@ import {
   commandBody,
   commandError,
   commandText,
+  paramLabel,
   STATUS_LABELS,
   TYPE_LABELS,
   typesFor,
@@ -25,10 +26,10 @@ function CommandStatus({ status }) {
 
 // One parameter of the chosen type: on/off, or a number within the catalogue's bounds.
 function ParamField({ param, value, onChange, error }) {
-  const label = `${param.name.replaceAll("_", " ")}${param.unit ? ` (${param.unit})` : ""}`;
+  const label = paramLabel(param);
   if (param.type === "boolean") {
     return (
-      <Field label={label} name={param.name} as="select" value={value} onChange={onChange} error={error} hint={param.description}>
+      <Field label={label} name={param.name} as="select" value={value} onChange={onChange} error={error}>
         <option value="true">On</option>
         <option value="false">Off</option>
       </Field>
@@ -68,7 +69,7 @@ function SendCommand({ device, catalogue, onSent }) {
   const { run, busy, error: rawError } = useAction(send);
   const error = commandError(rawError);
   return (
-    <ActionForm aria-label={`Send ${device.name} a command`} run={run}>
+    <ActionForm aria-label={`Send ${device.name} a command`} run={run} noValidate>
       <div className="grid">
         <Field label="Command" name="type" as="select" value={type?.type ?? ""} onChange={choose} error={error}>
           {types.map((t) => (
