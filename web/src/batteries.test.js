@@ -207,6 +207,18 @@ describe("the plan against what was executed", () => {
     ]);
   });
 
+  it("gives each interval's command the status it has now", () => {
+    const plan = {
+      steps: [],
+      intervals: [
+        { starts_at: "2026-11-22T18:00:00Z", planned_power_kw: 1, planned_soc_kwh: 5, reported_soc_kwh: 5, replanned: null, command_id: "c1", command_status: "pending" },
+        { starts_at: "2026-11-22T18:15:00Z", planned_power_kw: 1, planned_soc_kwh: 5.2, reported_soc_kwh: null, replanned: null, command_id: "c2", command_status: "delivered" },
+      ],
+    };
+    const timeline = planTimeline(plan, [{ id: "c1", status: "acked" }, { id: "c9", status: "rejected" }]);
+    expect(timeline.map((p) => p.command_status)).toEqual(["acked", "delivered"]);
+  });
+
   it("is empty for a manual battery", () => {
     expect(planTimeline({ steps: [], intervals: [] })).toEqual([]);
     expect(planTimeline(null)).toEqual([]);

@@ -3,10 +3,11 @@ import { fixed, planTimeline } from "../../batteries.js";
 import { baseOptions, COLORS } from "../../components/charts.js";
 import { DataTable } from "../../components/DataTable.jsx";
 import { Resource } from "../../components/Status.jsx";
-import { STATUS_LABELS } from "../../commands.js";
+import { applyCommandUpdate, STATUS_LABELS } from "../../commands.js";
 import { utcHour } from "../../format.js";
 import { useResource } from "../../hooks.js";
-import { useSession } from "../../session.jsx";
+import { COMMAND_UPDATED } from "../../pushes.generated.js";
+import { useLive, useSession } from "../../session.jsx";
 
 const REPLANNED = { "no plan": "first plan", "plan ran out": "plan ran out", drift: "charge drifted" };
 
@@ -49,13 +50,24 @@ function PlanChart({ timeline, name }) {
 
 // Auto mode's plan (`GET /api/batteries/{id}/plan`) against what was executed:
 // the charge planned and the charge reported, and each control interval's
-// setpoint and the status of the command that carried it.
+// setpoint and the status of the command that carried it. A command to the
+// battery's device (a setpoint going out, its answer) shows at once.
 export function BatteryPlan({ battery, name }) {
-  const { api } = useSession();
+  const { api, liveStatus } = useSession();
   const plan = useResource(
     (signal) => api.get(`/api/batteries/${battery.id}/plan`, { signal }),
-    [battery.id, battery.control],
+    [battery.id, battery.control, liveStatus === "open"],
   );
+  const commands = useResource(
+    (signal) => api.get(`/api/devices/${battery.device_id}/commands?limit=100`, { signal }),
+    [battery.device_id, liveStatus === "open"],
+  );
+  useLive(COMMAND_UPDATED, (message) => {
+    if (message.data?.device_id !== battery.device_id) return;
+    commands.setData((list) => applyCommandUpdate(list || [], message.data, battery.device_id));
+    // A setpoint just sent is a new control interval of the plan's.
+    if (!plan.data?.intervals?.some((interval) => interval.command_id === message.data.id)) plan.reload({ quiet: true });
+  });
   return (
     <details className="battery-plan" open>
       <summary>Plan and execution</summary>
@@ -66,7 +78,7 @@ export function BatteryPlan({ battery, name }) {
         loadingLabel="Loading the plan…"
       >
         {(shown) => {
-          const timeline = planTimeline(shown);
+          const timeline = planTimeline(shown, commands.data);
           return (
             <>
               <PlanChart timeline={timeline} name={name} />
