@@ -86,6 +86,7 @@ export function BatteryPlan({ battery, name }) {
                 caption={`Plan of ${name} and what was executed`}
                 columns={["Time (UTC)", "Setpoint (kW)", "Planned charge (kWh)", "Reported charge (kWh)", "Command"]}
                 data-testid="plan-table"
+                scrolls
               >
                 {timeline.map((point) => (
                   <tr key={point.at}>
