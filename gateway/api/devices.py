@@ -4,6 +4,7 @@ each device's own broker login, and the commands sent to it."""
 from gateway.route import SIGNED_IN, Route
 from gateway.schemas import ErrorSchema
 from services.devices.schemas import (
+    CommandTypeSchema,
     DeviceCommandHistorySchema,
     DeviceCommandListQuerySchema,
     DeviceCommandRequestSchema,
@@ -16,6 +17,44 @@ from services.devices.schemas import (
 )
 
 ROUTES = (
+    Route(
+        "GET",
+        "/api/command-types",
+        SIGNED_IN,
+        "devices.command_types",
+        tag="devices",
+        summary="The command types devices take",
+        description=(
+            "The catalogue of commands (``services/devices/commands.py``), read "
+            "only: each type, the device kinds that take it (``null``: every "
+            "kind) and its parameters, each with its type (``boolean`` or "
+            "``number``), bounds, unit and, where 0 means off, the least other "
+            "value (``min_nonzero``). ``POST /api/devices/{id}/commands`` "
+            "validates with the same schemas, so a form built from this answer "
+            "asks for what the route takes."
+        ),
+        returns=[CommandTypeSchema],
+        returns_description="every command type",
+        example=[
+            {
+                "type": "curtail",
+                "description": "produce at most a share of the peak, 0–100 %",
+                "kinds": ["pv"],
+                "params": [
+                    {
+                        "name": "max_percent",
+                        "type": "number",
+                        "required": True,
+                        "description": "the most the PV may produce, in % of its peak",
+                        "unit": "%",
+                        "min": 0,
+                        "max": 100,
+                        "min_nonzero": None,
+                    }
+                ],
+            }
+        ],
+    ),
     Route(
         "POST",
         "/api/devices",

@@ -31,12 +31,12 @@ MAX_BATTERY_KW = 100.0
 MIN_EV_AMPS, MAX_EV_AMPS = 6.0, 80.0
 
 
-def _number(low: float, high: float, description: str):
+def _number(low: float, high: float, unit: str, description: str):
     return fields.Float(
         required=True,
         allow_nan=False,
         validate=validate.Range(min=low, max=high),
-        metadata={"description": description},
+        metadata={"description": description, "unit": unit},
     )
 
 
@@ -54,12 +54,13 @@ class BatterySetpointParams(InputSchema):
     power_kw = _number(
         -MAX_BATTERY_KW,
         MAX_BATTERY_KW,
+        "kW",
         "kW at the battery's terminals: positive charges, negative discharges, 0 holds",
     )
 
 
 class CurtailParams(InputSchema):
-    max_percent = _number(0, 100, "the most the PV may produce, in % of its peak")
+    max_percent = _number(0, 100, "%", "the most the PV may produce, in % of its peak")
 
 
 def _charging_current(amps: float) -> None:
@@ -74,7 +75,11 @@ class EvCurrentParams(InputSchema):
         required=True,
         allow_nan=False,
         validate=[validate.Range(min=0, max=MAX_EV_AMPS), _charging_current],
-        metadata={"description": "charging current, A; 0 pauses"},
+        metadata={
+            "description": "charging current, A; 0 pauses",
+            "unit": "A",
+            "min_nonzero": MIN_EV_AMPS,
+        },
     )
 
 
@@ -98,6 +103,38 @@ class CommandType:
         )
         kinds = "any device" if self.kinds is None else ", ".join(sorted(self.kinds))
         return f"`{self.name}` ({kinds}; params: {names}): {self.description}"
+
+    def describe(self) -> dict:
+        """The type as clients read it (``GET /api/command-types``): its kinds
+        (None: every kind) and each parameter's type, bounds and unit, taken from
+        the schema that loads it."""
+        return {
+            "type": self.name,
+            "description": self.description,
+            "kinds": None if self.kinds is None else sorted(self.kinds),
+            "params": [
+                _describe_param(name, field)
+                for name, field in self.params().declared_fields.items()
+            ],
+        }
+
+
+def _describe_param(name: str, field: fields.Field) -> dict:
+    """A parameter's name, type (``boolean`` or ``number``), bounds and unit."""
+    described = {
+        "name": name,
+        "type": "boolean" if isinstance(field, fields.Boolean) else "number",
+        "required": field.required,
+        "description": field.metadata.get("description"),
+        "unit": field.metadata.get("unit"),
+        "min": None,
+        "max": None,
+        "min_nonzero": field.metadata.get("min_nonzero"),
+    }
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            described["min"], described["max"] = validator.min, validator.max
+    return described
 
 
 PING = CommandType("ping", "answer, and do nothing else", NoParams)
@@ -128,6 +165,11 @@ CATALOGUE: dict[str, CommandType] = {
     for command in (PING, SWITCH, BATTERY_SETPOINT, CURTAIL, EV_CURRENT)
 }
 TYPES = tuple(CATALOGUE)
+
+
+def describe_all() -> list[dict]:
+    """Every type, as ``CommandType.describe`` tells it."""
+    return [command.describe() for command in CATALOGUE.values()]
 
 
 def types_for(kind: str) -> list[str]:

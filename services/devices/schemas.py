@@ -230,3 +230,34 @@ class DeviceCommandMessageSchema(Schema):
     type = fields.String()
     params = fields.Dict()
     expires_at = UtcDateTime()
+
+
+class CommandParamSchema(Schema):
+    """A parameter of a command type, as its schema loads it."""
+
+    name = fields.String(dump_only=True)
+    type = fields.String(dump_only=True, metadata={"enum": ["boolean", "number"]})
+    required = fields.Boolean(dump_only=True)
+    description = fields.String(dump_only=True, allow_none=True)
+    unit = fields.String(dump_only=True, allow_none=True)
+    min = fields.Float(dump_only=True, allow_none=True)
+    max = fields.Float(dump_only=True, allow_none=True)
+    min_nonzero = fields.Float(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the least value other than 0, when 0 means off"},
+    )
+
+
+class CommandTypeSchema(Schema):
+    """A type of command, the device kinds that take it and its parameters."""
+
+    type = fields.String(dump_only=True, metadata={"enum": list(commands.TYPES)})
+    description = fields.String(dump_only=True)
+    kinds = fields.List(
+        fields.String(),
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the kinds that take it; null: every kind"},
+    )
+    params = fields.List(fields.Nested(CommandParamSchema), dump_only=True)

@@ -54,6 +54,7 @@ from services.devices.exceptions import (
     InvalidAck,
 )
 from services.devices.schemas import (
+    CommandTypeSchema,
     DeviceCommandEventSchema,
     DeviceCommandIssueSchema,
     DeviceCommandListQuerySchema,
@@ -268,6 +269,13 @@ class DevicesService(HealthMixin):
         ):
             settings.setdefault(command.device_id, {})[command.type] = command.params
         return settings
+
+    @rpc(expected_exceptions=EXPECTED)
+    def command_types(self, caller):
+        """The catalogue (``commands.py``) as clients read it: each type, the kinds
+        that take it and its parameters' types, bounds and units. The same for
+        every caller."""
+        return CommandTypeSchema(many=True).dump(commands.describe_all())
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commands(self, caller, device_id, query=None):

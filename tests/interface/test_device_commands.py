@@ -21,8 +21,9 @@ from services.common.topology import (
     device_key,
     iso_utc,
 )
-from services.devices.commands import NO_ANSWER, NOT_ROUTED
+from services.devices.commands import NO_ANSWER, NOT_ROUTED, TYPES, describe_all
 from services.devices.exceptions import DeviceNotFound
+from services.devices.schemas import CommandTypeSchema
 from services.devices.service import DevicesService
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
@@ -75,6 +76,14 @@ def statuses(devices_rpc, device_id, caller=OWNER):
         [event["status"] for event in command["history"]]
         for command in devices_rpc.list_commands(caller, device_id)
     ]
+
+
+def test_the_command_types_are_the_catalogue_for_every_caller(devices_rpc):
+    """``GET /api/command-types``: what the catalogue says, over RPC."""
+    for caller in (OWNER, OPERATOR):
+        types = devices_rpc.command_types(caller)
+        assert types == CommandTypeSchema(many=True).dump(describe_all())
+    assert [entry["type"] for entry in types] == list(TYPES)
 
 
 def test_a_command_reaches_the_device_s_queue_and_its_answer_counts_once(

@@ -39,6 +39,19 @@ describe("accessibility", () => {
     account = await register(newAccount("Access"));
     const token = await tokenOf(account);
     device = await api("/api/devices", { method: "POST", token, body: { name: "Meter", kind: "meter" } });
+    // A command in the device's history, and a battery in automatic control with its plan.
+    await api(`/api/devices/${device.id}/commands`, { method: "POST", token, body: { type: "ping", params: {} } });
+    const storage = await api("/api/devices", { method: "POST", token, body: { name: "Storage", kind: "battery" } });
+    const battery = await api("/api/batteries", {
+      method: "POST",
+      token,
+      body: { device_id: storage.id, capacity_kwh: 10, max_charge_kw: 3, max_discharge_kw: 3 },
+    });
+    await api(`/api/batteries/${battery.id}/control`, {
+      method: "PUT",
+      token,
+      body: { control: "auto", plan: { import_prices: [0.1, 0.1, 0.4], export_prices: [0.05, 0.05, 0.05], load_kwh: [0.5, 0.5, 3] } },
+    });
   });
   after(async () => browser?.close());
 
@@ -58,10 +71,14 @@ describe("accessibility", () => {
       await p.getByRole("button", { name: "Device login for Meter" }).click(); // confirmed
       await p.getByRole("region", { name: "Login of Meter" }).waitFor();
     });
-    await check(page, `/devices/${device.id}`, (p) => p.getByTestId("consumption-chart").waitFor());
+    await check(page, `/devices/${device.id}`, async (p) => {
+      await p.getByTestId("consumption-chart").waitFor();
+      await p.getByRole("form", { name: "Send Meter a command" }).waitFor();
+      await p.locator("ol.commands > li").first().waitFor();
+    });
     await check(page, "/notifications", heading("Notifications"));
     await check(page, "/support", heading("Support"));
-    await check(page, "/batteries", heading("Batteries"));
+    await check(page, "/batteries", (p) => p.getByTestId("plan-table").waitFor());
     await check(page, "/trading", heading("Trading"));
     await check(page, "/dr", heading("Demand response"));
   });

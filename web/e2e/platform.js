@@ -54,11 +54,27 @@ export async function tokenOf(account) {
 
 // `ems simulate` feeding every device of `account`, live, until `stop()`. Its
 // readings follow each kind's daily profile as a fraction of the device's limit;
-// `spikes` is the chance that one is a spike above the limit.
-export function startSimulator(account, { rate = 2, spikes = 0 } = {}) {
+// `spikes` is the chance that one is a spike above the limit. With `commands`
+// the devices log in over MQTT with logins of their own, say they are online,
+// obey their commands and answer them, and say they go offline when stopped.
+export function startSimulator(account, { rate = 2, spikes = 0, commands = false } = {}) {
   const child = spawn(
     "ems",
-    ["simulate", "--email", account.email, "--password", account.password, "--rate", String(rate), "--relist", "2", "--spike-probability", String(spikes), "--quiet"],
+    [
+      "simulate",
+      "--email",
+      account.email,
+      "--password",
+      account.password,
+      "--rate",
+      String(rate),
+      "--relist",
+      "2",
+      "--spike-probability",
+      String(spikes),
+      "--quiet",
+      ...(commands ? ["--commands"] : []),
+    ],
     { stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
   let output = "";

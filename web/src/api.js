@@ -101,6 +101,7 @@ export function createClient({ getToken, onUnauthorized, fetchImpl } = {}) {
     get: (path, options) => request("GET", path, options),
     post: (path, body, options) => request("POST", path, { ...options, body }),
     patch: (path, body, options) => request("PATCH", path, { ...options, body }),
+    put: (path, body, options) => request("PUT", path, { ...options, body }),
     del: (path, options) => request("DELETE", path, options),
   };
 }

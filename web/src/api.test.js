@@ -78,6 +78,13 @@ describe("createClient", () => {
     expect(fetchImpl.mock.calls[0][1].body).toBe('{"role":"ADMIN"}');
   });
 
+  it("uses PUT for put", async () => {
+    const { api, fetchImpl } = client({ responses: [reply(200, { control: "manual" })] });
+    expect(await api.put("/api/batteries/b1/control", { control: "manual" })).toEqual({ control: "manual" });
+    expect(fetchImpl.mock.calls[0][1].method).toBe("PUT");
+    expect(fetchImpl.mock.calls[0][1].body).toBe('{"control":"manual"}');
+  });
+
   it("sends no Authorization header without a token or on anonymous calls", async () => {
     const anonymous = client({ token: null });
     await anonymous.api.get("/api/health");

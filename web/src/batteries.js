@@ -205,3 +205,55 @@ export function kw(value) {
   if (value === null || value === undefined) return "–";
   return `${fixed(value, 2)} kW`;
 }
+
+// The body of PUT /api/batteries/{id}/control: `manual`, or `auto` with the plan
+// worked out for the form's prices and use (as a schedule takes them); { body }
+// or { error }.
+export function controlBody(control, form, startHour) {
+  if (control !== "auto") return { body: { control: "manual" } };
+  const { body, error } = scheduleBody(form, startHour);
+  return error ? { error } : { body: { control: "auto", plan: body } };
+}
+
+// Auto mode's plan (`GET /api/batteries/{id}/plan`) against what was executed, on
+// one time line: at each step's and each control interval's start, the charge
+// planned then and the charge the device reported (null where none was), and the
+// interval's command with its status. The plan keeps a command's status as it was
+// issued; `commands` (the device's, `GET /api/devices/{id}/commands` moved by
+// `command.updated`) say where each stands now.
+export function planTimeline(plan, commands = []) {
+  const now = Object.fromEntries((commands || []).map((command) => [command.id, command.status]));
+  const points = new Map();
+  const at = (time) => {
+    if (!points.has(time)) {
+      points.set(time, {
+        at: time,
+        planned_soc_kwh: null,
+        reported_soc_kwh: null,
+        planned_power_kw: null,
+        command_id: null,
+        command_status: null,
+        replanned: null,
+      });
+    }
+    return points.get(time);
+  };
+  for (const step of plan?.steps || []) {
+    const point = at(step.starts_at);
+    point.planned_soc_kwh = step.soc_kwh_start;
+    point.planned_power_kw = step.power_kw;
+  }
+  for (const interval of plan?.intervals || []) {
+    const point = at(interval.starts_at);
+    point.planned_soc_kwh = interval.planned_soc_kwh;
+    point.planned_power_kw = interval.planned_power_kw;
+    point.reported_soc_kwh = interval.reported_soc_kwh ?? null;
+    point.command_id = interval.command_id ?? null;
+    point.command_status = interval.command_status ?? null;
+    point.replanned = interval.replanned ?? null;
+  }
+  for (const point of points.values()) {
+    if (point.command_id && now[point.command_id]) point.command_status = now[point.command_id];
+  }
+  return [...points.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}

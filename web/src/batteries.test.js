@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   applyState,
+  controlBody,
+  planTimeline,
   fixed,
   batteryBody,
   DEFAULT_LOAD,
@@ -159,5 +161,66 @@ describe("fixed", () => {
     expect(fixed(-0.0001, 2)).toBe("0.00");
     expect(fixed(-0.5, 2)).toBe("-0.50");
     expect(fixed(null)).toBe("–");
+  });
+});
+
+describe("switching control", () => {
+  const form = {
+    importPrices: formatList(PRICE_PRESETS.flat.import),
+    exportPrices: formatList(PRICE_PRESETS.flat.export),
+    loadSource: "profile",
+    load: formatList(DEFAULT_LOAD),
+  };
+
+  it("to manual needs nothing else", () => {
+    expect(controlBody("manual", form, 5)).toEqual({ body: { control: "manual" } });
+  });
+
+  it("to auto takes the plan's prices and use from the current hour", () => {
+    const { body } = controlBody("auto", form, 5);
+    expect(body.control).toBe("auto");
+    expect(body.plan.load_kwh[0]).toBe(DEFAULT_LOAD[5]);
+    expect(body.plan.import_prices).toHaveLength(24);
+  });
+
+  it("to auto names a bad list", () => {
+    expect(controlBody("auto", { ...form, importPrices: "1, 2" }, 0).error.field("import_prices")).toContain("24 numbers");
+  });
+});
+
+describe("the plan against what was executed", () => {
+  it("puts steps and control intervals on one time line, reported charge where there is one", () => {
+    const timeline = planTimeline({
+      steps: [
+        { index: 0, starts_at: "2026-11-22T18:00:00Z", power_kw: 2.5, soc_kwh_start: 5, soc_kwh_end: 7.4 },
+        { index: 1, starts_at: "2026-11-22T19:00:00Z", power_kw: -1, soc_kwh_start: 7.4, soc_kwh_end: 6.3 },
+      ],
+      intervals: [
+        { starts_at: "2026-11-22T18:15:00Z", planned_power_kw: 2.5, planned_soc_kwh: 5.6, reported_soc_kwh: 5.5, replanned: null, command_id: "c2", command_status: "acked" },
+        { starts_at: "2026-11-22T18:00:00Z", planned_power_kw: 2.5, planned_soc_kwh: 5, reported_soc_kwh: null, replanned: "no plan", command_id: "c1", command_status: "expired" },
+      ],
+    });
+    expect(timeline.map((p) => [p.at.slice(11, 16), p.planned_soc_kwh, p.reported_soc_kwh, p.command_status])).toEqual([
+      ["18:00", 5, null, "expired"],
+      ["18:15", 5.6, 5.5, "acked"],
+      ["19:00", 7.4, null, null],
+    ]);
+  });
+
+  it("gives each interval's command the status it has now", () => {
+    const plan = {
+      steps: [],
+      intervals: [
+        { starts_at: "2026-11-22T18:00:00Z", planned_power_kw: 1, planned_soc_kwh: 5, reported_soc_kwh: 5, replanned: null, command_id: "c1", command_status: "pending" },
+        { starts_at: "2026-11-22T18:15:00Z", planned_power_kw: 1, planned_soc_kwh: 5.2, reported_soc_kwh: null, replanned: null, command_id: "c2", command_status: "delivered" },
+      ],
+    };
+    const timeline = planTimeline(plan, [{ id: "c1", status: "acked" }, { id: "c9", status: "rejected" }]);
+    expect(timeline.map((p) => p.command_status)).toEqual(["acked", "delivered"]);
+  });
+
+  it("is empty for a manual battery", () => {
+    expect(planTimeline({ steps: [], intervals: [] })).toEqual([]);
+    expect(planTimeline(null)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyTotals } from "./consumption.js";
+import { applyTotals, energyRows } from "./consumption.js";
 
 const day = {
   device_id: "d1",
@@ -34,5 +34,26 @@ describe("applyTotals", () => {
 
   it("waits for the day to load", () => {
     expect(applyTotals(null, [{ device_id: "d1", hour: "x", kwh: 1 }])).toBeNull();
+  });
+});
+
+describe("import, export and net", () => {
+  it("are worked out per hour, net being import − export, with the day's totals", () => {
+    const day = {
+      hours: [
+        { hour: "2026-11-22T11:00:00Z", kwh: 0.2, export_kwh: 1.5 },
+        { hour: "2026-11-22T18:00:00Z", kwh: 1.1, export_kwh: 0 },
+      ],
+    };
+    const { hours, totals } = energyRows(day);
+    expect(hours.map((row) => row.net)).toEqual([-1.3, 1.1]);
+    expect(totals).toEqual({ import: 1.3, export: 1.5, net: -0.2 });
+  });
+
+  it("counts a live update's export too", () => {
+    const shown = { device_id: "d1", hours: [{ hour: "h", kwh: 0, export_kwh: 0 }], total_kwh: 0, total_export_kwh: 0 };
+    const next = applyTotals(shown, [{ device_id: "d1", hour: "h", kwh: 0.1, export_kwh: 0.4 }]);
+    expect(next.total_export_kwh).toBe(0.4);
+    expect(next.hours[0].export_kwh).toBe(0.4);
   });
 });

@@ -51,3 +51,21 @@ export async function copyText(text, clipboard = globalThis.navigator?.clipboard
     return false;
   }
 }
+
+// Each device's status (`GET /api/devices/status`) by device id.
+export function statusesById(list) {
+  return Object.fromEntries((list || []).map((status) => [status.device_id, status]));
+}
+
+// The statuses with a `device.status` push (a whole status, as the list has
+// them) applied; the others stay as they are.
+export function applyStatus(byId, status) {
+  if (!byId || !status?.device_id) return byId;
+  return { ...byId, [status.device_id]: { ...byId[status.device_id], ...status } };
+}
+
+// A power in watts as the list shows it: "1,650 W"; "–" when none was reported.
+export function watts(value) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
+  return `${Math.round(Number(value)).toLocaleString("en")} W`;
+}

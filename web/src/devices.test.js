@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { copyText, loginSections } from "./devices.js";
+import { applyStatus, copyText, loginSections, statusesById, watts } from "./devices.js";
 
 const ID = "7a2e0c4e-5b1a-4c8e-9d3f-2b6a1c0e9f11";
 const ANSWER = {
@@ -62,5 +62,29 @@ describe("copying", () => {
     expect(await copyText("pw", {})).toBe(false);
     const refusing = { writeText: async () => Promise.reject(new DOMException("denied", "NotAllowedError")) };
     expect(await copyText("pw", refusing)).toBe(false);
+  });
+});
+
+describe("devices' status", () => {
+  const statuses = statusesById([
+    { device_id: "d1", online: false, last_seen: null, power_w: null },
+    { device_id: "d2", online: true, last_seen: "2026-11-22T10:00:00Z", power_w: 40 },
+  ]);
+
+  it("is taken by device, and a push replaces one device's", () => {
+    const next = applyStatus(statuses, { device_id: "d1", online: true, since: "2026-11-22T10:05:00Z", last_seen: "2026-11-22T10:05:00Z", power_w: 1650 });
+    expect(next.d1).toMatchObject({ online: true, last_seen: "2026-11-22T10:05:00Z", power_w: 1650 });
+    expect(next.d2).toBe(statuses.d2);
+    expect(statuses.d1.online).toBe(false);
+  });
+
+  it("waits for the list to load", () => {
+    expect(applyStatus(null, { device_id: "d1", online: true })).toBeNull();
+  });
+
+  it("writes power in whole watts", () => {
+    expect(watts(1650.4)).toBe("1,650 W");
+    expect(watts(-300)).toBe("-300 W");
+    expect(watts(null)).toBe("–");
   });
 });

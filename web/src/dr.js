@@ -226,3 +226,15 @@ export function kw(value, digits = 2) {
   if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
   return `${Number(value).toFixed(digits)} kW`;
 }
+
+// A participant's dispatches (what the event sent their devices) by device, in
+// the order first sent: each device's `start` and `end` command, or null.
+export function dispatchesByDevice(dispatches) {
+  const byDevice = new Map();
+  const sorted = [...(dispatches || [])].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+  for (const dispatch of sorted) {
+    if (!byDevice.has(dispatch.device_id)) byDevice.set(dispatch.device_id, { device_id: dispatch.device_id, start: null, end: null });
+    byDevice.get(dispatch.device_id)[dispatch.phase] = dispatch;
+  }
+  return [...byDevice.values()];
+}

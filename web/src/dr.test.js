@@ -3,6 +3,7 @@ import {
   applyPush,
   blankEventForm,
   countsText,
+  dispatchesByDevice,
   eventBody,
   eventHours,
   formEnd,
@@ -240,5 +241,20 @@ describe("hourLabels", () => {
     const label = hourLabels([{ hour: "2026-11-24T23:00:00Z" }, { hour: "2026-11-25T00:00:00Z" }]);
     expect(label("2026-11-24T23:00:00Z")).toBe("11-24 23:00");
     expect(label("2026-11-25T00:00:00Z")).toBe("11-25 00:00");
+  });
+});
+
+describe("what an event dispatched", () => {
+  it("is grouped by device, each with its start and end command", () => {
+    const rows = dispatchesByDevice([
+      { device_id: "b", phase: "end", status: "acked", created_at: "2026-11-24T19:00:01Z" },
+      { device_id: "a", phase: "start", status: "acked", created_at: "2026-11-24T17:00:01Z" },
+      { device_id: "b", phase: "start", status: "rejected", created_at: "2026-11-24T17:00:02Z" },
+    ]);
+    expect(rows.map((row) => [row.device_id, row.start?.status ?? null, row.end?.status ?? null])).toEqual([
+      ["a", "acked", null],
+      ["b", "rejected", "acked"],
+    ]);
+    expect(dispatchesByDevice(undefined)).toEqual([]);
   });
 });

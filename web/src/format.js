@@ -38,3 +38,9 @@ export const DEVICE_KINDS = {
   pv: "PV",
   battery: "Battery",
 };
+
+// "18:00:01 UTC": a time to the second, for what happens within a minute.
+export function utcTime(iso) {
+  if (!iso) return "–";
+  return `${iso.slice(11, 19)} UTC`;
+}

@@ -197,3 +197,55 @@ def test_anything_but_an_ack_is_refused_with_why(body, key, reason):
 )
 def test_only_online_true_says_a_device_came_online(body, online):
     assert came_online(body) is online
+
+
+def test_the_catalogue_tells_clients_each_type_s_kinds_and_parameters():
+    described = {entry["type"]: entry for entry in commands.describe_all()}
+    assert list(described) == list(commands.TYPES)
+    assert described["ping"]["kinds"] is None
+    assert described["ping"]["params"] == []
+    assert described["switch"]["kinds"] == ["appliance", "ev_charger", "heat_pump"]
+    [on] = described["switch"]["params"]
+    assert on["name"] == "on"
+    assert on["type"] == "boolean"
+    assert (on["min"], on["max"], on["unit"]) == (None, None, None)
+    [power] = described["battery_setpoint"]["params"]
+    assert (power["type"], power["min"], power["max"], power["unit"]) == (
+        "number",
+        -commands.MAX_BATTERY_KW,
+        commands.MAX_BATTERY_KW,
+        "kW",
+    )
+    [share] = described["curtail"]["params"]
+    assert (share["min"], share["max"], share["unit"]) == (0, 100, "%")
+    [amps] = described["ev_current"]["params"]
+    assert (amps["min"], amps["max"], amps["unit"], amps["min_nonzero"]) == (
+        0,
+        commands.MAX_EV_AMPS,
+        "A",
+        commands.MIN_EV_AMPS,
+    )
+    assert all(p["required"] for e in described.values() for p in e["params"])
+
+
+@pytest.mark.parametrize("entry", commands.describe_all(), ids=lambda e: e["type"])
+def test_the_bounds_told_are_those_the_schemas_load(entry):
+    """A value at each bound told is taken, one just past it refused: what a form
+    checks from the description is what the route takes."""
+    kind = (entry["kinds"] or ["meter"])[0]
+    for param in entry["params"]:
+        if param["type"] != "number":
+            continue
+        for good in (param["min"], param["max"]):
+            load_params(kind, entry["type"], {param["name"]: good})
+        for bad in (param["min"] - 0.5, param["max"] + 0.5):
+            assert (
+                param["name"]
+                in refusal(kind, entry["type"], {param["name"]: bad})["params"]
+            )
+        if param["min_nonzero"]:
+            below = param["min_nonzero"] - 0.5
+            assert (
+                param["name"]
+                in refusal(kind, entry["type"], {param["name"]: below})["params"]
+            )

@@ -33,6 +33,8 @@ export const COLORS = {
   limit: "#fb8c00",
   charge: "#43a047",
   discharge: "#f4511e",
+  export: "#43a047",
+  net: "#37474f",
 };
 
 export function baseOptions({ yTitle = "kWh", stacked = false } = {}) {

@@ -3,11 +3,13 @@ import { Bar, Line } from "react-chartjs-2";
 import { Link, useParams } from "react-router-dom";
 import { baseOptions, COLORS } from "../components/charts.js";
 import { Resource } from "../components/Status.jsx";
-import { applyTotals } from "../consumption.js";
+import { Fact } from "../components/Fact.jsx";
+import { applyTotals, energyRows } from "../consumption.js";
 import { DEVICE_KINDS, kwh, limitKwh, utcDate, utcHour } from "../format.js";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 import { CONSUMPTION_UPDATED } from "../pushes.generated.js";
+import { CommandPanel } from "./devices/CommandPanel.jsx";
 
 // The limit is drawn when it is on the bars' scale; far above them it would
 // flatten them to nothing, so the caption gives it instead.
@@ -18,60 +20,92 @@ function limitOnScale(day, limit) {
 
 function DayChart({ day, limit }) {
   const showLimit = limitOnScale(day, limit);
+  const { hours, totals } = energyRows(day);
+  const exports = totals.export > 0;
   const data = {
-    labels: day.hours.map((slot) => utcHour(slot.hour)),
+    labels: hours.map((row) => utcHour(row.hour)),
     datasets: [
       {
         type: "bar",
-        label: "Used (kWh)",
-        data: day.hours.map((slot) => slot.kwh),
-        backgroundColor: day.hours.map((slot) => (limit && slot.kwh > limit ? COLORS.over : COLORS.used)),
+        label: "Import (kWh)",
+        data: hours.map((row) => row.import),
+        backgroundColor: hours.map((row) => (limit && row.import > limit ? COLORS.over : COLORS.used)),
+        stack: "energy",
+      },
+      {
+        type: "bar",
+        label: "Export (kWh, below zero)",
+        data: hours.map((row) => -row.export),
+        backgroundColor: COLORS.export,
+        stack: "energy",
+      },
+      {
+        type: "line",
+        label: "Net (import − export)",
+        data: hours.map((row) => row.net),
+        borderColor: COLORS.net,
+        backgroundColor: COLORS.net,
+        pointRadius: 2,
+        stack: "net",
       },
       ...(showLimit
         ? [
             {
               type: "line",
               label: "Hourly limit",
-              data: day.hours.map(() => limit),
+              data: hours.map(() => limit),
               borderColor: COLORS.limit,
               borderDash: [6, 4],
               pointRadius: 0,
+              stack: "limit",
             },
           ]
         : []),
     ],
   };
-  const used = day.hours.filter((slot) => slot.kwh > 0).length;
+  // Import and export stack in one column, up and down; the lines stand alone.
+  const options = baseOptions({ stacked: true });
+  const used = hours.filter((row) => row.import > 0).length;
   return (
     <figure className="chart">
       <div className="chart-box">
         <Bar
           data={data}
-          options={baseOptions()}
+          options={options}
           role="img"
-          aria-label={`Hourly consumption on ${day.date} (UTC): ${kwh(day.total_kwh)} in ${used} hours with use`}
+          aria-label={`Hourly energy on ${day.date} (UTC): ${kwh(totals.import)} imported in ${used} hours, ${kwh(totals.export)} exported, net ${kwh(totals.net)}`}
           data-testid="consumption-chart"
         />
       </div>
       <figcaption>
-        Total {kwh(day.total_kwh)} on {day.date} (UTC hours)
+        Total {kwh(day.total_kwh)} imported on {day.date} (UTC hours)
         {limit && !showLimit && ` · limit ${limitKwh(limit)} per hour, above the scale`}
-        {day.hours.some((slot) => slot.kwh > limit) && " · red: over the limit"}
+        {hours.some((row) => row.import > limit) && " · red: over the limit"}
       </figcaption>
+      <dl className="energy-totals" data-testid="energy-totals">
+        <Fact term="Imported">{kwh(totals.import)}</Fact>
+        <Fact term="Exported">{kwh(day.total_export_kwh ?? totals.export)}</Fact>
+        <Fact term="Net (import − export)">{kwh(totals.net)}</Fact>
+      </dl>
+      {!exports && <p className="hint">Nothing exported this day.</p>}
       <div className="visually-hidden">
       <table data-testid="consumption-table">
-        <caption>Consumption per hour</caption>
+        <caption>Import, export and net per hour</caption>
         <thead>
           <tr>
             <th scope="col">Hour (UTC)</th>
-            <th scope="col">kWh</th>
+            <th scope="col">Import kWh</th>
+            <th scope="col">Export kWh</th>
+            <th scope="col">Net kWh</th>
           </tr>
         </thead>
         <tbody>
-          {day.hours.map((slot) => (
-            <tr key={slot.hour}>
-              <td>{utcHour(slot.hour)}</td>
-              <td>{slot.kwh}</td>
+          {hours.map((row) => (
+            <tr key={row.hour}>
+              <td>{utcHour(row.hour)}</td>
+              <td>{row.import}</td>
+              <td>{row.export}</td>
+              <td>{row.net}</td>
             </tr>
           ))}
         </tbody>
@@ -157,7 +191,7 @@ export default function Consumption() {
           </label>
           <div className="charts">
             <section aria-labelledby="used-heading">
-              <h2 id="used-heading">Used per hour</h2>
+              <h2 id="used-heading">Import, export and net per hour</h2>
               <Resource resource={day} isEmpty={() => false} loadingLabel="Loading consumption…">
                 {(shown) => <DayChart day={shown} limit={limit} />}
               </Resource>
@@ -169,6 +203,7 @@ export default function Consumption() {
               </Resource>
             </section>
           </div>
+          {device.data?.permissions?.command && <CommandPanel device={device.data} />}
         </>
       )}
     </section>

@@ -2,11 +2,13 @@ import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
-import { copyText, LOGIN_CONFIRM, loginSections } from "../devices.js";
+import { applyStatus, copyText, LOGIN_CONFIRM, loginSections, statusesById } from "../devices.js";
 import { DEVICE_KINDS, limitKwh } from "../format.js";
-import { useAction, useResource } from "../hooks.js";
+import { useAction, useInterval, useResource } from "../hooks.js";
 import { can } from "../permissions.js";
-import { useSession } from "../session.jsx";
+import { DEVICE_STATUS } from "../pushes.generated.js";
+import { useLive, useSession } from "../session.jsx";
+import { DeviceStatus } from "./devices/DeviceStatus.jsx";
 
 const BLANK = { name: "", kind: "meter", max_hourly_kwh: "" };
 
@@ -167,7 +169,7 @@ function LoginPanel({ device, login, onClose }) {
 }
 
 // The device's actions are those the API says the caller may take (`permissions`).
-function DeviceRow({ device, showOwner, onChanged, onDeleted }) {
+function DeviceRow({ device, status, showOwner, onChanged, onDeleted }) {
   const may = device.permissions || {};
   const { api } = useSession();
   const [editing, setEditing] = useState(false);
@@ -209,6 +211,7 @@ function DeviceRow({ device, showOwner, onChanged, onDeleted }) {
         <Link to={`/devices/${device.id}`} className="device-name">
           {device.name}
         </Link>
+        <DeviceStatus status={status} name={device.name} />
         <small>
           {DEVICE_KINDS[device.kind] || device.kind} · limit {limitKwh(device.max_hourly_kwh)} per hour
           {showOwner && ` · owner ${device.user_id.slice(0, 8)}`}
@@ -220,6 +223,11 @@ function DeviceRow({ device, showOwner, onChanged, onDeleted }) {
         <Link to={`/devices/${device.id}`} role="button" className="outline" aria-label={`Consumption of ${device.name}`}>
           Consumption
         </Link>
+        {may.command && (
+          <Link to={`/devices/${device.id}#commands`} role="button" className="outline" aria-label={`Commands of ${device.name}`}>
+            Commands
+          </Link>
+        )}
         {may.update && (
         <button type="button" className="outline" onClick={() => setEditing(true)} aria-label={`Edit ${device.name}`}>
           Edit
@@ -250,15 +258,28 @@ function DeviceRow({ device, showOwner, onChanged, onDeleted }) {
 }
 
 export default function Devices() {
-  const { api, user } = useSession();
+  const { api, user, liveStatus } = useSession();
   const devices = useResource((signal) => api.get("/api/devices", { signal }), []);
+  // Each device's status, moved by `device.status` as devices come and go; the
+  // power between those pushes is asked for again now and then.
+  const statuses = useResource(
+    async (signal) => statusesById(await api.get("/api/devices/status", { signal })),
+    [liveStatus === "open"],
+  );
+  useLive(DEVICE_STATUS, (message) => statuses.setData((byId) => applyStatus(byId, message.data)));
+  useInterval(() => statuses.reload({ quiet: true }), 30000);
   // An account that lists everyone's devices is told whose each one is.
   const everyone = can(user, "devices.read_all");
   const replace = (saved) => devices.setData((list) => list.map((d) => (d.id === saved.id ? saved : d)));
   return (
     <section>
       <h1>Devices</h1>
-      {can(user, "devices.create") && <AddDevice onAdded={(device) => devices.setData((list) => [...(list || []), device])} />}
+      {can(user, "devices.create") && <AddDevice
+          onAdded={(device) => {
+            devices.setData((list) => [...(list || []), device]);
+            statuses.reload({ quiet: true });
+          }}
+        />}
       <Resource resource={devices} empty="No devices yet. Add your first one above." loadingLabel="Loading devices…">
         {(list) => (
           <ul className="devices" aria-label="Your devices">
@@ -266,6 +287,7 @@ export default function Devices() {
               <DeviceRow
                 key={device.id}
                 device={device}
+                status={statuses.data?.[device.id]}
                 showOwner={everyone}
                 onChanged={replace}
                 onDeleted={(gone) => devices.setData((all) => all.filter((d) => d.id !== gone.id))}

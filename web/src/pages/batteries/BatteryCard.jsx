@@ -5,6 +5,8 @@ import { kwh, utcDateTime } from "../../format.js";
 import { useAction } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 import { BatteryCommands } from "./BatteryCommands.jsx";
+import { BatteryControl, CONTROL_LABELS } from "./BatteryControl.jsx";
+import { BatteryPlan } from "./BatteryPlan.jsx";
 import "./BatteryCard.css";
 
 // A battery's state of charge and limits; its owner's commands and deletion.
@@ -41,8 +43,15 @@ export function BatteryCard({ battery, name, writable, onChanged, onDeleted }) {
             <time dateTime={battery.updated_at}>{utcDateTime(battery.updated_at)}</time>
           </small>
         </p>
+        {!writable && (
+          <p>
+            Control: <strong data-testid="battery-control">{CONTROL_LABELS[battery.control] || battery.control}</strong>
+          </p>
+        )}
+        {battery.control === "auto" && <BatteryPlan battery={battery} name={name} />}
         {writable && (
           <>
+            <BatteryControl battery={battery} name={name} onChanged={onChanged} />
             <BatteryCommands battery={battery} name={name} onChanged={onChanged} />
             <footer className="actions">
               <button

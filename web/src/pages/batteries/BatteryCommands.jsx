@@ -49,7 +49,7 @@ export function BatteryCommands({ battery, name, onChanged }) {
           className="secondary"
           disabled={busy || battery.mode === "idle"}
           onClick={() => run("idle")}
-          aria-label={`Stop ${name} (idle)`}
+          aria-label={`Idle: stop ${name}`}
         >
           Idle
         </button>

@@ -6,11 +6,12 @@ import { hourLabels, hourlyTotals, personText } from "../../dr.js";
 import { kwh, money } from "../../format.js";
 import { useResource } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
+import { Dispatches } from "./Dispatches.jsx";
 import { ResultsChart } from "./ResultsChart.jsx";
 import "./dr.css";
 import "./Results.css";
 
-function ParticipantTable({ participant, label, open }) {
+function ParticipantTable({ participant, label, open, own }) {
   const hourLabel = hourLabels(participant.hours);
   return (
     <details className="dr-participant" open={open}>
@@ -42,6 +43,7 @@ function ParticipantTable({ participant, label, open }) {
           </tr>
         ))}
       </DataTable>
+      <Dispatches participant={participant} label={own ? "yours" : label} own={own} />
     </details>
   );
 }
@@ -73,6 +75,7 @@ export function Results({ eventId, own = false }) {
               participant={participant}
               label={own ? "Your hours" : personText(participant)}
               open={own || r.participants.length <= 3}
+              own={own}
             />
           ))}
         </div>
