@@ -27,7 +27,8 @@ ROUTES = (
             "hour scales the clear sky of its sunniest days instead "
             "(``weather.status``: used). ``fallback`` is true with no whole day of "
             "export history (the clear sky of a system whose peak in kW is the "
-            "device's hourly limit: an upper bound), or when the weather provider "
+            "device's hourly limit, under the cloud cover when the weather is "
+            "known; without it an upper bound), or when the weather provider "
             "failed or timed out (the forecast went on without it). A device of "
             "another kind answers 400."
         ),

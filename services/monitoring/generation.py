@@ -26,8 +26,9 @@ model without weather is used.
 
 **Fallbacks** (``Forecast.fallback``): no whole day of history with daylight →
 ``clear_sky_nominal``, the clear sky times the device's hourly limit taken as its
-peak in kW (the simulator's PV systems are that size): an upper bound, with no
-losses or clouds known. A weather provider that fails or times out leaves the model
+peak in kW (the simulator's PV systems are that size), times the cloud factor when
+the weather is known: without it an upper bound, with no losses or clouds known.
+A weather provider that fails or times out leaves the model
 without weather, and the service says so.
 
 **Seasonal-naive**, the baseline of the backtest, is yesterday: the same hour 24 h
@@ -47,6 +48,10 @@ import numpy as np
 
 from services.monitoring.forecast import DAY_HOURS, WINDOW_HOURS, Backtest, scores
 
+# pvlib and pandas take seconds to import: monitoring pays for them when it starts,
+# not in its first forecast of PV.
+from simulator.solar import ClearSkyPv
+
 #: The methods, for the people reading a forecast.
 METHODS = {
     "clear_sky_scaled": "pvlib's clear sky at the device's place, times the median "
@@ -55,7 +60,8 @@ METHODS = {
     "of its sunniest days, times the cloud cover's share of sunlight (Kasten & "
     "Czeplak) from the weather forecast",
     "clear_sky_nominal": "fallback: no whole day of export history, the clear sky "
-    "of a system whose peak in kW is the device's hourly limit (an upper bound)",
+    "of a system whose peak in kW is the device's hourly limit, under the weather's "
+    "cloud cover when it is known (without it, an upper bound)",
 }
 FALLBACKS = frozenset({"clear_sky_nominal"})
 #: The percentile of daily ratios taken for a clear day.
@@ -65,8 +71,13 @@ MIN_WEATHER_DAYS = 7
 #: Kasten and Czeplak (1980): global irradiance under cloud cover ``c`` (0 to 1) is
 #: ``1 − A · c^B`` of the clear sky's.
 CLOUD_A, CLOUD_B = 0.75, 3.4
-#: Minutes sampled in each hour of the clear sky.
+#: Samples of the clear sky's power in each hour (every five minutes).
 SAMPLES_PER_HOUR = 12
+HOUR_S = 3600
+#: Days of clear sky kept, over every place: a few hundred PV devices' four weeks.
+CLEAR_DAYS_KEPT = 20_000
+#: ``{((latitude, longitude), day since the epoch): kWh of each UTC hour}``.
+_CLEAR_DAYS: dict[tuple[tuple[float, float], int], np.ndarray] = {}
 #: The seasonal-naive period of the backtest: yesterday.
 NAIVE_PERIOD_HOURS = DAY_HOURS
 
@@ -89,17 +100,40 @@ def clear_sky_kwh(
     latitude: float, longitude: float, start: datetime, hours: int
 ) -> np.ndarray:
     """What one kW of peak exports in each of ``hours`` UTC hours from ``start``
-    under a clear sky at the place, kWh (the mean of the power sampled every five
-    minutes, at mid-interval)."""
-    # pvlib and pandas take a second to import: only forecasts of PV pay for it.
-    from simulator.solar import ClearSkyPv
+    (an hour start) under a clear sky at the place, kWh: the mean of the power
+    sampled every five minutes, at mid-interval."""
+    first = int(start.timestamp()) // HOUR_S
+    days = range(first // DAY_HOURS, (first + hours - 1) // DAY_HOURS + 1)
+    place = (round(latitude, 4), round(longitude, 4))
+    known = {day: _CLEAR_DAYS.get((place, day)) for day in days}
+    known |= _clear_days(place, [day for day, kwh in known.items() if kwh is None])
+    kwh = np.concatenate([known[day] for day in days])
+    offset = first - days[0] * DAY_HOURS
+    return kwh[offset : offset + hours]
 
-    sky = ClearSkyPv(latitude, longitude, peak_kw=1.0)
-    step = 3600 / SAMPLES_PER_HOUR
-    first = start.timestamp() + step / 2
-    moments = first + step * np.arange(hours * SAMPLES_PER_HOUR)
-    watts = sky.watts(moments).reshape(hours, SAMPLES_PER_HOUR)
-    return watts.mean(axis=1) / 1000.0
+
+def _clear_days(place: tuple[float, float], days: list[int]) -> dict:
+    """The clear sky of the UTC ``days`` (since the epoch) at ``place``, worked out
+    in one pass of pvlib and kept: a place's clear sky never changes, and a
+    forecast reads four weeks of it. (Forecasts run in OS threads: the oldest
+    days kept may be dropped by two at once.)"""
+    if not days:
+        return {}
+    sky = ClearSkyPv(*place, peak_kw=1.0)
+    step = HOUR_S / SAMPLES_PER_HOUR
+    in_day = step / 2 + step * np.arange(DAY_HOURS * SAMPLES_PER_HOUR)
+    moments = np.concatenate([day * DAY_HOURS * HOUR_S + in_day for day in days])
+    watts = sky.compute(moments).reshape(len(days), DAY_HOURS, SAMPLES_PER_HOUR)
+    computed = {
+        day: day_watts.mean(axis=1) / 1000.0
+        for day, day_watts in zip(days, watts, strict=True)
+    }
+    for oldest in list(_CLEAR_DAYS)[
+        : max(0, len(_CLEAR_DAYS) + len(days) - CLEAR_DAYS_KEPT)
+    ]:
+        _CLEAR_DAYS.pop(oldest, None)
+    _CLEAR_DAYS.update({(place, day): kwh for day, kwh in computed.items()})
+    return computed
 
 
 def cloud_factor(cloud_cover) -> np.ndarray:
@@ -141,7 +175,10 @@ def forecast(
     used = min(len(history), WINDOW_HOURS)
     ratios = daily_ratios(history, clear_history)
     if not len(ratios):
-        return Forecast(clear_ahead * nominal_kw, "clear_sky_nominal", used, None)
+        values = clear_ahead * nominal_kw
+        if cloud_cover is not None:
+            values = values * cloud_factor(cloud_cover)
+        return Forecast(values, "clear_sky_nominal", used, None)
     if cloud_cover is not None and len(ratios) >= MIN_WEATHER_DAYS:
         scale = float(np.percentile(ratios, CLEAR_DAY_PERCENTILE))
         values = clear_ahead * scale * cloud_factor(cloud_cover)

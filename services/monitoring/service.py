@@ -377,11 +377,11 @@ class MonitoringService(HealthMixin):
                 "source": "device",
             }
         settings = self.config.get("FORECAST") or {}
-        latitude = settings.get("latitude", DEFAULT_PLACE[0])
-        longitude = settings.get("longitude", DEFAULT_PLACE[1])
+        place = (settings.get("latitude"), settings.get("longitude"))
+        latitude, longitude = DEFAULT_PLACE if None in place else place
         return {
-            "latitude": float(DEFAULT_PLACE[0] if latitude is None else latitude),
-            "longitude": float(DEFAULT_PLACE[1] if longitude is None else longitude),
+            "latitude": float(latitude),
+            "longitude": float(longitude),
             "source": "installation",
         }
 
@@ -389,6 +389,8 @@ class MonitoringService(HealthMixin):
         place = self._pv(device)
         start = forecast.hour_start(now)
         history = self._history(device_id, start - FORECAST_HISTORY, start, True)
+        # No transaction stays open while pvlib and the weather provider work.
+        self.storage.commit()
         # pvlib works for a while in numpy and pandas: in an OS thread, so the
         # service's other workers go on meanwhile.
         clear_history, clear_ahead = tpool.execute(
@@ -402,7 +404,7 @@ class MonitoringService(HealthMixin):
             float(device.max_hourly_kwh),
             cover,
         )
-        if cover is not None and result.method != "clear_sky_weather":
+        if cover is not None and result.method == "clear_sky_scaled":
             weather = weather | {
                 "status": "too_little_history",
                 "detail": f"the weather needs {generation.MIN_WEATHER_DAYS} whole "
@@ -444,6 +446,7 @@ class MonitoringService(HealthMixin):
         place = self._pv(device)
         end = forecast.hour_start(now)
         history = self._history(device_id, end - BACKTEST_HISTORY, end, True)
+        self.storage.commit()
         clear_history, _ = tpool.execute(_clear_skies, place, end, len(history), 0)
         result = generation.backtest(
             history,

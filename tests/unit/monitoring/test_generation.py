@@ -71,6 +71,13 @@ def test_no_whole_day_of_history_forecasts_the_nominal_peak_and_says_so():
         assert result.method == "clear_sky_nominal" and result.fallback
         assert result.scale is None
         np.testing.assert_allclose(result.values, ahead * 4.0)
+    # The weather's clouds, when known, take their share of it.
+    cover = np.linspace(0, 1, 24)
+    clouded = generation.forecast([], [], ahead, 4.0, cloud_cover=cover)
+    assert clouded.method == "clear_sky_nominal"
+    np.testing.assert_allclose(
+        clouded.values, ahead * 4.0 * generation.cloud_factor(cover)
+    )
 
 
 def test_the_model_scales_the_clear_sky_by_the_median_day():
