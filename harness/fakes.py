@@ -106,39 +106,61 @@ def scripted_answer(question: str) -> str | None:
     return "HANDOFF"
 
 
-class ModelServerProcess:
-    """``ModelServer(scripted_answer)`` in a process of its own, for a test process
-    whose own threads are green (eventlet) and would not serve a whole platform."""
+class _ServerProcess:
+    """A fake server in a process of its own, for a test process whose own threads
+    are green (eventlet) and would not serve a whole platform. ``CODE`` serves on
+    the port ``sys.argv[1]`` until the process is killed."""
+
+    CODE = ""
+    NAME = "server"
 
     def __enter__(self):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sys, time\n"
-                "from harness.fakes import ModelServer, scripted_answer\n"
-                "server = ModelServer(scripted_answer, port=int(sys.argv[1]))\n"
-                "with server:\n    time.sleep(10**9)",
-                str(self.port),
-            ],
-            cwd=config.ROOT_DIR,
+            [sys.executable, "-c", self.CODE, str(self.port)], cwd=config.ROOT_DIR
         )
         deadline = time.monotonic() + 20
         while True:
             if listening(self.port):
                 return self
             if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("the model server did not start")
+                raise RuntimeError(f"the {self.NAME} did not start")
             time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.process.kill()
+
+
+class ModelServerProcess(_ServerProcess):
+    """``ModelServer(scripted_answer)`` in a process of its own."""
+
+    NAME = "model server"
+    CODE = (
+        "import sys, time\n"
+        "from harness.fakes import ModelServer, scripted_answer\n"
+        "server = ModelServer(scripted_answer, port=int(sys.argv[1]))\n"
+        "with server:\n    time.sleep(10**9)"
+    )
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def __exit__(self, *exc):
-        self.process.kill()
-        self.process.wait()
+
+class WeatherServerProcess(_ServerProcess):
+    """``WeatherServer()`` in a process of its own."""
+
+    NAME = "weather server"
+    CODE = (
+        "import sys, time\n"
+        "from harness.fakes import WeatherServer\n"
+        "server = WeatherServer(port=int(sys.argv[1]))\n"
+        "with server:\n    time.sleep(10**9)"
+    )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1/forecast"
 
 
 #: An answer of Open-Meteo's forecast API (``hourly=cloud_cover``, ``timezone=UTC``)
