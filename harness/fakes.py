@@ -163,8 +163,9 @@ class WeatherServerProcess(_ServerProcess):
         return f"http://127.0.0.1:{self.port}/v1/forecast"
 
 
-#: An answer of Open-Meteo's forecast API (``hourly=cloud_cover``, ``timezone=UTC``)
-#: for Greenwich, two days of hours.
+#: An answer in the shape of Open-Meteo's forecast API (``hourly=cloud_cover``,
+#: ``timezone=UTC``) for Greenwich, two days of hours: written after its documented
+#: response, not captured from the service.
 OPEN_METEO_ANSWER = Path(__file__).parent / "fixtures" / "open_meteo_cloud_cover.json"
 
 

@@ -1,5 +1,6 @@
-"""The weather provider's client, against a local server replaying an answer of
-Open-Meteo's forecast API (``harness/fixtures/open_meteo_cloud_cover.json``)."""
+"""The weather provider's client, against a local server replaying an answer in the
+shape of Open-Meteo's forecast API (``harness/fixtures/open_meteo_cloud_cover.json``,
+written after its documented response)."""
 
 import json
 from datetime import UTC, datetime, timedelta
