@@ -70,6 +70,11 @@ def service(process: str, **own) -> dict:
     }
 
 
+def _own_or(own, installation):
+    """A process's own value of a setting if it has one, else the installation's."""
+    return installation if own is None else own
+
+
 #: Every process's settings, by the name ``config.settings`` and ``ems run`` take.
 PROCESSES = {
     # The installation, as the ``ems`` commands (prepare, bootstrap, traefik,
@@ -152,6 +157,12 @@ PROCESSES = {
         OFFLINE_AFTER_INTERVALS=v.OFFLINE_AFTER_INTERVALS,
         OFFLINE_GRACE_SECONDS=v.OFFLINE_GRACE_SECONDS,
         STATUS_CHECK_SECONDS=v.STATUS_CHECK_SECONDS,
+        FORECAST={
+            "latitude": v.LATITUDE,
+            "longitude": v.LONGITUDE,
+            "weather_url": v.WEATHER_URL,
+            "weather_timeout_s": v.WEATHER_TIMEOUT,
+        },
     ),
     "monitoring_worker": service(
         "monitoring_worker",
@@ -255,8 +266,10 @@ PROCESSES = {
         "PASSWORD": v.SIMULATOR_PASSWORD,
         "SPIKE_PROBABILITY": v.SIMULATOR_SPIKE_PROBABILITY,
         "SEED": v.SIMULATOR_SEED,
-        "LATITUDE": v.SIMULATOR_LATITUDE,
-        "LONGITUDE": v.SIMULATOR_LONGITUDE,
+        # The simulated PV systems stand where the installation does, unless told
+        # otherwise: their generation is then what the forecasts expect.
+        "LATITUDE": Derived(_own_or, (v.SIMULATOR_LATITUDE, v.LATITUDE)),
+        "LONGITUDE": Derived(_own_or, (v.SIMULATOR_LONGITUDE, v.LONGITUDE)),
     },
     # ``ems traefik``: what it sets in traefik/traefik.yml before starting Traefik.
     "traefik": {

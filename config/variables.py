@@ -17,6 +17,17 @@ VAR_DIR = Variable(
 )
 HTTP_PORT = Variable("EMS_HTTP_PORT", 8080, int, "Traefik's port")
 LOG_LEVEL = Variable("EMS_LOG_LEVEL", "INFO", str, "log level of the processes")
+LATITUDE = Variable(
+    "EMS_LATITUDE",
+    51.48,
+    number,
+    "where the installation stands, degrees north: the place of the devices that "
+    "say none (generation forecasts) and of simulated PV systems (Greenwich: solar "
+    "noon is noon UTC, the simulated households' time)",
+)
+LONGITUDE = Variable(
+    "EMS_LONGITUDE", 0.0, number, "where the installation stands, degrees east"
+)
 
 # -- RabbitMQ --------------------------------------------------------------------------
 
@@ -359,6 +370,22 @@ STATUS_CHECK_SECONDS = Variable(
     "seconds between monitoring's checks for devices gone silent",
 )
 
+WEATHER_URL = Variable(
+    "EMS_WEATHER_URL",
+    None,
+    str,
+    "a weather API answering as Open-Meteo's forecast API does "
+    "(https://api.open-meteo.com/v1/forecast): its hourly cloud cover scales "
+    "generation forecasts; unset, they use none",
+)
+WEATHER_TIMEOUT = Variable(
+    "EMS_WEATHER_TIMEOUT",
+    5,
+    number,
+    "seconds the weather API has to answer before a generation forecast goes on "
+    "without it",
+)
+
 # -- support ---------------------------------------------------------------------------
 
 OPENAI_API_KEY = Variable(
@@ -574,16 +601,17 @@ SIMULATOR_SEED = Variable(
 )
 SIMULATOR_LATITUDE = Variable(
     "EMS_SIMULATOR_LATITUDE",
-    51.48,
+    None,
     number,
-    "where simulated PV systems stand, degrees north (Greenwich: solar noon is noon "
-    "UTC, the simulated households' time)",
+    "where simulated PV systems stand, degrees north, if not where the "
+    "installation does (`EMS_LATITUDE`)",
 )
 SIMULATOR_LONGITUDE = Variable(
     "EMS_SIMULATOR_LONGITUDE",
-    0.0,
+    None,
     number,
-    "where simulated PV systems stand, degrees east",
+    "where simulated PV systems stand, degrees east, if not where the installation "
+    "does (`EMS_LONGITUDE`)",
 )
 
 #: Every variable declared here, Traefik's included.

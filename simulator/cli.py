@@ -217,7 +217,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LAT,LON",
         help="where PV systems stand, for their clear-sky output, in degrees north "
         "and east (--location=-33.9,18.4 for a place south; default "
-        "EMS_SIMULATOR_LATITUDE and EMS_SIMULATOR_LONGITUDE)",
+        "EMS_SIMULATOR_LATITUDE and EMS_SIMULATOR_LONGITUDE, or the installation's "
+        "EMS_LATITUDE and EMS_LONGITUDE)",
     )
     parser.add_argument(
         "--rate",

@@ -9,6 +9,7 @@ from gateway.api import (
     devices,
     directory,
     dr,
+    generation,
     platform,
     support,
     trading,
@@ -20,6 +21,7 @@ ROUTES = (
     + devices.ROUTES
     + device_status.ROUTES
     + consumption.ROUTES
+    + generation.ROUTES
     + batteries.ROUTES
     + dr.ROUTES
     + trading.ROUTES

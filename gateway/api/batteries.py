@@ -132,7 +132,10 @@ ROUTES = (
             "The charge/discharge plan that costs least for the given hourly prices "
             "and load: exact, by dynamic programming over a grid of charge levels. "
             "Without ``load_kwh``, the load is monitoring's forecast for "
-            "``load_device_id``. Nothing is commanded. The example is a 10 kWh "
+            "``load_device_id``, or with ``household_net_load: true`` the forecast "
+            "net load of the battery owner's devices (their use minus their PV "
+            "devices' generation; negative in the hours of a surplus, which the "
+            "plan stores). Nothing is commanded. The example is a 10 kWh "
             "battery (10 %–90 %, 5 kW each way, 90 % round trip) holding 5 kWh."
         ),
         body=BatteryScheduleRequestSchema,

@@ -190,8 +190,9 @@ ROUTES = (
         tag="devices",
         summary="Update a device",
         description=(
-            "Rename a device, change its kind, its hourly limit or its reading "
-            "interval. The kind cannot "
+            "Rename a device, change its kind, its hourly limit, its reading "
+            "interval or its location (latitude and longitude together; null "
+            "both to remove it). The kind cannot "
             "change while the device has open sell orders or trades not settled yet "
             "(409): they were accepted for what the device was."
         ),

@@ -211,9 +211,14 @@ class BatteryScheduleSchema(InputSchema):
             raise ValidationError(errors)
 
 
+#: The ways a schedule request says its load, of which it gives exactly one.
+LOAD_SOURCES = ("load_kwh", "load_device_id", "household_net_load")
+
+
 class BatteryScheduleRequestSchema(BatteryScheduleSchema):
     """``POST /api/batteries/{id}/schedule``: the load is given, or forecast for
-    ``load_device_id`` (batteries asks monitoring)."""
+    ``load_device_id``, or the net load of the battery owner's household
+    (``household_net_load``); batteries asks monitoring for forecasts."""
 
     load_kwh = fields.List(
         _number(LOAD),
@@ -224,15 +229,24 @@ class BatteryScheduleRequestSchema(BatteryScheduleSchema):
         validate=ID,
         metadata={"description": "forecast this device's use instead of load_kwh"},
     )
+    household_net_load = fields.Boolean(
+        metadata={
+            "description": "true: plan on the forecast net load of the battery "
+            "owner's devices instead of load_kwh: what they are forecast to use "
+            "minus what their PV devices are forecast to generate, so that the "
+            "battery stores its own surplus"
+        },
+    )
 
     @validates_schema
     def one_load(self, data, **kwargs):
-        given = [name for name in ("load_kwh", "load_device_id") if name in data]
-        if not given:
-            raise ValidationError("give load_kwh or load_device_id", "load_kwh")
-        if len(given) == 2:
+        given = [
+            name for name in LOAD_SOURCES if name in data and data[name] is not False
+        ]
+        if len(given) != 1:
             raise ValidationError(
-                "give load_kwh or load_device_id, not both", "load_kwh"
+                "give one of load_kwh, load_device_id or household_net_load: true",
+                "load_kwh",
             )
 
 

@@ -6,7 +6,9 @@ verified token) first, and ``policies.py`` decides what they may do: a battery t
 caller may not see answers ``BatteryNotFound``, exactly like a missing one. A new
 battery's device comes from devices, asked for the caller: it must be theirs (or
 ADMIN adds it for its owner) and a ``battery``. A schedule's load, when not given,
-is monitoring's forecast for a device devices lets the caller see.
+is monitoring's forecast for a device devices lets the caller see, or the net load
+of the battery owner's devices (their consumption forecasts minus their PV devices'
+generation forecasts): with it, the plan charges from the household's own surplus.
 
 A battery's state is recorded when it changes — a command, or a bound that stopped
 it — and worked out in between (``physics.state_at``). Each change is pushed as
@@ -213,8 +215,12 @@ class BatteriesService(HealthMixin):
             start = prices.pop("start_soc_kwh", None)
             if start is None:
                 start = self._state_now(battery).soc_kwh
-            limits = physics.Limits.of(battery)
+            limits, owner = physics.Limits.of(battery), battery.user_id
             self.storage.commit()
+            if prices.pop("household_net_load", False):
+                prices["load_kwh"] = self._household_load(
+                    owner, len(prices["import_prices"])
+                )
             plan = self._plan(limits, prices, start, _now())
         battery = self._writable(caller, battery_id, policies.COMMAND, for_update=True)
         self.storage.set_control(battery, request["control"], plan)
@@ -273,9 +279,14 @@ class BatteriesService(HealthMixin):
         start = request.get("start_soc_kwh")
         if start is None:
             start = self._state_now(battery).soc_kwh
-        limits = physics.Limits.of(battery)
-        # No transaction stays open while the plan is worked out.
+        limits, owner = physics.Limits.of(battery), battery.user_id
+        # No transaction stays open while the load is forecast or the plan is
+        # worked out.
         self.storage.commit()
+        if request.pop("household_net_load", False):
+            request["load_kwh"] = self._household_load(
+                owner, len(request["import_prices"])
+            )
         target = request.get("target")
         # The plan takes tens of milliseconds of numpy: in an OS thread, so the
         # service's other workers go on meanwhile.
@@ -500,6 +511,20 @@ class BatteriesService(HealthMixin):
         load = [hour["kwh"] for hour in forecast["hours"]][:hours]
         if len(load) < hours:
             raise Unavailable("the load forecast is shorter than the prices")
+        return load
+
+    def _household_load(self, owner_id, hours) -> list[float]:
+        """The ``hours`` next hours of the net load of a battery owner's devices,
+        as monitoring forecasts it: their use minus their PV devices' generation
+        (batteries, this one among them, left out: the plan decides what they
+        draw). Negative in the hours of a surplus."""
+        devices = self.devices_rpc.devices_of(owner_id)
+        net = self.monitoring_rpc.forecast_net_load(
+            [device["id"] for device in devices], hours
+        )
+        load = [hour["net_kwh"] for hour in net["hours"]][:hours]
+        if len(load) < hours:
+            raise Unavailable("the net load forecast is shorter than the prices")
         return load
 
     def _dump(self, battery, state: physics.State, caller) -> dict:

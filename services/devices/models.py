@@ -44,6 +44,11 @@ class Device(Base):
     reading_interval_s: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_READING_INTERVAL_S, server_default="60"
     )
+    #: Where the device stands, in degrees north and east; both or neither. A PV
+    #: device's generation forecast needs it (the installation's location stands in
+    #: for a device without one).
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )

@@ -1,6 +1,13 @@
 """How devices are loaded from requests and dumped on the wire."""
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from services.common.schemas import (
     ID,
@@ -22,6 +29,14 @@ READING_INTERVAL_HELP = (
     "seconds between the device's readings (1 to 86400); a device silent for a "
     "few intervals is offline"
 )
+LATITUDE = validate.Range(min=-90, max=90)
+LONGITUDE = validate.Range(min=-180, max=180)
+LATITUDE_HELP = (
+    "where the device stands, degrees north (-90 to 90; with longitude, or null "
+    "with it); a PV device's generation forecast uses the installation's location "
+    "when it has none"
+)
+LONGITUDE_HELP = "where the device stands, degrees east (-180 to 180; with latitude)"
 
 
 class DeviceSchema(Schema):
@@ -32,6 +47,12 @@ class DeviceSchema(Schema):
     max_hourly_kwh = fields.Float(dump_only=True)
     reading_interval_s = fields.Integer(
         dump_only=True, metadata={"description": READING_INTERVAL_HELP}
+    )
+    latitude = fields.Float(
+        dump_only=True, allow_none=True, metadata={"description": LATITUDE_HELP}
+    )
+    longitude = fields.Float(
+        dump_only=True, allow_none=True, metadata={"description": LONGITUDE_HELP}
     )
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
@@ -87,7 +108,40 @@ class DeviceCredentialsSchema(Schema):
     amqp = fields.Nested(AmqpAccessSchema, dump_only=True)
 
 
+def _latitude(**kwargs):
+    return fields.Float(
+        validate=LATITUDE,
+        allow_nan=False,
+        allow_none=True,
+        metadata={"description": LATITUDE_HELP},
+        **kwargs,
+    )
+
+
+def _longitude(**kwargs):
+    return fields.Float(
+        validate=LONGITUDE,
+        allow_nan=False,
+        allow_none=True,
+        metadata={"description": LONGITUDE_HELP},
+        **kwargs,
+    )
+
+
 class _Stripped(InputSchema):
+    @validates_schema
+    def whole_location(self, data, **kwargs):
+        """A location is both coordinates or neither: half a place is none."""
+        given = [name for name in ("latitude", "longitude") if name in data]
+        if not given:
+            return
+        known = [name for name in given if data[name] is not None]
+        if len(given) == 1 or len(known) == 1:
+            lacking = "longitude" if "latitude" in known else "latitude"
+            raise ValidationError(
+                "give latitude and longitude together, or neither", lacking
+            )
+
     @post_load
     def strip(self, data, **kwargs):
         if "name" in data:
@@ -107,6 +161,8 @@ class DeviceCreateSchema(_Stripped):
         validate=READING_INTERVAL,
         metadata={"description": READING_INTERVAL_HELP},
     )
+    latitude = _latitude(load_default=None)
+    longitude = _longitude(load_default=None)
     user_id = fields.String(
         validate=ID,
         metadata={"description": "owner; ADMIN only, defaults to the caller"},
@@ -122,6 +178,8 @@ class DeviceUpdateSchema(_Stripped, PatchSchema):
         validate=READING_INTERVAL,
         metadata={"description": READING_INTERVAL_HELP},
     )
+    latitude = _latitude()
+    longitude = _longitude()
 
 
 class DeviceListQuerySchema(InputSchema):

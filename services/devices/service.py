@@ -115,7 +115,13 @@ class DevicesService(HealthMixin):
                 {"limit": most},
             )
         device = self.storage.add_device(
-            owner_id, data["name"], data["kind"], limit, data["reading_interval_s"]
+            owner_id,
+            data["name"],
+            data["kind"],
+            limit,
+            data["reading_interval_s"],
+            data["latitude"],
+            data["longitude"],
         )
         payload = device_schema.dump(device)
         self.dispatch("device.created", {"device": payload})

@@ -55,6 +55,8 @@ class DeviceStore(Store):
         kind: str,
         max_hourly_kwh: float,
         reading_interval_s: int,
+        latitude: float | None = None,
+        longitude: float | None = None,
     ) -> Device:
         device = Device(
             user_id=user_id,
@@ -62,6 +64,8 @@ class DeviceStore(Store):
             kind=kind,
             max_hourly_kwh=max_hourly_kwh,
             reading_interval_s=reading_interval_s,
+            latitude=latitude,
+            longitude=longitude,
         )
         self.session.add(device)
         self.session.flush()
@@ -80,7 +84,14 @@ class DeviceStore(Store):
         return list(self.session.scalars(query))
 
     def update_device(self, device: Device, changes: dict) -> Device:
-        for field in ("name", "kind", "max_hourly_kwh", "reading_interval_s"):
+        for field in (
+            "name",
+            "kind",
+            "max_hourly_kwh",
+            "reading_interval_s",
+            "latitude",
+            "longitude",
+        ):
             if field in changes:
                 setattr(device, field, changes[field])
         self.session.flush()

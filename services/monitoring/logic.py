@@ -67,13 +67,17 @@ class Energy:
 
 @dataclass(frozen=True)
 class DeviceLimit:
-    """What monitoring keeps of a device: its owner, its hourly limit, and how
-    often it sends a reading."""
+    """What monitoring keeps of a device: its owner, its hourly limit, how often
+    it sends a reading, what it is and where it stands."""
 
     user_id: str
     max_hourly_kwh: Decimal
     deleted: bool = False
     reading_interval_s: int = DEFAULT_READING_INTERVAL_S
+    #: None: kept before the copy held kinds.
+    kind: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)

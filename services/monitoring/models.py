@@ -42,6 +42,12 @@ class MonitoredDevice(Base):
     reading_interval_s: Mapped[int] = mapped_column(
         Integer, default=60, server_default="60"
     )
+    #: What the device is (``pv`` has generation forecasts); None for a device kept
+    #: before the copy held kinds, until devices is asked again.
+    kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: Where the device stands, degrees north and east; None: the installation's.
+    latitude: Mapped[float | None] = mapped_column(Double, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Double, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 

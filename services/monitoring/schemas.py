@@ -156,6 +156,10 @@ class ForecastQuerySchema(InputSchema):
     )
 
 
+class HorizonSchema(InputSchema):
+    hours = fields.Integer(load_default=24, validate=HORIZON)
+
+
 class BacktestQuerySchema(InputSchema):
     device_id = fields.String(required=True, validate=ID)
     horizon = fields.Integer(
@@ -223,6 +227,102 @@ class BacktestSchema(Schema):
     )
     note = fields.String()
     generated_at = UtcDateTime()
+
+
+class LocationSchema(Schema):
+    latitude = fields.Float()
+    longitude = fields.Float()
+    source = fields.String(
+        metadata={
+            "enum": ["device", "installation"],
+            "description": "the device's own place, or the installation's "
+            "(EMS_LATITUDE, EMS_LONGITUDE) for a device that says none",
+        }
+    )
+
+
+#: What became of the weather in a generation forecast.
+WEATHER_STATUSES = ["used", "off", "unavailable", "too_little_history"]
+
+
+class WeatherUseSchema(Schema):
+    provider = fields.String(
+        allow_none=True, metadata={"description": "null: no provider configured"}
+    )
+    status = fields.String(
+        metadata={
+            "enum": WEATHER_STATUSES,
+            "description": "used; off (no provider configured); unavailable (it "
+            "failed or timed out: the forecast went on without it, and is a "
+            "fallback); too_little_history (under a week of days to know a sunny "
+            "day by)",
+        }
+    )
+    detail = fields.String(allow_none=True, metadata={"description": "why not"})
+
+
+class GenerationForecastSchema(Schema):
+    device_id = fields.String()
+    unit = fields.Constant("kWh")
+    method = fields.String(
+        metadata={
+            "enum": ["clear_sky_scaled", "clear_sky_weather", "clear_sky_nominal"]
+        }
+    )
+    fallback = fields.Boolean(
+        metadata={
+            "description": "true when no whole day of export history was known "
+            "(clear_sky_nominal), or the weather provider configured failed"
+        }
+    )
+    note = fields.String(metadata={"description": "what the method is"})
+    history_hours = fields.Integer(
+        metadata={"description": "complete hours of export history the method had"}
+    )
+    scale = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "kWh exported per kWh of the clear sky of one kW of "
+            "peak: about the system's effective size in kW; null for the fallback"
+        },
+    )
+    location = fields.Nested(LocationSchema)
+    weather = fields.Nested(WeatherUseSchema)
+    generated_at = UtcDateTime()
+    hours = fields.List(
+        fields.Nested(HourSchema),
+        metadata={
+            "description": "expected export in each hour, from the start of the "
+            "current UTC hour on"
+        },
+    )
+
+
+class GenerationBacktestSchema(BacktestSchema):
+    seasonal_period_hours = fields.Integer(
+        metadata={"description": "24: the baseline is the same hour a day earlier"}
+    )
+
+
+class NetLoadHourSchema(Schema):
+    hour = UtcDateTime()
+    consumption_kwh = Kwh()
+    generation_kwh = Kwh()
+    net_kwh = Kwh(metadata={"description": "consumption - generation"})
+
+
+class NetLoadSchema(Schema):
+    """A household's forecast net load: what its devices are forecast to draw,
+    minus what its PV devices are forecast to export."""
+
+    unit = fields.Constant("kWh")
+    device_ids = fields.List(fields.String())
+    pv_device_ids = fields.List(fields.String())
+    fallbacks = fields.List(
+        fields.String(), metadata={"description": "devices forecast by a fallback"}
+    )
+    generated_at = UtcDateTime()
+    hours = fields.List(fields.Nested(NetLoadHourSchema))
 
 
 class DeadLetterQuerySchema(InputSchema):

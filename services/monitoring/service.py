@@ -9,9 +9,12 @@ A device's consumption, forecasts and status are its owner's and staff's to see
 (``services/monitoring/policies.py``), decided from that copy of the devices."""
 
 import json
+import logging
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+from eventlet import tpool
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
@@ -39,8 +42,15 @@ from services.common.topology import (
     MONITORING_DEVICE_DELETED,
     MONITORING_PRESENCE,
 )
-from services.monitoring import dead_letters, forecast, logic, policies, status
-from services.monitoring.devices import known_devices, put_device
+from services.monitoring import (
+    dead_letters,
+    forecast,
+    generation,
+    logic,
+    policies,
+    status,
+)
+from services.monitoring.devices import described_device, known_devices, put_device
 from services.monitoring.exceptions import (
     DeadLettersForbidden,
     InvalidPresence,
@@ -64,10 +74,17 @@ from services.monitoring.schemas import (
     EnergyHourSchema,
     ForecastQuerySchema,
     ForecastSchema,
+    GenerationBacktestSchema,
+    GenerationForecastSchema,
+    HorizonSchema,
+    NetLoadSchema,
     NotificationQuerySchema,
     NotificationSchema,
 )
 from services.monitoring.storage import MonitoringStore
+from services.monitoring.weather import Weather, WeatherUnavailable
+
+log = logging.getLogger(__name__)
 
 consumption_schema = ConsumptionDaySchema()
 status_schema = DeviceStatusSchema()
@@ -75,6 +92,9 @@ notification_schema = NotificationSchema()
 energy_hour_schema = EnergyHourSchema()
 forecast_schema = ForecastSchema()
 backtest_schema = BacktestSchema()
+generation_schema = GenerationForecastSchema()
+generation_backtest_schema = GenerationBacktestSchema()
+net_load_schema = NetLoadSchema()
 dead_letter_schema = DeadLetterSchema()
 dead_letter_detail_schema = DeadLetterDetailSchema()
 replay_schema = DeadLetterReplaySchema()
@@ -88,6 +108,12 @@ FORECAST_HISTORY = timedelta(days=forecast.WINDOW_DAYS)
 #: the model's window.
 BACKTEST_HISTORY = timedelta(days=42)
 BACKTEST_FOLDS = 14
+#: The kind of device that has generation forecasts, and the kind whose energy a
+#: household's net load leaves out (a battery's plan decides it).
+PV_KIND = "pv"
+BATTERY_KIND = "battery"
+#: The installation's place when ``FORECAST`` does not say (Greenwich).
+DEFAULT_PLACE = (51.48, 0.0)
 #: Seconds between status checks when ``STATUS_CHECK_SECONDS`` is not set, and the
 #: most devices one check marks offline (the next check goes on).
 STATUS_CHECK_SECONDS = 10
@@ -114,6 +140,7 @@ class MonitoringService(HealthMixin):
     devices_rpc = TimedRpcProxy("devices")
     push = Pusher()
     config = Config()
+    weather = Weather()
 
     @rpc(expected_exceptions=EXPECTED)
     def consumption_day(self, caller, query):
@@ -226,55 +253,231 @@ class MonitoringService(HealthMixin):
         end = forecast.hour_start(now)
         history = self._history(device_id, end - BACKTEST_HISTORY, end)
         result = forecast.backtest(history, end, horizon, BACKTEST_FOLDS)
-        if result.folds:
-            note = (
-                f"{result.folds} forecasts of {result.horizon} h, issued a day "
-                "apart, each from the hours before it only"
-            )
-        else:
-            note = (
-                f"not enough history: {len(history)} h, a backtest needs "
-                f"{result.min_history_hours} h"
-            )
         return backtest_schema.dump(
+            _backtest_view(device_id, result, len(history), "profile", now)
+        )
+
+    # -- generation forecasts ---------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def generation_forecast(self, caller, query):
+        """``forecast_generation`` of a PV device the caller may see
+        (``device_id``, ``hours``)."""
+        query = load(ForecastQuerySchema(), query)
+        device = self._require_visible(caller, query["device_id"])
+        return self._generation(
+            query["device_id"], device, query["hours"], datetime.now(UTC)
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def generation_backtest(self, caller, query):
+        """``backtest_generation`` of a PV device the caller may see
+        (``device_id``, ``horizon``)."""
+        query = load(BacktestQuerySchema(), query)
+        device = self._require_visible(caller, query["device_id"])
+        return self._generation_backtest(
+            query["device_id"], device, query["horizon"], datetime.now(UTC)
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def forecast_generation(self, device_id, hours=24, now_iso=None):
+        """A PV device's expected export in each of the next ``hours`` UTC hours
+        (1 to 48), from the current one: the clear sky at its place scaled by its
+        export history, and by the cloud cover when a weather provider is
+        configured (``services/monitoring/generation.py``). For other services,
+        which have decided who may see it (``generation_forecast`` is the
+        caller's)."""
+        query = load(ForecastQuerySchema(), {"device_id": device_id, "hours": hours})
+        device = self._device(device_id)
+        return self._generation(device_id, device, query["hours"], _now(now_iso))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def backtest_generation(self, device_id, horizon=24, now_iso=None):
+        """How the generation forecast (without weather) would have done on a PV
+        device's last six weeks, against the same hour a day earlier. For other
+        services, as ``forecast_generation``."""
+        query = load(
+            BacktestQuerySchema(), {"device_id": device_id, "horizon": horizon}
+        )
+        device = self._device(device_id)
+        return self._generation_backtest(
+            device_id, device, query["horizon"], _now(now_iso)
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def forecast_net_load(self, device_ids, hours=24, now_iso=None):
+        """A household's net load in each of the next ``hours`` UTC hours: the
+        consumption forecasts of ``device_ids`` (batteries among them left out:
+        what they draw is what a battery's plan decides) minus the generation
+        forecasts of those that are PV. Negative: a surplus. For other services
+        (batteries' plans), which have decided whose devices these are."""
+        ids = [
+            device_id for device_id in logic.device_ids(device_ids) if is_id(device_id)
+        ]
+        hours = load(HorizonSchema(), {"hours": hours})["hours"]
+        now = _now(now_iso)
+        start = forecast.hour_start(now)
+        consumption, produced = np.zeros(hours), np.zeros(hours)
+        loads, pvs, fallbacks = [], [], []
+        for device_id in ids:
+            device = described_device(self.storage, self.devices_rpc, device_id)
+            self.storage.commit()
+            if device is None or device.deleted or device.kind == BATTERY_KIND:
+                continue
+            loads.append(device_id)
+            drawn = self._forecast(device_id, hours, now)
+            consumption += [hour["kwh"] for hour in drawn["hours"]]
+            if drawn["fallback"]:
+                fallbacks.append(device_id)
+            if device.kind == PV_KIND:
+                pvs.append(device_id)
+                made = self._generation(device_id, device, hours, now)
+                produced += [hour["kwh"] for hour in made["hours"]]
+                if made["fallback"] and device_id not in fallbacks:
+                    fallbacks.append(device_id)
+        return net_load_schema.dump(
             {
-                "device_id": device_id,
-                "horizon": result.horizon,
-                "folds": result.folds,
-                "hours_evaluated": result.hours_evaluated,
-                "hours_excluded_from_mape": result.hours_excluded_from_mape,
-                "history_hours": len(history),
-                "min_history_hours": result.min_history_hours,
-                "seasonal_period_hours": result.seasonal_period_hours,
-                "model": {"method": "profile", **asdict(result.model)},
-                "seasonal_naive": {
-                    "method": f"same hour {result.seasonal_period_hours} h earlier",
-                    **asdict(result.seasonal_naive),
-                },
-                "skill": result.skill,
-                "note": note,
+                "device_ids": loads,
+                "pv_device_ids": pvs,
+                "fallbacks": fallbacks,
                 "generated_at": now,
+                "hours": [
+                    {
+                        "hour": start + i * logic.HOUR,
+                        "consumption_kwh": float(consumption[i]),
+                        "generation_kwh": float(produced[i]),
+                        "net_kwh": float(consumption[i] - produced[i]),
+                    }
+                    for i in range(hours)
+                ],
             }
         )
 
-    def _require_visible(
-        self, caller, device_id, policy=policies.READ_CONSUMPTION
-    ) -> None:
-        """``NoSuchDevice`` unless the device exists and ``policy`` lets the caller
-        see it: a device of someone else's is missing to them too."""
-        device = is_id(device_id) and known_devices(
-            self.storage, self.devices_rpc, {device_id}
-        ).get(device_id)
+    def _device(self, device_id):
+        """The device, as ``_require_visible`` finds it, for a service."""
+        device = is_id(device_id) and described_device(
+            self.storage, self.devices_rpc, device_id
+        )
+        self.storage.commit()
+        if not device or device.deleted:
+            raise NoSuchDevice()
+        return device
+
+    def _pv(self, device):
+        """Where a PV device stands (a 400 for a device of another kind)."""
+        if device.kind != PV_KIND:
+            raise ValidationFailed(
+                "generation is forecast for PV devices only",
+                {"device_id": [f"a device of kind pv, not {device.kind}"]},
+            )
+        if device.latitude is not None and device.longitude is not None:
+            return {
+                "latitude": device.latitude,
+                "longitude": device.longitude,
+                "source": "device",
+            }
+        settings = self.config.get("FORECAST") or {}
+        place = (settings.get("latitude"), settings.get("longitude"))
+        latitude, longitude = DEFAULT_PLACE if None in place else place
+        return {
+            "latitude": float(latitude),
+            "longitude": float(longitude),
+            "source": "installation",
+        }
+
+    def _generation(self, device_id, device, hours, now):
+        place = self._pv(device)
+        start = forecast.hour_start(now)
+        history = self._history(device_id, start - FORECAST_HISTORY, start, True)
+        # No transaction stays open while pvlib and the weather provider work.
+        self.storage.commit()
+        # pvlib works for a while in numpy and pandas: in an OS thread, so the
+        # service's other workers go on meanwhile.
+        clear_history, clear_ahead = tpool.execute(
+            _clear_skies, place, start, len(history), hours
+        )
+        cover, weather = self._cloud_cover(place, start, hours)
+        result = generation.forecast(
+            history,
+            clear_history,
+            clear_ahead,
+            float(device.max_hourly_kwh),
+            cover,
+        )
+        if cover is not None and result.method == "clear_sky_scaled":
+            weather = weather | {
+                "status": "too_little_history",
+                "detail": f"the weather needs {generation.MIN_WEATHER_DAYS} whole "
+                "days of export history",
+            }
+        return generation_schema.dump(
+            {
+                "device_id": device_id,
+                "method": result.method,
+                "fallback": result.fallback or weather["status"] == "unavailable",
+                "note": generation.METHODS[result.method],
+                "history_hours": result.history_hours,
+                "scale": result.scale,
+                "location": place,
+                "weather": weather,
+                "generated_at": now,
+                "hours": [
+                    {"hour": start + i * logic.HOUR, "kwh": float(kwh)}
+                    for i, kwh in enumerate(result.values)
+                ],
+            }
+        )
+
+    def _cloud_cover(self, place, start, hours):
+        """The cloud cover of the hours ahead, or None, and what became of it."""
+        if self.weather is None:
+            return None, {"provider": None, "status": "off", "detail": None}
+        use = {"provider": self.weather.name}
+        try:
+            cover = self.weather.cloud_cover(
+                place["latitude"], place["longitude"], start, hours
+            )
+        except WeatherUnavailable as exc:
+            log.warning("no weather from %s: %s", self.weather.name, exc)
+            return None, use | {"status": "unavailable", "detail": str(exc)}
+        return cover, use | {"status": "used", "detail": None}
+
+    def _generation_backtest(self, device_id, device, horizon, now):
+        place = self._pv(device)
+        end = forecast.hour_start(now)
+        history = self._history(device_id, end - BACKTEST_HISTORY, end, True)
+        self.storage.commit()
+        clear_history, _ = tpool.execute(_clear_skies, place, end, len(history), 0)
+        result = generation.backtest(
+            history,
+            clear_history,
+            float(device.max_hourly_kwh),
+            horizon,
+            BACKTEST_FOLDS,
+        )
+        return generation_backtest_schema.dump(
+            _backtest_view(device_id, result, len(history), "clear_sky_scaled", now)
+        )
+
+    def _require_visible(self, caller, device_id, policy=policies.READ_CONSUMPTION):
+        """The device, as monitoring keeps it; ``NoSuchDevice`` unless it exists
+        and ``policy`` lets the caller see it: a device of someone else's is
+        missing to them too."""
+        device = is_id(device_id) and described_device(
+            self.storage, self.devices_rpc, device_id
+        )
         # A device first heard of from devices is kept in the copy.
         self.storage.commit()
         if not device or device.deleted:
             raise NoSuchDevice()
         policy.require(caller, device.user_id, refusal=NoSuchDevice())
+        return device
 
-    def _history(self, device_id, start, end):
-        """Complete hours from the device's first total after ``start`` to ``end``."""
+    def _history(self, device_id, start, end, export=False):
+        """Complete hours from the device's first total after ``start`` to ``end``:
+        energy drawn, or ``export``ed."""
         return forecast.history_from_totals(
-            self.storage.hourly_totals(device_id, start, end), end
+            self.storage.hourly_totals(device_id, start, end, export), end
         )
 
     # -- device status ----------------------------------------------------------------
@@ -458,6 +661,47 @@ class MonitoringService(HealthMixin):
         if not row:
             raise NoSuchDeadLetter()
         return row
+
+
+def _clear_skies(place: dict, start: datetime, past: int, ahead: int):
+    """The clear sky of one kW of peak at ``place`` in the ``past`` hours before
+    ``start`` and the ``ahead`` hours from it."""
+    both = generation.clear_sky_kwh(
+        place["latitude"], place["longitude"], start - past * logic.HOUR, past + ahead
+    )
+    return both[:past], both[past:]
+
+
+def _backtest_view(device_id, result, history_hours: int, method: str, now) -> dict:
+    """A backtest as the API answers it."""
+    if result.folds:
+        note = (
+            f"{result.folds} forecasts of {result.horizon} h, issued a day "
+            "apart, each from the hours before it only"
+        )
+    else:
+        note = (
+            f"not enough history: {history_hours} h, a backtest needs "
+            f"{result.min_history_hours} h"
+        )
+    return {
+        "device_id": device_id,
+        "horizon": result.horizon,
+        "folds": result.folds,
+        "hours_evaluated": result.hours_evaluated,
+        "hours_excluded_from_mape": result.hours_excluded_from_mape,
+        "history_hours": history_hours,
+        "min_history_hours": result.min_history_hours,
+        "seasonal_period_hours": result.seasonal_period_hours,
+        "model": {"method": method, **asdict(result.model)},
+        "seasonal_naive": {
+            "method": f"same hour {result.seasonal_period_hours} h earlier",
+            **asdict(result.seasonal_naive),
+        },
+        "skill": result.skill,
+        "note": note,
+        "generated_at": now,
+    }
 
 
 def _dead_letter(row, detail: bool = False) -> dict:

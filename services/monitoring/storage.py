@@ -45,6 +45,9 @@ class MonitoringStore(Store):
         max_hourly_kwh,
         updated_at: datetime,
         reading_interval_s: int = DEFAULT_READING_INTERVAL_S,
+        kind: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
     ) -> None:
         """Record a device as ``ems.sync`` describes it, unless what is stored is
         newer or the device was deleted: events may arrive twice or late."""
@@ -53,6 +56,9 @@ class MonitoringStore(Store):
             "user_id": user_id,
             "max_hourly_kwh": Decimal(str(max_hourly_kwh)),
             "reading_interval_s": int(reading_interval_s),
+            "kind": kind,
+            "latitude": latitude,
+            "longitude": longitude,
             "updated_at": updated_at,
             "deleted": False,
         }
@@ -66,6 +72,9 @@ class MonitoringStore(Store):
                         "user_id",
                         "max_hourly_kwh",
                         "reading_interval_s",
+                        "kind",
+                        "latitude",
+                        "longitude",
                         "updated_at",
                     )
                 },
@@ -97,7 +106,13 @@ class MonitoringStore(Store):
         )
         return {
             row.id: DeviceLimit(
-                row.user_id, row.max_hourly_kwh, row.deleted, row.reading_interval_s
+                row.user_id,
+                row.max_hourly_kwh,
+                row.deleted,
+                row.reading_interval_s,
+                row.kind,
+                row.latitude,
+                row.longitude,
             )
             for row in rows
         }
@@ -414,17 +429,19 @@ class MonitoringStore(Store):
     # -- reports ------------------------------------------------------------------
 
     def hourly_totals(
-        self, device_id: str, start: datetime, end: datetime
+        self, device_id: str, start: datetime, end: datetime, export: bool = False
     ) -> dict[datetime, Decimal]:
-        """A device's energy drawn in each hour of the range that has any."""
+        """A device's energy drawn (``export``: exported) in each hour of the range
+        that has a total."""
+        column = HourlyTotal.export_kwh if export else HourlyTotal.kwh
         rows = self.session.execute(
-            select(HourlyTotal.hour, HourlyTotal.kwh).where(
+            select(HourlyTotal.hour, column.label("energy")).where(
                 HourlyTotal.device_id == device_id,
                 HourlyTotal.hour >= start,
                 HourlyTotal.hour < end,
             )
         )
-        return {row.hour: row.kwh for row in rows}
+        return {row.hour: row.energy for row in rows}
 
     def hourly_energy(
         self, device_ids: list[str], start: datetime, end: datetime

@@ -5,7 +5,7 @@ import pytest
 from config import variables as v
 from config.environment import environment
 from harness.clients import ApiClient
-from harness.fakes import ModelServerProcess
+from harness.fakes import ModelServerProcess, WeatherServerProcess
 from harness.stack import Stack
 
 
@@ -16,7 +16,13 @@ def model_server():
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory, model_server):
+def weather_server():
+    with WeatherServerProcess() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, model_server, weather_server):
     platform = Stack(
         tmp_path_factory.mktemp("stack"),
         environment=environment(
@@ -31,6 +37,9 @@ def stack(tmp_path_factory, model_server):
                 v.OPENAI_API_KEY: "test-key",
                 v.OPENAI_BASE_URL: model_server.base_url,
                 v.SUPPORT_AI_TIMEOUT: 2,
+                # Generation forecasts read the cloud cover of a local stand-in of
+                # Open-Meteo (test_forecast.py).
+                v.WEATHER_URL: weather_server.url,
                 # Small enough for test_quotas.py to reach within the message quota.
                 v.SUPPORT_MAX_AI_CALLS_PER_HOUR: 3,
                 # A device of a 1 s reading interval is offline after 3 × 1 s + 1 s,

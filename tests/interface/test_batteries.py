@@ -388,3 +388,39 @@ def test_auto_mode_sends_each_intervals_setpoint_once_and_replans_on_drift(
         manual = rpc.set_control(OWNER, battery["id"], {"control": "manual"})
         assert manual["control"] == "manual"
         assert rpc.get_plan(OWNER, battery["id"])["steps"] == []
+
+
+def test_a_plan_on_the_household_s_net_load_charges_from_its_surplus(
+    container_factory, service_config
+):
+    settings = service_config("batteries")
+    container = container_factory(BatteriesService, settings)
+    devices, monitoring = replace_dependencies(
+        container, "devices_rpc", "monitoring_rpc"
+    )
+    devices.get_device.side_effect = get_device
+    meter, pv = str(uuid.uuid4()), str(uuid.uuid4())
+    devices.devices_of.side_effect = lambda user_id: [
+        {"id": meter, "user_id": user_id, "kind": "meter"},
+        {"id": pv, "user_id": user_id, "kind": "pv"},
+    ]
+    # Noon's PV makes more than the household uses; the evening uses it.
+    net = [0.5, -2.0, -2.5, -1.0, 0.5, 0.5, 0.5, 0.5]
+    monitoring.forecast_net_load.side_effect = lambda ids, hours: {
+        "hours": [{"hour": f"h{i}", "net_kwh": kwh} for i, kwh in enumerate(net)]
+    }
+    container.start()
+    with ServiceRpcProxy("batteries", settings) as batteries_rpc:
+        battery = new_battery(batteries_rpc)
+        request = {
+            "import_prices": [0.3] * 8,
+            "export_prices": [0.05] * 8,
+            "household_net_load": True,
+        }
+        schedule = batteries_rpc.schedule_battery(OWNER, battery["id"], request)
+    monitoring.forecast_net_load.assert_called_once_with([meter, pv], 8)
+    assert [hour["load_kwh"] for hour in schedule["hours"]] == net
+    actions = [hour["action"] for hour in schedule["hours"]]
+    assert "charge" in actions[1:4] and "charge" not in actions[:1] + actions[4:]
+    assert set(actions[4:]) == {"discharge"}
+    assert schedule["saving"] > 0

@@ -127,7 +127,14 @@ def test_changes_are_published(devices_rpc, listen):
         OWNER, {"name": "Heat pump", "kind": "heat_pump", "max_hourly_kwh": 2.5}
     )
     devices_rpc.update_device(
-        OWNER, device["id"], {"max_hourly_kwh": 3.0, "reading_interval_s": 900}
+        OWNER,
+        device["id"],
+        {
+            "max_hourly_kwh": 3.0,
+            "reading_interval_s": 900,
+            "latitude": -33.9,
+            "longitude": 18.4,
+        },
     )
     devices_rpc.delete_device(OWNER, device["id"])
     received = events.messages(until=3)
@@ -139,6 +146,9 @@ def test_changes_are_published(devices_rpc, listen):
     assert received[0][1]["device"]["reading_interval_s"] == 60
     assert received[1][1]["device"]["max_hourly_kwh"] == 3.0
     assert received[1][1]["device"]["reading_interval_s"] == 900
+    assert received[0][1]["device"]["latitude"] is None
+    assert received[1][1]["device"]["latitude"] == -33.9
+    assert received[1][1]["device"]["longitude"] == 18.4
 
 
 def test_a_deleted_user_s_devices_go_too(config, devices_rpc, listen):

@@ -527,3 +527,32 @@ def test_a_days_consumption_is_its_owners_and_staffs(platform, rpc, device):
     )
     with pytest.raises(ValidationFailed):
         monitoring.consumption_day(OWNER, {"device_id": device["id"]})
+
+
+def test_a_pv_device_s_place_reaches_its_generation_forecast(platform, rpc):
+    """The place comes from devices: asked of it for a device monitoring has not
+    heard of, and then from ems.sync when it changes."""
+    pv = rpc("devices").create_device(
+        OWNER,
+        {"name": "Roof", "kind": "pv", "latitude": -33.9, "longitude": 18.4},
+    )
+    monitoring = rpc("monitoring")
+    query = {"device_id": pv["id"], "hours": 2}
+    forecast = monitoring.generation_forecast(OWNER, query)
+    assert forecast["location"] == {
+        "latitude": -33.9,
+        "longitude": 18.4,
+        "source": "device",
+    }
+    rpc("devices").update_device(OWNER, pv["id"], {"latitude": None, "longitude": None})
+    wait_for(
+        lambda: (
+            monitoring.generation_forecast(OWNER, query)["location"]["source"]
+            == "installation"
+        )
+    )
+    stranger = {"user_id": str(uuid.uuid4()), "role": "USER"}
+    with pytest.raises(NoSuchDevice):
+        monitoring.generation_forecast(stranger, query)
+    with pytest.raises(NoSuchDevice):
+        monitoring.generation_backtest(stranger, {"device_id": pv["id"]})

@@ -243,6 +243,35 @@ def test_it_buys_cheap_and_sells_dear_only_when_the_spread_beats_the_losses():
     assert [hour.action for hour in narrow.hours] == ["idle", "idle"]
 
 
+def test_on_the_household_s_net_load_the_battery_stores_its_own_surplus():
+    # A day of flat prices: buying to sell again only loses. The household uses
+    # 0.5 kWh an hour and its PV makes up to 3 kWh around noon.
+    limits = Limits(10, 3, 3, 0.9, 0.1, 0.9)
+    use = np.full(24, 0.5)
+    pv = np.zeros(24)
+    pv[8:16] = [0.5, 1.5, 2.5, 3.0, 3.0, 2.5, 1.5, 0.5]
+    net = use - pv
+    imports, exports = [0.30] * 24, [0.05] * 24
+    on_use = optimal_schedule(limits, imports, exports, use, start_soc_kwh=1.0)
+    assert {hour.action for hour in on_use.hours} == {"idle"}
+    on_net = optimal_schedule(limits, imports, exports, net, start_soc_kwh=1.0)
+    surplus = {h for h in range(24) if net[h] < 0}
+    charged = {h for h, hour in enumerate(on_net.hours) if hour.action == "charge"}
+    # It charges in the hours of a surplus, and only then: never from the grid.
+    assert charged and charged <= surplus
+    assert all(on_net.hours[h].grid_kwh <= 1e-9 for h in charged)
+    # It serves the evening with what it stored instead of exporting it at 0.05.
+    # (Within a step of its grid of charge levels.)
+    step = on_net.grid_step_kwh
+    evening = on_net.hours[16:]
+    assert {hour.action for hour in evening} == {"discharge"}
+    assert all(hour.grid_kwh == pytest.approx(0, abs=step) for hour in evening)
+    # It stored what the evening needed, no more: what is left at the end is worth
+    # nothing to the plan.
+    assert on_net.hours[-1].soc_kwh_end == pytest.approx(1.0, abs=step)
+    assert on_net.saving > 0
+
+
 def test_an_equally_cheap_plan_that_moves_nothing_is_preferred():
     # Exporting earns nothing and the household needs nothing: discharging
     # would cost nothing either, but it would be pointless.

@@ -107,6 +107,19 @@ def test_a_schedule_request_takes_a_load_or_a_device_to_forecast():
     assert "load_kwh" in refused(BatteryScheduleSchema(), forecast)
 
 
+def test_a_schedule_request_may_plan_on_the_household_s_net_load():
+    prices = {key: SCHEDULE[key] for key in ("import_prices", "export_prices")}
+    household = dict(prices, household_net_load=True)
+    assert load(BatteryScheduleRequestSchema(), household) == household
+    for body in (
+        dict(prices, household_net_load=False),
+        dict(SCHEDULE, household_net_load=True),
+        dict(household, load_device_id=DEVICE_ID),
+        dict(prices, household_net_load="yes please"),
+    ):
+        assert refused(BatteryScheduleRequestSchema(), body)
+
+
 @pytest.mark.parametrize(
     "changes, field",
     [

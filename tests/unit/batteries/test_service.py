@@ -167,6 +167,43 @@ def test_a_forecast_shorter_than_the_prices_is_unavailable(batteries, plans):
     assert plans == []
 
 
+def test_a_schedule_on_the_household_s_net_load_asks_for_the_owner_s_devices(
+    batteries, plans
+):
+    operator = {"user_id": "o-1", "role": "OPERATOR"}
+    batteries.devices_rpc.devices_of.return_value = [
+        device(),
+        device(kind="meter", device_id=METER_ID),
+    ]
+    batteries.monitoring_rpc.forecast_net_load.return_value = {
+        "hours": [
+            {"hour": "2026-06-22T12:00:00Z", "net_kwh": -2.5},
+            {"hour": "2026-06-22T13:00:00Z", "net_kwh": 0.4},
+        ]
+    }
+    batteries.schedule_battery(
+        operator, BATTERY_ID, dict(SCHEDULE, household_net_load=True)
+    )
+    # The battery's owner's household, whoever asks.
+    batteries.devices_rpc.devices_of.assert_called_once_with(USER["user_id"])
+    batteries.monitoring_rpc.forecast_net_load.assert_called_once_with(
+        [DEVICE_ID, METER_ID], 2
+    )
+    assert [load for _, _, _, load, _, _ in plans] == [[-2.5, 0.4]]
+
+
+def test_a_net_load_shorter_than_the_prices_is_unavailable(batteries, plans):
+    batteries.devices_rpc.devices_of.return_value = [device()]
+    batteries.monitoring_rpc.forecast_net_load.return_value = {
+        "hours": [{"hour": "2026-06-22T12:00:00Z", "net_kwh": -2.5}]
+    }
+    with pytest.raises(Unavailable):
+        batteries.schedule_battery(
+            USER, BATTERY_ID, dict(SCHEDULE, household_net_load=True)
+        )
+    assert plans == []
+
+
 def test_a_schedule_with_its_load_asks_no_forecast(batteries, plans):
     body = {"import_prices": [0.1], "export_prices": [0], "load_kwh": [2]}
     batteries.schedule_battery(USER, BATTERY_ID, body)
