@@ -303,7 +303,7 @@ class PvInverter(Model):
         super().__init__(device, seed, spike_probability)
         # pvlib and pandas take a second or more to import: only PV systems, not
         # every `ems` command, pay for them.
-        from simulator.solar import ClearSkyPv
+        from services.common.solar import ClearSkyPv
 
         self.sky = ClearSkyPv(*location, peak_kw=self.max_kw)
         self.max_percent = 100.0

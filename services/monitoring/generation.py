@@ -3,8 +3,8 @@ pvlib for the clear sky.
 
 **Clear sky** (``clear_sky_kwh``): what one kW of peak would export in each UTC hour
 at the device's place under a cloudless sky — pvlib's Ineichen clear sky on a plane
-tilted towards the equator, through PVWatts (``simulator/solar.py``, the same model
-the simulated PV systems follow). It has the shape of the day and of the season,
+tilted towards the equator, through PVWatts (``services/common/solar.py``, the
+model the simulated PV systems follow). It has the shape of the day and of the season,
 and knows nothing of the device's size, orientation, shading or weather.
 
 **The model** (method ``clear_sky_scaled``) scales that profile by the device's own
@@ -46,11 +46,10 @@ from datetime import datetime
 
 import numpy as np
 
-from services.monitoring.forecast import DAY_HOURS, WINDOW_HOURS, Backtest, scores
-
 # pvlib and pandas take seconds to import: monitoring pays for them when it starts,
 # not in its first forecast of PV.
-from simulator.solar import ClearSkyPv
+from services.common.solar import ClearSkyPv
+from services.monitoring.forecast import DAY_HOURS, WINDOW_HOURS, Backtest, scores
 
 #: The methods, for the people reading a forecast.
 METHODS = {

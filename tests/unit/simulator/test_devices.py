@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from services.common.solar import ClearSkyPv
 from simulator.devices import (
     Battery,
     EvCharger,
@@ -17,7 +18,6 @@ from simulator.devices import (
     Telemetry,
 )
 from simulator.profiles import Device, ev_plugged, interval_kwh
-from simulator.solar import ClearSkyPv
 
 SEED = 5
 QUARTER = timedelta(minutes=15)

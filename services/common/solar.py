@@ -5,6 +5,7 @@ turned onto a plane tilted towards the equator, and PVWatts' module and inverter
 models make the AC power of a system of ``peak_kw``: a crude but honest shape,
 zero at night, highest near solar noon, higher in summer than in winter.
 Deterministic, with no weather: clouds are for the generation forecast to guess.
+The simulator's PV systems and monitoring's generation forecast share it.
 """
 
 import numpy as np
