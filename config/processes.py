@@ -103,6 +103,11 @@ PROCESSES = {
             "password": v.DEMO_PASSWORD,
             "name": v.DEMO_NAME,
         },
+        "NEIGHBOUR": {
+            "email": v.NEIGHBOUR_EMAIL,
+            "password": v.NEIGHBOUR_PASSWORD,
+            "name": v.NEIGHBOUR_NAME,
+        },
     },
     "auth": service(
         "auth",

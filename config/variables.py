@@ -177,6 +177,20 @@ DEMO_PASSWORD = Variable(
     secret=True,
 )
 DEMO_NAME = Variable("EMS_DEMO_NAME", "Demo household", str, "its name")
+NEIGHBOUR_EMAIL = Variable(
+    "EMS_NEIGHBOUR_EMAIL",
+    "neighbour@ems.localhost",
+    str,
+    "the demo's neighbour household, which buys the demo household's surplus",
+)
+NEIGHBOUR_PASSWORD = Variable(
+    "EMS_NEIGHBOUR_PASSWORD",
+    None,
+    str,
+    "its password; generated once (var/neighbour_password) if not given",
+    secret=True,
+)
+NEIGHBOUR_NAME = Variable("EMS_NEIGHBOUR_NAME", "Neighbour household", str, "its name")
 
 # -- HTTP addresses --------------------------------------------------------------------
 
