@@ -602,10 +602,13 @@ def history_ends(created: datetime, now: datetime, span: timedelta) -> list[date
     return backfill_ends(now - span, min(created, now), HISTORY_INTERVAL)
 
 
-def history(run: Run, devices: list[Device], created: dict, span: timedelta):
+def history(
+    run: Run, devices: list[Device], created: dict, span: timedelta
+) -> int | None:
     """Each device's history (``history_ends``), oldest hour first, every device
-    per hour, modelled apart from the live readings that follow. A device whose
-    creation time is unknown has none."""
+    per hour, modelled apart from the live readings that follow; how many readings
+    were confirmed, or None if the run stopped first. A device whose creation time
+    is unknown has none."""
     now = utc_now()
     fleet = Fleet(run.seed, run.spike_probability, run.fleet.location)
     ends = {
@@ -613,6 +616,7 @@ def history(run: Run, devices: list[Device], created: dict, span: timedelta):
         for device in devices
         if device.id in created
     }
+    sent = 0
     for end in sorted(set().union(*ends.values())):
         for device in devices:
             if end not in ends.get(device.id, ()):
@@ -621,11 +625,35 @@ def history(run: Run, devices: list[Device], created: dict, span: timedelta):
             if run.done or not run.publish(
                 device, end, HISTORY_INTERVAL, fleet, reading_id
             ):
-                return
+                return None
+            sent += 1
+    return sent
 
 
-def live(run: Run, source, rate: float, relist: float) -> None:
-    """Readings stamped now, round-robin over the devices, ``rate`` per second."""
+class Histories:
+    """``--history``: the history of each device the first time a live run lists
+    it, before its first live reading, so that a device listed late (the demo's,
+    created while the simulator starts) has one as well."""
+
+    def __init__(self, run: Run, created: dict, span: timedelta):
+        self.run, self.created, self.span = run, created, span
+        self.sent: set[str] = set()
+
+    def __call__(self, devices: list[Device]) -> None:
+        new = [device for device in devices if device.id not in self.sent]
+        if not new:
+            return
+        warn(f"history of {len(new)} device(s) over {self.span}")
+        count = history(self.run, new, self.created, self.span)
+        if count is not None:
+            self.sent.update(device.id for device in new)
+            warn(f"history sent: {count} readings confirmed")
+
+
+def live(run: Run, source, rate: float, relist: float, listed_first=None) -> None:
+    """Readings stamped now, round-robin over the devices, ``rate`` per second.
+    ``listed_first(devices)`` is called with every new listing before its
+    readings (``Histories``)."""
     period = 1.0 / rate
     devices = source.wait()
     listed = time.monotonic()
@@ -640,6 +668,8 @@ def live(run: Run, source, rate: float, relist: float) -> None:
             # Devices that talk back connect at once, not at their first reading.
             run.publisher.ensure(devices)
             ensured = devices
+            if listed_first is not None:
+                listed_first(devices)
         if not devices:
             warn(f"no devices yet; listing them again in {relist:.0f} s")
             if not run.stopper.sleep(relist):
@@ -803,13 +833,10 @@ def run(args) -> int:
             else:
                 backfill(simulation, devices, args.start, args.interval)
         else:
+            histories = None
             if args.history is not None:
-                devices = source.wait()
-                publisher.ensure(devices)
-                warn(f"history of {len(devices)} devices over {args.history}")
-                history(simulation, devices, source.created, args.history)
-                warn(f"history sent: {publisher.confirmed} readings confirmed")
-            live(simulation, source, args.rate, args.relist)
+                histories = Histories(simulation, source.created, args.history)
+            live(simulation, source, args.rate, args.relist, histories)
     except (Stopped, KeyboardInterrupt):
         pass
     except ApiRefused as exc:

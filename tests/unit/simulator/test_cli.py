@@ -475,7 +475,7 @@ def test_history_sends_the_same_readings_at_every_start(monkeypatch):
     }
     runs = [make_run(), make_run()]
     for run in runs:
-        cli.history(run, devices, created, timedelta(hours=6))
+        assert cli.history(run, devices, created, timedelta(hours=6)) == 8
     first, second = (run.publisher.published for run in runs)
     # c's creation is unknown: no history. a has 5 hours up to 9:00, b 3 up to 7:00.
     assert [r["device_id"] for r in first].count("a") == 5
@@ -522,3 +522,47 @@ def test_the_listing_keeps_when_each_device_was_created():
     )
     directory.wait()
     assert directory.created == {"d1": datetime(2026, 11, 22, 9, 40, 12, tzinfo=UTC)}
+
+
+class GrowingDevices:
+    """A listing that gains a device at its first refresh."""
+
+    def __init__(self, first, later):
+        self.listings = [first, later]
+
+    def wait(self):
+        return self.listings[0]
+
+    def refresh(self):
+        return self.listings[-1]
+
+
+def test_a_live_run_sends_each_devices_history_once_before_its_live_readings():
+    now = datetime.now(UTC)
+    run = make_run(count=20)
+    created = {"a": now - timedelta(minutes=30), "b": now - timedelta(minutes=30)}
+    a, b = Device("a"), Device("b")
+    source = GrowingDevices([a], [a, b])
+    live(run, source, 200, 0.01, cli.Histories(run, created, timedelta(hours=3)))
+    published = run.publisher.published
+    kinds = [
+        (
+            r["device_id"],
+            r["reading_id"]
+            == cli.history_reading_id(r["device_id"], parse_start(r["timestamp"])),
+        )
+        for r in published
+    ]
+    for device in "ab":
+        mine = [is_history for d, is_history in kinds if d == device]
+        # Its history (2 or 3 hours) first, then live readings only.
+        assert 2 <= mine.index(False) <= 3 and not any(mine[mine.index(False) :])
+    # b, listed later, still got its history, once.
+    first_of_b = next(i for i, (d, _) in enumerate(kinds) if d == "b")
+    assert kinds[first_of_b - 1] == ("a", False)
+    history_ids = [
+        r["reading_id"]
+        for r, (_, is_history) in zip(published, kinds, strict=True)
+        if is_history
+    ]
+    assert len(set(history_ids)) == len(history_ids) >= 4
