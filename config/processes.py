@@ -262,6 +262,7 @@ PROCESSES = {
         "SEED": v.SIMULATOR_SEED,
         "LATITUDE": v.SIMULATOR_LATITUDE,
         "LONGITUDE": v.SIMULATOR_LONGITUDE,
+        "DEMO_HISTORY_DAYS": v.DEMO_HISTORY_DAYS,
     },
     # ``ems traefik``: what it sets in traefik/traefik.yml before starting Traefik.
     "traefik": {

@@ -586,6 +586,14 @@ SIMULATOR_SEED = Variable(
     int,
     "seed of the load profiles; a new one per run (printed) if unset",
 )
+DEMO_HISTORY_DAYS = Variable(
+    "EMS_DEMO_HISTORY_DAYS",
+    60,
+    number,
+    "days of hourly history `ems simulate --demo` sends for each demo device before "
+    "going live, unless --history says; 0 sends none (the ingest takes readings up "
+    "to EMS_BACKFILL_DAYS old)",
+)
 SIMULATOR_LATITUDE = Variable(
     "EMS_SIMULATOR_LATITUDE",
     51.48,

@@ -154,7 +154,12 @@ def seed_demo(
     """The demo household and its neighbour, two USERs (``ems/demo.py``): the
     household's devices, its battery in auto mode, and the coming day's market
     between them."""
-    households = [
+    # pvlib takes a second or more to import: only bootstrap pays for it.
+    from simulator.solar import ClearSkyPv
+
+    # The household last, right before its devices: the simulator logs in as it
+    # and lists its devices as soon as it exists.
+    next_door, household = (
         demo.Household(
             call_when_up(
                 cluster,
@@ -167,15 +172,13 @@ def seed_demo(
                 "USER",
             )["id"]
         )
-        for login in (home, neighbour)
-    ]
-    # pvlib takes a second or more to import: only bootstrap pays for it.
-    from simulator.solar import ClearSkyPv
-
+        for login in (neighbour, home)
+    )
     location = simulator_location(config.settings("simulator"))
     demo.seed(
         cluster,
-        *households,
+        household,
+        next_door,
         lambda device: ClearSkyPv(*location, device["max_hourly_kwh"]).watts,
         datetime.now(UTC),
     )

@@ -190,7 +190,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--demo",
         action="store_true",
-        help="the demo household's devices, with the demo login `make up` prints; "
+        help="the demo household's devices, with the demo login `make up` prints, "
+        "and their history of EMS_DEMO_HISTORY_DAYS (60) unless --history says; "
         "with EMS_DEMO=0 it waits for Ctrl-C instead (a process list stops every "
         "process when one exits)",
     )
@@ -717,6 +718,10 @@ def use_demo_login(args) -> bool:
         return False
     demo = accounts.login(common, "DEMO")
     args.email, args.password = demo.email, demo.password
+    if args.history is None and args.start is None:
+        # A live run's history; a back-fill (--start) is history of its own.
+        days = float(config.settings("simulator")["DEMO_HISTORY_DAYS"] or 0)
+        args.history = timedelta(days=days) if days > 0 else None
     return True
 
 

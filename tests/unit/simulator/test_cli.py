@@ -566,3 +566,27 @@ def test_a_live_run_sends_each_devices_history_once_before_its_live_readings():
         if is_history
     ]
     assert len(set(history_ids)) == len(history_ids) >= 4
+
+
+@pytest.mark.parametrize(
+    "environ, argv, history",
+    [
+        ({}, [], timedelta(days=60)),
+        ({"EMS_DEMO_HISTORY_DAYS": "2"}, [], timedelta(days=2)),
+        ({"EMS_DEMO_HISTORY_DAYS": "0"}, [], None),
+        ({"EMS_DEMO_HISTORY_DAYS": "2"}, ["--history", "6h"], timedelta(hours=6)),
+        ({}, ["--start", "2026-11-21"], None),
+    ],
+)
+def test_the_demo_has_the_history_the_settings_give(
+    monkeypatch, environ, argv, history
+):
+    environ = {"EMS_DEMO_PASSWORD": "demo-secret", **environ}
+    settings = cli.config.settings
+    monkeypatch.setattr(
+        cli.config, "settings", lambda process: settings(process, environ)
+    )
+    args = simulate("--demo", *argv)
+    assert cli.use_demo_login(args)
+    assert (args.email, args.password) == ("demo@ems.localhost", "demo-secret")
+    assert args.history == history
