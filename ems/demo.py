@@ -50,6 +50,8 @@ NET_LOAD_KWH = (
 SALE_SHARE = 0.5
 MIN_SALE_KWH = 0.1
 ASK_PER_KWH = 0.18
+#: An hour that begins sooner than this is left out of the market.
+CLOSING = timedelta(minutes=5)
 BID_PER_KWH = 0.20
 
 
@@ -112,10 +114,12 @@ def auto_control(now: datetime) -> dict:
 
 
 def coming_hours(now: datetime, count: int = DAY_HOURS) -> list[datetime]:
-    """The starts of the ``count`` hours after the one under way: the hours the
-    market still trades."""
+    """The starts of the ``count`` hours after the one under way that the market
+    still trades, but for one that begins within ``CLOSING``: its trading could
+    close while the orders are placed."""
     current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return [current + HOUR * (index + 1) for index in range(count)]
+    hours = [current + HOUR * (index + 1) for index in range(count)]
+    return [hour for hour in hours if hour - now >= CLOSING]
 
 
 def hour_kwh(watts, hour: datetime, samples: int = 12) -> float:

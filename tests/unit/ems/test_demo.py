@@ -124,6 +124,13 @@ def test_the_market_offers_a_share_of_the_daylight_hours_output():
     assert demo.sale_quantity(0.15) == 0.0 and demo.sale_quantity(0.2468) == 0.123
 
 
+def test_an_hour_about_to_begin_is_left_out_of_the_market():
+    late = datetime(2026, 12, 2, 4, 57, tzinfo=UTC)
+    hours = demo.coming_hours(late)
+    assert hours[0] == datetime(2026, 12, 2, 6, tzinfo=UTC) and len(hours) == 23
+    assert demo.coming_hours(late - timedelta(minutes=2))[0].hour == 5
+
+
 def test_an_hours_energy_is_the_mean_power_over_it():
     hour = datetime(2026, 12, 2, 12, tzinfo=UTC)
     assert demo.hour_kwh(lambda moments: np.full(moments.shape, 1500.0), hour) == 1.5
