@@ -108,6 +108,11 @@ PROCESSES = {
             "password": v.DEMO_PASSWORD,
             "name": v.DEMO_NAME,
         },
+        "NEIGHBOUR": {
+            "email": v.NEIGHBOUR_EMAIL,
+            "password": v.NEIGHBOUR_PASSWORD,
+            "name": v.NEIGHBOUR_NAME,
+        },
     },
     "auth": service(
         "auth",
@@ -270,6 +275,7 @@ PROCESSES = {
         # otherwise: their generation is then what the forecasts expect.
         "LATITUDE": Derived(_own_or, (v.SIMULATOR_LATITUDE, v.LATITUDE)),
         "LONGITUDE": Derived(_own_or, (v.SIMULATOR_LONGITUDE, v.LONGITUDE)),
+        "DEMO_HISTORY_DAYS": v.DEMO_HISTORY_DAYS,
     },
     # ``ems traefik``: what it sets in traefik/traefik.yml before starting Traefik.
     "traefik": {

@@ -188,6 +188,20 @@ DEMO_PASSWORD = Variable(
     secret=True,
 )
 DEMO_NAME = Variable("EMS_DEMO_NAME", "Demo household", str, "its name")
+NEIGHBOUR_EMAIL = Variable(
+    "EMS_NEIGHBOUR_EMAIL",
+    "neighbour@ems.localhost",
+    str,
+    "the demo's neighbour household, which buys the demo household's surplus",
+)
+NEIGHBOUR_PASSWORD = Variable(
+    "EMS_NEIGHBOUR_PASSWORD",
+    None,
+    str,
+    "its password; generated once (var/neighbour_password) if not given",
+    secret=True,
+)
+NEIGHBOUR_NAME = Variable("EMS_NEIGHBOUR_NAME", "Neighbour household", str, "its name")
 
 # -- HTTP addresses --------------------------------------------------------------------
 
@@ -598,6 +612,14 @@ SIMULATOR_SEED = Variable(
     None,
     int,
     "seed of the load profiles; a new one per run (printed) if unset",
+)
+DEMO_HISTORY_DAYS = Variable(
+    "EMS_DEMO_HISTORY_DAYS",
+    60,
+    number,
+    "days of hourly history `ems simulate --demo` sends for each demo device before "
+    "going live, unless --history says; 0 sends none (the ingest takes readings up "
+    "to EMS_BACKFILL_DAYS old)",
 )
 SIMULATOR_LATITUDE = Variable(
     "EMS_SIMULATOR_LATITUDE",

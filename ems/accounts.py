@@ -1,4 +1,5 @@
-"""The accounts an installation starts with: the ADMIN and the demo household.
+"""The accounts an installation starts with: the ADMIN, the demo household and its
+neighbour.
 
 A password not given in the environment is generated once and kept in the
 installation's var folder, so every process (and every later start) agrees on it.
@@ -10,14 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import config
-
-#: The demo household's devices: name, kind, hourly limit in kWh.
-DEMO_DEVICES = [
-    ("Household meter", "meter", 1.5),
-    ("Heat pump", "heat_pump", 2.0),
-    ("EV charger", "ev_charger", 7.4),
-    ("Kitchen", "appliance", 1.0),
-]
 
 
 @dataclass(frozen=True)
@@ -46,7 +39,8 @@ def _kept_password(path: Path) -> str:
 
 
 def login(common: dict, section: str) -> Login:
-    """The login of ``ADMIN`` or ``DEMO`` (sections of the ``common`` settings)."""
+    """The login of ``ADMIN``, ``DEMO`` or ``NEIGHBOUR`` (sections of the
+    ``common`` settings)."""
     account = common[section]
     if account["password"]:
         return Login(account["email"], str(account["password"]), account["name"], None)

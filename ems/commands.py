@@ -5,6 +5,7 @@ import shutil
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -14,9 +15,10 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import config
-from ems import accounts, broker, database
+from ems import accounts, broker, database, demo
 from ems.keys import ensure_keys
 from services.common.topology import declare_all
+from simulator.cli import simulator_location
 
 
 def prepare(args) -> None:
@@ -36,6 +38,7 @@ def prepare(args) -> None:
     # and bootstrap read the same ones.
     accounts.login(common, "ADMIN")
     accounts.login(common, "DEMO")
+    accounts.login(common, "NEIGHBOUR")
     uris = prepare_broker(common)
     with Connection(uris[broker.variable("prepare")]) as connection:
         declare_all(connection.default_channel)
@@ -125,11 +128,14 @@ def bootstrap(args) -> None:
             f"  ADMIN login  {admin.email} / {admin.password}{described(admin)}"
         )
         if accounts.demo_enabled(common):
-            demo = accounts.login(common, "DEMO")
-            seed_demo(cluster, demo, deadline)
-            lines.append(
-                f"  demo login   {demo.email} / {demo.password}{described(demo)}"
-            )
+            home = accounts.login(common, "DEMO")
+            neighbour = accounts.login(common, "NEIGHBOUR")
+            seed_demo(cluster, home, neighbour, deadline)
+            lines += [
+                f"  demo login   {home.email} / {home.password}{described(home)}",
+                f"  neighbour    {neighbour.email} / {neighbour.password}"
+                f"{described(neighbour)}",
+            ]
     lines += ["Stop with Ctrl-C.", ""]
     print("\n".join(lines), flush=True)
     if not args.exit:
@@ -142,26 +148,40 @@ def described(login: accounts.Login) -> str:
     return f"   (kept in {login.kept_in})" if login.kept_in else ""
 
 
-def seed_demo(cluster, demo: accounts.Login, deadline: float) -> None:
-    """The demo household: a USER with a few devices of different kinds, created
-    once (its devices are left alone once it has any)."""
-    user = call_when_up(
-        cluster,
-        "users",
-        "ensure_account",
-        deadline,
-        demo.email,
-        demo.password,
-        demo.name,
-        "USER",
-    )
-    household = {"user_id": user["id"], "role": "USER"}
-    if call_when_up(cluster, "devices", "list_devices", deadline, household):
-        return
-    for name, kind, limit in accounts.DEMO_DEVICES:
-        cluster.devices.create_device(
-            household, {"name": name, "kind": kind, "max_hourly_kwh": limit}
+def seed_demo(
+    cluster, home: accounts.Login, neighbour: accounts.Login, deadline: float
+) -> None:
+    """The demo household and its neighbour, two USERs (``ems/demo.py``): the
+    household's devices, its battery in auto mode, and the coming day's market
+    between them."""
+    # pvlib takes a second or more to import: only bootstrap pays for it.
+    from simulator.solar import ClearSkyPv
+
+    # The household last, right before its devices: the simulator logs in as it
+    # and lists its devices as soon as it exists.
+    next_door, household = (
+        demo.Household(
+            call_when_up(
+                cluster,
+                "users",
+                "ensure_account",
+                deadline,
+                login.email,
+                login.password,
+                login.name,
+                "USER",
+            )["id"]
         )
+        for login in (neighbour, home)
+    )
+    location = simulator_location(config.settings("simulator"))
+    demo.seed(
+        cluster,
+        household,
+        next_door,
+        lambda device: ClearSkyPv(*location, device["max_hourly_kwh"]).watts,
+        datetime.now(UTC),
+    )
 
 
 #: Where ``ems traefik`` puts each of its settings in traefik/traefik.yml.

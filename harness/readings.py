@@ -105,3 +105,24 @@ def publish_readings(stack: Stack, *bodies, raw=()):
                 content_encoding="utf-8",
                 delivery_mode=2,
             )
+
+
+def counted_until(stack: Stack, device_id: str, until: datetime) -> tuple:
+    """Of a device's readings stamped no later than ``until``: how many, and the
+    sum of their ``kwh``; and the device's hourly totals of energy drawn and
+    exported in the hours that end by ``until``, in kWh."""
+    [(count, drawn)] = _query(
+        stack,
+        "SELECT count(*), coalesce(sum(kwh), 0) FROM readings "
+        "WHERE device_id = :d AND timestamp <= :t",
+        d=device_id,
+        t=until,
+    )
+    [(total, exported)] = _query(
+        stack,
+        "SELECT coalesce(sum(kwh), 0), coalesce(sum(export_kwh), 0) "
+        "FROM hourly_totals WHERE device_id = :d AND hour < :t",
+        d=device_id,
+        t=until,
+    )
+    return count, float(drawn), float(total), float(exported)

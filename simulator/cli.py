@@ -7,6 +7,11 @@ for every --interval ending after START and no later than now, as fast as the br
 confirms. Either stops after --count confirmed readings, after --duration, or on
 Ctrl-C, and prints the totals.
 
+History (--history, with --email or --demo, before going live): each device's
+hourly readings for that long before it joined the platform, sent through the
+platform like any reading. Their ids follow from the device and the hour, so a
+second start sends the same readings and the platform counts each once.
+
 Each device is simulated by the model of its kind (``devices``): PV systems also
 report their export, batteries their charge. With --commands the devices of an
 account talk back, live over MQTT, each on a connection of its own: they take
@@ -23,7 +28,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import requests
 
@@ -59,6 +64,11 @@ DEVICE_HELP = (
 # Characters that would change a routing key (``device.<id>.reading``) or an MQTT
 # topic (``ems/devices/<id>/reading``) into something else.
 FORBIDDEN_IN_ID = re.compile(r"[.#*/+\s]")
+#: History is hourly, always: readings of another interval would have other ids,
+#: and be counted beside those a previous start sent.
+HISTORY_INTERVAL = timedelta(hours=1)
+#: The namespace of history readings' ids (``history_reading_id``).
+HISTORY_NAMESPACE = uuid5(NAMESPACE_URL, "https://ems.localhost/simulator/history")
 DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -180,7 +190,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--demo",
         action="store_true",
-        help="the demo household's devices, with the demo login `make up` prints; "
+        help="the demo household's devices, with the demo login `make up` prints, "
+        "and their history of EMS_DEMO_HISTORY_DAYS (60) unless --history says; "
         "with EMS_DEMO=0 it waits for Ctrl-C instead (a process list stops every "
         "process when one exits)",
     )
@@ -231,6 +242,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=parse_interval,
         default=timedelta(minutes=15),
         help="back-fill: the reading interval, e.g. 15m (default), 1h, 300",
+    )
+    parser.add_argument(
+        "--history",
+        type=parse_duration,
+        metavar="DURATION",
+        help="live, with --email or --demo: first send each device's hourly "
+        "readings of this long (e.g. 60d) up to the hour it was created, with ids "
+        "made of the device and the hour, so that a second start adds nothing",
     )
     stop = parser.add_mutually_exclusive_group()
     stop.add_argument(
@@ -291,6 +310,10 @@ def check_arguments(args, now: datetime) -> str | None:
         return "--behaviour is for devices that take --commands"
     if args.commands and args.start is not None:
         return "--commands is live only: devices take commands as they come"
+    if args.history is not None and not args.email:
+        return "--history needs each device's creation time: use --email or --demo"
+    if args.history is not None and args.start is not None:
+        return "--history comes before a live run: leave out --start"
     if args.start is not None and args.start >= now:
         return "--start must be in the past"
     return None
@@ -334,6 +357,8 @@ class AccountDevices:
         self.stopper = stopper
         self.http = requests.Session()
         self.token = None
+        #: When each listed device was created.
+        self.created: dict[str, datetime] = {}
 
     def check(self, response, what: str) -> None:
         if response.status_code == 200:
@@ -374,7 +399,9 @@ class AccountDevices:
                         float(item.get("max_hourly_kwh") or DEFAULT_MAX_HOURLY_KWH),
                     )
                 )
-            except (KeyError, TypeError, ValueError):
+                if item.get("created_at"):
+                    self.created[str(item["id"])] = parse_start(item["created_at"])
+            except (KeyError, TypeError, ValueError, argparse.ArgumentTypeError):
                 warn(f"skipping a device the simulator cannot use: {item!r}")
         return devices
 
@@ -459,16 +486,25 @@ class Run:
         reached = self.count is not None and self.publisher.confirmed >= self.count
         return reached or self.stopper.stopped
 
-    def publish(self, device: Device, end: datetime, interval: timedelta) -> bool:
+    def publish(
+        self,
+        device: Device,
+        end: datetime,
+        interval: timedelta,
+        fleet: Fleet | None = None,
+        reading_id: str | None = None,
+    ) -> bool:
         """Make and publish the reading; False if stopped before it was confirmed.
+        ``fleet`` models the device instead of the run's own, and ``reading_id``
+        names the reading instead of a new random id.
 
         A device gone silent (``--behaviour ID=silent``) publishes nothing more.
         """
         if self.publisher.is_silent(device.id):
             return True
-        telemetry = self.fleet.read(device, end, interval)
+        telemetry = (fleet or self.fleet).read(device, end, interval)
         reading = {
-            "reading_id": str(uuid4()),
+            "reading_id": reading_id or str(uuid4()),
             "device_id": device.id,
             "timestamp": iso_utc(end),
             **telemetry.fields(power=self.power),
@@ -555,8 +591,71 @@ def backfill(run: Run, devices: list[Device], start: datetime, interval: timedel
                 return
 
 
-def live(run: Run, source, rate: float, relist: float) -> None:
-    """Readings stamped now, round-robin over the devices, ``rate`` per second."""
+def history_reading_id(device_id: str, end: datetime) -> str:
+    """The id of a device's history reading that ends at ``end``: the same at
+    every start, so the platform drops the copies a later start sends."""
+    return str(uuid5(HISTORY_NAMESPACE, f"{device_id}/{iso_utc(end)}"))
+
+
+def history_ends(created: datetime, now: datetime, span: timedelta) -> list[datetime]:
+    """The ends of a device's hourly history readings: every whole hour within
+    ``span`` before ``now`` and no later than the device's creation, so that no
+    history reading covers time its live readings cover."""
+    return backfill_ends(now - span, min(created, now), HISTORY_INTERVAL)
+
+
+def history(
+    run: Run, devices: list[Device], created: dict, span: timedelta
+) -> int | None:
+    """Each device's history (``history_ends``), oldest hour first, every device
+    per hour, modelled apart from the live readings that follow; how many readings
+    were confirmed, or None if the run stopped first. A device whose creation time
+    is unknown has none."""
+    now = utc_now()
+    fleet = Fleet(run.seed, run.spike_probability, run.fleet.location)
+    ends = {
+        device.id: set(history_ends(created[device.id], now, span))
+        for device in devices
+        if device.id in created
+    }
+    sent = 0
+    for end in sorted(set().union(*ends.values())):
+        for device in devices:
+            if end not in ends.get(device.id, ()):
+                continue
+            reading_id = history_reading_id(device.id, end)
+            if run.done or not run.publish(
+                device, end, HISTORY_INTERVAL, fleet, reading_id
+            ):
+                return None
+            sent += 1
+    return sent
+
+
+class Histories:
+    """``--history``: the history of each device the first time a live run lists
+    it, before its first live reading, so that a device listed late (the demo's,
+    created while the simulator starts) has one as well."""
+
+    def __init__(self, run: Run, created: dict, span: timedelta):
+        self.run, self.created, self.span = run, created, span
+        self.sent: set[str] = set()
+
+    def __call__(self, devices: list[Device]) -> None:
+        new = [device for device in devices if device.id not in self.sent]
+        if not new:
+            return
+        warn(f"history of {len(new)} device(s) over {self.span}")
+        count = history(self.run, new, self.created, self.span)
+        if count is not None:
+            self.sent.update(device.id for device in new)
+            warn(f"history sent: {count} readings confirmed")
+
+
+def live(run: Run, source, rate: float, relist: float, listed_first=None) -> None:
+    """Readings stamped now, round-robin over the devices, ``rate`` per second.
+    ``listed_first(devices)`` is called with every new listing before its
+    readings (``Histories``)."""
     period = 1.0 / rate
     devices = source.wait()
     listed = time.monotonic()
@@ -571,6 +670,8 @@ def live(run: Run, source, rate: float, relist: float) -> None:
             # Devices that talk back connect at once, not at their first reading.
             run.publisher.ensure(devices)
             ensured = devices
+            if listed_first is not None:
+                listed_first(devices)
         if not devices:
             warn(f"no devices yet; listing them again in {relist:.0f} s")
             if not run.stopper.sleep(relist):
@@ -618,6 +719,10 @@ def use_demo_login(args) -> bool:
         return False
     demo = accounts.login(common, "DEMO")
     args.email, args.password = demo.email, demo.password
+    if args.history is None and args.start is None:
+        # A live run's history; a back-fill (--start) is history of its own.
+        days = float(config.settings("simulator")["DEMO_HISTORY_DAYS"] or 0)
+        args.history = timedelta(days=days) if days > 0 else None
     return True
 
 
@@ -664,6 +769,11 @@ def make_publisher(args, conf, source, stopper: Stopper, fleet: Fleet) -> Publis
 def location_of(args, conf) -> tuple[float, float]:
     if args.location is not None:
         return args.location
+    return simulator_location(conf)
+
+
+def simulator_location(conf) -> tuple[float, float]:
+    """Where simulated PV systems stand by the ``simulator`` settings."""
     latitude, longitude = conf.get("LATITUDE"), conf.get("LONGITUDE")
     if latitude in (None, "") or longitude in (None, ""):
         return DEFAULT_LOCATION
@@ -729,7 +839,10 @@ def run(args) -> int:
             else:
                 backfill(simulation, devices, args.start, args.interval)
         else:
-            live(simulation, source, args.rate, args.relist)
+            histories = None
+            if args.history is not None:
+                histories = Histories(simulation, source.created, args.history)
+            live(simulation, source, args.rate, args.relist, histories)
     except (Stopped, KeyboardInterrupt):
         pass
     except ApiRefused as exc:

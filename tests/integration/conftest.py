@@ -50,6 +50,9 @@ def stack(tmp_path_factory, model_server, weather_server):
                 # (test_battery_auto.py).
                 v.BATTERY_CONTROL_INTERVAL: 2,
                 v.BATTERY_PLAN_STEP: 6,
+                # The demo household's history is two days here, not 60: enough to
+                # go through the ingest without loading every test session.
+                v.DEMO_HISTORY_DAYS: 2,
             }
         ),
     )

@@ -437,3 +437,156 @@ def test_the_location_comes_from_the_option_or_the_settings():
     assert cli.location_of(args, {}) == cli.DEFAULT_LOCATION
     located = simulate("--device", "a", "--location", "1,2")
     assert cli.location_of(located, {"LATITUDE": 10, "LONGITUDE": 20}) == (1.0, 2.0)
+
+
+# -- history -----------------------------------------------------------------------
+
+
+def test_history_is_hourly_and_ends_where_the_device_joined():
+    created = datetime(2026, 11, 22, 9, 40, tzinfo=UTC)
+    ends = cli.history_ends(created, NOW, timedelta(days=2))
+    assert ends[0] == datetime(2026, 11, 20, 11, tzinfo=UTC)
+    # The hour the device was created in is left to its live readings.
+    assert ends[-1] == datetime(2026, 11, 22, 9, tzinfo=UTC)
+    assert len(ends) == 47
+    assert all(
+        b - a == timedelta(hours=1) for a, b in zip(ends, ends[1:], strict=False)
+    )
+    # A later start goes back as far from its own now, never past the creation.
+    later = cli.history_ends(created, NOW + timedelta(days=1), timedelta(days=2))
+    assert later == [end for end in ends if end > NOW - timedelta(days=1)]
+
+
+def test_history_reading_ids_follow_from_the_device_and_the_hour():
+    hour = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    first = cli.history_reading_id("d1", hour)
+    assert first == cli.history_reading_id("d1", hour)
+    assert first != cli.history_reading_id("d2", hour)
+    assert first != cli.history_reading_id("d1", hour + timedelta(hours=1))
+    assert len(first) <= 64
+
+
+def test_history_sends_the_same_readings_at_every_start(monkeypatch):
+    monkeypatch.setattr(cli, "utc_now", lambda: NOW)
+    devices = [Device("a"), Device("b", "pv", 3.0), Device("c")]
+    created = {
+        "a": NOW - timedelta(minutes=30),
+        "b": NOW - timedelta(hours=2, minutes=30),
+    }
+    runs = [make_run(), make_run()]
+    for run in runs:
+        assert cli.history(run, devices, created, timedelta(hours=6)) == 8
+    first, second = (run.publisher.published for run in runs)
+    # c's creation is unknown: no history. a has 5 hours up to 9:00, b 3 up to 7:00.
+    assert [r["device_id"] for r in first].count("a") == 5
+    assert [r["device_id"] for r in first].count("b") == 3
+    assert "c" not in {r["device_id"] for r in first}
+    assert [r["timestamp"] for r in first][:2] == ["2026-11-22T05:00:00Z"] * 2
+    assert [r["reading_id"] for r in first] == [r["reading_id"] for r in second]
+    assert all(
+        r["reading_id"]
+        == cli.history_reading_id(r["device_id"], parse_start(r["timestamp"]))
+        for r in first
+    )
+    # Each covers its hour, modelled apart from the run's live models.
+    assert runs[0].fleet.models == {}
+    assert all("export_kwh" in r for r in first if r["device_id"] == "b")
+
+
+def test_history_needs_an_account_and_a_live_run():
+    assert "--email or --demo" in check_arguments(
+        simulate("--device", "d1", "--history", "60d"), NOW
+    )
+    args = simulate("--email", "a@x.io", "--password", "pw", "--history", "1d")
+    assert check_arguments(args, NOW) is None
+    args = simulate(
+        "--email",
+        "a@x.io",
+        "--password",
+        "pw",
+        "--history",
+        "1d",
+        "--start",
+        "2026-11-21",
+    )
+    assert "leave out --start" in check_arguments(args, NOW)
+
+
+def test_the_listing_keeps_when_each_device_was_created():
+    listed = {**DEVICE, "created_at": "2026-11-22T09:40:12Z"}
+    directory = account(
+        {
+            "POST /api/auth/login": [Response(200, TOKEN)],
+            "GET /api/devices": [Response(200, [listed, {"id": "d2"}])],
+        }
+    )
+    directory.wait()
+    assert directory.created == {"d1": datetime(2026, 11, 22, 9, 40, 12, tzinfo=UTC)}
+
+
+class GrowingDevices:
+    """A listing that gains a device at its first refresh."""
+
+    def __init__(self, first, later):
+        self.listings = [first, later]
+
+    def wait(self):
+        return self.listings[0]
+
+    def refresh(self):
+        return self.listings[-1]
+
+
+def test_a_live_run_sends_each_devices_history_once_before_its_live_readings():
+    now = datetime.now(UTC)
+    run = make_run(count=20)
+    created = {"a": now - timedelta(minutes=30), "b": now - timedelta(minutes=30)}
+    a, b = Device("a"), Device("b")
+    source = GrowingDevices([a], [a, b])
+    live(run, source, 200, 0.01, cli.Histories(run, created, timedelta(hours=3)))
+    published = run.publisher.published
+    kinds = [
+        (
+            r["device_id"],
+            r["reading_id"]
+            == cli.history_reading_id(r["device_id"], parse_start(r["timestamp"])),
+        )
+        for r in published
+    ]
+    for device in "ab":
+        mine = [is_history for d, is_history in kinds if d == device]
+        # Its history (2 or 3 hours) first, then live readings only.
+        assert 2 <= mine.index(False) <= 3 and not any(mine[mine.index(False) :])
+    # b, listed later, still got its history, once.
+    first_of_b = next(i for i, (d, _) in enumerate(kinds) if d == "b")
+    assert kinds[first_of_b - 1] == ("a", False)
+    history_ids = [
+        r["reading_id"]
+        for r, (_, is_history) in zip(published, kinds, strict=True)
+        if is_history
+    ]
+    assert len(set(history_ids)) == len(history_ids) >= 4
+
+
+@pytest.mark.parametrize(
+    "environ, argv, history",
+    [
+        ({}, [], timedelta(days=60)),
+        ({"EMS_DEMO_HISTORY_DAYS": "2"}, [], timedelta(days=2)),
+        ({"EMS_DEMO_HISTORY_DAYS": "0"}, [], None),
+        ({"EMS_DEMO_HISTORY_DAYS": "2"}, ["--history", "6h"], timedelta(hours=6)),
+        ({}, ["--start", "2026-11-21"], None),
+    ],
+)
+def test_the_demo_has_the_history_the_settings_give(
+    monkeypatch, environ, argv, history
+):
+    environ = {"EMS_DEMO_PASSWORD": "demo-secret", **environ}
+    settings = cli.config.settings
+    monkeypatch.setattr(
+        cli.config, "settings", lambda process: settings(process, environ)
+    )
+    args = simulate("--demo", *argv)
+    assert cli.use_demo_login(args)
+    assert (args.email, args.password) == ("demo@ems.localhost", "demo-secret")
+    assert args.history == history
