@@ -155,7 +155,7 @@ def seed_demo(
     household's devices, its battery in auto mode, and the coming day's market
     between them."""
     # pvlib takes a second or more to import: only bootstrap pays for it.
-    from simulator.solar import ClearSkyPv
+    from services.common.solar import ClearSkyPv
 
     # The household last, right before its devices: the simulator logs in as it
     # and lists its devices as soon as it exists.

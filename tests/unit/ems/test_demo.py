@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ems import demo
-from simulator.solar import ClearSkyPv
+from services.common.solar import ClearSkyPv
 
 NOW = datetime(2026, 12, 2, 4, 20, tzinfo=UTC)
 HOME, NEIGHBOUR = demo.Household("u-home"), demo.Household("u-next")
