@@ -162,6 +162,8 @@ PROCESSES = {
         OFFLINE_AFTER_INTERVALS=v.OFFLINE_AFTER_INTERVALS,
         OFFLINE_GRACE_SECONDS=v.OFFLINE_GRACE_SECONDS,
         STATUS_CHECK_SECONDS=v.STATUS_CHECK_SECONDS,
+        # The readings' partitions are dropped past it.
+        READINGS_RETENTION_DAYS=v.READINGS_RETENTION_DAYS,
         FORECAST={
             "latitude": v.LATITUDE,
             "longitude": v.LONGITUDE,
@@ -177,6 +179,8 @@ PROCESSES = {
         PREFETCH_COUNT=v.INGEST_PREFETCH,
         MAX_READING_KWH=v.MAX_READING_KWH,
         BACKFILL_DAYS=v.BACKFILL_DAYS,
+        # Bounds the back-fill window: no reading lands in a partition being dropped.
+        READINGS_RETENTION_DAYS=v.READINGS_RETENTION_DAYS,
         MAX_AHEAD_SECONDS=v.MAX_AHEAD_SECONDS,
         # A reading brings its device online only if it is this recent: the
         # status check's rule.

@@ -359,6 +359,14 @@ BACKFILL_DAYS = Variable(
     "readings stamped more than this many days ago are refused (DR baselines look "
     "back 30 days)",
 )
+READINGS_RETENTION_DAYS = Variable(
+    "EMS_READINGS_RETENTION_DAYS",
+    60,
+    number,
+    "raw readings are kept this many days (whole UTC days), hourly totals forever; "
+    "the ingest refuses readings older than this less a day, if that is shorter "
+    "than EMS_BACKFILL_DAYS",
+)
 MAX_AHEAD_SECONDS = Variable(
     "EMS_MAX_AHEAD_SECONDS",
     300,

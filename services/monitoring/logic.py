@@ -132,7 +132,9 @@ def _text(body: dict, field: str) -> str:
     return value
 
 
-def _timestamp(value, now: datetime, backfill: timedelta, ahead: timedelta):
+def _timestamp(
+    value, now: datetime, backfill: timedelta, ahead: timedelta, window: str | None
+):
     if not isinstance(value, str):
         raise InvalidReading("timestamp must be an ISO-8601 string")
     try:
@@ -146,7 +148,8 @@ def _timestamp(value, now: datetime, backfill: timedelta, ahead: timedelta):
     age = now - moment
     if age > backfill:
         raise InvalidReading(
-            f"timestamp is older than the back-fill window ({backfill.days} days)"
+            f"timestamp is older than "
+            f"{window or f'the back-fill window ({backfill.days} days)'}"
         )
     if -age > ahead:
         raise InvalidReading(
@@ -227,8 +230,12 @@ def parse_reading(
     max_kwh: Decimal,
     backfill: timedelta = BACKFILL,
     ahead: timedelta = MAX_AHEAD,
+    window: str | None = None,
 ) -> ParsedReading:
     """The reading in a message, or ``InvalidReading`` saying why it is not one.
+
+    ``backfill`` is how old a reading may be, and ``window`` what a refusal calls
+    it (``partitions.ingest_window``); the back-fill window by default.
 
     Everything about a reading that can never be stored or counted is refused
     here, so that it is dead-lettered alone instead of failing its whole batch: a
@@ -249,7 +256,7 @@ def parse_reading(
     if keyed is not None and keyed != device_id:
         raise InvalidReading("device_id differs from the routing key's")
     try:
-        timestamp = _timestamp(body["timestamp"], now, backfill, ahead)
+        timestamp = _timestamp(body["timestamp"], now, backfill, ahead, window)
         return ParsedReading(
             reading_id=_text(body, "reading_id"),
             device_id=device_id,

@@ -84,13 +84,17 @@ class DeviceState(Base):
 
 
 class Reading(Base):
+    """A raw reading, kept for the retention window (``services/monitoring/
+    partitions.py``): the table is partitioned by range of ``hour``, one partition
+    per UTC day, and a reading id is unique within its hour."""
+
     __tablename__ = "readings"
 
     reading_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(36))
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    #: The UTC hour the reading counts in (its start).
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The UTC hour the reading counts in (its start); the partition key.
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     #: Energy drawn from the grid in the interval.
     kwh: Mapped[Decimal] = mapped_column(KWH)
     #: Energy generated or fed to the grid in the interval (None: not reported).
@@ -105,7 +109,10 @@ class Reading(Base):
         DateTime(timezone=True), default=utcnow
     )
 
-    __table_args__ = (Index("ix_readings_device_hour", "device_id", "hour"),)
+    __table_args__ = (
+        Index("ix_readings_device_hour", "device_id", "hour"),
+        {"postgresql_partition_by": "RANGE (hour)"},
+    )
 
 
 class HourlyTotal(Base):

@@ -47,6 +47,7 @@ from services.monitoring import (
     forecast,
     generation,
     logic,
+    partitions,
     policies,
     status,
 )
@@ -117,6 +118,8 @@ DEFAULT_PLACE = (51.48, 0.0)
 #: Seconds between status checks when ``STATUS_CHECK_SECONDS`` is not set, and the
 #: most devices one check marks offline (the next check goes on).
 STATUS_CHECK_SECONDS = 10
+#: Seconds between the readings' partition maintenance runs; the first at start.
+PARTITION_MAINTENANCE_SECONDS = 3600
 STATUS_CHECK_BATCH = 1000
 
 
@@ -529,6 +532,21 @@ class MonitoringService(HealthMixin):
         self.storage.commit()
         for device in offline:
             self.push(pushes.DEVICE_STATUS, device, device.user_id)
+
+    @configured_timer(
+        "PARTITION_MAINTENANCE_SECONDS", PARTITION_MAINTENANCE_SECONDS, eager=True
+    )
+    def maintain_readings(self):
+        """Create the readings' partitions of today and the next days, and drop
+        those wholly older than ``READINGS_RETENTION_DAYS``
+        (``services/monitoring/partitions.py``). Every monitoring process runs
+        this; one at a time does the work, the others skip their turn."""
+        retention = timedelta(
+            days=float(
+                self.config.get("READINGS_RETENTION_DAYS", partitions.RETENTION.days)
+            )
+        )
+        self.storage.maintain_partitions(datetime.now(UTC), retention)
 
     @consume_keyed(MONITORING_PRESENCE, expected_exceptions=(InvalidPresence,))
     def handle_device_presence(self, body, routing_key):

@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store
+from services.monitoring import partitions
 from services.monitoring.logic import (
     Alert,
     DeviceLimit,
@@ -146,11 +147,70 @@ class MonitoringStore(Store):
                         for r in readings
                     ]
                 )
-                .on_conflict_do_nothing(index_elements=["reading_id"])
+                # A reading id is unique within its hour (the partition key must
+                # be in the key): a repeated reading has the same timestamp, so
+                # the same hour, and is dropped here.
+                .on_conflict_do_nothing(index_elements=["reading_id", "hour"])
                 .returning(Reading.reading_id)
             )
         )
         return [r for r in readings if r.reading_id in inserted]
+
+    # -- the readings' partitions -------------------------------------------------
+
+    def reading_partitions(self, connection=None) -> list[str]:
+        """The names of the partitions ``readings`` has."""
+        return list(
+            (connection or self.session).scalars(
+                text(
+                    "SELECT c.relname FROM pg_inherits i "
+                    "JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'readings'::regclass ORDER BY c.relname"
+                )
+            )
+        )
+
+    def create_partitions(self, wanted: list[partitions.Partition]) -> list[str]:
+        """Create those of ``wanted`` that do not exist yet; their names.
+
+        In a transaction of its own, committed at once, under the partitions' lock:
+        two processes wanting the same partition create it once and both go on,
+        and the session's own transaction holds no lock on ``readings`` for it.
+        """
+        if not wanted:
+            return []
+        if not _missing(wanted, self.reading_partitions()):
+            return []
+        with self.session.get_bind().begin() as connection:
+            _lock(connection)
+            missing = _missing(wanted, self.reading_partitions(connection))
+            for partition in missing:
+                _create(connection, partition)
+        return [partition.name for partition in missing]
+
+    def maintain_partitions(
+        self, now: datetime, retention
+    ) -> tuple[list[str], list[str]] | None:
+        """Create the partitions due ahead and drop those wholly past ``retention``;
+        the names created and dropped, or None when another process is at it.
+
+        Hourly totals are not touched: they stay, exact, once the readings they
+        were counted from are gone.
+        """
+        with self.session.get_bind().begin() as connection:
+            if not connection.scalar(
+                text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": partitions.LOCK},
+            ):
+                return None
+            existing = self.reading_partitions(connection)
+            created = _missing(partitions.ahead(now), existing)
+            for partition in created:
+                _create(connection, partition)
+            dropped = partitions.due_to_drop(existing, now, retention)
+            for name in dropped:
+                connection.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+        return [partition.name for partition in created], dropped
 
     def add_to_totals(
         self, added: dict[tuple[str, datetime], Energy]
@@ -522,3 +582,27 @@ class MonitoringStore(Store):
                 DeadLetter.reason.contains(reason, autoescape=True)
             )
         return self.session.execute(statement).rowcount
+
+
+def _missing(wanted, existing) -> list[partitions.Partition]:
+    existing = set(existing)
+    return [partition for partition in wanted if partition.name not in existing]
+
+
+def _lock(connection) -> None:
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": partitions.LOCK},
+    )
+
+
+def _create(connection, partition: partitions.Partition) -> None:
+    # Names and bounds are made here from a date, never from input.
+    connection.execute(
+        text(
+            f'CREATE TABLE IF NOT EXISTS "{partition.name}" '
+            f"PARTITION OF {partitions.PARENT} "
+            f"FOR VALUES FROM ('{partition.start.isoformat()}') "
+            f"TO ('{partition.end.isoformat()}')"
+        )
+    )

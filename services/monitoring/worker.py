@@ -5,8 +5,11 @@ One program, several processes: each consumes its own ingest queue (the balancer
 round-robins readings between them), named by ``INGEST_QUEUE``. A batch of readings
 is inserted and added to its device-hours in one transaction, with what it tells of
 its devices' status (``services/monitoring/status.py``), and acked after the commit;
-a reading already stored (same ``reading_id``) adds nothing, so a redelivered batch
-counts once. Readings that can never be counted are dead-lettered with why.
+a reading already stored (same ``reading_id`` in the same hour, which a redelivered
+or repeated reading has: its timestamp is the same) adds nothing, so a redelivered
+batch counts once. Before it writes, a batch has a partition of ``readings`` for each
+of its days (``services/monitoring/partitions.py``). Readings that can never be
+counted are dead-lettered with why.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -20,7 +23,7 @@ from services.common.db import Database
 from services.common.messaging import Pusher
 from services.common.rpc import TimedRpcProxy
 from services.common.topology import ingest_queue_named
-from services.monitoring import logic, status
+from services.monitoring import logic, partitions, status
 from services.monitoring.devices import known_devices
 from services.monitoring.exceptions import InvalidReading
 from services.monitoring.storage import MonitoringStore
@@ -38,8 +41,17 @@ class MonitoringWorker:
     def ingest(self, deliveries):
         now = datetime.now(UTC)
         max_kwh = Decimal(str(self.config["MAX_READING_KWH"]))
-        backfill = timedelta(
-            days=float(self.config.get("BACKFILL_DAYS", logic.BACKFILL.days))
+        backfill, window = partitions.ingest_window(
+            timedelta(
+                days=float(self.config.get("BACKFILL_DAYS", logic.BACKFILL.days))
+            ),
+            timedelta(
+                days=float(
+                    self.config.get(
+                        "READINGS_RETENTION_DAYS", partitions.RETENTION.days
+                    )
+                )
+            ),
         )
         ahead = timedelta(
             seconds=float(
@@ -50,7 +62,13 @@ class MonitoringWorker:
         for index, delivery in enumerate(deliveries):
             try:
                 reading = logic.parse_reading(
-                    delivery.body, delivery.routing_key, now, max_kwh, backfill, ahead
+                    delivery.body,
+                    delivery.routing_key,
+                    now,
+                    max_kwh,
+                    backfill,
+                    ahead,
+                    window,
                 )
             except InvalidReading as exc:
                 rejected[index] = str(exc)
@@ -70,7 +88,13 @@ class MonitoringWorker:
             else:
                 counted.append(reading)
 
-        inserted = self.storage.insert_readings(logic.unique(counted))
+        # Every hour of the batch has its partition before the transaction writes:
+        # created apart, under the partitions' lock, if the maintenance has not yet.
+        unique = logic.unique(counted)
+        self.storage.create_partitions(
+            partitions.needed(reading.hour for reading in unique)
+        )
+        inserted = self.storage.insert_readings(unique)
         changes = self.storage.add_to_totals(logic.increments(inserted))
         self.storage.mark_alerted(logic.newly_over(changes, devices))
         notifications = self.storage.add_notifications(
