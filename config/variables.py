@@ -361,7 +361,7 @@ BACKFILL_DAYS = Variable(
 )
 READINGS_RETENTION_DAYS = Variable(
     "EMS_READINGS_RETENTION_DAYS",
-    60,
+    90,
     number,
     "raw readings are kept this many days (whole UTC days), hourly totals forever; "
     "the ingest refuses readings older than this less a day, if that is shorter "

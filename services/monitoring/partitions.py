@@ -16,7 +16,7 @@ DAY = timedelta(days=1)
 #: Days of partitions the maintenance keeps ready beyond today.
 AHEAD_DAYS = 2
 #: How long raw readings are kept, unless ``READINGS_RETENTION_DAYS`` says.
-RETENTION = timedelta(days=60)
+RETENTION = timedelta(days=90)
 #: The ingest refuses readings at least this much younger than the retention: the
 #: oldest reading accepted lands in a partition that stays for this long still, so
 #: a batch never writes into a range the maintenance is dropping.

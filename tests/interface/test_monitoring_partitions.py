@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import eventlet
 import pytest
+from alembic import command
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ems.database import alembic_config
 from harness.readings import recent_day
 from services.devices.service import DevicesService
 from services.monitoring import partitions
@@ -33,7 +35,7 @@ def start(container_factory, service_config):
     """Devices, monitoring (which keeps the dead letters) and one ingest worker, raw
     readings kept ``retention_days``."""
 
-    def run(retention_days=60):
+    def run(retention_days=90):
         container_factory(
             DevicesService,
             service_config("devices", DEVICES={"default_max_hourly_kwh": 0.5}),
@@ -91,8 +93,20 @@ def dead_reasons(engine):
     return [row.reason for row in rows(engine, "SELECT reason FROM dead_letters")]
 
 
-def store(engine):
-    return MonitoringStore(Session(engine))
+def maintain(engine, now, retention):
+    """One maintenance run, retried while another process holds its turn."""
+    return wait_for(
+        lambda: _with_store(engine, lambda s: s.maintain_partitions(now, retention))
+    )
+
+
+def partition_names(engine):
+    return _with_store(engine, MonitoringStore.reading_partitions)
+
+
+def _with_store(engine, use):
+    with Session(engine) as session:
+        return use(MonitoringStore(session))
 
 
 def test_readings_land_in_their_day_s_partition_and_a_repeat_counts_once(
@@ -146,9 +160,11 @@ def test_two_processes_creating_the_same_partition_both_succeed(monitoringdb):
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                 {"key": partitions.LOCK},
             )
-            first, second = store(monitoringdb), store(monitoringdb)
             threads = [
-                eventlet.spawn(s.create_partitions, wanted) for s in (first, second)
+                eventlet.spawn(
+                    _with_store, monitoringdb, lambda s: s.create_partitions(wanted)
+                )
+                for _ in range(2)
             ]
             wait_for(
                 lambda: (
@@ -162,9 +178,7 @@ def test_two_processes_creating_the_same_partition_both_succeed(monitoringdb):
             )
         results = sorted(thread.wait() for thread in threads)
         assert results == [[], [partitions.name_of(day)]]
-        for s in (first, second):
-            s.session.close()
-        assert partitions.name_of(day) in store(monitoringdb).reading_partitions()
+        assert partitions.name_of(day) in partition_names(monitoringdb)
     finally:
         holder.close()
         with monitoringdb.begin() as connection:
@@ -187,13 +201,10 @@ def test_retention_drops_a_whole_old_partition_and_hourly_totals_stay(
     wait_for(lambda: total_of(monitoringdb, device["id"]) == 0.9375)
     before = totals(monitoringdb, device["id"])
 
-    maintained = wait_for(
-        lambda: store(monitoringdb).maintain_partitions(now, timedelta(days=5))
-    )
-    created, dropped = maintained
+    created, dropped = maintain(monitoringdb, now, timedelta(days=5))
     assert partitions.name_of(old_day) in dropped
     assert partitions.name_of(kept_day) not in dropped
-    names = store(monitoringdb).reading_partitions()
+    names = partition_names(monitoringdb)
     assert partitions.name_of(old_day) not in names
     assert {p.name for p in partitions.ahead(now)} <= set(names)
     assert [
@@ -201,9 +212,7 @@ def test_retention_drops_a_whole_old_partition_and_hourly_totals_stay(
     ] == [kept[0]["reading_id"]]
     assert totals(monitoringdb, device["id"]) == before
     # A second run has nothing left to do.
-    assert wait_for(
-        lambda: store(monitoringdb).maintain_partitions(now, timedelta(days=5))
-    ) == ([], [])
+    assert maintain(monitoringdb, now, timedelta(days=5)) == ([], [])
 
 
 def test_a_reading_older_than_the_raw_window_is_dead_lettered_with_why(
@@ -223,3 +232,46 @@ def test_a_reading_older_than_the_raw_window_is_dead_lettered_with_why(
     assert [
         row.reading_id for row in rows(monitoringdb, "SELECT reading_id FROM readings")
     ] == [fine["reading_id"]]
+
+
+def test_the_migration_keeps_the_rows_and_puts_each_in_its_day(resources, monitoringdb):
+    url = resources.databases["monitoringdb"]
+    before = "4e8d1f6b2c70"  # readings as one table, keyed by reading_id alone
+    kept = [
+        ("r-1", datetime(2026, 11, 30, 23, 59, tzinfo=UTC)),
+        ("r-2", datetime(2026, 12, 1, 0, 0, tzinfo=UTC)),
+        ("r-3", datetime(2026, 12, 1, 0, 15, tzinfo=UTC)),
+    ]
+    command.downgrade(alembic_config("monitoringdb", url), before)
+    try:
+        with monitoringdb.begin() as connection:
+            for reading_id, stamp in kept:
+                connection.execute(
+                    text(
+                        "INSERT INTO readings (reading_id, device_id, timestamp, "
+                        "hour, kwh, received_at, power_w) VALUES (:r, 'd-1', :t, "
+                        "date_trunc('hour', :t - interval '1 microsecond'), 0.25, "
+                        "now(), 12.5)"
+                    ),
+                    {"r": reading_id, "t": stamp},
+                )
+    finally:
+        command.upgrade(alembic_config("monitoringdb", url), "head")
+    placed = rows(
+        monitoringdb,
+        "SELECT reading_id, tableoid::regclass::text AS partition, kwh, power_w "
+        "FROM readings ORDER BY reading_id",
+    )
+    assert [(r.reading_id, r.partition, r.kwh, r.power_w) for r in placed] == [
+        ("r-1", "readings_p20261130", 0.25, 12.5),
+        ("r-2", "readings_p20261130", 0.25, 12.5),
+        ("r-3", "readings_p20261201", 0.25, 12.5),
+    ]
+    key = rows(
+        monitoringdb,
+        "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint "
+        "WHERE conname = 'readings_pkey' AND conrelid = 'readings'::regclass",
+    )
+    assert [row.definition for row in key] == ["PRIMARY KEY (reading_id, hour)"]
+    names = partition_names(monitoringdb)
+    assert {p.name for p in partitions.ahead(datetime.now(UTC))} <= set(names)
