@@ -275,3 +275,12 @@ def test_the_migration_keeps_the_rows_and_puts_each_in_its_day(resources, monito
     assert [row.definition for row in key] == ["PRIMARY KEY (reading_id, hour)"]
     names = partition_names(monitoringdb)
     assert {p.name for p in partitions.ahead(datetime.now(UTC))} <= set(names)
+
+
+def test_monitoring_s_timer_keeps_the_coming_days_ready(start, monitoringdb):
+    coming = partitions.ahead(datetime.now(UTC))[-1].name
+    with monitoringdb.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {coming}"))
+    assert coming not in partition_names(monitoringdb)
+    start()  # its first run is at start
+    wait_for(lambda: coming in partition_names(monitoringdb))
