@@ -4,7 +4,7 @@ to, opt in or out, and see their own results."""
 
 from gateway.route import SIGNED_IN, Route, only
 from gateway.schemas import ErrorSchema
-from services.common.policy import STAFF
+from services.common.policy import READERS, STAFF
 from services.dr.schemas import (
     DrEventCreateSchema,
     DrEventSchema,
@@ -196,7 +196,7 @@ ROUTES = (
     Route(
         "GET",
         f"{EVENT}/flexibility",
-        only(*STAFF),
+        only(*READERS),
         "dr.flexibility",
         tag="dr",
         summary="Flexibility on offer for a DR event",
@@ -204,8 +204,8 @@ ROUTES = (
             "The reduction on offer, hour by hour: the opted-in users' baseline "
             "load (kWh per hour, i.e. average kW) plus their batteries' discharge "
             "headroom. If the batteries service cannot answer, no battery is "
-            "counted and ``notes`` says ``batteries unavailable``. OPERATOR and "
-            "ADMIN."
+            "counted and ``notes`` says ``batteries unavailable``. OPERATOR, ADMIN "
+            "and VIEWER."
         ),
         returns=DrFlexibilitySchema,
         returns_description="the flexibility",
