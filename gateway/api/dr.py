@@ -77,7 +77,8 @@ ROUTES = (
         tag="dr",
         summary="List DR events",
         description=(
-            "Every event for OPERATOR and ADMIN, with its invitations counted; for "
+            "Every event for OPERATOR, ADMIN and VIEWER, with its invitations "
+            "counted; for "
             "a user, the events they are invited to, with their invitation. Latest "
             "start first."
         ),
@@ -98,7 +99,7 @@ ROUTES = (
         tag="dr",
         summary="Get a DR event",
         description=(
-            "One event: OPERATOR and ADMIN with its invitations, a user with "
+            "One event: OPERATOR, ADMIN and VIEWER with its invitations, a user with "
             "theirs. An event the user is not invited to answers 404."
         ),
         returns=DrEventSchema,
@@ -240,7 +241,8 @@ ROUTES = (
             "What a finished event achieved: per participant, per hour, the "
             "10-in-10 baseline, the actual energy and the reduction ``max(0, "
             "baseline − actual)``; their sums and the incentive ``reduction × "
-            "incentive_per_kwh``. OPERATOR and ADMIN see every participant, a user "
+            "incentive_per_kwh``. OPERATOR, ADMIN and VIEWER see every participant, a "
+            "user "
             "their own. 409 until the event is over, and for a cancelled one. Until "
             "an hour after the end they follow late readings (``settled: false``); "
             "then they are stored and never change (``settled: true``). Each "
