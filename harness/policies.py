@@ -14,12 +14,13 @@ CALLERS = {
     "USER other": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000b2", "role": "USER"},
     "OPERATOR": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000c3", "role": "OPERATOR"},
     "ADMIN": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000d4", "role": "ADMIN"},
+    "VIEWER": {"user_id": "6f1c9d2e-0000-4000-8000-0000000000e5", "role": "VIEWER"},
 }
 
 
 def cases(table: dict) -> list:
     """``(policy, caller, allowed)`` parameters of ``{policy: (USER owner, USER
-    other, OPERATOR, ADMIN)}``, one per cell."""
+    other, OPERATOR, ADMIN, VIEWER)}``, one per cell."""
     return [
         pytest.param(policy, CALLERS[name], allowed, id=f"{policy.action}-{name}")
         for policy, row in table.items()

@@ -10,8 +10,8 @@ when it concerns one, and the roles it names. The body is a client message
 import json
 from typing import NamedTuple
 
+from services.common.policy import ROLES
 from services.common.pushes import CATALOGUE
-from services.common.tokens import ROLES
 
 USER = "user"
 ROLE = "role"

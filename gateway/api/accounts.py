@@ -3,6 +3,7 @@
 from gateway.route import PUBLIC, SIGNED_IN, Route, only
 from services.auth.schemas import LoginSchema, TokenSchema
 from services.common.policy import ADMIN
+from services.users.policies import READ_USERS
 from services.users.schemas import (
     CurrentUserSchema,
     RegisterSchema,
@@ -78,6 +79,7 @@ ROUTES = (
                 "dr.see_flexibility",
                 "monitoring.read_consumption",
                 "monitoring.read_status",
+                "trading.place",
                 "users.find_users",
             ],
         },
@@ -142,22 +144,22 @@ ROUTES = (
     Route(
         "GET",
         "/api/users/<string:user_id>",
-        only(ADMIN),
+        only(*READ_USERS.roles),
         "users.get_user",
         tag="users",
         summary="Get a user",
-        description=("One user. ADMIN only."),
+        description=("One user. ADMIN, and VIEWER (who reads, and changes no one)."),
         returns=UserSchema,
         returns_description="the user",
     ),
     Route(
         "GET",
         "/api/users",
-        only(ADMIN),
+        only(*READ_USERS.roles),
         "users.list_users",
         tag="users",
         summary="List users",
-        description=("Every user. ADMIN only."),
+        description=("Every user. ADMIN, and VIEWER (who reads, and changes no one)."),
         returns=[UserSchema],
         returns_description="the users, oldest first",
     ),

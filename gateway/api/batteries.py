@@ -21,8 +21,8 @@ ROUTES = (
         tag="batteries",
         summary="List batteries",
         description=(
-            "The caller's batteries, with their state now; every battery for ADMIN "
-            "and OPERATOR."
+            "The caller's batteries, with their state now; every battery for ADMIN, "
+            "OPERATOR and VIEWER."
         ),
         returns=[BatterySchema],
         returns_description="the batteries, oldest first",

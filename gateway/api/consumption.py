@@ -24,7 +24,8 @@ ROUTES = (
         summary="Hourly consumption of one day",
         description=(
             "A device's energy in each UTC hour of a day: its owner's, or any "
-            "device's for ADMIN and OPERATOR. ``kwh`` is the energy drawn from the "
+            "device's for ADMIN, OPERATOR and VIEWER. ``kwh`` is the energy drawn "
+            "from the "
             "grid, ``export_kwh`` the energy generated or fed to it, counted apart. "
             "Hours without readings are 0."
         ),
@@ -53,7 +54,8 @@ ROUTES = (
         summary="Hourly consumption forecast",
         description=(
             "A device's forecast energy in each of the next UTC hours, from the "
-            "current one on: its owner's, or any device's for ADMIN and OPERATOR. "
+            "current one on: its owner's, or any device's for ADMIN, OPERATOR and "
+            "VIEWER. "
             "Learned from the device's last 28 days; with less than two days of "
             "history a simpler method is used and ``fallback`` is true."
         ),

@@ -30,9 +30,9 @@ ROUTES = (
         description=(
             "Whether each of the caller's devices is online, when it was last heard "
             "from, and the newest power and state of charge it reported; every "
-            "device's for ADMIN and OPERATOR, or one with ``device_id``. A device is "
-            "offline once silent for more than a few of its reading intervals, or "
-            "at once when its MQTT connection drops."
+            "device's for ADMIN, OPERATOR and VIEWER, or one with ``device_id``. A "
+            "device is offline once silent for more than a few of its reading "
+            "intervals, or at once when its MQTT connection drops."
         ),
         query=DeviceStatusQuerySchema,
         returns=[DeviceStatusSchema],
@@ -47,7 +47,8 @@ ROUTES = (
         tag="devices",
         summary="A device's status",
         description=(
-            "One device's status: its owner's, or any device's for ADMIN and OPERATOR."
+            "One device's status: its owner's, or any device's for ADMIN, OPERATOR "
+            "and VIEWER."
         ),
         returns=DeviceStatusSchema,
         returns_description="the device's status",

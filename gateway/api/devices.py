@@ -116,7 +116,9 @@ ROUTES = (
         "devices.get_device",
         tag="devices",
         summary="Get a device",
-        description=("One device: its owner's, or anyone's for ADMIN and OPERATOR."),
+        description=(
+            "One device: its owner's, or anyone's for ADMIN, OPERATOR and VIEWER."
+        ),
         returns=DeviceSchema,
         returns_description="the device",
     ),
@@ -167,7 +169,9 @@ ROUTES = (
         "devices.list_devices",
         tag="devices",
         summary="List devices",
-        description=("The caller's devices; every device for ADMIN and OPERATOR."),
+        description=(
+            "The caller's devices; every device for ADMIN, OPERATOR and VIEWER."
+        ),
         query=DeviceListQuerySchema,
         returns=[DeviceSchema],
         returns_description="the devices, oldest first",

@@ -3,21 +3,21 @@ to a demand-response event, to answer them)."""
 
 from gateway.route import Route, only
 from gateway.schemas import ErrorSchema
-from services.common.policy import STAFF
+from services.common.policy import READERS
 from services.users.schemas import UserDirectoryQuerySchema, UserSchema
 
 ROUTES = (
     Route(
         "GET",
         "/api/users/directory",
-        only(*STAFF),
+        only(*READERS),
         "users.find_users",
         tag="users",
         summary="Find users",
         description=(
             "Users whose name or e-mail address contains ``q`` (any case), or "
             "everyone without it; by name, at most ``limit`` (50 unless asked, "
-            "1 to 1000: 400 outside). OPERATOR and ADMIN. The web app asks as "
+            "1 to 1000: 400 outside). OPERATOR, ADMIN and VIEWER. The web app asks as "
             "staff type a name, for 20 at a time."
         ),
         errors={

@@ -4,7 +4,7 @@ to, opt in or out, and see their own results."""
 
 from gateway.route import SIGNED_IN, Route, only
 from gateway.schemas import ErrorSchema
-from services.common.policy import STAFF
+from services.common.policy import READERS, STAFF
 from services.dr.schemas import (
     DrEventCreateSchema,
     DrEventSchema,
@@ -77,7 +77,8 @@ ROUTES = (
         tag="dr",
         summary="List DR events",
         description=(
-            "Every event for OPERATOR and ADMIN, with its invitations counted; for "
+            "Every event for OPERATOR, ADMIN and VIEWER, with its invitations "
+            "counted; for "
             "a user, the events they are invited to, with their invitation. Latest "
             "start first."
         ),
@@ -98,7 +99,7 @@ ROUTES = (
         tag="dr",
         summary="Get a DR event",
         description=(
-            "One event: OPERATOR and ADMIN with its invitations, a user with "
+            "One event: OPERATOR, ADMIN and VIEWER with its invitations, a user with "
             "theirs. An event the user is not invited to answers 404."
         ),
         returns=DrEventSchema,
@@ -196,7 +197,7 @@ ROUTES = (
     Route(
         "GET",
         f"{EVENT}/flexibility",
-        only(*STAFF),
+        only(*READERS),
         "dr.flexibility",
         tag="dr",
         summary="Flexibility on offer for a DR event",
@@ -204,8 +205,8 @@ ROUTES = (
             "The reduction on offer, hour by hour: the opted-in users' baseline "
             "load (kWh per hour, i.e. average kW) plus their batteries' discharge "
             "headroom. If the batteries service cannot answer, no battery is "
-            "counted and ``notes`` says ``batteries unavailable``. OPERATOR and "
-            "ADMIN."
+            "counted and ``notes`` says ``batteries unavailable``. OPERATOR, ADMIN "
+            "and VIEWER."
         ),
         returns=DrFlexibilitySchema,
         returns_description="the flexibility",
@@ -240,7 +241,8 @@ ROUTES = (
             "What a finished event achieved: per participant, per hour, the "
             "10-in-10 baseline, the actual energy and the reduction ``max(0, "
             "baseline − actual)``; their sums and the incentive ``reduction × "
-            "incentive_per_kwh``. OPERATOR and ADMIN see every participant, a user "
+            "incentive_per_kwh``. OPERATOR, ADMIN and VIEWER see every participant, a "
+            "user "
             "their own. 409 until the event is over, and for a cancelled one. Until "
             "an hour after the end they follow late readings (``settled: false``); "
             "then they are stored and never change (``settled: true``). Each "

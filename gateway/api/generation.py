@@ -19,7 +19,8 @@ ROUTES = (
         summary="Hourly generation forecast of a PV device",
         description=(
             "A PV device's expected export in each of the next UTC hours, from the "
-            "current one on: its owner's, or any device's for ADMIN and OPERATOR. "
+            "current one on: its owner's, or any device's for ADMIN, OPERATOR and "
+            "VIEWER. "
             "pvlib's clear sky at the device's place (the installation's when it "
             "has none; ``location.source``) times the median ratio of its metered "
             "export to the clear sky over its last 28 days. With a weather "

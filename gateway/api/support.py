@@ -4,6 +4,7 @@ and staff (``services/support``), and ADMIN's inbox."""
 from gateway.route import SIGNED_IN, Route, only
 from gateway.schemas import ErrorSchema
 from services.common.policy import ADMIN
+from services.support.policies import READ_INBOX
 from services.support.schemas import (
     AdminReplySchema,
     ChatMessageSchema,
@@ -83,8 +84,8 @@ ROUTES = (
         tag="support",
         summary="Support conversation",
         description=(
-            "The caller's conversation with support, oldest first; ADMIN may name "
-            "any user with ``user_id``."
+            "The caller's conversation with support, oldest first; ADMIN and VIEWER "
+            "may name any user with ``user_id``."
         ),
         query=HistoryQuerySchema,
         returns=[ChatMessageSchema],
@@ -112,13 +113,13 @@ ROUTES = (
     Route(
         "GET",
         "/api/support/conversations",
-        only(ADMIN),
+        only(*READ_INBOX.roles),
         "support.conversations",
         tag="support",
         summary="Support inbox",
         description=(
             "Every conversation, those awaiting staff first, then the most recent. "
-            "ADMIN only."
+            "ADMIN, and VIEWER (who reads it and answers no one)."
         ),
         returns=[ConversationSchema],
         returns_description="one entry per user",

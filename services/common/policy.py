@@ -13,11 +13,15 @@ from types import ModuleType
 
 from services.common.errors import Forbidden
 
-USER, OPERATOR, ADMIN = "USER", "OPERATOR", "ADMIN"
-#: Every role, weakest first.
-ROLES = (USER, OPERATOR, ADMIN)
+USER, VIEWER, OPERATOR, ADMIN = "USER", "VIEWER", "OPERATOR", "ADMIN"
+#: Every role, weakest first. VIEWER reads what staff read and changes nothing.
+ROLES = (USER, VIEWER, OPERATOR, ADMIN)
 #: The roles that run the platform rather than a household.
 STAFF = (OPERATOR, ADMIN)
+#: The roles that read everyone's objects: staff, and VIEWER.
+READERS = (VIEWER, *STAFF)
+#: The roles that may change anything at all: every one but VIEWER.
+WRITERS = tuple(role for role in ROLES if role != VIEWER)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,9 @@ SUPPORT_ALERT = Push(
     "support.alert",
     SupportAlertSchema(),
     to_user=False,
-    roles=support_policies.READ_INBOX.roles,
+    # A call to answer: to those who may, not to VIEWER, who reads the inbox but
+    # answers no one (and sees the waiting user there, by chat.message).
+    roles=support_policies.REPLY.roles,
     description="a user waits for staff: nothing answered, or they asked for one",
 )
 OVERCONSUMPTION = Push(

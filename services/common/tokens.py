@@ -15,10 +15,10 @@ import jwt
 from nameko.extensions import DependencyProvider
 
 from services.common.errors import Unauthorized
+from services.common.policy import ROLES
 
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ["sub", "role", "exp", "iat", "iss", "aud", "jti", "cv"]
-ROLES = ("USER", "OPERATOR", "ADMIN")
 
 
 class InvalidToken(Unauthorized):

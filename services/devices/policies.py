@@ -1,12 +1,13 @@
-"""Who may do what with devices: their owner, and staff by role."""
+"""Who may do what with devices: their owner, and staff by role; VIEWER reads
+every device and changes none."""
 
-from services.common.policy import ADMIN, ROLES, STAFF, Policy
+from services.common.policy import ADMIN, READERS, STAFF, WRITERS, Policy
 
-#: Add a device of one's own. Every role: staff may own devices too (and sell
-#: what they deliver).
-CREATE = Policy("create", roles=ROLES)
+#: Add a device of one's own. Every role that changes anything: staff may own
+#: devices too (and sell what they deliver); VIEWER owns nothing.
+CREATE = Policy("create", roles=WRITERS)
 #: See a device, its readings and the commands sent to it.
-READ = Policy("read", roles=STAFF, owner=True)
+READ = Policy("read", roles=READERS, owner=True)
 #: See everyone's devices, and so their owners, in a listing.
 READ_ALL = Policy("read_all", roles=READ.roles)
 #: Rename, change or delete a device.

@@ -184,7 +184,7 @@ class DeviceUpdateSchema(_Stripped, PatchSchema):
 
 class DeviceListQuerySchema(InputSchema):
     user_id = fields.String(
-        validate=ID, metadata={"description": "ADMIN and OPERATOR: one owner"}
+        validate=ID, metadata={"description": "ADMIN, OPERATOR and VIEWER: one owner"}
     )
 
 

@@ -120,11 +120,11 @@ class DrEventSchema(Schema):
         DrInvitationSchema, metadata={"description": "a user's view: theirs"}
     )
     invitation_counts = fields.Nested(
-        DrInvitationCountsSchema, metadata={"description": "OPERATOR and ADMIN"}
+        DrInvitationCountsSchema, metadata={"description": "OPERATOR, ADMIN and VIEWER"}
     )
     invitations = fields.List(
         fields.Nested(DrInvitationSchema),
-        metadata={"description": "OPERATOR and ADMIN, one event"},
+        metadata={"description": "OPERATOR, ADMIN and VIEWER, one event"},
     )
 
 

@@ -39,7 +39,8 @@ class HistoryQuerySchema(InputSchema):
     """``GET /api/support/history[?user_id=]``; another user's is for ADMIN."""
 
     user_id = fields.String(
-        validate=ID, metadata={"description": "ADMIN only: whose conversation"}
+        validate=ID,
+        metadata={"description": "ADMIN and VIEWER only: whose conversation"},
     )
 
 

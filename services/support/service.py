@@ -125,7 +125,7 @@ class SupportService(HealthMixin):
         policies.READ_CONVERSATION.require(
             caller,
             user_id,
-            refusal=Forbidden("only ADMIN reads another user's conversation"),
+            refusal=Forbidden("only ADMIN and VIEWER read another user's conversation"),
         )
         return message_schema.dump(
             self.storage.history(user_id, _limit(limit)), many=True
@@ -154,7 +154,7 @@ class SupportService(HealthMixin):
         """ADMIN's inbox: one row per user, those awaiting staff first, then the
         most recently active."""
         policies.READ_INBOX.require(
-            caller, refusal=Forbidden("only ADMIN sees the support inbox")
+            caller, refusal=Forbidden("only ADMIN and VIEWER see the support inbox")
         )
         return conversation_schema.dump(
             self.storage.conversations(_limit(limit)), many=True

@@ -122,6 +122,7 @@ class TradingService(HealthMixin):
         ``max_open_orders_per_user`` open orders gets ``OpenOrderLimitReached``
         (409), counted under the user's lock (``TradingStore.lock_user``).
         """
+        policies.PLACE_ORDER.require(caller)
         data = load(TradingOrderCreateSchema(), body)
         if data["side"] == matching.SELL:
             device = self.devices_rpc.describe_device(data["device_id"])

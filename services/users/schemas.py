@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, pre_load, validate
 
+from services.common.policy import ROLES
 from services.common.schemas import InputSchema, PatchSchema, UtcDateTime
-from services.common.tokens import ROLES
 
 PASSWORD = validate.Length(min=8, max=256)
 NAME = validate.Length(min=1, max=200)

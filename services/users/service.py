@@ -71,7 +71,7 @@ class UsersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, caller, user_id):
-        policies.MANAGE_USERS.require(caller)
+        policies.READ_USERS.require(caller)
         return self.describe_user(user_id)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -88,7 +88,7 @@ class UsersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_users(self, caller):
-        policies.MANAGE_USERS.require(caller)
+        policies.READ_USERS.require(caller)
         return user_schema.dump(self.storage.list_users(), many=True)
 
     @rpc(expected_exceptions=EXPECTED)

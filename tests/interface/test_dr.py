@@ -243,10 +243,11 @@ def test_an_event_is_announced_answered_and_each_change_pushed(rpc, listen):
 
     answered = dr.opt_in(USER, event["id"])
     assert answered["invitation"]["status"] == "opted_in"
-    received = pushes(ws, 3)
+    received = pushes(ws, 4)
     assert sorted(key for key, _ in received) == sorted(
         [
             f"user.{USER['user_id']}.dr.event",
+            "role.VIEWER.dr.event",
             "role.OPERATOR.dr.event",
             "role.ADMIN.dr.event",
         ]

@@ -119,9 +119,14 @@ def test_a_rule_question_is_answered_stored_and_pushed(support_rpc, listen):
     assert message["created_at"].endswith("Z")
     assert support_rpc.history(as_user(USER), {}) == [message, reply]
 
-    received = pushes(ws, 4)
+    received = pushes(ws, 6)
     assert sorted(key for key, _ in received) == sorted(
-        [f"user.{USER}.chat.message", "role.ADMIN.chat.message"] * 2
+        [
+            f"user.{USER}.chat.message",
+            "role.VIEWER.chat.message",
+            "role.ADMIN.chat.message",
+        ]
+        * 2
     )
     for _, body in received:
         assert body["type"] == "chat.message" and body["ts"].endswith("Z")

@@ -50,7 +50,7 @@ export default function App() {
         <Route path="/trading" element={<Private><Trading /></Private>} />
         <Route path="/dr" element={<Private><DrEvents /></Private>} />
         <Route path="/admin/support" element={<Private may="support.read_inbox"><AdminSupport /></Private>} />
-        <Route path="/admin/users" element={<Private may="users.manage_users"><AdminUsers /></Private>} />
+        <Route path="/admin/users" element={<Private may="users.read_users"><AdminUsers /></Private>} />
         <Route path="*" element={<section><h1>Page not found</h1></section>} />
       </Route>
     </Routes>

@@ -9,7 +9,12 @@ const OPERATOR = {
 };
 const ADMIN = {
   role: "ADMIN",
-  permissions: ["devices.read_all", "dr.read_all", "support.read_inbox", "users.manage_users"],
+  permissions: ["devices.read_all", "dr.read_all", "support.read_inbox", "users.manage_users", "users.read_users"],
+};
+// Reads what staff read and changes nothing.
+const VIEWER = {
+  role: "VIEWER",
+  permissions: ["devices.read_all", "dr.read_all", "support.read_inbox", "users.find_users", "users.read_users"],
 };
 
 describe("can", () => {
@@ -18,6 +23,9 @@ describe("can", () => {
     expect(can(USER, "dr.read_all")).toBe(false);
     expect(can(OPERATOR, "dr.read_all")).toBe(true);
     expect(can(ADMIN, "users.manage_users")).toBe(true);
+    expect(can(VIEWER, "users.read_users")).toBe(true);
+    expect(can(VIEWER, "users.manage_users")).toBe(false);
+    expect(can(VIEWER, "dr.create")).toBe(false);
   });
 
   it("never reads the role", () => {
@@ -38,7 +46,7 @@ describe("offered", () => {
     { to: "/devices" },
     { to: "/support", unless: "support.read_inbox" },
     { to: "/admin/support", may: "support.read_inbox" },
-    { to: "/admin/users", may: "users.manage_users" },
+    { to: "/admin/users", may: "users.read_users" },
   ];
   const shown = (user) => offered(LINKS, user).map((link) => link.to);
 
@@ -46,6 +54,7 @@ describe("offered", () => {
     expect(shown(USER)).toEqual(["/devices", "/support"]);
     expect(shown(OPERATOR)).toEqual(["/devices", "/support"]);
     expect(shown(ADMIN)).toEqual(["/devices", "/admin/support", "/admin/users"]);
+    expect(shown(VIEWER)).toEqual(["/devices", "/admin/support", "/admin/users"]);
   });
 
   it("shows nobody's items only to nobody", () => {

@@ -27,14 +27,14 @@ export const SESSION_ENDED = "session.ended";
 
 /** Who receives each type: the user it concerns, and roles. */
 export const AUDIENCES = Object.freeze({
-  [CHAT_MESSAGE]: { user: true, roles: ["ADMIN"] },
+  [CHAT_MESSAGE]: { user: true, roles: ["VIEWER", "ADMIN"] },
   [SUPPORT_ALERT]: { user: false, roles: ["ADMIN"] },
   [OVERCONSUMPTION]: { user: true, roles: [] },
   [CONSUMPTION_UPDATED]: { user: true, roles: [] },
   [DEVICE_STATUS]: { user: true, roles: [] },
   [BATTERY_STATE]: { user: true, roles: [] },
   [TRADE_EXECUTED]: { user: true, roles: [] },
-  [DR_EVENT]: { user: true, roles: ["OPERATOR", "ADMIN"] },
+  [DR_EVENT]: { user: true, roles: ["VIEWER", "OPERATOR", "ADMIN"] },
   [COMMAND_UPDATED]: { user: true, roles: [] },
   [COMMAND_ACCEPTED]: { user: true, roles: [] },
   [COMMAND_REFUSED]: { user: true, roles: [] },

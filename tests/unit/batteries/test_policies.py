@@ -5,14 +5,14 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.batteries import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
-    policies.READ: (True, False, True, True),
-    policies.READ_ALL: (False, False, True, True),
-    policies.COMMAND: (True, False, False, True),
-    policies.DELETE: (True, False, False, True),
-    policies.CREATE: (True, True, True, True),
-    policies.ADD: (True, False, False, True),
+    policies.READ: (True, False, True, True, True),
+    policies.READ_ALL: (False, False, True, True, True),
+    policies.COMMAND: (True, False, False, True, False),
+    policies.DELETE: (True, False, False, True, False),
+    policies.CREATE: (True, True, True, True, False),
+    policies.ADD: (True, False, False, True, False),
 }
 
 

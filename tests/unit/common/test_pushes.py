@@ -75,8 +75,15 @@ def test_a_push_goes_to_each_user_named_and_each_role_declared(pusher):
     }
     assert published == [
         ("user.u1.chat.message", expected),
+        ("role.VIEWER.chat.message", expected),
         ("role.ADMIN.chat.message", expected),
     ]
+
+
+def test_staff_pushes_reach_viewer_to_read_and_not_to_act_on():
+    assert "VIEWER" in pushes.CHAT_MESSAGE.roles
+    assert "VIEWER" in pushes.DR_EVENT.roles
+    assert "VIEWER" not in pushes.SUPPORT_ALERT.roles
 
 
 def test_one_message_for_several_users_and_none_of_the_roles(pusher):

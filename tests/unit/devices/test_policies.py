@@ -5,16 +5,16 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.devices import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
-    policies.CREATE: (True, True, True, True),
-    policies.READ: (True, False, True, True),
-    policies.READ_ALL: (False, False, True, True),
-    policies.UPDATE: (True, False, False, True),
-    policies.DELETE: (True, False, False, True),
-    policies.ISSUE_CREDENTIALS: (True, False, False, True),
-    policies.COMMAND: (True, False, True, True),
-    policies.ADD_FOR_OTHERS: (False, False, False, True),
+    policies.CREATE: (True, True, True, True, False),
+    policies.READ: (True, False, True, True, True),
+    policies.READ_ALL: (False, False, True, True, True),
+    policies.UPDATE: (True, False, False, True, False),
+    policies.DELETE: (True, False, False, True, False),
+    policies.ISSUE_CREDENTIALS: (True, False, False, True, False),
+    policies.COMMAND: (True, False, True, True, False),
+    policies.ADD_FOR_OTHERS: (False, False, False, True, False),
 }
 
 

@@ -5,14 +5,14 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.dr import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 #: Events have no owner: the owner's column is that of any USER.
 TABLE = {
-    policies.CREATE: (False, False, True, True),
-    policies.CANCEL: (False, False, True, True),
-    policies.INVITE: (False, False, True, True),
-    policies.SEE_FLEXIBILITY: (False, False, True, True),
-    policies.READ_ALL: (False, False, True, True),
+    policies.CREATE: (False, False, True, True, False),
+    policies.CANCEL: (False, False, True, True, False),
+    policies.INVITE: (False, False, True, True, False),
+    policies.SEE_FLEXIBILITY: (False, False, True, True, True),
+    policies.READ_ALL: (False, False, True, True, True),
 }
 
 

@@ -6,11 +6,11 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.monitoring import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
-    policies.READ_CONSUMPTION: (True, False, True, True),
-    policies.READ_STATUS: (True, False, True, True),
-    policies.MANAGE_DEAD_LETTERS: (False, False, False, True),
+    policies.READ_CONSUMPTION: (True, False, True, True, True),
+    policies.READ_STATUS: (True, False, True, True, True),
+    policies.MANAGE_DEAD_LETTERS: (False, False, False, True, False),
 }
 
 

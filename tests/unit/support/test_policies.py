@@ -6,11 +6,11 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.support import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
-    policies.READ_CONVERSATION: (True, False, False, True),
-    policies.READ_INBOX: (False, False, False, True),
-    policies.REPLY: (False, False, False, True),
+    policies.READ_CONVERSATION: (True, False, False, True, True),
+    policies.READ_INBOX: (False, False, False, True, True),
+    policies.REPLY: (False, False, False, True, False),
 }
 
 

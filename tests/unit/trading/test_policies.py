@@ -5,12 +5,13 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.trading import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
-    policies.READ_ORDER: (True, False, False, False),
-    policies.CANCEL_ORDER: (True, False, False, False),
-    policies.SELL_FROM_DEVICE: (True, False, False, False),
-    policies.SETTLE: (False, False, False, True),
+    policies.PLACE_ORDER: (True, True, True, True, False),
+    policies.READ_ORDER: (True, False, False, False, False),
+    policies.CANCEL_ORDER: (True, False, False, False, False),
+    policies.SELL_FROM_DEVICE: (True, False, False, False, False),
+    policies.SETTLE: (False, False, False, True, False),
 }
 
 

@@ -14,7 +14,21 @@ WEB_SRC = Path(__file__).resolve().parents[3] / "web" / "src"
 
 #: role: the account's permissions, every one.
 TABLE = {
-    "USER": ["batteries.create", "devices.create"],
+    "USER": ["batteries.create", "devices.create", "trading.place"],
+    "VIEWER": [
+        "batteries.read",
+        "batteries.read_all",
+        "devices.read",
+        "devices.read_all",
+        "dr.read_all",
+        "dr.see_flexibility",
+        "monitoring.read_consumption",
+        "monitoring.read_status",
+        "support.read",
+        "support.read_inbox",
+        "users.find_users",
+        "users.read_users",
+    ],
     "OPERATOR": [
         "batteries.create",
         "batteries.read",
@@ -30,6 +44,7 @@ TABLE = {
         "dr.see_flexibility",
         "monitoring.read_consumption",
         "monitoring.read_status",
+        "trading.place",
         "users.find_users",
     ],
     "ADMIN": [
@@ -58,9 +73,11 @@ TABLE = {
         "support.read",
         "support.read_inbox",
         "support.reply",
+        "trading.place",
         "trading.settle",
         "users.find_users",
         "users.manage_users",
+        "users.read_users",
     ],
 }
 

@@ -5,10 +5,11 @@ import pytest
 from harness.policies import OWNER_ID, cases, declared
 from services.users import policies
 
-#: policy: (USER owner, USER other, OPERATOR, ADMIN)
+#: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
-    policies.MANAGE_USERS: (False, False, False, True),
-    policies.FIND_USERS: (False, False, True, True),
+    policies.READ_USERS: (False, False, False, True, True),
+    policies.MANAGE_USERS: (False, False, False, True, False),
+    policies.FIND_USERS: (False, False, True, True, True),
 }
 
 

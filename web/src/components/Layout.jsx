@@ -14,7 +14,7 @@ const LINKS = [
   { to: "/dr", label: "Demand response" },
   { to: "/support", label: "Support", unless: "support.read_inbox" },
   { to: "/admin/support", label: "Support inbox", may: "support.read_inbox" },
-  { to: "/admin/users", label: "Users", may: "users.manage_users" },
+  { to: "/admin/users", label: "Users", may: "users.read_users" },
 ];
 
 const LIVE_LABELS = {

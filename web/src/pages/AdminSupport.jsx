@@ -3,6 +3,7 @@ import { ChatForm, ChatLog, withMessage } from "../components/Chat.jsx";
 import { Empty, Resource } from "../components/Status.jsx";
 import { utcDateTime } from "../format.js";
 import { useResource } from "../hooks.js";
+import { can } from "../permissions.js";
 import { useLive, useSession } from "../session.jsx";
 import { CHAT_MESSAGE, SUPPORT_ALERT } from "../pushes.generated.js";
 
@@ -16,7 +17,7 @@ export function inboxOrder(conversations) {
 }
 
 function Conversation({ userId, who, onReplied }) {
-  const { api } = useSession();
+  const { api, user } = useSession();
   const history = useResource(
     (signal) => api.get(`/api/support/history?user_id=${userId}`, { signal }),
     [userId],
@@ -39,7 +40,9 @@ function Conversation({ userId, who, onReplied }) {
       <Resource resource={history} empty="No messages." loadingLabel="Loading the conversation…">
         {(list) => <ChatLog messages={list} perspective="staff" label={`Conversation with ${who}`} />}
       </Resource>
-      <ChatForm label={`Reply to ${who}`} inputLabel="Your reply" placeholder="Type your reply" button="Reply" send={reply} />
+      {can(user, "support.reply") && (
+        <ChatForm label={`Reply to ${who}`} inputLabel="Your reply" placeholder="Type your reply" button="Reply" send={reply} />
+      )}
     </section>
   );
 }

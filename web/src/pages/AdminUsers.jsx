@@ -3,11 +3,12 @@ import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
 import { utcDateTime } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
+import { can } from "../permissions.js";
 import { useSession } from "../session.jsx";
 import "./AdminUsers.css";
 
-const ROLES = ["USER", "OPERATOR", "ADMIN"];
-const ROLE_LABELS = { USER: "User", OPERATOR: "Operator", ADMIN: "Administrator" };
+const ROLES = ["USER", "VIEWER", "OPERATOR", "ADMIN"];
+const ROLE_LABELS = { USER: "User", VIEWER: "Viewer", OPERATOR: "Operator", ADMIN: "Administrator" };
 const BLANK = { name: "", email: "", password: "", role: "USER" };
 
 // The error of a user form, with a taken e-mail address (409) on its field.
@@ -153,6 +154,23 @@ function EditUser({ user, isSelf, onSaved, onCancel }) {
   );
 }
 
+// A user as a row of the table, to read only: for an account that may list users
+// and change none (VIEWER).
+function ReadOnlyRow({ user, isSelf }) {
+  return (
+    <tr data-user-id={user.id}>
+      <th scope="row">
+        {user.name}
+        {isSelf && <small className="you"> (you)</small>}
+        <small className="email">{user.email}</small>
+      </th>
+      <td>{ROLE_LABELS[user.role] || user.role}</td>
+      <td />
+      <td className="created">{utcDateTime(user.created_at)}</td>
+    </tr>
+  );
+}
+
 function UserRow({ user, isSelf, onChanged, onDeleted }) {
   const { api } = useSession();
   const [editing, setEditing] = useState(false);
@@ -265,6 +283,7 @@ function UserRow({ user, isSelf, onChanged, onDeleted }) {
 
 export default function AdminUsers() {
   const { api, user: me } = useSession();
+  const manage = can(me, "users.manage_users");
   const users = useResource((signal) => api.get("/api/users", { signal }), []);
   const replace = useCallback(
     (updated) => users.setData((list) => list.map((u) => (u.id === updated.id ? updated : u))),
@@ -284,11 +303,15 @@ export default function AdminUsers() {
   return (
     <section className="admin-users">
       <h1>Users</h1>
-      <p>
-        Every account on the platform. Changing a role saves at once and signs that user out everywhere. Deleting a user
-        deletes everything they own.
-      </p>
-      <AddUser onAdded={added} />
+      {manage ? (
+        <p>
+          Every account on the platform. Changing a role saves at once and signs that user out everywhere. Deleting a
+          user deletes everything they own.
+        </p>
+      ) : (
+        <p>Every account on the platform, to read: your role changes none.</p>
+      )}
+      {manage && <AddUser onAdded={added} />}
       <Resource resource={users} empty="No users yet." loadingLabel="Loading users…">
         {(list) => (
           <div className="table-wrap">
@@ -305,9 +328,13 @@ export default function AdminUsers() {
                 </tr>
               </thead>
               <tbody>
-                {list.map((user) => (
-                  <UserRow key={user.id} user={user} isSelf={user.id === me.id} onChanged={replace} onDeleted={removeRow} />
-                ))}
+                {list.map((user) =>
+                  manage ? (
+                    <UserRow key={user.id} user={user} isSelf={user.id === me.id} onChanged={replace} onDeleted={removeRow} />
+                  ) : (
+                    <ReadOnlyRow key={user.id} user={user} isSelf={user.id === me.id} />
+                  ),
+                )}
               </tbody>
             </table>
           </div>

@@ -5,6 +5,7 @@ import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
 import { DEVICE_KINDS, utcDateTime } from "../format.js";
 import { useAction, useInterval, useResource } from "../hooks.js";
+import { can } from "../permissions.js";
 import { useLive, useSession } from "../session.jsx";
 import {
   amount,
@@ -427,12 +428,9 @@ export default function Trading() {
       </div>
       <div className="trading-grid">
         <Book resource={book} hour={hour} />
-        <PlaceOrder
-          hour={hour}
-          devices={sellable}
-          onError={setPlaceError}
-          onPlaced={refreshAll}
-        />
+        {can(user, "trading.place") && (
+          <PlaceOrder hour={hour} devices={sellable} onError={setPlaceError} onPlaced={refreshAll} />
+        )}
       </div>
       <Balance resource={balance} />
       <Orders
