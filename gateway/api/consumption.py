@@ -25,9 +25,8 @@ ROUTES = (
         description=(
             "A device's energy in each UTC hour of a day: its owner's, or any "
             "device's for ADMIN, OPERATOR and VIEWER. ``kwh`` is the energy drawn "
-            "from the "
-            "grid, ``export_kwh`` the energy generated or fed to it, counted apart. "
-            "Hours without readings are 0."
+            "from the grid, ``export_kwh`` the energy generated or fed to it, "
+            "counted apart. Hours without readings are 0."
         ),
         query=ConsumptionQuerySchema,
         returns=ConsumptionDaySchema,
@@ -55,9 +54,8 @@ ROUTES = (
         description=(
             "A device's forecast energy in each of the next UTC hours, from the "
             "current one on: its owner's, or any device's for ADMIN, OPERATOR and "
-            "VIEWER. "
-            "Learned from the device's last 28 days; with less than two days of "
-            "history a simpler method is used and ``fallback`` is true."
+            "VIEWER. Learned from the device's last 28 days; with less than two "
+            "days of history a simpler method is used and ``fallback`` is true."
         ),
         query=ForecastQuerySchema,
         returns=ForecastSchema,

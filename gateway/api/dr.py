@@ -78,9 +78,8 @@ ROUTES = (
         summary="List DR events",
         description=(
             "Every event for OPERATOR, ADMIN and VIEWER, with its invitations "
-            "counted; for "
-            "a user, the events they are invited to, with their invitation. Latest "
-            "start first."
+            "counted; for a user, the events they are invited to, with their "
+            "invitation. Latest start first."
         ),
         returns=[DrEventSchema],
         returns_description="the events",
@@ -241,9 +240,9 @@ ROUTES = (
             "What a finished event achieved: per participant, per hour, the "
             "10-in-10 baseline, the actual energy and the reduction ``max(0, "
             "baseline − actual)``; their sums and the incentive ``reduction × "
-            "incentive_per_kwh``. OPERATOR, ADMIN and VIEWER see every participant, a "
-            "user "
-            "their own. 409 until the event is over, and for a cancelled one. Until "
+            "incentive_per_kwh``. OPERATOR, ADMIN and VIEWER see every "
+            "participant, a user their own. 409 until the event is over, and for a "
+            "cancelled one. Until "
             "an hour after the end they follow late readings (``settled: false``); "
             "then they are stored and never change (``settled: true``). Each "
             "participant's ``dispatches`` are the commands the event sent their "

@@ -20,10 +20,9 @@ ROUTES = (
         description=(
             "A PV device's expected export in each of the next UTC hours, from the "
             "current one on: its owner's, or any device's for ADMIN, OPERATOR and "
-            "VIEWER. "
-            "pvlib's clear sky at the device's place (the installation's when it "
-            "has none; ``location.source``) times the median ratio of its metered "
-            "export to the clear sky over its last 28 days. With a weather "
+            "VIEWER. pvlib's clear sky at the device's place (the installation's "
+            "when it has none; ``location.source``) times the median ratio of its "
+            "metered export to the clear sky over its last 28 days. With a weather "
             "provider configured and a week of history, the cloud cover of each "
             "hour scales the clear sky of its sunniest days instead "
             "(``weather.status``: used). ``fallback`` is true with no whole day of "
