@@ -246,6 +246,22 @@ def backtest(history, end: datetime, horizon: int = 24, folds: int = 14) -> Back
         model.append(forecast(training, start, horizon).values)
         naive.append(seasonal_naive(training, horizon, period))
         actual.append(history[origin : origin + horizon])
+    return compared(
+        model, naive, actual, horizon, len(origins), period, min_training + horizon
+    )
+
+
+def compared(
+    model: list[np.ndarray],
+    naive: list[np.ndarray],
+    actual: list[np.ndarray],
+    horizon: int,
+    folds: int,
+    period: int,
+    min_history_hours: int,
+) -> Backtest:
+    """The backtest of the folds' forecasts (``model``), the baseline's (``naive``)
+    and what happened (``actual``), each a list of one array per fold."""
     model, naive, actual = (np.concatenate(parts) for parts in (model, naive, actual))
     model_scores, naive_scores = scores(model, actual), scores(naive, actual)
     skill = None
@@ -253,12 +269,12 @@ def backtest(history, end: datetime, horizon: int = 24, folds: int = 14) -> Back
         skill = 1 - model_scores.mae / naive_scores.mae
     return Backtest(
         horizon=horizon,
-        folds=len(origins),
+        folds=folds,
         hours_evaluated=len(actual),
         hours_excluded_from_mape=int(np.sum(actual <= 0)),
         seasonal_period_hours=period,
         model=model_scores,
         seasonal_naive=naive_scores,
         skill=skill,
-        min_history_hours=min_training + horizon,
+        min_history_hours=min_history_hours,
     )

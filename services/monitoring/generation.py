@@ -49,7 +49,7 @@ import numpy as np
 # pvlib and pandas take seconds to import: monitoring pays for them when it starts,
 # not in its first forecast of PV.
 from services.common.solar import ClearSkyPv
-from services.monitoring.forecast import DAY_HOURS, WINDOW_HOURS, Backtest, scores
+from services.monitoring.forecast import DAY_HOURS, WINDOW_HOURS, Backtest, compared
 
 #: The methods, for the people reading a forecast.
 METHODS = {
@@ -213,19 +213,12 @@ def backtest(
         )
         naive.append(history[yesterday])
         actual.append(history[origin : origin + horizon])
-    model, naive, actual = (np.concatenate(parts) for parts in (model, naive, actual))
-    model_scores, naive_scores = scores(model, actual), scores(naive, actual)
-    skill = None
-    if naive_scores.mae:
-        skill = 1 - model_scores.mae / naive_scores.mae
-    return Backtest(
-        horizon=horizon,
-        folds=len(origins),
-        hours_evaluated=len(actual),
-        hours_excluded_from_mape=int(np.sum(actual <= 0)),
-        seasonal_period_hours=NAIVE_PERIOD_HOURS,
-        model=model_scores,
-        seasonal_naive=naive_scores,
-        skill=skill,
-        min_history_hours=min_training + horizon,
+    return compared(
+        model,
+        naive,
+        actual,
+        horizon,
+        len(origins),
+        NAIVE_PERIOD_HOURS,
+        min_training + horizon,
     )
