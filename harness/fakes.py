@@ -17,7 +17,44 @@ import config
 from harness.ports import free_port, listening
 
 
-class ModelServer:
+class _QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers JSON."""
+
+    def send_json(self, body) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+class _LocalServer:
+    """A threaded HTTP server on 127.0.0.1 for the test's process, serving from
+    ``__enter__`` to ``__exit__``; requests held on ``released`` go when it stops."""
+
+    def _serve(self, handler: type[_QuietHandler], port: int) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ModelServer(_LocalServer):
     """A local OpenAI-compatible chat API, for tests of the AI fallback. It answers
     every completion with ``answer`` — a text, or a function of the last user
     message giving a text, or None for no answer at all — and keeps the requests
@@ -30,7 +67,7 @@ class ModelServer:
         self.released = threading.Event()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append({"path": self.path, "body": body})
@@ -41,7 +78,7 @@ class ModelServer:
                 if self.path != "/v1/chat/completions":
                     self.send_error(404)
                     return
-                payload = json.dumps(
+                self.send_json(
                     {
                         "id": "chatcmpl-test",
                         "object": "chat.completion",
@@ -63,18 +100,9 @@ class ModelServer:
                             "total_tokens": 15,
                         },
                     }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                )
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._serve(Handler, port)
 
     def content(self, body: dict) -> str | None:
         if not callable(self.answer):
@@ -84,16 +112,7 @@ class ModelServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.origin}/v1"
 
 
 def scripted_answer(question: str) -> str | None:
@@ -169,7 +188,7 @@ class WeatherServerProcess(_ServerProcess):
 OPEN_METEO_ANSWER = Path(__file__).parent / "fixtures" / "open_meteo_cloud_cover.json"
 
 
-class WeatherServer:
+class WeatherServer(_LocalServer):
     """A local stand-in of Open-Meteo's forecast API that replays
     ``OPEN_METEO_ANSWER``: its cloud covers, in order and over again, dated to the
     hours asked for (``start_hour`` to ``end_hour``), so the recording answers for
@@ -184,7 +203,7 @@ class WeatherServer:
         self.recorded = json.loads(OPEN_METEO_ANSWER.read_text())
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_GET(self):
                 query = {
                     key: values[0]
@@ -197,18 +216,9 @@ class WeatherServer:
                 if server.status != 200:
                     self.send_error(server.status)
                     return
-                payload = json.dumps(server.answer(query)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.send_json(server.answer(query))
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._serve(Handler, port)
 
     def answer(self, query: dict) -> dict:
         first = datetime.fromisoformat(query["start_hour"])
@@ -229,13 +239,4 @@ class WeatherServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/forecast"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.origin}/v1/forecast"
