@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import eventlet
 from kombu import Queue
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from services.common.messaging import (
     RETRY_DELAY,
@@ -106,6 +107,21 @@ class BatchConsumer(ReliableConsumer):
         )
 
     def handle_batch_result(self, batch, worker_ctx, result=None, exc_info=None):
+        try:
+            self._settle(batch, result, exc_info)
+        except (OSError, KombuOperationalError) as exc:
+            # The connection went while the batch was being acked: the broker
+            # redelivers what it did not get an ack for, and a redelivered reading
+            # counts once. Raised here, it would stop the whole container.
+            log.warning(
+                "connection lost settling %d messages on %s (redelivered): %s",
+                len(batch),
+                self.queue.name,
+                describe(exc),
+            )
+        return result, exc_info
+
+    def _settle(self, batch, result, exc_info) -> None:
         if exc_info is None:
             rejected = result or {}
             for index, (_, message) in enumerate(batch):
@@ -135,7 +151,6 @@ class BatchConsumer(ReliableConsumer):
                 self.spawn([item])
         else:
             self.reject(batch[0][1], describe(exc_info[1]))
-        return result, exc_info
 
 
 consume_batch = BatchConsumer.decorator
