@@ -19,7 +19,6 @@ from typing import NamedTuple
 
 import eventlet
 from kombu import Queue
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from services.common.messaging import (
     RETRY_DELAY,
@@ -107,18 +106,7 @@ class BatchConsumer(ReliableConsumer):
         )
 
     def handle_batch_result(self, batch, worker_ctx, result=None, exc_info=None):
-        try:
-            self._settle(batch, result, exc_info)
-        except (OSError, KombuOperationalError) as exc:
-            # The connection went while the batch was being acked: the broker
-            # redelivers what it did not get an ack for, and a redelivered reading
-            # counts once. Raised here, it would stop the whole container.
-            log.warning(
-                "connection lost settling %d messages on %s (redelivered): %s",
-                len(batch),
-                self.queue.name,
-                describe(exc),
-            )
+        self._settle(batch, result, exc_info)
         return result, exc_info
 
     def _settle(self, batch, result, exc_info) -> None:

@@ -219,9 +219,41 @@ class ScreeningConsumer(kombu.Consumer):
         self.on_refused(undecoded(self.channel, raw), reason)
 
 
-class DeadLetteringQueueConsumer(QueueConsumer):
-    """Nameko's queue consumer, which also dead-letters bodies it cannot decode and
-    those refused unread (``MAX_BODY_BYTES``, default 64 KiB; any compressed one)."""
+#: What acking or requeueing raises when the connection went meanwhile.
+CONNECTION_LOST = (OSError, BrokerUnavailable)
+
+
+class SettlingQueueConsumer(QueueConsumer):
+    """Nameko's queue consumer, whose ack or requeue on a connection that has just
+    gone logs it and goes on: the broker redelivers every message it did not get an
+    ack for, and a redelivered message counts once. Nameko ignores only py-amqp's
+    ``ConnectionError`` (a connection known to be closed); the socket's own (a
+    reset, a broken pipe) and kombu's would escape the worker and stop the whole
+    service."""
+
+    def ack_message(self, message):
+        self._settle(message, super().ack_message, "ack")
+
+    def requeue_message(self, message):
+        self._settle(message, super().requeue_message, "requeue")
+
+    @staticmethod
+    def _settle(message, settle, action: str) -> None:
+        try:
+            settle(message)
+        except CONNECTION_LOST as exc:
+            log.warning(
+                "connection lost before the %s of a message of %s (redelivered): %s",
+                action,
+                message.delivery_info.get("routing_key", ""),
+                describe(exc),
+            )
+
+
+class DeadLetteringQueueConsumer(SettlingQueueConsumer):
+    """The settling queue consumer, which also dead-letters bodies it cannot decode
+    and those refused unread (``MAX_BODY_BYTES``, default 64 KiB; any compressed
+    one)."""
 
     def get_consumers(self, consumer_cls, channel):
         if isinstance(consumer_cls, partial):
@@ -335,7 +367,7 @@ class RawConsumer(kombu.Consumer):
         return self.on_raw(undecoded(self.channel, raw))
 
 
-class RawQueueConsumer(QueueConsumer):
+class RawQueueConsumer(SettlingQueueConsumer):
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(
             partial(RawConsumer, *consumer_cls.args, **consumer_cls.keywords), channel
