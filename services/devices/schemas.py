@@ -9,6 +9,7 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
+    pre_load,
     validate,
     validates_schema,
 )
@@ -418,9 +419,11 @@ class MemberAddSchema(MemberRoleSchema):
 
     email = fields.Email(required=True, validate=validate.Length(max=254))
 
-    @post_load
+    @pre_load
     def normalise(self, data, **kwargs):
-        data["email"] = data["email"].strip().lower()
+        """Addresses are kept lower-case (users), and typed with spaces."""
+        if isinstance(data, dict) and isinstance(data.get("email"), str):
+            data = data | {"email": data["email"].strip().lower()}
         return data
 
 

@@ -233,7 +233,7 @@ class DeviceStore(Store):
                 SiteMember.user_id == user_id
             )
         )
-        return dict(rows.tuples())
+        return {site_id: role for site_id, role in rows}
 
     def site_role(self, site_id: str, user_id: str) -> str | None:
         """``user_id``'s role on the site, or None for no member."""
