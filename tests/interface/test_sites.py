@@ -492,3 +492,52 @@ def test_a_deleted_user_s_memberships_go_and_sites_left_unowned_with_them(
     ]
     assert devices_rpc.get_device(BOB, bobs["id"])["site_id"] == shared["id"]
     assert devices_rpc.sites_of(ANN["user_id"]) == []
+
+
+def test_the_migration_puts_each_owner_s_devices_in_their_default_site(
+    resources, engines
+):
+    from alembic import command
+    from sqlalchemy import text
+
+    from ems.database import alembic_config
+
+    url, devicedb = resources.databases["devicedb"], engines["devicedb"]
+    before = "7b1e4c2d9a63"  # devices without sites
+    command.downgrade(alembic_config("devicedb", url), before)
+    try:
+        with devicedb.begin() as connection:
+            for number, owner in enumerate((ANN, ANN, BOB)):
+                connection.execute(
+                    text(
+                        "INSERT INTO devices (id, user_id, name, kind, "
+                        "max_hourly_kwh, reading_interval_s, created_at, updated_at) "
+                        "VALUES (:id, :user_id, 'D', 'meter', 1, 60, now(), now())"
+                    ),
+                    {
+                        "id": f"6f1c9d2e-0000-4000-8000-00000000010{number}",
+                        "user_id": owner["user_id"],
+                    },
+                )
+    finally:
+        command.upgrade(alembic_config("devicedb", url), "head")
+    with devicedb.connect() as connection:
+        placed = connection.execute(
+            text("SELECT user_id, site_id, room_id FROM devices ORDER BY id")
+        ).all()
+        made = connection.execute(
+            text(
+                "SELECT s.id, s.name, s.timezone, s.tariff, s.co2_kg_per_kwh, "
+                "m.user_id, m.role FROM sites s JOIN site_members m "
+                "ON m.site_id = s.id ORDER BY m.user_id"
+            )
+        ).all()
+    assert [tuple(row) for row in placed] == [
+        (owner["user_id"], default_site_id(owner["user_id"]), None)
+        for owner in (ANN, ANN, BOB)
+    ]
+    assert [tuple(row) for row in made] == [
+        (default_site_id(owner["user_id"]), "Home", "UTC", TARIFF, 0.4)
+        + (owner["user_id"], "owner")
+        for owner in (ANN, BOB)
+    ]
