@@ -40,6 +40,8 @@ TARIFF = {
     "periods": [],
 }
 
+SWITCH_ON = {"type": "switch", "params": {"on": True}}
+
 
 def _user(user_id):
     name, email = PEOPLE[user_id]
@@ -363,6 +365,8 @@ def test_members_act_by_their_role_on_the_site(devices_rpc, listen):
     assert {s["name"] for s in devices_rpc.list_sites(BOB)} == {"Shop"}
     with pytest.raises(DeviceNotFound):
         devices_rpc.update_device(BOB, device["id"], {"name": "Mine"})
+    with pytest.raises(DeviceNotFound):
+        devices_rpc.send_command(BOB, device["id"], SWITCH_ON)
     with pytest.raises(SiteNotFound):
         devices_rpc.update_site(BOB, site["id"], {"name": "Mine"})
     with pytest.raises(SiteNotFound):
@@ -382,6 +386,12 @@ def test_members_act_by_their_role_on_the_site(devices_rpc, listen):
     }
     assert devices_rpc.update_device(BOB, device["id"], {"name": "Cold"})["name"] == (
         "Cold"
+    )
+    command = devices_rpc.send_command(BOB, device["id"], SWITCH_ON)
+    assert command["device_id"] == device["id"]
+    assert (
+        devices_rpc.list_commands(BOB, device["id"])[0]["created_by"]
+        == (BOB["user_id"])
     )
     devices_rpc.update_site(BOB, site["id"], {"address": "2 High St"})
     devices_rpc.create_room(BOB, site["id"], {"name": "Store"})
