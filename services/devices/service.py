@@ -193,9 +193,7 @@ class DevicesService(HealthMixin):
             listed = self.storage.list_devices(
                 reachable_by=(caller["user_id"], list(roles)), **where
             )
-        return [
-            self._view(device, caller, roles.get(device.site_id)) for device in listed
-        ]
+        return [self._view(device, caller, roles) for device in listed]
 
     @rpc(expected_exceptions=EXPECTED)
     def update_device(self, caller, device_id, body):
@@ -595,10 +593,14 @@ class DevicesService(HealthMixin):
         policy.require(caller, device.user_id, refusal=DeviceNotFound(), site_role=role)
         return device
 
-    def _view(self, device, caller, site_role: str | None = None) -> dict:
-        """The device as the caller sees it: with what they may do with it."""
-        if site_role is None:
+    def _view(self, device, caller, roles: dict | None = None) -> dict:
+        """The device as the caller sees it: with what they may do with it, by
+        their role on its site (from ``roles``, ``{site_id: role}``, when the
+        caller's are known already)."""
+        if roles is None:
             site_role = self.storage.site_role(device.site_id, caller["user_id"])
+        else:
+            site_role = roles.get(device.site_id)
         return device_schema.dump(device) | {
             "permissions": permissions(
                 caller, device.user_id, *policies.ON_A_DEVICE, site_role=site_role
