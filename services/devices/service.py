@@ -204,7 +204,7 @@ class DevicesService(HealthMixin):
         orders open or trades unsettled, consumption would be sold as generation.
         """
         changes = load(DeviceUpdateSchema(), body)
-        device = self._allowed(policies.UPDATE, caller, device_id)
+        device = self._allowed(policies.UPDATE, caller, device_id, lock=True)
         if "site_id" in changes or "room_id" in changes:
             changes |= self._placement(caller, device, changes)
         if changes.get("kind", device.kind) != device.kind:
@@ -584,11 +584,11 @@ class DevicesService(HealthMixin):
                 users.add(command.created_by)
             self.push(pushes.COMMAND_UPDATED, command, *sorted(users))
 
-    def _allowed(self, policy, caller, device_id):
+    def _allowed(self, policy, caller, device_id, lock: bool = False):
         """The device, if ``policy`` lets the caller act on it (as its owner, by
         their role on its site, or by their role); a device the caller may not act
         on answers like a missing one."""
-        device = self.storage.get_device(device_id)
+        device = self.storage.get_device(device_id, lock=lock)
         role = self.storage.site_role(device.site_id, caller["user_id"])
         policy.require(caller, device.user_id, refusal=DeviceNotFound(), site_role=role)
         return device

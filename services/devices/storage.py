@@ -96,8 +96,15 @@ class DeviceStore(Store):
         self.session.flush()
         return device
 
-    def get_device(self, device_id: str) -> Device:
-        device = self.session.get(Device, device_id) if is_id(device_id) else None
+    def get_device(self, device_id: str, lock: bool = False) -> Device:
+        """The device; locked until the transaction ends with ``lock`` (it is being
+        changed: two moves at once could each check a room against the site the
+        other is taking it out of)."""
+        device = None
+        if is_id(device_id):
+            device = self.session.get(
+                Device, device_id, with_for_update=lock, populate_existing=lock
+            )
         if device is None:
             raise DeviceNotFound()
         return device
