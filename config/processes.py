@@ -151,6 +151,15 @@ PROCESSES = {
         DEVICES={
             "default_max_hourly_kwh": v.DEFAULT_MAX_HOURLY_KWH,
             "max_per_user": v.MAX_DEVICES_PER_USER,
+            # What a site is given when created without them (default sites too).
+            "default_timezone": v.TIMEZONE,
+            "default_tariff": {
+                "currency": "EUR",
+                "import_per_kwh": 0.30,
+                "export_per_kwh": 0.08,
+                "periods": [],
+            },
+            "default_co2_kg_per_kwh": 0.4,
         },
     ),
     "monitoring": service(

@@ -327,6 +327,13 @@ MAX_DEVICES_PER_USER = Variable(
     "devices one user may own; creating one more answers 409",
 )
 
+TIMEZONE = Variable(
+    "EMS_TIMEZONE",
+    "UTC",
+    str,
+    "the time zone (IANA name) of a site created without one, default sites too",
+)
+
 # -- monitoring and its ingest workers -------------------------------------------------
 
 DEAD_LETTERS_KEPT = Variable(

@@ -11,6 +11,7 @@ from gateway.api import (
     dr,
     generation,
     platform,
+    sites,
     support,
     trading,
 )
@@ -18,6 +19,7 @@ from gateway.api import (
 ROUTES = (
     accounts.ROUTES
     + directory.ROUTES
+    + sites.ROUTES
     + devices.ROUTES
     + device_status.ROUTES
     + consumption.ROUTES

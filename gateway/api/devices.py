@@ -63,7 +63,10 @@ ROUTES = (
         tag="devices",
         summary="Add a device",
         description=(
-            "Add a device. ADMIN may add one for another user with ``user_id``."
+            "Add a device. ADMIN may add one for another user with ``user_id``. "
+            "It goes to ``site_id`` (a site the caller may change: its owner or "
+            "operator, or ADMIN) and, with ``room_id``, into one of that site's "
+            "rooms; without ``site_id``, to its owner's default site."
         ),
         body=DeviceCreateSchema,
         status=201,
@@ -117,7 +120,8 @@ ROUTES = (
         tag="devices",
         summary="Get a device",
         description=(
-            "One device: its owner's, or anyone's for ADMIN, OPERATOR and VIEWER."
+            "One device: its owner's, the members' of its site, or anyone's for "
+            "ADMIN, OPERATOR and VIEWER."
         ),
         returns=DeviceSchema,
         returns_description="the device",
@@ -170,7 +174,9 @@ ROUTES = (
         tag="devices",
         summary="List devices",
         description=(
-            "The caller's devices; every device for ADMIN, OPERATOR and VIEWER."
+            "The caller's devices and those of the sites they are a member of; "
+            "every device for ADMIN, OPERATOR and VIEWER. ``site_id`` and "
+            "``room_id`` keep one site's or one room's."
         ),
         query=DeviceListQuerySchema,
         returns=[DeviceSchema],
@@ -183,6 +189,8 @@ ROUTES = (
                 "kind": "appliance",
                 "max_hourly_kwh": 0.5,
                 "reading_interval_s": 60,
+                "site_id": "5c0e…",
+                "room_id": None,
             }
         ],
     ),
@@ -196,7 +204,9 @@ ROUTES = (
         description=(
             "Rename a device, change its kind, its hourly limit, its reading "
             "interval or its location (latitude and longitude together; null "
-            "both to remove it). The kind cannot "
+            "both to remove it); move it to another site (one the caller may "
+            "change; it leaves its room unless given one there) or room "
+            "(``room_id``, null for none). The kind cannot "
             "change while the device has open sell orders or trades not settled yet "
             "(409): they were accepted for what the device was."
         ),
@@ -214,7 +224,8 @@ ROUTES = (
         tag="devices",
         summary="Send a device a command",
         description=(
-            "Send a command to a device (its owner, OPERATOR or ADMIN). The answer "
+            "Send a command to a device (its owner, its site's owners and "
+            "operators, OPERATOR or ADMIN). The answer "
             "is `202`: the command is stored and on its way. It reaches the device "
             "on MQTT `ems/devices/{id}/commands` (QoS 1) or its AMQP queue "
             "`device.{id}.commands` as `{command_id, type, params, expires_at}`, "

@@ -26,26 +26,41 @@ WRITERS = tuple(role for role in ROLES if role != VIEWER)
 
 @dataclass(frozen=True)
 class Policy:
-    """An action, and who may take it: callers whose role is in ``roles``, and, when
-    ``owner`` is true, the owner of the object it is taken on. ``action`` is a
-    short name (``update``), the key of the action in ``permissions``."""
+    """An action, and who may take it: callers whose role is in ``roles``, when
+    ``owner`` is true the owner of the object it is taken on, and members of the
+    object's site whose role there is in ``site_roles``. ``action`` is a short
+    name (``update``), the key of the action in ``permissions``."""
 
     action: str
     roles: tuple[str, ...] = ()
     owner: bool = False
+    #: Site roles (the devices service's ``owner``, ``operator``, ``viewer``) that
+    #: may take the action on an object of their site.
+    site_roles: tuple[str, ...] = ()
 
-    def allows(self, caller: dict, owner_id: str | None = None) -> bool:
+    def allows(
+        self, caller: dict, owner_id: str | None = None, site_role: str | None = None
+    ) -> bool:
+        """``site_role``: the caller's role on the site of the object, if any."""
         if caller["role"] in self.roles:
+            return True
+        if site_role is not None and site_role in self.site_roles:
             return True
         return self.owner and owner_id is not None and caller["user_id"] == owner_id
 
-    def require(self, caller: dict, owner_id: str | None = None, refusal=None):
+    def require(
+        self,
+        caller: dict,
+        owner_id: str | None = None,
+        refusal=None,
+        site_role: str | None = None,
+    ):
         """Raise ``refusal`` (an exception, by default ``Forbidden``) unless allowed.
 
         An object the caller may not see is refused with its own not-found error,
         exactly like a missing one, so that ids cannot be probed.
         """
-        if not self.allows(caller, owner_id):
+        if not self.allows(caller, owner_id, site_role):
             action = self.action.replace("_", " ")
             raise refusal or Forbidden(f"your role may not {action} this")
 
@@ -61,10 +76,17 @@ def listing_owner(caller: dict, read_all: Policy, requested: str | None) -> str 
     return caller["user_id"]
 
 
-def permissions(caller: dict, owner_id: str | None, *policies: Policy) -> dict:
+def permissions(
+    caller: dict,
+    owner_id: str | None,
+    *policies: Policy,
+    site_role: str | None = None,
+) -> dict:
     """``{action: bool}`` of what ``caller`` may do with an object, for the web app:
     it shows only the buttons that work."""
-    return {policy.action: policy.allows(caller, owner_id) for policy in policies}
+    return {
+        policy.action: policy.allows(caller, owner_id, site_role) for policy in policies
+    }
 
 
 def granted(caller: dict, policies: Iterable[Policy]) -> list[str]:

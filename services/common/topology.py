@@ -13,7 +13,7 @@ from kombu import Exchange, Queue, binding
 #: over MQTT topics ``ems/devices/<device_id>/<what>`` (``ems.devices.<id>.<what>``)
 #: readings, commands to the device, its acks and its presence.
 DATA = Exchange("ems.data", type="topic", durable=True)
-#: Entity changes, ``user.created`` … ``device.deleted``.
+#: Entity changes, ``user.created`` … ``device.deleted``, ``site.*``, ``room.*``.
 SYNC = Exchange("ems.sync", type="topic", durable=True)
 #: Messages for browsers, ``user.<user_id>.<type>`` or ``role.<ROLE>.<type>``.
 WS = Exchange("ems.ws", type="topic", durable=True)
@@ -151,6 +151,8 @@ def _sync_queue(service: str, purpose: str, *routing_keys: str) -> Queue:
 # What each service follows of ``ems.sync``: a queue per handler, bound to the
 # events it handles.
 DEVICES_USER_DELETED = _sync_queue("devices", "sync", "user.deleted")
+#: A new account's default site.
+DEVICES_USER_CREATED = _sync_queue("devices", "created-users", "user.created")
 MONITORING_DEVICE_CHANGED = _sync_queue(
     "monitoring", "devices", "device.created", "device.updated"
 )
@@ -190,6 +192,7 @@ QUEUES = (
     BALANCER_RAW,
     DEAD,
     DEVICES_USER_DELETED,
+    DEVICES_USER_CREATED,
     MONITORING_DEVICE_CHANGED,
     MONITORING_DEVICE_DELETED,
     MONITORING_PRESENCE,
@@ -205,7 +208,12 @@ QUEUES = (
 #: The queues each service consumes besides its RPC queue: what its broker user
 #: may declare and read.
 SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
-    "devices": (DEVICES_USER_DELETED, DEVICES_COMMAND_ACKS, DEVICES_PRESENCE),
+    "devices": (
+        DEVICES_USER_DELETED,
+        DEVICES_USER_CREATED,
+        DEVICES_COMMAND_ACKS,
+        DEVICES_PRESENCE,
+    ),
     "monitoring": (
         MONITORING_DEVICE_CHANGED,
         MONITORING_DEVICE_DELETED,

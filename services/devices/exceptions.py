@@ -7,6 +7,22 @@ class DeviceNotFound(NotFound):
     """Device not found."""
 
 
+class SiteNotFound(NotFound):
+    """Site not found."""
+
+
+class RoomNotFound(NotFound):
+    """Room not found."""
+
+
+class MemberNotFound(NotFound):
+    """Not a member of this site."""
+
+
+class LastOwner(Conflict):
+    """A site keeps at least one owner: make another member owner first."""
+
+
 class BrokerUnavailable(Unavailable, ConnectionError):
     """The message broker cannot change device credentials now; try again.
 

@@ -1,4 +1,5 @@
-"""devicedb: the devices, and the commands sent to them with their history."""
+"""devicedb: the sites with their rooms and members, the devices, and the commands
+sent to them with their history."""
 
 import uuid
 from datetime import datetime
@@ -10,11 +11,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import utcnow
 from services.devices.commands import OPEN
@@ -31,11 +33,87 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
+class Site(Base):
+    """Where devices are: the local time, tariff and grid intensity their energy is
+    priced and weighed by (``services/devices/sites.py``)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: Degrees north and east; both or neither.
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: An IANA time zone name: the site's hours, and so its tariff's periods.
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: ``{currency, import_per_kwh, export_per_kwh, periods}``
+    #: (``schemas.TariffSchema``).
+    tariff: Mapped[dict] = mapped_column(JSONB)
+    co2_kg_per_kwh: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    members: Mapped[list["SiteMember"]] = relationship(
+        back_populates="site",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SiteMember.user_id",
+        lazy="selectin",
+    )
+
+
+class SiteMember(Base):
+    """A user's role on a site (``policies.SITE_ROLES``)."""
+
+    __tablename__ = "site_members"
+
+    site_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sites.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    site: Mapped[Site] = relationship(back_populates="members")
+
+    __table_args__ = (PrimaryKeyConstraint("site_id", "user_id"),)
+
+
+class Room(Base):
+    """A room of a site; a device may be in one of its site's rooms."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
+    site_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sites.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
 class Device(Base):
     __tablename__ = "devices"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_id)
     user_id: Mapped[str] = mapped_column(String(36), index=True)
+    #: Its site, and the room of that site it is in, if any. A site's devices are
+    #: deleted (and announced) by the service before the site, never by the
+    #: database; a room's go out of it with it.
+    site_id: Mapped[str] = mapped_column(String(36), ForeignKey("sites.id"), index=True)
+    room_id: Mapped[str | None] = mapped_column(
+        String(36),
+        ForeignKey("rooms.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    )
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     max_hourly_kwh: Mapped[float] = mapped_column(Float)

@@ -1,10 +1,15 @@
-"""How devices are loaded from requests and dumped on the wire."""
+"""How devices, sites, rooms and members are loaded from requests and dumped on
+the wire."""
+
+import functools
+import zoneinfo
 
 from marshmallow import (
     Schema,
     ValidationError,
     fields,
     post_load,
+    pre_load,
     validate,
     validates_schema,
 )
@@ -18,6 +23,7 @@ from services.common.schemas import (
 )
 from services.devices import commands
 from services.devices.models import DEFAULT_READING_INTERVAL_S
+from services.devices.policies import SITE_ROLES
 
 #: What a device is; ``battery`` devices carry batteries.
 KINDS = ("meter", "appliance", "heat_pump", "ev_charger", "pv", "battery")
@@ -37,6 +43,8 @@ LATITUDE_HELP = (
     "when it has none"
 )
 LONGITUDE_HELP = "where the device stands, degrees east (-180 to 180; with latitude)"
+SITE_HELP = "the site the device is in"
+ROOM_HELP = "the room of its site the device is in, or null"
 
 
 class DeviceSchema(Schema):
@@ -53,6 +61,10 @@ class DeviceSchema(Schema):
     )
     longitude = fields.Float(
         dump_only=True, allow_none=True, metadata={"description": LONGITUDE_HELP}
+    )
+    site_id = fields.String(dump_only=True, metadata={"description": SITE_HELP})
+    room_id = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": ROOM_HELP}
     )
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
@@ -167,6 +179,19 @@ class DeviceCreateSchema(_Stripped):
         validate=ID,
         metadata={"description": "owner; ADMIN only, defaults to the caller"},
     )
+    site_id = fields.String(
+        validate=ID,
+        metadata={
+            "description": "a site the caller may change; defaults to the owner's "
+            "default site"
+        },
+    )
+    room_id = fields.String(
+        validate=ID,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "a room of that site, or null"},
+    )
 
 
 class DeviceUpdateSchema(_Stripped, PatchSchema):
@@ -180,12 +205,226 @@ class DeviceUpdateSchema(_Stripped, PatchSchema):
     )
     latitude = _latitude()
     longitude = _longitude()
+    site_id = fields.String(
+        validate=ID,
+        metadata={
+            "description": "move it to this site (one the caller may change); out "
+            "of its room, unless `room_id` names one of the new site's"
+        },
+    )
+    room_id = fields.String(
+        validate=ID,
+        allow_none=True,
+        metadata={"description": "a room of its site, or null for none"},
+    )
 
 
 class DeviceListQuerySchema(InputSchema):
     user_id = fields.String(
         validate=ID, metadata={"description": "ADMIN, OPERATOR and VIEWER: one owner"}
     )
+    site_id = fields.String(validate=ID, metadata={"description": "one site's"})
+    room_id = fields.String(validate=ID, metadata={"description": "one room's"})
+
+
+# -- sites, rooms, members -----------------------------------------------------------
+
+ADDRESS = validate.Length(max=500)
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="three upper-case letters (ISO 4217)")
+PRICE = validate.Range(min=0, max=1_000)
+CO2 = validate.Range(min=0, max=10)
+#: A tariff's periods: at most one per hour of the day.
+PERIODS = validate.Length(max=24)
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_name(value: str) -> None:
+    """An IANA time zone name (``Europe/Berlin``, ``UTC``), as ``zoneinfo`` knows."""
+    if value not in _timezones():
+        raise ValidationError("not an IANA time zone name, such as Europe/Berlin")
+
+
+def _price(description: str, **kwargs):
+    return fields.Float(
+        validate=PRICE, allow_nan=False, metadata={"description": description}, **kwargs
+    )
+
+
+class TariffPeriodSchema(InputSchema):
+    """Prices for some hours of each day, local time."""
+
+    start_hour = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=23),
+        metadata={"description": "the first local hour (0–23)"},
+    )
+    end_hour = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=24),
+        metadata={"description": "the local hour it ends at, not included (1–24)"},
+    )
+    import_per_kwh = _price("price of energy drawn in these hours", required=True)
+    export_per_kwh = _price("paid for energy sent in these hours", required=True)
+
+    @validates_schema
+    def in_order(self, data, **kwargs):
+        if data["start_hour"] >= data["end_hour"]:
+            raise ValidationError("must be after start_hour", "end_hour")
+
+
+class TariffSchema(InputSchema):
+    """What energy costs at a site and what it earns, flat or by time of use."""
+
+    currency = fields.String(
+        required=True,
+        validate=CURRENCY,
+        metadata={"description": "ISO 4217, such as EUR"},
+    )
+    import_per_kwh = _price("price of energy drawn from the grid", required=True)
+    export_per_kwh = _price("paid for energy sent to the grid", required=True)
+    periods = fields.List(
+        fields.Nested(TariffPeriodSchema),
+        load_default=list,
+        validate=PERIODS,
+        metadata={
+            "description": "time of use: local hours `[start_hour, end_hour)` with "
+            "their own prices, not overlapping; an hour in none takes the flat prices"
+        },
+    )
+
+    @validates_schema
+    def apart(self, data, **kwargs):
+        """No hour is priced twice."""
+        ordered = sorted(data.get("periods", ()), key=lambda p: p["start_hour"])
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            if later["start_hour"] < earlier["end_hour"]:
+                raise ValidationError(
+                    f"periods overlap: {earlier['start_hour']}–{earlier['end_hour']} "
+                    f"and {later['start_hour']}–{later['end_hour']}",
+                    "periods",
+                )
+
+
+TIMEZONE_HELP = "an IANA time zone name, such as Europe/Berlin"
+CO2_HELP = "the grid's intensity, kg CO₂ per kWh drawn"
+
+
+class SiteMemberSchema(Schema):
+    user_id = fields.String(dump_only=True)
+    role = fields.String(dump_only=True, metadata={"enum": list(SITE_ROLES)})
+
+
+class SiteMemberViewSchema(SiteMemberSchema):
+    """A member, named for the people who manage the site."""
+
+    name = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+
+
+class SiteSchema(Schema):
+    id = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    address = fields.String(dump_only=True, allow_none=True)
+    latitude = fields.Float(dump_only=True, allow_none=True)
+    longitude = fields.Float(dump_only=True, allow_none=True)
+    timezone = fields.String(dump_only=True, metadata={"description": TIMEZONE_HELP})
+    tariff = fields.Nested(TariffSchema, dump_only=True)
+    co2_kg_per_kwh = fields.Float(dump_only=True, metadata={"description": CO2_HELP})
+    members = fields.List(fields.Nested(SiteMemberSchema), dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+    permissions = Permissions(
+        "what the caller may do with the site: update_site, manage_rooms, "
+        "manage_members, delete_site (absent from ems.sync events)"
+    )
+
+
+class _SiteFields(_Stripped):
+    name = fields.String(validate=NAME)
+    address = fields.String(validate=ADDRESS, allow_none=True)
+    latitude = fields.Float(
+        validate=LATITUDE,
+        allow_nan=False,
+        allow_none=True,
+        metadata={"description": "degrees north (with longitude, or neither)"},
+    )
+    longitude = fields.Float(
+        validate=LONGITUDE,
+        allow_nan=False,
+        allow_none=True,
+        metadata={"description": "degrees east (with latitude)"},
+    )
+    timezone = fields.String(
+        validate=timezone_name, metadata={"description": TIMEZONE_HELP}
+    )
+    tariff = fields.Nested(TariffSchema)
+    co2_kg_per_kwh = fields.Float(
+        validate=CO2, allow_nan=False, metadata={"description": CO2_HELP}
+    )
+
+
+class SiteCreateSchema(_SiteFields):
+    """A new site: the time zone, tariff and grid intensity not given are the
+    platform's defaults."""
+
+    name = fields.String(required=True, validate=NAME)
+
+
+class SiteUpdateSchema(_SiteFields, PatchSchema):
+    """A change of a site; a tariff given replaces the whole tariff."""
+
+
+class SiteListQuerySchema(InputSchema):
+    user_id = fields.String(
+        validate=ID,
+        metadata={"description": "ADMIN, OPERATOR and VIEWER: one user's sites"},
+    )
+
+
+class RoomSchema(Schema):
+    id = fields.String(dump_only=True)
+    site_id = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class RoomCreateSchema(_Stripped):
+    name = fields.String(required=True, validate=NAME)
+
+
+class RoomUpdateSchema(_Stripped, PatchSchema):
+    name = fields.String(validate=NAME)
+
+
+class MemberRoleSchema(InputSchema):
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(SITE_ROLES),
+        metadata={
+            "description": "owner: everything; operator: the site, its rooms and "
+            "devices; viewer: reads"
+        },
+    )
+
+
+class MemberAddSchema(MemberRoleSchema):
+    """Someone made a member by their e-mail address."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+    @pre_load
+    def normalise(self, data, **kwargs):
+        """Addresses are kept lower-case (users), and typed with spaces."""
+        if isinstance(data, dict) and isinstance(data.get("email"), str):
+            data = data | {"email": data["email"].strip().lower()}
+        return data
 
 
 # -- commands ----------------------------------------------------------------------

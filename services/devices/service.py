@@ -1,10 +1,15 @@
-"""devices: device CRUD with ownership, the ``device.*`` events on ``ems.sync``,
-and the commands devices are sent and answer.
+"""devices: sites with their rooms and members, device CRUD with ownership, the
+``site.*``, ``room.*`` and ``device.*`` events on ``ems.sync``, and the commands
+devices are sent and answer.
 
 Every call made for someone names its ``caller`` (``{"user_id", "role"}``, from the
 verified token), and ``policies.py`` says what they may do: a device out of their
 reach answers ``DeviceNotFound``, exactly like a missing one. A
 device's credentials are its own broker user (``broker.py``), removed with it.
+
+Every device is in a site (``sites.py``); the members of a site act on its devices
+by their role there, besides the device's owner. A device created without a site
+goes to its owner's default site, made then if need be.
 
 A command (``commands.py``: the types each kind takes, and how a status moves) is
 stored ``pending``, sent to its device (``delivery.py``), ``delivered`` once the
@@ -21,7 +26,7 @@ from nameko.timer import timer
 
 from services.common import pushes
 from services.common.db import Database
-from services.common.errors import EXPECTED
+from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher, Pusher, consume, consume_keyed
 from services.common.policy import listing_owner, permissions
@@ -33,6 +38,7 @@ from services.common.topology import (
     DATA,
     DEVICES_COMMAND_ACKS,
     DEVICES_PRESENCE,
+    DEVICES_USER_CREATED,
     DEVICES_USER_DELETED,
     STATUS,
     SYNC,
@@ -44,7 +50,7 @@ from services.common.topology import (
     mqtt_reading_topic,
     reading_key,
 )
-from services.devices import commands, policies
+from services.devices import commands, policies, sites
 from services.devices.broker import BrokerAccounts
 from services.devices.delivery import CommandSender
 from services.devices.exceptions import (
@@ -52,6 +58,10 @@ from services.devices.exceptions import (
     DeviceLimitReached,
     DeviceNotFound,
     InvalidAck,
+    LastOwner,
+    MemberNotFound,
+    RoomNotFound,
+    SiteNotFound,
 )
 from services.devices.schemas import (
     CommandTypeSchema,
@@ -65,10 +75,23 @@ from services.devices.schemas import (
     DeviceListQuerySchema,
     DeviceSchema,
     DeviceUpdateSchema,
+    MemberAddSchema,
+    MemberRoleSchema,
+    RoomCreateSchema,
+    RoomSchema,
+    RoomUpdateSchema,
+    SiteCreateSchema,
+    SiteListQuerySchema,
+    SiteMemberViewSchema,
+    SiteSchema,
+    SiteUpdateSchema,
 )
 from services.devices.storage import DeviceStore
 
 device_schema = DeviceSchema()
+site_schema = SiteSchema()
+room_schema = RoomSchema()
+member_schema = SiteMemberViewSchema()
 credentials_schema = DeviceCredentialsSchema()
 command_schema = DeviceCommandSchema()
 event_schema = DeviceCommandEventSchema()
@@ -83,6 +106,13 @@ def _now() -> datetime:
 
 #: Devices a user may own when ``DEVICES.max_per_user`` is not set.
 DEFAULT_MAX_PER_USER = 100
+
+
+def _person(user: dict | None) -> dict:
+    """The name and e-mail address of a member, as users knows them (none for a
+    user users no longer knows)."""
+    user = user or {}
+    return {"name": user.get("name"), "email": user.get("email")}
 
 
 class DevicesService(HealthMixin):
@@ -114,6 +144,11 @@ class DevicesService(HealthMixin):
                 f"a user may own at most {most} devices; delete one first",
                 {"limit": most},
             )
+        if "site_id" in data:
+            site_id = self._changeable_site(caller, data["site_id"]).id
+        else:
+            site_id = self._default_site(owner_id).id
+        room_id = self._room_of(site_id, data["room_id"])
         device = self.storage.add_device(
             owner_id,
             data["name"],
@@ -122,6 +157,8 @@ class DevicesService(HealthMixin):
             data["reading_interval_s"],
             data["latitude"],
             data["longitude"],
+            site_id=site_id,
+            room_id=room_id,
         )
         payload = device_schema.dump(device)
         self.dispatch("device.created", {"device": payload})
@@ -144,11 +181,19 @@ class DevicesService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_devices(self, caller, query=None):
-        requested = load(DeviceListQuerySchema(), query or {}).get("user_id")
-        owner = listing_owner(caller, policies.READ_ALL, requested)
-        return [
-            self._view(device, caller) for device in self.storage.list_devices(owner)
-        ]
+        """The caller's devices and those of their sites; everyone's (or one
+        owner's) for those who read all; of one site or room if asked."""
+        query = load(DeviceListQuerySchema(), query or {})
+        roles = self.storage.site_roles_of(caller["user_id"])
+        where = {"site_id": query.get("site_id"), "room_id": query.get("room_id")}
+        if policies.READ_ALL.allows(caller):
+            owner = listing_owner(caller, policies.READ_ALL, query.get("user_id"))
+            listed = self.storage.list_devices(owner, **where)
+        else:
+            listed = self.storage.list_devices(
+                reachable_by=(caller["user_id"], list(roles)), **where
+            )
+        return [self._view(device, caller, roles) for device in listed]
 
     @rpc(expected_exceptions=EXPECTED)
     def update_device(self, caller, device_id, body):
@@ -159,7 +204,9 @@ class DevicesService(HealthMixin):
         orders open or trades unsettled, consumption would be sold as generation.
         """
         changes = load(DeviceUpdateSchema(), body)
-        device = self._allowed(policies.UPDATE, caller, device_id)
+        device = self._allowed(policies.UPDATE, caller, device_id, lock=True)
+        if "site_id" in changes or "room_id" in changes:
+            changes |= self._placement(caller, device, changes)
         if changes.get("kind", device.kind) != device.kind:
             commitments = self.trading_rpc.device_commitments(device.id)
             if any(commitments.values()):
@@ -232,6 +279,163 @@ class DevicesService(HealthMixin):
         for device in self.storage.delete_devices_of(user_id):
             self.dispatch("device.deleted", {"device": device_schema.dump(device)})
             self.broker.revoke(device.id)
+        # Their memberships go; a site left without an owner goes with its rooms
+        # and devices, any other is announced with its members as they are now.
+        for site in self.storage.sites_of_member(user_id):
+            member = next(m for m in site.members if m.user_id == user_id)
+            self.storage.remove_member(site, member)
+            if sites.owners(site.members):
+                self.dispatch("site.updated", {"site": site_schema.dump(site)})
+            else:
+                self._delete_site(site)
+        self.storage.commit()
+
+    @consume(DEVICES_USER_CREATED)
+    def handle_user_created(self, body):
+        """A new account's default site, made once however often the event
+        comes."""
+        self._default_site(body["user"]["id"])
+        self.storage.commit()
+
+    # -- sites, rooms, members -------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_sites(self, caller, query=None):
+        """The sites the caller is a member of; every site (or one user's) for
+        those who read all."""
+        requested = load(SiteListQuerySchema(), query or {}).get("user_id")
+        member = listing_owner(caller, policies.READ_ALL_SITES, requested)
+        roles = self.storage.site_roles_of(caller["user_id"])
+        return [
+            self._site_view(site, caller, roles.get(site.id))
+            for site in self.storage.list_sites(member)
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_site(self, caller, body):
+        """A new site, of which the caller is the owner."""
+        policies.CREATE_SITE.require(caller)
+        data = load(SiteCreateSchema(), body)
+        values = sites.defaults(self.config.get("DEVICES", {})) | data
+        site = self.storage.add_site(caller["user_id"], values)
+        self.dispatch("site.created", {"site": site_schema.dump(site)})
+        self.storage.commit()
+        return self._site_view(site, caller, policies.SITE_OWNER)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_site(self, caller, site_id):
+        site, role = self._site_allowed(policies.READ_SITE, caller, site_id)
+        return self._site_view(site, caller, role)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def describe_site(self, site_id):
+        """A site, for other services (which serve no caller of their own)."""
+        return site_schema.dump(self.storage.get_site(site_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def sites_of(self, user_id):
+        """The sites a user is a member of, for other services."""
+        return site_schema.dump(self.storage.list_sites(user_id), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_site(self, caller, site_id, body):
+        changes = load(SiteUpdateSchema(), body)
+        site, role = self._site_allowed(policies.UPDATE_SITE, caller, site_id)
+        site = self.storage.update_site(site, changes)
+        self.dispatch("site.updated", {"site": site_schema.dump(site)})
+        self.storage.commit()
+        return self._site_view(site, caller, role)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_site(self, caller, site_id):
+        """The site, its rooms and its devices (each announced ``device.deleted``,
+        its broker login revoked), then ``site.deleted``."""
+        site, _ = self._site_allowed(policies.DELETE_SITE, caller, site_id, lock=True)
+        self._delete_site(site)
+        self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_rooms(self, caller, site_id):
+        site, _ = self._site_allowed(policies.READ_SITE, caller, site_id)
+        return room_schema.dump(self.storage.list_rooms(site.id), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_room(self, caller, site_id, body):
+        data = load(RoomCreateSchema(), body)
+        site, _ = self._site_allowed(policies.MANAGE_ROOMS, caller, site_id)
+        room = self.storage.add_room(site, data["name"])
+        payload = room_schema.dump(room)
+        self.dispatch("room.created", {"room": payload})
+        self.storage.commit()
+        return payload
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_room(self, caller, room_id, body):
+        changes = load(RoomUpdateSchema(), body)
+        room = self._room_allowed(caller, room_id)
+        payload = room_schema.dump(self.storage.update_room(room, changes))
+        self.dispatch("room.updated", {"room": payload})
+        self.storage.commit()
+        return payload
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_room(self, caller, room_id):
+        """The room; its devices stay in its site, in no room, each announced
+        ``device.updated``."""
+        room = self._room_allowed(caller, room_id)
+        payload = room_schema.dump(room)
+        for device in self.storage.delete_room(room):
+            self.dispatch("device.updated", {"device": device_schema.dump(device)})
+        self.dispatch("room.deleted", {"room": payload})
+        self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_members(self, caller, site_id):
+        """A site's members with their names and e-mail addresses."""
+        site, _ = self._site_allowed(policies.READ_SITE, caller, site_id)
+        members = [{"user_id": m.user_id, "role": m.role} for m in site.members]
+        found = self.users_rpc.describe_users([m["user_id"] for m in members])
+        people = {user["id"]: user for user in found}
+        return [
+            member_schema.dump(member | _person(people.get(member["user_id"])))
+            for member in members
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_member(self, caller, site_id, body):
+        """Someone made a member, found by their e-mail address (users)."""
+        data = load(MemberAddSchema(), body)
+        site, _ = self._site_allowed(
+            policies.MANAGE_MEMBERS, caller, site_id, lock=True
+        )
+        user = self.users_rpc.describe_user_by_email(data["email"])
+        return self._set_member(site, user, data["role"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_member(self, caller, site_id, user_id, body):
+        """A member's role, or a new member's, by their id."""
+        role = load(MemberRoleSchema(), body)["role"]
+        site, _ = self._site_allowed(
+            policies.MANAGE_MEMBERS, caller, site_id, lock=True
+        )
+        return self._set_member(site, self.users_rpc.describe_user(user_id), role)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_member(self, caller, site_id, user_id):
+        """A member removed by an owner (or ADMIN), or leaving; never the last
+        owner."""
+        site, role = self._site_allowed(policies.READ_SITE, caller, site_id, lock=True)
+        if user_id != caller["user_id"] or role is None:
+            policies.MANAGE_MEMBERS.require(
+                caller, refusal=SiteNotFound(), site_role=role
+            )
+        member = next((m for m in site.members if m.user_id == user_id), None)
+        if member is None:
+            raise MemberNotFound()
+        if sites.owners(site.members) == {user_id}:
+            raise LastOwner()
+        self.storage.remove_member(site, member)
+        self.dispatch("site.updated", {"site": site_schema.dump(site)})
         self.storage.commit()
 
     # -- commands --------------------------------------------------------------------
@@ -380,15 +584,107 @@ class DevicesService(HealthMixin):
                 users.add(command.created_by)
             self.push(pushes.COMMAND_UPDATED, command, *sorted(users))
 
-    def _allowed(self, policy, caller, device_id):
-        """The device, if ``policy`` lets the caller act on it; a device the caller
-        may not act on answers like a missing one."""
-        device = self.storage.get_device(device_id)
-        policy.require(caller, device.user_id, refusal=DeviceNotFound())
+    def _allowed(self, policy, caller, device_id, lock: bool = False):
+        """The device, if ``policy`` lets the caller act on it (as its owner, by
+        their role on its site, or by their role); a device the caller may not act
+        on answers like a missing one."""
+        device = self.storage.get_device(device_id, lock=lock)
+        role = self.storage.site_role(device.site_id, caller["user_id"])
+        policy.require(caller, device.user_id, refusal=DeviceNotFound(), site_role=role)
         return device
 
-    def _view(self, device, caller) -> dict:
-        """The device as the caller sees it: with what they may do with it."""
-        return device_schema.dump(
-            device,
-        ) | {"permissions": permissions(caller, device.user_id, *policies.ON_A_DEVICE)}
+    def _view(self, device, caller, roles: dict | None = None) -> dict:
+        """The device as the caller sees it: with what they may do with it, by
+        their role on its site (from ``roles``, ``{site_id: role}``, when the
+        caller's are known already)."""
+        if roles is None:
+            site_role = self.storage.site_role(device.site_id, caller["user_id"])
+        else:
+            site_role = roles.get(device.site_id)
+        return device_schema.dump(device) | {
+            "permissions": permissions(
+                caller, device.user_id, *policies.ON_A_DEVICE, site_role=site_role
+            )
+        }
+
+    def _site_allowed(self, policy, caller, site_id, lock: bool = False):
+        """``(site, the caller's role on it)``, if ``policy`` lets the caller act
+        on it; a site out of reach answers like a missing one."""
+        site = self.storage.get_site(site_id, lock=lock)
+        role = self.storage.site_role(site.id, caller["user_id"])
+        policy.require(caller, refusal=SiteNotFound(), site_role=role)
+        return site, role
+
+    def _room_allowed(self, caller, room_id):
+        """The room, if the caller may change its site's rooms."""
+        room = self.storage.get_room(room_id)
+        role = self.storage.site_role(room.site_id, caller["user_id"])
+        policies.MANAGE_ROOMS.require(caller, refusal=RoomNotFound(), site_role=role)
+        return room
+
+    def _site_view(self, site, caller, site_role: str | None) -> dict:
+        return site_schema.dump(site) | {
+            "permissions": permissions(
+                caller, None, *policies.ON_A_SITE, site_role=site_role
+            )
+        }
+
+    def _changeable_site(self, caller, site_id):
+        """A site the caller may put devices in."""
+        site, _ = self._site_allowed(policies.UPDATE_SITE, caller, site_id)
+        return site
+
+    def _default_site(self, user_id: str):
+        """``user_id``'s default site, made (and announced) if there is none."""
+        site_id = sites.default_site_id(user_id)
+        values = sites.defaults(self.config.get("DEVICES", {}))
+        made = self.storage.ensure_site(site_id, sites.DEFAULT_NAME, user_id, values)
+        if made is None:
+            return self.storage.get_site(site_id)
+        self.dispatch("site.created", {"site": site_schema.dump(made)})
+        return made
+
+    def _room_of(self, site_id: str, room_id: str | None) -> str | None:
+        """``room_id``, checked to be a room of the site (400 if not)."""
+        if room_id is None:
+            return None
+        if self.storage.get_room(room_id).site_id != site_id:
+            raise ValidationFailed(
+                "invalid request", {"room_id": ["not a room of the device's site"]}
+            )
+        return room_id
+
+    def _placement(self, caller, device, changes: dict) -> dict:
+        """Where a device is moved: ``{site_id, room_id}``, the new site one the
+        caller may change, the room one of it. A device moved to another site
+        leaves its room unless it is given one there."""
+        site_id = changes.get("site_id", device.site_id)
+        if site_id != device.site_id:
+            self._changeable_site(caller, site_id)
+            room_id = changes.get("room_id")
+        else:
+            room_id = changes.get("room_id", device.room_id)
+        return {"site_id": site_id, "room_id": self._room_of(site_id, room_id)}
+
+    def _delete_site(self, site) -> None:
+        """The site's devices (announced, their logins revoked), then the site with
+        its rooms and members, announced. The events go before the commit, as with
+        a deleted user's devices."""
+        for device in self.storage.delete_devices_of_site(site.id):
+            self.dispatch("device.deleted", {"device": device_schema.dump(device)})
+            self.broker.revoke(device.id)
+        payload = site_schema.dump(site)
+        self.storage.delete_site(site)
+        self.dispatch("site.deleted", {"site": payload})
+
+    def _set_member(self, site, user: dict, role: str) -> dict:
+        """``user`` given ``role`` on the site (locked), unless that leaves it
+        without an owner; ``site.updated``."""
+        if sites.owners(site.members) == {user["id"]} and role != policies.SITE_OWNER:
+            raise LastOwner()
+        member = self.storage.set_member(site, user["id"], role)
+        self.dispatch("site.updated", {"site": site_schema.dump(site)})
+        self.storage.commit()
+        return member_schema.dump(
+            {"user_id": member.user_id, "role": member.role} | _person(user)
+        )

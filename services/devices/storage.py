@@ -3,9 +3,10 @@
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 
-from services.common.db import Store
+from services.common.db import Store, utcnow
 from services.common.schemas import is_id
 from services.devices.commands import (
     ACKED,
@@ -18,8 +19,27 @@ from services.devices.commands import (
     PENDING,
     Ack,
 )
-from services.devices.exceptions import DeviceNotFound
-from services.devices.models import Command, CommandEvent, Device
+from services.devices.exceptions import DeviceNotFound, RoomNotFound, SiteNotFound
+from services.devices.models import (
+    Command,
+    CommandEvent,
+    Device,
+    Room,
+    Site,
+    SiteMember,
+)
+from services.devices.policies import SITE_OWNER
+
+#: What a site's answers may change of it.
+SITE_FIELDS = (
+    "name",
+    "address",
+    "latitude",
+    "longitude",
+    "timezone",
+    "tariff",
+    "co2_kg_per_kwh",
+)
 
 #: Pending commands sent again, and commands expired, in one go at most.
 RESEND_BATCH = 100
@@ -57,9 +77,14 @@ class DeviceStore(Store):
         reading_interval_s: int,
         latitude: float | None = None,
         longitude: float | None = None,
+        *,
+        site_id: str,
+        room_id: str | None = None,
     ) -> Device:
         device = Device(
             user_id=user_id,
+            site_id=site_id,
+            room_id=room_id,
             name=name,
             kind=kind,
             max_hourly_kwh=max_hourly_kwh,
@@ -71,16 +96,42 @@ class DeviceStore(Store):
         self.session.flush()
         return device
 
-    def get_device(self, device_id: str) -> Device:
-        device = self.session.get(Device, device_id) if is_id(device_id) else None
+    def get_device(self, device_id: str, lock: bool = False) -> Device:
+        """The device; locked until the transaction ends with ``lock`` (it is being
+        changed: two moves at once could each check a room against the site the
+        other is taking it out of)."""
+        device = None
+        if is_id(device_id):
+            device = self.session.get(
+                Device, device_id, with_for_update=lock, populate_existing=lock
+            )
         if device is None:
             raise DeviceNotFound()
         return device
 
-    def list_devices(self, user_id: str | None = None) -> list[Device]:
+    def list_devices(
+        self,
+        user_id: str | None = None,
+        *,
+        site_id: str | None = None,
+        room_id: str | None = None,
+        reachable_by: tuple[str, list[str]] | None = None,
+    ) -> list[Device]:
+        """Devices, oldest first: ``user_id``'s, those of a site or a room, and
+        with ``reachable_by`` (a user's id and their sites) only those the user
+        owns or that are in one of their sites."""
         query = select(Device).order_by(Device.created_at, Device.id)
         if user_id is not None:
             query = query.where(Device.user_id == user_id)
+        if site_id is not None:
+            query = query.where(Device.site_id == site_id)
+        if room_id is not None:
+            query = query.where(Device.room_id == room_id)
+        if reachable_by is not None:
+            member, sites = reachable_by
+            query = query.where(
+                or_(Device.user_id == member, Device.site_id.in_(sites))
+            )
         return list(self.session.scalars(query))
 
     def update_device(self, device: Device, changes: dict) -> Device:
@@ -91,6 +142,8 @@ class DeviceStore(Store):
             "reading_interval_s",
             "latitude",
             "longitude",
+            "site_id",
+            "room_id",
         ):
             if field in changes:
                 setattr(device, field, changes[field])
@@ -111,6 +164,178 @@ class DeviceStore(Store):
         )
         for device in devices:
             self.session.delete(device)
+        self.session.flush()
+        return devices
+
+    def delete_devices_of_site(self, site_id: str) -> list[Device]:
+        """A site's devices, deleted; locked first, as ``delete_devices_of``."""
+        devices = list(
+            self.session.scalars(
+                select(Device).where(Device.site_id == site_id).with_for_update()
+            )
+        )
+        for device in devices:
+            self.session.delete(device)
+        self.session.flush()
+        return devices
+
+    # -- sites -----------------------------------------------------------------------
+
+    def ensure_site(
+        self, site_id: str, name: str, owner_id: str, values: dict
+    ) -> Site | None:
+        """The site ``site_id``, created with ``owner_id`` its owner unless it
+        exists; the new site, or None if it existed. A concurrent transaction
+        creating the same one waits on the first's insert, then finds it made."""
+        now = utcnow()
+        created = self.session.scalars(
+            insert(Site)
+            .values(id=site_id, name=name, created_at=now, updated_at=now, **values)
+            .on_conflict_do_nothing(index_elements=[Site.id])
+            .returning(Site.id)
+        ).one_or_none()
+        if created is None:
+            return None
+        self.session.add(SiteMember(site_id=site_id, user_id=owner_id, role=SITE_OWNER))
+        self.session.flush()
+        return self.get_site(site_id)
+
+    def add_site(self, owner_id: str, values: dict) -> Site:
+        site = Site(**values)
+        site.members.append(SiteMember(user_id=owner_id, role=SITE_OWNER))
+        self.session.add(site)
+        self.session.flush()
+        return site
+
+    def get_site(self, site_id: str, lock: bool = False) -> Site:
+        """The site; locked until the transaction ends with ``lock`` (its members
+        change: two changes at once could each leave the other's owner the last)."""
+        site = None
+        if is_id(site_id):
+            query = select(Site).where(Site.id == site_id)
+            if lock:
+                query = query.with_for_update().execution_options(
+                    populate_existing=True
+                )
+            site = self.session.scalars(query).one_or_none()
+        if site is None:
+            raise SiteNotFound()
+        return site
+
+    def list_sites(self, user_id: str | None = None) -> list[Site]:
+        """Every site, or those ``user_id`` is a member of, oldest first."""
+        query = select(Site).order_by(Site.created_at, Site.id)
+        if user_id is not None:
+            query = query.where(
+                Site.id.in_(
+                    select(SiteMember.site_id).where(SiteMember.user_id == user_id)
+                )
+            )
+        return list(self.session.scalars(query))
+
+    def site_roles_of(self, user_id: str) -> dict[str, str]:
+        """``{site_id: role}`` of every site ``user_id`` is a member of."""
+        rows = self.session.execute(
+            select(SiteMember.site_id, SiteMember.role).where(
+                SiteMember.user_id == user_id
+            )
+        )
+        return {site_id: role for site_id, role in rows}
+
+    def site_role(self, site_id: str, user_id: str) -> str | None:
+        """``user_id``'s role on the site, or None for no member."""
+        return self.session.scalar(
+            select(SiteMember.role).where(
+                SiteMember.site_id == site_id, SiteMember.user_id == user_id
+            )
+        )
+
+    def update_site(self, site: Site, changes: dict) -> Site:
+        for field in SITE_FIELDS:
+            if field in changes:
+                setattr(site, field, changes[field])
+        site.updated_at = utcnow()
+        self.session.flush()
+        return site
+
+    def delete_site(self, site: Site) -> None:
+        """The site, its members and rooms; its devices must be gone already."""
+        self.session.delete(site)
+        self.session.flush()
+
+    def set_member(self, site: Site, user_id: str, role: str) -> SiteMember:
+        member = next((m for m in site.members if m.user_id == user_id), None)
+        if member is None:
+            member = SiteMember(user_id=user_id, role=role)
+            site.members.append(member)
+        member.role = role
+        site.updated_at = utcnow()
+        self.session.flush()
+        return member
+
+    def remove_member(self, site: Site, member: SiteMember) -> None:
+        site.members.remove(member)
+        site.updated_at = utcnow()
+        self.session.flush()
+
+    def sites_of_member(self, user_id: str) -> list[Site]:
+        """The sites ``user_id`` is a member of, locked, in a fixed order (so that
+        two cascades lock them alike)."""
+        return list(
+            self.session.scalars(
+                select(Site)
+                .where(
+                    Site.id.in_(
+                        select(SiteMember.site_id).where(SiteMember.user_id == user_id)
+                    )
+                )
+                .order_by(Site.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    # -- rooms -----------------------------------------------------------------------
+
+    def add_room(self, site: Site, name: str) -> Room:
+        room = Room(site_id=site.id, name=name)
+        self.session.add(room)
+        self.session.flush()
+        return room
+
+    def get_room(self, room_id: str) -> Room:
+        room = self.session.get(Room, room_id) if is_id(room_id) else None
+        if room is None:
+            raise RoomNotFound()
+        return room
+
+    def list_rooms(self, site_id: str) -> list[Room]:
+        return list(
+            self.session.scalars(
+                select(Room)
+                .where(Room.site_id == site_id)
+                .order_by(Room.created_at, Room.id)
+            )
+        )
+
+    def update_room(self, room: Room, changes: dict) -> Room:
+        if "name" in changes:
+            room.name = changes["name"]
+        room.updated_at = utcnow()
+        self.session.flush()
+        return room
+
+    def delete_room(self, room: Room) -> list[Device]:
+        """The room, deleted; its devices, now in no room of their site."""
+        devices = list(
+            self.session.scalars(
+                select(Device).where(Device.room_id == room.id).with_for_update()
+            )
+        )
+        for device in devices:
+            device.room_id = None
+        self.session.flush()
+        self.session.delete(room)
         self.session.flush()
         return devices
 

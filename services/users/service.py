@@ -15,6 +15,7 @@ from services.common.rpc import RpcProxy
 from services.common.schemas import load
 from services.common.topology import SYNC
 from services.users import policies
+from services.users.exceptions import UserNotFound
 from services.users.permissions import account_permissions
 from services.users.schemas import (
     RegisterSchema,
@@ -85,6 +86,15 @@ class UsersService(HealthMixin):
         dr checks whom it is asked to invite and names whom it invited. An id
         that is no user is left out."""
         return user_schema.dump(self.storage.get_users(user_ids), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def describe_user_by_email(self, email):
+        """The user of an e-mail address (any case), for other services: devices
+        adds a site's members by the address their owner knows them by."""
+        user = self.storage.find_user(str(email).strip().lower())
+        if user is None:
+            raise UserNotFound()
+        return user_schema.dump(user)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_users(self, caller):

@@ -99,6 +99,7 @@ def test_admin_manages_users_and_roles(admin, anonymous, new_user):
     assert ada.get("/api/auth/me").json()["permissions"] == [
         "batteries.create",
         "devices.create",
+        "devices.create_site",
         "trading.place",
     ]
     assert ada.get("/api/users/directory").status_code == 403

@@ -3,9 +3,9 @@ account a VIEWER, which then reads what ADMIN reads and changes nothing.
 
 The routes are those of the served OpenAPI document, not a list kept here: a route
 added to the gateway is walked by this test without being named in it. Each
-route's path values are real objects of another user (her device, battery, order
-and conversation) or an event ADMIN announced and invited her to, so an answer
-says what the role may do, not that an id is missing.
+route's path values are real objects of another user (her device, battery, order,
+conversation, site and room) or an event ADMIN announced and invited her to, so an
+answer says what the role may do, not that an id is missing.
 """
 
 import uuid
@@ -77,6 +77,9 @@ def world(admin, anonymous):
         "/api/devices", {"name": "Meter", "kind": "meter", "max_hourly_kwh": 2}
     )
     assert meter.status_code == 201, meter.text
+    site_id = meter.json()["site_id"]
+    room = ada.post(f"/api/sites/{site_id}/rooms", {"name": "Hall"})
+    assert room.status_code == 201, room.text
     store = ada.post("/api/devices", {"name": "Store", "kind": "battery"})
     assert store.status_code == 201, store.text
     battery = ada.post(
@@ -144,6 +147,8 @@ def world(admin, anonymous):
         "path": {
             "user_id": ada_user["id"],
             "device_id": meter.json()["id"],
+            "site_id": site_id,
+            "room_id": room.json()["id"],
             "battery_id": battery.json()["id"],
             "event_id": event.json()["id"],
             "order_id": order.json()["order"]["id"],
@@ -226,6 +231,7 @@ def test_a_viewer_changes_nothing(world, admin, anonymous):
     # Ada's objects are all still there, as they were.
     for path in (
         "/api/devices/{device_id}",
+        "/api/sites/{site_id}",
         "/api/batteries/{battery_id}",
         "/api/users/{user_id}",
         "/api/dr/events/{event_id}",

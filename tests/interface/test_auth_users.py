@@ -360,3 +360,7 @@ def test_other_services_are_told_who_a_user_is(users_rpc):
     for missing in ("6f1c9d2e-0000-4000-8000-0000000000ff", "not-an-id"):
         with pytest.raises(UserNotFound):
             users_rpc.describe_user(missing)
+    # By the address they are known by, in any case (a site's owner adds them).
+    assert users_rpc.describe_user_by_email(" ADA@example.com ") == user
+    with pytest.raises(UserNotFound):
+        users_rpc.describe_user_by_email("nobody@example.com")

@@ -48,4 +48,18 @@ def test_an_account_is_granted_what_its_role_may_do_on_anyone_s_objects():
 
 
 def test_a_module_declares_its_policies_and_nothing_else():
-    assert declared(sys.modules[__name__]) == {READ, UPDATE, SETTLE, CREATE}
+    assert declared(sys.modules[__name__]) == {READ, UPDATE, SETTLE, CREATE, RUN}
+
+
+RUN = Policy("run", roles=("ADMIN",), owner=True, site_roles=("owner", "operator"))
+
+
+def test_a_site_role_allows_what_it_is_named_for():
+    other = {"user_id": "u-2", "role": "USER"}
+    assert RUN.allows(other, "u-1", "operator")
+    assert not RUN.allows(other, "u-1", "viewer")
+    assert not RUN.allows(other, "u-1")
+    assert permissions(other, "u-1", RUN, UPDATE, site_role="owner") == {
+        "run": True,
+        "update": False,
+    }
