@@ -12,3 +12,7 @@ READ_STATUS = Policy("read_status", roles=READERS, owner=True)
 #: only, VIEWER not: a dead letter's body is raw traffic (devices' readings,
 #: users' messages), a tool for repairing the platform rather than a view of it.
 MANAGE_DEAD_LETTERS = Policy("manage_dead_letters", roles=(ADMIN,))
+#: See energy, cost and CO2 over a range (``/api/energy`` and its exports): a
+#: device's owner, and staff and VIEWER everything; a site's members too
+#: (``services/monitoring/scopes.py``).
+READ_ENERGY = Policy("read_energy", roles=READERS, owner=True)
