@@ -3,7 +3,8 @@ owner's, staff's and VIEWER's to read; the dead letters are ADMIN's."""
 
 from services.common.policy import ADMIN, READERS, Policy
 
-#: See a device's hourly consumption, its forecast and its backtest.
+#: See a device's hourly consumption, its forecast and its backtest, and its
+#: energy, cost and CO2 over a range (a site's members too: ``scopes.py``).
 READ_CONSUMPTION = Policy("read_consumption", roles=READERS, owner=True)
 #: See a device's status (online, last seen, newest power and state of charge);
 #: staff and VIEWER see every device's.
@@ -12,7 +13,3 @@ READ_STATUS = Policy("read_status", roles=READERS, owner=True)
 #: only, VIEWER not: a dead letter's body is raw traffic (devices' readings,
 #: users' messages), a tool for repairing the platform rather than a view of it.
 MANAGE_DEAD_LETTERS = Policy("manage_dead_letters", roles=(ADMIN,))
-#: See energy, cost and CO2 over a range (``/api/energy`` and its exports): a
-#: device's owner, and staff and VIEWER everything; a site's members too
-#: (``services/monitoring/scopes.py``).
-READ_ENERGY = Policy("read_energy", roles=READERS, owner=True)

@@ -54,7 +54,7 @@ def member(site, user_id: str) -> bool:
 
 
 def _site_readable(storage, caller, site_id: str | None) -> bool:
-    if policies.READ_ENERGY.allows(caller):
+    if policies.READ_CONSUMPTION.allows(caller):
         return True
     site = storage.site(site_id) if site_id else None
     return site is not None and member(site, caller["user_id"])
@@ -70,7 +70,7 @@ def resolve(storage, devices_rpc, caller: dict, kind: str, scope_id) -> Scope:
         site_id = storage.sites_of_devices([scope_id]).get(scope_id)
         terms = site_terms(storage, devices_rpc, {site_id} if site_id else set())
         if not (
-            policies.READ_ENERGY.allows(caller, device.user_id)
+            policies.READ_CONSUMPTION.allows(caller, device.user_id)
             or _site_readable(storage, caller, site_id)
         ):
             raise NoSuchDevice()
@@ -106,7 +106,7 @@ def resolve(storage, devices_rpc, caller: dict, kind: str, scope_id) -> Scope:
 
 
 def _portfolio(storage, caller: dict) -> Scope:
-    if policies.READ_ENERGY.allows(caller):
+    if policies.READ_CONSUMPTION.allows(caller):
         condition = true()
     else:
         sites = storage.readable_sites(caller["user_id"])

@@ -691,7 +691,7 @@ class MonitoringService(HealthMixin):
         order, with ``next`` to ask after next (None at the end). Readings older
         than the retention window are gone: only their hourly totals remain."""
         query = load(ReadingsExportQuerySchema(), query)
-        self._require_visible(caller, query["device_id"], policies.READ_ENERGY)
+        self._require_visible(caller, query["device_id"], policies.READ_CONSUMPTION)
         now = datetime.now(UTC)
         start, end = energy.instants(query["from_"], query["to"], now)
         if after is not None:

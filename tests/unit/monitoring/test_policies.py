@@ -9,7 +9,6 @@ from services.monitoring import policies
 #: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
     policies.READ_CONSUMPTION: (True, False, True, True, True),
-    policies.READ_ENERGY: (True, False, True, True, True),
     policies.READ_STATUS: (True, False, True, True, True),
     policies.MANAGE_DEAD_LETTERS: (False, False, False, True, False),
 }
