@@ -77,15 +77,15 @@ class EnergyStorage:
             "deleted": False,
         }
         statement = insert(MonitoredSite).values(values)
-        written = self.session.scalars(
+        written = self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["id"],
                 set_={k: statement.excluded[k] for k in values if k != "id"},
                 where=(MonitoredSite.updated_at <= statement.excluded.updated_at)
                 & MonitoredSite.deleted.is_(False),
-            ).returning(MonitoredSite)
+            ).returning(MonitoredSite.id)
         ).one_or_none()
-        return written is not None and terms_of(written) != old
+        return written is not None and terms_of(MonitoredSite(**values)) != old
 
     def forget_site(self, site_id: str, updated_at: datetime) -> None:
         """Keep a tombstone of a deleted site (its devices go with their own
