@@ -668,7 +668,7 @@ class MonitoringService(HealthMixin):
             "resolution": window.resolution,
             "timezone": scope.timezone,
             "currency": scope.currency,
-            "from": energy.bucket_start(whole.resolution, whole.start, zone),
+            "from_": energy.bucket_start(whole.resolution, whole.start, zone),
             "to": energy.bucket_start(whole.resolution, whole.end, zone),
             "series": series,
             "totals": energy.row("", energy.total(amounts.values())),

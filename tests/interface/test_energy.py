@@ -222,6 +222,7 @@ def check(monitoring, engines, scope, scope_id, hours, terms, start, end):
         }
         assert answered(answer) == want
         assert answer["timezone"] == terms.timezone
+        assert answer["from"] == answer["series"][0]["start"]
         assert answer["currency"] == "EUR"
     day_answer = answer
     assert Decimal(answer["totals"]["cost"]) == sum(
