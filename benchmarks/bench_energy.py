@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -49,8 +49,9 @@ from benchkit import (
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from harness.stack import Resources, Stack
-from services.monitoring import energy, rollups, scopes
+from harness.stack import Resources, Stack, read_procfile
+from services.common.topology import iso_utc
+from services.monitoring import energy, partitions, rollups, scopes
 from services.monitoring.devices import put_site
 from services.monitoring.models import MonitoredDevice
 from services.monitoring.storage import MonitoringStore
@@ -180,30 +181,36 @@ def _part_a(args, url: str) -> dict:
 
 
 def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as stream:
-        for line in stream:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    """Resident memory of a process and its children (``bash -c`` may keep the
+    shell as the parent of the service's process)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as stream:
+            for line in stream:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        with open(f"/proc/{pid}/task/{pid}/children") as stream:
+            children = [int(child) for child in stream.read().split()]
+    except OSError:
+        return total
+    return total + sum(rss_kib(child) for child in children)
 
 
 def gateway_pid(stack) -> int:
-    """The gateway's process: the one whose command runs its service."""
-    for pid in (p for p in Path("/proc").iterdir() if p.name.isdigit()):
-        try:
-            command = (pid / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            environ = (pid / "environ").read_bytes()
-        except OSError:
-            continue
-        if "gateway.service" in command and stack.resources.name.encode() in environ:
-            return int(pid.name)
-    raise RuntimeError("no gateway process found")
+    """The gateway's process (``ems run gateway`` runs it in its own process)."""
+    return stack.processes["gateway"].pid
 
 
 def part_b(args) -> dict:
     with (
         scratch("energy-stream") as folder,
-        running(Stack(Path(tempfile.mkdtemp(dir=folder)))) as stack,
+        running(
+            Stack(
+                Path(tempfile.mkdtemp(dir=folder)),
+                environment={"EMS_DEMO": "0"},
+                processes=[n for n in read_procfile() if n not in ("simulator", "web")],
+            )
+        ) as stack,
     ):
         _, token = account(stack, "Streamer")
         devices = []
@@ -281,6 +288,56 @@ def part_b(args) -> dict:
         elapsed = time.perf_counter() - began
         stop.set()
         sampler.join()
+        energy_peak = peak
+
+        # One long download: a device's raw readings, ``--readings`` of them over
+        # the last 60 days, straight into their partitions.
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        start = now - timedelta(days=60)
+        engine = create_engine(stack.resources.databases["monitoringdb"])
+        with Session(engine) as session:
+            store = MonitoringStore(session)
+            store.create_partitions(
+                partitions.needed(start + n * energy.HOUR for n in range(60 * 24 + 1))
+            )
+            step = 60 * 24 * 3600 / args.readings
+            session.execute(
+                text(
+                    "INSERT INTO readings (reading_id, device_id, timestamp, hour, "
+                    "kwh, export_kwh, power_w, received_at) "
+                    "SELECT md5(:d || n), :d, t, date_trunc('hour', t - "
+                    "interval '1 microsecond'), 0.001234, 0, 1234.5, now() "
+                    "FROM generate_series(1, :n) AS n, LATERAL (SELECT :start + "
+                    "make_interval(secs => n * :step) AS t) AS s"
+                ),
+                {"d": devices[0], "n": args.readings, "start": start, "step": step},
+            )
+            session.commit()
+        engine.dispose()
+        time.sleep(1.0)
+        readings_idle = rss_kib(pid)
+        peak, stop = readings_idle, threading.Event()
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        began = time.perf_counter()
+        with requests.get(
+            stack.url(
+                f"/api/export/readings.csv?device_id={devices[0]}"
+                f"&from={iso_utc(start)}&to={iso_utc(now + energy.HOUR)}"
+            ),
+            headers=bearer(token),
+            stream=True,
+            timeout=600,
+        ) as answer:
+            answer.raise_for_status()
+            size = rows = 0
+            for chunk in answer.iter_content(65536):
+                size += len(chunk)
+                rows += chunk.count(b"\n")
+        readings_seconds = time.perf_counter() - began
+        stop.set()
+        sampler.join()
+        assert rows - 1 == args.readings, (rows, args.readings)
         return {
             "devices": len(devices),
             "concurrency": args.concurrency,
@@ -289,8 +346,16 @@ def part_b(args) -> dict:
             "bytes": sum(size for size, _ in downloaded),
             "seconds": round(elapsed, 1),
             "idle_rss_mib": round(idle / 1024, 1),
-            "peak_rss_mib": round(peak / 1024, 1),
-            "ratio_peak_over_idle": round(peak / idle, 3),
+            "peak_rss_mib": round(energy_peak / 1024, 1),
+            "ratio_peak_over_idle": round(energy_peak / idle, 3),
+            "readings": {
+                "rows": rows - 1,
+                "bytes": size,
+                "seconds": round(readings_seconds, 1),
+                "idle_rss_mib": round(readings_idle / 1024, 1),
+                "peak_rss_mib": round(peak / 1024, 1),
+                "ratio_peak_over_idle": round(peak / readings_idle, 3),
+            },
         }
 
 
@@ -301,6 +366,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--stream-devices", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--readings", type=int, default=300_000)
     args = parser.parse_args()
     document = header("energy")
     if args.part in ("a", "both"):
