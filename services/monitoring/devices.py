@@ -13,6 +13,8 @@ month rollups rebuilt from its hourly totals in the same transaction
 from datetime import datetime
 from decimal import Decimal
 
+from nameko.exceptions import MethodNotFound
+
 from services.common.errors import NotFound
 from services.monitoring.logic import DeviceLimit
 from services.monitoring.status import DEFAULT_READING_INTERVAL_S
@@ -102,7 +104,8 @@ def site_terms(storage, devices_rpc, site_ids: set[str]) -> dict[str, SiteTerms]
         if devices_rpc is not None:
             try:
                 site = devices_rpc.describe_site(site_id)
-            except NotFound:
+            except (NotFound, MethodNotFound):
+                # A devices service from before sites knows none.
                 site = None
         if site is not None:
             put_site(storage, site)

@@ -185,3 +185,10 @@ def test_another_users_device_is_missing_and_bad_ranges_are_refused(metered, new
             assert answer.status_code == 400, (path, query, answer.text)
             if field:
                 assert field in answer.json()["details"], answer.text
+
+
+def test_a_site_monitoring_does_not_know_is_missing(metered):
+    _, client, _ = metered
+    for scope in ("site", "room"):
+        answer = client.get(f"/api/energy?scope={scope}&id={uuid.uuid4()}")
+        assert answer.status_code == 404, answer.text
