@@ -11,12 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from kombu import Connection
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ems.database import alembic_config
 from services.common.errors import NotFound
 from services.common.topology import SYNC, ingest_queue
 from services.monitoring import energy, rollups
@@ -373,3 +375,56 @@ def test_a_batch_waits_for_a_rebuild_in_progress_and_counts_by_the_new_terms(
         "2026-11-24",
         "2026-11-27",
     )
+
+
+def test_the_migration_rolls_up_the_hourly_totals_there_were(resources, engines):
+    url = resources.databases["monitoringdb"]
+    engine = engines["monitoringdb"]
+    command.downgrade(alembic_config("monitoringdb", url), "6c2f0e9a7d15")
+    try:
+        with engine.begin() as connection:
+            for hour, kwh, export in (
+                ("2026-10-31T23:00:00+00:00", "1.000001", "0.5"),
+                ("2026-11-01T00:00:00+00:00", "2.5", "0"),
+                ("2026-11-01T13:00:00+00:00", "0.25", "0.125"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO hourly_totals (device_id, hour, kwh, "
+                        "export_kwh, alerted) VALUES ('d-1', :h, :k, :e, false)"
+                    ),
+                    {"h": hour, "k": kwh, "e": export},
+                )
+    finally:
+        command.upgrade(alembic_config("monitoringdb", url), "head")
+    with engine.connect() as connection:
+        days = connection.execute(
+            text(
+                "SELECT day, import_kwh, export_kwh, cost, co2_kg FROM daily_totals "
+                "ORDER BY day"
+            )
+        ).all()
+        months = connection.execute(
+            text("SELECT month, import_kwh, cost FROM monthly_totals ORDER BY month")
+        ).all()
+    # UTC days at the default tariff (0.30 import, 0.08 export) and 0.4 kg/kWh.
+    assert [tuple(row) for row in days] == [
+        (
+            date(2026, 10, 31),
+            Decimal("1.000001"),
+            Decimal("0.5"),
+            Decimal("0.2600003"),
+            Decimal("0.4000004"),
+        ),
+        (
+            date(2026, 11, 1),
+            Decimal("2.75"),
+            Decimal("0.125"),
+            Decimal("0.815"),
+            Decimal("1.1"),
+        ),
+    ]
+    assert [tuple(row) for row in months] == [
+        (date(2026, 10, 1), Decimal("1.000001"), Decimal("0.2600003")),
+        (date(2026, 11, 1), Decimal("2.75"), Decimal("0.815")),
+    ]
