@@ -603,7 +603,8 @@ class MonitoringService(HealthMixin):
 
     @consume(MONITORING_DEVICE_CHANGED)
     def handle_device_changed(self, body):
-        """Keep each device's owner, limit and reading interval.
+        """Keep each device's owner, limit, reading interval, site and room (a
+        device moved to another site has its rollups rebuilt).
 
         Changes and deletions arrive on two queues, so their order is not
         guaranteed: a change older than what is stored, or of a deleted device,
