@@ -428,3 +428,41 @@ def test_the_migration_rolls_up_the_hourly_totals_there_were(resources, engines)
         (date(2026, 10, 1), Decimal("1.000001"), Decimal("0.2600003")),
         (date(2026, 11, 1), Decimal("2.75"), Decimal("0.815")),
     ]
+
+
+def test_a_room_and_a_portfolio_across_time_zones(platform, monitoring, engines):
+    berlin, kolkata = site("Europe/Berlin"), site("Asia/Kolkata")
+    kitchen, meter = device_in(berlin), device_in(kolkata)
+    room = str(uuid.uuid4())
+    FakeDevices.devices[kitchen]["room_id"] = room
+    stamp = datetime(2026, 11, 28, 17, tzinfo=UTC)
+    for device_id in (kitchen, meter):
+        for body in readings(device_id, stamp, 10):
+            publish(platform, QUEUE.name, body)
+    wait_for(lambda: len(hourly(engines, kitchen)) == len(hourly(engines, meter)) == 10)
+    days = {"from": "2026-11-28", "to": "2026-11-30", "resolution": "day"}
+    of_room = monitoring.energy(OWNER, {"scope": "room", "id": room, **days})
+    of_device = monitoring.energy(OWNER, {"scope": "device", "id": kitchen, **days})
+    assert of_room["series"] == of_device["series"]
+    assert of_room["timezone"] == "Europe/Berlin"
+    with pytest.raises(NotFound):
+        monitoring.energy(OTHER, {"scope": "room", "id": room, **days})
+
+    # Each site's days by their own date; labelled by date across time zones.
+    portfolio = monitoring.energy(OWNER, {"scope": "portfolio", **days})
+    assert portfolio["timezone"] is None
+    assert [row["start"] for row in portfolio["series"]] == [
+        "2026-11-28",
+        "2026-11-29",
+    ]
+    want: dict = {}
+    for device_id, home in ((kitchen, berlin), (meter, kolkata)):
+        terms = SiteTerms.of_site(home)
+        for start, amounts in expected(
+            hourly(engines, device_id), terms, "day"
+        ).items():
+            want[start[:10]] = want.get(start[:10], rollups.Amounts()) + amounts
+    assert answered(portfolio) == want
+    # Another user's portfolio has none of it.
+    empty = monitoring.energy(OTHER, {"scope": "portfolio", **days})
+    assert all(Decimal(row["import_kwh"]) == 0 for row in empty["series"])
