@@ -9,7 +9,9 @@ held to the same rule.
 """
 
 import eventlet
+from nameko.dependency_providers import Config
 
+from gateway import exports
 from gateway.api import ROUTES
 from gateway.edge import SERVICES, Forwarding, serve
 from gateway.openapi import build_spec
@@ -22,6 +24,7 @@ HEALTH_TIMEOUT = 2.0
 @serve(ROUTES)
 class GatewayService(Forwarding):
     name = "gateway"
+    config = Config()
 
     # -- the gateway's own routes ------------------------------------------------
 
@@ -43,3 +46,11 @@ class GatewayService(Forwarding):
 
     def openapi(self):
         return json_response(200, build_spec(type(self)))
+
+    def export_energy(self, caller, query):
+        """``/api/energy``'s series as CSV, streamed (``gateway/exports.py``)."""
+        return exports.energy_csv(self.config, self.monitoring_rpc, caller, query)
+
+    def export_readings(self, caller, query):
+        """A device's raw readings as CSV, streamed (``gateway/exports.py``)."""
+        return exports.readings_csv(self.config, self.monitoring_rpc, caller, query)

@@ -9,6 +9,7 @@ from gateway.api import (
     devices,
     directory,
     dr,
+    energy,
     generation,
     platform,
     sites,
@@ -23,6 +24,7 @@ ROUTES = (
     + devices.ROUTES
     + device_status.ROUTES
     + consumption.ROUTES
+    + energy.ROUTES
     + generation.ROUTES
     + batteries.ROUTES
     + dr.ROUTES

@@ -159,6 +159,10 @@ MONITORING_DEVICE_CHANGED = _sync_queue(
 MONITORING_DEVICE_DELETED = _sync_queue(
     "monitoring", "deleted-devices", "device.deleted"
 )
+#: Sites' changes and deletions on one queue, so they are handled in order.
+MONITORING_SITES = _sync_queue(
+    "monitoring", "sites", "site.created", "site.updated", "site.deleted"
+)
 #: Devices' presence, ``{"online": true|false}`` on ``ems.devices.<id>.status``
 #: (when a device connects, and its MQTT will), which monitoring turns into their
 #: status at once.
@@ -195,6 +199,7 @@ QUEUES = (
     DEVICES_USER_CREATED,
     MONITORING_DEVICE_CHANGED,
     MONITORING_DEVICE_DELETED,
+    MONITORING_SITES,
     MONITORING_PRESENCE,
     BATTERIES_USER_DELETED,
     BATTERIES_DEVICE_DELETED,
@@ -217,6 +222,7 @@ SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
     "monitoring": (
         MONITORING_DEVICE_CHANGED,
         MONITORING_DEVICE_DELETED,
+        MONITORING_SITES,
         MONITORING_PRESENCE,
         DEAD,
     ),

@@ -26,3 +26,11 @@ class NotReplayable(Conflict):
 
 class DeadLettersForbidden(Forbidden):
     """Only ADMIN manages dead letters."""
+
+
+class NoSuchSite(NotFound):
+    """Site not found."""
+
+
+class NoSuchRoom(NotFound):
+    """Room not found."""

@@ -1,10 +1,11 @@
 """monitoringdb: readings, hourly totals, notifications, and a copy of the devices."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Double,
     Index,
@@ -23,6 +24,9 @@ from services.common.db import utcnow
 #: kWh are stored exactly, to the micro-kWh: totals are sums, and sums of binary
 #: floats drift.
 KWH = Numeric(18, 6)
+#: Cost and CO2 are exact products of kWh and a price or intensity, kept to every
+#: digit (unconstrained NUMERIC), so a day's is exactly the sum of its hours'.
+EXACT = Numeric()
 
 
 class Base(DeclarativeBase):
@@ -48,6 +52,29 @@ class MonitoredDevice(Base):
     #: Where the device stands, degrees north and east; None: the installation's.
     latitude: Mapped[float | None] = mapped_column(Double, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Double, nullable=True)
+    #: The site and room the device is in; None until devices says (an event
+    #: from before sites): then its figures are counted in UTC at the default
+    #: tariff.
+    site_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    room_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MonitoredSite(Base):
+    """What monitoring knows of a site, kept from ``ems.sync``: what its figures
+    are computed by (time zone, tariff, CO2 intensity) and who may read them. A
+    deleted site stays as a tombstone, so a late update does not bring it back."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: As the devices service dumps it: currency, flat prices, time-of-use periods.
+    tariff: Mapped[dict] = mapped_column(JSONB)
+    co2_kg_per_kwh: Mapped[Decimal] = mapped_column(EXACT)
+    #: ``[{"user_id", "role"}]``.
+    members: Mapped[list] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -128,6 +155,36 @@ class HourlyTotal(Base):
     )
     #: Whether this device-hour's crossing of the limit was already announced.
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DailyTotal(Base):
+    """A device's local day (``services/monitoring/rollups.py``): the sums of the
+    hourly totals of the hours that start in it, with their cost and CO2 under the
+    site's current terms."""
+
+    __tablename__ = "daily_totals"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    import_kwh: Mapped[Decimal] = mapped_column(KWH)
+    export_kwh: Mapped[Decimal] = mapped_column(KWH)
+    cost: Mapped[Decimal] = mapped_column(EXACT)
+    co2_kg: Mapped[Decimal] = mapped_column(EXACT)
+
+    __table_args__ = (Index("ix_daily_totals_day", "day"),)
+
+
+class MonthlyTotal(Base):
+    """A device's local month, keyed by its first day: the sums of its days."""
+
+    __tablename__ = "monthly_totals"
+
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    import_kwh: Mapped[Decimal] = mapped_column(KWH)
+    export_kwh: Mapped[Decimal] = mapped_column(KWH)
+    cost: Mapped[Decimal] = mapped_column(EXACT)
+    co2_kg: Mapped[Decimal] = mapped_column(EXACT)
 
 
 class Notification(Base):

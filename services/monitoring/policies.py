@@ -3,7 +3,8 @@ owner's, staff's and VIEWER's to read; the dead letters are ADMIN's."""
 
 from services.common.policy import ADMIN, READERS, Policy
 
-#: See a device's hourly consumption, its forecast and its backtest.
+#: See a device's hourly consumption, its forecast and its backtest, and its
+#: energy, cost and CO2 over a range (a site's members too: ``scopes.py``).
 READ_CONSUMPTION = Policy("read_consumption", roles=READERS, owner=True)
 #: See a device's status (online, last seen, newest power and state of charge);
 #: staff and VIEWER see every device's.

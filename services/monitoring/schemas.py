@@ -1,8 +1,21 @@
 """How monitoring's reports and notifications travel, and the queries they take."""
 
-from marshmallow import Schema, fields, validate
+from datetime import date, datetime
+from decimal import Decimal
 
-from services.common.schemas import ID, Day, InputSchema, Kwh, UtcDateTime
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.schemas import (
+    EARLIEST,
+    ID,
+    LATEST,
+    OUT_OF_RANGE,
+    Day,
+    InputSchema,
+    Kwh,
+    UtcDateTime,
+)
+from services.monitoring import energy
 
 
 class ConsumptionQuerySchema(InputSchema):
@@ -376,3 +389,113 @@ class DeadLetterReplaySchema(Schema):
 
 class DeadLetterPurgeSchema(Schema):
     deleted = fields.Integer()
+
+
+class DateOrDateTime(fields.Field):
+    """``2026-03-29`` (a local day) or an ISO-8601 datetime (without an offset:
+    local time), between ``EARLIEST`` and ``LATEST``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("must be an ISO-8601 date or datetime")
+        try:
+            if len(value) == 10:
+                moment = date.fromisoformat(value)
+                day = moment
+            else:
+                moment = datetime.fromisoformat(value)
+                day = moment.date()
+        except ValueError as exc:
+            raise ValidationError("must be an ISO-8601 date or datetime") from exc
+        if not EARLIEST.date() < day < LATEST.date():
+            raise ValidationError(OUT_OF_RANGE)
+        return moment
+
+
+class EnergyQuerySchema(InputSchema):
+    scope = fields.String(
+        load_default="portfolio",
+        validate=validate.OneOf(energy.SCOPES),
+        metadata={"description": "what the figures are of (default portfolio)"},
+    )
+    id = fields.String(
+        load_default=None,
+        validate=ID,
+        metadata={"description": "the device, room or site (not for portfolio)"},
+    )
+    from_ = DateOrDateTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "first bucket: a local date or a datetime"},
+    )
+    to = DateOrDateTime(
+        load_default=None,
+        metadata={"description": "end, excluded: a local date or a datetime"},
+    )
+    resolution = fields.String(
+        load_default="day",
+        validate=validate.OneOf(energy.RESOLUTIONS),
+        metadata={"description": "hour (UTC hours), day or month (local)"},
+    )
+
+    @validates_schema
+    def id_given(self, data, **kwargs):
+        if data["scope"] != "portfolio" and not data.get("id"):
+            raise ValidationError({"id": ["required for this scope"]})
+
+
+class Figure(fields.Decimal):
+    """An exact figure as decimal text (``"12.345"``): sums of kWh, money and CO2
+    that binary floats would blur."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, allow_none=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return format(value.normalize() if value else Decimal(0), "f")
+
+
+class EnergyFiguresSchema(Schema):
+    import_kwh = Figure(metadata={"description": "energy drawn from the grid"})
+    export_kwh = Figure(metadata={"description": "energy fed to the grid"})
+    net_kwh = Figure(metadata={"description": "import less export"})
+    cost = Figure(
+        metadata={
+            "description": "import at the import price less export at the export "
+            "price, in ``currency`` (null across currencies)"
+        }
+    )
+    co2_kg = Figure(metadata={"description": "CO2 of the energy drawn"})
+
+
+class EnergyBucketSchema(EnergyFiguresSchema):
+    start = fields.String(
+        metadata={
+            "description": "UTC hour (…Z), or local midnight with its offset "
+            "(a date alone across time zones)"
+        }
+    )
+
+
+class EnergySchema(Schema):
+    scope = fields.String()
+    id = fields.String(allow_none=True)
+    resolution = fields.String()
+    timezone = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    from_ = fields.String(data_key="from")
+    to = fields.String()
+    series = fields.List(fields.Nested(EnergyBucketSchema))
+    totals = fields.Nested(EnergyFiguresSchema)
+
+
+class ReadingsExportQuerySchema(InputSchema):
+    device_id = fields.String(required=True, validate=ID)
+    from_ = DateOrDateTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "from (UTC unless an offset is given)"},
+    )
+    to = DateOrDateTime(load_default=None, metadata={"description": "to, excluded"})

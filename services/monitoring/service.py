@@ -41,17 +41,26 @@ from services.common.topology import (
     MONITORING_DEVICE_CHANGED,
     MONITORING_DEVICE_DELETED,
     MONITORING_PRESENCE,
+    MONITORING_SITES,
+    iso_utc,
 )
 from services.monitoring import (
     dead_letters,
+    energy,
     forecast,
     generation,
     logic,
     partitions,
     policies,
+    scopes,
     status,
 )
-from services.monitoring.devices import described_device, known_devices, put_device
+from services.monitoring.devices import (
+    described_device,
+    known_devices,
+    put_device,
+    put_site,
+)
 from services.monitoring.exceptions import (
     DeadLettersForbidden,
     InvalidPresence,
@@ -73,6 +82,8 @@ from services.monitoring.schemas import (
     DeviceStatusQuerySchema,
     DeviceStatusSchema,
     EnergyHourSchema,
+    EnergyQuerySchema,
+    EnergySchema,
     ForecastQuerySchema,
     ForecastSchema,
     GenerationBacktestSchema,
@@ -81,6 +92,7 @@ from services.monitoring.schemas import (
     NetLoadSchema,
     NotificationQuerySchema,
     NotificationSchema,
+    ReadingsExportQuerySchema,
 )
 from services.monitoring.storage import MonitoringStore
 from services.monitoring.weather import Weather, WeatherUnavailable
@@ -96,6 +108,7 @@ backtest_schema = BacktestSchema()
 generation_schema = GenerationForecastSchema()
 generation_backtest_schema = GenerationBacktestSchema()
 net_load_schema = NetLoadSchema()
+energy_schema = EnergySchema()
 dead_letter_schema = DeadLetterSchema()
 dead_letter_detail_schema = DeadLetterDetailSchema()
 replay_schema = DeadLetterReplaySchema()
@@ -121,6 +134,8 @@ STATUS_CHECK_SECONDS = 10
 #: Seconds between the readings' partition maintenance runs; the first at start.
 PARTITION_MAINTENANCE_SECONDS = 3600
 STATUS_CHECK_BATCH = 1000
+#: The most rows one page of an export carries.
+EXPORT_PAGE = 5000
 
 
 def _now(now_iso: str | None) -> datetime:
@@ -588,14 +603,119 @@ class MonitoringService(HealthMixin):
 
     @consume(MONITORING_DEVICE_CHANGED)
     def handle_device_changed(self, body):
-        """Keep each device's owner, limit and reading interval.
+        """Keep each device's owner, limit, reading interval, site and room (a
+        device moved to another site has its rollups rebuilt).
 
         Changes and deletions arrive on two queues, so their order is not
         guaranteed: a change older than what is stored, or of a deleted device,
         is ignored.
         """
-        put_device(self.storage, body["device"])
+        put_device(self.storage, body["device"], self.devices_rpc)
         self.storage.commit()
+
+    @consume_keyed(MONITORING_SITES)
+    def handle_site_event(self, body, routing_key):
+        """Keep each site's time zone, tariff, CO2 intensity and members; a change
+        of the first three rebuilds its devices' rollups. One queue carries a
+        site's changes and its deletion, in order; a change older than what is
+        stored, or of a deleted site, is ignored."""
+        site = body["site"]
+        if routing_key == "site.deleted":
+            self.storage.forget_site(
+                site["id"], datetime.fromisoformat(site["updated_at"])
+            )
+        else:
+            put_site(self.storage, site)
+        self.storage.commit()
+
+    # -- energy over a range ----------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def energy(self, caller, query):
+        """Energy drawn and exported, net, cost and CO2 of a device, room, site or
+        the caller's portfolio over a range, by UTC hour or local day or month
+        (``services/monitoring/energy.py``, ``scopes.py``)."""
+        return self._energy(caller, query, None, None)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def energy_page(self, caller, query, after=None, limit=EXPORT_PAGE):
+        """``energy``'s series, at most ``limit`` buckets after the bucket
+        ``after`` (its key: an ISO hour or date), for an export that pages
+        through it; ``next`` is the key to ask after next, None at the end."""
+        return self._energy(caller, query, after, limit)
+
+    def _energy(self, caller, query, after, limit):
+        query = load(EnergyQuerySchema(), query)
+        scope = scopes.resolve(
+            self.storage, self.devices_rpc, caller, query["scope"], query.get("id")
+        )
+        self.storage.commit()
+        window = energy.resolve(
+            query["resolution"],
+            query["from_"],
+            query["to"],
+            scope.zone,
+            datetime.now(UTC),
+        )
+        whole = window
+        if limit is not None:
+            window = energy.page(window, after, min(int(limit), EXPORT_PAGE))
+        amounts = scopes.amounts(self.storage, scope, window)
+        zone = scope.zone if scope.timezone else None
+        series = energy.series(window, amounts, zone)
+        answer = {
+            "scope": scope.kind,
+            "id": scope.id,
+            "resolution": window.resolution,
+            "timezone": scope.timezone,
+            "currency": scope.currency,
+            "from_": energy.bucket_start(whole.resolution, whole.start, zone),
+            "to": energy.bucket_start(whole.resolution, whole.end, zone),
+            "series": series,
+            "totals": energy.row("", energy.total(amounts.values())),
+        }
+        if scope.currency is None:
+            for figures in (*series, answer["totals"]):
+                figures["cost"] = None
+        dumped = energy_schema.dump(answer)
+        if limit is not None:
+            keys = window.keys()
+            dumped["next"] = (
+                keys[-1].isoformat() if keys and window.end < whole.end else None
+            )
+        return dumped
+
+    @rpc(expected_exceptions=EXPECTED)
+    def readings_page(self, caller, query, after=None, limit=EXPORT_PAGE):
+        """A device's raw readings stamped in ``[from, to)`` (default: the last day), at
+        most ``limit`` after the key ``after`` (``[timestamp, reading_id]``), in
+        order, with ``next`` to ask after next (None at the end). Readings older
+        than the retention window are gone: only their hourly totals remain."""
+        query = load(ReadingsExportQuerySchema(), query)
+        self._require_visible(caller, query["device_id"], policies.READ_CONSUMPTION)
+        now = datetime.now(UTC)
+        start, end = energy.instants(query["from_"], query["to"], now)
+        if after is not None:
+            after = (datetime.fromisoformat(after[0]), str(after[1]))
+        limit = max(1, min(int(limit), EXPORT_PAGE))
+        rows = self.storage.readings_page(query["device_id"], start, end, after, limit)
+        page = [
+            {
+                "timestamp": iso_utc(row.timestamp),
+                "reading_id": row.reading_id,
+                "kwh": _text(row.kwh),
+                "export_kwh": _text(row.export_kwh),
+                "power_w": row.power_w,
+                "soc_kwh": row.soc_kwh,
+            }
+            for row in rows
+        ]
+        return {
+            "readings": page,
+            "next": [page[-1]["timestamp"], page[-1]["reading_id"]]
+            if len(rows) == limit
+            else None,
+        }
 
     @consume(MONITORING_DEVICE_DELETED)
     def handle_device_deleted(self, body):
@@ -679,6 +799,11 @@ class MonitoringService(HealthMixin):
         if not row:
             raise NoSuchDeadLetter()
         return row
+
+
+def _text(value) -> str | None:
+    """An exact kWh figure as decimal text."""
+    return None if value is None else format(value, "f")
 
 
 def _clear_skies(place: dict, start: datetime, past: int, ahead: int):

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store
 from services.monitoring import partitions
+from services.monitoring.energy_storage import EnergyStorage
 from services.monitoring.logic import (
     Alert,
     DeviceLimit,
@@ -17,10 +18,12 @@ from services.monitoring.logic import (
     TotalChange,
 )
 from services.monitoring.models import (
+    DailyTotal,
     DeadLetter,
     DeviceState,
     HourlyTotal,
     MonitoredDevice,
+    MonthlyTotal,
     Notification,
     Reading,
 )
@@ -36,7 +39,7 @@ from services.monitoring.status import (
 STATE_COLUMNS = tuple(DeviceState.__table__.columns)
 
 
-class MonitoringStore(Store):
+class MonitoringStore(EnergyStorage, Store):
     # -- the copy of the devices ----------------------------------------------------
 
     def put_device(
@@ -49,9 +52,23 @@ class MonitoringStore(Store):
         kind: str | None = None,
         latitude: float | None = None,
         longitude: float | None = None,
-    ) -> None:
+        place: dict | None = None,
+    ) -> bool:
         """Record a device as ``ems.sync`` describes it, unless what is stored is
-        newer or the device was deleted: events may arrive twice or late."""
+        newer or the device was deleted: events may arrive twice or late.
+
+        ``place``: ``{"site_id", "room_id"}`` as the event gives them (one from
+        before sites has neither: what is stored stays). True when this moved the
+        device to another site (or to its first): its rollups are then rebuilt.
+        The device's row is locked until the commit, so a batch counting its
+        readings waits for that rebuild (``sites_of_devices``).
+        """
+        place = place or {}
+        before = self.session.execute(
+            select(MonitoredDevice.site_id)
+            .where(MonitoredDevice.id == device_id)
+            .with_for_update()
+        ).one_or_none()
         values = {
             "id": device_id,
             "user_id": user_id,
@@ -62,9 +79,10 @@ class MonitoringStore(Store):
             "longitude": longitude,
             "updated_at": updated_at,
             "deleted": False,
+            **place,
         }
         statement = insert(MonitoredDevice).values(values)
-        self.session.execute(
+        changed = self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["id"],
                 set_={
@@ -77,16 +95,27 @@ class MonitoringStore(Store):
                         "latitude",
                         "longitude",
                         "updated_at",
+                        *place,
                     )
                 },
                 where=(MonitoredDevice.updated_at <= statement.excluded.updated_at)
                 & MonitoredDevice.deleted.is_(False),
-            )
-        )
+            ).returning(MonitoredDevice.site_id)
+        ).one_or_none()
+        if changed is None or changed.site_id is None:
+            return False
+        return before is None or before.site_id != changed.site_id
 
     def forget_device(self, device_id: str, user_id: str, updated_at: datetime) -> None:
         """Purge a deleted device's data and keep a tombstone of it."""
-        for model in (Reading, HourlyTotal, Notification, DeviceState):
+        for model in (
+            Reading,
+            HourlyTotal,
+            DailyTotal,
+            MonthlyTotal,
+            Notification,
+            DeviceState,
+        ):
             self.session.execute(delete(model).where(model.device_id == device_id))
         statement = insert(MonitoredDevice).values(
             id=device_id,

@@ -3,7 +3,8 @@ keeps the devices' status.
 
 One program, several processes: each consumes its own ingest queue (the balancer
 round-robins readings between them), named by ``INGEST_QUEUE``. A batch of readings
-is inserted and added to its device-hours in one transaction, with what it tells of
+is inserted and added to its device-hours, and to their local days and months
+(``services/monitoring/rollups.py``), in one transaction, with what it tells of
 its devices' status (``services/monitoring/status.py``), and acked after the commit;
 a reading already stored (same ``reading_id`` in the same hour, which a redelivered
 or repeated reading has: its timestamp is the same) adds nothing, so a redelivered
@@ -23,8 +24,8 @@ from services.common.db import Database
 from services.common.messaging import Pusher
 from services.common.rpc import TimedRpcProxy
 from services.common.topology import ingest_queue_named
-from services.monitoring import logic, partitions, status
-from services.monitoring.devices import known_devices
+from services.monitoring import logic, partitions, rollups, status
+from services.monitoring.devices import device_terms, known_devices
 from services.monitoring.exceptions import InvalidReading
 from services.monitoring.storage import MonitoringStore
 
@@ -94,8 +95,18 @@ class MonitoringWorker:
         self.storage.create_partitions(
             partitions.needed(reading.hour for reading in unique)
         )
+        # The devices' sites are read (and held) before any total changes: a
+        # site's change rebuilds their rollups either wholly before this batch or
+        # wholly after it (``services/monitoring/energy_storage.py``).
+        terms = device_terms(
+            self.storage, self.devices_rpc, {reading.device_id for reading in unique}
+        )
         inserted = self.storage.insert_readings(unique)
-        changes = self.storage.add_to_totals(logic.increments(inserted))
+        added = logic.increments(inserted)
+        changes = self.storage.add_to_totals(added)
+        # Days and months get what the hours got, in the same transaction: a
+        # reading counted once in its hour is counted once in its day and month.
+        self.storage.add_to_rollups(*rollups.increments(added, terms))
         self.storage.mark_alerted(logic.newly_over(changes, devices))
         notifications = self.storage.add_notifications(
             logic.alerts(inserted, changes, devices)

@@ -38,7 +38,7 @@ def test_a_device_kept_without_its_kind_is_asked_again_and_kept():
     assert (device.kind, device.latitude, device.longitude) == ("pv", -33.9, 18.4)
     devices_rpc.describe_device.assert_called_once_with(DEVICE_ID)
     stored = storage.put_device.call_args.args
-    assert stored[0] == DEVICE_ID and stored[-3:] == ("pv", -33.9, 18.4)
+    assert stored[0] == DEVICE_ID and stored[-4:-1] == ("pv", -33.9, 18.4)
 
 
 def test_a_device_kept_with_its_kind_is_not_asked_again():
