@@ -145,22 +145,41 @@ class BatteriesService(HealthMixin):
         """What the users' batteries could discharge now, for demand response:
         ``[{user_id, battery_id, device_id, max_discharge_kw, available_kwh}]``."""
         now = _now()
-        offered = []
-        for battery in self.storage.batteries_of(user_ids):
-            limits = physics.Limits.of(battery)
+        return [
+            self._offer(battery, self._state_now(battery, now))
+            for battery in self.storage.batteries_of(user_ids)
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def fleet_of(self, device_ids):
+        """The batteries on these devices as a fleet, for a site's figures: each
+        one's offer (as ``list_batteries_of``) with its capacity, its charge now
+        and its control."""
+        now = _now()
+        fleet = []
+        for battery in self.storage.batteries_on(device_ids):
             state = self._state_now(battery, now)
-            offered.append(
+            fleet.append(
                 {
-                    "user_id": battery.user_id,
-                    "battery_id": battery.id,
-                    "device_id": battery.device_id,
-                    "max_discharge_kw": battery.max_discharge_kw,
-                    "available_kwh": round(
-                        physics.deliverable_kwh(limits, state.soc_kwh), 6
-                    ),
+                    **self._offer(battery, state),
+                    "capacity_kwh": battery.capacity_kwh,
+                    "soc_kwh": round(state.soc_kwh, 6),
+                    "control": battery.control,
                 }
             )
-        return offered
+        return fleet
+
+    @staticmethod
+    def _offer(battery, state: physics.State) -> dict:
+        return {
+            "user_id": battery.user_id,
+            "battery_id": battery.id,
+            "device_id": battery.device_id,
+            "max_discharge_kw": battery.max_discharge_kw,
+            "available_kwh": round(
+                physics.deliverable_kwh(physics.Limits.of(battery), state.soc_kwh), 6
+            ),
+        }
 
     @rpc(expected_exceptions=EXPECTED)
     def command_battery(self, caller, battery_id, body):

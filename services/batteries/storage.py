@@ -78,6 +78,10 @@ class BatteryStore(Store):
         query = select(Battery).where(Battery.user_id.in_(list(user_ids)))
         return list(self.session.scalars(query.order_by(Battery.user_id, Battery.id)))
 
+    def batteries_on(self, device_ids: list[str]) -> list[Battery]:
+        query = select(Battery).where(Battery.device_id.in_(list(device_ids)))
+        return list(self.session.scalars(query.order_by(Battery.device_id)))
+
     def moving_batteries(self) -> list[Battery]:
         """Batteries charging or discharging, locked; those another worker is
         settling already are skipped rather than waited for."""

@@ -284,6 +284,22 @@ def test_demand_response_learns_what_the_users_batteries_can_give(batteries_rpc)
     assert batteries_rpc.list_batteries_of([]) == []
 
 
+def test_a_site_learns_its_battery_fleet(batteries_rpc):
+    mine = new_battery(batteries_rpc, soc_kwh=6.0)
+    other = new_battery(batteries_rpc, owner=OTHER, capacity_kwh=5, soc_kwh=2.0)
+    new_battery(batteries_rpc)  # on a device that is not asked about
+    fleet = batteries_rpc.fleet_of([mine["device_id"], other["device_id"]])
+    by_device = {battery["device_id"]: battery for battery in fleet}
+    assert by_device.keys() == {mine["device_id"], other["device_id"]}
+    assert by_device[mine["device_id"]]["capacity_kwh"] == 10
+    assert by_device[mine["device_id"]]["soc_kwh"] == pytest.approx(6.0)
+    assert by_device[mine["device_id"]]["available_kwh"] == pytest.approx(4.5)
+    assert by_device[mine["device_id"]]["control"] == "manual"
+    assert by_device[other["device_id"]]["capacity_kwh"] == 5
+    assert by_device[other["device_id"]]["user_id"] == OTHER["user_id"]
+    assert batteries_rpc.fleet_of([]) == []
+
+
 # -- auto mode -------------------------------------------------------------------------
 
 #: One-second control intervals, plan steps of four.

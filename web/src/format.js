@@ -12,6 +12,17 @@ export function limitKwh(value) {
   return `${Number(Number(value).toFixed(3))} kWh`;
 }
 
+// A chart axis's tick: three significant digits, never in scientific notation,
+// so an axis over a few milliwatt-hours reads 0.000045 rather than 4.5E-5.
+const AXIS = new Intl.NumberFormat("en", {
+  maximumSignificantDigits: 3,
+  notation: "standard",
+});
+
+export function axisNumber(value) {
+  return AXIS.format(value);
+}
+
 export function money(value) {
   if (value === null || value === undefined) return "–";
   return Number(value).toFixed(2);

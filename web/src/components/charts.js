@@ -12,6 +12,7 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
+import { axisNumber } from "../format.js";
 
 Chart.register(
   BarController,
@@ -46,7 +47,12 @@ export function baseOptions({ yTitle = "kWh", stacked = false } = {}) {
     plugins: { legend: { position: "top" } },
     scales: {
       x: { stacked, ticks: { maxRotation: 0, autoSkip: true } },
-      y: { stacked, beginAtZero: true, title: { display: true, text: yTitle } },
+      y: {
+        stacked,
+        beginAtZero: true,
+        title: { display: true, text: yTitle },
+        ticks: { callback: axisNumber },
+      },
     },
   };
 }
