@@ -11,6 +11,7 @@ from gateway.api import (
     dr,
     energy,
     generation,
+    kpis,
     platform,
     support,
     trading,
@@ -23,6 +24,7 @@ ROUTES = (
     + device_status.ROUTES
     + consumption.ROUTES
     + energy.ROUTES
+    + kpis.ROUTES
     + generation.ROUTES
     + batteries.ROUTES
     + dr.ROUTES
