@@ -5,6 +5,7 @@ its own. The worker's RPC proxies end when the entrypoint returns, before the bo
 is sent; a standalone proxy, opened and closed by the body's generator, lives as
 long as the download. Only one page is ever held."""
 
+import base64
 import csv
 import io
 import logging
@@ -111,3 +112,13 @@ def readings_csv(config: dict, monitoring_rpc, caller: dict, query: dict) -> Res
     # all the same, since it goes into a header.
     device_id = re.sub(r"[^0-9a-f-]", "", str(query.get("device_id")))
     return attachment(f"readings-{device_id}.csv", body())
+
+
+def pdf(report: dict) -> Response:
+    """A report monitoring made (``{filename, pdf}``, the PDF as base64 text) as
+    the PDF file it is."""
+    return Response(
+        base64.b64decode(report["pdf"]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{report["filename"]}"'},
+    )

@@ -54,3 +54,7 @@ class GatewayService(Forwarding):
     def export_readings(self, caller, query):
         """A device's raw readings as CSV, streamed (``gateway/exports.py``)."""
         return exports.readings_csv(self.config, self.monitoring_rpc, caller, query)
+
+    def site_report(self, caller, site_id, query):
+        """A site's monthly report, as the PDF monitoring makes."""
+        return exports.pdf(self.monitoring_rpc.site_report(caller, site_id, query))

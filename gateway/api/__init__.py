@@ -11,6 +11,7 @@ from gateway.api import (
     dr,
     energy,
     generation,
+    kpis,
     platform,
     sites,
     support,
@@ -25,6 +26,7 @@ ROUTES = (
     + device_status.ROUTES
     + consumption.ROUTES
     + energy.ROUTES
+    + kpis.ROUTES
     + generation.ROUTES
     + batteries.ROUTES
     + dr.ROUTES

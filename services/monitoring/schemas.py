@@ -499,3 +499,107 @@ class ReadingsExportQuerySchema(InputSchema):
         metadata={"description": "from (UTC unless an offset is given)"},
     )
     to = DateOrDateTime(load_default=None, metadata={"description": "to, excluded"})
+
+
+class KpiQuerySchema(InputSchema):
+    scope = fields.String(
+        load_default="portfolio",
+        validate=validate.OneOf(("site", "portfolio")),
+        metadata={"description": "a site, or the caller's portfolio (default)"},
+    )
+    id = fields.String(
+        load_default=None, validate=ID, metadata={"description": "the site"}
+    )
+
+    @validates_schema
+    def id_given(self, data, **kwargs):
+        if data["scope"] == "site" and not data.get("id"):
+            raise ValidationError({"id": ["required for a site"]})
+
+
+class PeakHourSchema(Schema):
+    hour = UtcDateTime(metadata={"description": "the UTC hour of most import"})
+    import_kwh = fields.Float()
+
+
+class DeviceCountSchema(Schema):
+    total = fields.Integer()
+    online = fields.Integer()
+    offline = fields.Integer()
+
+
+class FleetSchema(Schema):
+    count = fields.Integer()
+    capacity_kwh = fields.Float()
+    soc_kwh = fields.Float()
+    average_soc_percent = fields.Float(
+        allow_none=True, metadata={"description": "charge in % of the capacity"}
+    )
+
+
+class SiteKpiSchema(Schema):
+    id = fields.String()
+    timezone = fields.String()
+    today_import_kwh = Figure()
+    today_net_kwh = Figure()
+    month_import_kwh = Figure()
+    month_cost = Figure()
+    devices_online = fields.Integer()
+    devices_offline = fields.Integer()
+    alerts = fields.Integer(metadata={"description": "alerts in the last 24 hours"})
+
+
+class KpiSchema(Schema):
+    scope = fields.String()
+    id = fields.String(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    at = UtcDateTime()
+    today = fields.Nested(EnergyFiguresSchema)
+    month = fields.Nested(EnergyFiguresSchema)
+    peak_hour = fields.Nested(PeakHourSchema, allow_none=True)
+    generation_kwh = fields.Float(metadata={"description": "PV exported today"})
+    consumption_kwh = fields.Float(
+        metadata={"description": "drawn today by every device but PV"}
+    )
+    self_consumption = fields.Float(
+        allow_none=True,
+        metadata={"description": "share of today's generation used on site"},
+    )
+    self_sufficiency = fields.Float(
+        allow_none=True,
+        metadata={"description": "share of today's consumption generated on site"},
+    )
+    power_w = fields.Float(
+        allow_none=True,
+        metadata={"description": "the online devices' newest power, summed"},
+    )
+    devices = fields.Nested(DeviceCountSchema)
+    alerts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "``active``: alerts in the last 24 hours"},
+    )
+    batteries = fields.Nested(
+        FleetSchema,
+        allow_none=True,
+        metadata={"description": "null while the batteries service cannot say"},
+    )
+    flexibility_kw = fields.Float(
+        metadata={
+            "description": "what could come off the grid now: battery discharge "
+            "and switchable loads' draw"
+        }
+    )
+    sites = fields.List(
+        fields.Nested(SiteKpiSchema),
+        metadata={"description": "each site of a portfolio (empty for a site)"},
+    )
+
+
+class ReportQuerySchema(InputSchema):
+    month = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be YYYY-MM"),
+        metadata={"description": "YYYY-MM in the site's time zone (default: last)"},
+    )

@@ -8,10 +8,11 @@ platform's dead letters (``services/monitoring/dead_letters.py``).
 A device's consumption, forecasts and status are its owner's and staff's to see
 (``services/monitoring/policies.py``), decided from that copy of the devices."""
 
+import base64
 import json
 import logging
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from eventlet import tpool
@@ -45,6 +46,7 @@ from services.common.topology import (
     iso_utc,
 )
 from services.monitoring import (
+    dashboards,
     dead_letters,
     energy,
     forecast,
@@ -89,10 +91,13 @@ from services.monitoring.schemas import (
     GenerationBacktestSchema,
     GenerationForecastSchema,
     HorizonSchema,
+    KpiQuerySchema,
+    KpiSchema,
     NetLoadSchema,
     NotificationQuerySchema,
     NotificationSchema,
     ReadingsExportQuerySchema,
+    ReportQuerySchema,
 )
 from services.monitoring.storage import MonitoringStore
 from services.monitoring.weather import Weather, WeatherUnavailable
@@ -109,6 +114,7 @@ generation_schema = GenerationForecastSchema()
 generation_backtest_schema = GenerationBacktestSchema()
 net_load_schema = NetLoadSchema()
 energy_schema = EnergySchema()
+kpi_schema = KpiSchema()
 dead_letter_schema = DeadLetterSchema()
 dead_letter_detail_schema = DeadLetterDetailSchema()
 replay_schema = DeadLetterReplaySchema()
@@ -156,6 +162,7 @@ class MonitoringService(HealthMixin):
 
     storage = Database(MonitoringStore)
     devices_rpc = TimedRpcProxy("devices")
+    batteries_rpc = TimedRpcProxy("batteries")
     push = Pusher()
     config = Config()
     weather = Weather()
@@ -715,6 +722,49 @@ class MonitoringService(HealthMixin):
             "next": [page[-1]["timestamp"], page[-1]["reading_id"]]
             if len(rows) == limit
             else None,
+        }
+
+    # -- dashboards and reports -------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def kpis(self, caller, query):
+        """A site's or the caller's portfolio's figures now: energy, cost and CO2
+        today and this month, the peak hour, self-consumption and
+        self-sufficiency, power, devices online, alerts, the battery fleet and
+        the flexibility available (``services/monitoring/dashboards.py``)."""
+        query = load(KpiQuerySchema(), query)
+        scope = scopes.resolve(
+            self.storage, self.devices_rpc, caller, query["scope"], query.get("id")
+        )
+        figures = dashboards.figures(
+            self.storage, self.batteries_rpc.fleet_of, scope, datetime.now(UTC)
+        )
+        self.storage.commit()
+        return kpi_schema.dump(figures)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def site_report(self, caller, site_id, query=None):
+        """A site's monthly report as a PDF, base64 text (an RPC carries JSON);
+        the last whole month unless ``month`` (``YYYY-MM``) says which."""
+        query = load(ReportQuerySchema(), query or {})
+        scope = scopes.resolve(self.storage, self.devices_rpc, caller, "site", site_id)
+        self.storage.commit()
+        now = datetime.now(UTC)
+        month = (
+            date.fromisoformat(f"{query['month']}-01")
+            if query["month"]
+            else (now.astimezone(scope.zone).date().replace(day=1) - timedelta(days=1))
+        ).replace(day=1)
+        site = self.devices_rpc.describe_site(site_id)
+        names = {
+            device["id"]: device["name"]
+            for device in self.devices_rpc.list_devices(caller, {"site_id": site_id})
+        }
+        pdf = dashboards.site_report(self.storage, scope, site, month, names, now)
+        self.storage.commit()
+        return {
+            "filename": f"report-{month:%Y-%m}-{site_id[:8]}.pdf",
+            "pdf": base64.b64encode(pdf).decode("ascii"),
         }
 
     @consume(MONITORING_DEVICE_DELETED)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.common.db import Store
 from services.monitoring import partitions
 from services.monitoring.energy_storage import EnergyStorage
+from services.monitoring.kpi_storage import KpiStorage
 from services.monitoring.logic import (
     Alert,
     DeviceLimit,
@@ -39,7 +40,7 @@ from services.monitoring.status import (
 STATE_COLUMNS = tuple(DeviceState.__table__.columns)
 
 
-class MonitoringStore(EnergyStorage, Store):
+class MonitoringStore(EnergyStorage, KpiStorage, Store):
     # -- the copy of the devices ----------------------------------------------------
 
     def put_device(
