@@ -7,7 +7,9 @@ import LiveToasts from "./LiveToasts.jsx";
 // Each section, for the accounts that may use it (`may`); the support chat is
 // for those who do not answer it (staff with the inbox have that instead).
 const LINKS = [
+  { to: "/sites", label: "Sites" },
   { to: "/devices", label: "Devices" },
+  { to: "/analytics", label: "Analytics" },
   { to: "/notifications", label: "Notifications" },
   { to: "/batteries", label: "Batteries" },
   { to: "/trading", label: "Trading" },
