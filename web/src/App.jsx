@@ -15,6 +15,7 @@ const Analytics = lazy(() => import("./pages/Analytics.jsx"));
 const Batteries = lazy(() => import("./pages/Batteries.jsx"));
 const Consumption = lazy(() => import("./pages/Consumption.jsx"));
 const DrEvents = lazy(() => import("./pages/DrEvents.jsx"));
+const Home = lazy(() => import("./pages/Home.jsx"));
 const Notifications = lazy(() => import("./pages/Notifications.jsx"));
 const Site = lazy(() => import("./pages/Site.jsx"));
 const Sites = lazy(() => import("./pages/Sites.jsx"));
@@ -44,7 +45,7 @@ export default function App() {
       <Route element={<Layout />}>
         <Route path="/login" element={<Login />} />
         <Route path="/signup" element={<Signup />} />
-        <Route path="/" element={<Navigate to="/devices" replace />} />
+        <Route path="/" element={<Private><Home /></Private>} />
         <Route path="/devices" element={<Private><Devices /></Private>} />
         <Route path="/devices/:deviceId" element={<Private><Consumption /></Private>} />
         <Route path="/sites" element={<Private><Sites /></Private>} />
