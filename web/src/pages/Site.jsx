@@ -73,12 +73,12 @@ function Details({ site, onChanged }) {
         <Link role="button" className="outline" to={`/analytics?scope=site&site=${site.id}`}>
           Energy of {site.name}
         </Link>
-        {may.update && (
+        {may.update_site && (
           <button type="button" onClick={() => setEditing(true)}>
             Edit {site.name}
           </button>
         )}
-        {may.delete && (
+        {may.delete_site && (
           <button type="button" className="secondary" aria-busy={removing.busy} onClick={() => removing.run()}>
             Delete {site.name}
           </button>
@@ -126,7 +126,7 @@ function RoomRow({ room, editable, onChanged }) {
 
 function Rooms({ site, rooms }) {
   const { api } = useSession();
-  const editable = Boolean(site.permissions?.update);
+  const editable = Boolean(site.permissions?.manage_rooms);
   const [name, setName] = useState("");
   const add = useAction(
     useCallback(async () => {
