@@ -121,3 +121,17 @@ export function drillRange(start, resolution, timeZone = "UTC") {
   if (resolution === "month") return { preset: "custom", from, to: addDays(addMonths(from, 1), -1), resolution: "day" };
   return { preset: "custom", from, to: from, resolution: "hour" };
 }
+
+const FIGURES = ["import_kwh", "export_kwh", "net_kwh", "cost", "co2_kg"];
+
+function figuresOf(row) {
+  const numbers = { ...row };
+  for (const name of FIGURES) numbers[name] = row[name] === null || row[name] === undefined ? null : Number(row[name]);
+  return numbers;
+}
+
+// An /api/energy answer with its figures as numbers: the API gives them as exact
+// decimal text, which the page only draws and rounds.
+export function numeric(energy) {
+  return { ...energy, series: energy.series.map(figuresOf), totals: figuresOf(energy.totals) };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, addMonths, bucketLabel, change, drillRange, energyQuery, localDate, previousPeriod, rangeFor } from "./analytics.js";
+import { addDays, addMonths, bucketLabel, change, drillRange, numeric, energyQuery, localDate, previousPeriod, rangeFor } from "./analytics.js";
 
 // 23:30 UTC on 31 March 2026: already 1 April in Berlin, still 31 March in New York.
 const NOW = new Date("2026-03-31T23:30:00Z");
@@ -117,5 +117,19 @@ describe("drillRange", () => {
       to: "2026-03-29",
       resolution: "hour",
     });
+  });
+});
+
+describe("numeric", () => {
+  it("turns the exact decimal texts into numbers, a null cost kept", () => {
+    const answer = {
+      scope: "portfolio",
+      series: [{ start: "2026-03-01", import_kwh: "1.5", export_kwh: "0", net_kwh: "1.5", cost: null, co2_kg: "0.6" }],
+      totals: { import_kwh: "1.5", export_kwh: "0", net_kwh: "1.5", cost: null, co2_kg: "0.6" },
+    };
+    const result = numeric(answer);
+    expect(result.series[0]).toEqual({ start: "2026-03-01", import_kwh: 1.5, export_kwh: 0, net_kwh: 1.5, cost: null, co2_kg: 0.6 });
+    expect(result.totals.import_kwh).toBe(1.5);
+    expect(result.scope).toBe("portfolio");
   });
 });

@@ -10,7 +10,12 @@ export function percent(share) {
   return `${Math.round(share * 1000) / 10} %`;
 }
 
-// The sites, most imported today first (then by name).
-export function rankedSites(sites) {
-  return [...(sites || [])].sort((a, b) => b.today_import_kwh - a.today_import_kwh || a.name.localeCompare(b.name));
+// Each site's figures (GET /api/kpis?scope=portfolio) with its name from
+// GET /api/sites, most imported today first (then by name). A site the listing
+// does not have (yet) goes by the start of its id.
+export function rankedSites(figures, sites) {
+  const names = Object.fromEntries((sites || []).map((site) => [site.id, site.name]));
+  return (figures || [])
+    .map((site) => ({ ...site, name: names[site.id] || site.id.slice(0, 8) }))
+    .sort((a, b) => Number(b.today_import_kwh) - Number(a.today_import_kwh) || a.name.localeCompare(b.name));
 }

@@ -19,11 +19,17 @@ describe("percent", () => {
 
 describe("rankedSites", () => {
   it("puts the biggest consumer first, ties by name", () => {
-    const sites = [
-      { name: "B", today_import_kwh: 2 },
-      { name: "C", today_import_kwh: 9 },
-      { name: "A", today_import_kwh: 2 },
+    const figures = [
+      { id: "b", today_import_kwh: "2" },
+      { id: "c", today_import_kwh: "9.5" },
+      { id: "a", today_import_kwh: "2.0" },
+      { id: "0123456789", today_import_kwh: "10" },
     ];
-    expect(rankedSites(sites).map((site) => site.name)).toEqual(["C", "A", "B"]);
+    const sites = [
+      { id: "a", name: "A" },
+      { id: "b", name: "B" },
+      { id: "c", name: "C" },
+    ];
+    expect(rankedSites(figures, sites).map((site) => site.name)).toEqual(["01234567", "C", "A", "B"]);
   });
 });

@@ -1,7 +1,7 @@
 import { useCallback, useMemo } from "react";
 import { Bar } from "react-chartjs-2";
 import { useSearchParams } from "react-router-dom";
-import { bucketLabel, change, drillRange, energyQuery, PRESETS, previousPeriod, RESOLUTIONS, rangeFor } from "../analytics.js";
+import { bucketLabel, change, drillRange, energyQuery, numeric, PRESETS, previousPeriod, RESOLUTIONS, rangeFor } from "../analytics.js";
 import { saveFile } from "../api.js";
 import { baseOptions, COLORS } from "../components/charts.js";
 import { DataTable } from "../components/DataTable.jsx";
@@ -100,7 +100,7 @@ function Totals({ energy, previous }) {
       <Fact term="Imported">{kwh(t.import_kwh)}{delta("import_kwh")}</Fact>
       <Fact term="Exported">{kwh(t.export_kwh)}{delta("export_kwh")}</Fact>
       <Fact term="Net">{kwh(t.net_kwh)}{delta("net_kwh")}</Fact>
-      <Fact term="Cost">{money(t.cost)} {energy.currency}{delta("cost")}</Fact>
+      <Fact term="Cost">{money(t.cost)} {energy.currency ?? "(several currencies)"}{delta("cost")}</Fact>
       <Fact term="CO2">{Number(t.co2_kg).toFixed(2)} kg{delta("co2_kg")}</Fact>
     </dl>
   );
@@ -111,7 +111,7 @@ function Buckets({ energy, onDrill }) {
   const zone = energy.timezone || "UTC";
   const finer = { month: "day", day: "hour" }[energy.resolution];
   return (
-    <DataTable caption="Energy per period" columns={["Period", "Import (kWh)", "Export (kWh)", "Net (kWh)", `Cost (${energy.currency})`, "CO2 (kg)"]} scrolls data-testid="energy-buckets">
+    <DataTable caption="Energy per period" columns={["Period", "Import (kWh)", "Export (kWh)", "Net (kWh)", `Cost (${energy.currency ?? "–"})`, "CO2 (kg)"]} scrolls data-testid="energy-buckets">
       {energy.series.map((bucket) => {
         const label = bucketLabel(bucket.start, energy.resolution, zone);
         return (
@@ -161,7 +161,7 @@ export default function Analytics() {
         api.get(`/api/energy${query}`, { signal }),
         view.compare ? api.get(`/api/energy${previousQuery}`, { signal }) : Promise.resolve(null),
       ]);
-      return { now, before };
+      return { now: numeric(now), before: before && numeric(before) };
     },
     [query, previousQuery, view.compare],
   );

@@ -42,7 +42,7 @@ function Figures({ kpis }) {
         {kpis.devices.online} of {kpis.devices.total}
       </Fact>
       <Fact term="Alerts (24 h)">{kpis.alerts.active}</Fact>
-      {kpis.batteries.count > 0 && (
+      {kpis.batteries?.count > 0 && (
         <Fact term="Batteries">
           {kpis.batteries.soc_kwh} of {kpis.batteries.capacity_kwh} kWh ({kpis.batteries.average_soc_percent} %)
         </Fact>
@@ -132,14 +132,18 @@ function DemandResponse() {
 }
 
 function Portfolio() {
+  const { api } = useSession();
   const kpis = useKpis("?scope=portfolio");
+  const sites = useResource((signal) => api.get("/api/sites", { signal }), []);
   return (
     <Resource resource={kpis} loadingLabel="Loading the portfolio…">
       {(data) => (
         <>
-          <Suspense fallback={<Loading label="Loading the map…" />}>
-            <SiteMap sites={data.sites} />
-          </Suspense>
+          {sites.data && (
+            <Suspense fallback={<Loading label="Loading the map…" />}>
+              <SiteMap sites={sites.data} />
+            </Suspense>
+          )}
           <section aria-labelledby="portfolio-today">
             <h2 id="portfolio-today">Portfolio today ({data.sites.length} sites)</h2>
             <Figures kpis={data} />
@@ -147,7 +151,7 @@ function Portfolio() {
           <section aria-labelledby="ranking">
             <h2 id="ranking">Sites by consumption today</h2>
             <DataTable caption="Sites by consumption today" columns={["Site", "Imported today", "This month", `Cost this month (${data.currency})`, "Devices online", "Alerts (24 h)"]} data-testid="site-ranking" scrolls>
-              {rankedSites(data.sites).map((site) => (
+              {rankedSites(data.sites, sites.data).map((site) => (
                 <tr key={site.id}>
                   <td>
                     <Link to={`/sites/${site.id}`}>{site.name}</Link>

@@ -5,6 +5,7 @@ import { Fact } from "../components/Fact.jsx";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
 import { DEVICE_KINDS } from "../format.js";
+import { saveFile } from "../api.js";
 import { useAction, useResource } from "../hooks.js";
 import { describeTariff, SITE_ROLES, siteBody, siteForm } from "../sites.js";
 import { useSession } from "../session.jsx";
@@ -33,6 +34,36 @@ function EditSite({ site, onSaved, onCancel }) {
           Cancel
         </button>
       </div>
+    </form>
+  );
+}
+
+// The month before the current one, as YYYY-MM.
+function lastMonth(now = new Date()) {
+  const date = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return date.toISOString().slice(0, 7);
+}
+
+function MonthlyReport({ site }) {
+  const { api } = useSession();
+  const [month, setMonth] = useState(lastMonth());
+  const download = useAction(
+    useCallback(async () => saveFile(await api.download(`/api/sites/${site.id}/report.pdf?month=${month}`)), [api, month, site.id]),
+  );
+  return (
+    <form
+      className="inline-form"
+      aria-label="Monthly report"
+      onSubmit={(event) => {
+        event.preventDefault();
+        download.run();
+      }}
+    >
+      <Field label="Month" name="month" type="month" required value={month} onChange={(event) => setMonth(event.target.value)} error={download.error} />
+      <button type="submit" className="outline" aria-busy={download.busy} disabled={download.busy}>
+        Download the report (PDF)
+      </button>
+      <FormError error={download.error} />
     </form>
   );
 }
@@ -85,6 +116,7 @@ function Details({ site, onChanged }) {
         )}
       </div>
       <FormError error={removing.error} />
+      <MonthlyReport site={site} />
     </>
   );
 }
