@@ -64,6 +64,10 @@ describe("operator", () => {
     // Staff read the site; its devices are changed by its own people.
     await row.getByRole("cell", { name: "Kitchen" }).waitFor();
     assert.equal(await row.getByLabel("Room of Fridge").count(), 0);
+    const [report] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download the report (PDF)" }).click()]);
+    assert.match(report.suggestedFilename(), /^report-\d{4}-\d{2}-/);
+    const pdf = await readFile(await report.path());
+    assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
     await screenshot(page, "operator-02-site");
   });
 
