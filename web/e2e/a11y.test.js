@@ -78,6 +78,10 @@ describe("accessibility", () => {
     });
     await check(page, "/notifications", heading("Notifications"));
     await check(page, "/support", heading("Support"));
+    await check(page, "/", (p) => p.getByTestId("kpis").waitFor());
+    await check(page, "/sites", (p) => p.getByTestId("site-map").waitFor());
+    await check(page, `/sites/${device.site_id}`, (p) => p.getByTestId("site-devices").waitFor());
+    await check(page, `/analytics?site=${device.site_id}`, (p) => p.getByTestId("energy-totals").waitFor());
     await check(page, "/batteries", (p) => p.getByTestId("plan-table").waitFor());
     await check(page, "/trading", heading("Trading"));
     await check(page, "/dr", heading("Demand response"));
@@ -90,5 +94,6 @@ describe("accessibility", () => {
     await check(page, "/admin/support", heading("Support inbox"));
     await check(page, "/admin/users", heading("Users"));
     await check(page, "/dr", heading("Demand response"));
+    await check(page, "/", (p) => p.getByTestId("site-ranking").waitFor());
   });
 });

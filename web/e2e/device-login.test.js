@@ -65,6 +65,7 @@ describe("a device's own login", () => {
     device = await api("/api/devices", { method: "POST", token, body: { name: "Heat pump", kind: "appliance" } });
     page = await openPage(browser);
     await logIn(page, account);
+    await page.getByRole("link", { name: "Devices", exact: true }).click();
     await page.getByRole("link", { name: "Heat pump", exact: true }).waitFor();
   });
   after(async () => browser?.close());

@@ -71,6 +71,7 @@ describe("a household", () => {
     await page.getByText("The email or the password is wrong.").waitFor();
     await screenshot(page, "household-03-wrong-password");
     await logIn(page, account);
+    await page.getByRole("link", { name: "Devices", exact: true }).click();
     await page.getByRole("heading", { name: "Devices" }).waitFor();
   });
 

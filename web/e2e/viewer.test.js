@@ -11,16 +11,18 @@ describe("viewer", () => {
   let page;
   let household;
   let eventName;
+  let siteId;
   const viewer = newAccount("Viewer");
 
   before(async () => {
     browser = await launch();
     household = await register(newAccount("Watched"));
-    await api("/api/devices", {
+    const device = await api("/api/devices", {
       method: "POST",
       token: await tokenOf(household),
       body: { name: "Heat pump", kind: "heat_pump" },
     });
+    siteId = device.site_id;
     const admin = await tokenOf(ADMIN);
     await api("/api/users", {
       method: "POST",
@@ -73,6 +75,25 @@ describe("viewer", () => {
     await screenshot(page, "viewer-02-dr");
   });
 
+  it("sees a household's site, its rooms, devices, people and energy, and changes none", async () => {
+    await page.getByRole("link", { name: "Sites" }).click();
+    await page.getByTestId("sites").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Add a site" }).count(), 0);
+    await page.goto(`/sites/${siteId}`);
+    await page.getByTestId("site-devices").getByRole("link", { name: "Heat pump" }).waitFor();
+    await page.getByTestId("members").getByText(household.email).waitFor();
+    for (const name of [/^Edit /, /^Delete /, /^Remove /]) {
+      assert.equal(await page.getByRole("button", { name }).count(), 0, String(name));
+    }
+    for (const name of ["Add a room", "Add a person"]) {
+      assert.equal(await page.getByRole("form", { name }).count(), 0, name);
+    }
+    assert.equal(await page.getByLabel("Room of Heat pump").count(), 0);
+    await page.getByRole("link", { name: /^Energy of / }).click();
+    await page.getByTestId("energy-totals").waitFor();
+    await screenshot(page, "viewer-03-site");
+  });
+
   it("sees the users and may change no one", async () => {
     await page.getByRole("link", { name: "Users" }).click();
     await page.getByTestId("users").getByText(household.email).waitFor();
@@ -80,7 +101,7 @@ describe("viewer", () => {
     assert.equal(await page.getByRole("button", { name: `Edit ${household.name}` }).count(), 0);
     assert.equal(await page.getByRole("button", { name: `Delete ${household.name}` }).count(), 0);
     assert.equal(await page.getByLabel(`Role of ${household.name}`).count(), 0);
-    await screenshot(page, "viewer-03-users");
+    await screenshot(page, "viewer-04-users");
     assertQuiet(page);
   });
 });

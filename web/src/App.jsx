@@ -11,10 +11,14 @@ import { useSession } from "./session.jsx";
 // The other pages (and the chart library) load when first opened.
 const AdminSupport = lazy(() => import("./pages/AdminSupport.jsx"));
 const AdminUsers = lazy(() => import("./pages/AdminUsers.jsx"));
+const Analytics = lazy(() => import("./pages/Analytics.jsx"));
 const Batteries = lazy(() => import("./pages/Batteries.jsx"));
 const Consumption = lazy(() => import("./pages/Consumption.jsx"));
 const DrEvents = lazy(() => import("./pages/DrEvents.jsx"));
+const Home = lazy(() => import("./pages/Home.jsx"));
 const Notifications = lazy(() => import("./pages/Notifications.jsx"));
+const Site = lazy(() => import("./pages/Site.jsx"));
+const Sites = lazy(() => import("./pages/Sites.jsx"));
 const Support = lazy(() => import("./pages/Support.jsx"));
 const Trading = lazy(() => import("./pages/Trading.jsx"));
 
@@ -41,9 +45,12 @@ export default function App() {
       <Route element={<Layout />}>
         <Route path="/login" element={<Login />} />
         <Route path="/signup" element={<Signup />} />
-        <Route path="/" element={<Navigate to="/devices" replace />} />
+        <Route path="/" element={<Private><Home /></Private>} />
         <Route path="/devices" element={<Private><Devices /></Private>} />
         <Route path="/devices/:deviceId" element={<Private><Consumption /></Private>} />
+        <Route path="/sites" element={<Private><Sites /></Private>} />
+        <Route path="/sites/:siteId" element={<Private><Site /></Private>} />
+        <Route path="/analytics" element={<Private><Analytics /></Private>} />
         <Route path="/notifications" element={<Private><Notifications /></Private>} />
         <Route path="/support" element={<Private><Support /></Private>} />
         <Route path="/batteries" element={<Private><Batteries /></Private>} />

@@ -60,7 +60,7 @@ export function query(params) {
 export function createClient({ getToken, onUnauthorized, fetchImpl } = {}) {
   const doFetch = fetchImpl || ((...args) => globalThis.fetch(...args));
 
-  async function request(method, path, { body, signal, anonymous = false } = {}) {
+  async function request(method, path, { body, signal, anonymous = false, raw = false } = {}) {
     const headers = { Accept: "application/json" };
     const token = anonymous ? null : getToken?.();
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -79,6 +79,7 @@ export function createClient({ getToken, onUnauthorized, fetchImpl } = {}) {
       throw new NetworkError(error);
     }
     if (response.status === 204) return null;
+    if (raw && response.ok) return response;
     const text = await response.text();
     let data = null;
     if (text) {
@@ -103,5 +104,29 @@ export function createClient({ getToken, onUnauthorized, fetchImpl } = {}) {
     patch: (path, body, options) => request("PATCH", path, { ...options, body }),
     put: (path, body, options) => request("PUT", path, { ...options, body }),
     del: (path, options) => request("DELETE", path, options),
+    // A file the API sends (a CSV export): its content and the name it is sent
+    // under, for the browser to save.
+    download: async (path, options) => {
+      const response = await request("GET", path, { ...options, raw: true });
+      return { blob: await response.blob(), filename: attachmentName(response.headers.get("Content-Disposition")) };
+    },
   };
+}
+
+// The file name of a `Content-Disposition: attachment; filename="…"` header.
+export function attachmentName(header, fallback = "export.csv") {
+  const match = /filename="?([^";]+)"?/i.exec(header || "");
+  return match ? match[1] : fallback;
+}
+
+// Saves `blob` as `filename` through the browser's download.
+export function saveFile({ blob, filename }) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ApiError, NetworkError, createClient, query, retryAfterSeconds } from "./api.js";
+import { ApiError, NetworkError, attachmentName, createClient, query, retryAfterSeconds } from "./api.js";
 
 // A Response-like object, as fetch resolves it.
 function reply(status, body, headers = {}) {
@@ -217,6 +217,33 @@ describe("createClient", () => {
     const { api } = client({ responses: [abort] });
     const error = await caught(api.get("/api/devices"));
     expect(error).toBe(abort);
+  });
+});
+
+describe("download", () => {
+  it("gives the file and the name it is sent under", async () => {
+    const response = reply(200, "start,import_kwh\n", {
+      "Content-Disposition": 'attachment; filename="energy-site-2026-03.csv"',
+    });
+    response.blob = vi.fn(async () => "the blob");
+    const { api, fetchImpl } = client({ responses: [response] });
+    expect(await api.download("/api/export/energy.csv?scope=site")).toEqual({
+      blob: "the blob",
+      filename: "energy-site-2026-03.csv",
+    });
+    expect(fetchImpl.mock.calls[0][1].headers.Authorization).toBe("Bearer tok");
+  });
+
+  it("raises the API's error for a refused export", async () => {
+    const { api } = client({ responses: [reply(404, { error: "NOT_FOUND", message: "No such site." })] });
+    const error = await caught(api.download("/api/export/energy.csv?scope=site&id=x"));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(404);
+  });
+
+  it("names a file sent without a name", () => {
+    expect(attachmentName(null)).toBe("export.csv");
+    expect(attachmentName("attachment; filename=readings.csv")).toBe("readings.csv");
   });
 });
 

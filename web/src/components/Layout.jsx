@@ -7,7 +7,10 @@ import LiveToasts from "./LiveToasts.jsx";
 // Each section, for the accounts that may use it (`may`); the support chat is
 // for those who do not answer it (staff with the inbox have that instead).
 const LINKS = [
+  { to: "/", label: "Overview" },
+  { to: "/sites", label: "Sites" },
   { to: "/devices", label: "Devices" },
+  { to: "/analytics", label: "Analytics" },
   { to: "/notifications", label: "Notifications" },
   { to: "/batteries", label: "Batteries" },
   { to: "/trading", label: "Trading" },
@@ -71,7 +74,7 @@ export default function Layout() {
             <ul>
               {links.map((link) => (
                 <li key={link.to}>
-                  <NavLink to={link.to} onClick={() => setMenuOpen(false)}>
+                  <NavLink to={link.to} end={link.to === "/"} onClick={() => setMenuOpen(false)}>
                     {link.label}
                   </NavLink>
                 </li>

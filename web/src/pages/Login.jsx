@@ -10,7 +10,7 @@ export default function Login() {
   const [email, setEmail] = useState(location.state?.email || "");
   const [password, setPassword] = useState("");
   const { run, busy, error } = useAction(login);
-  if (user) return <Navigate to={location.state?.from || "/devices"} replace />;
+  if (user) return <Navigate to={location.state?.from || "/"} replace />;
 
   const submit = (event) => {
     event.preventDefault();
