@@ -55,6 +55,9 @@ if ! command -v "$PYTHON" >/dev/null; then
   fi
 fi
 
+# jq: the README's examples read the API's answers with it.
+command -v jq >/dev/null || apt_install jq
+
 # -- PostgreSQL -----------------------------------------------------------------
 if ! command -v pg_lsclusters >/dev/null; then
   apt_install postgresql
