@@ -7,7 +7,7 @@ import "leaflet/dist/leaflet.css";
 import { useEffect, useRef } from "react";
 import { useNavigate } from "react-router-dom";
 import { feature } from "topojson-client";
-import countries from "world-atlas/countries-50m.json";
+import countries from "world-atlas/countries-110m.json";
 import { markers } from "../../sites.js";
 
 const LAND = feature(countries, countries.objects.countries);
