@@ -159,6 +159,7 @@ describe("a device's own login", () => {
   it("is issued by an ADMIN for anyone's device", async () => {
     const admin = await openPage(browser);
     await logIn(admin, ADMIN);
+    await admin.goto("/devices");
     const theirs = admin.locator(`li[data-device-id="${device.id}"]`);
     await theirs.getByRole("button", { name: "Device login for Heat pump" }).click(); // confirmed
     const login = await shownLogin(admin);
@@ -173,6 +174,7 @@ describe("a device's own login", () => {
   it("fits a phone-sized screen", async () => {
     const phone = await openPage(browser, { viewport: { width: 390, height: 844 } });
     await logIn(phone, account);
+    await phone.goto("/devices");
     await phone.getByRole("button", { name: "Device login for Heat pump" }).click(); // confirmed
     await shownLogin(phone);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -168,11 +168,11 @@ describe("a household", () => {
   it("works on a phone-sized screen", async () => {
     const phone = await openPage(browser, { viewport: { width: 390, height: 844 } });
     await logIn(phone, account);
-    await screenshot(phone, "household-09-phone-devices");
+    await screenshot(phone, "household-09-phone-overview");
     await phone.getByRole("button", { name: "Menu" }).click();
     await phone.getByRole("link", { name: "Notifications" }).waitFor();
     await screenshot(phone, "household-10-phone-menu");
-    await phone.getByRole("link", { name: "Devices" }).click();
+    await phone.getByRole("link", { name: "Devices", exact: true }).click();
     await phone.getByRole("link", { name: "Boiler", exact: true }).click();
     await phone.waitForFunction(() => document.querySelector("[data-testid=consumption-chart]"));
     await phone.waitForTimeout(500);

@@ -19,3 +19,10 @@ export function rankedSites(figures, sites) {
     .map((site) => ({ ...site, name: names[site.id] || site.id.slice(0, 8) }))
     .sort((a, b) => Number(b.today_import_kwh) - Number(a.today_import_kwh) || a.name.localeCompare(b.name));
 }
+
+// An hour's start on the clock of `timeZone`; across several time zones (a
+// portfolio's `timezone` is null), on the browser's own clock.
+export function hourOf(iso, timeZone) {
+  const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: timeZone ? undefined : "short" };
+  return new Intl.DateTimeFormat("en-GB", { ...options, timeZone: timeZone || undefined }).format(new Date(iso));
+}

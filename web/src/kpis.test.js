@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { percent, power, rankedSites } from "./kpis.js";
+import { hourOf, percent, power, rankedSites } from "./kpis.js";
 
 describe("power", () => {
   it("writes watts below a kilowatt and kilowatts above", () => {
@@ -31,5 +31,15 @@ describe("rankedSites", () => {
       { id: "c", name: "C" },
     ];
     expect(rankedSites(figures, sites).map((site) => site.name)).toEqual(["01234567", "C", "A", "B"]);
+  });
+});
+
+describe("hourOf", () => {
+  it("writes the hour on the site's clock", () => {
+    expect(hourOf("2026-10-25T17:00:00Z", "Europe/Berlin")).toBe("18:00");
+  });
+
+  it("names the browser's zone when the figures span several", () => {
+    expect(hourOf("2026-10-25T17:00:00Z", null)).toMatch(/^\d\d:00 \S+/);
   });
 });

@@ -9,7 +9,7 @@ import { Fact } from "../components/Fact.jsx";
 import { Loading, Resource } from "../components/Status.jsx";
 import { kwh, money } from "../format.js";
 import { useInterval, useResource } from "../hooks.js";
-import { percent, power, rankedSites } from "../kpis.js";
+import { hourOf, percent, power, rankedSites } from "../kpis.js";
 import { can } from "../permissions.js";
 import { useSession } from "../session.jsx";
 
@@ -34,7 +34,7 @@ function Figures({ kpis }) {
       </Fact>
       <Fact term="CO2 this month">{Number(month.co2_kg).toFixed(1)} kg</Fact>
       <Fact term="Peak hour today">
-        {kpis.peak_hour ? `${new Intl.DateTimeFormat("en-GB", { timeZone: kpis.timezone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(kpis.peak_hour.hour))} (${kwh(kpis.peak_hour.import_kwh, 2)})` : "–"}
+        {kpis.peak_hour ? `${hourOf(kpis.peak_hour.hour, kpis.timezone)} (${kwh(kpis.peak_hour.import_kwh, 2)})` : "–"}
       </Fact>
       {kpis.self_sufficiency !== null && <Fact term="Self-sufficiency today">{percent(kpis.self_sufficiency)}</Fact>}
       {kpis.self_consumption !== null && <Fact term="Self-consumption today">{percent(kpis.self_consumption)}</Fact>}
@@ -101,7 +101,7 @@ function SiteFigures({ site }) {
       </Resource>
       <p>
         <Link to={`/analytics?site=${site.id}&preset=today`}>Today hour by hour</Link> ·{" "}
-        <Link to="/devices">Devices</Link> · <Link to="/notifications">Notifications</Link>
+        <Link to={`/sites/${site.id}`}>The site&apos;s rooms and devices</Link>
       </p>
     </section>
   );
@@ -145,7 +145,7 @@ function Portfolio() {
             </Suspense>
           )}
           <section aria-labelledby="portfolio-today">
-            <h2 id="portfolio-today">Portfolio today ({data.sites.length} sites)</h2>
+            <h2 id="portfolio-today">Portfolio today</h2>
             <Figures kpis={data} />
           </section>
           <section aria-labelledby="ranking">

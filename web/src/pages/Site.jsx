@@ -101,7 +101,7 @@ function Details({ site, onChanged }) {
         <Fact term="Grid CO2">{site.co2_kg_per_kwh} kg/kWh</Fact>
       </dl>
       <div className="actions">
-        <Link role="button" className="outline" to={`/analytics?scope=site&site=${site.id}`}>
+        <Link to={`/analytics?site=${site.id}`}>
           Energy of {site.name}
         </Link>
         {may.update_site && (

@@ -11,6 +11,9 @@ import countries from "world-atlas/countries-110m.json";
 import { markers } from "../../sites.js";
 
 const LAND = feature(countries, countries.objects.countries);
+// The closest the map frames its sites: the country around them stays in view (the
+// base layer has no detail closer than that).
+const MAX_ZOOM = 5;
 const WORLD = [
   [-60, -170],
   [75, 180],
@@ -24,7 +27,7 @@ export default function SiteMap({ sites }) {
 
   useEffect(() => {
     const map = L.map(box.current, { worldCopyJump: true, attributionControl: true, zoomSnap: 0.5 });
-    map.attributionControl.addAttribution("Natural Earth");
+    map.attributionControl.setPrefix("Leaflet").addAttribution("Natural Earth");
     L.geoJSON(LAND, {
       style: { color: "#90a4ae", weight: 0.6, fillColor: "#eceff1", fillOpacity: 1 },
       interactive: false,
@@ -42,7 +45,7 @@ export default function SiteMap({ sites }) {
           .on("click", () => navigate(`/sites/${site.id}`)),
       ),
     ).addTo(map);
-    if (placed.length) map.fitBounds(layer.getBounds(), { maxZoom: 10, padding: [30, 30] });
+    if (placed.length) map.fitBounds(layer.getBounds(), { maxZoom: MAX_ZOOM, padding: [30, 30] });
     else map.fitBounds(WORLD);
     return () => map.remove();
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -50,7 +53,7 @@ export default function SiteMap({ sites }) {
 
   return (
     <figure className="site-map">
-      <div ref={box} className="site-map-box" data-testid="site-map" role="img" aria-label={`Map of ${placed.length} sites`} />
+      <div ref={box} className="site-map-box" data-testid="site-map" role="region" aria-label={`Map of ${placed.length} sites`} />
       <figcaption>
         {placed.length} of {sites.length} sites placed on the map
         {placed.length < sites.length && " (the others have no location)"}.
