@@ -33,7 +33,6 @@ from services.common.messaging import (
     consume_raw,
     republish,
 )
-from services.common.policy import listing_owner
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import is_id, load
 from services.common.timers import configured_timer
@@ -495,8 +494,18 @@ class MonitoringService(HealthMixin):
         self.storage.commit()
         if not device or device.deleted:
             raise NoSuchDevice()
-        policy.require(caller, device.user_id, refusal=NoSuchDevice())
+        if not policy.allows(caller, device.user_id) and not self._on_a_site_of(
+            caller, device_id
+        ):
+            raise NoSuchDevice()
         return device
+
+    def _on_a_site_of(self, caller, device_id) -> bool:
+        """Whether the device is in a site the caller is a member of (any role:
+        every member reads a site's devices)."""
+        row = self.storage.owner_of(device_id)
+        site = row is not None and row.site_id and self.storage.site(row.site_id)
+        return bool(site) and scopes.member(site, caller["user_id"])
 
     def _history(self, device_id, start, end, export=False):
         """Complete hours from the device's first total after ``start`` to ``end``:
@@ -509,11 +518,23 @@ class MonitoringService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def device_statuses(self, caller, query):
-        """The status of every device the caller may see (their own; staff:
-        everyone's), or of the one ``device_id``, in device id order."""
+        """The status of every device the caller may see (their own and their
+        sites'; staff and VIEWER: everyone's), or of the one ``device_id``, in
+        device id order."""
         query = load(DeviceStatusQuerySchema(), query)
-        owner = listing_owner(caller, policies.READ_STATUS, None)
-        statuses = self.storage.device_statuses(owner, query.get("device_id"))
+        if policies.READ_STATUS.allows(caller):
+            statuses = self.storage.device_statuses(None, query.get("device_id"))
+        else:
+            # Their own devices and those of the sites they are members of.
+            readable = scopes.resolve(
+                self.storage, self.devices_rpc, caller, "portfolio", None
+            )
+            ids = [
+                device.id for device in self.storage.devices_where(readable.condition)
+            ]
+            statuses = self.storage.device_statuses(
+                device_id=query.get("device_id"), device_ids=ids
+            )
         return status_schema.dump(statuses, many=True)
 
     @rpc(expected_exceptions=EXPECTED)

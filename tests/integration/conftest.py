@@ -53,6 +53,10 @@ def stack(tmp_path_factory, model_server, weather_server):
                 # The demo household's history is two days here, not 60: enough to
                 # go through the ingest without loading every test session.
                 v.DEMO_HISTORY_DAYS: 2,
+                # The last DST days of a European and an American time zone are
+                # at most a year old (test_site_energy.py).
+                v.BACKFILL_DAYS: 400,
+                v.READINGS_RETENTION_DAYS: 400,
             }
         ),
     )
