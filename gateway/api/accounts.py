@@ -1,7 +1,13 @@
 """Accounts: registering, logging in and out, and ADMIN's management of users."""
 
 from gateway.route import PUBLIC, SIGNED_IN, Route, only
-from services.auth.schemas import LoginSchema, TokenSchema
+from gateway.schemas import ErrorSchema
+from services.auth.schemas import (
+    LoginSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetSchema,
+    TokenSchema,
+)
 from services.common.policy import ADMIN
 from services.users.policies import READ_USERS
 from services.users.schemas import (
@@ -11,6 +17,24 @@ from services.users.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+
+#: What a used or expired e-mailed link answers.
+LINK_GONE = {
+    "description": (
+        "the link was used already (`details.token`: `used`) or has expired "
+        "(`expired`); ask for a new one"
+    ),
+    "content": {
+        "application/json": {
+            "schema": ErrorSchema,
+            "example": {
+                "error": "GONE",
+                "message": "This link has expired; ask for a new one.",
+                "details": {"token": ["expired"]},
+            },
+        }
+    },
+}
 
 ROUTES = (
     Route(
@@ -28,6 +52,49 @@ ROUTES = (
         example_body={"email": "ada@example.com", "password": "correct-horse"},
         passes=("client",),
         errors={429: "TooManyRequests"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/password-reset",
+        PUBLIC,
+        "auth.request_password_reset",
+        tag="auth",
+        summary="Ask for a password reset link",
+        description=(
+            "E-mail a link to choose a new password to this address, if it is an "
+            "account's. The answer is 202 either way, so it tells no one whether "
+            "the address has an account. The link works once, for "
+            "``EMS_PASSWORD_RESET_TTL_MINUTES`` (30). Requests are rate-limited "
+            "like failed logins, per client and address and per client."
+        ),
+        body=PasswordResetSchema,
+        status=202,
+        returns_description="a link is on its way if the address is an account's",
+        example={
+            "message": "If this address belongs to an account, a link to choose a "
+            "new password is on its way."
+        },
+        example_body={"email": "ada@example.com"},
+        passes=("client",),
+        errors={429: "TooManyRequests"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/password-reset/confirm",
+        PUBLIC,
+        "auth.confirm_password_reset",
+        tag="auth",
+        summary="Choose a new password with a reset link",
+        description=(
+            "Set the password of the account the link was sent to. Every session "
+            "of that account ends: its tokens stop working and its sockets close. "
+            "An unknown token answers 400; a used or expired one 410."
+        ),
+        body=PasswordResetConfirmSchema,
+        status=204,
+        returns_description="the password is set; log in with it",
+        example_body={"token": "q8v…", "password": "a-new-passphrase"},
+        errors={410: LINK_GONE},
     ),
     Route(
         "POST",

@@ -26,3 +26,36 @@ class TokenSchema(Schema):
     access_token = fields.String()
     token_type = fields.String(metadata={"enum": ["Bearer"]})
     expires_in = fields.Integer(metadata={"description": "seconds"})
+
+
+#: A password a user chooses: as the users service asks of one.
+PASSWORD = validate.Length(min=8, max=256)
+
+
+class PasswordResetSchema(InputSchema):
+    """``POST /api/auth/password-reset``: the address to send the link to."""
+
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+    @pre_load
+    def normalize(self, data, **kwargs):
+        if isinstance(data.get("email"), str):
+            data = dict(data, email=normalize_email(data["email"]))
+        return data
+
+
+class LinkSchema(InputSchema):
+    """A link's token, as the e-mail gave it."""
+
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the token of the e-mailed link (after #token=)"},
+    )
+
+
+class PasswordResetConfirmSchema(LinkSchema):
+    """``POST /api/auth/password-reset/confirm``: the link's token and the new
+    password."""
+
+    password = fields.String(required=True, validate=PASSWORD, load_only=True)

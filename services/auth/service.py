@@ -17,19 +17,32 @@ from services.auth.dependencies import Passwords, Signer
 from services.auth.exceptions import (
     BadCredentials,
     EmailInUse,
+    LinkExpired,
+    LinkInvalid,
+    LinkUsed,
     TooManyFailures,
     TooManyRegistrations,
+    TooManyResetRequests,
 )
-from services.auth.schemas import LoginSchema
+from services.auth.schemas import (
+    LoginSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetSchema,
+)
 from services.auth.storage import AuthStore
 from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.http import http, json_response
-from services.common.messaging import Pusher
+from services.common.mail import outgoing
+from services.common.messaging import Dispatcher, Pusher
 from services.common.schemas import load
 from services.common.tokens import Identity, InvalidToken, Tokens, bearer_token
+from services.common.topology import MAIL_SEND, SYNC
+
+#: What a link that may not be used raises, by ``logic.link_problem``'s answer.
+LINK_ERRORS = {"invalid": LinkInvalid, "used": LinkUsed, "expired": LinkExpired}
 
 # Argon2id of a random password, verified when the e-mail address is unknown so that
 # a wrong address takes as long to refuse as a wrong password.
@@ -48,6 +61,7 @@ class AuthService(HealthMixin):
     tokens = Tokens()
     config = Config()
     push = Pusher()
+    mail = Dispatcher(SYNC)
 
     @rpc(expected_exceptions=EXPECTED)
     def set_credentials(self, user_id, email, role, password=None):
@@ -89,6 +103,7 @@ class AuthService(HealthMixin):
     def remove_credentials(self, user_id):
         """Forget a user: every token of theirs stops working now."""
         self.storage.remove_credential(user_id)
+        self.storage.remove_links(user_id)
         self.storage.commit()
         self._end_sessions(user_id, "user_deleted")
 
@@ -145,6 +160,96 @@ class AuthService(HealthMixin):
             "token_type": "Bearer",
             "expires_in": signer.ttl_seconds,
         }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_password_reset(self, body, client):
+        """E-mail a password reset link to ``email`` if it is an account's.
+
+        The answer is the same whether it is or not, and so is the path: the
+        request is counted (rate-limited like a failed login, per client and
+        address, then per client), a token is made, and only the insert of its
+        hash and the e-mail, both queued work, depend on the account existing.
+        """
+        data = load(PasswordResetSchema(), body)
+        email = data["email"]
+        now = datetime.now(UTC)
+        limits = self.config["LOGIN_RATE_LIMIT"]
+        window_seconds = int(limits["window_seconds"])
+        window = timedelta(seconds=window_seconds)
+        since = now - window
+        waits = [
+            logic.retry_after(
+                self.storage.recent_reset_requests(client, email, since),
+                int(limits["max_failures"]),
+                window_seconds,
+                now,
+            ),
+            logic.retry_after(
+                self.storage.recent_reset_requests(client, None, since),
+                int(limits["max_failures_per_client"]),
+                window_seconds,
+                now,
+            ),
+        ]
+        waits = [wait for wait in waits if wait is not None]
+        if waits:
+            raise TooManyResetRequests(details={"retry_after": max(waits)})
+        self.storage.record_reset_request(client, email, now, window)
+        credential = self.storage.find_credential(email)
+        token = logic.new_link_token()
+        links = self.config["ACCOUNT_LINKS"]
+        ttl_minutes = int(links["ttl_minutes"])
+        if credential is not None:
+            self.storage.add_link(
+                logic.token_hash(token),
+                credential.user_id,
+                logic.PASSWORD_RESET,
+                now,
+                now + timedelta(minutes=ttl_minutes),
+            )
+        self.storage.commit()
+        if credential is not None:
+            content = logic.password_reset_mail(links["public_url"], token, ttl_minutes)
+            self.mail(MAIL_SEND, outgoing(credential.email, **content))
+        return {"message": logic.RESET_REQUESTED}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_password_reset(self, body):
+        """Set the password of the account a reset link was sent to, and end every
+        session of theirs. The link works once, until it expires."""
+        data = load(PasswordResetConfirmSchema(), body)
+        link = self._use_link(data["token"], logic.PASSWORD_RESET)
+        credential = self.storage.get_credential(link.user_id)
+        if credential is None:
+            raise LinkInvalid(details={"token": ["invalid"]})
+        password_hash = self.passwords.hash(data["password"])
+        self.storage.put_credential(
+            credential.user_id,
+            credential.email,
+            credential.role,
+            password_hash,
+            new_version=True,
+        )
+        self.storage.commit()
+        self._end_sessions(credential.user_id, "password_changed")
+
+    def _use_link(self, token: str, purpose: str):
+        """The link of ``token``, locked and marked used (committed with the
+        caller's change); ``LinkInvalid`` (400), ``LinkUsed`` or ``LinkExpired``
+        (410) when it may not be used."""
+        now = datetime.now(UTC)
+        link = self.storage.lock_link(logic.token_hash(token))
+        problem = logic.link_problem(
+            link.purpose if link else None,
+            purpose,
+            link.used_at if link else None,
+            link.expires_at if link else None,
+            now,
+        )
+        if problem:
+            raise LINK_ERRORS[problem](details={"token": [problem]})
+        link.used_at = now
+        return link
 
     @rpc(expected_exceptions=EXPECTED)
     def admit_registration(self, client):

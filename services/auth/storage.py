@@ -5,7 +5,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.auth.models import Credential, LoginFailure, Registration, RevokedToken
+from services.auth.models import (
+    AccountLink,
+    Credential,
+    LoginFailure,
+    Registration,
+    ResetRequest,
+    RevokedToken,
+)
 from services.common.db import Store
 
 
@@ -138,3 +145,69 @@ class AuthStore(Store):
             )
         )
         self.session.add(Registration(client=client, attempted_at=at))
+
+    def recent_reset_requests(
+        self, client: str, email: str | None, since: datetime
+    ) -> list[datetime]:
+        """The client's password reset requests since ``since``, for ``email`` or
+        (None) whatever the address, oldest first."""
+        query = select(ResetRequest.requested_at).where(
+            ResetRequest.client == client, ResetRequest.requested_at >= since
+        )
+        if email is not None:
+            query = query.where(ResetRequest.email == email)
+        return list(self.session.scalars(query.order_by(ResetRequest.requested_at)))
+
+    def record_reset_request(
+        self, client: str, email: str, at: datetime, window: timedelta
+    ) -> None:
+        self.session.execute(
+            delete(ResetRequest).where(
+                ResetRequest.client == client, ResetRequest.requested_at < at - window
+            )
+        )
+        self.session.add(ResetRequest(client=client, email=email, requested_at=at))
+
+    def add_link(
+        self,
+        token_hash: str,
+        user_id: str,
+        purpose: str,
+        now: datetime,
+        expires_at: datetime,
+        new_email: str | None = None,
+    ) -> None:
+        """A new link; the user's earlier unused links of that purpose stop
+        working (the newest e-mail is the one to use), and expired ones go."""
+        self.session.execute(
+            delete(AccountLink).where(
+                (AccountLink.expires_at < now)
+                | (
+                    (AccountLink.user_id == user_id)
+                    & (AccountLink.purpose == purpose)
+                    & AccountLink.used_at.is_(None)
+                )
+            )
+        )
+        self.session.add(
+            AccountLink(
+                token_hash=token_hash,
+                user_id=user_id,
+                purpose=purpose,
+                new_email=new_email,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    def lock_link(self, token_hash: str) -> AccountLink | None:
+        """The link, locked until the commit: of two uses at once, the second
+        finds it used."""
+        return self.session.scalars(
+            select(AccountLink)
+            .where(AccountLink.token_hash == token_hash)
+            .with_for_update()
+        ).one_or_none()
+
+    def remove_links(self, user_id: str) -> None:
+        self.session.execute(delete(AccountLink).where(AccountLink.user_id == user_id))

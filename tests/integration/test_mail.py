@@ -3,11 +3,11 @@ SMTP server that is down loses none: the e-mail waits in ``mail.outbox`` and goe
 out once the server is up."""
 
 import pytest
-import requests
 from kombu import Connection, Producer
 
 from config import variables as v
 from config.environment import environment
+from harness.mail import inbox
 from harness.polling import eventually
 from harness.stack import Stack
 from services.common.mail import outgoing
@@ -41,14 +41,6 @@ def queue_mail(stack: Stack, payload: dict) -> None:
 
 def titled(stack: Stack, subject: str) -> list[dict]:
     return [mail for mail in inbox(stack) if mail["subject"] == subject]
-
-
-def inbox(stack: Stack) -> list[dict]:
-    try:
-        response = requests.get(f"{stack.inbox_url}/api/email", timeout=5)
-    except requests.ConnectionError:
-        return []
-    return response.json() if response.ok else []
 
 
 def test_an_e_mail_waits_for_the_smtp_server_and_then_goes_out(mail_only):

@@ -100,3 +100,43 @@ def test_a_bad_sessions_body_is_refused(body):
 
 def test_emails_compare_without_case_or_spaces():
     assert logic.normalize_email("  Ada@Example.COM ") == "ada@example.com"
+
+
+# -- e-mailed links ---------------------------------------------------------------
+
+LINK_NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+
+def test_a_link_s_token_is_stored_as_its_sha256_only():
+    token = logic.new_link_token()
+    assert len(token) >= 43
+    stored = logic.token_hash(token)
+    assert stored == logic.token_hash(token)
+    assert len(stored) == 64 and token not in stored
+    assert logic.token_hash(logic.new_link_token()) != stored
+
+
+@pytest.mark.parametrize(
+    ("purpose", "used_at", "expires_at", "problem"),
+    [
+        ("password_reset", None, LINK_NOW + timedelta(minutes=1), None),
+        (None, None, None, "invalid"),
+        ("email_change", None, LINK_NOW + timedelta(minutes=1), "invalid"),
+        ("password_reset", LINK_NOW, LINK_NOW + timedelta(minutes=1), "used"),
+        ("password_reset", None, LINK_NOW, "expired"),
+        ("password_reset", LINK_NOW, LINK_NOW - timedelta(minutes=1), "used"),
+    ],
+)
+def test_a_link_works_once_for_its_purpose_until_it_expires(
+    purpose, used_at, expires_at, problem
+):
+    assert (
+        logic.link_problem(purpose, "password_reset", used_at, expires_at, LINK_NOW)
+        == problem
+    )
+
+
+def test_the_reset_e_mail_carries_the_link_in_its_fragment():
+    mail = logic.password_reset_mail("http://app.localhost:8080", "abc_-1", 30)
+    assert "http://app.localhost:8080/reset-password#token=abc_-1" in mail["text"]
+    assert "30 minutes" in mail["text"]

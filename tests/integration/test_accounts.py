@@ -1,0 +1,118 @@
+"""Accounts people manage themselves, on every real process: password resets by
+e-mail, read from the real SMTP server's inbox (maildev)."""
+
+import pytest
+import sqlalchemy as sa
+
+from harness.mail import link_token, mails_to, wait_for_mail
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_forgotten_password_is_reset_through_the_e_mailed_link(
+    stack, anonymous, new_user
+):
+    user, ada = new_user()
+    assert ada.get("/api/auth/me").ok
+    asked = anonymous.post("/api/auth/password-reset", {"email": user["email"]})
+    assert asked.status_code == 202, asked.text
+
+    mail = wait_for_mail(stack, user["email"])
+    assert mail["subject"] == "Reset your EMS password"
+    assert "/reset-password#token=" in mail["text"]
+    token = link_token(mail)
+
+    too_short = anonymous.post(
+        "/api/auth/password-reset/confirm", {"token": token, "password": "short"}
+    )
+    assert too_short.status_code == 400
+    assert "password" in too_short.json()["details"]
+
+    done = anonymous.post(
+        "/api/auth/password-reset/confirm",
+        {"token": token, "password": "a-new-passphrase"},
+    )
+    assert done.status_code == 204, done.text
+    # Every session of the account ended; the old password no longer works.
+    assert ada.get("/api/auth/me").status_code == 401
+    assert anonymous.post(
+        "/api/auth/login", {"email": user["email"], "password": "password-1"}
+    ).status_code in (401, 429)
+    assert anonymous.login(user["email"], "a-new-passphrase").get("/api/auth/me").ok
+
+    again = anonymous.post(
+        "/api/auth/password-reset/confirm",
+        {"token": token, "password": "another-passphrase"},
+    )
+    assert again.status_code == 410
+    assert again.json()["error"] == "GONE"
+    assert again.json()["details"] == {"token": ["used"]}
+    assert anonymous.login(user["email"], "a-new-passphrase").get("/api/auth/me").ok
+
+
+def test_an_unknown_address_is_answered_alike_and_mailed_nothing(
+    stack, anonymous, new_user
+):
+    address = "nobody-here@example.com"
+    user, _ = new_user()
+    unknown = anonymous.post("/api/auth/password-reset", {"email": address})
+    known = anonymous.post("/api/auth/password-reset", {"email": user["email"]})
+    assert (unknown.status_code, unknown.content) == (known.status_code, known.content)
+    assert unknown.status_code == 202
+    # Queued after the unknown one's would have been: once it is in, nothing
+    # came for the unknown address.
+    wait_for_mail(stack, user["email"])
+    assert mails_to(stack, address) == []
+
+
+def test_only_the_newest_link_works_and_an_unknown_one_is_refused(
+    stack, anonymous, new_user
+):
+    user, _ = new_user()
+    for count in (1, 2):
+        asked = anonymous.post("/api/auth/password-reset", {"email": user["email"]})
+        assert asked.status_code == 202
+        wait_for_mail(stack, user["email"], count)
+    first, second = (link_token(mail) for mail in mails_to(stack, user["email"]))
+    assert first != second
+    stale = anonymous.post(
+        "/api/auth/password-reset/confirm", {"token": first, "password": "passphrase-2"}
+    )
+    assert stale.status_code == 400
+    assert stale.json()["details"] == {"token": ["invalid"]}
+    assert anonymous.post(
+        "/api/auth/password-reset/confirm",
+        {"token": second, "password": "passphrase-2"},
+    ).ok
+
+
+def test_an_expired_link_is_refused(stack, anonymous, new_user):
+    user, _ = new_user()
+    anonymous.post("/api/auth/password-reset", {"email": user["email"]})
+    token = link_token(wait_for_mail(stack, user["email"]))
+    engine = sa.create_engine(stack.resources.databases["authdb"])
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "UPDATE account_links SET expires_at = now() - interval '1 second' "
+                "WHERE user_id = :user_id"
+            ),
+            {"user_id": user["id"]},
+        )
+    engine.dispose()
+    expired = anonymous.post(
+        "/api/auth/password-reset/confirm", {"token": token, "password": "passphrase-3"}
+    )
+    assert expired.status_code == 410
+    assert expired.json()["details"] == {"token": ["expired"]}
+    assert anonymous.login(user["email"], "password-1").get("/api/auth/me").ok
+
+
+def test_reset_requests_are_rate_limited_like_logins(anonymous):
+    address = "limited-reset@example.com"
+    answers = [
+        anonymous.post("/api/auth/password-reset", {"email": address}).status_code
+        for _ in range(6)
+    ]
+    assert answers[:5] == [202] * 5
+    assert answers[5] == 429
