@@ -6,6 +6,7 @@ from services.auth.schemas import (
     LoginSchema,
     PasswordResetConfirmSchema,
     PasswordResetSchema,
+    SessionSchema,
     TokenSchema,
 )
 from services.common.policy import ADMIN
@@ -50,7 +51,7 @@ ROUTES = (
         returns_description="an access token",
         example={"access_token": "eyJ…", "token_type": "Bearer", "expires_in": 3600},
         example_body={"email": "ada@example.com", "password": "correct-horse"},
-        passes=("client",),
+        passes=("client", "user_agent"),
         errors={429: "TooManyRequests"},
     ),
     Route(
@@ -107,6 +108,49 @@ ROUTES = (
         status=204,
         returns_description="the token no longer works",
         passes=("token",),
+    ),
+    Route(
+        "GET",
+        "/api/auth/sessions",
+        SIGNED_IN,
+        "auth.list_sessions",
+        tag="auth",
+        summary="My sessions",
+        description=(
+            "The caller's sessions that have not ended (each login is one), most "
+            "recently used first: the browser and system named from its "
+            "User-Agent, when it logged in and when it was last used (written "
+            "down at most once a minute). ``current`` marks this request's."
+        ),
+        returns=[SessionSchema],
+        returns_description="the caller's sessions",
+        passes=("token",),
+        example=[
+            {
+                "id": "3f9a…",
+                "browser": "Firefox on Linux",
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) …",
+                "created_at": "2026-12-02T07:12:00Z",
+                "last_used_at": "2026-12-02T08:01:00Z",
+                "expires_at": "2026-12-02T08:12:00Z",
+                "current": True,
+            }
+        ],
+    ),
+    Route(
+        "DELETE",
+        "/api/auth/sessions/<string:session_id>",
+        SIGNED_IN,
+        "auth.revoke_session",
+        tag="auth",
+        summary="End one of my sessions",
+        description=(
+            "End one of the caller's sessions (signing out that browser): its "
+            "token stops working at once, at Traefik's ForwardAuth too, and its "
+            "sockets close. Another user's session is not found."
+        ),
+        status=204,
+        returns_description="the session has ended",
     ),
     Route(
         "GET",

@@ -3,6 +3,7 @@
 from services.common.errors import (
     Conflict,
     EmsError,
+    NotFound,
     RateLimited,
     Unauthorized,
     Unavailable,
@@ -51,3 +52,7 @@ class LinkUsed(LinkGone):
 
 class LinkExpired(LinkGone):
     """This link has expired; ask for a new one."""
+
+
+class SessionNotFound(NotFound):
+    """Session not found."""

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -178,3 +179,45 @@ def email_change_mail(public_url: str, token: str, ttl_minutes: int) -> dict:
             "this, ignore this e-mail.\n"
         ),
     }
+
+
+#: Browsers and other clients, by a token of their User-Agent, the first that
+#: matches: Edge and Opera also say Chrome, Chrome also says Safari.
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python-requests/", "python-requests"),
+)
+SYSTEMS = (
+    ("Windows", "Windows"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Mac OS X", "macOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+HEADLESS = re.compile(r"Headless", re.IGNORECASE)
+
+
+def browser(user_agent: str | None) -> str:
+    """``Firefox on Linux``: what a person recognises of a session's User-Agent."""
+    agent = user_agent or ""
+    name = next((name for token, name in BROWSERS if token in agent), None)
+    system = next((name for token, name in SYSTEMS if token in agent), None)
+    if name is None:
+        return "Unknown browser" + (f" on {system}" if system else "")
+    if HEADLESS.search(agent):
+        name = f"{name} (headless)"
+    return f"{name} on {system}" if system else name
+
+
+def touch_due(last: float | None, now: float, every: float) -> bool:
+    """Whether a session's use should be written down: not within ``every``
+    seconds of the last time this process did."""
+    return last is None or now - last >= every

@@ -44,6 +44,20 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class Session(Base):
+    """A login: the token it issued (``jti``), the browser it came from, and when
+    it was last used (kept to the minute). Listed to its user, who may end it."""
+
+    __tablename__ = "sessions"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class LoginFailure(Base):
     """One failed login, counted per client and e-mail address for rate limiting."""
 

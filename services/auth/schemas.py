@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, pre_load, validate
 
 from services.auth.logic import normalize_email
-from services.common.schemas import InputSchema
+from services.common.schemas import InputSchema, UtcDateTime
 
 
 class LoginSchema(InputSchema):
@@ -59,3 +59,24 @@ class PasswordResetConfirmSchema(LinkSchema):
     password."""
 
     password = fields.String(required=True, validate=PASSWORD, load_only=True)
+
+
+class SessionSchema(Schema):
+    """One of the caller's sessions (a login, on one browser)."""
+
+    id = fields.String(
+        attribute="jti",
+        metadata={"description": "the session's id (its token's ``jti``)"},
+    )
+    browser = fields.String(
+        metadata={"description": "the browser and system, from its User-Agent"}
+    )
+    user_agent = fields.String()
+    created_at = UtcDateTime(metadata={"description": "when it logged in"})
+    last_used_at = UtcDateTime(
+        metadata={"description": "when it was last used, to the minute"}
+    )
+    expires_at = UtcDateTime()
+    current = fields.Boolean(
+        metadata={"description": "whether it is the session of this request"}
+    )

@@ -5,6 +5,7 @@ needs to check a password and to decide, on every request, whether a token may s
 be used (the user exists, has the role the token names, and did not log out).
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,13 +14,14 @@ from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 
 from services.auth import logic
-from services.auth.dependencies import Passwords, Signer
+from services.auth.dependencies import Passwords, SessionUse, Signer
 from services.auth.exceptions import (
     BadCredentials,
     EmailInUse,
     LinkExpired,
     LinkInvalid,
     LinkUsed,
+    SessionNotFound,
     TooManyFailures,
     TooManyRegistrations,
     TooManyResetRequests,
@@ -28,6 +30,7 @@ from services.auth.schemas import (
     LoginSchema,
     PasswordResetConfirmSchema,
     PasswordResetSchema,
+    SessionSchema,
 )
 from services.auth.storage import AuthStore
 from services.common import pushes
@@ -62,6 +65,7 @@ class AuthService(HealthMixin):
     config = Config()
     push = Pusher()
     mail = Dispatcher(SYNC)
+    session_use = SessionUse()
 
     @rpc(expected_exceptions=EXPECTED)
     def set_credentials(self, user_id, email, role, password=None):
@@ -104,11 +108,12 @@ class AuthService(HealthMixin):
         """Forget a user: every token of theirs stops working now."""
         self.storage.remove_credential(user_id)
         self.storage.remove_links(user_id)
+        self.storage.remove_sessions(user_id)
         self.storage.commit()
         self._end_sessions(user_id, "user_deleted")
 
     @rpc(expected_exceptions=EXPECTED)
-    def login(self, body, client):
+    def login(self, body, client, user_agent=None):
         credentials = load(LoginSchema(), body)
         email, password = credentials["email"], credentials["password"]
         now = datetime.now(UTC)
@@ -144,7 +149,6 @@ class AuthService(HealthMixin):
             raise BadCredentials()
 
         self.storage.clear_failures(client, email)
-        self.storage.commit()
         signer = self.signer
         claims = logic.access_claims(
             credential.user_id,
@@ -155,6 +159,14 @@ class AuthService(HealthMixin):
             signer.issuer,
             signer.audience,
         )
+        self.storage.add_session(
+            claims["jti"],
+            credential.user_id,
+            (user_agent or "")[:500],
+            now,
+            datetime.fromtimestamp(claims["exp"], UTC),
+        )
+        self.storage.commit()
         return {
             "access_token": signer.sign(claims),
             "token_type": "Bearer",
@@ -276,9 +288,43 @@ class AuthService(HealthMixin):
         identity = self._identify(token)
         expires_at = datetime.fromtimestamp(identity.expires_at, UTC)
         self.storage.revoke(identity.jti, identity.user_id, expires_at)
+        self.storage.remove_session(identity.jti)
         self.storage.purge_expired_revocations(datetime.now(UTC))
         self.storage.commit()
         self._end_sessions(identity.user_id, "logout", jti=identity.jti)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_sessions(self, caller, token):
+        """The caller's sessions that have not ended, most recently used first;
+        ``current`` marks the one of this request."""
+        identity = self._identify(token)
+        sessions = self.storage.sessions_of(caller["user_id"], datetime.now(UTC))
+        return [
+            SessionSchema().dump(
+                {
+                    "jti": session.jti,
+                    "browser": logic.browser(session.user_agent),
+                    "user_agent": session.user_agent,
+                    "created_at": session.created_at,
+                    "last_used_at": session.last_used_at,
+                    "expires_at": session.expires_at,
+                    "current": session.jti == identity.jti,
+                }
+            )
+            for session in sessions
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_session(self, caller, session_id):
+        """End one of the caller's sessions: its token stops working at once and
+        its sockets close. Another user's session is not found (404)."""
+        session = self.storage.get_session(session_id)
+        if session is None or session.user_id != caller["user_id"]:
+            raise SessionNotFound()
+        self.storage.revoke(session.jti, session.user_id, session.expires_at)
+        self.storage.remove_session(session.jti)
+        self.storage.commit()
+        self._end_sessions(session.user_id, "revoked", jti=session.jti)
 
     @rpc(expected_exceptions=EXPECTED)
     def check(self, token):
@@ -353,6 +399,13 @@ class AuthService(HealthMixin):
         )
         if problem:
             raise InvalidToken(problem)
+        if self.session_use.due(identity.jti, time.monotonic()):
+            self.storage.touch_session(
+                identity.jti,
+                datetime.now(UTC),
+                timedelta(seconds=SessionUse.EVERY_SECONDS),
+            )
+            self.storage.commit()
         return identity
 
     def _end_sessions(self, user_id, reason, jti=None):

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.auth.models import (
@@ -12,6 +12,7 @@ from services.auth.models import (
     Registration,
     ResetRequest,
     RevokedToken,
+    Session,
 )
 from services.common.db import Store
 
@@ -211,3 +212,53 @@ class AuthStore(Store):
 
     def remove_links(self, user_id: str) -> None:
         self.session.execute(delete(AccountLink).where(AccountLink.user_id == user_id))
+
+    def add_session(
+        self,
+        jti: str,
+        user_id: str,
+        user_agent: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """A new login's session; the user's expired ones go."""
+        self.session.execute(
+            delete(Session).where(Session.user_id == user_id, Session.expires_at < now)
+        )
+        self.session.add(
+            Session(
+                jti=jti,
+                user_id=user_id,
+                user_agent=user_agent,
+                created_at=now,
+                last_used_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    def get_session(self, jti: str) -> Session | None:
+        return self.session.get(Session, jti)
+
+    def sessions_of(self, user_id: str, now: datetime) -> list[Session]:
+        """The user's sessions that have not expired, most recently used first."""
+        return list(
+            self.session.scalars(
+                select(Session)
+                .where(Session.user_id == user_id, Session.expires_at >= now)
+                .order_by(Session.last_used_at.desc(), Session.jti)
+            )
+        )
+
+    def touch_session(self, jti: str, now: datetime, every: timedelta) -> None:
+        """Note the session's use, unless it was noted less than ``every`` ago."""
+        self.session.execute(
+            update(Session)
+            .where(Session.jti == jti, Session.last_used_at < now - every)
+            .values(last_used_at=now)
+        )
+
+    def remove_session(self, jti: str) -> None:
+        self.session.execute(delete(Session).where(Session.jti == jti))
+
+    def remove_sessions(self, user_id: str) -> None:
+        self.session.execute(delete(Session).where(Session.user_id == user_id))

@@ -2,6 +2,7 @@
 e-mail, read from the real SMTP server's inbox (maildev)."""
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from harness.mail import link_token, mails_to, wait_for_mail
@@ -116,3 +117,59 @@ def test_reset_requests_are_rate_limited_like_logins(anonymous):
     ]
     assert answers[:5] == [202] * 5
     assert answers[5] == 429
+
+
+# -- sessions ---------------------------------------------------------------------
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def test_a_user_sees_their_sessions_and_ends_one_at_once(stack, anonymous, new_user):
+    user, here = new_user()
+    there = anonymous.login(user["email"], "password-1")
+    signed_in = anonymous.post(
+        "/api/auth/login",
+        {"email": user["email"], "password": "password-1"},
+        headers={"User-Agent": FIREFOX},
+    )
+    assert signed_in.ok
+    firefox_token = signed_in.json()["access_token"]
+
+    listed = here.get("/api/auth/sessions")
+    assert listed.status_code == 200, listed.text
+    sessions = listed.json()
+    assert len(sessions) == 3
+    assert [s["current"] for s in sessions].count(True) == 1
+    firefox = next(s for s in sessions if s["user_agent"] == FIREFOX)
+    assert firefox["browser"] == "Firefox on Linux"
+    assert firefox["created_at"] and firefox["last_used_at"]
+    assert not firefox["current"]
+
+    # Someone else's session is not found, and stays.
+    _, stranger = new_user("Bob")
+    assert stranger.delete(f"/api/auth/sessions/{firefox['id']}").status_code == 404
+    assert here.get("/api/auth/me", token=firefox_token).ok
+
+    ended = here.delete(f"/api/auth/sessions/{firefox['id']}")
+    assert ended.status_code == 204, ended.text
+    # Refused at Traefik's ForwardAuth at once, and gone from the list.
+    assert here.get("/api/auth/me", token=firefox_token).status_code == 401
+    verify = f"http://127.0.0.1:{stack.ports['auth']}/internal/verify"
+    assert (
+        requests.get(
+            verify, headers={"Authorization": f"Bearer {firefox_token}"}, timeout=5
+        ).status_code
+        == 401
+    )
+    remaining = {s["id"] for s in here.get("/api/auth/sessions").json()}
+    assert firefox["id"] not in remaining and len(remaining) == 2
+    assert here.get("/api/auth/me").ok and there.get("/api/auth/me").ok
+    assert here.delete(f"/api/auth/sessions/{firefox['id']}").status_code == 404
+
+
+def test_logging_out_ends_the_listed_session(anonymous, new_user):
+    user, here = new_user()
+    there = anonymous.login(user["email"], "password-1")
+    assert there.post("/api/auth/logout").status_code == 204
+    sessions = here.get("/api/auth/sessions").json()
+    assert len(sessions) == 1 and sessions[0]["current"]
