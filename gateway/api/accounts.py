@@ -12,7 +12,10 @@ from services.auth.schemas import (
 from services.common.policy import ADMIN
 from services.users.policies import READ_USERS
 from services.users.schemas import (
+    AccountDeleteSchema,
     CurrentUserSchema,
+    EmailConfirmSchema,
+    ProfileUpdateSchema,
     RegisterSchema,
     UserCreateSchema,
     UserSchema,
@@ -175,6 +178,9 @@ ROUTES = (
             "role": "OPERATOR",
             "created_at": "2026-11-02T09:12:00Z",
             "updated_at": "2026-11-02T09:12:00Z",
+            "time_zone": "Europe/Berlin",
+            "units": "kWh",
+            "theme": "system",
             "permissions": [
                 "batteries.create",
                 "batteries.read",
@@ -194,6 +200,67 @@ ROUTES = (
                 "users.find_users",
             ],
         },
+    ),
+    Route(
+        "PATCH",
+        "/api/auth/me",
+        SIGNED_IN,
+        "users.update_me",
+        tag="auth",
+        summary="Change my account",
+        description=(
+            "The caller changes their own account. ``name``, ``time_zone`` (IANA, "
+            "``Europe/Berlin``), ``units`` (``kWh``, ``Wh``) and ``theme`` "
+            "(``system``, ``light``, ``dark``) at once. A new ``password`` needs "
+            "``current_password`` (400 naming it if wrong) and ends the caller's "
+            "other sessions; this one goes on. A new ``email`` needs "
+            "``current_password`` too and takes effect once the link e-mailed to "
+            "the new address is followed (``POST /api/auth/email/confirm``); the "
+            "answer names it as ``pending_email`` and the account keeps its "
+            "address until then."
+        ),
+        body=ProfileUpdateSchema,
+        returns=CurrentUserSchema,
+        returns_description="the caller's account, as ``GET /api/auth/me``",
+        example_body={"name": "Ada L.", "time_zone": "Europe/Berlin", "theme": "dark"},
+        passes=("token",),
+        errors={409: "Conflict"},
+    ),
+    Route(
+        "DELETE",
+        "/api/auth/me",
+        SIGNED_IN,
+        "users.delete_me",
+        tag="auth",
+        summary="Delete my account",
+        description=(
+            "Delete the caller's own account, given its ``password`` (400 naming "
+            "it if wrong), and everything it owns, exactly as an ADMIN's delete "
+            "does. Every token of the account stops working."
+        ),
+        body=AccountDeleteSchema,
+        status=204,
+        returns_description="deleted",
+        example_body={"password": "correct-horse"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/email/confirm",
+        PUBLIC,
+        "users.confirm_email_change",
+        tag="auth",
+        summary="Confirm a new e-mail address",
+        description=(
+            "Follow the link e-mailed to a new address: the account moves to it. "
+            "The link works once, for ``EMS_PASSWORD_RESET_TTL_MINUTES`` (30). An "
+            "unknown token answers 400, a used or expired one 410, an address "
+            "another account took meanwhile 409."
+        ),
+        body=EmailConfirmSchema,
+        returns=UserSchema,
+        returns_description="the account, with its new address",
+        example_body={"token": "q8v…"},
+        errors={409: "Conflict", 410: LINK_GONE},
     ),
     Route(
         "POST",

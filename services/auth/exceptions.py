@@ -56,3 +56,7 @@ class LinkExpired(LinkGone):
 
 class SessionNotFound(NotFound):
     """Session not found."""
+
+
+class WrongPassword(ValidationFailed):
+    """The password is not right."""

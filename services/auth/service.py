@@ -25,6 +25,7 @@ from services.auth.exceptions import (
     TooManyFailures,
     TooManyRegistrations,
     TooManyResetRequests,
+    WrongPassword,
 )
 from services.auth.schemas import (
     LoginSchema,
@@ -244,6 +245,77 @@ class AuthService(HealthMixin):
         )
         self.storage.commit()
         self._end_sessions(credential.user_id, "password_changed")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_password(self, user_id, password, field="password"):
+        """``WrongPassword`` (400, naming ``field``) unless ``password`` is the
+        user's: what a user confirms a change of their own account with."""
+        credential = self.storage.get_credential(user_id)
+        password_hash = credential.password_hash if credential else DUMMY_HASH
+        if not self.passwords.verify(password_hash, password) or credential is None:
+            raise WrongPassword(details={field: ["wrong password"]})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_password(self, token, current_password, password):
+        """The caller's new password, given their current one. Their other
+        sessions end; the one of ``token`` goes on."""
+        identity = self._identify(token)
+        self.check_password(identity.user_id, current_password, "current_password")
+        credential = self.storage.get_credential(identity.user_id)
+        self.storage.put_credential(
+            credential.user_id,
+            credential.email,
+            credential.role,
+            self.passwords.hash(password),
+        )
+        ended = self._revoke_sessions(identity.user_id, keep=identity.jti)
+        self.storage.commit()
+        for jti in ended:
+            self._end_sessions(identity.user_id, "password_changed", jti=jti)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_email_change(self, user_id, email):
+        """E-mail a link to ``email`` that moves the user's account to it; until
+        it is followed, the account keeps its address."""
+        email = logic.normalize_email(email)
+        existing = self.storage.find_credential(email)
+        if existing is not None and existing.user_id != user_id:
+            raise EmailInUse()
+        now = datetime.now(UTC)
+        token = logic.new_link_token()
+        links = self.config["ACCOUNT_LINKS"]
+        ttl_minutes = int(links["ttl_minutes"])
+        self.storage.add_link(
+            logic.token_hash(token),
+            user_id,
+            logic.EMAIL_CHANGE,
+            now,
+            now + timedelta(minutes=ttl_minutes),
+            new_email=email,
+        )
+        self.storage.commit()
+        content = logic.email_change_mail(links["public_url"], token, ttl_minutes)
+        self.mail(MAIL_SEND, outgoing(email, **content))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def use_email_link(self, token):
+        """Use an e-mail change link: ``{user_id, email}``, the account and the
+        address it moves to (which users then sets)."""
+        link = self._use_link(token, logic.EMAIL_CHANGE)
+        result = {"user_id": link.user_id, "email": link.new_email}
+        self.storage.commit()
+        return result
+
+    def _revoke_sessions(self, user_id: str, keep: str | None = None) -> list[str]:
+        """Revoke every listed session of the user but ``keep``; their jtis."""
+        ended = []
+        for session in self.storage.sessions_of(user_id, datetime.now(UTC)):
+            if session.jti == keep:
+                continue
+            self.storage.revoke(session.jti, user_id, session.expires_at)
+            self.storage.remove_session(session.jti)
+            ended.append(session.jti)
+        return ended
 
     def _use_link(self, token: str, purpose: str):
         """The link of ``token``, locked and marked used (committed with the

@@ -6,6 +6,7 @@ import requests
 import sqlalchemy as sa
 
 from harness.mail import link_token, mails_to, wait_for_mail
+from harness.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -173,3 +174,131 @@ def test_logging_out_ends_the_listed_session(anonymous, new_user):
     assert there.post("/api/auth/logout").status_code == 204
     sessions = here.get("/api/auth/sessions").json()
     assert len(sessions) == 1 and sessions[0]["current"]
+
+
+# -- the caller's own account -----------------------------------------------------
+
+
+def test_a_user_sets_their_name_and_preferences(new_user):
+    _, ada = new_user()
+    me = ada.get("/api/auth/me").json()
+    assert (me["time_zone"], me["units"], me["theme"]) == ("UTC", "kWh", "system")
+    changed = ada.patch(
+        "/api/auth/me",
+        {
+            "name": "Ada L.",
+            "time_zone": "Europe/Berlin",
+            "units": "Wh",
+            "theme": "dark",
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    me = ada.get("/api/auth/me").json()
+    assert (me["name"], me["time_zone"], me["units"], me["theme"]) == (
+        "Ada L.",
+        "Europe/Berlin",
+        "Wh",
+        "dark",
+    )
+    assert me["permissions"]
+
+    bad = ada.patch(
+        "/api/auth/me", {"time_zone": "Mars/Olympus", "units": "BTU", "theme": "pink"}
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["details"]) == {"time_zone", "units", "theme"}
+    assert ada.patch("/api/auth/me", {"role": "ADMIN"}).status_code == 400
+    assert ada.get("/api/auth/me").json()["role"] == "USER"
+
+
+def test_a_new_password_needs_the_current_one_and_ends_the_other_sessions(
+    anonymous, new_user
+):
+    user, here = new_user()
+    there = anonymous.login(user["email"], "password-1")
+    missing = here.patch("/api/auth/me", {"password": "passphrase-9"})
+    assert missing.status_code == 400
+    assert "current_password" in missing.json()["details"]
+    wrong = here.patch(
+        "/api/auth/me", {"password": "passphrase-9", "current_password": "nope-nope"}
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["details"] == {"current_password": ["wrong password"]}
+    assert there.get("/api/auth/me").ok
+
+    changed = here.patch(
+        "/api/auth/me", {"password": "passphrase-9", "current_password": "password-1"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert here.get("/api/auth/me").ok
+    assert there.get("/api/auth/me").status_code == 401
+    assert len(here.get("/api/auth/sessions").json()) == 1
+    assert anonymous.login(user["email"], "passphrase-9").get("/api/auth/me").ok
+
+
+def test_a_new_e_mail_address_is_confirmed_from_its_inbox(stack, anonymous, new_user):
+    user, ada = new_user()
+    new_address = f"renamed-{user['id'][:8]}@example.org"
+    wrong = ada.patch(
+        "/api/auth/me", {"email": new_address, "current_password": "wrong-one"}
+    )
+    assert wrong.status_code == 400
+    asked = ada.patch(
+        "/api/auth/me", {"email": new_address, "current_password": "password-1"}
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["pending_email"] == new_address
+    # Nothing changes until the link is followed.
+    assert ada.get("/api/auth/me").json()["email"] == user["email"]
+    mail = wait_for_mail(stack, new_address)
+    assert mail["subject"] == "Confirm your new EMS e-mail address"
+    assert mails_to(stack, user["email"]) == []
+    token = link_token(mail)
+
+    confirmed = anonymous.post("/api/auth/email/confirm", {"token": token})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email"] == new_address
+    assert ada.get("/api/auth/me").json()["email"] == new_address
+    assert anonymous.login(new_address, "password-1").get("/api/auth/me").ok
+    assert anonymous.post(
+        "/api/auth/login", {"email": user["email"], "password": "password-1"}
+    ).status_code in (401, 429)
+    again = anonymous.post("/api/auth/email/confirm", {"token": token})
+    assert again.status_code == 410
+
+
+def test_an_address_of_another_account_is_refused(new_user):
+    other, _ = new_user("Bob")
+    _, ada = new_user()
+    taken = ada.patch(
+        "/api/auth/me", {"email": other["email"], "current_password": "password-1"}
+    )
+    assert taken.status_code == 409
+
+
+def test_a_user_deletes_their_account_as_an_admin_would(admin, anonymous, new_user):
+    user, ada = new_user()
+    device = ada.post("/api/devices", {"name": "Meter", "kind": "meter"})
+    assert device.status_code == 201, device.text
+    wrong = ada.delete("/api/auth/me", json={"password": "not-it"})
+    assert wrong.status_code == 400
+    assert wrong.json()["details"] == {"password": ["wrong password"]}
+    assert ada.get("/api/auth/me").ok
+
+    deleted = ada.delete("/api/auth/me", json={"password": "password-1"})
+    assert deleted.status_code == 204, deleted.text
+    assert ada.get("/api/auth/me").status_code == 401
+    assert anonymous.post(
+        "/api/auth/login", {"email": user["email"], "password": "password-1"}
+    ).status_code in (401, 429)
+    assert admin.get(f"/api/users/{user['id']}").status_code == 404
+    # Their devices go with them, through user.deleted, as after an ADMIN's delete.
+    eventually(
+        lambda: admin.get(f"/api/devices/{device.json()['id']}").status_code == 404
+    )
+    # The address is free again.
+    again = anonymous.post(
+        "/api/auth/register",
+        {"email": user["email"], "password": "password-1", "name": "Ada"},
+    )
+    assert again.status_code == 201
