@@ -249,11 +249,31 @@ class AuthService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def check_password(self, user_id, password, field="password"):
         """``WrongPassword`` (400, naming ``field``) unless ``password`` is the
-        user's: what a user confirms a change of their own account with."""
+        user's: what a user confirms a change of their own account with. Wrong
+        ones are limited as failed logins are (``TooManyFailures``, 429)."""
+        # Counted as failed logins are, under the account rather than a client
+        # address: a stolen token cannot be used to guess the password.
+        key = f"account:{user_id}"
+        now = datetime.now(UTC)
+        limits = self.config["LOGIN_RATE_LIMIT"]
+        window_seconds = int(limits["window_seconds"])
+        window = timedelta(seconds=window_seconds)
+        wait = logic.retry_after(
+            self.storage.recent_failures(key, field, now - window),
+            int(limits["max_failures"]),
+            window_seconds,
+            now,
+        )
+        if wait is not None:
+            raise TooManyFailures(details={"retry_after": wait})
         credential = self.storage.get_credential(user_id)
         password_hash = credential.password_hash if credential else DUMMY_HASH
         if not self.passwords.verify(password_hash, password) or credential is None:
+            self.storage.record_failure(key, field, now, window)
+            self.storage.commit()
             raise WrongPassword(details={field: ["wrong password"]})
+        self.storage.clear_failures(key, field)
+        self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
     def change_password(self, token, current_password, password):

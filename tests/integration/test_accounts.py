@@ -302,3 +302,14 @@ def test_a_user_deletes_their_account_as_an_admin_would(admin, anonymous, new_us
         {"email": user["email"], "password": "password-1", "name": "Ada"},
     )
     assert again.status_code == 201
+
+
+def test_guessing_one_s_own_password_is_limited_like_logins(new_user):
+    _, ada = new_user()
+    answers = [
+        ada.delete("/api/auth/me", json={"password": f"guess-{n}"}).status_code
+        for n in range(6)
+    ]
+    assert answers == [400] * 5 + [429]
+    assert ada.delete("/api/auth/me", json={"password": "password-1"}).status_code == 429
+    assert ada.get("/api/auth/me").ok
