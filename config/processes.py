@@ -161,7 +161,11 @@ PROCESSES = {
             "starttls": v.SMTP_STARTTLS,
             "timeout": v.SMTP_TIMEOUT,
         },
-        MAIL={"from": v.MAIL_FROM, "retry_max_seconds": v.MAIL_RETRY_MAX_SECONDS},
+        MAIL={
+            "from": v.MAIL_FROM,
+            "retry_first_seconds": v.MAIL_RETRY_FIRST_SECONDS,
+            "retry_max_seconds": v.MAIL_RETRY_MAX_SECONDS,
+        },
         # E-mail goes out a little at a time; while the server is down, each
         # worker holds one e-mail through its wait.
         max_workers=2,

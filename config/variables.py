@@ -127,6 +127,13 @@ MAIL_FROM = Variable(
     str,
     "who the platform's e-mail is from",
 )
+MAIL_RETRY_FIRST_SECONDS = Variable(
+    "EMS_MAIL_RETRY_FIRST_SECONDS",
+    1,
+    number,
+    "the wait after the first failed try of an SMTP server; it doubles with each "
+    "further one",
+)
 MAIL_RETRY_MAX_SECONDS = Variable(
     "EMS_MAIL_RETRY_MAX_SECONDS",
     300,

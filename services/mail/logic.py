@@ -8,9 +8,6 @@ from marshmallow import fields, validate
 
 from services.common.schemas import InputSchema, load
 
-#: The first wait after a failed try, seconds; each further failure doubles it.
-FIRST_RETRY_SECONDS = 1.0
-
 
 class OutgoingMailSchema(InputSchema):
     """An e-mail to send, as ``services.common.mail.outgoing`` makes it."""
@@ -48,9 +45,9 @@ def is_permanent(exc: BaseException) -> bool:
     return False
 
 
-def retry_wait(failures: int, longest: float) -> float:
-    """Seconds to wait after ``failures`` failed tries in a row: one second, then
+def retry_wait(failures: int, longest: float, first: float = 1.0) -> float:
+    """Seconds to wait after ``failures`` failed tries in a row: ``first``, then
     twice as long each time, at most ``longest``."""
     if failures <= 0:
         return 0.0
-    return min(float(longest), FIRST_RETRY_SECONDS * 2 ** min(failures - 1, 30))
+    return min(float(longest), float(first) * 2 ** min(failures - 1, 30))

@@ -2,6 +2,8 @@
 SMTP server that is down loses none: the e-mail waits in ``mail.outbox`` and goes
 out once the server is up."""
 
+import signal
+
 import pytest
 from kombu import Connection, Producer
 
@@ -65,3 +67,27 @@ def test_what_is_no_e_mail_goes_to_the_dead_letters(mail_only):
     queue_mail(mail_only, {"to": "nobody", "subject": "", "text": ""})
     rejected = "dead-lettered a message of mail.outbox"
     eventually(lambda: rejected in mail_only.log("mail"))
+
+
+def test_stopping_while_the_server_is_down_keeps_the_e_mail_queued(mail_only):
+    """A worker waiting for the SMTP server gives its e-mail back when the service
+    stops, however long it had left to wait; the next process sends it."""
+    mail_only.kill("maildev")
+    mail_only.kill("mail", signal.SIGTERM)
+    mail_only.start_process(
+        "mail",
+        "ems run mail",
+        environment={
+            "EMS_MAIL_RETRY_FIRST_SECONDS": "600",
+            "EMS_MAIL_RETRY_MAX_SECONDS": "600",
+        },
+    )
+    before = len(mail_only.log("mail"))
+    queue_mail(mail_only, outgoing("held@example.com", "Held through a stop", "Kept."))
+    eventually(lambda: "next try in 600 s" in mail_only.log("mail")[before:])
+    # SIGTERM: the service stops at once, not in ten minutes (kill() waits for it
+    # 30 seconds and fails after).
+    mail_only.kill("mail", signal.SIGTERM)
+    mail_only.start_process("maildev")
+    mail_only.start_process("mail", "ems run mail", environment={})
+    eventually(lambda: titled(mail_only, "Held through a stop"), timeout=60)
