@@ -75,6 +75,13 @@ def _own_or(own, installation):
     return installation if own is None else own
 
 
+#: The web app's address in the links the platform e-mails.
+PUBLIC_URL = Derived(
+    lambda url, port: (url or f"http://app.localhost:{port}").rstrip("/"),
+    (v.PUBLIC_URL, v.HTTP_PORT),
+)
+
+
 #: Every process's settings, by the name ``config.settings`` and ``ems run`` take.
 PROCESSES = {
     # The installation, as the ``ems`` commands (prepare, bootstrap, traefik,
@@ -136,8 +143,33 @@ PROCESSES = {
             "max_waiting": v.HASHING_MAX_WAITING,
             "niceness": v.HASHING_NICENESS,
         },
+        # The links of password resets and e-mail changes.
+        ACCOUNT_LINKS={
+            "public_url": PUBLIC_URL,
+            "ttl_minutes": v.PASSWORD_RESET_TTL_MINUTES,
+        },
     ),
     "users": service("users"),
+    # Sends the e-mail queued on ``mail.outbox`` through the SMTP server.
+    "mail": service(
+        "mail",
+        SMTP={
+            "host": v.SMTP_HOST,
+            "port": v.SMTP_PORT,
+            "user": v.SMTP_USER,
+            "password": v.SMTP_PASSWORD,
+            "starttls": v.SMTP_STARTTLS,
+            "timeout": v.SMTP_TIMEOUT,
+        },
+        MAIL={
+            "from": v.MAIL_FROM,
+            "retry_first_seconds": v.MAIL_RETRY_FIRST_SECONDS,
+            "retry_max_seconds": v.MAIL_RETRY_MAX_SECONDS,
+        },
+        # E-mail goes out a little at a time; while the server is down, each
+        # worker holds one e-mail through its wait.
+        max_workers=2,
+    ),
     "devices": service(
         "devices",
         # Asked of trading when a device's kind changes.
@@ -289,6 +321,12 @@ PROCESSES = {
         "LATITUDE": Derived(_own_or, (v.SIMULATOR_LATITUDE, v.LATITUDE)),
         "LONGITUDE": Derived(_own_or, (v.SIMULATOR_LONGITUDE, v.LONGITUDE)),
         "DEMO_HISTORY_DAYS": v.DEMO_HISTORY_DAYS,
+    },
+    # ``ems maildev``: the development SMTP server and its web inbox.
+    "maildev": {
+        "SMTP_PORT": v.SMTP_PORT,
+        "INBOX_PORT": v.MAIL_INBOX_PORT,
+        "HTTP_PORT": v.HTTP_PORT,
     },
     # ``ems traefik``: what it sets in traefik/traefik.yml before starting Traefik.
     "traefik": {

@@ -95,6 +95,7 @@ BROKER_LOGINS = {
             "dr",
             "trading",
             "gateway",
+            "mail",
             "balancer",
             "ws_gateway",
             "simulator",
@@ -103,6 +104,59 @@ BROKER_LOGINS = {
     "command": _broker_login("command", None),
     "prepare": _broker_login("prepare", None),
 }
+
+# -- e-mail ----------------------------------------------------------------------------
+
+SMTP_HOST = Variable(
+    "EMS_SMTP_HOST", "127.0.0.1", str, "the SMTP server the mail service sends through"
+)
+SMTP_PORT = Variable(
+    "EMS_SMTP_PORT", 1025, int, "its port (1025: maildev, which `make up` starts)"
+)
+SMTP_USER = Variable("EMS_SMTP_USER", None, str, "its login, if it asks for one")
+SMTP_PASSWORD = Variable("EMS_SMTP_PASSWORD", None, str, "its password", secret=True)
+SMTP_STARTTLS = Variable(
+    "EMS_SMTP_STARTTLS", False, flag, "upgrade the connection with STARTTLS first"
+)
+SMTP_TIMEOUT = Variable(
+    "EMS_SMTP_TIMEOUT", 10, number, "seconds to wait for the SMTP server"
+)
+MAIL_FROM = Variable(
+    "EMS_MAIL_FROM",
+    "EMS <no-reply@ems.localhost>",
+    str,
+    "who the platform's e-mail is from",
+)
+MAIL_RETRY_FIRST_SECONDS = Variable(
+    "EMS_MAIL_RETRY_FIRST_SECONDS",
+    1,
+    number,
+    "the wait after the first failed try of an SMTP server; it doubles with each "
+    "further one",
+)
+MAIL_RETRY_MAX_SECONDS = Variable(
+    "EMS_MAIL_RETRY_MAX_SECONDS",
+    300,
+    number,
+    "the longest wait between two tries of an SMTP server that is down (the wait "
+    "doubles from one second up to it); the e-mail stays queued meanwhile",
+)
+MAIL_INBOX_PORT = Variable(
+    "EMS_MAIL_INBOX_PORT", 1080, int, "maildev's web inbox and REST API (`ems maildev`)"
+)
+PUBLIC_URL = Variable(
+    "EMS_PUBLIC_URL",
+    None,
+    str,
+    "the web app's address in the links the platform e-mails "
+    "(default http://app.localhost:<EMS_HTTP_PORT>)",
+)
+PASSWORD_RESET_TTL_MINUTES = Variable(
+    "EMS_PASSWORD_RESET_TTL_MINUTES",
+    30,
+    int,
+    "how long a password reset link, or an e-mail change link, may be used",
+)
 
 # -- PostgreSQL ------------------------------------------------------------------------
 

@@ -119,6 +119,8 @@ PERMISSIONS = {
     "dr": _service("dr"),
     "trading": _service("trading"),
     "gateway": _service("gateway"),
+    # Reads mail.outbox; publishes nothing but rejects.
+    "mail": _service("mail"),
     # The ``ems`` commands that call the services (bootstrap, dead-letters).
     "command": _service("standalone_rpc_proxy"),
     # Consumes balancer.raw; publishes (default exchange) to the ingest queues.

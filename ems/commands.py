@@ -111,6 +111,8 @@ def bootstrap(args) -> None:
         "EMS is up.",
         f"  web app      http://app.localhost:{port}/",
         f"  API          http://localhost:{port}/api/   (OpenAPI: /api/openapi.json)",
+        f"  mail inbox   http://localhost:{config.settings('maildev')['INBOX_PORT']}/"
+        "   (maildev: every e-mail the platform sends)",
     ]
     amqp_uri = common["AMQP_URI_COMMAND"] or common["AMQP_URI"]
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
@@ -202,6 +204,33 @@ def traefik_static(conf: dict) -> dict:
             section = section[name]
         section[last] = conf[key]
     return static
+
+
+#: maildev, as tools/maildev/package.json pins it (scripts/setup.sh installs it).
+MAILDEV = config.ROOT_DIR / "tools" / "maildev" / "node_modules" / ".bin" / "maildev"
+
+
+def maildev(args) -> None:
+    """The development SMTP server: it takes every e-mail on ``EMS_SMTP_PORT`` and
+    shows them at ``EMS_MAIL_INBOX_PORT`` (web inbox; REST API ``/api/email``), on
+    the loopback interface only."""
+    conf = config.settings("maildev")
+    os.execv(
+        MAILDEV,
+        [
+            str(MAILDEV),
+            "--smtp",
+            str(conf["SMTP_PORT"]),
+            "--ip",
+            "127.0.0.1",
+            "--web",
+            str(conf["INBOX_PORT"]),
+            "--web-ip",
+            "127.0.0.1",
+            "--max-emails",
+            "500",
+        ],
+    )
 
 
 def traefik(args) -> None:

@@ -25,6 +25,7 @@ SERVICES = {
     "dr": "services.dr.service:DrService",
     "trading": "services.trading.service:TradingService",
     "gateway": "gateway.service:GatewayService",
+    "mail": "services.mail.service:MailService",
 }
 
 

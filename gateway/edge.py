@@ -86,6 +86,8 @@ class Forwarding:
             arguments["query"] = request.args.to_dict()
         if "client" in route.passes:
             arguments["client"] = client_address(request)
+        if "user_agent" in route.passes:
+            arguments["user_agent"] = request.headers.get("User-Agent", "")[:500]
         if "token" in route.passes:
             arguments["token"] = bearer_token(request.headers.get("Authorization"))
         if route.service == "gateway":

@@ -79,7 +79,7 @@ class Route:
     #: Error responses by status: a component name (``"NotFound"``) or a whole
     #: response object for one that needs its own description or example.
     errors: dict = field(default_factory=dict)
-    #: Extra values the call passes: ``"client"``, ``"token"``.
+    #: Extra values the call passes: ``"client"``, ``"token"``, ``"user_agent"``.
     passes: tuple[str, ...] = ()
 
     @property

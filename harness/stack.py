@@ -155,7 +155,8 @@ class Stack:
         if processes is not None:
             self.commands = {n: c for n, c in self.commands.items() if n in processes}
         self.ports = {
-            name: free_port() for name in ("http", "gateway", "auth", "ws", "web")
+            name: free_port()
+            for name in ("http", "gateway", "auth", "ws", "web", "smtp", "inbox")
         }
         self.admin_email = "admin@ems.test"
         self.admin_password = secrets.token_urlsafe(12)
@@ -184,6 +185,9 @@ class Stack:
                     ),
                     v.WS_GATEWAY_URL: f"http://127.0.0.1:{ports['ws']}",
                     v.WEB_URL: f"http://127.0.0.1:{ports['web']}",
+                    v.SMTP_HOST: "127.0.0.1",
+                    v.SMTP_PORT: ports["smtp"],
+                    v.MAIL_INBOX_PORT: ports["inbox"],
                     v.ADMIN_EMAIL: self.admin_email,
                     v.ADMIN_PASSWORD: self.admin_password,
                 }
@@ -200,6 +204,12 @@ class Stack:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    @property
+    def inbox_url(self) -> str:
+        """maildev's REST API, where every e-mail the stack sent arrives
+        (``GET /api/email``)."""
+        return f"http://127.0.0.1:{self.ports['inbox']}"
 
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"

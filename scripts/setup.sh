@@ -161,6 +161,14 @@ if [ ! -f web/dist/index.html ] \
   npm --prefix web run build --silent >/dev/null
 fi
 
+# maildev, the development SMTP server and inbox (`ems maildev`), as
+# tools/maildev/package-lock.json pins it.
+if [ ! -f tools/maildev/node_modules/.package-lock.json ] \
+   || [ tools/maildev/package-lock.json -nt tools/maildev/node_modules/.package-lock.json ]; then
+  say "installing maildev"
+  npm --prefix tools/maildev ci --no-audit --no-fund --loglevel=error
+fi
+
 # -- Chromium, for the browser tests ----------------------------------------------
 if [ "$FOR_TESTS" = 1 ] && [ ! -x "${EMS_CHROMIUM:-/usr/bin/chromium}" ]; then
   apt_install chromium

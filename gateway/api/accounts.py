@@ -1,16 +1,44 @@
 """Accounts: registering, logging in and out, and ADMIN's management of users."""
 
 from gateway.route import PUBLIC, SIGNED_IN, Route, only
-from services.auth.schemas import LoginSchema, TokenSchema
+from gateway.schemas import ErrorSchema
+from services.auth.schemas import (
+    LoginSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetSchema,
+    SessionSchema,
+    TokenSchema,
+)
 from services.common.policy import ADMIN
 from services.users.policies import READ_USERS
 from services.users.schemas import (
+    AccountDeleteSchema,
     CurrentUserSchema,
+    EmailConfirmSchema,
+    ProfileUpdateSchema,
     RegisterSchema,
     UserCreateSchema,
     UserSchema,
     UserUpdateSchema,
 )
+
+#: What a used or expired e-mailed link answers.
+LINK_GONE = {
+    "description": (
+        "the link was used already (`details.token`: `used`) or has expired "
+        "(`expired`); ask for a new one"
+    ),
+    "content": {
+        "application/json": {
+            "schema": ErrorSchema,
+            "example": {
+                "error": "GONE",
+                "message": "This link has expired; ask for a new one.",
+                "details": {"token": ["expired"]},
+            },
+        }
+    },
+}
 
 ROUTES = (
     Route(
@@ -26,8 +54,51 @@ ROUTES = (
         returns_description="an access token",
         example={"access_token": "eyJ…", "token_type": "Bearer", "expires_in": 3600},
         example_body={"email": "ada@example.com", "password": "correct-horse"},
+        passes=("client", "user_agent"),
+        errors={429: "TooManyRequests"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/password-reset",
+        PUBLIC,
+        "auth.request_password_reset",
+        tag="auth",
+        summary="Ask for a password reset link",
+        description=(
+            "E-mail a link to choose a new password to this address, if it is an "
+            "account's. The answer is 202 either way, so it tells no one whether "
+            "the address has an account. The link works once, for "
+            "``EMS_PASSWORD_RESET_TTL_MINUTES`` (30). Requests are rate-limited "
+            "like failed logins, per client and address and per client."
+        ),
+        body=PasswordResetSchema,
+        status=202,
+        returns_description="a link is on its way if the address is an account's",
+        example={
+            "message": "If this address belongs to an account, a link to choose a "
+            "new password is on its way."
+        },
+        example_body={"email": "ada@example.com"},
         passes=("client",),
         errors={429: "TooManyRequests"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/password-reset/confirm",
+        PUBLIC,
+        "auth.confirm_password_reset",
+        tag="auth",
+        summary="Choose a new password with a reset link",
+        description=(
+            "Set the password of the account the link was sent to. Every session "
+            "of that account ends: its tokens stop working and its sockets close. "
+            "An unknown token answers 400; a used or expired one 410."
+        ),
+        body=PasswordResetConfirmSchema,
+        status=204,
+        returns_description="the password is set; log in with it",
+        example_body={"token": "q8v…", "password": "a-new-passphrase"},
+        errors={410: LINK_GONE},
     ),
     Route(
         "POST",
@@ -40,6 +111,49 @@ ROUTES = (
         status=204,
         returns_description="the token no longer works",
         passes=("token",),
+    ),
+    Route(
+        "GET",
+        "/api/auth/sessions",
+        SIGNED_IN,
+        "auth.list_sessions",
+        tag="auth",
+        summary="My sessions",
+        description=(
+            "The caller's sessions that have not ended (each login is one), most "
+            "recently used first: the browser and system named from its "
+            "User-Agent, when it logged in and when it was last used (written "
+            "down at most once a minute). ``current`` marks this request's."
+        ),
+        returns=[SessionSchema],
+        returns_description="the caller's sessions",
+        passes=("token",),
+        example=[
+            {
+                "id": "3f9a…",
+                "browser": "Firefox on Linux",
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) …",
+                "created_at": "2026-12-02T07:12:00Z",
+                "last_used_at": "2026-12-02T08:01:00Z",
+                "expires_at": "2026-12-02T08:12:00Z",
+                "current": True,
+            }
+        ],
+    ),
+    Route(
+        "DELETE",
+        "/api/auth/sessions/<string:session_id>",
+        SIGNED_IN,
+        "auth.revoke_session",
+        tag="auth",
+        summary="End one of my sessions",
+        description=(
+            "End one of the caller's sessions (signing out that browser): its "
+            "token stops working at once, at Traefik's ForwardAuth too, and its "
+            "sockets close. Another user's session is not found."
+        ),
+        status=204,
+        returns_description="the session has ended",
     ),
     Route(
         "GET",
@@ -64,6 +178,9 @@ ROUTES = (
             "role": "OPERATOR",
             "created_at": "2026-11-02T09:12:00Z",
             "updated_at": "2026-11-02T09:12:00Z",
+            "time_zone": "Europe/Berlin",
+            "units": "kWh",
+            "theme": "system",
             "permissions": [
                 "batteries.create",
                 "batteries.read",
@@ -86,6 +203,67 @@ ROUTES = (
                 "users.find_users",
             ],
         },
+    ),
+    Route(
+        "PATCH",
+        "/api/auth/me",
+        SIGNED_IN,
+        "users.update_me",
+        tag="auth",
+        summary="Change my account",
+        description=(
+            "The caller changes their own account. ``name``, ``time_zone`` (IANA, "
+            "``Europe/Berlin``), ``units`` (``kWh``, ``Wh``) and ``theme`` "
+            "(``system``, ``light``, ``dark``) at once. A new ``password`` needs "
+            "``current_password`` (400 naming it if wrong) and ends the caller's "
+            "other sessions; this one goes on. A new ``email`` needs "
+            "``current_password`` too and takes effect once the link e-mailed to "
+            "the new address is followed (``POST /api/auth/email/confirm``); the "
+            "answer names it as ``pending_email`` and the account keeps its "
+            "address until then."
+        ),
+        body=ProfileUpdateSchema,
+        returns=CurrentUserSchema,
+        returns_description="the caller's account, as ``GET /api/auth/me``",
+        example_body={"name": "Ada L.", "time_zone": "Europe/Berlin", "theme": "dark"},
+        passes=("token",),
+        errors={409: "Conflict"},
+    ),
+    Route(
+        "DELETE",
+        "/api/auth/me",
+        SIGNED_IN,
+        "users.delete_me",
+        tag="auth",
+        summary="Delete my account",
+        description=(
+            "Delete the caller's own account, given its ``password`` (400 naming "
+            "it if wrong), and everything it owns, exactly as an ADMIN's delete "
+            "does. Every token of the account stops working."
+        ),
+        body=AccountDeleteSchema,
+        status=204,
+        returns_description="deleted",
+        example_body={"password": "correct-horse"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/email/confirm",
+        PUBLIC,
+        "users.confirm_email_change",
+        tag="auth",
+        summary="Confirm a new e-mail address",
+        description=(
+            "Follow the link e-mailed to a new address: the account moves to it. "
+            "The link works once, for ``EMS_PASSWORD_RESET_TTL_MINUTES`` (30). An "
+            "unknown token answers 400, a used or expired one 410, an address "
+            "another account took meanwhile 409."
+        ),
+        body=EmailConfirmSchema,
+        returns=UserSchema,
+        returns_description="the account, with its new address",
+        example_body={"token": "q8v…"},
+        errors={409: "Conflict", 410: LINK_GONE},
     ),
     Route(
         "POST",

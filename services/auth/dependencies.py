@@ -11,6 +11,7 @@ from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 
 from services.auth.exceptions import HashingBusy
+from services.auth.logic import touch_due
 from services.common.tokens import ALGORITHM
 
 # OWASP's recommended minimum for Argon2id: 19 MiB of memory, two passes, one lane.
@@ -117,3 +118,31 @@ class Signer(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.signer
+
+
+class SessionUse(DependencyProvider):
+    """When this process last wrote down each session's use: a session used all
+    the time costs one ``UPDATE`` a minute, not one per request."""
+
+    #: How often a session's ``last_used_at`` is written down, at most.
+    EVERY_SECONDS = 60.0
+    #: Sessions remembered before the stale ones are forgotten.
+    MAX_REMEMBERED = 10_000
+
+    def setup(self):
+        self.last: dict[str, float] = {}
+
+    def due(self, jti: str, now: float) -> bool:
+        if not touch_due(self.last.get(jti), now, self.EVERY_SECONDS):
+            return False
+        if len(self.last) >= self.MAX_REMEMBERED:
+            self.last = {
+                key: at
+                for key, at in self.last.items()
+                if now - at < self.EVERY_SECONDS
+            }
+        self.last[jti] = now
+        return True
+
+    def get_dependency(self, worker_ctx):
+        return self

@@ -1,6 +1,14 @@
 """auth's domain errors."""
 
-from services.common.errors import Conflict, RateLimited, Unauthorized, Unavailable
+from services.common.errors import (
+    Conflict,
+    EmsError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
 
 
 class BadCredentials(Unauthorized):
@@ -21,3 +29,34 @@ class HashingBusy(Unavailable):
 
 class EmailInUse(Conflict):
     """This e-mail address belongs to another account."""
+
+
+class TooManyResetRequests(RateLimited):
+    """Too many password resets asked for from this client; try again later."""
+
+
+class LinkInvalid(ValidationFailed):
+    """This link is not valid; ask for a new one."""
+
+
+class LinkGone(EmsError):
+    """This link can no longer be used; ask for a new one."""
+
+    code = "GONE"
+    status = 410
+
+
+class LinkUsed(LinkGone):
+    """This link was used already; ask for a new one."""
+
+
+class LinkExpired(LinkGone):
+    """This link has expired; ask for a new one."""
+
+
+class SessionNotFound(NotFound):
+    """Session not found."""
+
+
+class WrongPassword(ValidationFailed):
+    """The password is not right."""

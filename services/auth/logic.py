@@ -1,6 +1,9 @@
 """auth's rules, as plain functions of their inputs."""
 
+import hashlib
 import json
+import re
+import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -104,3 +107,117 @@ def read_sessions(body: bytes) -> list[Identity] | None:
             Identity(user_id, role, jti, 0, 0, credential_version=version)
         )
     return identities
+
+
+#: The answer to a password reset request, whether the address is an account's.
+RESET_REQUESTED = (
+    "If this address belongs to an account, a link to choose a new password is on "
+    "its way."
+)
+
+#: What an e-mailed link is for.
+PASSWORD_RESET = "password_reset"
+EMAIL_CHANGE = "email_change"
+
+
+def new_link_token() -> str:
+    """A link's secret: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a link's token: its SHA-256, hex. The token is random
+    and long, so no salt or slow hash is needed; a copy of the database opens no
+    link."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def link_problem(
+    purpose: str | None,
+    expected: str,
+    used_at: datetime | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> str | None:
+    """Why a link may not be used: ``invalid`` (no such link, or one for
+    something else), ``used``, ``expired``; or None."""
+    if purpose != expected or expires_at is None:
+        return "invalid"
+    if used_at is not None:
+        return "used"
+    if now >= expires_at:
+        return "expired"
+    return None
+
+
+def password_reset_mail(public_url: str, token: str, ttl_minutes: int) -> dict:
+    """The subject and text of a password reset e-mail."""
+    link = f"{public_url}/reset-password#token={token}"
+    return {
+        "subject": "Reset your EMS password",
+        "text": (
+            "Someone (we hope you) asked to reset the password of your EMS "
+            "account.\n\n"
+            f"Choose a new password here, within {ttl_minutes} minutes:\n\n"
+            f"{link}\n\n"
+            "The link works once. If you did not ask for it, ignore this e-mail: "
+            "your password stays as it is.\n"
+        ),
+    }
+
+
+def email_change_mail(public_url: str, token: str, ttl_minutes: int) -> dict:
+    """The subject and text of the e-mail that confirms a new address."""
+    link = f"{public_url}/confirm-email#token={token}"
+    return {
+        "subject": "Confirm your new EMS e-mail address",
+        "text": (
+            "Your EMS account is to use this e-mail address from now on.\n\n"
+            f"Confirm it here, within {ttl_minutes} minutes:\n\n"
+            f"{link}\n\n"
+            "Until then the account keeps its old address. If you did not ask for "
+            "this, ignore this e-mail.\n"
+        ),
+    }
+
+
+#: Browsers and other clients, by a token of their User-Agent, the first that
+#: matches: Edge and Opera also say Chrome, Chrome also says Safari.
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python-requests/", "python-requests"),
+)
+SYSTEMS = (
+    ("Windows", "Windows"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Mac OS X", "macOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+HEADLESS = re.compile(r"Headless", re.IGNORECASE)
+
+
+def browser(user_agent: str | None) -> str:
+    """``Firefox on Linux``: what a person recognises of a session's User-Agent."""
+    agent = user_agent or ""
+    name = next((name for token, name in BROWSERS if token in agent), None)
+    system = next((name for token, name in SYSTEMS if token in agent), None)
+    if name is None:
+        return "Unknown browser" + (f" on {system}" if system else "")
+    if HEADLESS.search(agent):
+        name = f"{name} (headless)"
+    return f"{name} on {system}" if system else name
+
+
+def touch_due(last: float | None, now: float, every: float) -> bool:
+    """Whether a session's use should be written down: not within ``every``
+    seconds of the last time this process did."""
+    return last is None or now - last >= every

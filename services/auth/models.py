@@ -44,6 +44,20 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class Session(Base):
+    """A login: the token it issued (``jti``), the browser it came from, and when
+    it was last used (kept to the minute). Listed to its user, who may end it."""
+
+    __tablename__ = "sessions"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class LoginFailure(Base):
     """One failed login, counted per client and e-mail address for rate limiting."""
 
@@ -57,6 +71,42 @@ class LoginFailure(Base):
     client: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(254))
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountLink(Base):
+    """A link e-mailed to a user: a password reset, or the confirmation of a new
+    e-mail address. Only the SHA-256 of its token is kept; it works once, until
+    ``expires_at``."""
+
+    __tablename__ = "account_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    #: ``password_reset`` or ``email_change``.
+    purpose: Mapped[str] = mapped_column(String(16))
+    #: The address an ``email_change`` link moves the account to.
+    new_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+
+
+class ResetRequest(Base):
+    """One password reset asked for, counted per client and e-mail address for rate
+    limiting, like a failed login."""
+
+    __tablename__ = "reset_requests"
+    __table_args__ = (
+        Index("ix_reset_requests_key", "client", "email", "requested_at"),
+        Index("ix_reset_requests_client", "client", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Registration(Base):

@@ -5,6 +5,7 @@ needs to check a password and to decide, on every request, whether a token may s
 be used (the user exists, has the role the token names, and did not log out).
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,23 +14,39 @@ from nameko.rpc import rpc
 from sqlalchemy.exc import IntegrityError
 
 from services.auth import logic
-from services.auth.dependencies import Passwords, Signer
+from services.auth.dependencies import Passwords, SessionUse, Signer
 from services.auth.exceptions import (
     BadCredentials,
     EmailInUse,
+    LinkExpired,
+    LinkInvalid,
+    LinkUsed,
+    SessionNotFound,
     TooManyFailures,
     TooManyRegistrations,
+    TooManyResetRequests,
+    WrongPassword,
 )
-from services.auth.schemas import LoginSchema
+from services.auth.schemas import (
+    LoginSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetSchema,
+    SessionSchema,
+)
 from services.auth.storage import AuthStore
 from services.common import pushes
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.http import http, json_response
-from services.common.messaging import Pusher
+from services.common.mail import outgoing
+from services.common.messaging import Dispatcher, Pusher
 from services.common.schemas import load
 from services.common.tokens import Identity, InvalidToken, Tokens, bearer_token
+from services.common.topology import MAIL_SEND, SYNC
+
+#: What a link that may not be used raises, by ``logic.link_problem``'s answer.
+LINK_ERRORS = {"invalid": LinkInvalid, "used": LinkUsed, "expired": LinkExpired}
 
 # Argon2id of a random password, verified when the e-mail address is unknown so that
 # a wrong address takes as long to refuse as a wrong password.
@@ -48,6 +65,8 @@ class AuthService(HealthMixin):
     tokens = Tokens()
     config = Config()
     push = Pusher()
+    mail = Dispatcher(SYNC)
+    session_use = SessionUse()
 
     @rpc(expected_exceptions=EXPECTED)
     def set_credentials(self, user_id, email, role, password=None):
@@ -89,11 +108,13 @@ class AuthService(HealthMixin):
     def remove_credentials(self, user_id):
         """Forget a user: every token of theirs stops working now."""
         self.storage.remove_credential(user_id)
+        self.storage.remove_links(user_id)
+        self.storage.remove_sessions(user_id)
         self.storage.commit()
         self._end_sessions(user_id, "user_deleted")
 
     @rpc(expected_exceptions=EXPECTED)
-    def login(self, body, client):
+    def login(self, body, client, user_agent=None):
         credentials = load(LoginSchema(), body)
         email, password = credentials["email"], credentials["password"]
         now = datetime.now(UTC)
@@ -129,7 +150,6 @@ class AuthService(HealthMixin):
             raise BadCredentials()
 
         self.storage.clear_failures(client, email)
-        self.storage.commit()
         signer = self.signer
         claims = logic.access_claims(
             credential.user_id,
@@ -140,11 +160,200 @@ class AuthService(HealthMixin):
             signer.issuer,
             signer.audience,
         )
+        self.storage.add_session(
+            claims["jti"],
+            credential.user_id,
+            (user_agent or "")[:500],
+            now,
+            datetime.fromtimestamp(claims["exp"], UTC),
+        )
+        self.storage.commit()
         return {
             "access_token": signer.sign(claims),
             "token_type": "Bearer",
             "expires_in": signer.ttl_seconds,
         }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_password_reset(self, body, client):
+        """E-mail a password reset link to ``email`` if it is an account's.
+
+        The answer is the same whether it is or not, and so is the path: the
+        request is counted (rate-limited like a failed login, per client and
+        address, then per client), a token is made, and only the insert of its
+        hash and the e-mail, both queued work, depend on the account existing.
+        """
+        data = load(PasswordResetSchema(), body)
+        email = data["email"]
+        now = datetime.now(UTC)
+        limits = self.config["LOGIN_RATE_LIMIT"]
+        window_seconds = int(limits["window_seconds"])
+        window = timedelta(seconds=window_seconds)
+        since = now - window
+        waits = [
+            logic.retry_after(
+                self.storage.recent_reset_requests(client, email, since),
+                int(limits["max_failures"]),
+                window_seconds,
+                now,
+            ),
+            logic.retry_after(
+                self.storage.recent_reset_requests(client, None, since),
+                int(limits["max_failures_per_client"]),
+                window_seconds,
+                now,
+            ),
+        ]
+        waits = [wait for wait in waits if wait is not None]
+        if waits:
+            raise TooManyResetRequests(details={"retry_after": max(waits)})
+        self.storage.record_reset_request(client, email, now, window)
+        credential = self.storage.find_credential(email)
+        token = logic.new_link_token()
+        links = self.config["ACCOUNT_LINKS"]
+        ttl_minutes = int(links["ttl_minutes"])
+        if credential is not None:
+            self.storage.add_link(
+                logic.token_hash(token),
+                credential.user_id,
+                logic.PASSWORD_RESET,
+                now,
+                now + timedelta(minutes=ttl_minutes),
+            )
+        self.storage.commit()
+        if credential is not None:
+            content = logic.password_reset_mail(links["public_url"], token, ttl_minutes)
+            self.mail(MAIL_SEND, outgoing(credential.email, **content))
+        return {"message": logic.RESET_REQUESTED}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_password_reset(self, body):
+        """Set the password of the account a reset link was sent to, and end every
+        session of theirs. The link works once, until it expires."""
+        data = load(PasswordResetConfirmSchema(), body)
+        link = self._use_link(data["token"], logic.PASSWORD_RESET)
+        credential = self.storage.get_credential(link.user_id)
+        if credential is None:
+            raise LinkInvalid(details={"token": ["invalid"]})
+        password_hash = self.passwords.hash(data["password"])
+        self.storage.put_credential(
+            credential.user_id,
+            credential.email,
+            credential.role,
+            password_hash,
+            new_version=True,
+        )
+        self.storage.commit()
+        self._end_sessions(credential.user_id, "password_changed")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_password(self, user_id, password, field="password"):
+        """``WrongPassword`` (400, naming ``field``) unless ``password`` is the
+        user's: what a user confirms a change of their own account with. Wrong
+        ones are limited as failed logins are (``TooManyFailures``, 429)."""
+        # Counted as failed logins are, under the account rather than a client
+        # address: a stolen token cannot be used to guess the password.
+        key = f"account:{user_id}"
+        now = datetime.now(UTC)
+        limits = self.config["LOGIN_RATE_LIMIT"]
+        window_seconds = int(limits["window_seconds"])
+        window = timedelta(seconds=window_seconds)
+        wait = logic.retry_after(
+            self.storage.recent_failures(key, field, now - window),
+            int(limits["max_failures"]),
+            window_seconds,
+            now,
+        )
+        if wait is not None:
+            raise TooManyFailures(details={"retry_after": wait})
+        credential = self.storage.get_credential(user_id)
+        password_hash = credential.password_hash if credential else DUMMY_HASH
+        if not self.passwords.verify(password_hash, password) or credential is None:
+            self.storage.record_failure(key, field, now, window)
+            self.storage.commit()
+            raise WrongPassword(details={field: ["wrong password"]})
+        self.storage.clear_failures(key, field)
+        self.storage.commit()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_password(self, token, current_password, password):
+        """The caller's new password, given their current one. Their other
+        sessions end; the one of ``token`` goes on."""
+        identity = self._identify(token)
+        self.check_password(identity.user_id, current_password, "current_password")
+        credential = self.storage.get_credential(identity.user_id)
+        self.storage.put_credential(
+            credential.user_id,
+            credential.email,
+            credential.role,
+            self.passwords.hash(password),
+        )
+        ended = self._revoke_sessions(identity.user_id, keep=identity.jti)
+        self.storage.commit()
+        for jti in ended:
+            self._end_sessions(identity.user_id, "password_changed", jti=jti)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_email_change(self, user_id, email):
+        """E-mail a link to ``email`` that moves the user's account to it; until
+        it is followed, the account keeps its address."""
+        email = logic.normalize_email(email)
+        existing = self.storage.find_credential(email)
+        if existing is not None and existing.user_id != user_id:
+            raise EmailInUse()
+        now = datetime.now(UTC)
+        token = logic.new_link_token()
+        links = self.config["ACCOUNT_LINKS"]
+        ttl_minutes = int(links["ttl_minutes"])
+        self.storage.add_link(
+            logic.token_hash(token),
+            user_id,
+            logic.EMAIL_CHANGE,
+            now,
+            now + timedelta(minutes=ttl_minutes),
+            new_email=email,
+        )
+        self.storage.commit()
+        content = logic.email_change_mail(links["public_url"], token, ttl_minutes)
+        self.mail(MAIL_SEND, outgoing(email, **content))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def use_email_link(self, token):
+        """Use an e-mail change link: ``{user_id, email}``, the account and the
+        address it moves to (which users then sets)."""
+        link = self._use_link(token, logic.EMAIL_CHANGE)
+        result = {"user_id": link.user_id, "email": link.new_email}
+        self.storage.commit()
+        return result
+
+    def _revoke_sessions(self, user_id: str, keep: str | None = None) -> list[str]:
+        """Revoke every listed session of the user but ``keep``; their jtis."""
+        ended = []
+        for session in self.storage.sessions_of(user_id, datetime.now(UTC)):
+            if session.jti == keep:
+                continue
+            self.storage.revoke(session.jti, user_id, session.expires_at)
+            self.storage.remove_session(session.jti)
+            ended.append(session.jti)
+        return ended
+
+    def _use_link(self, token: str, purpose: str):
+        """The link of ``token``, locked and marked used (committed with the
+        caller's change); ``LinkInvalid`` (400), ``LinkUsed`` or ``LinkExpired``
+        (410) when it may not be used."""
+        now = datetime.now(UTC)
+        link = self.storage.lock_link(logic.token_hash(token))
+        problem = logic.link_problem(
+            link.purpose if link else None,
+            purpose,
+            link.used_at if link else None,
+            link.expires_at if link else None,
+            now,
+        )
+        if problem:
+            raise LINK_ERRORS[problem](details={"token": [problem]})
+        link.used_at = now
+        return link
 
     @rpc(expected_exceptions=EXPECTED)
     def admit_registration(self, client):
@@ -171,9 +380,43 @@ class AuthService(HealthMixin):
         identity = self._identify(token)
         expires_at = datetime.fromtimestamp(identity.expires_at, UTC)
         self.storage.revoke(identity.jti, identity.user_id, expires_at)
+        self.storage.remove_session(identity.jti)
         self.storage.purge_expired_revocations(datetime.now(UTC))
         self.storage.commit()
         self._end_sessions(identity.user_id, "logout", jti=identity.jti)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_sessions(self, caller, token):
+        """The caller's sessions that have not ended, most recently used first;
+        ``current`` marks the one of this request."""
+        identity = self._identify(token)
+        sessions = self.storage.sessions_of(caller["user_id"], datetime.now(UTC))
+        return [
+            SessionSchema().dump(
+                {
+                    "jti": session.jti,
+                    "browser": logic.browser(session.user_agent),
+                    "user_agent": session.user_agent,
+                    "created_at": session.created_at,
+                    "last_used_at": session.last_used_at,
+                    "expires_at": session.expires_at,
+                    "current": session.jti == identity.jti,
+                }
+            )
+            for session in sessions
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_session(self, caller, session_id):
+        """End one of the caller's sessions: its token stops working at once and
+        its sockets close. Another user's session is not found (404)."""
+        session = self.storage.get_session(session_id)
+        if session is None or session.user_id != caller["user_id"]:
+            raise SessionNotFound()
+        self.storage.revoke(session.jti, session.user_id, session.expires_at)
+        self.storage.remove_session(session.jti)
+        self.storage.commit()
+        self._end_sessions(session.user_id, "revoked", jti=session.jti)
 
     @rpc(expected_exceptions=EXPECTED)
     def check(self, token):
@@ -248,6 +491,13 @@ class AuthService(HealthMixin):
         )
         if problem:
             raise InvalidToken(problem)
+        if self.session_use.due(identity.jti, time.monotonic()):
+            self.storage.touch_session(
+                identity.jti,
+                datetime.now(UTC),
+                timedelta(seconds=SessionUse.EVERY_SECONDS),
+            )
+            self.storage.commit()
         return identity
 
     def _end_sessions(self, user_id, reason, jti=None):

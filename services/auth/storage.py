@@ -2,10 +2,18 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.auth.models import Credential, LoginFailure, Registration, RevokedToken
+from services.auth.models import (
+    AccountLink,
+    Credential,
+    LoginFailure,
+    Registration,
+    ResetRequest,
+    RevokedToken,
+    Session,
+)
 from services.common.db import Store
 
 
@@ -138,3 +146,119 @@ class AuthStore(Store):
             )
         )
         self.session.add(Registration(client=client, attempted_at=at))
+
+    def recent_reset_requests(
+        self, client: str, email: str | None, since: datetime
+    ) -> list[datetime]:
+        """The client's password reset requests since ``since``, for ``email`` or
+        (None) whatever the address, oldest first."""
+        query = select(ResetRequest.requested_at).where(
+            ResetRequest.client == client, ResetRequest.requested_at >= since
+        )
+        if email is not None:
+            query = query.where(ResetRequest.email == email)
+        return list(self.session.scalars(query.order_by(ResetRequest.requested_at)))
+
+    def record_reset_request(
+        self, client: str, email: str, at: datetime, window: timedelta
+    ) -> None:
+        self.session.execute(
+            delete(ResetRequest).where(
+                ResetRequest.client == client, ResetRequest.requested_at < at - window
+            )
+        )
+        self.session.add(ResetRequest(client=client, email=email, requested_at=at))
+
+    def add_link(
+        self,
+        token_hash: str,
+        user_id: str,
+        purpose: str,
+        now: datetime,
+        expires_at: datetime,
+        new_email: str | None = None,
+    ) -> None:
+        """A new link; the user's earlier unused links of that purpose stop
+        working (the newest e-mail is the one to use), and expired ones go."""
+        self.session.execute(
+            delete(AccountLink).where(
+                (AccountLink.expires_at < now)
+                | (
+                    (AccountLink.user_id == user_id)
+                    & (AccountLink.purpose == purpose)
+                    & AccountLink.used_at.is_(None)
+                )
+            )
+        )
+        self.session.add(
+            AccountLink(
+                token_hash=token_hash,
+                user_id=user_id,
+                purpose=purpose,
+                new_email=new_email,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    def lock_link(self, token_hash: str) -> AccountLink | None:
+        """The link, locked until the commit: of two uses at once, the second
+        finds it used."""
+        return self.session.scalars(
+            select(AccountLink)
+            .where(AccountLink.token_hash == token_hash)
+            .with_for_update()
+        ).one_or_none()
+
+    def remove_links(self, user_id: str) -> None:
+        self.session.execute(delete(AccountLink).where(AccountLink.user_id == user_id))
+
+    def add_session(
+        self,
+        jti: str,
+        user_id: str,
+        user_agent: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """A new login's session; the user's expired ones go."""
+        self.session.execute(
+            delete(Session).where(Session.user_id == user_id, Session.expires_at < now)
+        )
+        self.session.add(
+            Session(
+                jti=jti,
+                user_id=user_id,
+                user_agent=user_agent,
+                created_at=now,
+                last_used_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    def get_session(self, jti: str) -> Session | None:
+        return self.session.get(Session, jti)
+
+    def sessions_of(self, user_id: str, now: datetime) -> list[Session]:
+        """The user's sessions that have not expired, most recently used first."""
+        return list(
+            self.session.scalars(
+                select(Session)
+                .where(Session.user_id == user_id, Session.expires_at >= now)
+                .order_by(Session.last_used_at.desc(), Session.jti)
+            )
+        )
+
+    def touch_session(self, jti: str, now: datetime, every: timedelta) -> None:
+        """Note the session's use, unless it was noted less than ``every`` ago."""
+        self.session.execute(
+            update(Session)
+            .where(Session.jti == jti, Session.last_used_at < now - every)
+            .values(last_used_at=now)
+        )
+
+    def remove_session(self, jti: str) -> None:
+        self.session.execute(delete(Session).where(Session.jti == jti))
+
+    def remove_sessions(self, user_id: str) -> None:
+        self.session.execute(delete(Session).where(Session.user_id == user_id))

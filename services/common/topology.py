@@ -176,6 +176,11 @@ BATTERIES_DEVICE_DELETED = _sync_queue("batteries", "deleted-devices", "device.d
 DR_USER_DELETED = _sync_queue("dr", "sync", "user.deleted")
 TRADING_USER_DELETED = _sync_queue("trading", "sync", "user.deleted")
 SUPPORT_USER_DELETED = _sync_queue("support", "sync", "user.deleted")
+#: E-mail to send, ``{to, subject, text}`` on ``ems.sync`` under ``mail.send``
+#: (``services.common.mail``): the mail service takes it from this queue and keeps
+#: it there until the SMTP server has it.
+MAIL_SEND = "mail.send"
+MAIL_OUTBOX = _sync_queue("mail", "outbox", MAIL_SEND)
 
 #: Each WebSocket gateway process's own queue: named by the broker (``amq.gen-…``),
 #: exclusive and auto-deleted, so it lives as long as the process's connection.
@@ -206,6 +211,7 @@ QUEUES = (
     DR_USER_DELETED,
     TRADING_USER_DELETED,
     SUPPORT_USER_DELETED,
+    MAIL_OUTBOX,
     DEVICES_COMMAND_ACKS,
     DEVICES_PRESENCE,
 )
@@ -230,6 +236,7 @@ SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
     "dr": (DR_USER_DELETED,),
     "trading": (TRADING_USER_DELETED,),
     "support": (SUPPORT_USER_DELETED,),
+    "mail": (MAIL_OUTBOX,),
 }
 
 

@@ -1,5 +1,7 @@
 """How users are loaded from requests and dumped on the wire."""
 
+from zoneinfo import available_timezones
+
 from marshmallow import Schema, fields, pre_load, validate
 
 from services.common.policy import ROLES
@@ -21,8 +23,36 @@ class UserSchema(Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
+#: What a user may choose for themselves.
+UNITS = ("kWh", "Wh")
+THEMES = ("system", "light", "dark")
+TIME_ZONES = frozenset(available_timezones())
+
+
+def _time_zone(value: str) -> bool:
+    if value not in TIME_ZONES:
+        raise validate.ValidationError("not an IANA time zone (Europe/Berlin)")
+    return True
+
+
 class CurrentUserSchema(UserSchema):
-    """``GET /api/auth/me``: the caller, and what their account may do."""
+    """``GET /api/auth/me``: the caller, their preferences, and what their account
+    may do."""
+
+    time_zone = fields.String(
+        dump_only=True, metadata={"description": "IANA time zone, UTC by default"}
+    )
+    units = fields.String(dump_only=True, metadata={"enum": list(UNITS)})
+    theme = fields.String(dump_only=True, metadata={"enum": list(THEMES)})
+    pending_email = fields.String(
+        dump_only=True,
+        metadata={
+            "description": (
+                "after a change of e-mail address, the new one, until its link is "
+                "followed (only in the answer to that change)"
+            )
+        },
+    )
 
     permissions = fields.List(
         fields.String(),
@@ -99,3 +129,34 @@ class UserUpdateSchema(_Normalized, PatchSchema):
     password = fields.String(validate=PASSWORD, load_only=True)
     name = fields.String(validate=NAME)
     role = fields.String(validate=validate.OneOf(ROLES))
+
+
+class ProfileUpdateSchema(_Normalized, PatchSchema):
+    """``PATCH /api/auth/me``: what the caller changes of their own account. A new
+    password or e-mail address needs the current password; a new address takes
+    effect once the link e-mailed to it is followed."""
+
+    name = fields.String(validate=NAME)
+    time_zone = fields.String(validate=_time_zone)
+    units = fields.String(validate=validate.OneOf(UNITS))
+    theme = fields.String(validate=validate.OneOf(THEMES))
+    email = fields.Email(validate=validate.Length(max=254))
+    password = fields.String(validate=PASSWORD, load_only=True)
+    current_password = fields.String(
+        validate=validate.Length(min=1, max=256), load_only=True
+    )
+
+
+class AccountDeleteSchema(InputSchema):
+    """``DELETE /api/auth/me``: the caller's password, to delete their account."""
+
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=256), load_only=True
+    )
+
+
+class EmailConfirmSchema(InputSchema):
+    """``POST /api/auth/email/confirm``: the token of the link e-mailed to the new
+    address."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))

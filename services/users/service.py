@@ -8,16 +8,20 @@ stops working before the request that changed them returns.
 from nameko.rpc import rpc
 
 from services.common.db import Database
-from services.common.errors import EXPECTED
+from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.messaging import Dispatcher
 from services.common.rpc import RpcProxy
 from services.common.schemas import load
 from services.common.topology import SYNC
 from services.users import policies
-from services.users.exceptions import UserNotFound
+from services.users.exceptions import EmailTaken, UserNotFound
 from services.users.permissions import account_permissions
 from services.users.schemas import (
+    AccountDeleteSchema,
+    CurrentUserSchema,
+    EmailConfirmSchema,
+    ProfileUpdateSchema,
     RegisterSchema,
     UserCreateSchema,
     UserDirectoryQuerySchema,
@@ -27,6 +31,9 @@ from services.users.schemas import (
 from services.users.storage import UserStore
 
 user_schema = UserSchema()
+current_user_schema = CurrentUserSchema()
+#: What a user changes of their own account without their password.
+PREFERENCES = ("name", "time_zone", "units", "theme")
 
 
 class UsersService(HealthMixin):
@@ -68,7 +75,65 @@ class UsersService(HealthMixin):
         """The caller's own account, with what it may do on the platform
         (``permissions``, from every service's policies)."""
         user = self.storage.get_user(caller["user_id"])
-        return user_schema.dump(user) | {"permissions": account_permissions(caller)}
+        return current_user_schema.dump(user) | {
+            "permissions": account_permissions(caller)
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_me(self, caller, body, token):
+        """The caller changes their own account: name and preferences at once; a
+        new password, given the current one, ending their other sessions; a new
+        e-mail address, given the current password, once they follow the link
+        e-mailed to it (``pending_email`` until then)."""
+        data = load(ProfileUpdateSchema(), body)
+        user = self.storage.get_user(caller["user_id"])
+        new_email = data.get("email")
+        if new_email == user.email:
+            new_email = None
+        if ("password" in data or new_email) and "current_password" not in data:
+            raise ValidationFailed(
+                "the current password is needed to change the password or e-mail "
+                "address",
+                {"current_password": ["required"]},
+            )
+        if "password" in data:
+            self.auth_rpc.change_password(
+                token, data["current_password"], data["password"]
+            )
+        elif new_email:
+            self.auth_rpc.check_password(
+                user.id, data["current_password"], "current_password"
+            )
+        if new_email:
+            if self.storage.find_user(new_email) is not None:
+                raise EmailTaken()
+            self.auth_rpc.request_email_change(user.id, new_email)
+        changes = {key: data[key] for key in PREFERENCES if key in data}
+        if changes:
+            user = self.storage.update_user(user.id, changes)
+            self.dispatch("user.updated", {"user": user_schema.dump(user)})
+            self.storage.commit()
+        answer = current_user_schema.dump(user) | {
+            "permissions": account_permissions(caller)
+        }
+        if new_email:
+            answer["pending_email"] = new_email
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_email_change(self, body):
+        """Follow the link e-mailed to a new address: the account moves to it."""
+        data = load(EmailConfirmSchema(), body)
+        moved = self.auth_rpc.use_email_link(data["token"])
+        return self._update(moved["user_id"], {"email": moved["email"]})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_me(self, caller, body):
+        """The caller deletes their own account, given their password: exactly
+        what an ADMIN's delete does."""
+        data = load(AccountDeleteSchema(), body)
+        self.auth_rpc.check_password(caller["user_id"], data["password"])
+        self._delete(caller["user_id"])
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, caller, user_id):
@@ -109,6 +174,10 @@ class UsersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def delete_user(self, caller, user_id):
         policies.MANAGE_USERS.require(caller)
+        self._delete(user_id)
+
+    def _delete(self, user_id):
+        """Delete the user and, through ``user.deleted``, everything they own."""
         user = user_schema.dump(self.storage.delete_user(user_id))
         self.auth_rpc.remove_credentials(user_id)
         # Published before the commit: a crash between the two repeats the event on

@@ -55,7 +55,7 @@ class UserStore(Store):
 
     def update_user(self, user_id: str, changes: dict) -> User:
         user = self.get_user(user_id)
-        for field in ("email", "name", "role"):
+        for field in ("email", "name", "role", "time_zone", "units", "theme"):
             if field in changes:
                 setattr(user, field, changes[field])
         self._flush()

@@ -34,6 +34,13 @@ WRITES_ALLOWED = {
     # Anyone's, before signing in.
     ("post", "/api/auth/login"),
     ("post", "/api/auth/register"),
+    ("post", "/api/auth/password-reset"),
+    ("post", "/api/auth/password-reset/confirm"),
+    ("post", "/api/auth/email/confirm"),
+    # The VIEWER's own account: its profile, and deleting it (which the walk
+    # must not do to the account it runs as).
+    ("patch", "/api/auth/me"),
+    ("delete", "/api/auth/me"),
     # The VIEWER's own session and own conversation with support: they change
     # nothing of anyone else's (a logout would end the session the walk runs in).
     ("post", "/api/auth/logout"),
@@ -153,6 +160,7 @@ def world(admin, anonymous):
             "event_id": event.json()["id"],
             "order_id": order.json()["order"]["id"],
             "dead_letter_id": str(uuid.uuid4()),
+            "session_id": ada.get("/api/auth/sessions").json()[0]["id"],
         },
         "query": {
             "device_id": meter.json()["id"],

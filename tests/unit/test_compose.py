@@ -34,6 +34,7 @@ TRAEFIK_DYNAMIC = ROOT / "traefik" / "dynamic.yml"
 COMMAND_EXCEPTIONS = {
     "traefik": "the Traefik image with flags instead of `ems traefik`",
     "bootstrap": "`ems bootstrap --exit`: compose does not stop all when one exits",
+    "maildev": "the maildev image instead of `ems maildev` (maildev from npm)",
 }
 #: Services that must have a healthcheck of their own.
 REQUIRED_HEALTHCHECKS = ("rabbitmq", "postgres", "traefik", "gateway")

@@ -60,6 +60,8 @@ describe("accessibility", () => {
     const heading = (name) => (p) => p.getByRole("heading", { name }).waitFor();
     await check(page, "/login", heading("Sign in"));
     await check(page, "/signup", heading("Create an account"));
+    await check(page, "/forgot-password", heading("Forgot your password?"));
+    await check(page, "/reset-password#token=not-a-real-one", heading("Choose a new password"));
   });
 
   it("of a household's pages", async () => {
@@ -77,6 +79,7 @@ describe("accessibility", () => {
       await p.locator("ol.commands > li").first().waitFor();
     });
     await check(page, "/notifications", heading("Notifications"));
+    await check(page, "/account", (p) => p.getByText("This session").waitFor());
     await check(page, "/support", heading("Support"));
     await check(page, "/", (p) => p.getByTestId("kpis").waitFor());
     await check(page, "/sites", (p) => p.getByTestId("site-map").waitFor());

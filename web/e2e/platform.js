@@ -209,3 +209,31 @@ export function publishOverMqtt({ host = "127.0.0.1", port, clientId, username, 
     });
   });
 }
+
+// The e-mail the stack sent to `address`, as its maildev holds it (REST API).
+export const INBOX_URL = `http://127.0.0.1:${process.env.EMS_MAIL_INBOX_PORT || 1080}`;
+
+export async function mailsTo(address) {
+  const response = await fetch(`${INBOX_URL}/api/email`);
+  if (!response.ok) return [];
+  const mails = await response.json();
+  return mails.filter((mail) => mail.to.some((to) => to.address.toLowerCase() === address.toLowerCase()));
+}
+
+// The `count`-th e-mail to `address`, once it has arrived.
+export async function waitForMail(address, count = 1, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mails = await mailsTo(address);
+    if (mails.length >= count) return mails[count - 1];
+    if (Date.now() > deadline) throw new Error(`no e-mail ${count} to ${address}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+// The link an e-mail carries to the web app.
+export function linkIn(mail) {
+  const match = /https?:\/\/\S+#token=[\w-]+/.exec(mail.text);
+  if (!match) throw new Error(`no link in: ${mail.text}`);
+  return match[0];
+}

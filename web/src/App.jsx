@@ -9,6 +9,10 @@ import { can } from "./permissions.js";
 import { useSession } from "./session.jsx";
 
 // The other pages (and the chart library) load when first opened.
+const Account = lazy(() => import("./pages/Account.jsx"));
+const ConfirmEmail = lazy(() => import("./pages/ConfirmEmail.jsx"));
+const ForgotPassword = lazy(() => import("./pages/ForgotPassword.jsx"));
+const ResetPassword = lazy(() => import("./pages/ResetPassword.jsx"));
 const AdminSupport = lazy(() => import("./pages/AdminSupport.jsx"));
 const AdminUsers = lazy(() => import("./pages/AdminUsers.jsx"));
 const Analytics = lazy(() => import("./pages/Analytics.jsx"));
@@ -45,6 +49,10 @@ export default function App() {
       <Route element={<Layout />}>
         <Route path="/login" element={<Login />} />
         <Route path="/signup" element={<Signup />} />
+        <Route path="/forgot-password" element={<Suspense fallback={<Loading />}><ForgotPassword /></Suspense>} />
+        <Route path="/reset-password" element={<Suspense fallback={<Loading />}><ResetPassword /></Suspense>} />
+        <Route path="/confirm-email" element={<Suspense fallback={<Loading />}><ConfirmEmail /></Suspense>} />
+        <Route path="/account" element={<Private><Account /></Private>} />
         <Route path="/" element={<Private><Home /></Private>} />
         <Route path="/devices" element={<Private><Devices /></Private>} />
         <Route path="/devices/:deviceId" element={<Private><Consumption /></Private>} />

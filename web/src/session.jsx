@@ -3,6 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { createClient } from "./api.js";
 import { LiveConnection } from "./live.js";
 import { clearToken, endReasonText, loadToken, saveToken, secondsLeft } from "./session.js";
+import { applyTheme } from "./theme.js";
 
 const SessionContext = createContext(null);
 
@@ -50,6 +51,9 @@ export function SessionProvider({ children }) {
       cancelled = true;
     };
   }, [token, user, api]);
+
+  // The account's theme, or the system's before anyone signs in.
+  useEffect(() => applyTheme(user?.theme), [user?.theme]);
 
   // The token's own expiry signs the user out even with the socket down.
   useEffect(() => {
@@ -118,6 +122,8 @@ export function SessionProvider({ children }) {
       login,
       logout,
       endSession,
+      // The account as the server answered a change of it (PATCH /api/auth/me).
+      setUser,
       clearNotice: () => setNotice(null),
     }),
     [api, user, token, checking, notice, liveStatus, login, logout, endSession],

@@ -100,3 +100,80 @@ def test_a_bad_sessions_body_is_refused(body):
 
 def test_emails_compare_without_case_or_spaces():
     assert logic.normalize_email("  Ada@Example.COM ") == "ada@example.com"
+
+
+# -- e-mailed links ---------------------------------------------------------------
+
+LINK_NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+
+def test_a_link_s_token_is_stored_as_its_sha256_only():
+    token = logic.new_link_token()
+    assert len(token) >= 43
+    stored = logic.token_hash(token)
+    assert stored == logic.token_hash(token)
+    assert len(stored) == 64 and token not in stored
+    assert logic.token_hash(logic.new_link_token()) != stored
+
+
+@pytest.mark.parametrize(
+    ("purpose", "used_at", "expires_at", "problem"),
+    [
+        ("password_reset", None, LINK_NOW + timedelta(minutes=1), None),
+        (None, None, None, "invalid"),
+        ("email_change", None, LINK_NOW + timedelta(minutes=1), "invalid"),
+        ("password_reset", LINK_NOW, LINK_NOW + timedelta(minutes=1), "used"),
+        ("password_reset", None, LINK_NOW, "expired"),
+        ("password_reset", LINK_NOW, LINK_NOW - timedelta(minutes=1), "used"),
+    ],
+)
+def test_a_link_works_once_for_its_purpose_until_it_expires(
+    purpose, used_at, expires_at, problem
+):
+    assert (
+        logic.link_problem(purpose, "password_reset", used_at, expires_at, LINK_NOW)
+        == problem
+    )
+
+
+def test_the_reset_e_mail_carries_the_link_in_its_fragment():
+    mail = logic.password_reset_mail("http://app.localhost:8080", "abc_-1", 30)
+    assert "http://app.localhost:8080/reset-password#token=abc_-1" in mail["text"]
+    assert "30 minutes" in mail["text"]
+
+
+@pytest.mark.parametrize(
+    ("agent", "named"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            "Firefox on Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+            "like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605."
+            "1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+            "Safari on iOS",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "HeadlessChrome/131.0.0.0 Safari/537.36",
+            "Chrome (headless) on Linux",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("", "Unknown browser"),
+        (None, "Unknown browser"),
+    ],
+)
+def test_a_session_s_browser_is_named_from_its_user_agent(agent, named):
+    assert logic.browser(agent) == named
+
+
+def test_a_session_s_use_is_written_down_at_most_once_a_minute():
+    assert logic.touch_due(None, 100.0, 60)
+    assert not logic.touch_due(100.0, 159.9, 60)
+    assert logic.touch_due(100.0, 160.0, 60)

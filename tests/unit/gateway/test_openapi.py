@@ -9,6 +9,9 @@ from gateway.service import GatewayService
 PUBLIC = {
     ("/api/auth/register", "post"),
     ("/api/auth/login", "post"),
+    ("/api/auth/password-reset", "post"),
+    ("/api/auth/password-reset/confirm", "post"),
+    ("/api/auth/email/confirm", "post"),
     ("/api/health", "get"),
     ("/api/openapi.json", "get"),
 }

@@ -130,7 +130,11 @@ def test_every_service_with_policies_is_asked():
 
 
 def test_the_documented_example_is_an_operator_s_answer():
-    [me] = [route for route in ROUTES if route.path == "/api/auth/me"]
+    [me] = [
+        route
+        for route in ROUTES
+        if route.path == "/api/auth/me" and route.method == "GET"
+    ]
     assert me.example["role"] == "OPERATOR"
     assert me.example["permissions"] == TABLE["OPERATOR"]
 

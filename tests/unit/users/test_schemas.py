@@ -4,7 +4,12 @@ import pytest
 
 from services.common.errors import ValidationFailed
 from services.common.schemas import load
-from services.users.schemas import RegisterSchema, UserCreateSchema, UserUpdateSchema
+from services.users.schemas import (
+    ProfileUpdateSchema,
+    RegisterSchema,
+    UserCreateSchema,
+    UserUpdateSchema,
+)
 
 
 def test_register_takes_no_role():
@@ -49,3 +54,45 @@ def test_an_update_changes_something():
     with pytest.raises(ValidationFailed):
         load(UserUpdateSchema(), {})
     assert load(UserUpdateSchema(), {"role": "OPERATOR"}) == {"role": "OPERATOR"}
+
+
+def test_a_user_s_own_changes_are_their_preferences_password_and_address():
+    data = load(
+        ProfileUpdateSchema(),
+        {
+            "name": " Ada ",
+            "time_zone": "Europe/Berlin",
+            "units": "Wh",
+            "theme": "dark",
+            "email": " Ada@Example.COM ",
+        },
+    )
+    assert data == {
+        "name": "Ada",
+        "time_zone": "Europe/Berlin",
+        "units": "Wh",
+        "theme": "dark",
+        "email": "ada@example.com",
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("time_zone", "Mars/Olympus"),
+        ("time_zone", "europe/berlin"),
+        ("units", "BTU"),
+        ("theme", "pink"),
+        ("role", "ADMIN"),
+        ("password", "short"),
+    ],
+)
+def test_what_a_user_may_not_set_for_themselves_is_refused(field, value):
+    with pytest.raises(ValidationFailed) as caught:
+        load(ProfileUpdateSchema(), {field: value})
+    assert field in caught.value.details
+
+
+def test_a_change_of_one_s_own_account_names_something():
+    with pytest.raises(ValidationFailed):
+        load(ProfileUpdateSchema(), {})

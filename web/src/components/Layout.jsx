@@ -82,7 +82,11 @@ export default function Layout() {
             </ul>
             <ul>
               <li className="who">
-                <span aria-label="Signed in as">{user.name}</span> <small>({user.role})</small>
+                <span className="visually-hidden">Signed in as </span>
+                <NavLink to="/account" onClick={() => setMenuOpen(false)} title="Your account">
+                  {user.name}
+                </NavLink>{" "}
+                <small>({user.role})</small>
               </li>
               <li>
                 <button type="button" className="secondary" onClick={logout}>

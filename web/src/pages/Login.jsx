@@ -32,6 +32,11 @@ export default function Login() {
         </p>
       )}
       {location.state?.registered && <p role="status">Your account is ready. Sign in to start.</p>}
+      {location.state?.passwordReset && (
+        <p role="status" data-testid="password-reset-done">
+          Your new password is set. Sign in with it.
+        </p>
+      )}
       <form onSubmit={submit} aria-label="Sign in">
         <Field label="Email" name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={error} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={error} />
@@ -44,6 +49,9 @@ export default function Login() {
           Sign in
         </button>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to="/signup">Create an account</Link>
       </p>
