@@ -183,6 +183,7 @@ def seed_demo(
         next_door,
         lambda device: ClearSkyPv(*location, device["max_hourly_kwh"]).watts,
         datetime.now(UTC),
+        location,
     )
 
 

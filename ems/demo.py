@@ -45,6 +45,40 @@ NET_LOAD_KWH = (
     + [1.0, 1.6, 1.8, 1.6, 1.2, 0.9, 0.7, 0.6]
 )
 
+#: The demo household's site: named, placed where its PV is simulated, on that
+#: place's clock, with a time-of-use tariff in local hours like the day-ahead
+#: prices above (cheap at night, dear from 17 to 21) and a grid of 0.2 kg CO2 a
+#: kWh; its devices in rooms.
+SITE_NAME = "Demo home"
+SITE_ADDRESS = "Greenwich, London"
+SITE_TIMEZONE = "Europe/London"
+SITE_TARIFF = {
+    "currency": "EUR",
+    "import_per_kwh": 0.25,
+    "export_per_kwh": EXPORT_PRICE,
+    "periods": [
+        {
+            "start_hour": 0,
+            "end_hour": 7,
+            "import_per_kwh": 0.15,
+            "export_per_kwh": 0.08,
+        },
+        {
+            "start_hour": 17,
+            "end_hour": 21,
+            "import_per_kwh": 0.40,
+            "export_per_kwh": 0.08,
+        },
+    ],
+}
+SITE_CO2_KG_PER_KWH = 0.2
+ROOMS = {
+    "Utility room": ("Household meter", "Heat pump"),
+    "Garage": ("EV charger", "Home battery"),
+    "Kitchen": ("Kitchen",),
+    "Roof": ("Rooftop PV",),
+}
+
 #: The market: the demo household offers part of its PV system's clear-sky
 #: output for each coming hour with enough of it, and the neighbour bids for it.
 SALE_SHARE = 0.5
@@ -172,6 +206,49 @@ def ensure_devices(cluster, home: Household) -> list[dict]:
     return devices
 
 
+def site_body(latitude: float, longitude: float) -> dict:
+    """What the demo household's site is set to."""
+    return {
+        "name": SITE_NAME,
+        "address": SITE_ADDRESS,
+        "latitude": latitude,
+        "longitude": longitude,
+        "timezone": SITE_TIMEZONE,
+        "tariff": SITE_TARIFF,
+        "co2_kg_per_kwh": SITE_CO2_KG_PER_KWH,
+    }
+
+
+def room_of(device_name: str) -> str | None:
+    return next((room for room, names in ROOMS.items() if device_name in names), None)
+
+
+def ensure_site(cluster, home: Household, devices: list[dict], place) -> dict:
+    """The site the household's devices are in, set up as the demo's, with its
+    rooms and each device in its own: what differs is changed, the rest left."""
+    site = cluster.devices.get_site(home.caller, devices[0]["site_id"])
+    wanted = site_body(*place)
+    if any(site.get(field) != value for field, value in wanted.items()):
+        site = cluster.devices.update_site(home.caller, site["id"], wanted)
+    rooms = {
+        room["name"]: room["id"]
+        for room in cluster.devices.list_rooms(home.caller, site["id"])
+    }
+    for name in ROOMS:
+        if name not in rooms:
+            created = cluster.devices.create_room(
+                home.caller, site["id"], {"name": name}
+            )
+            rooms[name] = created["id"]
+    for device in devices:
+        room = room_of(device["name"])
+        if room is not None and device.get("room_id") != rooms[room]:
+            cluster.devices.update_device(
+                home.caller, device["id"], {"room_id": rooms[room]}
+            )
+    return site
+
+
 def ensure_auto_battery(cluster, home: Household, device: dict, now: datetime):
     """The battery of ``device``, created if need be, and in auto mode: a battery
     someone switched to manual is switched back at the next start."""
@@ -200,11 +277,20 @@ def ensure_market(cluster, seller: Household, buyer: Household, orders) -> int:
     return placed
 
 
-def seed(cluster, home: Household, neighbour: Household, pv_watts, now: datetime):
-    """The demo household's devices, its battery in auto mode, and the coming
-    day's market with its neighbour. ``pv_watts(device)`` is the PV system's
-    clear-sky power curve; what it says of the coming hours is offered."""
+def seed(
+    cluster,
+    home: Household,
+    neighbour: Household,
+    pv_watts,
+    now: datetime,
+    place: tuple[float, float] = (51.48, 0.0),
+):
+    """The demo household's devices in their site and rooms, its battery in auto
+    mode, and the coming day's market with its neighbour. ``pv_watts(device)`` is
+    the PV system's clear-sky power curve; what it says of the coming hours is
+    offered. ``place``: where the site is, (latitude, longitude)."""
     devices = ensure_devices(cluster, home)
+    ensure_site(cluster, home, devices, place)
     ensure_auto_battery(cluster, home, named(devices, BATTERY_NAME), now)
     pv = named(devices, PV_NAME)
     watts = pv_watts(pv)

@@ -81,6 +81,27 @@ def test_the_demo_household_has_history_its_pv_exported_and_its_battery_is_auto(
     assert acked[0]["created_by"] == "batteries"
 
 
+def test_the_demo_household_s_site_has_its_place_tariff_and_rooms(anonymous, logins):
+    home = anonymous.login(*logins["demo login"])
+    devices = home.get("/api/devices").json()
+    [site] = {d["site_id"] for d in devices}
+    site = home.get(f"/api/sites/{site}").json()
+    assert site["name"] == "Demo home" and site["timezone"] == "Europe/London"
+    assert site["latitude"] is not None and len(site["tariff"]["periods"]) == 2
+    rooms = {
+        r["id"]: r["name"] for r in home.get(f"/api/sites/{site['id']}/rooms").json()
+    }
+    assert {rooms[d["room_id"]] for d in devices} == {
+        "Utility room",
+        "Garage",
+        "Kitchen",
+        "Roof",
+    }
+    figures = home.get("/api/kpis", params={"scope": "site", "id": site["id"]}).json()
+    assert figures["devices"]["total"] == len(devices)
+    assert figures["batteries"]["count"] == 1
+
+
 def test_the_neighbour_bought_the_demo_households_surplus(anonymous, logins):
     neighbour = anonymous.login(*logins["neighbour"])
     home = anonymous.login(*logins["demo login"])

@@ -14,16 +14,50 @@ HOME, NEIGHBOUR = demo.Household("u-home"), demo.Household("u-next")
 
 
 class Devices:
+    """The devices service as the demo calls it: devices in each owner's default
+    site, its rooms, and the changes made (``updates``)."""
+
     def __init__(self):
-        self.rows = []
+        self.rows, self.sites, self.rooms, self.updates = [], {}, [], []
 
     def list_devices(self, caller):
-        return [d for d in self.rows if d["user_id"] == caller["user_id"]]
+        return [dict(d) for d in self.rows if d["user_id"] == caller["user_id"]]
 
     def create_device(self, caller, body):
-        row = {**body, "id": f"d{len(self.rows) + 1}", "user_id": caller["user_id"]}
+        site_id = f"s-{caller['user_id']}"
+        self.sites.setdefault(site_id, {"id": site_id, "name": "Home"})
+        row = {
+            **body,
+            "id": f"d{len(self.rows) + 1}",
+            "user_id": caller["user_id"],
+            "site_id": site_id,
+            "room_id": None,
+        }
         self.rows.append(row)
         return dict(row)
+
+    def update_device(self, caller, device_id, body):
+        self.updates.append(("device", device_id, body))
+        row = next(d for d in self.rows if d["id"] == device_id)
+        row.update(body)
+        return dict(row)
+
+    def get_site(self, caller, site_id):
+        return dict(self.sites[site_id])
+
+    def update_site(self, caller, site_id, body):
+        self.updates.append(("site", site_id, body))
+        self.sites[site_id].update(body)
+        return dict(self.sites[site_id])
+
+    def list_rooms(self, caller, site_id):
+        return [dict(r) for r in self.rooms if r["site_id"] == site_id]
+
+    def create_room(self, caller, site_id, body):
+        room = {"id": f"r{len(self.rooms) + 1}", "site_id": site_id, **body}
+        self.rooms.append(room)
+        self.updates.append(("room", room["id"], body))
+        return dict(room)
 
 
 class Batteries:
@@ -153,13 +187,27 @@ def test_seeding_twice_changes_nothing_the_first_time_made():
     assert {o["user_id"] for o in buys} == {NEIGHBOUR.user_id}
     assert {o["device_id"] for o in sells} == {pv["id"]}
 
+    site = cluster.devices.sites[f"s-{HOME.user_id}"]
+    assert site["name"] == demo.SITE_NAME and site["timezone"] == "Europe/London"
+    rooms = {r["id"]: r["name"] for r in cluster.devices.rooms}
+    assert set(rooms.values()) == set(demo.ROOMS)
+    assert {d["name"]: rooms[d["room_id"]] for d in cluster.devices.rows} == {
+        device: room for room, devices in demo.ROOMS.items() for device in devices
+    }
+
     before = (
+        list(cluster.devices.updates),
         list(cluster.devices.rows),
         list(cluster.batteries.controls),
         list(cluster.trading.orders),
     )
     demo.seed(cluster, HOME, NEIGHBOUR, greenwich, NOW + timedelta(minutes=5))
-    after = (cluster.devices.rows, cluster.batteries.controls, cluster.trading.orders)
+    after = (
+        cluster.devices.updates,
+        cluster.devices.rows,
+        cluster.batteries.controls,
+        cluster.trading.orders,
+    )
     assert after == before
 
 
@@ -174,6 +222,11 @@ def test_a_later_start_fills_the_new_hours_and_puts_the_battery_back_in_auto():
     assert set(hours) > placed
     assert cluster.batteries.rows[0]["control"] == "auto"
     assert len(cluster.batteries.rows) == 1
+
+
+def test_every_demo_device_has_a_room():
+    assert {demo.room_of(name) for name, _, _ in demo.DEVICES} == set(demo.ROOMS)
+    assert None not in {demo.room_of(name) for name, _, _ in demo.DEVICES}
 
 
 @pytest.mark.parametrize("name", [demo.PV_NAME, demo.BATTERY_NAME])
