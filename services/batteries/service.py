@@ -107,10 +107,17 @@ class BatteriesService(HealthMixin):
         data = load(BatteryCreateSchema(), body)
         # Another user's device answers 404, like a missing one.
         device = self.devices_rpc.get_device(caller, data["device_id"])
+        role = None
+        if not policies.ADD.allows(caller, device["user_id"]):
+            role = self._site_roles(caller, [device["id"]]).get(device["id"])
         policies.ADD.require(
             caller,
             device["user_id"],
-            refusal=Forbidden("only the device's owner or ADMIN adds its battery"),
+            refusal=Forbidden(
+                "only the device's owner, those who run its site or ADMIN add "
+                "its battery"
+            ),
+            site_role=role,
         )
         if device["kind"] != BATTERY_KIND:
             raise ValidationFailed(
@@ -133,11 +140,20 @@ class BatteriesService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_batteries(self, caller, user_id=None):
-        owner = listing_owner(caller, policies.READ_ALL, user_id)
+        """Everyone's batteries (or one owner's) for those who read all; anyone
+        else's own and those on the devices of the sites they are members of."""
         now = _now()
+        if policies.READ_ALL.allows(caller):
+            batteries = self.storage.list_batteries(
+                listing_owner(caller, policies.READ_ALL, user_id)
+            )
+        else:
+            batteries = self.storage.batteries_of_or_on(
+                caller["user_id"], list(self._site_roles(caller))
+            )
         return [
             self._dump(battery, self._state_now(battery, now), caller)
-            for battery in self.storage.list_batteries(owner)
+            for battery in batteries
         ]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -514,14 +530,28 @@ class BatteriesService(HealthMixin):
         )
 
     def _readable(self, caller, battery_id):
-        battery = self.storage.get_battery(battery_id)
-        policies.READ.require(caller, battery.user_id, refusal=BatteryNotFound())
-        return battery
+        return self._writable(caller, battery_id, policies.READ)
 
     def _writable(self, caller, battery_id, policy, for_update=False):
+        """The battery, if ``policy`` lets the caller act on it: as its owner, by
+        their global role, or by their role on its device's site (asked of
+        devices only when the first two do not do)."""
         battery = self.storage.get_battery(battery_id, for_update=for_update)
-        policy.require(caller, battery.user_id, refusal=BatteryNotFound())
+        role = None
+        if not policy.allows(caller, battery.user_id):
+            role = self._site_roles(caller, [battery.device_id]).get(battery.device_id)
+        policy.require(
+            caller, battery.user_id, refusal=BatteryNotFound(), site_role=role
+        )
         return battery
+
+    def _site_roles(self, caller, device_ids=None) -> dict[str, str]:
+        """``{device_id: role}`` of the caller on the sites of the devices (None:
+        every device of their sites), kept for this worker's answer
+        (``_dump``'s permissions)."""
+        roles = self.devices_rpc.site_roles(caller["user_id"], device_ids)
+        self._roles = {**getattr(self, "_roles", {}), **roles}
+        return roles
 
     def _forecast_load(self, caller, device_id, hours) -> list[float]:
         """The ``hours`` next hours of a device's use, as monitoring forecasts it."""
@@ -563,7 +593,10 @@ class BatteriesService(HealthMixin):
                 "control": battery.control,
                 "override_until": battery.override_until,
                 "permissions": permissions(
-                    caller, battery.user_id, *policies.ON_A_BATTERY
+                    caller,
+                    battery.user_id,
+                    *policies.ON_A_BATTERY,
+                    site_role=getattr(self, "_roles", {}).get(battery.device_id),
                 ),
             }
         )

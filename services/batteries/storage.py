@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
@@ -76,6 +76,13 @@ class BatteryStore(Store):
 
     def batteries_of(self, user_ids: list[str]) -> list[Battery]:
         query = select(Battery).where(Battery.user_id.in_(list(user_ids)))
+        return list(self.session.scalars(query.order_by(Battery.user_id, Battery.id)))
+
+    def batteries_of_or_on(self, user_id: str, device_ids: list[str]) -> list[Battery]:
+        """``user_id``'s batteries and those on the devices."""
+        query = select(Battery).where(
+            or_(Battery.user_id == user_id, Battery.device_id.in_(list(device_ids)))
+        )
         return list(self.session.scalars(query.order_by(Battery.user_id, Battery.id)))
 
     def batteries_on(self, device_ids: list[str]) -> list[Battery]:

@@ -23,6 +23,15 @@ READERS = (VIEWER, *STAFF)
 #: The roles that may change anything at all: every one but VIEWER.
 WRITERS = tuple(role for role in ROLES if role != VIEWER)
 
+#: A member's role on a site (kept by the devices service): ``owner`` may do
+#: everything (its members, deleting it); ``operator`` changes the site, its rooms
+#: and its devices and commands the devices; ``viewer`` reads. A site always has
+#: an owner.
+SITE_OWNER, SITE_OPERATOR, SITE_VIEWER = "owner", "operator", "viewer"
+SITE_ROLES = (SITE_OWNER, SITE_OPERATOR, SITE_VIEWER)
+#: The site roles that change a site and its devices.
+SITE_WRITERS = (SITE_OWNER, SITE_OPERATOR)
+
 
 @dataclass(frozen=True)
 class Policy:

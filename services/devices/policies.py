@@ -2,15 +2,16 @@
 site by their role there, and staff by role; VIEWER reads every device and site
 and changes none."""
 
-from services.common.policy import ADMIN, READERS, STAFF, WRITERS, Policy
-
-#: A member's role on a site: ``owner`` may do everything (its members, deleting
-#: it); ``operator`` changes the site, its rooms and its devices and commands the
-#: devices; ``viewer`` reads. A site always has an owner.
-SITE_OWNER, SITE_OPERATOR, SITE_VIEWER = "owner", "operator", "viewer"
-SITE_ROLES = (SITE_OWNER, SITE_OPERATOR, SITE_VIEWER)
-#: The site roles that change a site and its devices.
-SITE_WRITERS = (SITE_OWNER, SITE_OPERATOR)
+from services.common.policy import (
+    ADMIN,
+    READERS,
+    SITE_OWNER,
+    SITE_ROLES,
+    SITE_WRITERS,
+    STAFF,
+    WRITERS,
+    Policy,
+)
 
 # -- devices ---------------------------------------------------------------------
 

@@ -333,6 +333,16 @@ class DevicesService(HealthMixin):
         return site_schema.dump(self.storage.get_site(site_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    def site_roles(self, user_id, device_ids=None):
+        """``{device_id: role}``: ``user_id``'s role on the site of each of the
+        devices (``None``: every device of every site they are a member of), for
+        services that let a site's people act on its devices' objects
+        (batteries)."""
+        return self.storage.site_roles_on(
+            user_id, None if device_ids is None else list(device_ids)
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
     def sites_of(self, user_id):
         """The sites a user is a member of, for other services."""
         return site_schema.dump(self.storage.list_sites(user_id), many=True)

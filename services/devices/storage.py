@@ -242,6 +242,23 @@ class DeviceStore(Store):
         )
         return {site_id: role for site_id, role in rows}
 
+    def site_roles_on(
+        self, user_id: str, device_ids: list[str] | None
+    ) -> dict[str, str]:
+        """``{device_id: role}`` of the devices (None: any) on a site ``user_id``
+        is a member of."""
+        query = (
+            select(Device.id, SiteMember.role)
+            .join(SiteMember, SiteMember.site_id == Device.site_id)
+            .where(SiteMember.user_id == user_id)
+        )
+        if device_ids is not None:
+            ids = [device_id for device_id in device_ids if is_id(device_id)]
+            if not ids:
+                return {}
+            query = query.where(Device.id.in_(ids))
+        return {device_id: role for device_id, role in self.session.execute(query)}
+
     def site_role(self, site_id: str, user_id: str) -> str | None:
         """``user_id``'s role on the site, or None for no member."""
         return self.session.scalar(

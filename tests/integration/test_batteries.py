@@ -232,3 +232,30 @@ def test_a_deleted_user_or_device_takes_its_batteries_along(admin, new_user):
 
     assert admin.delete(f"/api/users/{user['id']}").status_code == 204
     eventually(lambda: admin.get(f"/api/batteries/{second['id']}").status_code == 404)
+
+
+def test_the_people_of_a_battery_s_site_act_by_their_role_there(new_user):
+    _, ann = new_user("Ann")
+    bob_user, bob = new_user("Bob")
+    cy_user, cy = new_user("Cy")
+    _, dee = new_user("Dee")
+    battery = add_battery(ann, **BATTERY)
+    device = ann.get(f"/api/devices/{battery['device_id']}").json()
+    site = f"/api/sites/{device['site_id']}/members"
+    for user, role in ((bob_user, "operator"), (cy_user, "viewer")):
+        added = ann.post(site, {"email": user["email"], "role": role})
+        assert added.status_code == 201, added.text
+
+    commands = f"/api/batteries/{battery['id']}/commands"
+    # The site's operator sees it in their listing and commands it.
+    assert [b["id"] for b in bob.get("/api/batteries").json()] == [battery["id"]]
+    charged = bob.post(commands, {"action": "charge", "power_kw": 1})
+    assert charged.status_code == 200, charged.text
+    assert charged.json()["mode"] == "charging"
+    assert charged.json()["permissions"] == {"command": True, "delete": False}
+    assert bob.delete(f"/api/batteries/{battery['id']}").status_code == 404
+    # Its viewer reads it and may not command it; a stranger finds nothing.
+    assert cy.get(f"/api/batteries/{battery['id']}").status_code == 200
+    assert cy.post(commands, {"action": "idle"}).status_code == 404
+    assert dee.get(f"/api/batteries/{battery['id']}").status_code == 404
+    assert dee.get("/api/batteries").json() == []

@@ -28,8 +28,19 @@ OPERATOR = {"user_id": "6f1c9d2e-0000-4000-8000-00000000000f", "role": "OPERATOR
 DEVICE_OWNERS = {}
 
 
+#: ``{user_id: {device_id: role}}``: who has a role on the site of which device.
+SITE_ROLES = {}
+
+
 def get_device(caller, device_id):
     return {"id": device_id, "user_id": DEVICE_OWNERS[device_id], "kind": "battery"}
+
+
+def site_roles(user_id, device_ids=None):
+    roles = SITE_ROLES.get(user_id, {})
+    if device_ids is None:
+        return dict(roles)
+    return {d: role for d, role in roles.items() if d in device_ids}
 
 
 @pytest.fixture
@@ -38,6 +49,8 @@ def config(container_factory, service_config):
     container = container_factory(BatteriesService, settings)
     devices = replace_dependencies(container, "devices_rpc")
     devices.get_device.side_effect = get_device
+    devices.site_roles.side_effect = site_roles
+    SITE_ROLES.clear()
     container.start()
     return settings
 
@@ -271,6 +284,39 @@ def test_a_battery_is_deleted_by_its_owner(batteries_rpc):
         batteries_rpc.get_battery(OWNER, battery["id"])
 
 
+def test_the_people_of_a_battery_s_site_act_by_their_role_there(batteries_rpc):
+    battery = new_battery(batteries_rpc)
+    operator = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000a1", "role": "USER"}
+    viewer = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000a2", "role": "USER"}
+    SITE_ROLES[operator["user_id"]] = {battery["device_id"]: "operator"}
+    SITE_ROLES[viewer["user_id"]] = {battery["device_id"]: "viewer"}
+
+    # Both see it, in their listing too; only the operator may command it.
+    for member in (operator, viewer):
+        assert batteries_rpc.get_battery(member, battery["id"])["id"] == battery["id"]
+        assert [b["id"] for b in batteries_rpc.list_batteries(member)] == [
+            battery["id"]
+        ]
+    seen = batteries_rpc.get_battery(operator, battery["id"])
+    assert seen["permissions"] == {"command": True, "delete": False}
+    assert batteries_rpc.get_battery(viewer, battery["id"])["permissions"] == {
+        "command": False,
+        "delete": False,
+    }
+    charged = batteries_rpc.command_battery(
+        operator, battery["id"], {"action": "charge", "power_kw": 2}
+    )
+    assert charged["mode"] == "charging"
+    with pytest.raises(BatteryNotFound):
+        batteries_rpc.command_battery(viewer, battery["id"], {"action": "idle"})
+    with pytest.raises(BatteryNotFound):
+        batteries_rpc.delete_battery(operator, battery["id"])
+    # A stranger finds nothing.
+    with pytest.raises(BatteryNotFound):
+        batteries_rpc.get_battery(OTHER, battery["id"])
+    assert batteries_rpc.list_batteries(OTHER) == []
+
+
 def test_demand_response_learns_what_the_users_batteries_can_give(batteries_rpc):
     mine = new_battery(batteries_rpc, soc_kwh=6.0)
     new_battery(batteries_rpc, owner=OTHER)
@@ -334,6 +380,7 @@ def two_processes(container_factory, service_config):
             container, "devices_rpc", "monitoring_rpc"
         )
         devices.get_device.side_effect = get_device
+        devices.site_roles.side_effect = site_roles
         devices.issue_command.side_effect = issue_command
         # Every device has answered by the time the plan is read.
         devices.get_commands.side_effect = lambda ids: [
@@ -415,6 +462,8 @@ def test_a_plan_on_the_household_s_net_load_charges_from_its_surplus(
         container, "devices_rpc", "monitoring_rpc"
     )
     devices.get_device.side_effect = get_device
+    devices.site_roles.side_effect = site_roles
+    SITE_ROLES.clear()
     meter, pv = str(uuid.uuid4()), str(uuid.uuid4())
     devices.devices_of.side_effect = lambda user_id: [
         {"id": meter, "user_id": user_id, "kind": "meter"},

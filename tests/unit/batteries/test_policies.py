@@ -2,8 +2,9 @@
 
 import pytest
 
-from harness.policies import OWNER_ID, cases, declared
+from harness.policies import CALLERS, OWNER_ID, cases, declared
 from services.batteries import policies
+from services.common.policy import SITE_ROLES
 
 #: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER)
 TABLE = {
@@ -16,13 +17,46 @@ TABLE = {
 }
 
 
+#: A USER who owns no battery of the site, by their role on the battery's site.
+SITE_MEMBER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f6", "role": "USER"}
+#: policy: (site owner, site operator, site viewer)
+SITE_TABLE = {
+    policies.READ: (True, True, True),
+    policies.READ_ALL: (False, False, False),
+    policies.COMMAND: (True, True, False),
+    policies.DELETE: (True, False, False),
+    policies.CREATE: (True, True, True),
+    policies.ADD: (True, True, False),
+}
+
+
 @pytest.mark.parametrize(("policy", "caller", "allowed"), cases(TABLE))
 def test_who_may(policy, caller, allowed):
     assert policy.allows(caller, OWNER_ID) is allowed
 
 
-def test_every_policy_is_in_the_table():
-    assert declared(policies) == set(TABLE)
+@pytest.mark.parametrize(
+    ("policy", "site_role", "allowed"),
+    [
+        pytest.param(policy, role, allowed, id=f"{policy.action}-{role}")
+        for policy, row in SITE_TABLE.items()
+        for role, allowed in zip(SITE_ROLES, row, strict=True)
+    ],
+)
+def test_who_may_by_their_role_on_the_site(policy, site_role, allowed):
+    assert policy.allows(SITE_MEMBER, OWNER_ID, site_role) is allowed
+
+
+@pytest.mark.parametrize("caller", CALLERS.values(), ids=list(CALLERS))
+def test_a_site_role_only_adds(caller):
+    for policy in TABLE:
+        for role in SITE_ROLES:
+            if policy.allows(caller, OWNER_ID):
+                assert policy.allows(caller, OWNER_ID, role)
+
+
+def test_every_policy_is_in_the_tables():
+    assert declared(policies) == set(TABLE) == set(SITE_TABLE)
 
 
 def test_the_web_app_is_told_the_actions_on_each_object():

@@ -133,7 +133,7 @@ def test_a_schedule_without_load_uses_the_forecast_of_the_named_device(
     batteries.schedule_battery(USER, BATTERY_ID, body)
     batteries.devices_rpc.get_device.assert_called_once_with(USER, METER_ID)
     batteries.monitoring_rpc.forecast_consumption.assert_called_once_with(METER_ID, 2)
-    batteries.storage.get_battery.assert_called_once_with(BATTERY_ID)
+    batteries.storage.get_battery.assert_called_once_with(BATTERY_ID, for_update=False)
     [(_, import_prices, export_prices, load, _, _)] = plans
     assert {
         "import_prices": import_prices,
