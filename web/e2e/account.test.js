@@ -32,7 +32,7 @@ describe("an account", () => {
     await page.getByRole("button", { name: "Set the password" }).click();
     await page.getByTestId("password-reset-done").waitFor();
     await logIn(page, { ...account, password: "a-new-passphrase" });
-    await page.getByRole("heading", { name: "Devices" }).waitFor();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
 
     // The link worked once.
     await page.goto(link);
@@ -68,6 +68,8 @@ describe("an account", () => {
     const rows = page.getByTestId("session-row");
     await page.getByText("This session").waitFor();
     assert.equal(await rows.count(), 2);
+    // Times on the account's clock from now on.
+    assert.match(await rows.first().textContent(), /\d\d:\d\d CES?T/);
     await page.getByRole("button", { name: /^End the session of/ }).click();
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=session-row]").length === 1);
     await assert.rejects(api("/api/auth/me", { token: elsewhere }), /HTTP 401/);

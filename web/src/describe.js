@@ -1,12 +1,12 @@
 // One line of text for a live message or a stored notification.
-import { kwh, utcDateTime, utcHour } from "./format.js";
+import { clock, dateTime, kwh } from "./format.js";
 import { CHAT_MESSAGE, DEVICE_STATUS, DR_EVENT, OVERCONSUMPTION, SUPPORT_ALERT, TRADE_EXECUTED } from "./pushes.generated.js";
 
 // A device that went offline or came online: a stored notification (reason
 // offline/online, last_seen) or a device.status message (online, last_seen).
 export function describeDeviceStatus(online, lastSeen, deviceName) {
   const device = deviceName || "A device";
-  const heard = lastSeen ? `last heard from ${utcDateTime(lastSeen)}` : "never heard from before";
+  const heard = lastSeen ? `last heard from ${dateTime(lastSeen)}` : "never heard from before";
   return online ? `${device} is online (${heard}).` : `${device} went offline (${heard}).`;
 }
 
@@ -20,7 +20,7 @@ export function describeNotification(notification, deviceName) {
 
 export function describeOverconsumption(data, deviceName) {
   const device = deviceName || "A device";
-  const hour = utcHour(data.hour);
+  const hour = clock(data.hour);
   if (data.reason === "reading") {
     return `${device}: one reading of ${kwh(data.kwh)} exceeded its limit of ${kwh(data.limit_kwh)} (hour ${hour} UTC).`;
   }
@@ -40,10 +40,10 @@ export function describeMessage(message, names = {}) {
       return `A user is waiting for an answer: “${data.text}”`;
     case DR_EVENT: {
       const event = data.event || {};
-      return `Demand response “${event.name}” (${utcDateTime(event.start)}): ${String(data.change || event.status).replace(/_/g, " ")}.`;
+      return `Demand response “${event.name}” (${dateTime(event.start)}): ${String(data.change || event.status).replace(/_/g, " ")}.`;
     }
     case TRADE_EXECUTED:
-      return `Trade: ${kwh(data.quantity_kwh)} at ${data.price_per_kwh} per kWh for ${utcDateTime(data.delivery_hour)}.`;
+      return `Trade: ${kwh(data.quantity_kwh)} at ${data.price_per_kwh} per kWh for ${dateTime(data.delivery_hour)}.`;
     // battery.state changes what the Batteries page shows; it is no news elsewhere.
     default:
       return null;

@@ -1,7 +1,7 @@
 // Demand response as the app shows it: an event's status at a given time, the
 // body of a new event from its form, the hourly sums of results, live updates of
 // the list, and the invitation errors in words. No React, no I/O.
-import { utcDateTime, utcHour } from "./format.js";
+import { calendarDay, clock, dateTime, zoneAbbreviation } from "./format.js";
 
 const HOUR_MS = 3600 * 1000;
 
@@ -39,13 +39,14 @@ export function eventHours(event) {
   return Math.round((Date.parse(event.end) - Date.parse(event.start)) / HOUR_MS);
 }
 
-// "2026-11-24 17:00–19:00 UTC", or both dates when it crosses midnight.
+// "2026-11-24 17:00–19:00 UTC" on the account's clock, or both dates when it
+// crosses midnight there.
 export function windowText(event) {
   if (!event?.start || !event?.end) return "–";
-  if (event.start.slice(0, 10) === event.end.slice(0, 10)) {
-    return `${event.start.slice(0, 10)} ${utcHour(event.start)}–${utcHour(event.end)} UTC`;
+  if (calendarDay(event.start) === calendarDay(event.end)) {
+    return `${calendarDay(event.start)} ${clock(event.start)}–${clock(event.end)} ${zoneAbbreviation(event.end)}`;
   }
-  return `${utcDateTime(event.start).replace(" UTC", "")} – ${utcDateTime(event.end)}`;
+  return `${dateTime(event.start).replace(/ \S+$/, "")} – ${dateTime(event.end)}`;
 }
 
 // The first whole UTC hour at least `leadHours` after `now`: a start the
@@ -214,11 +215,11 @@ export function invitationErrorText(error, ids = [], nameOf = (id) => id) {
   return String(value);
 }
 
-// Labels for the hours of one event: "17:00" when they all fall on one UTC day,
-// "11-24 23:00" when the event crosses midnight.
+// Labels for the hours of one event: "17:00" when they all fall on one day of
+// the account's clock, "11-24 23:00" when the event crosses midnight.
 export function hourLabels(rows) {
-  const days = new Set((rows || []).map((row) => row.hour.slice(0, 10)));
-  return (hour) => (days.size <= 1 ? utcHour(hour) : `${hour.slice(5, 10)} ${utcHour(hour)}`);
+  const days = new Set((rows || []).map((row) => calendarDay(row.hour)));
+  return (hour) => (days.size <= 1 ? clock(hour) : `${calendarDay(hour).slice(5)} ${clock(hour)}`);
 }
 
 // A power, "2.50 kW"; "–" for a missing one.

@@ -1,5 +1,7 @@
-// How the app writes numbers, energy, money and times. Times are shown in UTC,
-// as the platform aggregates them.
+// How the app writes numbers, energy, money and times. An instant is shown in the
+// account's time zone (its preferences; UTC until it is known) with the zone's
+// abbreviation; what the API counts by UTC day or hour (a device's day, prices
+// by hour, a DR event's whole hours) is shown in UTC and says so.
 
 export function kwh(value, digits = 3) {
   if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
@@ -54,4 +56,63 @@ export const DEVICE_KINDS = {
 export function utcTime(iso) {
   if (!iso) return "–";
   return `${iso.slice(11, 19)} UTC`;
+}
+
+let shownIn = "UTC";
+
+// The time zone instants are shown in: the signed-in account's.
+export function showTimesIn(zone) {
+  shownIn = zone || "UTC";
+}
+
+export function timeZoneShown() {
+  return shownIn;
+}
+
+const PIECES = new Map();
+
+function pieces(iso) {
+  if (!PIECES.has(shownIn)) {
+    PIECES.set(
+      shownIn,
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: shownIn,
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+        timeZoneName: "short",
+      }),
+    );
+  }
+  const found = {};
+  for (const part of PIECES.get(shownIn).formatToParts(new Date(iso))) found[part.type] = part.value;
+  return found;
+}
+
+// "2026-12-02 08:00 CET": an instant on the account's clock.
+export function dateTime(iso) {
+  if (!iso) return "–";
+  const p = pieces(iso);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${p.timeZoneName}`;
+}
+
+// "08:00": the time of day of an instant on the account's clock.
+export function clock(iso) {
+  if (!iso) return "";
+  const p = pieces(iso);
+  return `${p.hour}:${p.minute}`;
+}
+
+// "2026-12-02": the date of an instant on the account's clock.
+export function calendarDay(iso) {
+  const p = pieces(iso);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+// "CET": the zone's abbreviation at an instant.
+export function zoneAbbreviation(iso) {
+  return pieces(iso).timeZoneName;
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { axisNumber } from "./format.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { axisNumber, calendarDay, clock, dateTime, showTimesIn, timeZoneShown, zoneAbbreviation } from "./format.js";
 
 describe("axisNumber", () => {
   it("writes tiny values without an exponent", () => {
@@ -13,5 +13,28 @@ describe("axisNumber", () => {
 
   it("writes zero as 0", () => {
     expect(axisNumber(0)).toBe("0");
+  });
+});
+
+describe("instants on the account's clock", () => {
+  afterEach(() => showTimesIn(null));
+
+  it("are in UTC until the account's zone is known", () => {
+    expect(dateTime("2026-07-02T07:00:00Z")).toBe("2026-07-02 07:00 UTC");
+    expect(timeZoneShown()).toBe("UTC");
+  });
+
+  it("follow the account's zone, its summer time and its date", () => {
+    showTimesIn("Europe/Berlin");
+    expect(dateTime("2026-07-02T07:00:00Z")).toBe("2026-07-02 09:00 CEST");
+    expect(dateTime("2026-12-02T23:30:00Z")).toBe("2026-12-03 00:30 CET");
+    expect(clock("2026-12-02T23:30:00Z")).toBe("00:30");
+    expect(calendarDay("2026-12-02T23:30:00Z")).toBe("2026-12-03");
+    expect(zoneAbbreviation("2026-12-02T23:30:00Z")).toBe("CET");
+  });
+
+  it("write nothing for nothing", () => {
+    expect(dateTime(null)).toBe("–");
+    expect(clock(undefined)).toBe("");
   });
 });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useRef, useState } from "react";
-import { utcDateTime } from "../format.js";
+import { dateTime } from "../format.js";
 import { useAction } from "../hooks.js";
 import { FormError } from "./Field.jsx";
 
@@ -20,7 +20,7 @@ export function ChatLog({ messages, perspective = "user", label = "Conversation"
         <li key={message.id} className={`chat-message from-${message.author}`} data-author={message.author}>
           <span className="chat-author">{author(message)}</span>
           <p>{message.text}</p>
-          <time dateTime={message.created_at}>{utcDateTime(message.created_at)}</time>
+          <time dateTime={message.created_at}>{dateTime(message.created_at)}</time>
         </li>
       ))}
       <li ref={end} aria-hidden="true" className="chat-end" />

@@ -1,6 +1,7 @@
 import { useMemo, useState } from "react";
 import { Field, FormError } from "../components/Field.jsx";
 import { Empty, ErrorMessage, Loading } from "../components/Status.jsx";
+import { dateTime } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
 import { useSession } from "../session.jsx";
 import { THEMES } from "../theme.js";
@@ -13,10 +14,6 @@ function zones() {
   } catch {
     return [];
   }
-}
-
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "—";
 }
 
 function Profile() {
@@ -172,13 +169,13 @@ function Sessions({ sessions }) {
               {data.map((session) => (
                 <tr key={session.id} data-testid="session-row">
                   <td title={session.user_agent}>{session.browser}</td>
-                  <td>{when(session.created_at)}</td>
-                  <td>{when(session.last_used_at)}</td>
+                  <td>{dateTime(session.created_at)}</td>
+                  <td>{dateTime(session.last_used_at)}</td>
                   <td>
                     {session.current ? (
                       <strong>This session</strong>
                     ) : (
-                      <button type="button" className="secondary" disabled={busy} onClick={() => run(session.id)} aria-label={`End the session of ${session.browser}, signed in ${when(session.created_at)}`}>
+                      <button type="button" className="secondary" disabled={busy} onClick={() => run(session.id)} aria-label={`End the session of ${session.browser}, signed in ${dateTime(session.created_at)}`}>
                         End
                       </button>
                     )}

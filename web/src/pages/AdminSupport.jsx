@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useState } from "react";
 import { ChatForm, ChatLog, withMessage } from "../components/Chat.jsx";
 import { Empty, Resource } from "../components/Status.jsx";
-import { utcDateTime } from "../format.js";
+import { dateTime } from "../format.js";
 import { useResource } from "../hooks.js";
 import { can } from "../permissions.js";
 import { useLive, useSession } from "../session.jsx";
@@ -82,7 +82,7 @@ export default function AdminSupport() {
                       <strong>{who(c.user_id)}</strong>
                       {c.awaiting_staff && <mark className="badge">Needs an answer</mark>}
                       <small>
-                        {c.last_message?.text} · {utcDateTime(c.last_message?.created_at)}
+                        {c.last_message?.text} · {dateTime(c.last_message?.created_at)}
                       </small>
                     </button>
                   </li>

@@ -1,7 +1,7 @@
 import { useCallback, useState } from "react";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
-import { utcDateTime } from "../format.js";
+import { dateTime } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
 import { can } from "../permissions.js";
 import { useSession } from "../session.jsx";
@@ -166,7 +166,7 @@ function ReadOnlyRow({ user, isSelf }) {
       </th>
       <td>{ROLE_LABELS[user.role] || user.role}</td>
       <td />
-      <td className="created">{utcDateTime(user.created_at)}</td>
+      <td className="created">{dateTime(user.created_at)}</td>
     </tr>
   );
 }
@@ -276,7 +276,7 @@ function UserRow({ user, isSelf, onChanged, onDeleted }) {
           </p>
         )}
       </td>
-      <td className="created">{utcDateTime(user.created_at)}</td>
+      <td className="created">{dateTime(user.created_at)}</td>
     </tr>
   );
 }
@@ -324,7 +324,7 @@ export default function AdminUsers() {
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
-                  <th scope="col">Created (UTC)</th>
+                  <th scope="col">Created</th>
                 </tr>
               </thead>
               <tbody>

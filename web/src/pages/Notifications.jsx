@@ -1,7 +1,7 @@
 import { Link } from "react-router-dom";
 import { Resource } from "../components/Status.jsx";
 import { describeNotification } from "../describe.js";
-import { utcDateTime } from "../format.js";
+import { dateTime } from "../format.js";
 import { useDeviceNames, useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 import { DEVICE_STATUS, OVERCONSUMPTION } from "../pushes.generated.js";
@@ -55,7 +55,7 @@ export default function Notifications() {
               <li key={n.id} className={n.live ? "notification live" : "notification"} data-reason={n.reason}>
                 <p>{describeNotification(n, names[n.device_id])}</p>
                 <small>
-                  <time dateTime={n.created_at}>{utcDateTime(n.created_at)}</time> ·{" "}
+                  <time dateTime={n.created_at}>{dateTime(n.created_at)}</time> ·{" "}
                   <Link to={`/devices/${n.device_id}`}>see the device</Link>
                 </small>
               </li>

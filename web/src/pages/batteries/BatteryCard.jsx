@@ -1,7 +1,7 @@
 import { useCallback } from "react";
 import { kw, MODE_LABELS, percent } from "../../batteries.js";
 import { FormError } from "../../components/Field.jsx";
-import { kwh, utcDateTime } from "../../format.js";
+import { dateTime, kwh } from "../../format.js";
 import { useAction } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 import { BatteryCommands } from "./BatteryCommands.jsx";
@@ -40,7 +40,7 @@ export function BatteryCard({ battery, name, writable, onChanged, onDeleted }) {
           <small>
             Usable {percent(battery.min_soc)}–{percent(battery.max_soc)} · charge ≤ {kw(battery.max_charge_kw)} ·
             discharge ≤ {kw(battery.max_discharge_kw)} · efficiency {percent(battery.efficiency)} · last change{" "}
-            <time dateTime={battery.updated_at}>{utcDateTime(battery.updated_at)}</time>
+            <time dateTime={battery.updated_at}>{dateTime(battery.updated_at)}</time>
           </small>
         </p>
         {!writable && (

@@ -1,7 +1,7 @@
 import { useCallback, useState } from "react";
 import { controlBody, DEFAULT_LOAD, DEFAULT_PRESET, formatList, hourStart, PRICE_PRESETS } from "../../batteries.js";
 import { Field, FormError } from "../../components/Field.jsx";
-import { utcDateTime } from "../../format.js";
+import { dateTime } from "../../format.js";
 import { useAction } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 
@@ -35,7 +35,7 @@ export function BatteryControl({ battery, name, onChanged }) {
         {battery.override_until && (
           <small>
             {" "}
-            · a manual command holds until <time dateTime={battery.override_until}>{utcDateTime(battery.override_until)}</time>
+            · a manual command holds until <time dateTime={battery.override_until}>{dateTime(battery.override_until)}</time>
           </small>
         )}
       </legend>

@@ -4,7 +4,7 @@ import { baseOptions, COLORS } from "../../components/charts.js";
 import { DataTable } from "../../components/DataTable.jsx";
 import { Resource } from "../../components/Status.jsx";
 import { applyCommandUpdate, STATUS_LABELS } from "../../commands.js";
-import { utcHour } from "../../format.js";
+import { clock, timeZoneShown } from "../../format.js";
 import { useResource } from "../../hooks.js";
 import { COMMAND_UPDATED } from "../../pushes.generated.js";
 import { useLive, useSession } from "../../session.jsx";
@@ -13,7 +13,7 @@ const REPLANNED = { "no plan": "first plan", "plan ran out": "plan ran out", dri
 
 function PlanChart({ timeline, name }) {
   const data = {
-    labels: timeline.map((point) => utcHour(point.at)),
+    labels: timeline.map((point) => clock(point.at)),
     datasets: [
       {
         label: "Planned charge (kWh)",
@@ -84,14 +84,14 @@ export function BatteryPlan({ battery, name }) {
               <PlanChart timeline={timeline} name={name} />
               <DataTable
                 caption={`Plan of ${name} and what was executed`}
-                columns={["Time (UTC)", "Setpoint (kW)", "Planned charge (kWh)", "Reported charge (kWh)", "Command"]}
+                columns={[`Time (${timeZoneShown()})`, "Setpoint (kW)", "Planned charge (kWh)", "Reported charge (kWh)", "Command"]}
                 data-testid="plan-table"
                 scrolls
               >
                 {timeline.map((point) => (
                   <tr key={point.at}>
                     <td>
-                      {utcHour(point.at)}
+                      {clock(point.at)}
                       {point.replanned && <small> · {REPLANNED[point.replanned] || point.replanned}</small>}
                     </td>
                     <td>{fixed(point.planned_power_kw)}</td>

@@ -3,7 +3,7 @@ import { ACTION_LABELS, fixed, hourLabel, signedPower } from "../../batteries.js
 import { baseOptions, COLORS } from "../../components/charts.js";
 import { DataTable } from "../../components/DataTable.jsx";
 import { Fact } from "../../components/Fact.jsx";
-import { kwh, money, utcDateTime } from "../../format.js";
+import { dateTime, kwh, money } from "../../format.js";
 import { perKwh } from "../../trading.js";
 import "./ScheduleResult.css";
 
@@ -101,7 +101,7 @@ export function ScheduleResult({ plan }) {
   const labels = result.hours.map((h) => hourLabel(startHour + h.hour_index));
   return (
     <section className="schedule-result" aria-labelledby="plan-heading" aria-live="polite">
-      <h3 id="plan-heading">The cheapest plan from {utcDateTime(plan.startIso)}</h3>
+      <h3 id="plan-heading">The cheapest plan from {dateTime(plan.startIso)}</h3>
       <dl className="plan-summary">
         <Fact term="Cost with the battery">{money(result.total_cost)}</Fact>
         <Fact term="Cost without it">{money(result.cost_without_battery)}</Fact>

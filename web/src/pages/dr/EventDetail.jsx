@@ -4,7 +4,7 @@ import { Fact } from "../../components/Fact.jsx";
 import { FormError } from "../../components/Field.jsx";
 import { Resource } from "../../components/Status.jsx";
 import { countsText, eventHours, kw, statusAt, windowText } from "../../dr.js";
-import { money, utcDateTime } from "../../format.js";
+import { dateTime, money } from "../../format.js";
 import { useAction, useResource } from "../../hooks.js";
 import { can } from "../../permissions.js";
 import { useSession } from "../../session.jsx";
@@ -71,8 +71,8 @@ export function EventDetail({ eventId, version, now, onChanged }) {
               <dl className="dr-facts">
                 <Fact term="Target reduction">{kw(event.target_reduction_kw)}</Fact>
                 <Fact term="Incentive">{money(event.incentive_per_kwh)} per kWh</Fact>
-                <Fact term="Announced">{utcDateTime(event.created_at)}</Fact>
-                {event.cancelled_at && <Fact term="Cancelled">{utcDateTime(event.cancelled_at)}</Fact>}
+                <Fact term="Announced">{dateTime(event.created_at)}</Fact>
+                {event.cancelled_at && <Fact term="Cancelled">{dateTime(event.cancelled_at)}</Fact>}
               </dl>
               {(status === "scheduled" || status === "active") && can(user, "dr.cancel") && (
                 <div className="actions">

@@ -1,6 +1,7 @@
 import { DataTable } from "../../components/DataTable.jsx";
 import { Fact } from "../../components/Fact.jsx";
 import { Resource } from "../../components/Status.jsx";
+import { timeZoneShown } from "../../format.js";
 import { hourLabels, kw } from "../../dr.js";
 import { useResource } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
@@ -41,7 +42,7 @@ export function Flexibility({ eventId, version }) {
             {f.hours?.length > 0 && (
               <DataTable
                 caption="Flexibility per hour"
-                columns={["Hour (UTC)", "Opted-in load", "Battery headroom", "Flexibility"]}
+                columns={[`Hour (${timeZoneShown()})`, "Opted-in load", "Battery headroom", "Flexibility"]}
               >
                 {f.hours.map((row) => (
                   <tr key={row.hour}>

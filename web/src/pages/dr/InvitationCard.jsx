@@ -1,7 +1,7 @@
 import { useCallback, useState } from "react";
 import { FormError } from "../../components/Field.jsx";
 import { ANSWER_LABELS, eventHours, statusAt, windowText } from "../../dr.js";
-import { money, utcDateTime } from "../../format.js";
+import { dateTime, money } from "../../format.js";
 import { useAction } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 import { Results } from "./Results.jsx";
@@ -57,12 +57,12 @@ export function InvitationCard({ event, now, onChanged }) {
             >
               Opt out
             </button>
-            <small className="dr-muted">You can change your answer until {utcDateTime(event.start)}.</small>
+            <small className="dr-muted">You can change your answer until {dateTime(event.start)}.</small>
           </div>
         )}
         <FormError error={error} />
         {status === "active" && <p className="dr-muted">Under way: answers are closed.</p>}
-        {status === "cancelled" && <p className="dr-muted">This event was cancelled{event.cancelled_at && ` on ${utcDateTime(event.cancelled_at)}`}.</p>}
+        {status === "cancelled" && <p className="dr-muted">This event was cancelled{event.cancelled_at && ` on ${dateTime(event.cancelled_at)}`}.</p>}
         {status === "finished" &&
           (answer === "opted_in" ? (
             <details className="dr-own-results" onToggle={(e) => setShowResults(e.currentTarget.open)}>

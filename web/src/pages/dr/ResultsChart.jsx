@@ -1,7 +1,7 @@
 import { Bar } from "react-chartjs-2";
 import { baseOptions, COLORS } from "../../components/charts.js";
 import { hourLabels } from "../../dr.js";
-import { kwh } from "../../format.js";
+import { kwh, timeZoneShown } from "../../format.js";
 import "./Results.css";
 
 // The hours of an event summed over its participants: baseline against actual
@@ -24,19 +24,19 @@ export function ResultsChart({ hours, title }) {
           data={data}
           options={baseOptions()}
           role="img"
-          aria-label={`${title}: baseline ${kwh(baseline)}, actual ${kwh(actual)} over ${hours.length} hours (UTC)`}
+          aria-label={`${title}: baseline ${kwh(baseline)}, actual ${kwh(actual)} over ${hours.length} hours (${timeZoneShown()})`}
           data-testid="dr-results-chart"
         />
       </div>
       <figcaption>
-        {title}: baseline against actual use per hour (UTC)
+        {title}: baseline against actual use per hour ({timeZoneShown()})
       </figcaption>
       <div className="visually-hidden">
         <table>
           <caption>{title} per hour</caption>
           <thead>
             <tr>
-              <th scope="col">Hour (UTC)</th>
+              <th scope="col">Hour ({timeZoneShown()})</th>
               <th scope="col">Baseline kWh</th>
               <th scope="col">Actual kWh</th>
             </tr>
