@@ -3,9 +3,9 @@ of caller, on an object ``OWNER_ID`` owns."""
 
 import pytest
 
-from services.common.policy import declared
+from services.common.policy import SITE_ROLES, declared
 
-__all__ = ["CALLERS", "OWNER_ID", "cases", "declared"]
+__all__ = ["CALLERS", "OWNER_ID", "SITE_MEMBER", "cases", "declared", "site_cases"]
 
 OWNER_ID = "6f1c9d2e-0000-4000-8000-0000000000a1"
 #: The columns of every table, in this order.
@@ -25,4 +25,20 @@ def cases(table: dict) -> list:
         pytest.param(policy, CALLERS[name], allowed, id=f"{policy.action}-{name}")
         for policy, row in table.items()
         for name, allowed in zip(CALLERS, row, strict=True)
+    ]
+
+
+#: A USER who owns nothing of the site, by their role on it: the columns of every
+#: site table are ``SITE_ROLES`` (owner, operator, viewer), in this order.
+SITE_MEMBER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f6", "role": "USER"}
+
+
+def site_cases(table: dict) -> list:
+    """``(policy, site_role, allowed)`` parameters of ``{policy: (site owner, site
+    operator, site viewer[, no member])}``, one per cell; a fourth column, when
+    given, is asked with no site role."""
+    return [
+        pytest.param(policy, role, allowed, id=f"{policy.action}-{role}")
+        for policy, row in table.items()
+        for role, allowed in zip((*SITE_ROLES, None)[: len(row)], row, strict=True)
     ]

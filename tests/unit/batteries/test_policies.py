@@ -2,7 +2,14 @@
 
 import pytest
 
-from harness.policies import CALLERS, OWNER_ID, cases, declared
+from harness.policies import (
+    CALLERS,
+    OWNER_ID,
+    SITE_MEMBER,
+    cases,
+    declared,
+    site_cases,
+)
 from services.batteries import policies
 from services.common.policy import SITE_ROLES
 
@@ -17,8 +24,6 @@ TABLE = {
 }
 
 
-#: A USER who owns no battery of the site, by their role on the battery's site.
-SITE_MEMBER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f6", "role": "USER"}
 #: policy: (site owner, site operator, site viewer)
 SITE_TABLE = {
     policies.READ: (True, True, True),
@@ -35,14 +40,7 @@ def test_who_may(policy, caller, allowed):
     assert policy.allows(caller, OWNER_ID) is allowed
 
 
-@pytest.mark.parametrize(
-    ("policy", "site_role", "allowed"),
-    [
-        pytest.param(policy, role, allowed, id=f"{policy.action}-{role}")
-        for policy, row in SITE_TABLE.items()
-        for role, allowed in zip(SITE_ROLES, row, strict=True)
-    ],
-)
+@pytest.mark.parametrize(("policy", "site_role", "allowed"), site_cases(SITE_TABLE))
 def test_who_may_by_their_role_on_the_site(policy, site_role, allowed):
     assert policy.allows(SITE_MEMBER, OWNER_ID, site_role) is allowed
 

@@ -3,7 +3,15 @@ global role and device ownership, and by role on the object's site."""
 
 import pytest
 
-from harness.policies import CALLERS, OWNER_ID, cases, declared
+from harness.policies import (
+    CALLERS,
+    OWNER_ID,
+    SITE_MEMBER,
+    cases,
+    declared,
+    site_cases,
+)
+from services.common.policy import SITE_ROLES
 from services.devices import policies
 
 #: policy: (USER owner, USER other, OPERATOR, ADMIN, VIEWER), none of them a member
@@ -25,9 +33,6 @@ TABLE = {
     policies.MANAGE_MEMBERS: (False, False, False, True, False),
     policies.DELETE_SITE: (False, False, False, True, False),
 }
-
-#: A USER who owns no device of the site, by their role on it.
-SITE_MEMBER = {"user_id": "6f1c9d2e-0000-4000-8000-0000000000f6", "role": "USER"}
 #: policy: (site owner, site operator, site viewer, no member) for a USER whose
 #: global role gives nothing on others' objects.
 SITE_TABLE = {
@@ -47,7 +52,6 @@ SITE_TABLE = {
     policies.MANAGE_MEMBERS: (True, False, False, False),
     policies.DELETE_SITE: (True, False, False, False),
 }
-SITE_ROLES = ("owner", "operator", "viewer", None)
 
 
 @pytest.mark.parametrize(("policy", "caller", "allowed"), cases(TABLE))
@@ -55,14 +59,7 @@ def test_who_may(policy, caller, allowed):
     assert policy.allows(caller, OWNER_ID) is allowed
 
 
-@pytest.mark.parametrize(
-    ("policy", "site_role", "allowed"),
-    [
-        pytest.param(policy, role, allowed, id=f"{policy.action}-{role}")
-        for policy, row in SITE_TABLE.items()
-        for role, allowed in zip(SITE_ROLES, row, strict=True)
-    ],
-)
+@pytest.mark.parametrize(("policy", "site_role", "allowed"), site_cases(SITE_TABLE))
 def test_who_may_by_their_role_on_the_site(policy, site_role, allowed):
     assert policy.allows(SITE_MEMBER, OWNER_ID, site_role) is allowed
 
