@@ -90,6 +90,16 @@ describe("accessibility", () => {
     await check(page, "/dr", heading("Demand response"));
   });
 
+  it("of a household's pages in the system's dark scheme", async () => {
+    const page = await openPage(browser, { bypassCSP: true, colorScheme: "dark" });
+    await logIn(page, account);
+    const heading = (name) => (p) => p.getByRole("heading", { name, exact: true }).first().waitFor();
+    await check(page, "/", (p) => p.getByTestId("kpis").waitFor());
+    await check(page, "/devices", heading("Devices"));
+    await check(page, `/analytics?site=${device.site_id}`, (p) => p.getByTestId("energy-totals").waitFor());
+    await check(page, "/notifications", heading("Notifications"));
+  });
+
   it("of the ADMIN's pages", async () => {
     const page = await openPage(browser, { bypassCSP: true });
     await logIn(page, ADMIN);

@@ -27,8 +27,8 @@ export function launch() {
 // A new context (its own session storage: another person), and its page. Console
 // errors and failed requests are collected, so a test can tell a quiet page from
 // one that broke.
-export async function openPage(browser, { viewport = { width: 1280, height: 900 }, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport, baseURL: APP_URL, bypassCSP });
+export async function openPage(browser, { viewport = { width: 1280, height: 900 }, bypassCSP = false, colorScheme = "light" } = {}) {
+  const context = await browser.newContext({ viewport, baseURL: APP_URL, bypassCSP, colorScheme });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   page.problems = [];
