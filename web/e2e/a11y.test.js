@@ -55,6 +55,24 @@ describe("accessibility", () => {
   });
   after(async () => browser?.close());
 
+  // A scheduled demand-response event, so that the staff's pages show their
+  // statuses, one of them selected.
+  async function scheduledEvent() {
+    const start = new Date(Date.now() + 2 * 86_400_000);
+    start.setUTCMinutes(0, 0, 0);
+    return api("/api/dr/events", {
+      method: "POST",
+      token: await tokenOf(ADMIN),
+      body: {
+        name: `Accessible peak ${Date.now() % 100000}`,
+        start: start.toISOString(),
+        end: new Date(start.getTime() + 3_600_000).toISOString(),
+        target_reduction_kw: 2,
+        incentive_per_kwh: 0.2,
+      },
+    });
+  }
+
   it("of the pages anyone sees", async () => {
     const page = await openPage(browser, { bypassCSP: true });
     const heading = (name) => (p) => p.getByRole("heading", { name }).waitFor();
@@ -107,6 +125,12 @@ describe("accessibility", () => {
     await check(page, "/admin/support", heading("Support inbox"));
     await check(page, "/admin/users", heading("Users"));
     await check(page, "/dr", heading("Demand response"));
-    await check(page, "/", (p) => p.getByTestId("site-ranking").waitFor());
+    const event = await scheduledEvent();
+    await check(page, `/dr?event=${event.id}`, (p) => p.getByRole("heading", { name: "Flexibility on offer" }).waitFor());
+    await check(page, "/", (p) => p.getByTestId("dr-status").waitFor());
+    const dark = await openPage(browser, { bypassCSP: true, colorScheme: "dark" });
+    await logIn(dark, ADMIN);
+    await check(dark, `/dr?event=${event.id}`, (p) => p.getByRole("heading", { name: "Flexibility on offer" }).waitFor());
+    await check(dark, "/", (p) => p.getByTestId("site-ranking").waitFor());
   });
 });
