@@ -12,9 +12,16 @@ from importlib.util import find_spec
 
 import eventlet
 from nameko import rpc
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
+
+from services.common.errors import EmsError
 
 DEFAULT_TIMEOUT = 10.0
+#: What a call to a service that is optional to the caller may fail with and still
+#: mean only "that service cannot say now": the service missing (``UnknownService``),
+#: slow (``RpcTimeout``), not offering the call or its arguments (``BadRequest``),
+#: failing (``RemoteError``, or an error of ours).
+OPTIONAL_CALL_FAILURES = (UnknownService, RpcTimeout, BadRequest, RemoteError, EmsError)
 
 
 class _TimedService:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from nameko.dependency_providers import Config
-from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -37,7 +37,7 @@ from services.common.db import Database
 from services.common.errors import EXPECTED, EmsError
 from services.common.health import HealthMixin
 from services.common.messaging import TRANSIENT_ERRORS, Pusher, consume
-from services.common.rpc import TimedRpcProxy
+from services.common.rpc import OPTIONAL_CALL_FAILURES, TimedRpcProxy
 from services.common.schemas import load
 from services.common.topology import DR_USER_DELETED, iso_utc
 from services.devices.client import commands_now
@@ -76,14 +76,8 @@ SETTLE_BATCH = 20
 DISPATCH_INTERVAL = 2
 
 BATTERIES_UNAVAILABLE = "batteries unavailable"
-BATTERY_FAILURES = (
-    UnknownService,
-    RpcTimeout,
-    BadRequest,
-    RemoteError,
-    EmsError,
-    ValueError,
-)
+#: Batteries failing as an optional service does, or answering in another shape.
+BATTERY_FAILURES = (*OPTIONAL_CALL_FAILURES, ValueError)
 #: What keeps dr from naming the people it invited: users away, slow or failing.
 USERS_FAILURES = (UnknownService, RpcTimeout, RemoteError, EmsError)
 #: The fields of an event on the wire, besides its derived ``status``.

@@ -11,9 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
-
-from services.common.errors import EmsError
+from services.common.rpc import OPTIONAL_CALL_FAILURES
 from services.monitoring import energy, kpis, report, scopes
 from services.monitoring.energy import DAY, Range, next_month
 from services.monitoring.kpis import Hour
@@ -26,13 +24,22 @@ log = logging.getLogger(__name__)
 ALERT_WINDOW = timedelta(hours=24)
 #: What keeps the fleet from a dashboard: the batteries service away, slow or
 #: failing; the other figures are still worth showing.
-BATTERY_FAILURES = (UnknownService, RpcTimeout, BadRequest, RemoteError, EmsError)
+BATTERY_FAILURES = OPTIONAL_CALL_FAILURES
 
 
 def _today(zone, now: datetime) -> tuple[Range, Range]:
     today = now.astimezone(zone).date()
     first = today.replace(day=1)
     return Range("day", today, today + DAY), Range("month", first, next_month(first))
+
+
+def _hours(storage, device_ids: list[str], start, end) -> list[Hour]:
+    """The devices' hourly totals ``[start, end)``, each one a ``kpis.Hour``."""
+    return [
+        Hour(device_id, hour, amounts.kwh, amounts.export_kwh)
+        for device_id, by_hour in storage.hourly_energy(device_ids, start, end).items()
+        for hour, amounts in by_hour.items()
+    ]
 
 
 def _fleet(fleet_of: Callable, device_ids: list[str]) -> list[dict] | None:
@@ -55,11 +62,7 @@ def figures(storage, fleet_of: Callable, scope: scopes.Scope, now: datetime) -> 
     today = energy.total(scopes.amounts(storage, scope, day).values())
     this_month = energy.total(scopes.amounts(storage, scope, month).values())
     start, end = energy.hours_of(day, scope.zone)
-    hours = [
-        Hour(device_id, hour, amounts.kwh, amounts.export_kwh)
-        for device_id, by_hour in storage.hourly_energy(ids, start, end).items()
-        for hour, amounts in by_hour.items()
-    ]
+    hours = _hours(storage, ids, start, end)
     statuses = storage.device_statuses(device_ids=ids) if ids else []
     online = [status for status in statuses if status.online]
     alerts = storage.alerts_since(ids, now - ALERT_WINDOW) if ids else {}
@@ -159,11 +162,7 @@ def site_report(
         "totals": _floats(energy.row("", energy.total(amounts.values()))),
     }
     ids = [device.id for device in storage.devices_where(scope.condition)]
-    hours = [
-        Hour(device_id, hour, amounts.kwh, amounts.export_kwh)
-        for device_id, by_hour in storage.hourly_energy(ids, start, end).items()
-        for hour, amounts in by_hour.items()
-    ]
+    hours = _hours(storage, ids, start, end)
     peak = kpis.peak_hour(hours)
     if peak is not None:
         peak["hour"] = peak["hour"].isoformat()

@@ -12,21 +12,19 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from kombu import Connection
-from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ems.database import alembic_config
+from harness.monitoring import FakeDevices, start_monitoring
+from harness.monitoring import publish as send
 from services.common.errors import NotFound
 from services.common.topology import SYNC, ingest_queue
 from services.monitoring import energy, rollups
 from services.monitoring.devices import put_site
-from services.monitoring.service import MonitoringService
 from services.monitoring.storage import MonitoringStore
 from services.monitoring.tariffs import SiteTerms
-from services.monitoring.worker import MonitoringWorker
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
@@ -61,26 +59,6 @@ def site(zone: str, updated: str = "2026-12-01T00:00:00+00:00", **changes) -> di
     } | changes
 
 
-class FakeDevices:
-    """``devices`` as monitoring asks it: devices and sites by id."""
-
-    name = "devices"
-    devices: dict[str, dict] = {}
-    sites: dict[str, dict] = {}
-
-    @rpc(expected_exceptions=NotFound)
-    def describe_device(self, device_id):
-        if device_id not in FakeDevices.devices:
-            raise NotFound()
-        return FakeDevices.devices[device_id]
-
-    @rpc(expected_exceptions=NotFound)
-    def describe_site(self, site_id):
-        if site_id not in FakeDevices.sites:
-            raise NotFound()
-        return FakeDevices.sites[site_id]
-
-
 def device_in(site_: dict) -> str:
     device_id = str(uuid.uuid4())
     FakeDevices.sites[site_["id"]] = site_
@@ -100,24 +78,14 @@ def device_in(site_: dict) -> str:
 
 @pytest.fixture
 def platform(container_factory, service_config):
-    FakeDevices.devices, FakeDevices.sites = {}, {}
-    container_factory(FakeDevices, service_config()).start()
-    container_factory(MonitoringService, service_config("monitoring")).start()
-    container_factory(
-        MonitoringWorker,
-        service_config(
-            "monitoring_worker",
-            INGEST_QUEUE=QUEUE.name,
-            BATCH_SIZE=200,
-            BATCH_WAIT=0.05,
-            MAX_READING_KWH=100,
-            RPC_TIMEOUT=5,
-            # The DST days of 2026 are older than the default back-fill window.
-            BACKFILL_DAYS=400,
-            READINGS_RETENTION_DAYS=400,
-        ),
-    ).start()
-    return service_config()
+    return start_monitoring(
+        container_factory,
+        service_config,
+        QUEUE,
+        # The DST days of 2026 are older than the default back-fill window.
+        BACKFILL_DAYS=400,
+        READINGS_RETENTION_DAYS=400,
+    )
 
 
 @pytest.fixture
@@ -128,17 +96,7 @@ def monitoring(platform):
 
 
 def publish(config, routing_key, body, exchange=None, times=1):
-    with Connection(config["AMQP_URI"]) as connection:
-        producer = connection.Producer()
-        for _ in range(times):
-            producer.publish(
-                body,
-                exchange=exchange or "",
-                routing_key=routing_key,
-                declare=[QUEUE] if exchange is None else [SYNC],
-                serializer="json",
-                delivery_mode=2,
-            )
+    send(config, QUEUE, routing_key, [body] * times, exchange)
 
 
 def readings(device_id: str, first: datetime, hours: int) -> list[dict]:

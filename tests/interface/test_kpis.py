@@ -13,16 +13,14 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from kombu import Connection
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from pypdf import PdfReader
 
-from services.common.errors import NotFound
+from harness.monitoring import FakeDevices, start_monitoring
+from harness.monitoring import publish as send
 from services.common.topology import SYNC, ingest_queue
 from services.monitoring.exceptions import NoSuchSite
-from services.monitoring.service import MonitoringService
-from services.monitoring.worker import MonitoringWorker
 
 pytestmark = pytest.mark.usefixtures("clean_databases")
 
@@ -30,32 +28,6 @@ OWNER = {"user_id": "7a1c9d2e-0000-4000-8000-0000000000aa", "role": "USER"}
 STRANGER = {"user_id": "7a1c9d2e-0000-4000-8000-0000000000bb", "role": "USER"}
 VIEWER = {"user_id": "7a1c9d2e-0000-4000-8000-0000000000cc", "role": "VIEWER"}
 QUEUE = ingest_queue(1)
-
-
-class FakeDevices:
-    name = "devices"
-    devices: dict[str, dict] = {}
-    sites: dict[str, dict] = {}
-
-    @rpc(expected_exceptions=NotFound)
-    def describe_device(self, device_id):
-        if device_id not in FakeDevices.devices:
-            raise NotFound()
-        return FakeDevices.devices[device_id]
-
-    @rpc(expected_exceptions=NotFound)
-    def describe_site(self, site_id):
-        if site_id not in FakeDevices.sites:
-            raise NotFound()
-        return FakeDevices.sites[site_id]
-
-    @rpc
-    def list_devices(self, caller, query):
-        return [
-            device
-            for device in FakeDevices.devices.values()
-            if device["site_id"] == query["site_id"]
-        ]
 
 
 class FakeBatteries:
@@ -122,24 +94,10 @@ def new_device(site: dict, kind: str, name: str) -> str:
 
 @pytest.fixture
 def platform(container_factory, service_config):
-    FakeDevices.devices, FakeDevices.sites = {}, {}
     FakeBatteries.failing = False
-    container_factory(FakeDevices, service_config()).start()
-    container_factory(FakeBatteries, service_config()).start()
-    container_factory(MonitoringService, service_config("monitoring")).start()
-    container_factory(
-        MonitoringWorker,
-        service_config(
-            "monitoring_worker",
-            INGEST_QUEUE=QUEUE.name,
-            BATCH_SIZE=200,
-            BATCH_WAIT=0.05,
-            MAX_READING_KWH=100,
-            RPC_TIMEOUT=5,
-            BACKFILL_DAYS=70,
-        ),
-    ).start()
-    return service_config()
+    return start_monitoring(
+        container_factory, service_config, QUEUE, FakeBatteries, BACKFILL_DAYS=70
+    )
 
 
 @pytest.fixture
@@ -150,17 +108,7 @@ def monitoring(platform):
 
 
 def publish(config, bodies, routing_key=QUEUE.name, exchange=None):
-    with Connection(config["AMQP_URI"]) as connection:
-        producer = connection.Producer()
-        for body in bodies:
-            producer.publish(
-                body,
-                exchange=exchange or "",
-                routing_key=routing_key,
-                declare=[QUEUE] if exchange is None else [SYNC],
-                serializer="json",
-                delivery_mode=2,
-            )
+    send(config, QUEUE, routing_key, bodies, exchange)
 
 
 def announce(config, site: dict) -> None:
