@@ -168,6 +168,7 @@ describe("a household", () => {
   it("works on a phone-sized screen", async () => {
     const phone = await openPage(browser, { viewport: { width: 390, height: 844 } });
     await logIn(phone, account);
+    await phone.getByTestId("kpis").waitFor();
     await screenshot(phone, "household-09-phone-overview");
     await phone.getByRole("button", { name: "Menu" }).click();
     await phone.getByRole("link", { name: "Notifications" }).waitFor();

@@ -1,5 +1,5 @@
 // One line of text for a live message or a stored notification.
-import { clock, dateTime, kwh } from "./format.js";
+import { clock, dateTime, kwh, zoneAbbreviation } from "./format.js";
 import { CHAT_MESSAGE, DEVICE_STATUS, DR_EVENT, OVERCONSUMPTION, SUPPORT_ALERT, TRADE_EXECUTED } from "./pushes.generated.js";
 
 // A device that went offline or came online: a stored notification (reason
@@ -21,10 +21,11 @@ export function describeNotification(notification, deviceName) {
 export function describeOverconsumption(data, deviceName) {
   const device = deviceName || "A device";
   const hour = clock(data.hour);
+  const zone = zoneAbbreviation(data.hour);
   if (data.reason === "reading") {
-    return `${device}: one reading of ${kwh(data.kwh)} exceeded its limit of ${kwh(data.limit_kwh)} (hour ${hour} UTC).`;
+    return `${device}: one reading of ${kwh(data.kwh)} exceeded its limit of ${kwh(data.limit_kwh)} (hour ${hour} ${zone}).`;
   }
-  return `${device} used ${kwh(data.kwh)} in the hour from ${hour} UTC, over its limit of ${kwh(data.limit_kwh)}.`;
+  return `${device} used ${kwh(data.kwh)} in the hour from ${hour} ${zone}, over its limit of ${kwh(data.limit_kwh)}.`;
 }
 
 export function describeMessage(message, names = {}) {

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { describeMessage, describeNotification } from "./describe.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { describeMessage, describeNotification, describeOverconsumption } from "./describe.js";
+import { showTimesIn } from "./format.js";
 import { DEVICE_STATUS } from "./pushes.generated.js";
 
 describe("describeNotification", () => {
@@ -22,5 +23,17 @@ describe("describeMessage", () => {
   it("names the device of a device.status message", () => {
     const message = { type: DEVICE_STATUS, data: { device_id: "d1", online: true, last_seen: "2026-11-22T10:15:00Z" } };
     expect(describeMessage(message, { d1: "Roof" })).toBe("Roof is online (last heard from 2026-11-22 10:15 UTC).");
+  });
+});
+
+describe("an over-limit hour on the account's clock", () => {
+  afterEach(() => showTimesIn(null));
+
+  it("names the hour in the account's zone", () => {
+    showTimesIn("Europe/Berlin");
+    const data = { reason: "hourly", hour: "2026-12-02T09:00:00Z", kwh: 2, limit_kwh: 1 };
+    expect(describeOverconsumption(data, "Boiler")).toBe(
+      "Boiler used 2.000 kWh in the hour from 10:00 CET, over its limit of 1.000 kWh.",
+    );
   });
 });
