@@ -46,14 +46,27 @@ describe("energy flowing both ways", () => {
       null,
       LIVE,
     );
-    const rows = await page.$$eval("[data-testid=consumption-table] tbody tr", (trs) =>
-      trs.map((tr) => [...tr.querySelectorAll("td")].slice(1).map((td) => Number(td.textContent))),
-    );
+    // The history may still be arriving: the table and its totals are read in one
+    // go, once two readings a second apart agree.
+    const read = () =>
+      page.evaluate(() => ({
+        rows: [...document.querySelectorAll("[data-testid=consumption-table] tbody tr")].map((tr) =>
+          [...tr.querySelectorAll("td")].slice(1).map((td) => Number(td.textContent)),
+        ),
+        totals: document.querySelector("[data-testid=energy-totals]").textContent,
+      }));
+    let shownNow = await read();
+    for (;;) {
+      await page.waitForTimeout(1000);
+      const again = await read();
+      if (JSON.stringify(again) === JSON.stringify(shownNow)) break;
+      shownNow = again;
+    }
+    const { rows, totals } = shownNow;
     assert.equal(rows.length, 24);
     for (const [imported, exported, net] of rows) assert.ok(Math.abs(net - (imported - exported)) < 1e-6, `${net} = ${imported} − ${exported}`);
     const exportedTotal = rows.reduce((sum, [, exported]) => sum + exported, 0);
     const importedTotal = rows.reduce((sum, [imported]) => sum + imported, 0);
-    const totals = await page.getByTestId("energy-totals").textContent();
     const shown = (term) => Number(totals.match(new RegExp(`${term}(-?[\\d.]+) kWh`))[1]);
     assert.ok(Math.abs(shown("Exported") - exportedTotal) < 0.0015, `${totals} for ${exportedTotal} exported`);
     assert.ok(Math.abs(shown("Imported") - importedTotal) < 0.0015, `${totals} for ${importedTotal} imported`);
