@@ -16,6 +16,7 @@ DATABASES = {
     "batteries": "batterydb",
     "dr": "drdb",
     "trading": "tradingdb",
+    "alarms": "alarmdb",
 }
 #: What a Nameko service's workers remember of the calls that led to theirs.
 PARENT_CALLS_TRACKED = 10
@@ -169,6 +170,16 @@ PROCESSES = {
         # E-mail goes out a little at a time; while the server is down, each
         # worker holds one e-mail through its wait.
         max_workers=2,
+    ),
+    # Rules, the alarms they raise, and who is told (in the app, by e-mail).
+    "alarms": service(
+        "alarms",
+        # Monitoring, batteries, devices and users, asked in each round.
+        RPC_TIMEOUT=v.RPC_TIMEOUT,
+        EVALUATE_SECONDS=v.ALARM_EVALUATE_SECONDS,
+        NOTIFY_SECONDS=v.ALARM_NOTIFY_SECONDS,
+        # The link to the alarms page in the e-mail.
+        PUBLIC_URL=PUBLIC_URL,
     ),
     "devices": service(
         "devices",

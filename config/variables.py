@@ -96,6 +96,7 @@ BROKER_LOGINS = {
             "trading",
             "gateway",
             "mail",
+            "alarms",
             "balancer",
             "ws_gateway",
             "simulator",
@@ -451,6 +452,22 @@ STATUS_CHECK_SECONDS = Variable(
     10,
     number,
     "seconds between monitoring's checks for devices gone silent",
+)
+
+# -- alarms ----------------------------------------------------------------------------
+
+ALARM_EVALUATE_SECONDS = Variable(
+    "EMS_ALARM_EVALUATE_SECONDS",
+    10,
+    number,
+    "seconds between rounds of the alarm rules: how late an alarm is raised or "
+    "cleared at most, beyond its rule's own minutes",
+)
+ALARM_NOTIFY_SECONDS = Variable(
+    "EMS_ALARM_NOTIFY_SECONDS",
+    60,
+    number,
+    "seconds between looks for alarm e-mail held through quiet hours and digests due",
 )
 
 WEATHER_URL = Variable(

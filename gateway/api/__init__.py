@@ -2,6 +2,7 @@
 
 from gateway.api import (
     accounts,
+    alarms,
     batteries,
     consumption,
     dead_letters,
@@ -27,6 +28,7 @@ ROUTES = (
     + consumption.ROUTES
     + energy.ROUTES
     + kpis.ROUTES
+    + alarms.ROUTES
     + generation.ROUTES
     + batteries.ROUTES
     + dr.ROUTES

@@ -182,6 +182,11 @@ ROUTES = (
             "units": "kWh",
             "theme": "system",
             "permissions": [
+                "alarms.acknowledge",
+                "alarms.clear",
+                "alarms.manage_global_rules",
+                "alarms.read",
+                "alarms.read_all",
                 "batteries.create",
                 "batteries.read",
                 "batteries.read_all",

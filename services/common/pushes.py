@@ -16,6 +16,7 @@ from pathlib import Path
 
 from marshmallow import Schema, fields
 
+from services.alarms.schemas import AlarmSchema
 from services.batteries.schemas import BatteryStateSchema
 from services.common.topology import client_message, role_message_key, user_message_key
 from services.devices.schemas import DeviceCommandSchema
@@ -140,6 +141,22 @@ OVERCONSUMPTION = Push(
     roles=(),
     description="a device of the user's went over its hourly limit",
 )
+ALARM_CREATED = Push(
+    "alarm.created",
+    AlarmSchema(),
+    to_user=True,
+    roles=(),
+    description="an alarm raised on a device or site of the user's, of a severity "
+    "they chose to see in the app",
+)
+ALARM_UPDATED = Push(
+    "alarm.updated",
+    AlarmSchema(),
+    to_user=True,
+    roles=(),
+    description="an alarm of the user's changed: acknowledged, cleared, ended, "
+    "or its severity",
+)
 CONSUMPTION_UPDATED = Push(
     "consumption.updated",
     ConsumptionUpdateSchema(),
@@ -216,6 +233,8 @@ CATALOGUE: dict[str, Push] = {
         CHAT_MESSAGE,
         SUPPORT_ALERT,
         OVERCONSUMPTION,
+        ALARM_CREATED,
+        ALARM_UPDATED,
         CONSUMPTION_UPDATED,
         DEVICE_STATUS,
         BATTERY_STATE,

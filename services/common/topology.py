@@ -176,6 +176,22 @@ BATTERIES_DEVICE_DELETED = _sync_queue("batteries", "deleted-devices", "device.d
 DR_USER_DELETED = _sync_queue("dr", "sync", "user.deleted")
 TRADING_USER_DELETED = _sync_queue("trading", "sync", "user.deleted")
 SUPPORT_USER_DELETED = _sync_queue("support", "sync", "user.deleted")
+#: What alarms keeps a copy of (devices, rooms, sites, in order on one queue) and
+#: forgets (users).
+ALARMS_SYNC = _sync_queue(
+    "alarms",
+    "sync",
+    "device.created",
+    "device.updated",
+    "device.deleted",
+    "room.created",
+    "room.updated",
+    "room.deleted",
+    "site.created",
+    "site.updated",
+    "site.deleted",
+    "user.deleted",
+)
 #: E-mail to send, ``{to, subject, text}`` on ``ems.sync`` under ``mail.send``
 #: (``services.common.mail``): the mail service takes it from this queue and keeps
 #: it there until the SMTP server has it.
@@ -212,6 +228,7 @@ QUEUES = (
     TRADING_USER_DELETED,
     SUPPORT_USER_DELETED,
     MAIL_OUTBOX,
+    ALARMS_SYNC,
     DEVICES_COMMAND_ACKS,
     DEVICES_PRESENCE,
 )
@@ -237,6 +254,7 @@ SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
     "trading": (TRADING_USER_DELETED,),
     "support": (SUPPORT_USER_DELETED,),
     "mail": (MAIL_OUTBOX,),
+    "alarms": (ALARMS_SYNC,),
 }
 
 

@@ -343,6 +343,24 @@ class DevicesService(HealthMixin):
         )
 
     @rpc(expected_exceptions=EXPECTED)
+    def site_inventory(self, after=None, limit=100):
+        """Every site with its rooms and devices, a page of ``limit`` (at most
+        500) sites after the site ``after``: ``[{site, rooms, devices}]`` in site
+        id order, for a service that keeps a copy of them all and starts after
+        their events were published (alarms)."""
+        limit = max(1, min(int(limit), 500))
+        return [
+            {
+                "site": site_schema.dump(site),
+                "rooms": room_schema.dump(self.storage.list_rooms(site.id), many=True),
+                "devices": device_schema.dump(
+                    self.storage.list_devices(site_id=site.id), many=True
+                ),
+            }
+            for site in self.storage.sites_after(after, limit)
+        ]
+
+    @rpc(expected_exceptions=EXPECTED)
     def sites_of(self, user_id):
         """The sites a user is a member of, for other services."""
         return site_schema.dump(self.storage.list_sites(user_id), many=True)

@@ -233,6 +233,14 @@ class DeviceStore(Store):
             )
         return list(self.session.scalars(query))
 
+    def sites_after(self, after: str | None, limit: int) -> list[Site]:
+        """Up to ``limit`` sites in id order, after ``after``: every site, a page
+        at a time."""
+        query = select(Site).order_by(Site.id).limit(limit)
+        if after is not None:
+            query = query.where(Site.id > after)
+        return list(self.session.scalars(query))
+
     def site_roles_of(self, user_id: str) -> dict[str, str]:
         """``{site_id: role}`` of every site ``user_id`` is a member of."""
         rows = self.session.execute(

@@ -173,6 +173,12 @@ class HorizonSchema(InputSchema):
     hours = fields.Integer(load_default=24, validate=HORIZON)
 
 
+class PowerFloorSchema(InputSchema):
+    minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=7 * 24 * 60)
+    )
+
+
 class BacktestQuerySchema(InputSchema):
     device_id = fields.String(required=True, validate=ID)
     horizon = fields.Integer(

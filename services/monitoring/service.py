@@ -95,6 +95,7 @@ from services.monitoring.schemas import (
     NetLoadSchema,
     NotificationQuerySchema,
     NotificationSchema,
+    PowerFloorSchema,
     ReadingsExportQuerySchema,
     ReportQuerySchema,
 )
@@ -550,6 +551,30 @@ class MonitoringService(HealthMixin):
             state.device_id: status_schema.dump(state)
             | {"reported_at": status_schema.dump(state)["soc_at"]}
             for state in self.storage.device_statuses(device_ids=ids)
+        }
+
+    @rpc(expected_exceptions=EXPECTED)
+    def power_floor(self, device_ids, minutes, now_iso=None):
+        """The lowest power each device reported in the last ``minutes`` (1 to 10
+        080), for a service acting for no one (alarms' rules): ``{device_id:
+        {lowest_w, first_at, readings}}``; a device that reported no power then is
+        left out."""
+        query = load(PowerFloorSchema(), {"minutes": minutes})
+        ids = [
+            device_id for device_id in logic.device_ids(device_ids) if is_id(device_id)
+        ]
+        if not ids:
+            return {}
+        since = _now(now_iso) - timedelta(minutes=query["minutes"])
+        return {
+            device_id: {
+                "lowest_w": lowest,
+                "first_at": iso_utc(first_at),
+                "readings": count,
+            }
+            for device_id, (lowest, first_at, count) in self.storage.power_floor(
+                ids, since
+            ).items()
         }
 
     @rpc(expected_exceptions=EXPECTED)

@@ -17,6 +17,7 @@ from services.monitoring.logic import (
     Energy,
     ParsedReading,
     TotalChange,
+    hour_of,
 )
 from services.monitoring.models import (
     DailyTotal,
@@ -557,6 +558,30 @@ class MonitoringStore(EnergyStorage, KpiStorage, Store):
                 row.kwh, row.export_kwh
             )
         return totals
+
+    def power_floor(
+        self, device_ids: list[str], since: datetime
+    ) -> dict[str, tuple[float, datetime, int]]:
+        """The lowest power each device reported after ``since``, when it first
+        reported one then, and how many readings had power: ``{device_id: (lowest
+        W, first timestamp, count)}``; devices without such readings are missing."""
+        rows = self.session.execute(
+            select(
+                Reading.device_id,
+                func.min(Reading.power_w),
+                func.min(Reading.timestamp),
+                func.count(),
+            )
+            .where(
+                Reading.device_id.in_(device_ids),
+                # The partitions of the window's hours only.
+                Reading.hour >= hour_of(since),
+                Reading.timestamp > since,
+                Reading.power_w.is_not(None),
+            )
+            .group_by(Reading.device_id)
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     def notifications(self, user_id: str, limit: int) -> list[Notification]:
         return list(

@@ -6,6 +6,10 @@ export const CHAT_MESSAGE = "chat.message";
 export const SUPPORT_ALERT = "support.alert";
 /** a device of the user's went over its hourly limit */
 export const OVERCONSUMPTION = "overconsumption";
+/** an alarm raised on a device or site of the user's, of a severity they chose to see in the app */
+export const ALARM_CREATED = "alarm.created";
+/** an alarm of the user's changed: acknowledged, cleared, ended, or its severity */
+export const ALARM_UPDATED = "alarm.updated";
 /** the new hourly totals of the user's devices after a batch */
 export const CONSUMPTION_UPDATED = "consumption.updated";
 /** a device of the user's went offline or came online */
@@ -30,6 +34,8 @@ export const AUDIENCES = Object.freeze({
   [CHAT_MESSAGE]: { user: true, roles: ["VIEWER", "ADMIN"] },
   [SUPPORT_ALERT]: { user: false, roles: ["ADMIN"] },
   [OVERCONSUMPTION]: { user: true, roles: [] },
+  [ALARM_CREATED]: { user: true, roles: [] },
+  [ALARM_UPDATED]: { user: true, roles: [] },
   [CONSUMPTION_UPDATED]: { user: true, roles: [] },
   [DEVICE_STATUS]: { user: true, roles: [] },
   [BATTERY_STATE]: { user: true, roles: [] },

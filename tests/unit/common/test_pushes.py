@@ -40,6 +40,8 @@ def pusher():
 
 def test_each_type_is_declared_once_under_its_name():
     assert sorted(CATALOGUE) == [
+        "alarm.created",
+        "alarm.updated",
         "battery.state",
         "chat.message",
         "command.accepted",

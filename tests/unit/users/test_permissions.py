@@ -21,6 +21,8 @@ TABLE = {
         "trading.place",
     ],
     "VIEWER": [
+        "alarms.read",
+        "alarms.read_all",
         "batteries.read",
         "batteries.read_all",
         "devices.read",
@@ -37,6 +39,11 @@ TABLE = {
         "users.read_users",
     ],
     "OPERATOR": [
+        "alarms.acknowledge",
+        "alarms.clear",
+        "alarms.manage_global_rules",
+        "alarms.read",
+        "alarms.read_all",
         "batteries.create",
         "batteries.read",
         "batteries.read_all",
@@ -58,6 +65,12 @@ TABLE = {
         "users.find_users",
     ],
     "ADMIN": [
+        "alarms.acknowledge",
+        "alarms.clear",
+        "alarms.manage_global_rules",
+        "alarms.manage_rules",
+        "alarms.read",
+        "alarms.read_all",
         "batteries.add",
         "batteries.command",
         "batteries.create",
