@@ -132,7 +132,7 @@ function AlarmRow({ alarm, onAct }) {
       <td>
         <Originator originator={alarm.originator} />
       </td>
-      <td>
+      <td className="alarm-message">
         {alarm.message}
         {alarm.value !== null && alarm.value !== undefined && (
           <small className="visually-hidden">
@@ -141,10 +141,10 @@ function AlarmRow({ alarm, onAct }) {
           </small>
         )}
       </td>
-      <td>
+      <td className="alarm-when">
         <time dateTime={alarm.started_at}>{dateTime(alarm.started_at)}</time>
       </td>
-      <td>{alarm.ended_at ? <time dateTime={alarm.ended_at}>{dateTime(alarm.ended_at)}</time> : "–"}</td>
+      <td className="alarm-when">{alarm.ended_at ? <time dateTime={alarm.ended_at}>{dateTime(alarm.ended_at)}</time> : "–"}</td>
       <td className="alarm-state">
         {stateText(alarm)}
         {alarm.status === "cleared" && <small>{alarm.cleared_by ? `cleared by ${alarm.cleared_by.name}` : "its condition ended"}</small>}
@@ -210,9 +210,18 @@ export default function Alarms() {
     }, [api, cursor, view, setData]),
   );
 
+  const [notice, setNotice] = useState("");
   const done = (alarm) => {
     list.setData((page) => applyAlarm(page, alarm, filters));
+    setNotice(`${acting.action === "ack" ? "Acknowledged" : "Cleared"}: ${typeLabel(alarm.type)} of ${alarm.originator?.name || "a device"}.`);
     setActing(null);
+  };
+  // The focus, once the button that opened the dialog is gone: the alarm's row,
+  // or the table when the alarm left the list.
+  const table = useRef(null);
+  const focusAfter = (id) => () => {
+    const row = table.current?.querySelector(`[data-alarm-id="${CSS.escape(id)}"]`);
+    (row?.querySelector("button, a") || table.current?.querySelector(".table-wrap") || table.current)?.focus();
   };
 
   return (
@@ -223,6 +232,10 @@ export default function Alarms() {
         {liveStatus !== "open" && <strong> (live updates are reconnecting; the list is reloaded when they are back)</strong>}.
       </p>
       <Filters filters={filters} onChange={change} />
+      <p role="status" className="alarm-notice">
+        {notice}
+      </p>
+      <div ref={table} tabIndex={-1}>
       <Resource resource={list} isEmpty={(page) => !page?.alarms?.length} empty="No alarms match these filters." loadingLabel="Loading alarms…">
         {(page) => (
           <>
@@ -243,7 +256,17 @@ export default function Alarms() {
           </>
         )}
       </Resource>
-      {acting && <AlarmAction key={`${acting.alarm.id}-${acting.action}`} alarm={acting.alarm} action={acting.action} onDone={done} onClose={() => setActing(null)} />}
+      </div>
+      {acting && (
+        <AlarmAction
+          key={`${acting.alarm.id}-${acting.action}`}
+          alarm={acting.alarm}
+          action={acting.action}
+          onDone={done}
+          onClose={() => setActing(null)}
+          onFocusLost={focusAfter(acting.alarm.id)}
+        />
+      )}
     </section>
   );
 }

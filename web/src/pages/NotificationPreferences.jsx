@@ -97,6 +97,7 @@ function PreferencesForm({ preferences }) {
           A daily e-mail that sums up your alarms
         </label>
         {form.digest && (
+          <div className="times digest-hour">
           <Field label={`At (${zone})`} name="digest_hour" as="select" value={form.digest_hour} onChange={(event) => change({ digest_hour: event.target.value })} error={error}>
             {HOURS.map((hour) => (
               <option key={hour.value} value={hour.value}>
@@ -104,6 +105,7 @@ function PreferencesForm({ preferences }) {
               </option>
             ))}
           </Field>
+          </div>
         )}
         {!form.digest && <GroupError id={`${quietId}-digest`} message={formFieldMessage(raw, "digest_hour")} />}
       </fieldset>
@@ -127,10 +129,10 @@ export default function NotificationPreferences() {
           <li>
             <Link to="/account">Your account</Link>
           </li>
-          <li aria-current="page">Notifications</li>
+          <li aria-current="page">Notification preferences</li>
         </ul>
       </nav>
-      <h1>Notifications</h1>
+      <h1>Notification preferences</h1>
       <Resource resource={preferences} isEmpty={() => false} loadingLabel="Loading your preferences…">
         {(data) => <PreferencesForm preferences={data} />}
       </Resource>

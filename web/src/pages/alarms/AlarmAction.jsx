@@ -12,13 +12,17 @@ const WORDS = {
 
 // Acknowledging or clearing `alarm` (`action`: "ack" or "clear"), with an
 // optional comment, in a modal dialog: Escape or Cancel closes it, and the focus
-// goes back where it was. `onDone(alarm)` gets the alarm as the server answered.
-export function AlarmAction({ alarm, action, onDone, onClose }) {
+// goes back where it was (or to `onFocusLost()` when that button is gone, as an
+// Acknowledge button is once the alarm is). `onDone(alarm)` gets the alarm as the
+// server answered.
+export function AlarmAction({ alarm, action, onDone, onClose, onFocusLost }) {
   const { api } = useSession();
   const dialog = useRef(null);
   const titleId = useId();
   const [comment, setComment] = useState("");
   const words = WORDS[action];
+  const focusLost = useRef(onFocusLost);
+  focusLost.current = onFocusLost;
 
   useEffect(() => {
     const opener = document.activeElement;
@@ -29,7 +33,8 @@ export function AlarmAction({ alarm, action, onDone, onClose }) {
     }
     return () => {
       if (box?.open && typeof box.close === "function") box.close();
-      opener?.focus?.();
+      if (opener?.isConnected) opener.focus();
+      else focusLost.current?.();
     };
   }, []);
 
