@@ -81,6 +81,12 @@ export function measure(value, unit) {
   return unit ? `${number} ${unit}` : number;
 }
 
+// A query string with its commas as they are (a list of severities reads
+// `severity=critical,major`, as the API documents it).
+function listQuery(params) {
+  return query(params).replace(/%2C/gi, ",");
+}
+
 // The known severities named in a comma list, most severe first, once each.
 function severityList(text) {
   const named = new Set(String(text || "").split(",").map((part) => part.trim()));
@@ -112,13 +118,13 @@ export function searchFromFilters(filters) {
     device_id: filters.device_id || "",
     type: filters.type || "",
   };
-  return query(params);
+  return listQuery(params);
 }
 
 // The path of `GET /api/alarms` for `filters` (the page after `before`, when
 // given): the status always named, the rest when set.
 export function alarmsPath(filters, { before = null, limit = PAGE_SIZE } = {}) {
-  return `/api/alarms${query({
+  return `/api/alarms${listQuery({
     status: filters.status || DEFAULT_STATUS,
     severity: severityList((filters.severity || []).join(",")).join(","),
     site_id: filters.site_id,
