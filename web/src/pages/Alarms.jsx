@@ -236,26 +236,26 @@ export default function Alarms() {
         {notice}
       </p>
       <div ref={table} tabIndex={-1}>
-      <Resource resource={list} isEmpty={(page) => !page?.alarms?.length} empty="No alarms match these filters." loadingLabel="Loading alarms…">
-        {(page) => (
-          <>
-            <p role="status" className="visually-hidden">
-              {page.alarms.length} alarms shown{page.next ? ", more to load" : ""}.
-            </p>
-            <DataTable caption="Alarms, newest first" columns={COLUMNS} scrolls data-testid="alarms">
-              {page.alarms.map((alarm) => (
-                <AlarmRow key={alarm.id} alarm={alarm} onAct={(one, action) => setActing({ alarm: one, action })} />
-              ))}
-            </DataTable>
-            {page.next && (
-              <button type="button" className="outline alarm-more" aria-busy={more.busy} disabled={more.busy} onClick={() => more.run()}>
-                More alarms
-              </button>
-            )}
-            <FormError error={more.error} />
-          </>
-        )}
-      </Resource>
+        <Resource resource={list} isEmpty={(page) => !page?.alarms?.length} empty="No alarms match these filters." loadingLabel="Loading alarms…">
+          {(page) => (
+            <>
+              <p role="status" className="visually-hidden">
+                {page.alarms.length} alarms shown{page.next ? ", more to load" : ""}.
+              </p>
+              <DataTable caption="Alarms, newest first" columns={COLUMNS} scrolls data-testid="alarms">
+                {page.alarms.map((alarm) => (
+                  <AlarmRow key={alarm.id} alarm={alarm} onAct={(one, action) => setActing({ alarm: one, action })} />
+                ))}
+              </DataTable>
+              {page.next && (
+                <button type="button" className="outline alarm-more" aria-busy={more.busy} disabled={more.busy} onClick={() => more.run()}>
+                  More alarms
+                </button>
+              )}
+              <FormError error={more.error} />
+            </>
+          )}
+        </Resource>
       </div>
       {acting && (
         <AlarmAction

@@ -98,13 +98,13 @@ function PreferencesForm({ preferences }) {
         </label>
         {form.digest && (
           <div className="times digest-hour">
-          <Field label={`At (${zone})`} name="digest_hour" as="select" value={form.digest_hour} onChange={(event) => change({ digest_hour: event.target.value })} error={error}>
-            {HOURS.map((hour) => (
-              <option key={hour.value} value={hour.value}>
-                {hour.label}
-              </option>
-            ))}
-          </Field>
+            <Field label={`At (${zone})`} name="digest_hour" as="select" value={form.digest_hour} onChange={(event) => change({ digest_hour: event.target.value })} error={error}>
+              {HOURS.map((hour) => (
+                <option key={hour.value} value={hour.value}>
+                  {hour.label}
+                </option>
+              ))}
+            </Field>
           </div>
         )}
         {!form.digest && <GroupError id={`${quietId}-digest`} message={formFieldMessage(raw, "digest_hour")} />}
