@@ -14,6 +14,7 @@ const ConfirmEmail = lazy(() => import("./pages/ConfirmEmail.jsx"));
 const ForgotPassword = lazy(() => import("./pages/ForgotPassword.jsx"));
 const ResetPassword = lazy(() => import("./pages/ResetPassword.jsx"));
 const AdminSupport = lazy(() => import("./pages/AdminSupport.jsx"));
+const Alarms = lazy(() => import("./pages/Alarms.jsx"));
 const AdminUsers = lazy(() => import("./pages/AdminUsers.jsx"));
 const Analytics = lazy(() => import("./pages/Analytics.jsx"));
 const Batteries = lazy(() => import("./pages/Batteries.jsx"));
@@ -21,6 +22,7 @@ const Consumption = lazy(() => import("./pages/Consumption.jsx"));
 const DrEvents = lazy(() => import("./pages/DrEvents.jsx"));
 const Home = lazy(() => import("./pages/Home.jsx"));
 const Notifications = lazy(() => import("./pages/Notifications.jsx"));
+const NotificationPreferences = lazy(() => import("./pages/NotificationPreferences.jsx"));
 const Site = lazy(() => import("./pages/Site.jsx"));
 const Sites = lazy(() => import("./pages/Sites.jsx"));
 const Support = lazy(() => import("./pages/Support.jsx"));
@@ -53,12 +55,14 @@ export default function App() {
         <Route path="/reset-password" element={<Suspense fallback={<Loading />}><ResetPassword /></Suspense>} />
         <Route path="/confirm-email" element={<Suspense fallback={<Loading />}><ConfirmEmail /></Suspense>} />
         <Route path="/account" element={<Private><Account /></Private>} />
+        <Route path="/account/notifications" element={<Private><NotificationPreferences /></Private>} />
         <Route path="/" element={<Private><Home /></Private>} />
         <Route path="/devices" element={<Private><Devices /></Private>} />
         <Route path="/devices/:deviceId" element={<Private><Consumption /></Private>} />
         <Route path="/sites" element={<Private><Sites /></Private>} />
         <Route path="/sites/:siteId" element={<Private><Site /></Private>} />
         <Route path="/analytics" element={<Private><Analytics /></Private>} />
+        <Route path="/alarms" element={<Private><Alarms /></Private>} />
         <Route path="/notifications" element={<Private><Notifications /></Private>} />
         <Route path="/support" element={<Private><Support /></Private>} />
         <Route path="/batteries" element={<Private><Batteries /></Private>} />

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { NavLink, Outlet } from "react-router-dom";
 import { offered } from "../permissions.js";
 import { useSession } from "../session.jsx";
+import AlarmCount from "./AlarmCount.jsx";
 import LiveToasts from "./LiveToasts.jsx";
 
 // Each section, for the accounts that may use it (`may`); the support chat is
@@ -11,6 +12,7 @@ const LINKS = [
   { to: "/sites", label: "Sites" },
   { to: "/devices", label: "Devices" },
   { to: "/analytics", label: "Analytics" },
+  { to: "/alarms", label: "Alarms" },
   { to: "/notifications", label: "Notifications" },
   { to: "/batteries", label: "Batteries" },
   { to: "/trading", label: "Trading" },
@@ -45,6 +47,7 @@ export default function Layout() {
           </ul>
           {user && (
             <ul>
+              <AlarmCount />
               <li>
                 <span
                   className={`live-status live-${liveStatus}`}

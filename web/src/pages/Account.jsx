@@ -1,4 +1,5 @@
 import { useMemo, useState } from "react";
+import { Link } from "react-router-dom";
 import { Field, FormError } from "../components/Field.jsx";
 import { Empty, ErrorMessage, Loading } from "../components/Status.jsx";
 import { dateTime } from "../format.js";
@@ -223,6 +224,12 @@ export default function Account() {
     <section className="account">
       <h1>Your account</h1>
       <Profile key={user.id} />
+      <section aria-labelledby="notifications-heading">
+        <h2 id="notifications-heading">Notifications</h2>
+        <p>
+          <Link to="/account/notifications">Choose which alarms reach you</Link>, in the app and by e-mail, with quiet hours and a daily digest.
+        </p>
+      </section>
       <Password onChanged={() => sessions.reload({ quiet: true })} />
       <Email />
       <Sessions sessions={sessions} />

@@ -9,6 +9,7 @@ import { DEVICE_KINDS, kwh, limitKwh, utcDate, utcHour } from "../format.js";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 import { CONSUMPTION_UPDATED } from "../pushes.generated.js";
+import { AlarmRules } from "./alarms/AlarmRules.jsx";
 import { CommandPanel } from "./devices/CommandPanel.jsx";
 
 // The limit is drawn when it is on the bars' scale; far above them it would
@@ -204,6 +205,7 @@ export default function Consumption() {
             </section>
           </div>
           {device.data?.permissions?.command && <CommandPanel device={device.data} />}
+          {device.data && <AlarmRules device={device.data} canAdd={Boolean(device.data.permissions?.update)} />}
         </>
       )}
     </section>

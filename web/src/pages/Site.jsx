@@ -9,6 +9,7 @@ import { saveFile } from "../api.js";
 import { useAction, useResource } from "../hooks.js";
 import { describeTariff, SITE_ROLES, siteBody, siteForm } from "../sites.js";
 import { useSession } from "../session.jsx";
+import { AlarmRules } from "./alarms/AlarmRules.jsx";
 import { SiteFields } from "./sites/SiteFields.jsx";
 
 function EditSite({ site, onSaved, onCancel }) {
@@ -358,6 +359,7 @@ export default function Site() {
           <Details site={data} onChanged={(saved) => site.setData(() => saved)} />
           <Rooms site={data} rooms={rooms} />
           <Devices site={data} rooms={rooms} />
+          <AlarmRules site={data} rooms={rooms.data || []} canAdd={Boolean(data.permissions?.update_site)} />
           <Members site={data} />
         </section>
       )}
