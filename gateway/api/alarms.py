@@ -79,7 +79,8 @@ ROUTES = (
         summary="List alarms",
         description=(
             "Alarms newest first, filtered by ``status`` (``any``, ``active``, "
-            "``cleared``, ``ack``, ``unack``), ``severity`` (comma-separated), "
+            "``cleared``, ``ack``: acknowledged, ``unack``: active and not "
+            "acknowledged), ``severity`` (comma-separated), "
             "``site_id``, ``device_id`` and ``type``; a page of ``limit``, the next "
             f"with ``before`` = ``next``. {WHO}"
         ),

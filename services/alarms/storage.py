@@ -349,7 +349,8 @@ class AlarmStore(Store):
         elif status == "ack":
             conditions.append(Alarm.acknowledged)
         elif status == "unack":
-            conditions.append(~Alarm.acknowledged)
+            # What the header counts: active, and nobody on it yet.
+            conditions.extend([Alarm.active, ~Alarm.acknowledged])
         for field in ("site_id", "device_id", "type"):
             if query.get(field):
                 conditions.append(getattr(Alarm, field) == query[field])

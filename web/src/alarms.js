@@ -3,11 +3,10 @@
 // pushed alarm matched against them, and the list kept newest first as alarms
 // arrive. No React, no I/O.
 import { query } from "./api.js";
+import { ALARM_CREATED, ALARM_UPDATED } from "./pushes.generated.js";
 
-// The pushes of the alarms service (`data`: the alarm). Named here only, until
-// pushes.generated.js carries them; then they are imported from there.
-export const ALARM_CREATED = "alarm.created";
-export const ALARM_UPDATED = "alarm.updated";
+// The pushes of the alarms service (`data`: the alarm).
+export { ALARM_CREATED, ALARM_UPDATED };
 export const ALARM_PUSHES = [ALARM_CREATED, ALARM_UPDATED];
 
 // Most severe first.
