@@ -45,6 +45,10 @@ def stack(tmp_path_factory, model_server, weather_server):
                 # A device of a 1 s reading interval is offline after 3 × 1 s + 1 s,
                 # found within a second (test_device_status.py).
                 v.STATUS_CHECK_SECONDS: 1,
+                # Alarm rules are judged every second, held e-mail and digests
+                # looked at every second (test_alarms.py).
+                v.ALARM_EVALUATE_SECONDS: 1,
+                v.ALARM_NOTIFY_SECONDS: 1,
                 v.OFFLINE_GRACE_SECONDS: 1,
                 # Auto batteries act every 2 s on plan steps of 6 s
                 # (test_battery_auto.py).
