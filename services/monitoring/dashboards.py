@@ -1,6 +1,7 @@
 """What a site's or a portfolio's dashboard and monthly report are made of,
 gathered from monitoring's own tables (rollups, hourly totals, device states,
-alerts) and the batteries service's fleet, and worked out by ``kpis.py``.
+alerts), the batteries service's fleet and the alarms service's active alarms,
+and worked out by ``kpis.py``.
 
 "Today" and "this month" are the scope's own: a site's local day and month; across
 a portfolio each site's own today and month, summed (as ``/api/energy`` sums days
@@ -20,10 +21,12 @@ from services.monitoring.tariffs import DEFAULT
 
 log = logging.getLogger(__name__)
 
-#: How far back an alert counts as active on a dashboard.
+#: How far back an over-limit notification counts on a dashboard while the alarms
+#: service cannot say which alarms are active.
 ALERT_WINDOW = timedelta(hours=24)
-#: What keeps the fleet from a dashboard: the batteries service away, slow or
-#: failing; the other figures are still worth showing.
+#: What keeps the fleet (the active alarms) from a dashboard: the batteries
+#: (alarms) service away, slow or failing; the other figures are still worth
+#: showing.
 BATTERY_FAILURES = OPTIONAL_CALL_FAILURES
 
 
@@ -52,9 +55,28 @@ def _fleet(fleet_of: Callable, device_ids: list[str]) -> list[dict] | None:
         return None
 
 
-def figures(storage, fleet_of: Callable, scope: scopes.Scope, now: datetime) -> dict:
+def _alarms(storage, alarm_counts: Callable, device_ids: list[str], now) -> dict:
+    """``{device_id: active alarms}``; while the alarms service cannot say, the
+    devices' over-limit notifications of the last ``ALERT_WINDOW``."""
+    if not device_ids:
+        return {}
+    try:
+        return alarm_counts(device_ids)
+    except BATTERY_FAILURES as exc:
+        log.warning("active alarms unavailable: %s: %s", type(exc).__name__, exc)
+        return storage.alerts_since(device_ids, now - ALERT_WINDOW)
+
+
+def figures(
+    storage,
+    fleet_of: Callable,
+    scope: scopes.Scope,
+    now: datetime,
+    alarm_counts: Callable,
+) -> dict:
     """The dashboard of ``scope`` (a site or a portfolio) at ``now``.
-    ``fleet_of(device_ids)`` is the batteries service's ``fleet_of``."""
+    ``fleet_of(device_ids)`` is the batteries service's ``fleet_of``,
+    ``alarm_counts(device_ids)`` the alarms service's ``active_alarm_counts``."""
     devices = storage.devices_where(scope.condition)
     ids = [device.id for device in devices]
     kinds = {device.id: device.kind for device in devices}
@@ -65,7 +87,7 @@ def figures(storage, fleet_of: Callable, scope: scopes.Scope, now: datetime) -> 
     hours = _hours(storage, ids, start, end)
     statuses = storage.device_statuses(device_ids=ids) if ids else []
     online = [status for status in statuses if status.online]
-    alerts = storage.alerts_since(ids, now - ALERT_WINDOW) if ids else {}
+    alerts = _alarms(storage, alarm_counts, ids, now)
     fleet = _fleet(fleet_of, [i for i in ids if kinds[i] == "battery"])
     power = {status.device_id: status.power_w for status in online}
     peak = kpis.peak_hour(hours)

@@ -552,7 +552,7 @@ class SiteKpiSchema(Schema):
     month_cost = Figure()
     devices_online = fields.Integer()
     devices_offline = fields.Integer()
-    alerts = fields.Integer(metadata={"description": "alerts in the last 24 hours"})
+    alerts = fields.Integer(metadata={"description": "active alarms of its devices"})
 
 
 class KpiSchema(Schema):
@@ -584,7 +584,10 @@ class KpiSchema(Schema):
     alerts = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
-        metadata={"description": "``active``: alerts in the last 24 hours"},
+        metadata={
+            "description": "``active``: the devices' active alarms (while the alarms "
+            "service cannot say, their over-limit notifications of the last 24 hours)"
+        },
     )
     batteries = fields.Nested(
         FleetSchema,

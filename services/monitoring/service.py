@@ -163,6 +163,7 @@ class MonitoringService(HealthMixin):
     storage = Database(MonitoringStore)
     devices_rpc = TimedRpcProxy("devices")
     batteries_rpc = TimedRpcProxy("batteries")
+    alarms_rpc = TimedRpcProxy("alarms")
     push = Pusher()
     config = Config()
     weather = Weather()
@@ -783,7 +784,11 @@ class MonitoringService(HealthMixin):
             self.storage, self.devices_rpc, caller, query["scope"], query.get("id")
         )
         figures = dashboards.figures(
-            self.storage, self.batteries_rpc.fleet_of, scope, datetime.now(UTC)
+            self.storage,
+            self.batteries_rpc.fleet_of,
+            scope,
+            datetime.now(UTC),
+            self.alarms_rpc.active_alarm_counts,
         )
         self.storage.commit()
         return kpi_schema.dump(figures)

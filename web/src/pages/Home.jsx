@@ -41,7 +41,9 @@ function Figures({ kpis }) {
       <Fact term="Devices online">
         {kpis.devices.online} of {kpis.devices.total}
       </Fact>
-      <Fact term="Alerts (24 h)">{kpis.alerts.active}</Fact>
+      <Fact term="Active alarms">
+        <Link to="/alarms">{kpis.alerts.active}</Link>
+      </Fact>
       {kpis.batteries?.count > 0 && (
         <Fact term="Batteries">
           {kpis.batteries.soc_kwh} of {kpis.batteries.capacity_kwh} kWh ({kpis.batteries.average_soc_percent} %)
@@ -150,7 +152,7 @@ function Portfolio() {
           </section>
           <section aria-labelledby="ranking">
             <h2 id="ranking">Sites by consumption today</h2>
-            <DataTable caption="Sites by consumption today" columns={["Site", "Imported today", "This month", `Cost this month (${data.currency})`, "Devices online", "Alerts (24 h)"]} data-testid="site-ranking" scrolls>
+            <DataTable caption="Sites by consumption today" columns={["Site", "Imported today", "This month", `Cost this month (${data.currency})`, "Devices online", "Active alarms"]} data-testid="site-ranking" scrolls>
               {rankedSites(data.sites, sites.data).map((site) => (
                 <tr key={site.id}>
                   <td>
