@@ -143,11 +143,12 @@ PROCESSES = {
             "max_waiting": v.HASHING_MAX_WAITING,
             "niceness": v.HASHING_NICENESS,
         },
-        # The links of password resets and e-mail changes.
+        # The links of password resets, e-mail changes and sign-up confirmations.
         ACCOUNT_LINKS={
             "public_url": PUBLIC_URL,
             "ttl_minutes": v.PASSWORD_RESET_TTL_MINUTES,
         },
+        SIGNUP_VERIFICATION=v.SIGNUP_VERIFICATION,
     ),
     "users": service("users"),
     # Sends the e-mail queued on ``mail.outbox`` through the SMTP server.
