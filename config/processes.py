@@ -168,8 +168,9 @@ PROCESSES = {
             "retry_max_seconds": v.MAIL_RETRY_MAX_SECONDS,
         },
         # E-mail goes out a little at a time; while the server is down, each
-        # worker holds one e-mail through its wait.
-        max_workers=2,
+        # of two workers holds one e-mail through its wait, and the third answers
+        # the health check.
+        max_workers=3,
     ),
     "devices": service(
         "devices",

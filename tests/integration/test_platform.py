@@ -6,6 +6,7 @@ import uuid
 import jwt
 import pytest
 
+from harness.polling import eventually
 from services.common.topology import SYNC
 from services.users.permissions import account_permissions
 
@@ -209,7 +210,18 @@ def test_repeated_failed_logins_reach_429(anonymous, new_user):
 
 
 def test_health_reports_every_service(anonymous):
-    response = anonymous.get("/api/health")
+    # The SMTP server's state is remembered a few seconds: it may have been
+    # probed before maildev was up.
+    response = eventually(
+        lambda: (
+            (
+                (answer := anonymous.get("/api/health")).json().get("dependencies")
+                == {"smtp": "ok"}
+            )
+            and answer
+        ),
+        timeout=30,
+    )
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
@@ -224,9 +236,38 @@ def test_health_reports_every_service(anonymous):
                 "batteries",
                 "dr",
                 "trading",
+                "mail",
             )
         },
+        # maildev, the stack's SMTP server, answers the mail service's probe.
+        "dependencies": {"smtp": "ok"},
     }
+
+
+def test_an_smtp_server_that_is_down_is_reported_and_leaves_the_platform_ok(
+    stack, anonymous
+):
+    stack.kill("maildev")
+    try:
+        down = eventually(
+            lambda: (
+                (
+                    (answer := anonymous.get("/api/health")).json()["dependencies"]
+                    == {"smtp": "unreachable"}
+                )
+                and answer
+            ),
+            timeout=30,
+        )
+        assert down.status_code == 200
+        assert down.json()["status"] == "ok"
+        assert down.json()["services"]["mail"] == "ok"
+    finally:
+        stack.start_process("maildev")
+    eventually(
+        lambda: anonymous.get("/api/health").json()["dependencies"] == {"smtp": "ok"},
+        timeout=30,
+    )
 
 
 def test_the_web_app_is_served_on_its_host(stack):
