@@ -278,6 +278,35 @@ def test_the_web_app_is_served_on_its_host(stack):
     assert requests.get(stack.url("/"), timeout=10).status_code == 404
 
 
+@pytest.mark.parametrize("host", [None, "app.localhost"])
+def test_the_api_reference_is_public_and_loads_from_our_own_origin(stack, host):
+    import re
+
+    import requests
+
+    headers = {"Host": host} if host else {}
+    page = requests.get(stack.url("/api/docs"), headers=headers, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert 'id="swagger-ui"' in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assets = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"]+)"', page.text)
+    assert sorted(assets) == [
+        "/api/docs/docs.js",
+        "/api/docs/favicon-32x32.png",
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/docs/swagger-ui.css",
+    ]
+    for asset in assets:
+        loaded = requests.get(stack.url(asset), headers=headers, timeout=10)
+        assert loaded.status_code == 200, asset
+        assert loaded.content, asset
+    script = requests.get(stack.url("/api/docs/docs.js"), headers=headers, timeout=10)
+    assert '"/api/openapi.json"' in script.text
+    # The rest of /api is still the API's, behind ForwardAuth.
+    assert requests.get(stack.url("/api/docsx"), timeout=10).status_code == 401
+
+
 class TestTamperedTokens:
     """Each forgery is refused by Traefik's ForwardAuth and by the gateway itself."""
 
