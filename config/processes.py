@@ -144,11 +144,12 @@ PROCESSES = {
             "max_waiting": v.HASHING_MAX_WAITING,
             "niceness": v.HASHING_NICENESS,
         },
-        # The links of password resets and e-mail changes.
+        # The links of password resets, e-mail changes and sign-up confirmations.
         ACCOUNT_LINKS={
             "public_url": PUBLIC_URL,
             "ttl_minutes": v.PASSWORD_RESET_TTL_MINUTES,
         },
+        SIGNUP_VERIFICATION=v.SIGNUP_VERIFICATION,
     ),
     "users": service("users"),
     # Sends the e-mail queued on ``mail.outbox`` through the SMTP server.
@@ -168,8 +169,9 @@ PROCESSES = {
             "retry_max_seconds": v.MAIL_RETRY_MAX_SECONDS,
         },
         # E-mail goes out a little at a time; while the server is down, each
-        # worker holds one e-mail through its wait.
-        max_workers=2,
+        # of two workers holds one e-mail through its wait, and the third answers
+        # the health check.
+        max_workers=3,
     ),
     # Rules, the alarms they raise, and who is told (in the app, by e-mail).
     "alarms": service(

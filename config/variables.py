@@ -156,7 +156,15 @@ PASSWORD_RESET_TTL_MINUTES = Variable(
     "EMS_PASSWORD_RESET_TTL_MINUTES",
     30,
     int,
-    "how long a password reset link, or an e-mail change link, may be used",
+    "how long a password reset link, an e-mail change link or a sign-up "
+    "confirmation link may be used",
+)
+SIGNUP_VERIFICATION = Variable(
+    "EMS_SIGNUP_VERIFICATION",
+    False,
+    flag,
+    "an account made at sign-up may log in only once its owner has followed the "
+    "link e-mailed to its address",
 )
 
 # -- PostgreSQL ------------------------------------------------------------------------

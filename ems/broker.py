@@ -119,7 +119,7 @@ PERMISSIONS = {
     "dr": _service("dr"),
     "trading": _service("trading"),
     "gateway": _service("gateway"),
-    # Reads mail.outbox; publishes nothing but rejects.
+    # Reads mail.outbox and answers its health; publishes nothing but rejects.
     "mail": _service("mail"),
     # Reads alarms.sync; publishes pushes and e-mail.
     "alarms": _service("alarms"),

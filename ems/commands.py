@@ -110,7 +110,8 @@ def bootstrap(args) -> None:
         "",
         "EMS is up.",
         f"  web app      http://app.localhost:{port}/",
-        f"  API          http://localhost:{port}/api/   (OpenAPI: /api/openapi.json)",
+        f"  API          http://localhost:{port}/api/   (reference: /api/docs, "
+        "OpenAPI: /api/openapi.json)",
         f"  mail inbox   http://localhost:{config.settings('maildev')['INBOX_PORT']}/"
         "   (maildev: every e-mail the platform sends)",
     ]

@@ -8,9 +8,9 @@ from services.common.http import http, json_response
 from services.common.rpc import TimedRpcProxy
 from services.common.tokens import bearer_token
 
-#: The services the gateway forwards to. The list gives each its RPC proxy (which
-#: knows the service's errors, ``services/common/rpc.py``), and ``/api/health``
-#: asks each.
+#: The services the gateway forwards to or reports on. The list gives each its RPC
+#: proxy (which knows the service's errors, ``services/common/rpc.py``), and
+#: ``/api/health`` asks each.
 SERVICES = (
     "auth",
     "users",
@@ -21,6 +21,7 @@ SERVICES = (
     "dr",
     "trading",
     "alarms",
+    "mail",
 )
 #: Services whose calls may take longer than ``RPC_TIMEOUT``, and their setting.
 TIMEOUT_SETTINGS = {"support": "SUPPORT_RPC_TIMEOUT"}

@@ -29,19 +29,30 @@ class GatewayService(Forwarding):
     # -- the gateway's own routes ------------------------------------------------
 
     def health(self):
-        """Each service's status; 503 when one does not answer."""
-        services = {}
+        """Each service's status; 503 when one does not answer. What a service
+        says beyond its status is of a server outside the platform it depends
+        on (the mail service's SMTP server), reported under ``dependencies``
+        without making the platform unhealthy."""
+        services, dependencies = {}, {}
         for name in SERVICES:
             try:
                 with eventlet.Timeout(HEALTH_TIMEOUT):
                     reply = getattr(self, f"{name}_rpc").health.call_async()
-                    services[name] = reply.result()["status"]
+                    answer = reply.result()
+                    services[name] = answer["status"]
+                    dependencies.update(
+                        (key, value) for key, value in answer.items() if key != "status"
+                    )
             except (Exception, eventlet.Timeout):
                 services[name] = "unavailable"
         healthy = all(status == "ok" for status in services.values())
         return json_response(
             200 if healthy else 503,
-            {"status": "ok" if healthy else "degraded", "services": services},
+            {
+                "status": "ok" if healthy else "degraded",
+                "services": services,
+                "dependencies": dependencies,
+            },
         )
 
     def openapi(self):

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -279,6 +280,20 @@ class Stack:
     def restart(self, name: str) -> None:
         self.kill(name, signal.SIGTERM)
         self.start_process(name)
+
+    @contextmanager
+    def reconfigured(self, name: str, environment: dict[str, str]):
+        """Process ``name`` restarted with ``environment`` on top of the stack's,
+        then, at the end of the block, restarted as it was. The block begins
+        once the process has started; what it needs to be ready for, it waits
+        for itself."""
+        self.kill(name, signal.SIGTERM)
+        self.start_process(name, self.commands[name], environment)
+        try:
+            yield self
+        finally:
+            self.kill(name, signal.SIGTERM)
+            self.start_process(name, self.commands[name], {})
 
     def stop(self) -> None:
         for process in self.processes.values():

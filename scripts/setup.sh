@@ -155,7 +155,7 @@ if [ ! -f web/node_modules/.package-lock.json ] \
   npm --prefix web ci --no-audit --no-fund --loglevel=error
 fi
 if [ ! -f web/dist/index.html ] \
-   || [ -n "$(find web/src web/index.html web/vite.config.js web/package-lock.json \
+   || [ -n "$(find web/src web/public web/index.html web/vite.config.js web/package-lock.json \
                 -newer web/dist/index.html -print -quit)" ]; then
   say "building the web app"
   npm --prefix web run build --silent >/dev/null

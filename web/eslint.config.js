@@ -62,6 +62,11 @@ export default [
     languageOptions: { globals: globals.node },
   },
   {
+    // The API reference's script, run as a classic script beside Swagger UI's.
+    files: ["public/**/*.js"],
+    languageOptions: { sourceType: "script", globals: globals.browser },
+  },
+  {
     // Scenarios run in Node; the functions they hand to page.evaluate run in the page.
     files: ["e2e/**/*.js", "*.config.js"],
     languageOptions: {

@@ -1,5 +1,7 @@
 """Serves the single-page app built into ``web/dist`` (``npm run build``, which
-``make up`` runs): its files, and ``index.html`` for every app route."""
+``make up`` runs): its files, ``index.html`` for every app route, and the API
+reference, Swagger UI's page in ``dist/api/docs/`` (``/api/docs``, which Traefik
+routes here)."""
 
 import logging
 from pathlib import Path
@@ -29,10 +31,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class AppHandler(tornado.web.StaticFileHandler):
-    """A file of the app, or the app's ``index.html`` for a path that is a route of
-    the app rather than a file (``/devices/42``)."""
+    """A file of the app, a folder's ``index.html`` (``/api/docs/``; ``/api/docs``
+    is redirected there), or the app's ``index.html`` for a path that is a route
+    of the app rather than a file (``/devices/42``)."""
 
     def validate_absolute_path(self, root, absolute_path):
+        if Path(absolute_path, "index.html").is_file():
+            return super().validate_absolute_path(root, absolute_path)
         if not Path(absolute_path).is_file():
             if Path(absolute_path).suffix:  # a missing file, not an app route
                 raise tornado.web.HTTPError(404)

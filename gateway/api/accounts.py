@@ -8,6 +8,7 @@ from services.auth.schemas import (
     PasswordResetSchema,
     SessionSchema,
     TokenSchema,
+    VerificationResendSchema,
 )
 from services.common.policy import ADMIN
 from services.users.policies import READ_USERS
@@ -16,6 +17,7 @@ from services.users.schemas import (
     CurrentUserSchema,
     EmailConfirmSchema,
     ProfileUpdateSchema,
+    RegisteredSchema,
     RegisterSchema,
     UserCreateSchema,
     UserSchema,
@@ -40,6 +42,27 @@ LINK_GONE = {
     },
 }
 
+#: What logging in to an account whose address is still to be confirmed answers.
+EMAIL_NOT_VERIFIED = {
+    "description": (
+        "the password is right, but the account's e-mail address is still to be "
+        "confirmed (sign-up verification, ``EMS_SIGNUP_VERIFICATION``): follow "
+        "the e-mailed link, or ask for a new one "
+        "(``POST /api/auth/verification/resend``)"
+    ),
+    "content": {
+        "application/json": {
+            "schema": ErrorSchema,
+            "example": {
+                "error": "EMAIL_NOT_VERIFIED",
+                "message": "Confirm your e-mail address first: follow the link we "
+                "e-mailed you, or ask for a new one.",
+                "details": {"email": ["not verified"]},
+            },
+        }
+    },
+}
+
 ROUTES = (
     Route(
         "POST",
@@ -48,13 +71,44 @@ ROUTES = (
         "auth.login",
         tag="auth",
         summary="Log in",
-        description=("Exchange an e-mail address and password for an access token."),
+        description=(
+            "Exchange an e-mail address and password for an access token. An "
+            "account whose address is still to be confirmed answers 403 "
+            "``EMAIL_NOT_VERIFIED``, once the password is right."
+        ),
         body=LoginSchema,
         returns=TokenSchema,
         returns_description="an access token",
         example={"access_token": "eyJ…", "token_type": "Bearer", "expires_in": 3600},
         example_body={"email": "ada@example.com", "password": "correct-horse"},
         passes=("client", "user_agent"),
+        errors={403: EMAIL_NOT_VERIFIED, 429: "TooManyRequests"},
+    ),
+    Route(
+        "POST",
+        "/api/auth/verification/resend",
+        PUBLIC,
+        "auth.resend_verification",
+        tag="auth",
+        summary="Send the sign-up confirmation again",
+        description=(
+            "E-mail a new link confirming this address, if it is an account's "
+            "still to be confirmed; the link sent before stops working. The "
+            "answer is 202 either way. The link works once, for "
+            "``EMS_PASSWORD_RESET_TTL_MINUTES`` (30). Requests are rate-limited "
+            "as password resets are, and counted with them."
+        ),
+        body=VerificationResendSchema,
+        status=202,
+        returns_description=(
+            "a link is on its way if the address is an account's still to be confirmed"
+        ),
+        example={
+            "message": "If this address belongs to an account still to be "
+            "confirmed, a link to confirm it is on its way."
+        },
+        example_body={"email": "ada@example.com"},
+        passes=("client",),
         errors={429: "TooManyRequests"},
     ),
     Route(
@@ -257,16 +311,18 @@ ROUTES = (
         PUBLIC,
         "users.confirm_email_change",
         tag="auth",
-        summary="Confirm a new e-mail address",
+        summary="Confirm an e-mail address",
         description=(
             "Follow the link e-mailed to a new address: the account moves to it. "
+            "The link e-mailed at sign-up (when ``EMS_SIGNUP_VERIFICATION`` is on) "
+            "confirms the new account's address, which may log in from then on. "
             "The link works once, for ``EMS_PASSWORD_RESET_TTL_MINUTES`` (30). An "
             "unknown token answers 400, a used or expired one 410, an address "
             "another account took meanwhile 409."
         ),
         body=EmailConfirmSchema,
         returns=UserSchema,
-        returns_description="the account, with its new address",
+        returns_description="the account, with its (new) address",
         example_body={"token": "q8v…"},
         errors={409: "Conflict", 410: LINK_GONE},
     ),
@@ -277,16 +333,22 @@ ROUTES = (
         "users.register",
         tag="auth",
         summary="Create an account",
-        description=("Create an account. Its role is always USER."),
+        description=(
+            "Create an account. Its role is always USER. When sign-up "
+            "verification is on (``EMS_SIGNUP_VERIFICATION``), the account may "
+            "log in only once the link e-mailed to its address is followed "
+            "(``POST /api/auth/email/confirm``); ``email_verified`` says which."
+        ),
         body=RegisterSchema,
         status=201,
-        returns=UserSchema,
+        returns=RegisteredSchema,
         returns_description="the new user",
         example={
             "id": "9b2f…",
             "email": "ada@example.com",
             "name": "Ada",
             "role": "USER",
+            "email_verified": True,
         },
         example_body={
             "email": "ada@example.com",

@@ -11,7 +11,11 @@ ROUTES = (
         "gateway.health",
         tag="platform",
         summary="Health",
-        description=("Each service's status; 503 when one does not answer."),
+        description=(
+            "Each service's status; 503 when one does not answer. ``dependencies`` "
+            "says whether the SMTP server the mail service sends through answers; "
+            "it does not change the status."
+        ),
         returns=HealthSchema,
         returns_description="every service answers",
         example={
@@ -21,7 +25,9 @@ ROUTES = (
                 "users": "ok",
                 "devices": "ok",
                 "monitoring": "ok",
+                "mail": "ok",
             },
+            "dependencies": {"smtp": "ok"},
         },
         errors={
             503: {

@@ -3,6 +3,7 @@
 from services.common.errors import (
     Conflict,
     EmsError,
+    Forbidden,
     NotFound,
     RateLimited,
     Unauthorized,
@@ -33,6 +34,17 @@ class EmailInUse(Conflict):
 
 class TooManyResetRequests(RateLimited):
     """Too many password resets asked for from this client; try again later."""
+
+
+class TooManyVerificationRequests(RateLimited):
+    """Too many confirmation e-mails asked for from this client; try again later."""
+
+
+class EmailNotVerified(Forbidden):
+    """Confirm your e-mail address first: follow the link we e-mailed you, or ask
+    for a new one."""
+
+    code = "EMAIL_NOT_VERIFIED"
 
 
 class LinkInvalid(ValidationFailed):

@@ -115,9 +115,17 @@ RESET_REQUESTED = (
     "its way."
 )
 
+#: The answer to a request for the sign-up confirmation again, whether the
+#: address is an unconfirmed account's.
+VERIFICATION_REQUESTED = (
+    "If this address belongs to an account still to be confirmed, a link to "
+    "confirm it is on its way."
+)
+
 #: What an e-mailed link is for.
 PASSWORD_RESET = "password_reset"
 EMAIL_CHANGE = "email_change"
+EMAIL_VERIFY = "email_verify"
 
 
 def new_link_token() -> str:
@@ -134,14 +142,15 @@ def token_hash(token: str) -> str:
 
 def link_problem(
     purpose: str | None,
-    expected: str,
+    expected: tuple[str, ...],
     used_at: datetime | None,
     expires_at: datetime | None,
     now: datetime,
 ) -> str | None:
     """Why a link may not be used: ``invalid`` (no such link, or one for
-    something else), ``used``, ``expired``; or None."""
-    if purpose != expected or expires_at is None:
+    something other than the ``expected`` purposes), ``used``, ``expired``; or
+    None."""
+    if purpose not in expected or expires_at is None:
         return "invalid"
     if used_at is not None:
         return "used"
@@ -177,6 +186,22 @@ def email_change_mail(public_url: str, token: str, ttl_minutes: int) -> dict:
             f"{link}\n\n"
             "Until then the account keeps its old address. If you did not ask for "
             "this, ignore this e-mail.\n"
+        ),
+    }
+
+
+def verification_mail(public_url: str, token: str, ttl_minutes: int) -> dict:
+    """The subject and text of the e-mail that confirms a new account's address."""
+    link = f"{public_url}/confirm-email#token={token}"
+    return {
+        "subject": "Confirm your EMS account",
+        "text": (
+            "Welcome to EMS. To start using your account, confirm that this "
+            "e-mail address is yours.\n\n"
+            f"Confirm it here, within {ttl_minutes} minutes:\n\n"
+            f"{link}\n\n"
+            "The link works once; the login page sends a new one if this one has "
+            "expired. If you did not sign up, ignore this e-mail.\n"
         ),
     }
 

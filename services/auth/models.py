@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import utcnow
@@ -25,6 +26,12 @@ class Credential(Base):
     #: carry the version they were issued under (``cv``) and stop working after it.
     credential_version: Mapped[int] = mapped_column(
         Integer, default=1, server_default="1"
+    )
+    #: Whether the owner of the address has followed a link e-mailed to it; an
+    #: account that signed up while verification is required (``EMS_SIGNUP_
+    #: VERIFICATION``) may log in only once it has.
+    email_verified: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
     )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
@@ -74,15 +81,15 @@ class LoginFailure(Base):
 
 
 class AccountLink(Base):
-    """A link e-mailed to a user: a password reset, or the confirmation of a new
-    e-mail address. Only the SHA-256 of its token is kept; it works once, until
-    ``expires_at``."""
+    """A link e-mailed to a user: a password reset, the confirmation of a new
+    e-mail address, or of a new account's address. Only the SHA-256 of its token
+    is kept; it works once, until ``expires_at``."""
 
     __tablename__ = "account_links"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(36), index=True)
-    #: ``password_reset`` or ``email_change``.
+    #: ``password_reset``, ``email_change`` or ``email_verify``.
     purpose: Mapped[str] = mapped_column(String(16))
     #: The address an ``email_change`` link moves the account to.
     new_email: Mapped[str | None] = mapped_column(String(254), nullable=True)

@@ -44,6 +44,11 @@ class PasswordResetSchema(InputSchema):
         return data
 
 
+class VerificationResendSchema(PasswordResetSchema):
+    """``POST /api/auth/verification/resend``: the address of an account still to
+    be confirmed, to send its link to again."""
+
+
 class LinkSchema(InputSchema):
     """A link's token, as the e-mail gave it."""
 

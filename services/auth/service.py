@@ -18,6 +18,7 @@ from services.auth.dependencies import Passwords, SessionUse, Signer
 from services.auth.exceptions import (
     BadCredentials,
     EmailInUse,
+    EmailNotVerified,
     LinkExpired,
     LinkInvalid,
     LinkUsed,
@@ -25,6 +26,7 @@ from services.auth.exceptions import (
     TooManyFailures,
     TooManyRegistrations,
     TooManyResetRequests,
+    TooManyVerificationRequests,
     WrongPassword,
 )
 from services.auth.schemas import (
@@ -32,6 +34,7 @@ from services.auth.schemas import (
     PasswordResetConfirmSchema,
     PasswordResetSchema,
     SessionSchema,
+    VerificationResendSchema,
 )
 from services.auth.storage import AuthStore
 from services.common import pushes
@@ -69,16 +72,24 @@ class AuthService(HealthMixin):
     session_use = SessionUse()
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_credentials(self, user_id, email, role, password=None):
-        """Create or update a user's credentials.
+    def set_credentials(self, user_id, email, role, password=None, signup=False):
+        """Create or update a user's credentials: ``{"email_verified": …}``.
 
         A changed role or a new password ends the user's sessions: the credential
         version goes up, so every token issued before stops working, and the
         WebSocket gateways are told to close the user's sockets. Setting the
         password the user already has (how an installation's ADMIN is kept as
         configured at every start) changes nothing.
+
+        An account someone made for themselves (``signup``) while sign-up
+        verification is on (``EMS_SIGNUP_VERIFICATION``) starts unverified, and
+        a link to confirm its address is e-mailed to it; every other account
+        (made by an ADMIN, or by ``ems bootstrap``) is verified.
         """
         previous = self.storage.get_credential(user_id)
+        unverified = (
+            previous is None and signup and bool(self.config["SIGNUP_VERIFICATION"])
+        )
         password_hash = None
         if password is not None and not (
             previous and self.passwords.verify(previous.password_hash, password)
@@ -91,18 +102,26 @@ class AuthService(HealthMixin):
             elif password_hash is not None:
                 reason = "password_changed"
         try:
-            self.storage.put_credential(
+            credential = self.storage.put_credential(
                 user_id,
                 logic.normalize_email(email),
                 role,
                 password_hash,
                 new_version=reason is not None,
+                verified=False if unverified else None,
             )
+            answer = {"email_verified": credential.email_verified}
+            token = self._add_link(user_id, logic.EMAIL_VERIFY) if unverified else None
             self.storage.commit()
         except IntegrityError as exc:
             raise EmailInUse() from exc
         if reason is not None:
             self._end_sessions(user_id, reason)
+        if token is not None:
+            self._send_link(
+                logic.normalize_email(email), logic.verification_mail, token
+            )
+        return answer
 
     @rpc(expected_exceptions=EXPECTED)
     def remove_credentials(self, user_id):
@@ -150,6 +169,11 @@ class AuthService(HealthMixin):
             raise BadCredentials()
 
         self.storage.clear_failures(client, email)
+        if not credential.email_verified:
+            # Said only to whoever knows the password: to anyone else the account
+            # answers as any other does.
+            self.storage.commit()
+            raise EmailNotVerified(details={"email": ["not verified"]})
         signer = self.signer
         claims = logic.access_claims(
             credential.user_id,
@@ -185,6 +209,43 @@ class AuthService(HealthMixin):
         """
         data = load(PasswordResetSchema(), body)
         email = data["email"]
+        self._admit_link_request(client, email, TooManyResetRequests)
+        credential = self.storage.find_credential(email)
+        token = self._add_link(
+            credential.user_id if credential else None, logic.PASSWORD_RESET
+        )
+        self.storage.commit()
+        if credential is not None:
+            self._send_link(credential.email, logic.password_reset_mail, token)
+        return {"message": logic.RESET_REQUESTED}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resend_verification(self, body, client):
+        """E-mail a new sign-up confirmation link to ``email`` if it is an account
+        still to be confirmed; the one sent before stops working.
+
+        Answered, counted and worked through as a password reset request is
+        (``request_password_reset``), and counted with them: both e-mail an
+        address anyone may type.
+        """
+        data = load(VerificationResendSchema(), body)
+        email = data["email"]
+        self._admit_link_request(client, email, TooManyVerificationRequests)
+        credential = self.storage.find_credential(email)
+        if credential is not None and credential.email_verified:
+            credential = None
+        token = self._add_link(
+            credential.user_id if credential else None, logic.EMAIL_VERIFY
+        )
+        self.storage.commit()
+        if credential is not None:
+            self._send_link(credential.email, logic.verification_mail, token)
+        return {"message": logic.VERIFICATION_REQUESTED}
+
+    def _admit_link_request(self, client, email, refusal) -> None:
+        """Count a request for an e-mailed link to ``email`` from ``client``,
+        limited like failed logins (per client and address, then per client);
+        ``refusal`` (429) once over the limit."""
         now = datetime.now(UTC)
         limits = self.config["LOGIN_RATE_LIMIT"]
         window_seconds = int(limits["window_seconds"])
@@ -206,32 +267,41 @@ class AuthService(HealthMixin):
         ]
         waits = [wait for wait in waits if wait is not None]
         if waits:
-            raise TooManyResetRequests(details={"retry_after": max(waits)})
+            raise refusal(details={"retry_after": max(waits)})
         self.storage.record_reset_request(client, email, now, window)
-        credential = self.storage.find_credential(email)
+
+    def _add_link(self, user_id, purpose, new_email=None) -> str:
+        """A new link's token; the link is kept (with the caller's commit) only
+        for an account (``user_id``), though the token is made either way so
+        that an unknown address takes the same path."""
         token = logic.new_link_token()
-        links = self.config["ACCOUNT_LINKS"]
-        ttl_minutes = int(links["ttl_minutes"])
-        if credential is not None:
+        if user_id is not None:
+            now = datetime.now(UTC)
+            ttl = timedelta(minutes=int(self.config["ACCOUNT_LINKS"]["ttl_minutes"]))
             self.storage.add_link(
                 logic.token_hash(token),
-                credential.user_id,
-                logic.PASSWORD_RESET,
+                user_id,
+                purpose,
                 now,
-                now + timedelta(minutes=ttl_minutes),
+                now + ttl,
+                new_email=new_email,
             )
-        self.storage.commit()
-        if credential is not None:
-            content = logic.password_reset_mail(links["public_url"], token, ttl_minutes)
-            self.mail(MAIL_SEND, outgoing(credential.email, **content))
-        return {"message": logic.RESET_REQUESTED}
+        return token
+
+    def _send_link(self, email, mail, token) -> None:
+        """E-mail ``token``'s link to ``email``, written by ``mail`` (a
+        ``logic.*_mail``)."""
+        links = self.config["ACCOUNT_LINKS"]
+        content = mail(links["public_url"], token, int(links["ttl_minutes"]))
+        self.mail(MAIL_SEND, outgoing(email, **content))
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm_password_reset(self, body):
         """Set the password of the account a reset link was sent to, and end every
-        session of theirs. The link works once, until it expires."""
+        session of theirs. The link works once, until it expires. Following it
+        proves the address is the account's: one still to be confirmed is."""
         data = load(PasswordResetConfirmSchema(), body)
-        link = self._use_link(data["token"], logic.PASSWORD_RESET)
+        link = self._use_link(data["token"], (logic.PASSWORD_RESET,))
         credential = self.storage.get_credential(link.user_id)
         if credential is None:
             raise LinkInvalid(details={"token": ["invalid"]})
@@ -242,6 +312,7 @@ class AuthService(HealthMixin):
             credential.role,
             password_hash,
             new_version=True,
+            verified=True,
         )
         self.storage.commit()
         self._end_sessions(credential.user_id, "password_changed")
@@ -301,28 +372,23 @@ class AuthService(HealthMixin):
         existing = self.storage.find_credential(email)
         if existing is not None and existing.user_id != user_id:
             raise EmailInUse()
-        now = datetime.now(UTC)
-        token = logic.new_link_token()
-        links = self.config["ACCOUNT_LINKS"]
-        ttl_minutes = int(links["ttl_minutes"])
-        self.storage.add_link(
-            logic.token_hash(token),
-            user_id,
-            logic.EMAIL_CHANGE,
-            now,
-            now + timedelta(minutes=ttl_minutes),
-            new_email=email,
-        )
+        token = self._add_link(user_id, logic.EMAIL_CHANGE, new_email=email)
         self.storage.commit()
-        content = logic.email_change_mail(links["public_url"], token, ttl_minutes)
-        self.mail(MAIL_SEND, outgoing(email, **content))
+        self._send_link(email, logic.email_change_mail, token)
 
     @rpc(expected_exceptions=EXPECTED)
     def use_email_link(self, token):
-        """Use an e-mail change link: ``{user_id, email}``, the account and the
-        address it moves to (which users then sets)."""
-        link = self._use_link(token, logic.EMAIL_CHANGE)
+        """Use a link that confirms an address: ``{user_id, email}``, the account
+        and, for an e-mail change, the address it moves to (which users then
+        sets), or None for the confirmation of a new account's address, which
+        is now verified."""
+        link = self._use_link(token, (logic.EMAIL_CHANGE, logic.EMAIL_VERIFY))
         result = {"user_id": link.user_id, "email": link.new_email}
+        if link.purpose == logic.EMAIL_VERIFY:
+            credential = self.storage.get_credential(link.user_id)
+            if credential is None:
+                raise LinkInvalid(details={"token": ["invalid"]})
+            credential.email_verified = True
         self.storage.commit()
         return result
 
@@ -337,15 +403,15 @@ class AuthService(HealthMixin):
             ended.append(session.jti)
         return ended
 
-    def _use_link(self, token: str, purpose: str):
-        """The link of ``token``, locked and marked used (committed with the
-        caller's change); ``LinkInvalid`` (400), ``LinkUsed`` or ``LinkExpired``
-        (410) when it may not be used."""
+    def _use_link(self, token: str, purposes: tuple[str, ...]):
+        """The link of ``token``, for one of ``purposes``, locked and marked used
+        (committed with the caller's change); ``LinkInvalid`` (400), ``LinkUsed``
+        or ``LinkExpired`` (410) when it may not be used."""
         now = datetime.now(UTC)
         link = self.storage.lock_link(logic.token_hash(token))
         problem = logic.link_problem(
             link.purpose if link else None,
-            purpose,
+            purposes,
             link.used_at if link else None,
             link.expires_at if link else None,
             now,

@@ -33,11 +33,16 @@ class AuthStore(Store):
         role: str,
         password_hash: str | None,
         new_version: bool = False,
+        verified: bool | None = None,
     ) -> Credential:
-        """Create or update; ``new_version`` ends every token issued before."""
+        """Create or update; ``new_version`` ends every token issued before.
+        ``verified`` sets whether the address is confirmed (a new credential's
+        is unless told otherwise)."""
         credential = self.get_credential(user_id)
         if credential is None:
-            credential = Credential(user_id=user_id, credential_version=1)
+            credential = Credential(
+                user_id=user_id, credential_version=1, email_verified=True
+            )
             self.session.add(credential)
         elif new_version:
             credential.credential_version += 1
@@ -45,6 +50,8 @@ class AuthStore(Store):
         credential.role = role
         if password_hash is not None:
             credential.password_hash = password_hash
+        if verified is not None:
+            credential.email_verified = verified
         self.session.flush()
         return credential
 

@@ -51,3 +51,28 @@ def retry_wait(failures: int, longest: float, first: float = 1.0) -> float:
     if failures <= 0:
         return 0.0
     return min(float(longest), float(first) * 2 ** min(failures - 1, 30))
+
+
+#: What the mail service's health says of its SMTP server.
+SMTP_OK = "ok"
+SMTP_UNREACHABLE = "unreachable"
+
+
+class Remembered:
+    """The answer of ``check()``, asked again only once ``seconds`` have passed
+    since it was last asked (on ``clock``): a health check polled by many
+    callers probes the SMTP server once every few seconds at most."""
+
+    def __init__(self, check, seconds: float, clock):
+        self.check = check
+        self.seconds = seconds
+        self.clock = clock
+        self.answer = None
+        self.asked_at = None
+
+    def __call__(self):
+        now = self.clock()
+        if self.asked_at is None or now - self.asked_at >= self.seconds:
+            self.answer = self.check()
+            self.asked_at = now
+        return self.answer

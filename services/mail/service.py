@@ -12,13 +12,15 @@ message that is no e-mail, go to ``ems.dead``.
 
 import logging
 import smtplib
+import time
 
 from eventlet.event import Event
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 
 from services.common.health import HealthMixin
-from services.common.messaging import ReliableConsumer
+from services.common.messaging import DeadLetteringQueueConsumer, ReliableConsumer
 from services.common.topology import MAIL_OUTBOX
 from services.mail import logic
 
@@ -50,10 +52,22 @@ class Retries:
         self.failures = 0
 
 
+class OutboxQueueConsumer(DeadLetteringQueueConsumer):
+    """Takes one e-mail fewer at a time than the process has workers: while the
+    SMTP server is down every e-mail taken holds a worker through its wait, and
+    one worker stays free to answer ``health``."""
+
+    @property
+    def prefetch_count(self):
+        return max(1, self.container.max_workers - 1)
+
+
 class OutboxConsumer(ReliableConsumer):
     """The queue consumer of ``mail.outbox``, whose workers' waits for the SMTP
     server end as soon as the service is told to stop: the e-mail a worker held
     goes back to the queue and the process stops at once, not after the wait."""
+
+    queue_consumer = OutboxQueueConsumer()
 
     def setup(self):
         super().setup()
@@ -72,8 +86,25 @@ class OutboxConsumer(ReliableConsumer):
 consume_outbox = OutboxConsumer.decorator
 
 
+def smtp_answers(host: str, port: int, timeout: float) -> bool:
+    """Whether an SMTP server at ``host:port`` greets and answers ``NOOP`` within
+    ``timeout`` seconds (each)."""
+    try:
+        with smtplib.SMTP(host, port, timeout=timeout) as server:
+            code, _ = server.noop()
+    except (OSError, smtplib.SMTPException):
+        return False
+    return code == 250
+
+
 class Smtp(DependencyProvider):
-    """``send(message)`` through the configured SMTP server."""
+    """``send(message)`` through the configured SMTP server, and ``status()``:
+    whether it answers, probed at most every ``PROBE_EVERY_SECONDS``."""
+
+    #: How long a probe of the SMTP server is believed, and how long one may
+    #: take: the gateway waits two seconds for a service's health.
+    PROBE_EVERY_SECONDS = 5.0
+    PROBE_TIMEOUT_SECONDS = 1.0
 
     def setup(self):
         self.settings = self.container.config["SMTP"]
@@ -81,6 +112,15 @@ class Smtp(DependencyProvider):
         self.retries = Retries(
             float(mail["retry_max_seconds"]), float(mail["retry_first_seconds"])
         )
+        self.status = logic.Remembered(
+            self.probe, self.PROBE_EVERY_SECONDS, time.monotonic
+        )
+
+    def probe(self) -> str:
+        settings = self.settings
+        timeout = min(float(settings["timeout"]), self.PROBE_TIMEOUT_SECONDS)
+        answers = smtp_answers(settings["host"], int(settings["port"]), timeout)
+        return logic.SMTP_OK if answers else logic.SMTP_UNREACHABLE
 
     def send(self, message) -> None:
         settings = self.settings
@@ -103,6 +143,7 @@ class SmtpAccess:
 
     def __init__(self, smtp: Smtp, entrypoint):
         self.send = smtp.send
+        self.status = smtp.status
         self.retries = smtp.retries
         self.entrypoint = entrypoint
 
@@ -115,6 +156,13 @@ class MailService(HealthMixin):
 
     smtp = Smtp()
     config = Config()
+
+    @rpc
+    def health(self):
+        """``{"status": "ok", "smtp": "ok" | "unreachable"}``: the service is up
+        whether or not its SMTP server answers (e-mail waits in its queue
+        meanwhile), and says which."""
+        return {"status": "ok", "smtp": self.smtp.status()}
 
     @consume_outbox(MAIL_OUTBOX)
     def send(self, payload):

@@ -23,6 +23,22 @@ class UserSchema(Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
+class RegisteredSchema(UserSchema):
+    """``POST /api/auth/register``'s answer: the new account, and whether it may
+    log in now."""
+
+    email_verified = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": (
+                "false when sign-up verification is on (``EMS_SIGNUP_"
+                "VERIFICATION``): the account may log in once the link e-mailed "
+                "to its address is followed"
+            )
+        },
+    )
+
+
 #: What a user may choose for themselves.
 UNITS = ("kWh", "Wh")
 THEMES = ("system", "light", "dark")
@@ -157,6 +173,6 @@ class AccountDeleteSchema(InputSchema):
 
 class EmailConfirmSchema(InputSchema):
     """``POST /api/auth/email/confirm``: the token of the link e-mailed to the new
-    address."""
+    address, or to a new account's."""
 
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))

@@ -46,10 +46,16 @@ class UsersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def register(self, body, client):
         """A new account of role USER, whatever the body says. Registrations are
-        counted per client address (auth), so that one client cannot mint accounts."""
+        counted per client address (auth), so that one client cannot mint accounts.
+
+        ``email_verified`` is false when auth requires sign-ups to be confirmed
+        (``EMS_SIGNUP_VERIFICATION``): it has e-mailed the link that does, and
+        the account may log in once it is followed."""
         data = load(RegisterSchema(), body)
         self.auth_rpc.admit_registration(client)
-        return self._create(data["email"], data["name"], "USER", data["password"])
+        return self._create(
+            data["email"], data["name"], "USER", data["password"], signup=True
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def create_user(self, caller, body):
@@ -122,10 +128,14 @@ class UsersService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm_email_change(self, body):
-        """Follow the link e-mailed to a new address: the account moves to it."""
+        """Follow the link e-mailed to a new address: the account moves to it. The
+        link e-mailed at sign-up confirms the account's own address (auth marks
+        it verified) and changes nothing here."""
         data = load(EmailConfirmSchema(), body)
-        moved = self.auth_rpc.use_email_link(data["token"])
-        return self._update(moved["user_id"], {"email": moved["email"]})
+        confirmed = self.auth_rpc.use_email_link(data["token"])
+        if confirmed["email"] is None:
+            return user_schema.dump(self.storage.get_user(confirmed["user_id"]))
+        return self._update(confirmed["user_id"], {"email": confirmed["email"]})
 
     @rpc(expected_exceptions=EXPECTED)
     def delete_me(self, caller, body):
@@ -195,9 +205,13 @@ class UsersService(HealthMixin):
             self.storage.find_users(query["q"], query["limit"]), many=True
         )
 
-    def _create(self, email, name, role, password):
+    def _create(self, email, name, role, password, signup=False):
+        """The new account; with ``signup``, also whether it may log in before its
+        address is confirmed (``email_verified``, auth's say)."""
         user = self.storage.add_user(email, name, role)
-        self.auth_rpc.set_credentials(user.id, email, role, password)
+        credentials = self.auth_rpc.set_credentials(
+            user.id, email, role, password, signup=signup
+        )
         payload = user_schema.dump(user)
         self.dispatch("user.created", {"user": payload})
         try:
@@ -205,6 +219,8 @@ class UsersService(HealthMixin):
         except Exception:
             self.auth_rpc.remove_credentials(user.id)
             raise
+        if signup:
+            return payload | {"email_verified": credentials["email_verified"]}
         return payload
 
     def _update(self, user_id, changes):

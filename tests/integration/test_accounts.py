@@ -1,6 +1,8 @@
 """Accounts people manage themselves, on every real process: password resets by
 e-mail, read from the real SMTP server's inbox (maildev)."""
 
+import uuid
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -118,6 +120,65 @@ def test_reset_requests_are_rate_limited_like_logins(anonymous):
     ]
     assert answers[:5] == [202] * 5
     assert answers[5] == 429
+
+
+# -- sign-up verification -----------------------------------------------------------
+
+
+def auth_answers(anonymous) -> bool:
+    """Whether auth (just started) takes logins: a wrong password is refused."""
+    answer = anonymous.post(
+        "/api/auth/login", {"email": "nobody@example.com", "password": "x"}
+    )
+    return answer.status_code == 401
+
+
+@pytest.fixture
+def signup_verification(stack, anonymous):
+    """The platform with ``EMS_SIGNUP_VERIFICATION=true`` for one test: auth, which
+    decides, restarted with it (and without it afterwards)."""
+    with stack.reconfigured("auth", {"EMS_SIGNUP_VERIFICATION": "true"}):
+        eventually(lambda: auth_answers(anonymous), timeout=60)
+        yield stack
+    eventually(lambda: auth_answers(anonymous), timeout=60)
+
+
+def test_a_sign_up_confirmed_from_its_inbox_logs_in(signup_verification, anonymous):
+    stack = signup_verification
+    email = f"confirm-{uuid.uuid4().hex[:8]}@example.com"
+    credentials = {"email": email, "password": "password-1"}
+    registered = anonymous.post("/api/auth/register", dict(credentials, name="Ada"))
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["email_verified"] is False
+
+    refused = anonymous.post("/api/auth/login", credentials)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == "EMAIL_NOT_VERIFIED"
+    assert refused.json()["details"] == {"email": ["not verified"]}
+
+    first = wait_for_mail(stack, email)
+    assert first["subject"] == "Confirm your EMS account"
+    assert "/confirm-email#token=" in first["text"]
+    resent = anonymous.post("/api/auth/verification/resend", {"email": email})
+    unknown = anonymous.post("/api/auth/verification/resend", {"email": f"x-{email}"})
+    assert (resent.status_code, resent.content) == (202, unknown.content)
+    second = wait_for_mail(stack, email, 2)
+    # Only the newest link works.
+    stale = anonymous.post("/api/auth/email/confirm", {"token": link_token(first)})
+    assert stale.status_code == 400
+    assert mails_to(stack, f"x-{email}") == []
+
+    confirmed = anonymous.post("/api/auth/email/confirm", {"token": link_token(second)})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email"] == email
+    me = anonymous.login(email, "password-1").get("/api/auth/me")
+    assert me.ok and me.json()["email"] == email
+    again = anonymous.post("/api/auth/email/confirm", {"token": link_token(second)})
+    assert again.status_code == 410
+    # The bootstrapped ADMIN needs no confirmation.
+    assert (
+        anonymous.login(stack.admin_email, stack.admin_password).get("/api/auth/me").ok
+    )
 
 
 # -- sessions ---------------------------------------------------------------------

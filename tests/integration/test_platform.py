@@ -6,6 +6,7 @@ import uuid
 import jwt
 import pytest
 
+from harness.polling import eventually
 from services.common.topology import SYNC
 from services.users.permissions import account_permissions
 
@@ -209,7 +210,18 @@ def test_repeated_failed_logins_reach_429(anonymous, new_user):
 
 
 def test_health_reports_every_service(anonymous):
-    response = anonymous.get("/api/health")
+    # The SMTP server's state is remembered a few seconds: it may have been
+    # probed before maildev was up.
+    response = eventually(
+        lambda: (
+            (
+                (answer := anonymous.get("/api/health")).json().get("dependencies")
+                == {"smtp": "ok"}
+            )
+            and answer
+        ),
+        timeout=30,
+    )
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
@@ -224,9 +236,39 @@ def test_health_reports_every_service(anonymous):
                 "batteries",
                 "dr",
                 "trading",
+                "alarms",
+                "mail",
             )
         },
+        # maildev, the stack's SMTP server, answers the mail service's probe.
+        "dependencies": {"smtp": "ok"},
     }
+
+
+def test_an_smtp_server_that_is_down_is_reported_and_leaves_the_platform_ok(
+    stack, anonymous
+):
+    stack.kill("maildev")
+    try:
+        down = eventually(
+            lambda: (
+                (
+                    (answer := anonymous.get("/api/health")).json()["dependencies"]
+                    == {"smtp": "unreachable"}
+                )
+                and answer
+            ),
+            timeout=30,
+        )
+        assert down.status_code == 200
+        assert down.json()["status"] == "ok"
+        assert down.json()["services"]["mail"] == "ok"
+    finally:
+        stack.start_process("maildev")
+    eventually(
+        lambda: anonymous.get("/api/health").json()["dependencies"] == {"smtp": "ok"},
+        timeout=30,
+    )
 
 
 def test_the_web_app_is_served_on_its_host(stack):
@@ -235,6 +277,35 @@ def test_the_web_app_is_served_on_its_host(stack):
     page = requests.get(stack.url("/"), headers={"Host": "app.localhost"}, timeout=10)
     assert page.status_code == 200 and "<html" in page.text
     assert requests.get(stack.url("/"), timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize("host", [None, "app.localhost"])
+def test_the_api_reference_is_public_and_loads_from_our_own_origin(stack, host):
+    import re
+
+    import requests
+
+    headers = {"Host": host} if host else {}
+    page = requests.get(stack.url("/api/docs"), headers=headers, timeout=10)
+    assert page.status_code == 200, page.text
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert 'id="swagger-ui"' in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assets = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"]+)"', page.text)
+    assert sorted(assets) == [
+        "/api/docs/docs.js",
+        "/api/docs/favicon-32x32.png",
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/docs/swagger-ui.css",
+    ]
+    for asset in assets:
+        loaded = requests.get(stack.url(asset), headers=headers, timeout=10)
+        assert loaded.status_code == 200, asset
+        assert loaded.content, asset
+    script = requests.get(stack.url("/api/docs/docs.js"), headers=headers, timeout=10)
+    assert '"/api/openapi.json"' in script.text
+    # The rest of /api is still the API's, behind ForwardAuth.
+    assert requests.get(stack.url("/api/docsx"), timeout=10).status_code == 401
 
 
 class TestTamperedTokens:

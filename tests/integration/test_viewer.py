@@ -37,6 +37,7 @@ WRITES_ALLOWED = {
     ("post", "/api/auth/password-reset"),
     ("post", "/api/auth/password-reset/confirm"),
     ("post", "/api/auth/email/confirm"),
+    ("post", "/api/auth/verification/resend"),
     # The VIEWER's own account: its profile, and deleting it (which the walk
     # must not do to the account it runs as).
     ("patch", "/api/auth/me"),

@@ -5,11 +5,15 @@ The scenarios are in web/e2e/*.test.js (Node's test runner); each file runs here
 a test of its own against this session's stack, and leaves screenshots of the
 pages it saw in test-artifacts/browser/. A scenario that needs a process of the
 platform to die and come back asks for it at EMS_TEST_CONTROL_URL
-(``POST /processes/<name>/kill`` and ``…/start``).
+(``POST /processes/<name>/kill`` and ``…/start``); one that needs a process with
+other settings asks ``POST /processes/<name>/reconfigure`` with
+``{"environment": {…}}`` (the process is restarted as it was afterwards).
 """
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,18 +30,29 @@ CHROMIUM = os.environ.get("EMS_CHROMIUM", "/usr/bin/chromium")
 
 
 class Control(ThreadingHTTPServer):
-    """Kills and starts the stack's processes for a scenario; what it killed and
-    the scenario did not start again is started by ``restore()``."""
+    """Kills, starts and reconfigures the stack's processes for a scenario; what
+    it killed and the scenario did not start again is started by ``restore()``,
+    and what it reconfigured is restarted as it was."""
 
     def __init__(self, stack):
         self.stack = stack
         self.down: set[str] = set()
+        self.reconfigured: set[str] = set()
         super().__init__(("127.0.0.1", 0), ControlHandler)
+
+    def reconfigure(self, name: str, environment: dict[str, str]) -> None:
+        self.stack.kill(name, signal.SIGTERM)
+        self.stack.start_process(name, self.stack.commands[name], environment)
+        self.reconfigured.add(name)
 
     def restore(self) -> None:
         for name in sorted(self.down):
             self.stack.start_process(name)
         self.down.clear()
+        for name in sorted(self.reconfigured):
+            self.stack.kill(name, signal.SIGTERM)
+            self.stack.start_process(name, self.stack.commands[name], {})
+        self.reconfigured.clear()
 
 
 class ControlHandler(BaseHTTPRequestHandler):
@@ -49,13 +64,18 @@ class ControlHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         name, action = parts[1], parts[2]
-        if action == "kill" and name not in control.down:
+        if action == "reconfigure":
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            environment = body.get("environment") or {}
+            control.reconfigure(name, {str(k): str(v) for k, v in environment.items()})
+        elif action == "kill" and name not in control.down:
             control.stack.kill(name)
             control.down.add(name)
         elif action == "start" and name in control.down:
             control.stack.start_process(name)
             control.down.discard(name)
-        elif action not in ("kill", "start"):
+        elif action not in ("kill", "start", "reconfigure"):
             self.send_error(404)
             return
         self.send_response(204)

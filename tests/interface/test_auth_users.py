@@ -9,13 +9,17 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.auth.exceptions import (
     BadCredentials,
+    EmailNotVerified,
+    LinkInvalid,
+    LinkUsed,
     TooManyFailures,
     TooManyRegistrations,
+    TooManyVerificationRequests,
 )
 from services.auth.service import AuthService
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.tokens import InvalidToken
-from services.common.topology import SYNC, WS
+from services.common.topology import MAIL_SEND, SYNC, WS
 from services.users.exceptions import EmailTaken, UserNotFound
 from services.users.service import UsersService
 
@@ -36,7 +40,13 @@ def auth_address():
 
 
 @pytest.fixture
-def services(container_factory, service_config, auth_address):
+def signup_verification():
+    """Whether sign-ups must be confirmed; a test turns it on by parametrizing it."""
+    return False
+
+
+@pytest.fixture
+def services(container_factory, service_config, auth_address, signup_verification):
     auth = container_factory(
         AuthService,
         service_config(
@@ -45,6 +55,7 @@ def services(container_factory, service_config, auth_address):
             REGISTRATION_RATE_LIMIT=REGISTRATION_LIMIT,
             PASSWORD_HASHING=HASHING,
             WEB_SERVER_ADDRESS=auth_address,
+            SIGNUP_VERIFICATION=signup_verification,
         ),
     )
     users = container_factory(UsersService, service_config("users"))
@@ -353,6 +364,7 @@ def test_staff_find_people_by_name_or_e_mail(users_rpc):
 
 def test_other_services_are_told_who_a_user_is(users_rpc):
     user = register(users_rpc)
+    assert user.pop("email_verified") is True
     assert users_rpc.describe_user(user["id"]) == user
     missing = "6f1c9d2e-0000-4000-8000-0000000000ff"
     assert users_rpc.describe_users([missing, user["id"], "not-an-id"]) == [user]
@@ -364,3 +376,75 @@ def test_other_services_are_told_who_a_user_is(users_rpc):
     assert users_rpc.describe_user_by_email(" ADA@example.com ") == user
     with pytest.raises(UserNotFound):
         users_rpc.describe_user_by_email("nobody@example.com")
+
+
+def link_token(mail: dict) -> str:
+    return mail["text"].split("#token=")[1].split()[0]
+
+
+@pytest.mark.parametrize("signup_verification", [True])
+def test_a_sign_up_logs_in_once_its_e_mailed_link_is_followed(
+    users_rpc, auth_rpc, listen
+):
+    outbox = listen(SYNC, MAIL_SEND)
+    user = register(users_rpc)
+    assert user["email_verified"] is False
+    [(_, mail)] = outbox.messages(until=1)
+    assert mail["to"] == "ada@example.com"
+    assert mail["subject"] == "Confirm your EMS account"
+    credentials = {"email": "ada@example.com", "password": "password1"}
+    with pytest.raises(EmailNotVerified) as refused:
+        auth_rpc.login(credentials, "10.0.1.1")
+    assert refused.value.code == "EMAIL_NOT_VERIFIED"
+    assert refused.value.status == 403
+    # A wrong password is refused as for any account: the state is not told.
+    with pytest.raises(BadCredentials):
+        auth_rpc.login(dict(credentials, password="wrong-one"), "10.0.1.1")
+
+    confirmed = users_rpc.confirm_email_change({"token": link_token(mail)})
+    assert confirmed["id"] == user["id"]
+    assert confirmed["email"] == "ada@example.com"
+    assert auth_rpc.login(credentials, "10.0.1.1")["token_type"] == "Bearer"
+    with pytest.raises(LinkUsed):
+        users_rpc.confirm_email_change({"token": link_token(mail)})
+
+
+@pytest.mark.parametrize("signup_verification", [True])
+def test_the_confirmation_is_sent_again_only_to_an_unconfirmed_account(
+    users_rpc, auth_rpc, listen
+):
+    outbox = listen(SYNC, MAIL_SEND)
+    register(users_rpc)
+    users_rpc.create_user(
+        ADMIN,
+        {"email": "op@example.com", "password": "password1", "name": "Op"},
+    )
+    [(_, first)] = outbox.messages(until=1)
+    answers = {
+        json.dumps(auth_rpc.resend_verification({"email": email}, "10.0.1.2"))
+        for email in ("ADA@example.com", "op@example.com", "nobody@example.com")
+    }
+    assert len(answers) == 1
+    [(_, second)] = outbox.messages(until=1)
+    assert second["to"] == "ada@example.com"
+    # The newest link is the one that works.
+    with pytest.raises(LinkInvalid) as stale:
+        users_rpc.confirm_email_change({"token": link_token(first)})
+    assert stale.value.details == {"token": ["invalid"]}
+    users_rpc.confirm_email_change({"token": link_token(second)})
+    auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "10.0.1.2")
+    # Asking is limited as password resets are, per client and address.
+    for _ in range(RATE_LIMIT["max_failures"] - 1):
+        auth_rpc.resend_verification({"email": "ada@example.com"}, "10.0.1.2")
+    with pytest.raises(TooManyVerificationRequests):
+        auth_rpc.resend_verification({"email": "ada@example.com"}, "10.0.1.2")
+    assert outbox.messages(wait=0.5) == []
+
+
+def test_without_sign_up_verification_a_new_account_logs_in_at_once(
+    users_rpc, auth_rpc, listen
+):
+    outbox = listen(SYNC, MAIL_SEND)
+    assert register(users_rpc)["email_verified"] is True
+    assert auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")
+    assert outbox.messages(wait=0.5) == []

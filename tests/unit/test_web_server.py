@@ -71,3 +71,18 @@ def test_an_unbuilt_app_says_how_to_build_it(tmp_path):
     [(status, _, body)] = fetch_all(tmp_path, "/devices")
     assert status == 503
     assert b"make up" in body
+
+
+def test_the_api_reference_is_a_folder_s_page(built):
+    docs = built / "api" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "index.html").write_text("<div id=swagger-ui></div>")
+    (docs / "docs.js").write_text("SwaggerUIBundle({})")
+    page, bare, script = fetch_all(
+        built, "/api/docs/", "/api/docs", "/api/docs/docs.js"
+    )
+    assert page[0] == 200 and page[2] == b"<div id=swagger-ui></div>"
+    assert "script-src 'self'" in page[1]["Content-Security-Policy"]
+    # Without its slash, it is followed to the page (its files are beside it).
+    assert bare[0] == 200 and bare[2] == page[2]
+    assert script[0] == 200 and script[2] == b"SwaggerUIBundle({})"

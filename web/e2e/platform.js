@@ -113,6 +113,32 @@ export async function control(action, name) {
   if (!response.ok) throw new Error(`${action} ${name}: HTTP ${response.status}`);
 }
 
+// Restarts a process of the platform with `environment` on top of its own, through
+// the test run that started it, which restarts it as it was after the scenario.
+export async function reconfigure(name, environment) {
+  const response = await fetch(`${process.env.EMS_TEST_CONTROL_URL}/processes/${name}/reconfigure`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ environment }),
+  });
+  if (!response.ok) throw new Error(`reconfigure ${name}: HTTP ${response.status}`);
+}
+
+// Waits until auth, just started, takes logins (a wrong password is refused).
+export async function authAnswers(timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${API_URL}/api/auth/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: "nobody@example.com", password: "x" }),
+    }).catch(() => null);
+    if (response?.status === 401) return;
+    if (Date.now() > deadline) throw new Error("auth did not come back");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 function run(command, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: process.env });

@@ -1,5 +1,5 @@
 // One line of text for a live message or a stored notification.
-import { clock, dateTime, kwh, zoneAbbreviation } from "./format.js";
+import { clock, dateTime, energyFigure, zoneAbbreviation } from "./format.js";
 import { CHAT_MESSAGE, DEVICE_STATUS, DR_EVENT, OVERCONSUMPTION, SUPPORT_ALERT, TRADE_EXECUTED } from "./pushes.generated.js";
 
 // A device that went offline or came online: a stored notification (reason
@@ -23,9 +23,9 @@ export function describeOverconsumption(data, deviceName) {
   const hour = clock(data.hour);
   const zone = zoneAbbreviation(data.hour);
   if (data.reason === "reading") {
-    return `${device}: one reading of ${kwh(data.kwh)} exceeded its limit of ${kwh(data.limit_kwh)} (hour ${hour} ${zone}).`;
+    return `${device}: one reading of ${energyFigure(data.kwh)} exceeded its limit of ${energyFigure(data.limit_kwh)} (hour ${hour} ${zone}).`;
   }
-  return `${device} used ${kwh(data.kwh)} in the hour from ${hour} ${zone}, over its limit of ${kwh(data.limit_kwh)}.`;
+  return `${device} used ${energyFigure(data.kwh)} in the hour from ${hour} ${zone}, over its limit of ${energyFigure(data.limit_kwh)}.`;
 }
 
 export function describeMessage(message, names = {}) {
@@ -44,7 +44,7 @@ export function describeMessage(message, names = {}) {
       return `Demand response “${event.name}” (${dateTime(event.start)}): ${String(data.change || event.status).replace(/_/g, " ")}.`;
     }
     case TRADE_EXECUTED:
-      return `Trade: ${kwh(data.quantity_kwh)} at ${data.price_per_kwh} per kWh for ${dateTime(data.delivery_hour)}.`;
+      return `Trade: ${energyFigure(data.quantity_kwh)} at ${data.price_per_kwh} per kWh for ${dateTime(data.delivery_hour)}.`;
     // battery.state changes what the Batteries page shows; it is no news elsewhere.
     default:
       return null;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { describeMessage, describeNotification, describeOverconsumption } from "./describe.js";
-import { showTimesIn } from "./format.js";
+import { showEnergyIn, showTimesIn } from "./format.js";
 import { DEVICE_STATUS } from "./pushes.generated.js";
 
 describe("describeNotification", () => {
@@ -35,5 +35,15 @@ describe("an over-limit hour on the account's clock", () => {
     expect(describeOverconsumption(data, "Boiler")).toBe(
       "Boiler used 2.000 kWh in the hour from 10:00 CET, over its limit of 1.000 kWh.",
     );
+  });
+});
+
+describe("an over-limit hour in the account's unit", () => {
+  afterEach(() => showEnergyIn(null));
+
+  it("gives the energy and the limit in Wh", () => {
+    showEnergyIn("Wh");
+    const data = { reason: "hourly", hour: "2026-12-02T09:00:00Z", kwh: 0.61, limit_kwh: 0.5 };
+    expect(describeOverconsumption(data, "Oven")).toBe("Oven used 610 Wh in the hour from 09:00 UTC, over its limit of 500 Wh.");
   });
 });

@@ -3,15 +3,57 @@
 // abbreviation; what the API counts by UTC day or hour (a device's day, prices
 // by hour, a DR event's whole hours) is shown in UTC and says so.
 
-export function kwh(value, digits = 3) {
-  if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
-  return `${Number(value).toFixed(digits)} kWh`;
+// Energy is shown in the account's unit (its preferences: kWh or Wh; kWh until
+// it is known). The API, its CSV files and what forms take stay in kWh: only
+// what the app writes for people is converted.
+
+// How many of each unit an account may choose make one kWh.
+export const ENERGY_UNITS = { kWh: 1, Wh: 1000 };
+
+let energyUnit = "kWh";
+
+// The unit energy is shown in: the signed-in account's.
+export function showEnergyIn(unit) {
+  energyUnit = Object.hasOwn(ENERGY_UNITS, unit ?? "") ? unit : "kWh";
 }
 
-// A limit as it was typed: 50 kWh, 1.5 kWh, 0.001 kWh.
-export function limitKwh(value) {
-  if (value === null || value === undefined) return "–";
-  return `${Number(Number(value).toFixed(3))} kWh`;
+export function energyUnitShown() {
+  return energyUnit;
+}
+
+// Decimals in the account's unit for `digits` decimals of kWh: as precise, never
+// finer than the figure is (1.234 kWh is 1234 Wh).
+function decimalsFor(digits) {
+  return Math.max(0, digits - Math.round(Math.log10(ENERGY_UNITS[energyUnit])));
+}
+
+// A figure the API gives in kWh (to 6 decimals), as a number in the account's
+// unit, for charts and tables: 0.123456 kWh is 123.456 Wh.
+export function inEnergyUnit(valueKwh) {
+  if (valueKwh === null || valueKwh === undefined) return valueKwh;
+  return Number((Number(valueKwh) * ENERGY_UNITS[energyUnit]).toFixed(decimalsFor(6)));
+}
+
+// "1.234" or "1234": energy the API gives in kWh, in the account's unit without
+// its name (for a column that names it), with `digits` decimals of a kWh.
+export function energyNumber(valueKwh, digits = 3) {
+  if (valueKwh === null || valueKwh === undefined || Number.isNaN(Number(valueKwh))) return "–";
+  const text = (Number(valueKwh) * ENERGY_UNITS[energyUnit]).toFixed(decimalsFor(digits));
+  // No "-0.000" for a figure that rounds to nothing.
+  return Number(text) === 0 ? text.replace("-", "") : text;
+}
+
+// "1.234 kWh" or "1234 Wh": the same with the unit's name.
+export function energyFigure(valueKwh, digits = 3) {
+  const number = energyNumber(valueKwh, digits);
+  return number === "–" ? number : `${number} ${energyUnit}`;
+}
+
+// A figure as it was typed (a limit, a quantity traded): 50 kWh, 1.5 kWh, 0.001
+// kWh (or 50000 Wh, 1500 Wh, 1 Wh).
+export function energyAsTyped(valueKwh) {
+  if (valueKwh === null || valueKwh === undefined) return "–";
+  return `${Number(inEnergyUnit(valueKwh).toFixed(decimalsFor(3)))} ${energyUnit}`;
 }
 
 // A chart axis's tick: three significant digits, never in scientific notation,

@@ -1,5 +1,19 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { axisNumber, calendarDay, clock, dateTime, showTimesIn, timeZoneShown, zoneAbbreviation } from "./format.js";
+import {
+  axisNumber,
+  calendarDay,
+  clock,
+  dateTime,
+  energyAsTyped,
+  energyFigure,
+  energyNumber,
+  energyUnitShown,
+  inEnergyUnit,
+  showEnergyIn,
+  showTimesIn,
+  timeZoneShown,
+  zoneAbbreviation,
+} from "./format.js";
 
 describe("axisNumber", () => {
   it("writes tiny values without an exponent", () => {
@@ -36,5 +50,52 @@ describe("instants on the account's clock", () => {
   it("write nothing for nothing", () => {
     expect(dateTime(null)).toBe("–");
     expect(clock(undefined)).toBe("");
+  });
+});
+
+describe("energy in the account's unit", () => {
+  afterEach(() => showEnergyIn(null));
+
+  it("is kWh until the account says otherwise", () => {
+    expect(energyUnitShown()).toBe("kWh");
+    expect(energyFigure(1.2344)).toBe("1.234 kWh");
+    expect(energyFigure(12.5, 1)).toBe("12.5 kWh");
+    expect(energyAsTyped(50)).toBe("50 kWh");
+    expect(energyAsTyped(0.001)).toBe("0.001 kWh");
+  });
+
+  it("is Wh for an account that chose it, as precise as the kWh figure", () => {
+    showEnergyIn("Wh");
+    expect(energyUnitShown()).toBe("Wh");
+    expect(energyFigure(1.2344)).toBe("1234 Wh");
+    expect(energyFigure(0.5, 2)).toBe("500 Wh");
+    expect(energyFigure(0.123456, 6)).toBe("123.456 Wh");
+    expect(energyAsTyped(50)).toBe("50000 Wh");
+    expect(energyAsTyped(0.001)).toBe("1 Wh");
+    expect(energyNumber(2.25, 2)).toBe("2250");
+  });
+
+  it("gives charts and tables numbers in the unit, without float noise", () => {
+    showEnergyIn("Wh");
+    expect(inEnergyUnit(0.123456)).toBe(123.456);
+    expect(inEnergyUnit(0.1 + 0.2)).toBe(300);
+    expect(inEnergyUnit(null)).toBe(null);
+    showEnergyIn("kWh");
+    expect(inEnergyUnit(0.123456)).toBe(0.123456);
+  });
+
+  it("writes nothing known as a dash and no negative zero", () => {
+    expect(energyFigure(null)).toBe("–");
+    expect(energyFigure(undefined)).toBe("–");
+    expect(energyFigure("not a number")).toBe("–");
+    expect(energyNumber(-0.0001)).toBe("0.000");
+    expect(energyAsTyped(null)).toBe("–");
+  });
+
+  it("falls back to kWh for a unit it does not know", () => {
+    showEnergyIn("MWh");
+    expect(energyFigure(1)).toBe("1.000 kWh");
+    showEnergyIn("toString");
+    expect(energyUnitShown()).toBe("kWh");
   });
 });

@@ -3,7 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { createClient } from "./api.js";
 import { LiveConnection } from "./live.js";
 import { clearToken, endReasonText, loadToken, saveToken, secondsLeft } from "./session.js";
-import { showTimesIn } from "./format.js";
+import { showEnergyIn, showTimesIn } from "./format.js";
 import { applyTheme } from "./theme.js";
 
 const SessionContext = createContext(null);
@@ -53,9 +53,10 @@ export function SessionProvider({ children }) {
     };
   }, [token, user, api]);
 
-  // Instants on the account's clock, set as the account is known (before the
-  // pages it holds render).
+  // Instants on the account's clock and energy in its unit, set as the account
+  // is known (before the pages it holds render).
   showTimesIn(user?.time_zone);
+  showEnergyIn(user?.units);
 
   // The account's theme, or the system's before anyone signs in.
   useEffect(() => applyTheme(user?.theme), [user?.theme]);

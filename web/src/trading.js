@@ -1,6 +1,8 @@
 // What the trading page works out without the server: the delivery hours open for
 // trading, the body of an order, what a placement came to, and how prices read.
 
+import { energyAsTyped } from "./format.js";
+
 const HOUR_MS = 3600 * 1000;
 
 // The starts of the next `count` whole UTC hours after `now` (the hour `now` is
@@ -65,7 +67,7 @@ export function describePlacement({ order, trades = [] }) {
   const average = filled > 0 && trades.length ? amount / filled : null;
   const done =
     filled > 0
-      ? `${verb} ${filled} kWh now in ${trades.length} trade${trades.length === 1 ? "" : "s"}` +
+      ? `${verb} ${energyAsTyped(filled)} now in ${trades.length} trade${trades.length === 1 ? "" : "s"}` +
         (average !== null ? ` at ${perKwh(average)} per kWh${trades.length > 1 ? " on average" : ""}` : "")
       : null;
   if (order.status === "filled") return { kind: "filled", text: `Filled: ${done}.` };
@@ -79,7 +81,7 @@ export function describePlacement({ order, trades = [] }) {
       text: `${done ? `${done}; the rest` : "The order"} did not rest in the book: ${why}.`,
     };
   }
-  const resting = `${order.remaining_kwh} kWh rest in the book at ${perKwh(order.price_per_kwh)} per kWh`;
+  const resting = `${energyAsTyped(order.remaining_kwh)} rest in the book at ${perKwh(order.price_per_kwh)} per kWh`;
   if (done) return { kind: "partial", text: `Partly filled: ${done}; ${resting}.` };
   return { kind: "resting", text: `No match yet: ${resting}, waiting for a ${order.side === "buy" ? "seller" : "buyer"}.` };
 }

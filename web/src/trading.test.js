@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { showEnergyIn } from "./format.js";
 import {
   amount,
   bestFirst,
@@ -101,6 +102,19 @@ describe("describePlacement", () => {
     });
     expect(result.kind).toBe("partial");
     expect(result.text).toMatch(/Sold 0.5 kWh now in 1 trade.*1.5 kWh rest/);
+  });
+
+  it("gives quantities in the account's unit, prices still per kWh", () => {
+    showEnergyIn("Wh");
+    try {
+      const result = describePlacement({
+        order: { ...order, side: "sell", remaining_kwh: 1.5, filled_kwh: 0.5 },
+        trades: [trade(0.5, 0.3)],
+      });
+      expect(result.text).toBe("Partly filled: Sold 500 Wh now in 1 trade at 0.30 per kWh; 1500 Wh rest in the book at 0.30 per kWh.");
+    } finally {
+      showEnergyIn(null);
+    }
   });
 
   it("explains a self-trade cancellation", () => {

@@ -131,9 +131,27 @@ def test_a_link_works_once_for_its_purpose_until_it_expires(
     purpose, used_at, expires_at, problem
 ):
     assert (
-        logic.link_problem(purpose, "password_reset", used_at, expires_at, LINK_NOW)
+        logic.link_problem(purpose, ("password_reset",), used_at, expires_at, LINK_NOW)
         == problem
     )
+
+
+def test_a_confirmation_link_is_used_for_either_of_its_purposes():
+    expected = ("email_change", "email_verify")
+    later = LINK_NOW + timedelta(minutes=1)
+    for purpose in expected:
+        assert logic.link_problem(purpose, expected, None, later, LINK_NOW) is None
+    assert (
+        logic.link_problem("password_reset", expected, None, later, LINK_NOW)
+        == "invalid"
+    )
+
+
+def test_the_sign_up_e_mail_links_to_the_confirmation_page():
+    mail = logic.verification_mail("http://app.localhost:8080", "abc_-1", 30)
+    assert mail["subject"] == "Confirm your EMS account"
+    assert "http://app.localhost:8080/confirm-email#token=abc_-1" in mail["text"]
+    assert "30 minutes" in mail["text"]
 
 
 def test_the_reset_e_mail_carries_the_link_in_its_fragment():

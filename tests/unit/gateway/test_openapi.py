@@ -12,6 +12,7 @@ PUBLIC = {
     ("/api/auth/password-reset", "post"),
     ("/api/auth/password-reset/confirm", "post"),
     ("/api/auth/email/confirm", "post"),
+    ("/api/auth/verification/resend", "post"),
     ("/api/health", "get"),
     ("/api/openapi.json", "get"),
 }

@@ -71,3 +71,30 @@ def test_the_wait_doubles_from_a_second_up_to_the_longest():
     waits = [logic.retry_wait(n, 30) for n in range(0, 8)]
     assert waits == [0, 1, 2, 4, 8, 16, 30, 30]
     assert logic.retry_wait(10_000, 300) == 300
+
+
+def test_the_smtp_server_is_probed_at_most_once_in_a_while():
+    probes, now = [], [100.0]
+
+    def probe():
+        probes.append(now[0])
+        return "ok" if len(probes) == 1 else "unreachable"
+
+    status = logic.Remembered(probe, 5.0, lambda: now[0])
+    assert status() == "ok"
+    now[0] = 104.9
+    assert status() == "ok"
+    now[0] = 105.0
+    assert status() == "unreachable"
+    assert probes == [100.0, 105.0]
+
+
+def test_an_smtp_server_that_is_not_there_does_not_answer():
+    import socket
+
+    from services.mail.service import smtp_answers
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert smtp_answers("127.0.0.1", port, 0.5) is False

@@ -6,6 +6,7 @@ from services.common.errors import ValidationFailed
 from services.common.schemas import load
 from services.users.schemas import (
     ProfileUpdateSchema,
+    RegisteredSchema,
     RegisterSchema,
     UserCreateSchema,
     UserUpdateSchema,
@@ -96,3 +97,11 @@ def test_what_a_user_may_not_set_for_themselves_is_refused(field, value):
 def test_a_change_of_one_s_own_account_names_something():
     with pytest.raises(ValidationFailed):
         load(ProfileUpdateSchema(), {})
+
+
+def test_a_sign_up_s_answer_says_whether_it_may_log_in_yet():
+    user = {"id": "u-1", "email": "ada@example.com", "name": "Ada", "role": "USER"}
+    answer = RegisteredSchema().dump(user | {"email_verified": False})
+    assert answer == user | {"email_verified": False}
+    with pytest.raises(ValidationFailed):
+        load(RegisterSchema(), user | {"password": "password1", "email_verified": True})

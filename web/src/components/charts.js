@@ -12,7 +12,7 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
-import { axisNumber } from "../format.js";
+import { axisNumber, energyUnitShown } from "../format.js";
 
 Chart.register(
   BarController,
@@ -38,7 +38,7 @@ export const COLORS = {
   net: "#37474f",
 };
 
-export function baseOptions({ yTitle = "kWh", stacked = false } = {}) {
+export function baseOptions({ yTitle = energyUnitShown(), stacked = false } = {}) {
   return {
     responsive: true,
     maintainAspectRatio: false,

@@ -8,7 +8,7 @@ import { DataTable } from "../components/DataTable.jsx";
 import { Fact } from "../components/Fact.jsx";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
-import { kwh, money } from "../format.js";
+import { energyFigure, energyNumber, energyUnitShown, inEnergyUnit, money } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
 import { useSession } from "../session.jsx";
 
@@ -48,18 +48,19 @@ function scopeOf(view) {
 function EnergyChart({ energy, previous }) {
   const zone = energy.timezone || "UTC";
   const labels = energy.series.map((bucket) => bucketLabel(bucket.start, energy.resolution, zone));
+  const unit = energyUnitShown();
   const data = {
     labels,
     datasets: [
-      { type: "bar", label: "Import (kWh)", data: energy.series.map((b) => b.import_kwh), backgroundColor: COLORS.used, stack: "energy" },
-      { type: "bar", label: "Export (kWh, below zero)", data: energy.series.map((b) => -b.export_kwh), backgroundColor: COLORS.export, stack: "energy" },
-      { type: "line", label: "Net", data: energy.series.map((b) => b.net_kwh), borderColor: COLORS.net, backgroundColor: COLORS.net, pointRadius: 2, stack: "net" },
+      { type: "bar", label: `Import (${unit})`, data: energy.series.map((b) => inEnergyUnit(b.import_kwh)), backgroundColor: COLORS.used, stack: "energy" },
+      { type: "bar", label: `Export (${unit}, below zero)`, data: energy.series.map((b) => -inEnergyUnit(b.export_kwh)), backgroundColor: COLORS.export, stack: "energy" },
+      { type: "line", label: "Net", data: energy.series.map((b) => inEnergyUnit(b.net_kwh)), borderColor: COLORS.net, backgroundColor: COLORS.net, pointRadius: 2, stack: "net" },
       ...(previous
         ? [
             {
               type: "line",
               label: "Net, previous period",
-              data: energy.series.map((_, index) => previous.series[index]?.net_kwh ?? null),
+              data: energy.series.map((_, index) => inEnergyUnit(previous.series[index]?.net_kwh ?? null)),
               borderColor: COLORS.forecast,
               borderDash: [6, 4],
               pointRadius: 0,
@@ -76,7 +77,7 @@ function EnergyChart({ energy, previous }) {
           data={data}
           options={baseOptions({ stacked: true })}
           role="img"
-          aria-label={`Energy by ${energy.resolution}: ${kwh(energy.totals.import_kwh)} imported, ${kwh(energy.totals.export_kwh)} exported`}
+          aria-label={`Energy by ${energy.resolution}: ${energyFigure(energy.totals.import_kwh)} imported, ${energyFigure(energy.totals.export_kwh)} exported`}
           data-testid="energy-chart"
         />
       </div>
@@ -97,9 +98,9 @@ function Totals({ energy, previous }) {
   };
   return (
     <dl className="facts" data-testid="energy-totals">
-      <Fact term="Imported">{kwh(t.import_kwh)}{delta("import_kwh")}</Fact>
-      <Fact term="Exported">{kwh(t.export_kwh)}{delta("export_kwh")}</Fact>
-      <Fact term="Net">{kwh(t.net_kwh)}{delta("net_kwh")}</Fact>
+      <Fact term="Imported">{energyFigure(t.import_kwh)}{delta("import_kwh")}</Fact>
+      <Fact term="Exported">{energyFigure(t.export_kwh)}{delta("export_kwh")}</Fact>
+      <Fact term="Net">{energyFigure(t.net_kwh)}{delta("net_kwh")}</Fact>
       <Fact term="Cost">{money(t.cost)} {energy.currency ?? "(several currencies)"}{delta("cost")}</Fact>
       <Fact term="CO2">{Number(t.co2_kg).toFixed(2)} kg{delta("co2_kg")}</Fact>
     </dl>
@@ -111,7 +112,7 @@ function Buckets({ energy, onDrill }) {
   const zone = energy.timezone || "UTC";
   const finer = { month: "day", day: "hour" }[energy.resolution];
   return (
-    <DataTable caption="Energy per period" columns={["Period", "Import (kWh)", "Export (kWh)", "Net (kWh)", `Cost (${energy.currency ?? "–"})`, "CO2 (kg)"]} scrolls data-testid="energy-buckets">
+    <DataTable caption="Energy per period" columns={["Period", `Import (${energyUnitShown()})`, `Export (${energyUnitShown()})`, `Net (${energyUnitShown()})`, `Cost (${energy.currency ?? "–"})`, "CO2 (kg)"]} scrolls data-testid="energy-buckets">
       {energy.series.map((bucket) => {
         const label = bucketLabel(bucket.start, energy.resolution, zone);
         return (
@@ -125,9 +126,9 @@ function Buckets({ energy, onDrill }) {
                 label
               )}
             </td>
-            <td>{bucket.import_kwh.toFixed(3)}</td>
-            <td>{bucket.export_kwh.toFixed(3)}</td>
-            <td>{bucket.net_kwh.toFixed(3)}</td>
+            <td>{energyNumber(bucket.import_kwh)}</td>
+            <td>{energyNumber(bucket.export_kwh)}</td>
+            <td>{energyNumber(bucket.net_kwh)}</td>
             <td>{money(bucket.cost)}</td>
             <td>{bucket.co2_kg.toFixed(3)}</td>
           </tr>

@@ -4,7 +4,8 @@ import { ErrorMessage, Loading } from "../components/Status.jsx";
 import { useSession } from "../session.jsx";
 import { linkToken } from "../theme.js";
 
-// The page an e-mailed address confirmation opens: `/confirm-email#token=…`.
+// The page an e-mailed address confirmation opens: `/confirm-email#token=…`, for a
+// new address of an account or for the address a new account signed up with.
 export default function ConfirmEmail() {
   const { api, user, setUser } = useSession();
   const location = useLocation();
@@ -30,7 +31,7 @@ export default function ConfirmEmail() {
       <ErrorMessage error={state.error} />
       {state.email && (
         <p role="status" data-testid="email-confirmed">
-          Your account now uses {state.email}.
+          {state.email} is confirmed: your account uses it{user ? "" : ". Sign in with it"}.
         </p>
       )}
       <p>

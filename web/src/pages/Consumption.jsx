@@ -5,7 +5,7 @@ import { baseOptions, COLORS } from "../components/charts.js";
 import { Resource } from "../components/Status.jsx";
 import { Fact } from "../components/Fact.jsx";
 import { applyTotals, energyRows } from "../consumption.js";
-import { DEVICE_KINDS, kwh, limitKwh, utcDate, utcHour } from "../format.js";
+import { DEVICE_KINDS, energyFigure, energyAsTyped, energyUnitShown, inEnergyUnit, utcDate, utcHour } from "../format.js";
 import { useResource } from "../hooks.js";
 import { useLive, useSession } from "../session.jsx";
 import { CONSUMPTION_UPDATED } from "../pushes.generated.js";
@@ -28,22 +28,22 @@ function DayChart({ day, limit }) {
     datasets: [
       {
         type: "bar",
-        label: "Import (kWh)",
-        data: hours.map((row) => row.import),
+        label: `Import (${energyUnitShown()})`,
+        data: hours.map((row) => inEnergyUnit(row.import)),
         backgroundColor: hours.map((row) => (limit && row.import > limit ? COLORS.over : COLORS.used)),
         stack: "energy",
       },
       {
         type: "bar",
-        label: "Export (kWh, below zero)",
-        data: hours.map((row) => -row.export),
+        label: `Export (${energyUnitShown()}, below zero)`,
+        data: hours.map((row) => -inEnergyUnit(row.export)),
         backgroundColor: COLORS.export,
         stack: "energy",
       },
       {
         type: "line",
         label: "Net (import − export)",
-        data: hours.map((row) => row.net),
+        data: hours.map((row) => inEnergyUnit(row.net)),
         borderColor: COLORS.net,
         backgroundColor: COLORS.net,
         pointRadius: 2,
@@ -54,7 +54,7 @@ function DayChart({ day, limit }) {
             {
               type: "line",
               label: "Hourly limit",
-              data: hours.map(() => limit),
+              data: hours.map(() => inEnergyUnit(limit)),
               borderColor: COLORS.limit,
               borderDash: [6, 4],
               pointRadius: 0,
@@ -74,19 +74,19 @@ function DayChart({ day, limit }) {
           data={data}
           options={options}
           role="img"
-          aria-label={`Hourly energy on ${day.date} (UTC): ${kwh(totals.import)} imported in ${used} hours, ${kwh(totals.export)} exported, net ${kwh(totals.net)}`}
+          aria-label={`Hourly energy on ${day.date} (UTC): ${energyFigure(totals.import)} imported in ${used} hours, ${energyFigure(totals.export)} exported, net ${energyFigure(totals.net)}`}
           data-testid="consumption-chart"
         />
       </div>
       <figcaption>
-        Total {kwh(day.total_kwh)} imported on {day.date} (UTC hours)
-        {limit && !showLimit && ` · limit ${limitKwh(limit)} per hour, above the scale`}
+        Total {energyFigure(day.total_kwh)} imported on {day.date} (UTC hours)
+        {limit && !showLimit && ` · limit ${energyAsTyped(limit)} per hour, above the scale`}
         {hours.some((row) => row.import > limit) && " · red: over the limit"}
       </figcaption>
       <dl className="energy-totals" data-testid="energy-totals">
-        <Fact term="Imported">{kwh(totals.import)}</Fact>
-        <Fact term="Exported">{kwh(day.total_export_kwh ?? totals.export)}</Fact>
-        <Fact term="Net (import − export)">{kwh(totals.net)}</Fact>
+        <Fact term="Imported">{energyFigure(totals.import)}</Fact>
+        <Fact term="Exported">{energyFigure(day.total_export_kwh ?? totals.export)}</Fact>
+        <Fact term="Net (import − export)">{energyFigure(totals.net)}</Fact>
       </dl>
       {!exports && <p className="hint">Nothing exported this day.</p>}
       <div className="visually-hidden">
@@ -95,18 +95,18 @@ function DayChart({ day, limit }) {
         <thead>
           <tr>
             <th scope="col">Hour (UTC)</th>
-            <th scope="col">Import kWh</th>
-            <th scope="col">Export kWh</th>
-            <th scope="col">Net kWh</th>
+            <th scope="col">Import {energyUnitShown()}</th>
+            <th scope="col">Export {energyUnitShown()}</th>
+            <th scope="col">Net {energyUnitShown()}</th>
           </tr>
         </thead>
         <tbody>
           {hours.map((row) => (
             <tr key={row.hour}>
               <td>{utcHour(row.hour)}</td>
-              <td>{row.import}</td>
-              <td>{row.export}</td>
-              <td>{row.net}</td>
+              <td>{inEnergyUnit(row.import)}</td>
+              <td>{inEnergyUnit(row.export)}</td>
+              <td>{inEnergyUnit(row.net)}</td>
             </tr>
           ))}
         </tbody>
@@ -121,8 +121,8 @@ function ForecastChart({ forecast }) {
     labels: forecast.hours.map((slot) => `${slot.hour.slice(5, 10)} ${utcHour(slot.hour)}`),
     datasets: [
       {
-        label: "Forecast (kWh)",
-        data: forecast.hours.map((slot) => slot.kwh),
+        label: `Forecast (${energyUnitShown()})`,
+        data: forecast.hours.map((slot) => inEnergyUnit(slot.kwh)),
         borderColor: COLORS.forecast,
         backgroundColor: `${COLORS.forecast}33`,
         fill: true,
@@ -134,10 +134,10 @@ function ForecastChart({ forecast }) {
   return (
     <figure className="chart">
       <div className="chart-box">
-        <Line data={data} options={baseOptions()} role="img" aria-label={`Forecast for the next ${forecast.hours.length} hours: ${kwh(total)}`} />
+        <Line data={data} options={baseOptions()} role="img" aria-label={`Forecast for the next ${forecast.hours.length} hours: ${energyFigure(total)}`} />
       </div>
       <figcaption>
-        Next {forecast.hours.length} hours: {kwh(total)} expected
+        Next {forecast.hours.length} hours: {energyFigure(total)} expected
         {forecast.note && <small> · {forecast.note}</small>}
       </figcaption>
     </figure>
@@ -183,7 +183,7 @@ export default function Consumption() {
         <>
           {device.data && (
             <p>
-              {DEVICE_KINDS[device.data.kind]} · hourly limit {limitKwh(limit)}
+              {DEVICE_KINDS[device.data.kind]} · hourly limit {energyAsTyped(limit)}
             </p>
           )}
           <label className="date-picker">

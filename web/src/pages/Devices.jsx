@@ -3,7 +3,7 @@ import { Link } from "react-router-dom";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
 import { applyStatus, copyText, LOGIN_CONFIRM, loginSections, statusesById } from "../devices.js";
-import { DEVICE_KINDS, limitKwh } from "../format.js";
+import { DEVICE_KINDS, energyAsTyped } from "../format.js";
 import { useAction, useInterval, useResource } from "../hooks.js";
 import { can } from "../permissions.js";
 import { DEVICE_STATUS } from "../pushes.generated.js";
@@ -213,7 +213,7 @@ function DeviceRow({ device, status, showOwner, onChanged, onDeleted }) {
         </Link>
         <DeviceStatus status={status} name={device.name} />
         <small>
-          {DEVICE_KINDS[device.kind] || device.kind} · limit {limitKwh(device.max_hourly_kwh)} per hour
+          {DEVICE_KINDS[device.kind] || device.kind} · limit {energyAsTyped(device.max_hourly_kwh)} per hour
           {showOwner && ` · owner ${device.user_id.slice(0, 8)}`}
         </small>
         <FormError error={error} />

@@ -7,7 +7,7 @@ import { Link } from "react-router-dom";
 import { DataTable } from "../components/DataTable.jsx";
 import { Fact } from "../components/Fact.jsx";
 import { Loading, Resource } from "../components/Status.jsx";
-import { kwh, money } from "../format.js";
+import { energyFigure, energyNumber, money } from "../format.js";
 import { useInterval, useResource } from "../hooks.js";
 import { hourOf, percent, power, rankedSites } from "../kpis.js";
 import { can } from "../permissions.js";
@@ -22,19 +22,19 @@ function Figures({ kpis }) {
   const { today, month } = kpis;
   return (
     <dl className="facts" data-testid="kpis">
-      <Fact term="Imported today">{kwh(today.import_kwh, 2)}</Fact>
-      <Fact term="Exported today">{kwh(today.export_kwh, 2)}</Fact>
-      <Fact term="Net today">{kwh(today.net_kwh, 2)}</Fact>
+      <Fact term="Imported today">{energyFigure(today.import_kwh, 2)}</Fact>
+      <Fact term="Exported today">{energyFigure(today.export_kwh, 2)}</Fact>
+      <Fact term="Net today">{energyFigure(today.net_kwh, 2)}</Fact>
       <Fact term="Power now">{power(kpis.power_w)}</Fact>
       <Fact term="Cost so far today">
         {money(today.cost)} {kpis.currency}
       </Fact>
       <Fact term="This month">
-        {kwh(month.import_kwh, 1)}, {money(month.cost)} {kpis.currency}
+        {energyFigure(month.import_kwh, 1)}, {money(month.cost)} {kpis.currency}
       </Fact>
       <Fact term="CO2 this month">{Number(month.co2_kg).toFixed(1)} kg</Fact>
       <Fact term="Peak hour today">
-        {kpis.peak_hour ? `${hourOf(kpis.peak_hour.hour, kpis.timezone)} (${kwh(kpis.peak_hour.import_kwh, 2)})` : "–"}
+        {kpis.peak_hour ? `${hourOf(kpis.peak_hour.hour, kpis.timezone)} (${energyFigure(kpis.peak_hour.import_kwh, 2)})` : "–"}
       </Fact>
       {kpis.self_sufficiency !== null && <Fact term="Self-sufficiency today">{percent(kpis.self_sufficiency)}</Fact>}
       {kpis.self_consumption !== null && <Fact term="Self-consumption today">{percent(kpis.self_consumption)}</Fact>}
@@ -46,7 +46,7 @@ function Figures({ kpis }) {
       </Fact>
       {kpis.batteries?.count > 0 && (
         <Fact term="Batteries">
-          {kpis.batteries.soc_kwh} of {kpis.batteries.capacity_kwh} kWh ({kpis.batteries.average_soc_percent} %)
+          {energyNumber(kpis.batteries.soc_kwh, 2)} of {energyFigure(kpis.batteries.capacity_kwh, 2)} ({kpis.batteries.average_soc_percent} %)
         </Fact>
       )}
       <Fact term="Flexibility now">{kpis.flexibility_kw} kW</Fact>
@@ -158,8 +158,8 @@ function Portfolio() {
                   <td>
                     <Link to={`/sites/${site.id}`}>{site.name}</Link>
                   </td>
-                  <td>{kwh(site.today_import_kwh, 2)}</td>
-                  <td>{kwh(site.month_import_kwh, 1)}</td>
+                  <td>{energyFigure(site.today_import_kwh, 2)}</td>
+                  <td>{energyFigure(site.month_import_kwh, 1)}</td>
                   <td>{money(site.month_cost)}</td>
                   <td>
                     {site.devices_online} of {site.devices_online + site.devices_offline}

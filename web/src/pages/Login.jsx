@@ -1,27 +1,41 @@
 import { useState } from "react";
 import { Link, Navigate, useLocation } from "react-router-dom";
-import { Field } from "../components/Field.jsx";
+import { Field, FormError } from "../components/Field.jsx";
 import { useAction } from "../hooks.js";
 import { useSession } from "../session.jsx";
 
 export default function Login() {
-  const { user, login, notice, clearNotice } = useSession();
+  const { api, user, login, notice, clearNotice } = useSession();
   const location = useLocation();
   const [email, setEmail] = useState(location.state?.email || "");
   const [password, setPassword] = useState("");
   const { run, busy, error } = useAction(login);
+  // An account still to be confirmed: its link is sent again on request.
+  const [resent, setResent] = useState(null);
+  const resend = useAction(async (address) => {
+    await api.post("/api/auth/verification/resend", { email: address }, { anonymous: true });
+    setResent(address);
+  });
   if (user) return <Navigate to={location.state?.from || "/"} replace />;
 
   const submit = (event) => {
     event.preventDefault();
     clearNotice();
+    setResent(null);
     run(email, password);
   };
+  const unconfirmed = error?.code === "EMAIL_NOT_VERIFIED";
   let message = error?.message;
   if (error?.status === 429) {
     message = `Too many failed attempts. Try again in ${error.retryAfter || "a few"} seconds.`;
   } else if (error?.status === 401) {
     message = "The email or the password is wrong.";
+  } else if (unconfirmed) {
+    message = "Confirm your e-mail address first: follow the link we e-mailed you when you signed up.";
+  }
+  let resendError = resend.error;
+  if (resendError?.status === 429) {
+    resendError = { ...resendError, message: `Too many requests. Try again in ${resendError.retryAfter || "a few"} seconds.` };
   }
   return (
     <section className="narrow">
@@ -49,6 +63,19 @@ export default function Login() {
           Sign in
         </button>
       </form>
+      {unconfirmed &&
+        (resent ? (
+          <p role="status" data-testid="verification-resent">
+            A new link is on its way to {resent}. The one sent before no longer works.
+          </p>
+        ) : (
+          <div data-testid="verification-needed">
+            <button type="button" className="secondary" aria-busy={resend.busy} disabled={resend.busy} onClick={() => resend.run(email)}>
+              Send the link again
+            </button>
+            <FormError error={resendError} />
+          </div>
+        ))}
       <p>
         <Link to="/forgot-password">Forgot your password?</Link>
       </p>

@@ -8,8 +8,15 @@ export default function Signup() {
   const { api, login } = useSession();
   const navigate = useNavigate();
   const [form, setForm] = useState({ name: "", email: "", password: "" });
+  const [unconfirmed, setUnconfirmed] = useState(null);
   const register = useCallback(async () => {
-    await api.post("/api/auth/register", form, { anonymous: true });
+    const account = await api.post("/api/auth/register", form, { anonymous: true });
+    // The platform may ask new accounts to confirm their address first: the
+    // account logs in once the e-mailed link is followed.
+    if (account?.email_verified === false) {
+      setUnconfirmed(account.email);
+      return;
+    }
     try {
       await login(form.email, form.password);
       navigate("/devices");
@@ -20,6 +27,20 @@ export default function Signup() {
   const { run, busy, error } = useAction(register);
   const change = (event) => setForm({ ...form, [event.target.name]: event.target.value });
   const conflict = error?.status === 409;
+  if (unconfirmed) {
+    return (
+      <section className="narrow">
+        <h1>Check your inbox</h1>
+        <p role="status" data-testid="signup-check-inbox">
+          We sent a link to {unconfirmed}. Follow it to confirm your address, then sign in. The link works once, for
+          30 minutes.
+        </p>
+        <p>
+          No e-mail? <Link to="/login" state={{ email: unconfirmed }}>Sign in</Link> to have it sent again.
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="narrow">
       <h1>Create an account</h1>

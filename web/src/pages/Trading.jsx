@@ -3,7 +3,7 @@ import { Link } from "react-router-dom";
 import { query } from "../api.js";
 import { Field, FormError } from "../components/Field.jsx";
 import { Resource } from "../components/Status.jsx";
-import { DEVICE_KINDS, utcDateTime } from "../format.js";
+import { DEVICE_KINDS, energyAsTyped, energyUnitShown, inEnergyUnit, utcDateTime } from "../format.js";
 import { useAction, useInterval, useResource } from "../hooks.js";
 import { can } from "../permissions.js";
 import { useLive, useSession } from "../session.jsx";
@@ -38,19 +38,19 @@ function Balance({ resource }) {
             </div>
             <div>
               <dt>Bought</dt>
-              <dd>{b.bought_kwh} kWh</dd>
+              <dd>{energyAsTyped(b.bought_kwh)}</dd>
             </div>
             <div>
               <dt>Sold</dt>
-              <dd>{b.sold_kwh} kWh</dd>
+              <dd>{energyAsTyped(b.sold_kwh)}</dd>
             </div>
             <div>
               <dt>Net energy</dt>
-              <dd>{b.net_energy_kwh} kWh</dd>
+              <dd>{energyAsTyped(b.net_energy_kwh)}</dd>
             </div>
             <div>
               <dt>Undelivered</dt>
-              <dd>{b.shortfall_kwh} kWh</dd>
+              <dd>{energyAsTyped(b.shortfall_kwh)}</dd>
             </div>
             <div>
               <dt>Penalties paid / received</dt>
@@ -73,7 +73,7 @@ function Levels({ levels, caption, empty, testId }) {
         <thead>
           <tr>
             <th scope="col">Price/kWh</th>
-            <th scope="col">kWh</th>
+            <th scope="col">{energyUnitShown()}</th>
             <th scope="col">Orders</th>
           </tr>
         </thead>
@@ -88,7 +88,7 @@ function Levels({ levels, caption, empty, testId }) {
             levels.map((level) => (
               <tr key={level.price_per_kwh}>
                 <td>{perKwh(level.price_per_kwh)}</td>
-                <td>{level.quantity_kwh}</td>
+                <td>{inEnergyUnit(level.quantity_kwh)}</td>
                 <td>{level.orders}</td>
               </tr>
             ))
@@ -247,14 +247,14 @@ function OrderRow({ order, onCancelled }) {
     onCancelled(await api.del(`/api/trading/orders/${order.id}`));
   }, [api, order.id, onCancelled]);
   const { run, busy, error } = useAction(cancel);
-  const what = `${order.side} ${order.remaining_kwh} kWh at ${perKwh(order.price_per_kwh)} for ${hourRange(order.delivery_hour)}`;
+  const what = `${order.side} ${energyAsTyped(order.remaining_kwh)} at ${perKwh(order.price_per_kwh)} for ${hourRange(order.delivery_hour)}`;
   return (
     <tr>
       <td>{hourRange(order.delivery_hour)}</td>
       <td>{order.side === "buy" ? "Buy" : "Sell"}</td>
       <td>{perKwh(order.price_per_kwh)}</td>
       <td>
-        {order.remaining_kwh} of {order.quantity_kwh}
+        {inEnergyUnit(order.remaining_kwh)} of {inEnergyUnit(order.quantity_kwh)}
       </td>
       <td>{STATUS_LABELS[order.status] || order.status}</td>
       <td>
@@ -293,7 +293,7 @@ function Orders({ resource, onCancelled }) {
                   <th scope="col">Delivery hour</th>
                   <th scope="col">Side</th>
                   <th scope="col">Price per kWh</th>
-                  <th scope="col">kWh left</th>
+                  <th scope="col">{energyUnitShown()} left</th>
                   <th scope="col">Status</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
@@ -327,7 +327,7 @@ function Trades({ resource, userId }) {
                   <th scope="col">Executed</th>
                   <th scope="col">Delivery hour</th>
                   <th scope="col">Side</th>
-                  <th scope="col">kWh</th>
+                  <th scope="col">{energyUnitShown()}</th>
                   <th scope="col">Price per kWh</th>
                   <th scope="col">Amount</th>
                 </tr>
@@ -342,7 +342,7 @@ function Trades({ resource, userId }) {
                       </td>
                       <td>{hourRange(trade.delivery_hour)}</td>
                       <td>{side === "bought" ? "Bought" : side === "sold" ? "Sold" : "Both sides"}</td>
-                      <td>{trade.quantity_kwh}</td>
+                      <td>{inEnergyUnit(trade.quantity_kwh)}</td>
                       <td>{perKwh(trade.price_per_kwh)}</td>
                       <td className={cash < 0 ? "negative" : undefined}>
                         {cash > 0 ? "+" : ""}

@@ -1,7 +1,7 @@
 import { useCallback } from "react";
 import { kw, MODE_LABELS, percent } from "../../batteries.js";
 import { FormError } from "../../components/Field.jsx";
-import { dateTime, kwh } from "../../format.js";
+import { dateTime, energyFigure } from "../../format.js";
 import { useAction } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 import { BatteryCommands } from "./BatteryCommands.jsx";
@@ -32,9 +32,9 @@ export function BatteryCard({ battery, name, writable, onChanged, onDeleted }) {
         </header>
         <label className="soc">
           <span>
-            State of charge: <strong>{percent(fraction)}</strong> · {kwh(battery.soc_kwh, 2)} of {kwh(battery.capacity_kwh, 2)}
+            State of charge: <strong>{percent(fraction)}</strong> · {energyFigure(battery.soc_kwh, 2)} of {energyFigure(battery.capacity_kwh, 2)}
           </span>
-          <progress value={fraction} max="1" aria-valuetext={`${percent(fraction)}, ${kwh(battery.soc_kwh, 2)}`} />
+          <progress value={fraction} max="1" aria-valuetext={`${percent(fraction)}, ${energyFigure(battery.soc_kwh, 2)}`} />
         </label>
         <p className="battery-limits">
           <small>

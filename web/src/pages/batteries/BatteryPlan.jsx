@@ -4,7 +4,7 @@ import { baseOptions, COLORS } from "../../components/charts.js";
 import { DataTable } from "../../components/DataTable.jsx";
 import { Resource } from "../../components/Status.jsx";
 import { applyCommandUpdate, STATUS_LABELS } from "../../commands.js";
-import { clock, timeZoneShown } from "../../format.js";
+import { clock, energyNumber, energyUnitShown, inEnergyUnit, timeZoneShown } from "../../format.js";
 import { useResource } from "../../hooks.js";
 import { COMMAND_UPDATED } from "../../pushes.generated.js";
 import { useLive, useSession } from "../../session.jsx";
@@ -16,16 +16,16 @@ function PlanChart({ timeline, name }) {
     labels: timeline.map((point) => clock(point.at)),
     datasets: [
       {
-        label: "Planned charge (kWh)",
-        data: timeline.map((point) => point.planned_soc_kwh),
+        label: `Planned charge (${energyUnitShown()})`,
+        data: timeline.map((point) => inEnergyUnit(point.planned_soc_kwh)),
         borderColor: COLORS.used,
         backgroundColor: COLORS.used,
         pointRadius: 2,
         spanGaps: true,
       },
       {
-        label: "Reported charge (kWh)",
-        data: timeline.map((point) => point.reported_soc_kwh),
+        label: `Reported charge (${energyUnitShown()})`,
+        data: timeline.map((point) => inEnergyUnit(point.reported_soc_kwh)),
         borderColor: COLORS.charge,
         backgroundColor: COLORS.charge,
         borderDash: [4, 3],
@@ -84,7 +84,7 @@ export function BatteryPlan({ battery, name }) {
               <PlanChart timeline={timeline} name={name} />
               <DataTable
                 caption={`Plan of ${name} and what was executed`}
-                columns={[`Time (${timeZoneShown()})`, "Setpoint (kW)", "Planned charge (kWh)", "Reported charge (kWh)", "Command"]}
+                columns={[`Time (${timeZoneShown()})`, "Setpoint (kW)", `Planned charge (${energyUnitShown()})`, `Reported charge (${energyUnitShown()})`, "Command"]}
                 data-testid="plan-table"
                 scrolls
               >
@@ -95,8 +95,8 @@ export function BatteryPlan({ battery, name }) {
                       {point.replanned && <small> · {REPLANNED[point.replanned] || point.replanned}</small>}
                     </td>
                     <td>{fixed(point.planned_power_kw)}</td>
-                    <td>{fixed(point.planned_soc_kwh)}</td>
-                    <td>{point.reported_soc_kwh === null ? "–" : fixed(point.reported_soc_kwh)}</td>
+                    <td>{energyNumber(point.planned_soc_kwh, 2)}</td>
+                    <td>{energyNumber(point.reported_soc_kwh, 2)}</td>
                     <td>{point.command_status ? STATUS_LABELS[point.command_status] || point.command_status : "–"}</td>
                   </tr>
                 ))}

@@ -3,20 +3,15 @@ import { ACTION_LABELS, fixed, hourLabel, signedPower } from "../../batteries.js
 import { baseOptions, COLORS } from "../../components/charts.js";
 import { DataTable } from "../../components/DataTable.jsx";
 import { Fact } from "../../components/Fact.jsx";
-import { dateTime, kwh, money } from "../../format.js";
+import { dateTime, energyFigure, energyNumber, energyUnitShown, inEnergyUnit, money } from "../../format.js";
 import { perKwh } from "../../trading.js";
 import "./ScheduleResult.css";
 
-const COLUMNS = [
-  "Hour (UTC)",
-  "Action",
-  "Power (kW)",
-  "Charge at end (kWh)",
-  "Load (kWh)",
-  "From grid (kWh)",
-  "Import price",
-  "Cost",
-];
+// The table's columns, energy in the account's unit.
+function columns() {
+  const unit = energyUnitShown();
+  return ["Hour (UTC)", "Action", "Power (kW)", `Charge at end (${unit})`, `Load (${unit})`, `From grid (${unit})`, "Import price", "Cost"];
+}
 
 // A planned schedule: its costs, a chart of the hours and the same as a table.
 function ScheduleChart({ result, labels, capacity, prices }) {
@@ -25,8 +20,8 @@ function ScheduleChart({ result, labels, capacity, prices }) {
     datasets: [
       {
         type: "line",
-        label: "State of charge (kWh)",
-        data: result.hours.map((h) => h.soc_kwh_end),
+        label: `State of charge (${energyUnitShown()})`,
+        data: result.hours.map((h) => inEnergyUnit(h.soc_kwh_end)),
         borderColor: COLORS.used,
         backgroundColor: COLORS.used,
         yAxisID: "soc",
@@ -73,8 +68,8 @@ function ScheduleChart({ result, labels, capacity, prices }) {
       soc: {
         position: "right",
         min: 0,
-        max: capacity,
-        title: { display: true, text: "Charge (kWh)" },
+        max: inEnergyUnit(capacity),
+        title: { display: true, text: `Charge (${energyUnitShown()})` },
         grid: { drawOnChartArea: false },
       },
       price: { display: false },
@@ -108,13 +103,13 @@ export function ScheduleResult({ plan }) {
         <Fact term="Saving" className={result.saving > 0 ? "saving" : undefined}>
           {money(result.saving)}
         </Fact>
-        <Fact term="Charge at the start">{kwh(result.start_soc_kwh, 2)}</Fact>
+        <Fact term="Charge at the start">{energyFigure(result.start_soc_kwh, 2)}</Fact>
       </dl>
       <ScheduleChart result={result} labels={labels} capacity={capacity} prices={prices} />
       <p>
         <small>
           Hours in UTC. Bars: charging up, discharging down (kW, over the whole hour). Line: the charge at the end of
-          each hour. Planned by {result.method}, in steps of {kwh(result.grid_step_kwh, 3)}. Nothing is commanded.
+          each hour. Planned by {result.method}, in steps of {energyFigure(result.grid_step_kwh, 3)}. Nothing is commanded.
         </small>
       </p>
       <details>
@@ -122,7 +117,7 @@ export function ScheduleResult({ plan }) {
         <DataTable
           data-testid="schedule-table"
           caption="The plan hour by hour"
-          columns={COLUMNS}
+          columns={columns()}
           footer={
             <tr>
               <th scope="row" colSpan={7}>
@@ -137,9 +132,9 @@ export function ScheduleResult({ plan }) {
               <th scope="row">{labels[i]}</th>
               <td>{ACTION_LABELS[h.action] || h.action}</td>
               <td>{h.action === "idle" ? "–" : fixed(h.power_kw, 2)}</td>
-              <td>{fixed(h.soc_kwh_end, 2)}</td>
-              <td>{fixed(h.load_kwh, 2)}</td>
-              <td>{fixed(h.grid_kwh, 2)}</td>
+              <td>{energyNumber(h.soc_kwh_end, 2)}</td>
+              <td>{energyNumber(h.load_kwh, 2)}</td>
+              <td>{energyNumber(h.grid_kwh, 2)}</td>
               <td>{perKwh(prices[i])}</td>
               <td>{fixed(h.cost, 3)}</td>
             </tr>

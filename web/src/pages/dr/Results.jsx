@@ -3,7 +3,7 @@ import { DataTable } from "../../components/DataTable.jsx";
 import { Fact } from "../../components/Fact.jsx";
 import { Resource } from "../../components/Status.jsx";
 import { hourLabels, hourlyTotals, personText } from "../../dr.js";
-import { kwh, money } from "../../format.js";
+import { energyFigure, money } from "../../format.js";
 import { useResource } from "../../hooks.js";
 import { useSession } from "../../session.jsx";
 import { Dispatches } from "./Dispatches.jsx";
@@ -16,7 +16,7 @@ function ParticipantTable({ participant, label, open, own }) {
   return (
     <details className="dr-participant" open={open}>
       <summary>
-        {label}: saved {kwh(participant.reduction_kwh)}, incentive {money(participant.incentive)}
+        {label}: saved {energyFigure(participant.reduction_kwh)}, incentive {money(participant.incentive)}
       </summary>
       <p className="dr-muted">
         Baseline from {participant.baseline_days} {participant.baseline_days === 1 ? "day" : "days"}
@@ -28,18 +28,18 @@ function ParticipantTable({ participant, label, open, own }) {
         footer={
           <tr>
             <th scope="row">Total</th>
-            <td>{kwh(participant.baseline_kwh)}</td>
-            <td>{kwh(participant.actual_kwh)}</td>
-            <td>{kwh(participant.reduction_kwh)}</td>
+            <td>{energyFigure(participant.baseline_kwh)}</td>
+            <td>{energyFigure(participant.actual_kwh)}</td>
+            <td>{energyFigure(participant.reduction_kwh)}</td>
           </tr>
         }
       >
         {participant.hours.map((row) => (
           <tr key={row.hour}>
             <td>{hourLabel(row.hour)}</td>
-            <td>{kwh(row.baseline_kwh)}</td>
-            <td>{kwh(row.actual_kwh)}</td>
-            <td>{kwh(row.reduction_kwh)}</td>
+            <td>{energyFigure(row.baseline_kwh)}</td>
+            <td>{energyFigure(row.actual_kwh)}</td>
+            <td>{energyFigure(row.reduction_kwh)}</td>
           </tr>
         ))}
       </DataTable>
@@ -64,7 +64,7 @@ export function Results({ eventId, own = false }) {
       {(r) => (
         <div className="dr-results">
           <dl className="dr-facts">
-            <Fact term={own ? "You saved" : "Reduction"}>{kwh(r.reduction_kwh)}</Fact>
+            <Fact term={own ? "You saved" : "Reduction"}>{energyFigure(r.reduction_kwh)}</Fact>
             <Fact term={own ? "You earned" : "Incentives"}>{money(r.incentive)}</Fact>
             {!own && <Fact term="Participants">{r.participants.length}</Fact>}
           </dl>

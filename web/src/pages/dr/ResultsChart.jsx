@@ -1,7 +1,7 @@
 import { Bar } from "react-chartjs-2";
 import { baseOptions, COLORS } from "../../components/charts.js";
 import { hourLabels } from "../../dr.js";
-import { kwh, timeZoneShown } from "../../format.js";
+import { energyFigure, energyUnitShown, inEnergyUnit, timeZoneShown } from "../../format.js";
 import "./Results.css";
 
 // The hours of an event summed over its participants: baseline against actual
@@ -11,8 +11,8 @@ export function ResultsChart({ hours, title }) {
   const data = {
     labels: hours.map((row) => label(row.hour)),
     datasets: [
-      { label: "Baseline (kWh)", data: hours.map((row) => row.baseline_kwh), backgroundColor: COLORS.forecast },
-      { label: "Actual (kWh)", data: hours.map((row) => row.actual_kwh), backgroundColor: COLORS.used },
+      { label: `Baseline (${energyUnitShown()})`, data: hours.map((row) => inEnergyUnit(row.baseline_kwh)), backgroundColor: COLORS.forecast },
+      { label: `Actual (${energyUnitShown()})`, data: hours.map((row) => inEnergyUnit(row.actual_kwh)), backgroundColor: COLORS.used },
     ],
   };
   const baseline = hours.reduce((sum, row) => sum + row.baseline_kwh, 0);
@@ -24,7 +24,7 @@ export function ResultsChart({ hours, title }) {
           data={data}
           options={baseOptions()}
           role="img"
-          aria-label={`${title}: baseline ${kwh(baseline)}, actual ${kwh(actual)} over ${hours.length} hours (${timeZoneShown()})`}
+          aria-label={`${title}: baseline ${energyFigure(baseline)}, actual ${energyFigure(actual)} over ${hours.length} hours (${timeZoneShown()})`}
           data-testid="dr-results-chart"
         />
       </div>
@@ -37,16 +37,16 @@ export function ResultsChart({ hours, title }) {
           <thead>
             <tr>
               <th scope="col">Hour ({timeZoneShown()})</th>
-              <th scope="col">Baseline kWh</th>
-              <th scope="col">Actual kWh</th>
+              <th scope="col">Baseline {energyUnitShown()}</th>
+              <th scope="col">Actual {energyUnitShown()}</th>
             </tr>
           </thead>
           <tbody>
             {hours.map((row) => (
               <tr key={row.hour}>
                 <td>{label(row.hour)}</td>
-                <td>{row.baseline_kwh}</td>
-                <td>{row.actual_kwh}</td>
+                <td>{inEnergyUnit(row.baseline_kwh)}</td>
+                <td>{inEnergyUnit(row.actual_kwh)}</td>
               </tr>
             ))}
           </tbody>
