@@ -16,6 +16,7 @@ DATABASES = {
     "batteries": "batterydb",
     "dr": "drdb",
     "trading": "tradingdb",
+    "audit": "auditdb",
 }
 #: What a Nameko service's workers remember of the calls that led to theirs.
 PARENT_CALLS_TRACKED = 10
@@ -150,6 +151,8 @@ PROCESSES = {
         },
     ),
     "users": service("users"),
+    # Stores the audit log's records (``audit.records``) and lists them to ADMIN.
+    "audit": service("audit"),
     # Sends the e-mail queued on ``mail.outbox`` through the SMTP server.
     "mail": service(
         "mail",

@@ -96,6 +96,7 @@ BROKER_LOGINS = {
             "trading",
             "gateway",
             "mail",
+            "audit",
             "balancer",
             "ws_gateway",
             "simulator",

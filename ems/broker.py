@@ -121,6 +121,8 @@ PERMISSIONS = {
     "gateway": _service("gateway"),
     # Reads mail.outbox; publishes nothing but rejects.
     "mail": _service("mail"),
+    # Reads audit.records; answers the audit log's listing.
+    "audit": _service("audit"),
     # The ``ems`` commands that call the services (bootstrap, dead-letters).
     "command": _service("standalone_rpc_proxy"),
     # Consumes balancer.raw; publishes (default exchange) to the ingest queues.

@@ -26,6 +26,7 @@ SERVICES = {
     "trading": "services.trading.service:TradingService",
     "gateway": "gateway.service:GatewayService",
     "mail": "services.mail.service:MailService",
+    "audit": "services.audit.service:AuditService",
 }
 
 

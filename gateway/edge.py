@@ -20,6 +20,7 @@ SERVICES = (
     "batteries",
     "dr",
     "trading",
+    "audit",
 )
 #: Services whose calls may take longer than ``RPC_TIMEOUT``, and their setting.
 TIMEOUT_SETTINGS = {"support": "SUPPORT_RPC_TIMEOUT"}

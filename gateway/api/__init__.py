@@ -2,6 +2,7 @@
 
 from gateway.api import (
     accounts,
+    audit,
     batteries,
     consumption,
     dead_letters,
@@ -33,5 +34,6 @@ ROUTES = (
     + trading.ROUTES
     + support.ROUTES
     + dead_letters.ROUTES
+    + audit.ROUTES
     + platform.ROUTES
 )

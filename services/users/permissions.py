@@ -7,6 +7,7 @@ starts none of it, and "who may do X" stays answered in one place, the one the
 service itself enforces.
 """
 
+from services.audit import policies as audit
 from services.batteries import policies as batteries
 from services.common.policy import declared, granted
 from services.devices import policies as devices
@@ -19,6 +20,7 @@ from services.users import policies as users
 #: Each service's policies, by the service's name: an action is named
 #: ``<service>.<action>`` (``devices.create``).
 SERVICES = {
+    "audit": audit,
     "batteries": batteries,
     "devices": devices,
     "dr": dr,

@@ -58,6 +58,7 @@ TABLE = {
         "users.find_users",
     ],
     "ADMIN": [
+        "audit.read",
         "batteries.add",
         "batteries.command",
         "batteries.create",
