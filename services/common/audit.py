@@ -29,6 +29,7 @@ from services.common.topology import AUDIT_RECORDED, SYNC, iso_utc
 #: stores any action of this shape, these are the ones the platform records.
 ACTIONS = (
     "users.role_changed",
+    "users.password_set",
     "users.deleted",
     "auth.account_deleted",
     "auth.password_changed",

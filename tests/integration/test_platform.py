@@ -224,6 +224,7 @@ def test_health_reports_every_service(anonymous):
                 "batteries",
                 "dr",
                 "trading",
+                "audit",
             )
         },
     }
