@@ -272,14 +272,16 @@ class TradingService(HealthMixin):
         }
         results = logic.settle_hour(trades, delivered, self._rules().penalty_factor)
         rows = self.storage.record_settlement(hour, results)
-        self.audit(
-            caller,
-            "trading.settled",
-            "settlement",
-            iso_utc(hour),
-            {"trades": len(trades), "sellers": len(rows)},
-            client,
-        )
+        if rows:
+            # An hour without trades stores nothing, so nothing was settled.
+            self.audit(
+                caller,
+                "trading.settled",
+                "settlement",
+                iso_utc(hour),
+                {"trades": len(trades), "sellers": len(rows)},
+                client,
+            )
         self.storage.commit()
         log.info("settled %s: %d sellers", iso_utc(hour), len(rows))
         return rows

@@ -1,11 +1,13 @@
 """The audit log through Traefik: what ADMIN, users and the platform did is listed
 to ADMIN alone, with who, when and from which address."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from harness.clients import ws_connect, ws_receive
 from harness.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -86,6 +88,29 @@ def test_device_commands_and_credentials_are_recorded(admin, device):
     assert client.delete(f"/api/devices/{meter['id']}").status_code == 204
     (gone,) = recorded(admin, object_id=meter["id"], action="devices.deleted")
     assert gone["details"]["name"] == meter["name"]
+
+
+def test_a_command_over_the_socket_is_recorded_with_its_address(stack, admin, device):
+    meter, owner, client = device
+    socket = ws_connect(stack, client.token)
+    try:
+        socket.send(
+            json.dumps(
+                {
+                    "type": "command.send",
+                    "ref": "r1",
+                    "data": {"device_id": meter["id"], "type": "ping"},
+                }
+            )
+        )
+        answer = ws_receive(socket, "command.accepted")
+    finally:
+        socket.close()
+    assert answer is not None
+    (issued,) = recorded(admin, object_id=meter["id"], action="devices.command_issued")
+    assert issued["details"]["command_id"] == answer["data"]["id"]
+    assert issued["actor"] == {"id": owner["id"], "role": "USER"}
+    assert issued["client"] == CLIENT
 
 
 def test_own_account_changes_are_recorded(admin, new_user):
