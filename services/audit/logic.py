@@ -6,7 +6,7 @@ import binascii
 import re
 from datetime import datetime
 
-from services.common.schemas import is_id
+from services.common.schemas import EARLIEST, LATEST, is_id
 
 #: ``users.role_changed``: an area and what happened there, lower-case words
 #: joined by dots.
@@ -42,5 +42,11 @@ def parse_cursor(value: str) -> tuple[datetime, str]:
     at, _, record_id = text.partition("|")
     moment = datetime.fromisoformat(at)
     if moment.tzinfo is None or not is_id(record_id):
+        raise ValueError("not a cursor")
+    try:
+        in_range = EARLIEST <= moment < LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
         raise ValueError("not a cursor")
     return moment, record_id

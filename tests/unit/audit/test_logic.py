@@ -39,6 +39,8 @@ def test_a_cursor_gives_back_its_record():
         "bm90IGEgY3Vyc29y",  # "not a cursor"
         logic.cursor(datetime(2026, 12, 2), RECORD_ID),  # no time zone
         logic.cursor(datetime(2026, 12, 2, tzinfo=UTC), "1; DROP TABLE"),
+        logic.cursor(datetime(1, 1, 1, tzinfo=UTC), RECORD_ID),
+        "MDAwMS0wMS0wMVQwMDowMDowMCsxNDowMHw1ZDBjMmE2ZS0xYjdmLTRjMWUtOWE1My0wZjJkOGMzYjRhMTE",
     ],
 )
 def test_anything_else_is_no_cursor(value):
