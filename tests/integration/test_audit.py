@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from harness.clients import ws_connect, ws_receive
+from harness.mail import link_token, wait_for_mail
 from harness.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -127,6 +128,23 @@ def test_own_account_changes_are_recorded(admin, new_user):
     assert gone.status_code == 204, gone.text
     (deleted,) = recorded(admin, actor_id=user["id"], action="auth.account_deleted")
     assert deleted["actor"] == {"id": user["id"], "role": "USER"}
+
+
+def test_a_password_reset_is_recorded_as_the_account_s_own(
+    stack, admin, anonymous, new_user
+):
+    user, _ = new_user("Reset")
+    asked = anonymous.post("/api/auth/password-reset", {"email": user["email"]})
+    assert asked.status_code == 202, asked.text
+    token = link_token(wait_for_mail(stack, user["email"]))
+    done = anonymous.post(
+        "/api/auth/password-reset/confirm",
+        {"token": token, "password": "a-new-passphrase"},
+    )
+    assert done.status_code == 204, done.text
+    (reset,) = recorded(admin, object_id=user["id"], action="auth.password_reset")
+    assert reset["actor"] == {"id": user["id"], "role": "USER"}
+    assert reset["client"] == CLIENT
 
 
 def test_dr_events_are_recorded(admin):
