@@ -17,6 +17,12 @@ may change or delete it.
 Like the service's other events it is published after the change is flushed and
 before it is committed, so it is never lost; a call that fails after it and is
 repeated records again, once more, under a new id.
+
+A new service records its own actions the same way, nothing else to change: the
+alarms service, for one, declares ``audit = Audit()``, gives its acknowledge and
+clear RPCs a ``client=None`` parameter and its routes ``passes=("client",)``, and
+calls ``self.audit(caller, "alarms.acknowledged", "alarm", alarm_id,
+{"device_id": …}, client)``.
 """
 
 import uuid
