@@ -223,35 +223,37 @@ def test_filters(audit_rpc, history):
     assert listed(audit_rpc, action="dev")["records"] == []
 
 
-def test_pages_follow_each_other(audit_rpc, history):
+def every_page(audit_rpc, **query):
+    """The records of every page, following each page's ``next``."""
     seen, cursor = [], None
-    for _ in range(10):
-        query = (
-            {"limit": 3, "action": "devices."}
-            if cursor is None
-            else {
-                "limit": 3,
-                "action": "devices.",
-                "cursor": cursor,
-            }
-        )
-        page = listed(audit_rpc, **query)
+    for _ in range(50):
+        page = listed(audit_rpc, **query, **({"cursor": cursor} if cursor else {}))
         seen += ids(page)
         cursor = page["next"]
         if cursor is None:
-            break
-    assert seen == [
+            return seen
+    raise AssertionError("the pages never end")
+
+
+def test_pages_follow_each_other(audit_rpc, history):
+    assert every_page(audit_rpc, limit=3, action="devices.") == [
         r["id"] for r in reversed(history) if r["action"].startswith("devices.")
     ]
+    assert every_page(audit_rpc, limit=2) == [r["id"] for r in reversed(history)]
+    assert every_page(audit_rpc, limit=8) == [r["id"] for r in reversed(history)]
 
-    everything, cursor = [], None
-    while True:
-        page = listed(audit_rpc, limit=2, **({"cursor": cursor} if cursor else {}))
-        everything += ids(page)
-        cursor = page["next"]
-        if cursor is None:
-            break
-    assert everything == [r["id"] for r in reversed(history)]
+
+def test_records_of_the_same_instant_are_paged_by_id(audit_rpc, publish):
+    records = [
+        record(ADMIN, "devices.deleted", "device", str(uuid.uuid4()), now=START)
+        for _ in range(5)
+    ]
+    for message in records:
+        publish(message)
+    wait_for(lambda: len(listed(audit_rpc)["records"]) == len(records))
+    assert every_page(audit_rpc, limit=2) == sorted(
+        (r["id"] for r in records), reverse=True
+    )
 
 
 def test_only_admin_reads_the_log(audit_rpc):
