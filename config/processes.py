@@ -17,6 +17,7 @@ DATABASES = {
     "dr": "drdb",
     "trading": "tradingdb",
     "alarms": "alarmdb",
+    "audit": "auditdb",
 }
 #: What a Nameko service's workers remember of the calls that led to theirs.
 PARENT_CALLS_TRACKED = 10
@@ -152,6 +153,8 @@ PROCESSES = {
         SIGNUP_VERIFICATION=v.SIGNUP_VERIFICATION,
     ),
     "users": service("users"),
+    # Stores the audit log's records (``audit.records``) and lists them to ADMIN.
+    "audit": service("audit"),
     # Sends the e-mail queued on ``mail.outbox`` through the SMTP server.
     "mail": service(
         "mail",

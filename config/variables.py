@@ -97,6 +97,7 @@ BROKER_LOGINS = {
             "gateway",
             "mail",
             "alarms",
+            "audit",
             "balancer",
             "ws_gateway",
             "simulator",

@@ -123,6 +123,8 @@ PERMISSIONS = {
     "mail": _service("mail"),
     # Reads alarms.sync; publishes pushes and e-mail.
     "alarms": _service("alarms"),
+    # Reads audit.records; answers the audit log's listing.
+    "audit": _service("audit"),
     # The ``ems`` commands that call the services (bootstrap, dead-letters).
     "command": _service("standalone_rpc_proxy"),
     # Consumes balancer.raw; publishes (default exchange) to the ingest queues.

@@ -27,6 +27,7 @@ SERVICES = {
     "gateway": "gateway.service:GatewayService",
     "mail": "services.mail.service:MailService",
     "alarms": "services.alarms.service:AlarmsService",
+    "audit": "services.audit.service:AuditService",
 }
 
 

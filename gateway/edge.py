@@ -22,6 +22,7 @@ SERVICES = (
     "trading",
     "alarms",
     "mail",
+    "audit",
 )
 #: Services whose calls may take longer than ``RPC_TIMEOUT``, and their setting.
 TIMEOUT_SETTINGS = {"support": "SUPPORT_RPC_TIMEOUT"}

@@ -13,7 +13,8 @@ A forwarded call passes, as keyword arguments:
 - each value of the path, under its name (``device_id``);
 - ``body``: the parsed JSON body, on routes that declare one;
 - ``query``: the query string as a dict, on routes that declare one;
-- ``client``: the client's address, on routes that throttle per client;
+- ``client``: the client's address, on routes that throttle per client and on
+  those whose service records the call in the audit log;
 - ``token``: the bearer token itself, on the route that ends its session.
 
 The RPC's result is the response's body; ``None`` answers ``204``.

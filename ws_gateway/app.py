@@ -148,7 +148,9 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         has one command under way at most."""
         if self.devices is None or self.identity is None:
             return
-        reply = await commands.answer(self.devices, self.identity, message)
+        reply = await commands.answer(
+            self.devices, self.identity, message, client=self.request.remote_ip
+        )
         if reply is not None:
             self.registry.send([self], json.dumps(reply))
 

@@ -3,8 +3,9 @@ and answered on the same socket.
 
 A client sends ``{"type": "command.send", "ref": "<its own>", "data": {"device_id",
 "type", "params", "ttl_s"}}``. The gateway calls ``devices.send_command`` with the
-caller its handshake verified (``{"user_id", "role"}``), the very call that
-``POST /api/devices/{id}/commands`` makes, so devices validates and decides alone;
+caller its handshake verified (``{"user_id", "role"}``) and the client's address
+(for the audit log), the very call that ``POST /api/devices/{id}/commands`` makes,
+so devices validates and decides alone;
 it answers the socket ``command.accepted`` (``data``: the command) or
 ``command.refused`` (``data``: the error the HTTP route would answer, with the same
 field errors), each with the client's ``ref``. The command's later changes reach
@@ -64,7 +65,9 @@ class DevicesUnavailable(Unavailable):
 class Devices(Protocol):
     """What the socket needs of devices: ``send_command``, as the socket's user."""
 
-    async def send_command(self, caller: dict, device_id: str, body: dict) -> dict:
+    async def send_command(
+        self, caller: dict, device_id: str, body: dict, client: str | None = None
+    ) -> dict:
         """The command; an ``EmsError`` if refused."""
 
 
@@ -119,8 +122,12 @@ class DevicesCaller(TornadoChannel):
 
     # Calls.
 
-    async def send_command(self, caller: dict, device_id: str, body: dict) -> dict:
-        return await self.call(caller=caller, device_id=device_id, body=body)
+    async def send_command(
+        self, caller: dict, device_id: str, body: dict, client: str | None = None
+    ) -> dict:
+        return await self.call(
+            caller=caller, device_id=device_id, body=body, client=client
+        )
 
     async def call(self, **kwargs) -> dict:
         """``devices.send_command(**kwargs)``: its result, or the ``EmsError`` it
@@ -208,9 +215,15 @@ def invalid(**fields: str) -> ValidationFailed:
     )
 
 
-async def answer(devices: Devices, identity: Identity, text: str | bytes):
+async def answer(
+    devices: Devices,
+    identity: Identity,
+    text: str | bytes,
+    client: str | None = None,
+):
     """The socket's answer to what its client sent, or None for anything but a
-    ``command.send`` (clients otherwise only listen)."""
+    ``command.send`` (clients otherwise only listen). ``client`` is the socket's
+    address, which devices records with the command."""
     try:
         message = json.loads(text)
     except (ValueError, RecursionError):
@@ -229,7 +242,7 @@ async def answer(devices: Devices, identity: Identity, text: str | bytes):
         return refused(ref, invalid(device_id="the device's id"))
     caller = {"user_id": identity.user_id, "role": identity.role}
     try:
-        command = await devices.send_command(caller, device_id, body)
+        command = await devices.send_command(caller, device_id, body, client)
     except EmsError as error:
         return refused(ref, error)
     return accepted(ref, command)

@@ -3,6 +3,7 @@
 from gateway.api import (
     accounts,
     alarms,
+    audit,
     batteries,
     consumption,
     dead_letters,
@@ -35,5 +36,6 @@ ROUTES = (
     + trading.ROUTES
     + support.ROUTES
     + dead_letters.ROUTES
+    + audit.ROUTES
     + platform.ROUTES
 )

@@ -153,6 +153,7 @@ ROUTES = (
         returns_description="the password is set; log in with it",
         example_body={"token": "q8v…", "password": "a-new-passphrase"},
         errors={410: LINK_GONE},
+        passes=("client",),
     ),
     Route(
         "POST",
@@ -285,7 +286,7 @@ ROUTES = (
         returns=CurrentUserSchema,
         returns_description="the caller's account, as ``GET /api/auth/me``",
         example_body={"name": "Ada L.", "time_zone": "Europe/Berlin", "theme": "dark"},
-        passes=("token",),
+        passes=("token", "client"),
         errors={409: "Conflict"},
     ),
     Route(
@@ -304,6 +305,7 @@ ROUTES = (
         status=204,
         returns_description="deleted",
         example_body={"password": "correct-horse"},
+        passes=("client",),
     ),
     Route(
         "POST",
@@ -388,6 +390,7 @@ ROUTES = (
         description=("Delete a user and everything they own. ADMIN only."),
         status=204,
         returns_description="deleted; their token stops working at once",
+        passes=("client",),
     ),
     Route(
         "GET",
@@ -429,5 +432,6 @@ ROUTES = (
         returns_description="the user",
         example_body={"role": "OPERATOR"},
         errors={409: "Conflict"},
+        passes=("client",),
     ),
 )

@@ -111,6 +111,7 @@ ROUTES = (
         description=("Delete a device."),
         status=204,
         returns_description="deleted",
+        passes=("client",),
     ),
     Route(
         "GET",
@@ -165,6 +166,7 @@ ROUTES = (
             },
         },
         errors={503: {"description": "the broker cannot be reached; try again"}},
+        passes=("client",),
     ),
     Route(
         "GET",
@@ -270,6 +272,7 @@ ROUTES = (
                 },
             },
         },
+        passes=("client",),
     ),
     Route(
         "GET",

@@ -68,6 +68,7 @@ ROUTES = (
             **EXAMPLE_EVENT,
             "invitation_counts": {"invited": 0, "opted_in": 0, "opted_out": 0},
         },
+        passes=("client",),
     ),
     Route(
         "GET",
@@ -132,6 +133,7 @@ ROUTES = (
             "cancelled_at": "2026-11-23T08:00:00Z",
         },
         errors={409: "Conflict"},
+        passes=("client",),
     ),
     Route(
         "POST",

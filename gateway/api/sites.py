@@ -172,6 +172,7 @@ ROUTES = (
         ),
         status=204,
         returns_description="deleted",
+        passes=("client",),
     ),
     Route(
         "GET",
@@ -261,6 +262,7 @@ ROUTES = (
         example_body={"email": "grace@example.com", "role": "viewer"},
         example=MEMBER_EXAMPLE,
         errors={409: LAST_OWNER},
+        passes=("client",),
     ),
     Route(
         "PUT",
@@ -279,6 +281,7 @@ ROUTES = (
         example_body={"role": "operator"},
         example=MEMBER_EXAMPLE | {"role": "operator"},
         errors={409: LAST_OWNER},
+        passes=("client",),
     ),
     Route(
         "DELETE",
@@ -294,5 +297,6 @@ ROUTES = (
         status=204,
         returns_description="removed",
         errors={409: LAST_OWNER},
+        passes=("client",),
     ),
 )

@@ -221,5 +221,6 @@ ROUTES = (
             ],
         },
         errors={409: "Conflict"},
+        passes=("client",),
     ),
 )

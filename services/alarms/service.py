@@ -51,6 +51,7 @@ from services.alarms.schemas import (
 )
 from services.alarms.storage import AlarmStore
 from services.common import pushes
+from services.common.audit import Audit
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
@@ -100,6 +101,7 @@ class AlarmsService(HealthMixin):
     users_rpc = TimedRpcProxy("users")
     push = Pusher()
     dispatch = Dispatcher(SYNC)
+    audit = Audit()
 
     # -- alarms ------------------------------------------------------------------------
 
@@ -128,17 +130,17 @@ class AlarmsService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def acknowledge_alarm(self, caller, alarm_id, body=None, client=None):
         """Acknowledge an alarm, with an optional comment; an acknowledged one
-        stays as it was."""
-        return self._act(caller, alarm_id, body, policies.ACKNOWLEDGE)
+        stays as it was. Recorded in the audit log."""
+        return self._act(caller, alarm_id, body, policies.ACKNOWLEDGE, client)
 
     @rpc(expected_exceptions=EXPECTED)
     def clear_alarm(self, caller, alarm_id, body=None, client=None):
         """Clear an active alarm by hand, with an optional comment; while its
         condition holds no new alarm of its type is raised on its originator. A
-        cleared one stays as it was."""
-        return self._act(caller, alarm_id, body, policies.CLEAR)
+        cleared one stays as it was. Recorded in the audit log."""
+        return self._act(caller, alarm_id, body, policies.CLEAR, client)
 
-    def _act(self, caller, alarm_id, body, policy):
+    def _act(self, caller, alarm_id, body, policy, client):
         data = load(AlarmActionSchema(), body or {})
         alarm = is_id(alarm_id) and self.storage.alarm(alarm_id, lock=True)
         if not alarm:
@@ -166,6 +168,22 @@ class AlarmsService(HealthMixin):
             if data["comment"] is not None:
                 alarm.comment = data["comment"]
             alarm.updated_at = now
+            self.storage.session.flush()
+            self.audit(
+                caller,
+                "alarms.acknowledged"
+                if policy is policies.ACKNOWLEDGE
+                else "alarms.cleared",
+                "alarm",
+                alarm.id,
+                {
+                    "type": alarm.type,
+                    "severity": alarm.severity,
+                    "originator": alarm.originator_id,
+                    "comment": data["comment"],
+                },
+                client,
+            )
         self.storage.commit()
         if changed:
             self._announce([], [alarm])

@@ -38,6 +38,7 @@ from services.auth.schemas import (
 )
 from services.auth.storage import AuthStore
 from services.common import pushes
+from services.common.audit import Audit
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
@@ -69,6 +70,7 @@ class AuthService(HealthMixin):
     config = Config()
     push = Pusher()
     mail = Dispatcher(SYNC)
+    audit = Audit()
     session_use = SessionUse()
 
     @rpc(expected_exceptions=EXPECTED)
@@ -296,10 +298,11 @@ class AuthService(HealthMixin):
         self.mail(MAIL_SEND, outgoing(email, **content))
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_password_reset(self, body):
+    def confirm_password_reset(self, body, client=None):
         """Set the password of the account a reset link was sent to, and end every
         session of theirs. The link works once, until it expires. Following it
-        proves the address is the account's: one still to be confirmed is."""
+        proves the address is the account's: one still to be confirmed is.
+        Recorded in the audit log as the account's own act, from ``client``."""
         data = load(PasswordResetConfirmSchema(), body)
         link = self._use_link(data["token"], (logic.PASSWORD_RESET,))
         credential = self.storage.get_credential(link.user_id)
@@ -313,6 +316,14 @@ class AuthService(HealthMixin):
             password_hash,
             new_version=True,
             verified=True,
+        )
+        self.audit(
+            {"user_id": credential.user_id, "role": credential.role},
+            "auth.password_reset",
+            "user",
+            credential.user_id,
+            None,
+            client,
         )
         self.storage.commit()
         self._end_sessions(credential.user_id, "password_changed")
@@ -347,9 +358,10 @@ class AuthService(HealthMixin):
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
-    def change_password(self, token, current_password, password):
+    def change_password(self, token, current_password, password, client=None):
         """The caller's new password, given their current one. Their other
-        sessions end; the one of ``token`` goes on."""
+        sessions end; the one of ``token`` goes on. Recorded in the audit log,
+        from ``client``."""
         identity = self._identify(token)
         self.check_password(identity.user_id, current_password, "current_password")
         credential = self.storage.get_credential(identity.user_id)
@@ -360,6 +372,14 @@ class AuthService(HealthMixin):
             self.passwords.hash(password),
         )
         ended = self._revoke_sessions(identity.user_id, keep=identity.jti)
+        self.audit(
+            {"user_id": identity.user_id, "role": identity.role},
+            "auth.password_changed",
+            "user",
+            identity.user_id,
+            None,
+            client,
+        )
         self.storage.commit()
         for jti in ended:
             self._end_sessions(identity.user_id, "password_changed", jti=jti)

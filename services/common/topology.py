@@ -13,7 +13,8 @@ from kombu import Exchange, Queue, binding
 #: over MQTT topics ``ems/devices/<device_id>/<what>`` (``ems.devices.<id>.<what>``)
 #: readings, commands to the device, its acks and its presence.
 DATA = Exchange("ems.data", type="topic", durable=True)
-#: Entity changes, ``user.created`` … ``device.deleted``, ``site.*``, ``room.*``.
+#: Entity changes, ``user.created`` … ``device.deleted``, ``site.*``, ``room.*``;
+#: e-mail to send (``mail.send``); the audit log's records (``audit.recorded``).
 SYNC = Exchange("ems.sync", type="topic", durable=True)
 #: Messages for browsers, ``user.<user_id>.<type>`` or ``role.<ROLE>.<type>``.
 WS = Exchange("ems.ws", type="topic", durable=True)
@@ -197,6 +198,11 @@ ALARMS_SYNC = _sync_queue(
 #: it there until the SMTP server has it.
 MAIL_SEND = "mail.send"
 MAIL_OUTBOX = _sync_queue("mail", "outbox", MAIL_SEND)
+#: The audit log's records, ``audit.recorded`` on ``ems.sync``
+#: (``services.common.audit``), from every service that records one: the audit
+#: service stores each once.
+AUDIT_RECORDED = "audit.recorded"
+AUDIT_RECORDS = _sync_queue("audit", "records", "audit.#")
 
 #: Each WebSocket gateway process's own queue: named by the broker (``amq.gen-…``),
 #: exclusive and auto-deleted, so it lives as long as the process's connection.
@@ -229,6 +235,7 @@ QUEUES = (
     SUPPORT_USER_DELETED,
     MAIL_OUTBOX,
     ALARMS_SYNC,
+    AUDIT_RECORDS,
     DEVICES_COMMAND_ACKS,
     DEVICES_PRESENCE,
 )
@@ -255,6 +262,7 @@ SERVICE_QUEUES: dict[str, tuple[Queue, ...]] = {
     "support": (SUPPORT_USER_DELETED,),
     "mail": (MAIL_OUTBOX,),
     "alarms": (ALARMS_SYNC,),
+    "audit": (AUDIT_RECORDS,),
 }
 
 

@@ -25,6 +25,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common import pushes
+from services.common.audit import Audit
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
@@ -120,6 +121,7 @@ class DevicesService(HealthMixin):
 
     storage = Database(DeviceStore)
     dispatch = Dispatcher(SYNC)
+    audit = Audit()
     push = Pusher()
     send_to_device = CommandSender()
     broker = BrokerAccounts()
@@ -218,13 +220,22 @@ class DevicesService(HealthMixin):
         return self._view(device, caller)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_credentials(self, caller, device_id):
+    def issue_credentials(self, caller, device_id, client=None):
         """New broker credentials for the device, replacing any it had.
 
-        The password is returned only here; the broker keeps its hash.
+        The password is returned only here; the broker keeps its hash. The
+        rotation is recorded in the audit log (never the password).
         """
         device = self._allowed(policies.ISSUE_CREDENTIALS, caller, device_id)
         credentials = self.broker.issue(device.id)
+        self.audit(
+            caller,
+            "devices.credentials_rotated",
+            "device",
+            device.id,
+            {"username": credentials.username},
+            client,
+        )
         vhost = self.broker.vhost
         # RabbitMQ's MQTT plugin takes a virtual host other than its default from
         # the user name, as ``<vhost>:<user>``.
@@ -256,11 +267,23 @@ class DevicesService(HealthMixin):
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_device(self, caller, device_id):
+    def delete_device(self, caller, device_id, client=None):
         device = self._allowed(policies.DELETE, caller, device_id)
         payload = device_schema.dump(device)
         self.storage.delete_device(device)
         self.dispatch("device.deleted", {"device": payload})
+        self.audit(
+            caller,
+            "devices.deleted",
+            "device",
+            device.id,
+            {
+                "name": device.name,
+                "owner_id": device.user_id,
+                "site_id": device.site_id,
+            },
+            client,
+        )
         # Before the commit: if the broker cannot be told, the device stays and the
         # call can be repeated, rather than leave working credentials behind.
         self.broker.revoke(device.id)
@@ -375,11 +398,20 @@ class DevicesService(HealthMixin):
         return self._site_view(site, caller, role)
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_site(self, caller, site_id):
+    def delete_site(self, caller, site_id, client=None):
         """The site, its rooms and its devices (each announced ``device.deleted``,
         its broker login revoked), then ``site.deleted``."""
         site, _ = self._site_allowed(policies.DELETE_SITE, caller, site_id, lock=True)
-        self._delete_site(site)
+        name = site.name
+        deleted = self._delete_site(site)
+        self.audit(
+            caller,
+            "devices.site_deleted",
+            "site",
+            site_id,
+            {"name": name, "devices": deleted},
+            client,
+        )
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
@@ -430,26 +462,27 @@ class DevicesService(HealthMixin):
         ]
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_member(self, caller, site_id, body):
+    def add_member(self, caller, site_id, body, client=None):
         """Someone made a member, found by their e-mail address (users)."""
         data = load(MemberAddSchema(), body)
         site, _ = self._site_allowed(
             policies.MANAGE_MEMBERS, caller, site_id, lock=True
         )
         user = self.users_rpc.describe_user_by_email(data["email"])
-        return self._set_member(site, user, data["role"])
+        return self._set_member(site, user, data["role"], caller, client)
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_member(self, caller, site_id, user_id, body):
+    def set_member(self, caller, site_id, user_id, body, client=None):
         """A member's role, or a new member's, by their id."""
         role = load(MemberRoleSchema(), body)["role"]
         site, _ = self._site_allowed(
             policies.MANAGE_MEMBERS, caller, site_id, lock=True
         )
-        return self._set_member(site, self.users_rpc.describe_user(user_id), role)
+        user = self.users_rpc.describe_user(user_id)
+        return self._set_member(site, user, role, caller, client)
 
     @rpc(expected_exceptions=EXPECTED)
-    def remove_member(self, caller, site_id, user_id):
+    def remove_member(self, caller, site_id, user_id, client=None):
         """A member removed by an owner (or ADMIN), or leaving; never the last
         owner."""
         site, role = self._site_allowed(policies.READ_SITE, caller, site_id, lock=True)
@@ -462,19 +495,29 @@ class DevicesService(HealthMixin):
             raise MemberNotFound()
         if sites.owners(site.members) == {user_id}:
             raise LastOwner()
+        removed_role = member.role
         self.storage.remove_member(site, member)
         self.dispatch("site.updated", {"site": site_schema.dump(site)})
+        self.audit(
+            caller,
+            "devices.member_removed",
+            "site",
+            site.id,
+            {"user_id": user_id, "role": removed_role},
+            client,
+        )
         self.storage.commit()
 
     # -- commands --------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def send_command(self, caller, device_id, body):
+    def send_command(self, caller, device_id, body, client=None):
         """A command from a user (``POST /api/devices/{id}/commands``, or a
-        ``command.send`` over their socket): the command, pending or delivered."""
+        ``command.send`` over their socket): the command, pending or delivered,
+        recorded in the audit log."""
         request = load(DeviceCommandRequestSchema(), body)
         device = self._allowed(policies.COMMAND, caller, device_id)
-        return self._issue(device, request, caller["user_id"])
+        return self._issue(device, request, caller["user_id"], caller, client)
 
     @rpc(expected_exceptions=EXPECTED)
     def issue_command(self, device_id, type, params, ttl_s, issued_by):
@@ -569,7 +612,17 @@ class DevicesService(HealthMixin):
         self._announce(expired)
         self._send(self.storage.pending_to_send(now), now)
 
-    def _issue(self, device, request: dict, created_by: str) -> dict:
+    def _issue(
+        self,
+        device,
+        request: dict,
+        created_by: str,
+        caller: dict | None = None,
+        client: str | None = None,
+    ) -> dict:
+        """Store a command and send it. A person's (``caller``) is recorded in the
+        audit log; the platform's own (auto mode, DR dispatches) are many and
+        each service keeps them already."""
         params = commands.load_params(device.kind, request["type"], request["params"])
         now = _now()
         command = self.storage.add_command(
@@ -580,6 +633,15 @@ class DevicesService(HealthMixin):
             now,
             now + timedelta(seconds=request["ttl_s"]),
         )
+        if caller is not None:
+            self.audit(
+                caller,
+                "devices.command_issued",
+                "device",
+                device.id,
+                {"command_id": command.id, "type": command.type, "params": params},
+                client,
+            )
         # Committed before it is sent, so that the device's answer finds it.
         self.storage.commit()
         self._announce([command])
@@ -694,24 +756,37 @@ class DevicesService(HealthMixin):
             room_id = changes.get("room_id", device.room_id)
         return {"site_id": site_id, "room_id": self._room_of(site_id, room_id)}
 
-    def _delete_site(self, site) -> None:
+    def _delete_site(self, site) -> int:
         """The site's devices (announced, their logins revoked), then the site with
-        its rooms and members, announced. The events go before the commit, as with
-        a deleted user's devices."""
-        for device in self.storage.delete_devices_of_site(site.id):
+        its rooms and members, announced; how many devices went. The events go
+        before the commit, as with a deleted user's devices."""
+        devices = self.storage.delete_devices_of_site(site.id)
+        for device in devices:
             self.dispatch("device.deleted", {"device": device_schema.dump(device)})
             self.broker.revoke(device.id)
         payload = site_schema.dump(site)
         self.storage.delete_site(site)
         self.dispatch("site.deleted", {"site": payload})
+        return len(devices)
 
-    def _set_member(self, site, user: dict, role: str) -> dict:
+    def _set_member(self, site, user: dict, role: str, caller, client) -> dict:
         """``user`` given ``role`` on the site (locked), unless that leaves it
-        without an owner; ``site.updated``."""
+        without an owner; ``site.updated``, and a changed role recorded in the
+        audit log."""
         if sites.owners(site.members) == {user["id"]} and role != policies.SITE_OWNER:
             raise LastOwner()
+        before = next((m.role for m in site.members if m.user_id == user["id"]), None)
         member = self.storage.set_member(site, user["id"], role)
         self.dispatch("site.updated", {"site": site_schema.dump(site)})
+        if before != role:
+            self.audit(
+                caller,
+                "devices.member_role_changed",
+                "site",
+                site.id,
+                {"user_id": user["id"], "from": before, "to": role},
+                client,
+            )
         self.storage.commit()
         return member_schema.dump(
             {"user_id": member.user_id, "role": member.role} | _person(user)

@@ -33,6 +33,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common import pushes
+from services.common.audit import Audit
 from services.common.db import Database
 from services.common.errors import EXPECTED, EmsError
 from services.common.health import HealthMixin
@@ -117,16 +118,30 @@ class DrService(HealthMixin):
     monitoring_rpc = TimedRpcProxy("monitoring")
     batteries_rpc = TimedRpcProxy("batteries", timeout_setting="BATTERIES_RPC_TIMEOUT")
     push = Pusher()
+    audit = Audit()
 
     # -- events -------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_event(self, caller, body):
+    def create_event(self, caller, body, client=None):
         """Announce an event; nobody is invited yet."""
         policies.CREATE.require(caller)
         now = datetime.now(UTC)
         data = load(DrEventCreateSchema(now=now), body)
         event = self.storage.add_event(created_by=caller["user_id"], **data)
+        self.audit(
+            caller,
+            "dr.event_created",
+            "dr_event",
+            event.id,
+            {
+                "name": event.name,
+                "start": iso_utc(event.start),
+                "end": iso_utc(event.end),
+                "target_reduction_kw": str(event.target_reduction_kw),
+            },
+            client,
+        )
         self.storage.commit()
         return event_schema.dump(_view(event, now, invitation_counts=_counts({})))
 
@@ -163,7 +178,7 @@ class DrService(HealthMixin):
         return event_schema.dump(_view(event, now, invitation=invitation))
 
     @rpc(expected_exceptions=EXPECTED)
-    def cancel_event(self, caller, event_id):
+    def cancel_event(self, caller, event_id, client=None):
         """Cancel a scheduled or active event and tell everyone invited.
         Cancelling it again changes nothing; a finished event stays."""
         policies.CANCEL.require(caller)
@@ -175,6 +190,7 @@ class DrService(HealthMixin):
         newly = state != logic.CANCELLED
         if newly:
             self.storage.cancel_event(event, now)
+            self.audit(caller, "dr.event_cancelled", "dr_event", event.id, None, client)
         invitations = self.storage.invitations(event.id)
         self.storage.commit()
         if newly:

@@ -23,6 +23,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common import pushes
+from services.common.audit import Audit
 from services.common.db import Database
 from services.common.errors import EXPECTED
 from services.common.health import HealthMixin
@@ -101,6 +102,7 @@ class TradingService(HealthMixin):
 
     storage = Database(TradingStore)
     push = Pusher()
+    audit = Audit()
     monitoring_rpc = TimedRpcProxy("monitoring")
     devices_rpc = TimedRpcProxy("devices")
     config = Config()
@@ -211,13 +213,13 @@ class TradingService(HealthMixin):
     # -- settlement -----------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def settle(self, caller, query):
+    def settle(self, caller, query, client=None):
         """Settle an hour that has ended (again: the stored settlement)."""
         policies.SETTLE.require(caller)
         hour = load(TradingSettleQuerySchema(), query)["delivery_hour"]
         logic.check_over(hour, now())
         return settlement_schema.dump(
-            {"delivery_hour": hour, "sellers": self._settle(hour)}
+            {"delivery_hour": hour, "sellers": self._settle(hour, caller, client)}
         )
 
     @timer(interval=SETTLE_INTERVAL)
@@ -245,8 +247,10 @@ class TradingService(HealthMixin):
                 log.warning("could not settle %s: %s", iso_utc(hour), describe(exc))
                 return
 
-    def _settle(self, hour: datetime) -> list:
-        """Settle ``hour`` once; the stored rows if it already was.
+    def _settle(self, hour: datetime, caller=None, client=None) -> list:
+        """Settle ``hour`` once; the stored rows if it already was. The settlement
+        is recorded in the audit log, as ``caller``'s, or the platform's (None)
+        when the timer settles it.
 
         The lock is held while monitoring is asked for the devices' export. Only
         other settlements of the same (past) hour wait for it: orders for an hour
@@ -268,6 +272,16 @@ class TradingService(HealthMixin):
         }
         results = logic.settle_hour(trades, delivered, self._rules().penalty_factor)
         rows = self.storage.record_settlement(hour, results)
+        if rows:
+            # An hour without trades stores nothing, so nothing was settled.
+            self.audit(
+                caller,
+                "trading.settled",
+                "settlement",
+                iso_utc(hour),
+                {"trades": len(trades), "sellers": len(rows)},
+                client,
+            )
         self.storage.commit()
         log.info("settled %s: %d sellers", iso_utc(hour), len(rows))
         return rows

@@ -8,6 +8,7 @@ service itself enforces.
 """
 
 from services.alarms import policies as alarms
+from services.audit import policies as audit
 from services.batteries import policies as batteries
 from services.common.policy import declared, granted
 from services.devices import policies as devices
@@ -21,6 +22,7 @@ from services.users import policies as users
 #: ``<service>.<action>`` (``devices.create``).
 SERVICES = {
     "alarms": alarms,
+    "audit": audit,
     "batteries": batteries,
     "devices": devices,
     "dr": dr,

@@ -7,6 +7,7 @@ stops working before the request that changed them returns.
 
 from nameko.rpc import rpc
 
+from services.common.audit import Audit
 from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
@@ -42,6 +43,7 @@ class UsersService(HealthMixin):
     storage = Database(UserStore)
     auth_rpc = RpcProxy("auth")
     dispatch = Dispatcher(SYNC)
+    audit = Audit()
 
     @rpc(expected_exceptions=EXPECTED)
     def register(self, body, client):
@@ -86,11 +88,12 @@ class UsersService(HealthMixin):
         }
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_me(self, caller, body, token):
+    def update_me(self, caller, body, token, client=None):
         """The caller changes their own account: name and preferences at once; a
-        new password, given the current one, ending their other sessions; a new
-        e-mail address, given the current password, once they follow the link
-        e-mailed to it (``pending_email`` until then)."""
+        new password, given the current one, ending their other sessions (auth
+        records it, from ``client``); a new e-mail address, given the current
+        password, once they follow the link e-mailed to it (``pending_email``
+        until then)."""
         data = load(ProfileUpdateSchema(), body)
         user = self.storage.get_user(caller["user_id"])
         new_email = data.get("email")
@@ -104,7 +107,7 @@ class UsersService(HealthMixin):
             )
         if "password" in data:
             self.auth_rpc.change_password(
-                token, data["current_password"], data["password"]
+                token, data["current_password"], data["password"], client=client
             )
         elif new_email:
             self.auth_rpc.check_password(
@@ -138,12 +141,12 @@ class UsersService(HealthMixin):
         return self._update(confirmed["user_id"], {"email": confirmed["email"]})
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_me(self, caller, body):
+    def delete_me(self, caller, body, client=None):
         """The caller deletes their own account, given their password: exactly
-        what an ADMIN's delete does."""
+        what an ADMIN's delete does, recorded as ``auth.account_deleted``."""
         data = load(AccountDeleteSchema(), body)
         self.auth_rpc.check_password(caller["user_id"], data["password"])
-        self._delete(caller["user_id"])
+        self._delete(caller["user_id"], caller, "auth.account_deleted", client)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, caller, user_id):
@@ -177,22 +180,33 @@ class UsersService(HealthMixin):
         return user_schema.dump(self.storage.list_users(), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_user(self, caller, user_id, body):
+    def update_user(self, caller, user_id, body, client=None):
+        """ADMIN changes a user; a changed role or password is recorded in the
+        audit log, from ``client``."""
         policies.MANAGE_USERS.require(caller)
-        return self._update(user_id, load(UserUpdateSchema(), body))
+        return self._update(user_id, load(UserUpdateSchema(), body), caller, client)
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_user(self, caller, user_id):
+    def delete_user(self, caller, user_id, client=None):
         policies.MANAGE_USERS.require(caller)
-        self._delete(user_id)
+        self._delete(user_id, caller, "users.deleted", client)
 
-    def _delete(self, user_id):
-        """Delete the user and, through ``user.deleted``, everything they own."""
+    def _delete(self, user_id, caller, action, client):
+        """Delete the user and, through ``user.deleted``, everything they own;
+        recorded as ``action`` by ``caller``."""
         user = user_schema.dump(self.storage.delete_user(user_id))
         self.auth_rpc.remove_credentials(user_id)
         # Published before the commit: a crash between the two repeats the event on
         # retry rather than losing it, and every consumer of it is idempotent.
         self.dispatch("user.deleted", {"user": user})
+        self.audit(
+            caller,
+            action,
+            "user",
+            user_id,
+            {"email": user["email"], "role": user["role"]},
+            client,
+        )
         self.storage.commit()
 
     @rpc(expected_exceptions=EXPECTED)
@@ -223,12 +237,27 @@ class UsersService(HealthMixin):
             return payload | {"email_verified": credentials["email_verified"]}
         return payload
 
-    def _update(self, user_id, changes):
+    def _update(self, user_id, changes, caller=None, client=None):
+        """Change the user; a new role or password is recorded in the audit log,
+        as ``caller``'s (None: the platform's, keeping an account as configured
+        or following an e-mail link)."""
+        before = self.storage.get_user(user_id).role
         user = self.storage.update_user(user_id, changes)
         self.auth_rpc.set_credentials(
             user.id, user.email, user.role, changes.get("password")
         )
         payload = user_schema.dump(user)
         self.dispatch("user.updated", {"user": payload})
+        if user.role != before:
+            self.audit(
+                caller,
+                "users.role_changed",
+                "user",
+                user.id,
+                {"from": before, "to": user.role},
+                client,
+            )
+        if "password" in changes and caller is not None:
+            self.audit(caller, "users.password_set", "user", user.id, None, client)
         self.storage.commit()
         return payload

@@ -60,7 +60,7 @@ def first_alarm(client, device_id: str) -> dict:
 
 
 def test_a_device_over_its_limit_raises_one_alarm_that_people_act_on(
-    stack, device, new_user
+    stack, device, new_user, admin
 ):
     meter, user, client = device
     stranger, other = new_user("Eve")
@@ -127,6 +127,24 @@ def test_a_device_over_its_limit_raises_one_alarm_that_people_act_on(
     # The hour is still over: no new alarm while its condition holds.
     assert [row.active for row in alarms_of(stack, meter["id"])] == [False]
     assert len(mails_to(stack, user["email"])) == 1
+
+    # Both acts are in the audit log, with who and from where.
+    records = eventually(
+        lambda: (
+            (
+                found := admin.get(
+                    "/api/audit", params={"object_id": alarm["id"]}
+                ).json()["records"]
+            )
+            and len(found) == 2
+            and found
+        ),
+        timeout=30,
+    )
+    assert [r["action"] for r in records] == ["alarms.cleared", "alarms.acknowledged"]
+    assert {r["actor"]["id"] for r in records} == {user["id"]}
+    assert records[1]["details"]["comment"] == "on it"
+    assert all(r["client"] == "127.0.0.1" for r in records)
 
 
 def test_a_rule_clears_its_alarm_when_the_condition_ends(stack, device):

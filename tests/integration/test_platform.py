@@ -238,6 +238,7 @@ def test_health_reports_every_service(anonymous):
                 "trading",
                 "alarms",
                 "mail",
+                "audit",
             )
         },
         # maildev, the stack's SMTP server, answers the mail service's probe.

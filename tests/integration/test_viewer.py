@@ -26,6 +26,9 @@ READS_REFUSED = {
     # tool, not a view of the platform (services/monitoring/policies.py).
     ("get", "/api/dead-letters"): 403,
     ("get", "/api/dead-letters/{dead_letter_id}"): 403,
+    # The audit log names who did what from which address: ADMIN's alone
+    # (services/audit/policies.py).
+    ("get", "/api/audit"): 403,
 }
 
 #: Writes a VIEWER may make, and why: they are not walked, and are asserted on

@@ -449,7 +449,10 @@ def test_concurrent_orders_at_the_quota_leave_exactly_the_quota(limited):
 # -- settlement -----------------------------------------------------------------------
 
 
-def test_a_seller_short_of_what_they_sold_pays_the_buyers(trading, monitoring, store):
+def test_a_seller_short_of_what_they_sold_pays_the_buyers(
+    trading, monitoring, store, listen
+):
+    audit = listen(SYNC, "audit.#")
     past = hour_from_now(-3)
     seed(
         store,
@@ -485,6 +488,12 @@ def test_a_seller_short_of_what_they_sold_pays_the_buyers(trading, monitoring, s
 
     assert trading.settle(ADMIN, at(past)) == settled  # again: nothing changes
     assert trading.balance(caller(ADA)) == ada and len(monitoring.asked) == 1
+    # The settlement is in the audit log once, as the ADMIN's.
+    ((_, record),) = audit.messages(wait=1)
+    assert record["action"] == "trading.settled"
+    assert record["actor"] == {"id": ADMIN["user_id"], "role": "ADMIN"}
+    assert record["object"] == {"type": "settlement", "id": iso_utc(past)}
+    assert record["details"] == {"trades": 2, "sellers": 1}
 
 
 def test_only_admin_settles(trading, monitoring):
@@ -528,8 +537,9 @@ def test_an_hour_is_settled_only_once_it_has_ended(trading, monitoring):
 
 
 def test_the_timer_expires_and_settles_what_is_due(
-    container, trading, monitoring, store
+    container, trading, monitoring, store, listen
 ):
+    audit = listen(SYNC, "audit.#")
     due, recent = hour_from_now(-3), hour_from_now(0)
     seed(store, due, (ADA, "sell", 2500, 1000), (BOB, "buy", 2500, 1000))
     seed(store, recent, (ADA, "sell", 2500, 1000), (BOB, "buy", 2500, 600))
@@ -548,6 +558,10 @@ def test_the_timer_expires_and_settles_what_is_due(
         asked = len(monitoring.asked)
         settle_due()
     assert len(monitoring.asked) == asked  # nothing was settled twice
+    # The platform settled it, no one in particular: in the audit log once.
+    ((_, record),) = audit.messages(wait=1)
+    assert record["action"] == "trading.settled" and record["actor"] is None
+    assert record["object"] == {"type": "settlement", "id": iso_utc(due)}
 
 
 # -- deleted users --------------------------------------------------------------------

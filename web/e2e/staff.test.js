@@ -1,6 +1,7 @@
-// Staff at work: an ADMIN makes a colleague an OPERATOR on the users page; the
-// OPERATOR announces a demand-response event and invites a household, which opts
-// in from its own browser, and the OPERATOR sees the answer arrive.
+// Staff at work: an ADMIN makes a colleague an OPERATOR on the users page and
+// finds the role changes in the audit log; the OPERATOR announces a
+// demand-response event and invites a household, which opts in from its own
+// browser, and the OPERATOR sees the answer arrive.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { assertQuiet, launch, logIn, openPage, screenshot } from "./browser.js";
@@ -53,6 +54,33 @@ describe("staff", () => {
     assert.equal(seen.role, "OPERATOR");
     await role.selectOption("USER");
     await admin.waitForFunction(() => !document.querySelector("[aria-busy=true]"));
+    assertQuiet(admin, ["status of 409"]);
+  });
+
+  it("the ADMIN finds those role changes in the audit log, who, when and from where", async () => {
+    await admin.getByRole("link", { name: "Audit log" }).click();
+    await admin.getByTestId("audit-records").waitFor();
+    const filters = admin.getByRole("form", { name: "Filter the audit log" });
+    await filters.getByLabel("Action").selectOption("users.role_changed");
+    await filters.getByLabel("Object id").fill(household.id);
+    await filters.getByRole("button", { name: "Apply filters" }).click();
+    const rows = admin.getByTestId("audit-records").locator("tbody tr");
+    await admin.waitForFunction(
+      (count) => document.querySelectorAll("[data-testid=audit-records] tbody tr").length === count,
+      2,
+      LIVE,
+    );
+    // Newest first: back to USER, then the promotion.
+    const [back, promoted] = [rows.nth(0), rows.nth(1)];
+    assert.match(await back.locator(".details").innerText(), /OPERATOR → USER/);
+    assert.match(await promoted.locator(".details").innerText(), /USER → OPERATOR/);
+    for (const row of [back, promoted]) {
+      assert.equal(await row.getAttribute("data-action"), "users.role_changed");
+      assert.match(await row.innerText(), /\(ADMIN\)/);
+      assert.match(await row.locator(".object").innerText(), new RegExp(household.name));
+      assert.match(await row.locator(".client").innerText(), /\d+\.\d+\.\d+\.\d+|:/);
+    }
+    await screenshot(admin, "staff-01-audit");
     assertQuiet(admin, ["status of 409"]);
   });
 

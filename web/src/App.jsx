@@ -17,6 +17,7 @@ const AdminSupport = lazy(() => import("./pages/AdminSupport.jsx"));
 const Alarms = lazy(() => import("./pages/Alarms.jsx"));
 const AdminUsers = lazy(() => import("./pages/AdminUsers.jsx"));
 const Analytics = lazy(() => import("./pages/Analytics.jsx"));
+const Audit = lazy(() => import("./pages/Audit.jsx"));
 const Batteries = lazy(() => import("./pages/Batteries.jsx"));
 const Consumption = lazy(() => import("./pages/Consumption.jsx"));
 const DrEvents = lazy(() => import("./pages/DrEvents.jsx"));
@@ -70,6 +71,7 @@ export default function App() {
         <Route path="/dr" element={<Private><DrEvents /></Private>} />
         <Route path="/admin/support" element={<Private may="support.read_inbox"><AdminSupport /></Private>} />
         <Route path="/admin/users" element={<Private may="users.read_users"><AdminUsers /></Private>} />
+        <Route path="/audit" element={<Private may="audit.read"><Audit /></Private>} />
         <Route path="*" element={<section><h1>Page not found</h1></section>} />
       </Route>
     </Routes>

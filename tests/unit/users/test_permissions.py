@@ -71,6 +71,7 @@ TABLE = {
         "alarms.manage_rules",
         "alarms.read",
         "alarms.read_all",
+        "audit.read",
         "batteries.add",
         "batteries.command",
         "batteries.create",

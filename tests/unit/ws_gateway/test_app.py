@@ -280,8 +280,8 @@ class FakeDevices:
     def __init__(self):
         self.calls: list[tuple] = []
 
-    async def send_command(self, caller, device_id, body):
-        self.calls.append((caller, device_id, body))
+    async def send_command(self, caller, device_id, body, client=None):
+        self.calls.append((caller, device_id, body, client))
         await asyncio.sleep(0.01)
         return {
             "id": f"c{len(self.calls)}",
@@ -309,7 +309,8 @@ def test_a_socket_sends_commands_as_its_user_and_hears_the_answers():
     run(
         scenario, FakeSessions({SECRET: identity("alice", "OPERATOR")}), devices=devices
     )
+    # Each with the socket's address, which devices records in the audit log.
     assert devices.calls == [
-        ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}),
-        ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}),
+        ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}, "127.0.0.1"),
+        ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}, "127.0.0.1"),
     ]

@@ -25,7 +25,7 @@ class FakeDevices:
         self.error = error
         self.calls = []
 
-    async def send_command(self, caller, device_id, body):
+    async def send_command(self, caller, device_id, body, client=None):
         self.calls.append((caller, device_id, body))
         if self.error is not None:
             raise self.error
@@ -143,7 +143,9 @@ def test_a_call_is_nameko_s_rpc_request_and_its_result_comes_back():
     async def scenario():
         devices, channel = caller(timeout=2.5)
         call = asyncio.ensure_future(
-            devices.send_command({"user_id": "alice"}, "d1", {"type": "ping"})
+            devices.send_command(
+                {"user_id": "alice"}, "d1", {"type": "ping"}, "203.0.113.7"
+            )
         )
         await asyncio.sleep(0)
         ((exchange, key, body, properties, mandatory),) = channel.published
@@ -158,6 +160,7 @@ def test_a_call_is_nameko_s_rpc_request_and_its_result_comes_back():
                 "caller": {"user_id": "alice"},
                 "device_id": "d1",
                 "body": {"type": "ping"},
+                "client": "203.0.113.7",
             },
         }
         assert properties.reply_to == devices.reply_id

@@ -20,6 +20,7 @@ const LINKS = [
   { to: "/support", label: "Support", unless: "support.read_inbox" },
   { to: "/admin/support", label: "Support inbox", may: "support.read_inbox" },
   { to: "/admin/users", label: "Users", may: "users.read_users" },
+  { to: "/audit", label: "Audit log", may: "audit.read" },
 ];
 
 const LIVE_LABELS = {
