@@ -7,18 +7,18 @@ rules' checks, and who is told (pushes, e-mail, quiet hours)."""
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from harness.monitoring import publish
 from services.alarms.exceptions import AlarmNotFound, DeviceLimitRule, RuleScopeNotFound
-from services.alarms.models import Alarm, AlarmRule, HeldEmail
+from services.alarms.models import Alarm, AlarmRule, HeldEmail, Preferences
 from services.alarms.service import AlarmsService
 from services.alarms.storage import AlarmStore
 from services.common.errors import Forbidden, NotFound, ValidationFailed
@@ -537,3 +537,38 @@ def test_each_type_of_rule_raises_and_clears_its_alarm(alarms, engines):
             "alarms"
         ]
     ] in (["offline"], ["soc_below"])
+
+
+def test_the_daily_digest_goes_once_a_day_at_its_hour(alarms, engines, listen):
+    proxy, settings = alarms
+    mail = listen(SYNC, "mail.send")
+    heat_pump = device()
+    send_device(settings, heat_pump)
+    FakeMonitoring.kwh[heat_pump["id"]] = 3.0
+    wait_for(lambda: rows(engines, device_id=heat_pump["id"]))
+    # The alarm's own e-mail, to the owner and the site's viewer.
+    assert len(mail.messages(wait=3, until=2)) == 2
+    # Only the digest by e-mail; switched on after its hour, it starts tomorrow.
+    proxy.put_preferences(
+        OWNER,
+        {
+            "app_severities": [],
+            "email_severities": [],
+            "digest": {"enabled": True, "hour": 0},
+        },
+    )
+    time.sleep(1)
+    assert mail.messages(wait=0.5) == []
+    # Tomorrow has come: the digest is due once.
+    with Session(engines["alarmdb"]) as session:
+        session.execute(
+            update(Preferences).values(digest_sent_on=date.today() - timedelta(days=1))
+        )
+        session.commit()
+    [(_, digest)] = mail.messages(wait=3, until=1)
+    assert digest["to"] == "aa@example.com"
+    assert digest["subject"].startswith("[EMS] Your alarms, ")
+    assert digest["subject"].endswith(": 1 active")
+    assert "Heat pump used 3 kWh" in digest["text"]
+    time.sleep(1)
+    assert mail.messages(wait=0.5) == []

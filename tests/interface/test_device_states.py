@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
+from services.monitoring import partitions
 from services.monitoring.logic import DeviceLimit, ParsedReading, hour_of
 from services.monitoring.status import DeviceStatus, OfflineRule, sightings
 from services.monitoring.storage import MonitoringStore
@@ -208,3 +209,23 @@ def test_a_deleted_device_loses_its_status(store):
     assert set(statuses(db)) == {B}
     assert db.device_statuses(device_id=A) == []
     db.commit()
+
+
+def test_the_power_floor_is_the_lowest_power_of_a_window(store):
+    first = store()
+    stamps = [ago(seconds) for seconds in (900, 500, 300, 60)]
+    first.create_partitions(partitions.needed(hour_of(at) for at in stamps))
+    first.insert_readings(
+        [
+            reading(A, stamps[0], power_w=100.0),
+            reading(A, stamps[1], power_w=2600.0),
+            reading(A, stamps[2], power_w=3100.0),
+            reading(A, stamps[3], power_w=2800.0),
+            reading(B, stamps[3]),
+        ]
+    )
+    first.commit()
+    floor = first.power_floor([A, B], ago(600))
+    # The reading of 15 minutes ago is outside; B reported no power.
+    assert floor == {A: (2600.0, stamps[1], 3)}
+    assert first.power_floor([A], ago(30)) == {}

@@ -551,3 +551,30 @@ def test_the_migration_puts_each_owner_s_devices_in_their_default_site(
         + (owner["user_id"], "owner")
         for owner in (ANN, BOB)
     ]
+
+
+def test_the_inventory_lists_every_site_with_its_rooms_and_devices(devices_rpc):
+    flat = devices_rpc.create_site(ANN, {"name": "Flat", "tariff": TARIFF})
+    kitchen = devices_rpc.create_room(ANN, flat["id"], {"name": "Kitchen"})
+    oven = devices_rpc.create_device(
+        ANN,
+        {"name": "Oven", "kind": "appliance", "site_id": flat["id"]},
+    )
+    devices_rpc.create_device(BOB, {"name": "Meter", "kind": "meter"})
+    pages, after = [], None
+    while page := devices_rpc.site_inventory(after, 1):
+        pages.append(page)
+        after = page[-1]["site"]["id"]
+    entries = [entry for page in pages for entry in page]
+    assert [len(page) for page in pages] == [1] * len(entries)
+    assert [e["site"]["id"] for e in entries] == sorted(
+        e["site"]["id"] for e in entries
+    )
+    of_flat = next(e for e in entries if e["site"]["id"] == flat["id"])
+    assert [room["id"] for room in of_flat["rooms"]] == [kitchen["id"]]
+    assert [device["id"] for device in of_flat["devices"]] == [oven["id"]]
+    assert "permissions" not in of_flat["site"]
+    bob_home = default_site_id(BOB["user_id"])
+    assert [
+        e["devices"][0]["name"] for e in entries if e["site"]["id"] == bob_home
+    ] == ["Meter"]
