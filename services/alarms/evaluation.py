@@ -56,28 +56,33 @@ class Coverage:
 
 
 def covered(rules, devices) -> Coverage:
-    """What each enabled rule watches among the ``devices`` that exist."""
+    """What each enabled rule watches among the ``devices`` that exist: looked up
+    by device, room, site and kind, so a round costs the rules plus the devices,
+    not their product."""
+    by = defaultdict(list)
+    for device in devices:
+        by[("device", device.id)].append(device)
+        by[("room", device.room_id)].append(device)
+        by[("site", device.site_id)].append(device)
+        by[("site-kind", device.site_id, device.kind)].append(device)
+        by[("kind", device.kind)].append(device)
     coverage = Coverage()
     for rule in rules:
         if rule.site_id and not rule.kind and rule.type == "energy_over":
             coverage.sites[rule.site_id].append(rule)
             continue
-        for device in devices:
-            if watches(rule, device):
-                coverage.devices[device.id].append(rule)
+        if rule.device_id:
+            watched = by.get(("device", rule.device_id), ())
+        elif rule.room_id:
+            watched = by.get(("room", rule.room_id), ())
+        elif rule.site_id:
+            key = ("site-kind", rule.site_id, rule.kind) if rule.kind else None
+            watched = by.get(key or ("site", rule.site_id), ())
+        else:
+            watched = by.get(("kind", rule.kind), ()) if rule.kind else ()
+        for device in watched:
+            coverage.devices[device.id].append(rule)
     return coverage
-
-
-def watches(rule, device) -> bool:
-    if rule.device_id:
-        return rule.device_id == device.id
-    if rule.room_id:
-        return rule.room_id == device.room_id
-    if rule.kind and rule.kind != device.kind:
-        return False
-    if rule.site_id:
-        return rule.site_id == device.site_id
-    return bool(rule.kind)
 
 
 def _ask(what: str, call, *args, **kwargs):

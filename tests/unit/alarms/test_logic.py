@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.alarms import evaluation, logic
 from services.alarms.logic import DeviceFacts
@@ -231,3 +233,58 @@ def test_a_site_total_is_only_judged_when_every_device_s_energy_is_known():
         coverage, {"d1": facts["d1"]}, devices, {"s1": site}, {"s1": ["d1", "d2"]}, NOW
     )
     assert ("s1", "energy_over") not in partial
+
+
+def watches(rule, device) -> bool:
+    """A rule's reach, said plainly: what ``covered`` must agree with."""
+    if rule.device_id:
+        return rule.device_id == device.id
+    if rule.room_id:
+        return rule.room_id == device.room_id
+    if rule.kind and rule.kind != device.kind:
+        return False
+    if rule.site_id:
+        return rule.site_id == device.site_id
+    return bool(rule.kind)
+
+
+small = st.sampled_from
+devices_drawn = st.lists(
+    st.builds(
+        device,
+        id=small(["d1", "d2", "d3", "d4"]),
+        kind=small(["meter", "pv", "battery"]),
+        site_id=small(["s1", "s2", None]),
+        room_id=small(["r1", "r2", None]),
+    ),
+    unique_by=lambda d: d.id,
+)
+rules_drawn = st.lists(
+    st.one_of(
+        st.builds(rule, st.just("offline"), device_id=small(["d1", "d2", "d9"])),
+        st.builds(rule, st.just("offline"), room_id=small(["r1", "r2"])),
+        st.builds(
+            rule,
+            small(["offline", "energy_over"]),
+            site_id=small(["s1", "s2"]),
+            kind=small(["meter", "pv", None]),
+        ),
+        st.builds(rule, st.just("soc_below"), kind=small(["battery", "pv"])),
+    )
+)
+
+
+@given(rules_drawn, devices_drawn)
+def test_coverage_is_each_rule_s_reach(rules, devices):
+    coverage = evaluation.covered(rules, devices)
+    for item in devices:
+        expected = [
+            r
+            for r in rules
+            if watches(r, item)
+            and not (r.site_id and not r.kind and r.type == "energy_over")
+        ]
+        assert coverage.devices.get(item.id, []) == expected
+    assert set(coverage.sites) == {
+        r.site_id for r in rules if r.site_id and not r.kind and r.type == "energy_over"
+    }
