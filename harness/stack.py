@@ -277,6 +277,15 @@ class Stack:
         os.killpg(process.pid, sig)
         process.wait(timeout=30)
 
+    def retire(self, name: str) -> None:
+        """Stop an extra process a test started (a second gateway, say) and
+        forget it: the stack's checks that every process still runs do not count
+        it any more."""
+        self.kill(name, signal.SIGTERM)
+        del self.processes[name]
+        self.commands.pop(name, None)
+        self.extra_env.pop(name, None)
+
     def restart(self, name: str) -> None:
         self.kill(name, signal.SIGTERM)
         self.start_process(name)

@@ -239,6 +239,7 @@ ROUTES = (
             "permissions": [
                 "alarms.acknowledge",
                 "alarms.clear",
+                "alarms.create_rules",
                 "alarms.manage_global_rules",
                 "alarms.read",
                 "alarms.read_all",

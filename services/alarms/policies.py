@@ -8,6 +8,7 @@ from services.common.policy import (
     SITE_ROLES,
     SITE_WRITERS,
     STAFF,
+    WRITERS,
     Policy,
 )
 
@@ -18,6 +19,9 @@ READ_ALL = Policy("read_all", roles=READERS)
 #: Acknowledge an alarm, clear it by hand.
 ACKNOWLEDGE = Policy("acknowledge", roles=STAFF, owner=True, site_roles=SITE_WRITERS)
 CLEAR = Policy("clear", roles=STAFF, owner=True, site_roles=SITE_WRITERS)
+#: Add rules at all: every role that changes anything (VIEWER watches), on the
+#: devices, rooms and sites ``MANAGE_RULES`` lets them.
+CREATE_RULES = Policy("create_rules", roles=WRITERS)
 #: Add, change and delete the rules of a device, a room or a site.
 MANAGE_RULES = Policy(
     "manage_rules", roles=(ADMIN,), owner=True, site_roles=SITE_WRITERS

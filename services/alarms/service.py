@@ -146,8 +146,8 @@ class AlarmsService(HealthMixin):
         if not alarm:
             raise AlarmNotFound()
         role = self._site_roles(caller, {alarm.site_id}).get(alarm.site_id)
-        policies.READ.require(caller, alarm.user_id, AlarmNotFound(), role)
-        policy.require(caller, alarm.user_id, site_role=role)
+        # One the caller may not act on answers like a missing one.
+        policy.require(caller, alarm.user_id, AlarmNotFound(), role)
         now = datetime.now(UTC)
         changed = False
         if policy is policies.ACKNOWLEDGE and not alarm.acknowledged:
@@ -277,6 +277,7 @@ class AlarmsService(HealthMixin):
 
     @rpc(expected_exceptions=EXPECTED)
     def create_rule(self, caller, body):
+        policies.CREATE_RULES.require(caller)
         data = load(RuleCreateSchema(), body)
         site_id = self._require_manage(caller, data)
         if data["room_id"]:
@@ -326,11 +327,11 @@ class AlarmsService(HealthMixin):
         if not rule:
             raise RuleNotFound()
         owner, role, global_rule = self._rule_place(caller, rule)
-        policies.READ.require(caller, owner, RuleNotFound(), role)
+        # One the caller may not change answers like a missing one.
         if global_rule:
-            policies.MANAGE_GLOBAL_RULES.require(caller)
+            policies.MANAGE_GLOBAL_RULES.require(caller, refusal=RuleNotFound())
         else:
-            policies.MANAGE_RULES.require(caller, owner, site_role=role)
+            policies.MANAGE_RULES.require(caller, owner, RuleNotFound(), role)
         return rule
 
     def _rule_place(self, caller, rule) -> tuple[str | None, str | None, bool]:
@@ -355,8 +356,9 @@ class AlarmsService(HealthMixin):
         if data["device_id"]:
             device = self._device(data["device_id"])
             role = self._site_roles(caller, {device.site_id}).get(device.site_id)
-            policies.READ.require(caller, device.user_id, RuleScopeNotFound(), role)
-            policies.MANAGE_RULES.require(caller, device.user_id, site_role=role)
+            policies.MANAGE_RULES.require(
+                caller, device.user_id, RuleScopeNotFound(), role
+            )
             return device.site_id
         if data["room_id"]:
             room = self._room(data["room_id"])
@@ -367,8 +369,7 @@ class AlarmsService(HealthMixin):
             policies.MANAGE_GLOBAL_RULES.require(caller)
             return None
         role = self._site_roles(caller, {site_id}).get(site_id)
-        policies.READ.require(caller, None, RuleScopeNotFound(), role)
-        policies.MANAGE_RULES.require(caller, None, site_role=role)
+        policies.MANAGE_RULES.require(caller, None, RuleScopeNotFound(), role)
         return site_id
 
     def _rule_view(self, rule, caller) -> dict:

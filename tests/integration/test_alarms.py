@@ -232,4 +232,4 @@ def test_two_alarms_processes_and_one_killed_keep_one_active_alarm(stack, device
         rules = client.get(f"/api/alarm-rules?device_id={meter['id']}").json()
         assert [rule["device_limit"] for rule in rules] == [True]
     finally:
-        stack.kill(second, signal.SIGTERM)
+        stack.retire(second)

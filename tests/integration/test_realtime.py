@@ -144,7 +144,7 @@ def test_two_gateway_processes_each_deliver_to_their_own_clients(stack, new_user
         assert receive(on_first, wait=1) is None
         assert receive(on_second, wait=1) is None
     finally:
-        stack.kill("ws_gateway_2")
+        stack.retire("ws_gateway_2")
 
 
 def test_a_rule_answers_over_http_and_over_ws(stack, new_user):

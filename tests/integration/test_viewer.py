@@ -4,7 +4,8 @@ account a VIEWER, which then reads what ADMIN reads and changes nothing.
 The routes are those of the served OpenAPI document, not a list kept here: a route
 added to the gateway is walked by this test without being named in it. Each
 route's path values are real objects of another user (her device, battery, order,
-conversation, site and room) or an event ADMIN announced and invited her to, so an
+conversation, site and room, an alarm her meter raised and its rule) or an event
+ADMIN announced and invited her to, so an
 answer says what the role may do, not that an id is missing.
 """
 
@@ -14,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from gateway.api import ROUTES
+from harness.polling import eventually
+from harness.readings import publish_readings
 from services.common.topology import iso_utc
 
 pytestmark = pytest.mark.integration
@@ -49,6 +52,8 @@ WRITES_ALLOWED = {
     # nothing of anyone else's (a logout would end the session the walk runs in).
     ("post", "/api/auth/logout"),
     ("post", "/api/support/messages"),
+    # Which alarms reach the VIEWER: its own preferences.
+    ("put", "/api/notification-preferences"),
 }
 
 #: Routes that are asked by POST and store nothing: reads, answered as to staff.
@@ -74,7 +79,7 @@ def refusal(method: str, path: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def world(admin, anonymous):
+def world(stack, admin, anonymous):
     """Ada's objects, an event she is invited to, and a VIEWER that ADMIN made."""
     ada_email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
     registered = anonymous.post(
@@ -139,6 +144,19 @@ def world(admin, anonymous):
     )
     assert invited.status_code in (200, 201), invited.text
 
+    # Her meter over its limit of 2 kWh: an alarm of its own limit rule.
+    publish_readings(
+        stack,
+        {
+            "reading_id": uuid.uuid4().hex,
+            "device_id": meter.json()["id"],
+            "timestamp": iso_utc(datetime.now(UTC).replace(microsecond=0)),
+            "kwh": 2.5,
+        },
+    )
+    alarm = eventually(lambda: ada.get("/api/alarms").json()["alarms"][:1], timeout=30)[
+        0
+    ]
     viewer_email = f"vera-{uuid.uuid4().hex[:8]}@example.com"
     created = admin.post(
         "/api/users",
@@ -165,6 +183,8 @@ def world(admin, anonymous):
             "order_id": order.json()["order"]["id"],
             "dead_letter_id": str(uuid.uuid4()),
             "session_id": ada.get("/api/auth/sessions").json()[0]["id"],
+            "alarm_id": alarm["id"],
+            "rule_id": alarm["rule_id"],
         },
         "query": {
             "device_id": meter.json()["id"],

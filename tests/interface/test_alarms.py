@@ -262,7 +262,8 @@ def test_acknowledge_and_clear_by_hand(alarms, engines, listen):
     }
     with pytest.raises(AlarmNotFound):
         proxy.acknowledge_alarm(STRANGER, alarm.id, {})
-    with pytest.raises(Forbidden):
+    # Seen but not theirs to act on: as a missing one.
+    with pytest.raises(AlarmNotFound):
         proxy.acknowledge_alarm(SITE_VIEWER, alarm.id, {})
     with pytest.raises(ValidationFailed):
         proxy.acknowledge_alarm(OWNER, alarm.id, {"comment": "x" * 501})
@@ -435,7 +436,7 @@ def test_rules_are_checked_and_kept_to_their_people(alarms, engines):
                 "duration_min": 5,
             },
         )
-    with pytest.raises(Forbidden):
+    with pytest.raises(RuleScopeNotFound):
         proxy.create_rule(
             SITE_VIEWER,
             {"name": "x", "type": "offline", "site_id": SITE, "duration_min": 5},

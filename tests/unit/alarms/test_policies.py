@@ -19,6 +19,7 @@ TABLE = {
     policies.READ_ALL: (False, False, True, True, True),
     policies.ACKNOWLEDGE: (True, False, True, True, False),
     policies.CLEAR: (True, False, True, True, False),
+    policies.CREATE_RULES: (True, True, True, True, False),
     policies.MANAGE_RULES: (True, False, False, True, False),
     policies.MANAGE_GLOBAL_RULES: (False, False, True, True, False),
 }
@@ -29,6 +30,7 @@ SITE_TABLE = {
     policies.READ_ALL: (False, False, False),
     policies.ACKNOWLEDGE: (True, True, False),
     policies.CLEAR: (True, True, False),
+    policies.CREATE_RULES: (True, True, True),
     policies.MANAGE_RULES: (True, True, False),
     policies.MANAGE_GLOBAL_RULES: (False, False, False),
 }

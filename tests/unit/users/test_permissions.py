@@ -15,6 +15,7 @@ WEB_SRC = Path(__file__).resolve().parents[3] / "web" / "src"
 #: role: the account's permissions, every one.
 TABLE = {
     "USER": [
+        "alarms.create_rules",
         "batteries.create",
         "devices.create",
         "devices.create_site",
@@ -41,6 +42,7 @@ TABLE = {
     "OPERATOR": [
         "alarms.acknowledge",
         "alarms.clear",
+        "alarms.create_rules",
         "alarms.manage_global_rules",
         "alarms.read",
         "alarms.read_all",
@@ -67,6 +69,7 @@ TABLE = {
     "ADMIN": [
         "alarms.acknowledge",
         "alarms.clear",
+        "alarms.create_rules",
         "alarms.manage_global_rules",
         "alarms.manage_rules",
         "alarms.read",
