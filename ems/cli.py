@@ -6,6 +6,8 @@ ems run         one Nameko service, with the settings config builds for it
 ems bootstrap   wait for the services, ensure the ADMIN, print URLs and logins
 ems traefik     run Traefik with the static configuration for this environment
 ems maildev     run the development SMTP server and its web inbox (maildev)
+ems prometheus  run Prometheus with the platform's scrape targets and alerting rules
+ems alertmanager  run Alertmanager, which e-mails the alerts that fire
 ems simulate    publish readings of simulated devices (AMQP or MQTT)
 ems dead-letters list|show|replay|delete|purge   the messages the platform refused
 """
@@ -60,6 +62,10 @@ def parser() -> argparse.ArgumentParser:
     bootstrap.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("traefik", help="run Traefik configured for this environment")
     sub.add_parser("maildev", help="run the development SMTP server and web inbox")
+    sub.add_parser(
+        "prometheus", help="run Prometheus with the platform's targets and alerts"
+    )
+    sub.add_parser("alertmanager", help="run Alertmanager, which e-mails the alerts")
     simulate = sub.add_parser(
         "simulate",
         help="publish readings of simulated devices (AMQP or MQTT)",
