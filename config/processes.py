@@ -372,7 +372,13 @@ PROCESSES = {
         "ALERTMANAGER_ADDRESS": Derived(
             lambda port: f"127.0.0.1:{port}", (v.ALERTMANAGER_PORT,)
         ),
+        "POSTGRES_EXPORTER_ADDRESS": Derived(
+            lambda port: f"127.0.0.1:{port}", (v.POSTGRES_EXPORTER_PORT,)
+        ),
     },
+    # ``ems postgres-exporter``: PostgreSQL's statistics (connections, sizes, by
+    # database) for Prometheus, read as the platform's database role.
+    "postgres_exporter": {"PG_URL": v.PG_URL, "PORT": v.POSTGRES_EXPORTER_PORT},
     # ``ems alertmanager``: it e-mails the alerts Prometheus sends it, through the
     # SMTP server the mail service sends through (maildev by default).
     "alertmanager": {

@@ -372,6 +372,13 @@ RABBIT_METRICS_URL = Variable(
     str,
     "RabbitMQ's own metrics (the rabbitmq_prometheus plugin), which Prometheus reads",
 )
+POSTGRES_EXPORTER_PORT = Variable(
+    "EMS_POSTGRES_EXPORTER_PORT",
+    9187,
+    int,
+    "PostgreSQL's metrics (`ems postgres-exporter`), on the loopback interface, "
+    "which Prometheus reads",
+)
 ALERTMANAGER_PORT = Variable(
     "EMS_ALERTMANAGER_PORT",
     9093,

@@ -8,6 +8,7 @@ ems traefik     run Traefik with the static configuration for this environment
 ems maildev     run the development SMTP server and its web inbox (maildev)
 ems prometheus  run Prometheus with the platform's scrape targets and alerting rules
 ems alertmanager  run Alertmanager, which e-mails the alerts that fire
+ems postgres-exporter  run PostgreSQL's metrics exporter for Prometheus
 ems simulate    publish readings of simulated devices (AMQP or MQTT)
 ems dead-letters list|show|replay|delete|purge   the messages the platform refused
 """
@@ -66,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
         "prometheus", help="run Prometheus with the platform's targets and alerts"
     )
     sub.add_parser("alertmanager", help="run Alertmanager, which e-mails the alerts")
+    sub.add_parser(
+        "postgres-exporter", help="run PostgreSQL's metrics exporter for Prometheus"
+    ).set_defaults(handler=commands.postgres_exporter)
     simulate = sub.add_parser(
         "simulate",
         help="publish readings of simulated devices (AMQP or MQTT)",

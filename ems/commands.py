@@ -302,3 +302,24 @@ def alertmanager(args) -> None:
             "--log.level=warn",
         ],
     )
+
+
+def postgres_exporter(args) -> None:
+    """prometheus-postgres-exporter on ``EMS_POSTGRES_EXPORTER_PORT`` (loopback
+    only), reading the server's statistics as the platform's database role."""
+    conf = config.settings("postgres_exporter")
+    # The exporter speaks libpq's URLs: no SQLAlchemy driver in the scheme.
+    server = conf["PG_URL"].split("://", 1)[1].rstrip("/")
+    binary = _installed("prometheus-postgres-exporter")
+    os.execve(
+        binary,
+        [
+            binary,
+            f"--web.listen-address=127.0.0.1:{conf['PORT']}",
+            "--log.level=warn",
+        ],
+        {
+            **os.environ,
+            "DATA_SOURCE_NAME": f"postgresql://{server}/postgres?sslmode=disable",
+        },
+    )

@@ -40,6 +40,9 @@ def prometheus_config(conf: dict, rules_dir: Path) -> dict:
     _job(static, "traefik")["static_configs"] = [
         {"targets": [conf["TRAEFIK_METRICS_ADDRESS"]]}
     ]
+    _job(static, "postgres")["static_configs"] = [
+        {"targets": [conf["POSTGRES_EXPORTER_ADDRESS"]]}
+    ]
     _job(static, "prometheus")["static_configs"] = [
         {"targets": [f"127.0.0.1:{conf['PORT']}"]}
     ]

@@ -170,6 +170,7 @@ class Stack:
                 "traefik_metrics",
                 "prometheus",
                 "alertmanager",
+                "postgres_exporter",
             )
         }
         self.admin_email = "admin@ems.test"
@@ -210,6 +211,7 @@ class Stack:
                     v.TRAEFIK_METRICS_PORT: ports["traefik_metrics"],
                     v.PROMETHEUS_PORT: ports["prometheus"],
                     v.ALERTMANAGER_PORT: ports["alertmanager"],
+                    v.POSTGRES_EXPORTER_PORT: ports["postgres_exporter"],
                     v.ADMIN_EMAIL: self.admin_email,
                     v.ADMIN_PASSWORD: self.admin_password,
                 }

@@ -2,8 +2,8 @@
 # Brings a machine to the point where the platform runs and its tests pass, and is
 # safe to run again: installs (apt-get, as root) or starts RabbitMQ and PostgreSQL
 # where missing or stopped, configures RabbitMQ (its MQTT listener takes devices'
-# readings) from config/rabbitmq/ and enables its metrics, installs Prometheus and
-# Alertmanager (not as services), creates the database role, builds the
+# readings) from config/rabbitmq/ and enables its metrics, installs Prometheus,
+# Alertmanager and PostgreSQL's exporter (not as services), creates the database role, builds the
 # virtualenv and the web app. `make up` and `make test` both start with it;
 # `--test` (what `make test` passes) also installs Chromium for the browser tests.
 set -euo pipefail
@@ -130,15 +130,18 @@ if ! as_root rabbitmq-plugins -q is_enabled rabbitmq_prometheus >/dev/null 2>&1;
 fi
 wait_for "RabbitMQ's metrics" curl -sf -o /dev/null http://127.0.0.1:15692/metrics
 
-# -- Prometheus and Alertmanager ---------------------------------------------------
-# Debian's, which `ems prometheus` and `ems alertmanager` run with the
-# installation's own configuration (promtool, of the same package, checks the
-# rules in the tests). Never the machine's services: where a package starts its
-# own (Prometheus on 9090, Alertmanager on 9093), it is stopped and disabled.
+# -- Prometheus, Alertmanager, PostgreSQL's exporter ------------------------------
+# Debian's, which `ems prometheus`, `ems alertmanager` and `ems postgres-exporter`
+# run with the installation's own configuration (promtool, of Prometheus's package,
+# checks the rules in the tests). Never the machine's services: where a package
+# starts its own (Prometheus on 9090, Alertmanager on 9093, the exporter on 9187),
+# it is stopped and disabled.
+monitoring_packages=(prometheus prometheus-alertmanager prometheus-postgres-exporter)
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null \
-   || ! command -v prometheus-alertmanager >/dev/null; then
-  apt_install --no-install-recommends prometheus prometheus-alertmanager
-  for unit in prometheus prometheus-alertmanager; do
+   || ! command -v prometheus-alertmanager >/dev/null \
+   || ! command -v prometheus-postgres-exporter >/dev/null; then
+  apt_install --no-install-recommends "${monitoring_packages[@]}"
+  for unit in "${monitoring_packages[@]}"; do
     if [ -d /run/systemd/system ]; then
       as_root systemctl disable --now "$unit" >/dev/null 2>&1 || true
     elif [ -x "/etc/init.d/$unit" ]; then

@@ -8,6 +8,15 @@ import requests
 from harness.polling import eventually
 
 QUEUE = "monitoring.ingest.1"
+#: What Prometheus reads besides the platform's own processes.
+JOBS = {
+    "rabbitmq",
+    "rabbitmq_node",
+    "traefik",
+    "postgres",
+    "prometheus",
+    "alertmanager",
+}
 
 
 def query(stack, promql: str) -> list[dict]:
@@ -38,6 +47,20 @@ def in_alertmanager(stack) -> list[dict]:
     )
     answer.raise_for_status()
     return answer.json()
+
+
+def test_prometheus_reads_the_broker_traefik_postgresql_and_alertmanager(stack):
+    def up_jobs():
+        return {
+            series["metric"]["job"]
+            for series in query(stack, "up == 1")
+            if series["metric"]["job"] in JOBS
+        }
+
+    eventually(lambda: up_jobs() == JOBS, timeout=60, interval=1)
+    # Traefik's metrics entry point counts the requests it routed.
+    requests.get(stack.url("/api/health"), timeout=10)
+    eventually(lambda: query(stack, "traefik_entrypoint_requests_total"), timeout=30)
 
 
 def test_a_stopped_ingest_worker_fires_consumer_missing_until_it_is_back(stack):

@@ -39,6 +39,7 @@ COMMAND_EXCEPTIONS = {
     "by name) instead of `ems prometheus`",
     "alertmanager": "the Alertmanager image with docker/alertmanager.yml instead of "
     "`ems alertmanager`",
+    "postgres_exporter": "the exporter's image instead of `ems postgres-exporter`",
 }
 #: Services that must have a healthcheck of their own.
 REQUIRED_HEALTHCHECKS = ("rabbitmq", "postgres", "traefik", "gateway")
