@@ -308,8 +308,6 @@ def postgres_exporter(args) -> None:
     """prometheus-postgres-exporter on ``EMS_POSTGRES_EXPORTER_PORT`` (loopback
     only), reading the server's statistics as the platform's database role."""
     conf = config.settings("postgres_exporter")
-    # The exporter speaks libpq's URLs: no SQLAlchemy driver in the scheme.
-    server = conf["PG_URL"].split("://", 1)[1].rstrip("/")
     binary = _installed("prometheus-postgres-exporter")
     os.execve(
         binary,
@@ -320,6 +318,6 @@ def postgres_exporter(args) -> None:
         ],
         {
             **os.environ,
-            "DATA_SOURCE_NAME": f"postgresql://{server}/postgres?sslmode=disable",
+            "DATA_SOURCE_NAME": monitoring_config.postgres_dsn(conf["PG_URL"]),
         },
     )

@@ -96,3 +96,10 @@ def alertmanager_config(conf: dict) -> dict:
         for email in receiver.get("email_configs", []):
             email["to"] = conf["TO"]
     return static
+
+
+def postgres_dsn(pg_url: str) -> str:
+    """The exporter's connection to the server of ``EMS_PG_URL``: libpq's URL (no
+    SQLAlchemy driver in the scheme), to its ``postgres`` database."""
+    server = pg_url.split("://", 1)[1].rstrip("/")
+    return f"postgresql://{server}/postgres?sslmode=disable"

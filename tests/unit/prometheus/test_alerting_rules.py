@@ -159,3 +159,10 @@ def test_amtool_accepts_the_alertmanager_configuration(tmp_path):
     conf = config.settings("alertmanager", {})
     path.write_text(yaml.safe_dump(prometheus.alertmanager_config(conf)))
     run("amtool", "check-config", str(path))
+
+
+def test_the_postgres_exporter_connects_as_the_platform_s_role():
+    url = config.settings("postgres_exporter", {})["PG_URL"]
+    assert prometheus.postgres_dsn(url) == (
+        "postgresql://ems:ems@127.0.0.1:5432/postgres?sslmode=disable"
+    )
