@@ -3,8 +3,8 @@
 # safe to run again: installs (apt-get, as root) or starts RabbitMQ and PostgreSQL
 # where missing or stopped, configures RabbitMQ (its MQTT listener takes devices'
 # readings) from config/rabbitmq/ and enables its metrics, installs Prometheus,
-# Alertmanager and PostgreSQL's exporter (not as services), creates the database role, builds the
-# virtualenv and the web app. `make up` and `make test` both start with it;
+# Alertmanager and PostgreSQL's exporter (not as services), creates the database
+# role, builds the virtualenv and the web app. `make up` and `make test` both start with it;
 # `--test` (what `make test` passes) also installs Chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
