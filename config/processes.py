@@ -84,6 +84,12 @@ PUBLIC_URL = Derived(
 )
 
 
+#: Traefik's metrics entry point, never routed: Prometheus reads it on the loopback.
+TRAEFIK_METRICS_ADDRESS = Derived(
+    lambda port: f"127.0.0.1:{port}", (v.TRAEFIK_METRICS_PORT,)
+)
+
+
 #: Every process's settings, by the name ``config.settings`` and ``ems run`` take.
 PROCESSES = {
     # The installation, as the ``ems`` commands (prepare, bootstrap, traefik,
@@ -347,7 +353,45 @@ PROCESSES = {
     # ``ems traefik``: what it sets in traefik/traefik.yml before starting Traefik.
     "traefik": {
         "ADDRESS": Derived(lambda port: f":{port}", (v.HTTP_PORT,)),
+        "METRICS_ADDRESS": TRAEFIK_METRICS_ADDRESS,
         "ROUTES": v.TRAEFIK_ROUTES,
         "LOG_LEVEL": v.TRAEFIK_LOG_LEVEL,
+    },
+    # ``ems prometheus``: what it sets in config/prometheus/ before starting
+    # Prometheus; its data is kept in <EMS_VAR_DIR>/prometheus.
+    "prometheus": {
+        "VAR_DIR": v.VAR_DIR,
+        "PORT": v.PROMETHEUS_PORT,
+        "SCRAPE_INTERVAL": v.SCRAPE_INTERVAL,
+        "ALERT_FOR": v.ALERT_FOR,
+        "TARGETS_DIR": v.METRICS_TARGETS_DIR,
+        # Only the platform's virtual host's queues, of the broker's.
+        "VHOST": v.VHOST,
+        "RABBIT_METRICS_URL": v.RABBIT_METRICS_URL,
+        "TRAEFIK_METRICS_ADDRESS": TRAEFIK_METRICS_ADDRESS,
+        "ALERTMANAGER_ADDRESS": Derived(
+            lambda port: f"127.0.0.1:{port}", (v.ALERTMANAGER_PORT,)
+        ),
+        "POSTGRES_EXPORTER_ADDRESS": Derived(
+            lambda port: f"127.0.0.1:{port}", (v.POSTGRES_EXPORTER_PORT,)
+        ),
+    },
+    # ``ems postgres-exporter``: PostgreSQL's statistics (connections, sizes, by
+    # database) for Prometheus, read as the platform's database role.
+    "postgres_exporter": {"PG_URL": v.PG_URL, "PORT": v.POSTGRES_EXPORTER_PORT},
+    # ``ems alertmanager``: it e-mails the alerts Prometheus sends it, through the
+    # SMTP server the mail service sends through (maildev by default).
+    "alertmanager": {
+        "VAR_DIR": v.VAR_DIR,
+        "PORT": v.ALERTMANAGER_PORT,
+        "SMTP": {
+            "host": v.SMTP_HOST,
+            "port": v.SMTP_PORT,
+            "user": v.SMTP_USER,
+            "password": v.SMTP_PASSWORD,
+            "starttls": v.SMTP_STARTTLS,
+        },
+        "FROM": v.MAIL_FROM,
+        "TO": Derived(_own_or, (v.ALERT_EMAIL, v.ADMIN_EMAIL)),
     },
 }

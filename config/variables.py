@@ -329,6 +329,71 @@ TRAEFIK_BACKENDS = (
     WEB_URL,
 )
 
+TRAEFIK_METRICS_PORT = Variable(
+    "EMS_TRAEFIK_METRICS_PORT",
+    8082,
+    int,
+    "Traefik's metrics entry point (Prometheus's format at /metrics), on the "
+    "loopback interface only",
+)
+
+# -- Prometheus and Alertmanager (`ems prometheus`, `ems alertmanager`) ---------------
+
+METRICS_TARGETS_DIR = Variable(
+    "EMS_METRICS_TARGETS_DIR",
+    "var/metrics",
+    str,
+    "where each process writes the file naming its metrics address "
+    "(<process>.json), which Prometheus reads (relative to the repository)",
+)
+PROMETHEUS_PORT = Variable(
+    "EMS_PROMETHEUS_PORT",
+    9090,
+    int,
+    "Prometheus's web UI and HTTP API (`ems prometheus`), on the loopback interface",
+)
+SCRAPE_INTERVAL = Variable(
+    "EMS_SCRAPE_INTERVAL",
+    "15s",
+    str,
+    "how often Prometheus reads every process's metrics and judges the alerting "
+    "rules (a Prometheus duration: 15s, 1m)",
+)
+ALERT_FOR = Variable(
+    "EMS_ALERT_FOR",
+    "1m",
+    str,
+    "how long an alerting rule's condition must hold before its alert fires (a "
+    "Prometheus duration)",
+)
+RABBIT_METRICS_URL = Variable(
+    "EMS_RABBIT_METRICS_URL",
+    "http://127.0.0.1:15692",
+    str,
+    "RabbitMQ's own metrics (the rabbitmq_prometheus plugin), which Prometheus reads",
+)
+POSTGRES_EXPORTER_PORT = Variable(
+    "EMS_POSTGRES_EXPORTER_PORT",
+    9187,
+    int,
+    "PostgreSQL's metrics (`ems postgres-exporter`), on the loopback interface, "
+    "which Prometheus reads",
+)
+ALERTMANAGER_PORT = Variable(
+    "EMS_ALERTMANAGER_PORT",
+    9093,
+    int,
+    "Alertmanager's web UI and HTTP API (`ems alertmanager`), on the loopback "
+    "interface; Prometheus sends it the alerts that fire",
+)
+ALERT_EMAIL = Variable(
+    "EMS_ALERT_EMAIL",
+    None,
+    str,
+    "who Alertmanager e-mails the alerts to, through EMS_SMTP_HOST "
+    "(default the ADMIN's address, EMS_ADMIN_EMAIL)",
+)
+
 # -- auth ------------------------------------------------------------------------------
 
 LOGIN_MAX_FAILURES = Variable(

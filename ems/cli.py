@@ -6,6 +6,9 @@ ems run         one Nameko service, with the settings config builds for it
 ems bootstrap   wait for the services, ensure the ADMIN, print URLs and logins
 ems traefik     run Traefik with the static configuration for this environment
 ems maildev     run the development SMTP server and its web inbox (maildev)
+ems prometheus  run Prometheus with the platform's scrape targets and alerting rules
+ems alertmanager  run Alertmanager, which e-mails the alerts that fire
+ems postgres-exporter  run PostgreSQL's metrics exporter for Prometheus
 ems simulate    publish readings of simulated devices (AMQP or MQTT)
 ems dead-letters list|show|replay|delete|purge   the messages the platform refused
 """
@@ -60,6 +63,13 @@ def parser() -> argparse.ArgumentParser:
     bootstrap.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("traefik", help="run Traefik configured for this environment")
     sub.add_parser("maildev", help="run the development SMTP server and web inbox")
+    sub.add_parser(
+        "prometheus", help="run Prometheus with the platform's targets and alerts"
+    )
+    sub.add_parser("alertmanager", help="run Alertmanager, which e-mails the alerts")
+    sub.add_parser(
+        "postgres-exporter", help="run PostgreSQL's metrics exporter for Prometheus"
+    ).set_defaults(handler=commands.postgres_exporter)
     simulate = sub.add_parser(
         "simulate",
         help="publish readings of simulated devices (AMQP or MQTT)",

@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 import config
 from ems import accounts, broker, database, demo
+from ems import prometheus as monitoring_config
 from ems.keys import ensure_keys
 from services.common.topology import declare_all
 from simulator.cli import simulator_location
@@ -114,6 +115,10 @@ def bootstrap(args) -> None:
         "OpenAPI: /api/openapi.json)",
         f"  mail inbox   http://localhost:{config.settings('maildev')['INBOX_PORT']}/"
         "   (maildev: every e-mail the platform sends)",
+        f"  Prometheus   http://localhost:{config.settings('prometheus')['PORT']}/"
+        "   (the platform's metrics; its alerts: /alerts)",
+        f"  Alertmanager http://localhost:{config.settings('alertmanager')['PORT']}/"
+        "   (alerts that fire, e-mailed to the ADMIN)",
     ]
     amqp_uri = common["AMQP_URI_COMMAND"] or common["AMQP_URI"]
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
@@ -191,6 +196,7 @@ def seed_demo(
 #: Where ``ems traefik`` puts each of its settings in traefik/traefik.yml.
 TRAEFIK_SETTINGS = {
     "ADDRESS": ("entryPoints", "web", "address"),
+    "METRICS_ADDRESS": ("entryPoints", "metrics", "address"),
     "ROUTES": ("providers", "file", "filename"),
     "LOG_LEVEL": ("log", "level"),
 }
@@ -243,3 +249,75 @@ def traefik(args) -> None:
     if not binary.exists():
         binary = Path(shutil.which("traefik") or "traefik")
     os.execv(binary, [str(binary), f"--configFile={rendered}"])
+
+
+def _installed(*names: str) -> str:
+    """The first of ``names`` on the PATH (scripts/setup.sh installs Debian's)."""
+    for name in names:
+        if found := shutil.which(name):
+            return found
+    sys.exit(f"{names[0]} is not installed: run `make setup` (scripts/setup.sh)")
+
+
+def prometheus(args) -> None:
+    """Prometheus on ``EMS_PROMETHEUS_PORT`` (loopback only), its configuration and
+    rules rendered into var/prometheus/, its data kept in var/prometheus/data."""
+    conf = config.settings("prometheus")
+    folder = config.ROOT_DIR / conf["VAR_DIR"] / "prometheus"
+    rendered = monitoring_config.write_prometheus(conf, folder)
+    (config.ROOT_DIR / conf["TARGETS_DIR"]).mkdir(parents=True, exist_ok=True)
+    binary = _installed("prometheus")
+    os.execv(
+        binary,
+        [
+            binary,
+            f"--config.file={rendered}",
+            f"--storage.tsdb.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{conf['PORT']}",
+            "--log.level=warn",
+        ],
+    )
+
+
+def alertmanager(args) -> None:
+    """Alertmanager on ``EMS_ALERTMANAGER_PORT`` (loopback only, no cluster), its
+    configuration rendered into var/alertmanager/, which keeps its silences."""
+    conf = config.settings("alertmanager")
+    folder = config.ROOT_DIR / conf["VAR_DIR"] / "alertmanager"
+    folder.mkdir(parents=True, exist_ok=True)
+    rendered = folder / "alertmanager.yml"
+    rendered.write_text(
+        yaml.safe_dump(monitoring_config.alertmanager_config(conf), sort_keys=False)
+    )
+    binary = _installed("prometheus-alertmanager", "alertmanager")
+    os.execv(
+        binary,
+        [
+            binary,
+            f"--config.file={rendered}",
+            f"--storage.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{conf['PORT']}",
+            # One Alertmanager: no gossip port to take.
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+    )
+
+
+def postgres_exporter(args) -> None:
+    """prometheus-postgres-exporter on ``EMS_POSTGRES_EXPORTER_PORT`` (loopback
+    only), reading the server's statistics as the platform's database role."""
+    conf = config.settings("postgres_exporter")
+    binary = _installed("prometheus-postgres-exporter")
+    os.execve(
+        binary,
+        [
+            binary,
+            f"--web.listen-address=127.0.0.1:{conf['PORT']}",
+            "--log.level=warn",
+        ],
+        {
+            **os.environ,
+            "DATA_SOURCE_NAME": monitoring_config.postgres_dsn(conf["PG_URL"]),
+        },
+    )

@@ -74,13 +74,19 @@ class PrivateBroker:
         self.workdir = Path(workdir)
         self.node = f"ems-{os.getpid()}-{secrets.token_hex(3)}@localhost"
         self.ports = {
-            name: free_port() for name in ("amqp", "management", "mqtt", "dist")
+            name: free_port()
+            for name in ("amqp", "management", "mqtt", "dist", "prometheus")
         }
         self.process = None
 
     @property
     def amqp_uri(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.ports['amqp']}/"
+
+    @property
+    def metrics_url(self) -> str:
+        """Its own metrics (rabbitmq_prometheus), as Prometheus reads them."""
+        return f"http://127.0.0.1:{self.ports['prometheus']}"
 
     @property
     def management_uri(self) -> str:
@@ -100,11 +106,13 @@ class PrivateBroker:
             f"mqtt.listeners.tcp.default = 127.0.0.1:{ports['mqtt']}",
             f"management.tcp.port = {ports['management']}",
             "management.tcp.ip = 127.0.0.1",
+            f"prometheus.tcp.port = {ports['prometheus']}",
+            "prometheus.tcp.ip = 127.0.0.1",
         ]
         (self.workdir / "conf.d").mkdir(parents=True, exist_ok=True)
         (self.workdir / "rabbitmq.conf").write_text("\n".join(settings_lines) + "\n")
         (self.workdir / "enabled_plugins").write_text(
-            "[rabbitmq_management,rabbitmq_mqtt].\n"
+            "[rabbitmq_management,rabbitmq_mqtt,rabbitmq_prometheus].\n"
         )
         return dict(
             os.environ,

@@ -127,10 +127,12 @@ class Resources:
             v.JWT_PRIVATE_KEY: self.private_key,
             v.JWT_PUBLIC_KEY: self.public_key,
             v.VAR_DIR: self.workdir / "var",
+            v.METRICS_TARGETS_DIR: self.workdir / "var" / "metrics",
         }
         if self.broker is not None:
             values[v.RABBIT_MANAGEMENT_URI] = self.management_uri
             values[v.MQTT_PORT] = self.broker.ports["mqtt"]
+            values[v.RABBIT_METRICS_URL] = self.broker.metrics_url
         return {**environment(values), **self.broker_uris}
 
     def settings(self, process: str) -> dict:
@@ -157,13 +159,30 @@ class Stack:
             self.commands = {n: c for n, c in self.commands.items() if n in processes}
         self.ports = {
             name: free_port()
-            for name in ("http", "gateway", "auth", "ws", "web", "smtp", "inbox")
+            for name in (
+                "http",
+                "gateway",
+                "auth",
+                "ws",
+                "web",
+                "smtp",
+                "inbox",
+                "traefik_metrics",
+                "prometheus",
+                "alertmanager",
+                "postgres_exporter",
+            )
         }
         self.admin_email = "admin@ems.test"
         self.admin_password = secrets.token_urlsafe(12)
         self.env = self._environment(environment or {})
         self.processes: dict[str, subprocess.Popen] = {}
-        self.extra_env: dict[str, dict[str, str]] = {}
+        # Prometheus reads the queues of this installation's virtual host only.
+        # (EMS_VHOST is given to it alone: to devices it is the broker's MQTT
+        # default, which stays the machine's.)
+        self.extra_env: dict[str, dict[str, str]] = {
+            "prometheus": {v.VHOST.name: self.resources.name}
+        }
 
     def _environment(self, overrides: dict[str, str]) -> dict[str, str]:
         bin_dir = str(Path(sys.executable).parent)
@@ -189,6 +208,10 @@ class Stack:
                     v.SMTP_HOST: "127.0.0.1",
                     v.SMTP_PORT: ports["smtp"],
                     v.MAIL_INBOX_PORT: ports["inbox"],
+                    v.TRAEFIK_METRICS_PORT: ports["traefik_metrics"],
+                    v.PROMETHEUS_PORT: ports["prometheus"],
+                    v.ALERTMANAGER_PORT: ports["alertmanager"],
+                    v.POSTGRES_EXPORTER_PORT: ports["postgres_exporter"],
                     v.ADMIN_EMAIL: self.admin_email,
                     v.ADMIN_PASSWORD: self.admin_password,
                 }
@@ -211,6 +234,11 @@ class Stack:
         """maildev's REST API, where every e-mail the stack sent arrives
         (``GET /api/email``)."""
         return f"http://127.0.0.1:{self.ports['inbox']}"
+
+    @property
+    def prometheus_url(self) -> str:
+        """Prometheus's HTTP API (``/api/v1/alerts``, ``/api/v1/query``)."""
+        return f"http://127.0.0.1:{self.ports['prometheus']}"
 
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"

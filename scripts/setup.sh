@@ -2,8 +2,9 @@
 # Brings a machine to the point where the platform runs and its tests pass, and is
 # safe to run again: installs (apt-get, as root) or starts RabbitMQ and PostgreSQL
 # where missing or stopped, configures RabbitMQ (its MQTT listener takes devices'
-# readings) from config/rabbitmq/, creates the database role, builds the
-# virtualenv and the web app. `make up` and `make test` both start with it;
+# readings) from config/rabbitmq/ and enables its metrics, installs Prometheus,
+# Alertmanager and PostgreSQL's exporter (not as services), creates the database
+# role, builds the virtualenv and the web app. `make up` and `make test` both start with it;
 # `--test` (what `make test` passes) also installs Chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -120,6 +121,35 @@ fi
 wait_for "RabbitMQ's MQTT listener" bash -c "(exec 3<>/dev/tcp/127.0.0.1/$mqtt_port)"
 wait_for "RabbitMQ management API" \
   curl -sf -u guest:guest http://127.0.0.1:15672/api/overview
+# RabbitMQ's own metrics for Prometheus (rabbitmq_prometheus, port 15692; the
+# platform's queues one by one at /metrics/detailed), enabled on the running node:
+# it needs no restart.
+if ! as_root rabbitmq-plugins -q is_enabled rabbitmq_prometheus >/dev/null 2>&1; then
+  say "enabling the RabbitMQ plugin rabbitmq_prometheus"
+  as_root rabbitmq-plugins -q enable rabbitmq_prometheus >/dev/null
+fi
+wait_for "RabbitMQ's metrics" curl -sf -o /dev/null http://127.0.0.1:15692/metrics
+
+# -- Prometheus, Alertmanager, PostgreSQL's exporter ------------------------------
+# Debian's, which `ems prometheus`, `ems alertmanager` and `ems postgres-exporter`
+# run with the installation's own configuration (promtool, of Prometheus's package,
+# checks the rules in the tests). Never the machine's services: where a package
+# starts its own (Prometheus on 9090, Alertmanager on 9093, the exporter on 9187),
+# it is stopped and disabled.
+monitoring_packages=(prometheus prometheus-alertmanager prometheus-postgres-exporter)
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null \
+   || ! command -v prometheus-alertmanager >/dev/null \
+   || ! command -v prometheus-postgres-exporter >/dev/null; then
+  apt_install --no-install-recommends "${monitoring_packages[@]}"
+  for unit in "${monitoring_packages[@]}"; do
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$unit" ]; then
+      as_root "/etc/init.d/$unit" stop >/dev/null 2>&1 || true
+      as_root update-rc.d "$unit" disable >/dev/null 2>&1 || true
+    fi
+  done
+fi
 
 # -- virtualenv -----------------------------------------------------------------
 if [ ! -x "$VENV/bin/python" ]; then

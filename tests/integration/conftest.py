@@ -63,6 +63,12 @@ def stack(tmp_path_factory, model_server, weather_server):
                 # old reading (test_dead_letters.py).
                 v.BACKFILL_DAYS: 400,
                 v.READINGS_RETENTION_DAYS: 402,
+                # Prometheus reads every process each second and an alert fires
+                # after 2 s (test_alerting.py); its e-mail goes to an address of
+                # its own.
+                v.SCRAPE_INTERVAL: "1s",
+                v.ALERT_FOR: "2s",
+                v.ALERT_EMAIL: "alerts@ems.test",
             }
         ),
     )

@@ -35,6 +35,11 @@ COMMAND_EXCEPTIONS = {
     "traefik": "the Traefik image with flags instead of `ems traefik`",
     "bootstrap": "`ems bootstrap --exit`: compose does not stop all when one exits",
     "maildev": "the maildev image instead of `ems maildev` (maildev from npm)",
+    "prometheus": "the Prometheus image with docker/prometheus.yml (the containers "
+    "by name) instead of `ems prometheus`",
+    "alertmanager": "the Alertmanager image with docker/alertmanager.yml instead of "
+    "`ems alertmanager`",
+    "postgres_exporter": "the exporter's image instead of `ems postgres-exporter`",
 }
 #: Services that must have a healthcheck of their own.
 REQUIRED_HEALTHCHECKS = ("rabbitmq", "postgres", "traefik", "gateway")

@@ -25,3 +25,11 @@ def test_the_environment_sets_the_port_routes_and_log_level():
     assert static["providers"]["file"]["filename"] == "/tmp/routes.yml"
     assert static["log"]["level"] == "DEBUG"
     assert static["ping"] == {"entryPoint": "web"}
+
+
+def test_the_metrics_entry_point_listens_on_the_loopback_only():
+    static = traefik_static(
+        config.settings("traefik", {"EMS_TRAEFIK_METRICS_PORT": "18082"})
+    )
+    assert static["entryPoints"]["metrics"] == {"address": "127.0.0.1:18082"}
+    assert static["metrics"]["prometheus"]["entryPoint"] == "metrics"
