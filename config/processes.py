@@ -49,7 +49,7 @@ PLAIN_LOG_FORMAT = (
     "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
 )
 #: The class that hosts each Nameko service: its workers know their correlation id.
-CONTAINER_CLASS = "services.common.tracing.TracingContainer"
+CONTAINER_CLASS = "services.common.container.TracingContainer"
 
 
 def logging_settings(process: str) -> dict:

@@ -14,6 +14,7 @@ import config
 from services.common import tracing
 
 log = logging.getLogger("web")
+access_log = logging.getLogger("tornado.access")
 
 # The app loads nothing from elsewhere and runs no inline script: a script that
 # got into a page by an injection could not run, nor send the token away.
@@ -98,6 +99,28 @@ class HealthHandler(RequestIdMixin, tornado.web.RequestHandler):
             self.finish({"status": "ok"})
 
 
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, with the request's id on it."""
+    status = handler.get_status()
+    if status < 400:
+        level = logging.INFO
+    elif status < 500:
+        level = logging.WARNING
+    else:
+        level = logging.ERROR
+    token = tracing.begin(getattr(handler, "correlation_id", None))
+    try:
+        access_log.log(
+            level,
+            "%d %s %.2fms",
+            status,
+            handler._request_summary(),
+            1000.0 * handler.request.request_time(),
+        )
+    finally:
+        tracing.end(token)
+
+
 def make_app(root: Path) -> tornado.web.Application:
     return tornado.web.Application(
         [
@@ -107,7 +130,8 @@ def make_app(root: Path) -> tornado.web.Application:
                 AppHandler,
                 {"path": str(root), "default_filename": "index.html"},
             ),
-        ]
+        ],
+        log_function=log_request,
     )
 
 

@@ -64,15 +64,20 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
         level = logging.WARNING
     else:
         level = logging.ERROR
-    access_log.log(
-        level,
-        "%d %s %s (%s) %.2fms",
-        status,
-        handler.request.method,
-        handler.request.path,
-        handler.request.remote_ip,
-        1000.0 * handler.request.request_time(),
-    )
+    # The line shows the request's id (the handshake's), as the API's lines do.
+    token = tracing.begin(getattr(handler, "correlation_id", None))
+    try:
+        access_log.log(
+            level,
+            "%d %s %s (%s) %.2fms",
+            status,
+            handler.request.method,
+            handler.request.path,
+            handler.request.remote_ip,
+            1000.0 * handler.request.request_time(),
+        )
+    finally:
+        tracing.end(token)
 
 
 class SocketHandler(tornado.websocket.WebSocketHandler):

@@ -5,21 +5,19 @@ else a fresh uuid4 hex): the gateway and auth for HTTP, ws_gateway for a command
 socket sends. Nameko carries it from there in each worker's context data under
 ``correlation_id``, which travels in every RPC request, event and push the worker
 publishes as the AMQP header ``nameko.correlation_id``. ``current()`` is the id of
-what the process is doing now: a Nameko worker's (``TracingContainer``), a request's
-(``services.common.http``), a socket command's; each greenthread and asyncio task
-has its own. ``CorrelationFilter`` puts it on every log record, ``JsonFormatter``
-writes a record as one JSON object per line (``EMS_LOG_FORMAT=json``).
+what the process is doing now: a Nameko worker's (``services.common.container``),
+a request's (``services.common.http``), a socket command's; each greenthread and
+asyncio task has its own. ``CorrelationFilter`` puts it on every log record,
+``JsonFormatter`` writes a record as one JSON object per line
+(``EMS_LOG_FORMAT=json``).
 """
 
 import contextvars
 import json
 import logging
 import re
-import time
 import uuid
 from datetime import UTC, datetime
-
-from nameko.containers import ServiceContainer
 
 #: The HTTP header that carries a request's id, in and out.
 HEADER = "X-Request-Id"
@@ -32,8 +30,6 @@ AMQP_HEADER = f"nameko.{CONTEXT_KEY}"
 SANE = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 #: What a log line shows when there is no id.
 NONE = "-"
-
-log = logging.getLogger(__name__)
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     CONTEXT_KEY, default=None
@@ -69,36 +65,6 @@ def begin(value: str | None) -> contextvars.Token:
 
 def end(token: contextvars.Token) -> None:
     _current.reset(token)
-
-
-class TracingContainer(ServiceContainer):
-    """Nameko's container, whose workers know their correlation id: a sane one of
-    the context they were called with is ``current()`` while they run (and so on
-    their log lines); one that is not is dropped, so it is not passed on.
-
-    A worker that works for a request logs one line as it ends (``ran
-    devices.create_device in 12.3 ms``), so a request can be followed through
-    every service it reached; those of timers and devices' messages, which have
-    no id, do not.
-    """
-
-    def _run_worker(self, worker_ctx, handle_result):
-        correlation_id = sane(worker_ctx.data.get(CONTEXT_KEY))
-        if correlation_id is None:
-            worker_ctx.data.pop(CONTEXT_KEY, None)
-        token = begin(correlation_id)
-        started = time.perf_counter()
-        try:
-            return super()._run_worker(worker_ctx, handle_result)
-        finally:
-            if correlation_id is not None:
-                log.info(
-                    "ran %s.%s in %.1f ms",
-                    self.service_name,
-                    worker_ctx.entrypoint.method_name,
-                    1000 * (time.perf_counter() - started),
-                )
-            end(token)
 
 
 class CorrelationFilter(logging.Filter):

@@ -17,7 +17,7 @@ from services.common.http import http, json_response
 from services.common.messaging import Dispatcher, consume, consume_keyed
 from services.common.topology import SYNC
 
-CONTAINER = {"SERVICE_CONTAINER_CLS": "services.common.tracing.TracingContainer"}
+CONTAINER = {"SERVICE_CONTAINER_CLS": "services.common.container.TracingContainer"}
 EVENTS = Queue("trace-test.events", exchange=SYNC, routing_key="trace.#")
 KEYED = Queue("trace-test.keyed", exchange=SYNC, routing_key="trace.#")
 #: What each worker saw as its correlation id, by where it ran.
@@ -111,7 +111,7 @@ def test_a_requests_id_reaches_the_rpc_and_every_consumer_of_its_event(
         return {
             record.getMessage().split()[1]
             for record in caplog.records
-            if record.name == "services.common.tracing"
+            if record.name == "services.common.container"
         }
 
     wanted = {"trace_front.things", "trace_middle.make", "trace_back.handle_made"}
