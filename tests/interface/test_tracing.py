@@ -9,6 +9,7 @@ import pytest
 import requests
 from kombu import Queue
 from nameko.rpc import RpcProxy, rpc
+from nameko.standalone.rpc import ServiceRpcProxy
 
 from harness.polling import eventually
 from services.common import tracing
@@ -124,3 +125,11 @@ def test_a_request_without_an_id_is_traced_under_the_one_made(chain):
     assert tracing.sane(made) and len(made) == 32
     for where in ("front", "middle", "consumer", "keyed consumer"):
         assert wait_for(where) == [made], where
+
+
+def test_a_callers_unusable_id_is_dropped_not_passed_on(chain, service_config):
+    context = {"correlation_id": "not\nsane"}
+    with ServiceRpcProxy("trace_middle", service_config(), context_data=context) as m:
+        m.make()
+    assert wait_for("middle") == [None]
+    assert wait_for("consumer") == [None]
