@@ -139,3 +139,42 @@ def test_a_keyed_consumer_takes_only_the_id_of_an_event_of_ems_sync():
 )
 def test_nothing_else_sets_a_keyed_consumers_context(exchange, headers):
     assert trusted_context(message(exchange, headers)) == {}
+
+
+@pytest.mark.parametrize("process", ["gateway", "ws_gateway", "balancer", "web"])
+def test_ems_log_format_json_makes_every_line_of_a_process_one_object(process):
+    import io
+    import logging.config
+
+    import config
+
+    settings = config.settings(process, {"EMS_LOG_FORMAT": "json"})["LOGGING"]
+    assert settings["handlers"]["console"]["formatter"] == "json"
+    stream = io.StringIO()
+    settings["handlers"]["console"]["stream"] = stream
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        logging.config.dictConfig(settings)
+        token = tracing.begin("req-5")
+        try:
+            logging.getLogger("ems.test").info("hello")
+        finally:
+            tracing.end(token)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    (line,) = stream.getvalue().splitlines()
+    written = json.loads(line)
+    assert (written["process"], written["correlation_id"]) == (process, "req-5")
+
+
+def test_the_plain_format_is_the_default_and_nothing_else_is_taken():
+    import config
+
+    assert (
+        config.settings("auth", {})["LOGGING"]["handlers"]["console"]["formatter"]
+        == "plain"
+    )
+    with pytest.raises(ValueError, match="plain or json"):
+        config.settings("auth", {"EMS_LOG_FORMAT": "xml"})
