@@ -29,7 +29,7 @@ def make_relay(conf: dict) -> Relay:
 
 def main() -> None:
     conf = config.settings("balancer")
-    configure_logging(conf["LOG_LEVEL"])
+    configure_logging(conf)
     relay = make_relay(conf)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: relay.request_stop())

@@ -21,7 +21,6 @@ DATABASES = {
 }
 #: What a Nameko service's workers remember of the calls that led to theirs.
 PARENT_CALLS_TRACKED = 10
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def broker_login(process: str) -> dict:
@@ -44,14 +43,41 @@ TOKEN_CHECK = {
     "issuer": v.JWT_ISSUER,
     "audience": v.JWT_AUDIENCE,
 }
-#: ``logging.config.dictConfig`` of a Nameko service (``ems run`` applies it).
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": LOG_FORMAT}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"level": v.LOG_LEVEL, "handlers": ["console"]},
-}
+#: A plain log line; ``correlation_id`` is the request's id, ``-`` if none
+#: (``services/common/tracing.py``).
+PLAIN_LOG_FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
+)
+#: The class that hosts each Nameko service: its workers know their correlation id.
+CONTAINER_CLASS = "services.common.container.TracingContainer"
+
+
+def logging_settings(process: str) -> dict:
+    """``logging.config.dictConfig`` of a process (``ems run`` and the pika and
+    Tornado processes apply it): every line with its correlation id, plain or one
+    JSON object (``EMS_LOG_FORMAT``)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "correlation": {
+                "()": "services.common.tracing.CorrelationFilter",
+                "process": process,
+            }
+        },
+        "formatters": {
+            "plain": {"format": PLAIN_LOG_FORMAT},
+            "json": {"()": "services.common.tracing.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": v.LOG_FORMAT,
+                "filters": ["correlation"],
+            }
+        },
+        "root": {"level": v.LOG_LEVEL, "handlers": ["console"]},
+    }
 
 
 def service(process: str, **own) -> dict:
@@ -67,7 +93,8 @@ def service(process: str, **own) -> dict:
             else {}
         ),
         "JWT": TOKEN_CHECK,
-        "LOGGING": LOGGING,
+        "LOGGING": logging_settings(process),
+        "SERVICE_CONTAINER_CLS": CONTAINER_CLASS,
         **own,
     }
 
@@ -307,6 +334,7 @@ PROCESSES = {
         "SHUTDOWN_TIMEOUT": v.BALANCER_SHUTDOWN_TIMEOUT,
         "MAX_BODY_BYTES": v.MAX_MESSAGE_BYTES,
         "LOG_LEVEL": v.LOG_LEVEL,
+        "LOGGING": logging_settings("balancer"),
     },
     # ``python -m ws_gateway``, behind Traefik at /ws.
     "ws_gateway": {
@@ -325,9 +353,15 @@ PROCESSES = {
         "RPC_TIMEOUT": v.RPC_TIMEOUT,
         "JWT": TOKEN_CHECK,
         "LOG_LEVEL": v.LOG_LEVEL,
+        "LOGGING": logging_settings("ws_gateway"),
     },
     # ``python -m web.server``: the single-page app, behind Traefik.
-    "web": {"ADDRESS": v.WEB_ADDRESS, "PORT": v.WEB_PORT, "ROOT": v.WEB_ROOT},
+    "web": {
+        "ADDRESS": v.WEB_ADDRESS,
+        "PORT": v.WEB_PORT,
+        "ROOT": v.WEB_ROOT,
+        "LOGGING": logging_settings("web"),
+    },
     # ``ems simulate``, the reading producer.
     "simulator": {
         **broker_login("simulator"),

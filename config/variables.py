@@ -17,6 +17,24 @@ VAR_DIR = Variable(
 )
 HTTP_PORT = Variable("EMS_HTTP_PORT", 8080, int, "Traefik's port")
 LOG_LEVEL = Variable("EMS_LOG_LEVEL", "INFO", str, "log level of the processes")
+LOG_FORMATS = ("plain", "json")
+
+
+def log_format(text: str) -> str:
+    """``plain`` or ``json``; anything else is refused at start."""
+    if text not in LOG_FORMATS:
+        raise ValueError(f"EMS_LOG_FORMAT is plain or json, not {text!r}")
+    return text
+
+
+LOG_FORMAT = Variable(
+    "EMS_LOG_FORMAT",
+    "plain",
+    log_format,
+    "the processes' log lines: plain (time, level, logger, [correlation id], "
+    "message) or json (one object per line: time, level, logger, message, process, "
+    "correlation_id)",
+)
 LATITUDE = Variable(
     "EMS_LATITUDE",
     51.48,

@@ -105,7 +105,10 @@ def build_spec(service_class) -> dict:
         plugins=[MarshmallowPlugin()],
         info={
             "description": "Energy management platform. Errors are always "
-            "`{error, message, details}`."
+            "`{error, message, details, request_id}`. Every response carries "
+            "`X-Request-Id`: the request's id, the client's own if it sent a "
+            "usable one (1 to 128 of `A-Z a-z 0-9 . _ : @ / + = -`), which the "
+            "platform's logs and the pushes the request causes carry too."
         },
         security=[{"bearerAuth": []}],
         servers=[{"url": "/"}],

@@ -7,6 +7,16 @@ class ErrorSchema(Schema):
     error = fields.String(required=True)
     message = fields.String(required=True)
     details = fields.Dict(required=True)
+    request_id = fields.String(
+        metadata={
+            "description": (
+                "the request's id, as the X-Request-Id header of the response "
+                "says: the client's if it sent a usable one (1 to 128 of "
+                "A-Z a-z 0-9 . _ : @ / + = -), else one the platform made. The "
+                "platform's logs carry it on every line about the request"
+            )
+        }
+    )
 
 
 class HealthSchema(Schema):

@@ -4,14 +4,17 @@ reference, Swagger UI's page in ``dist/api/docs/`` (``/api/docs``, which Traefik
 routes here)."""
 
 import logging
+import logging.config
 from pathlib import Path
 
 import tornado.ioloop
 import tornado.web
 
 import config
+from services.common import tracing
 
 log = logging.getLogger("web")
+access_log = logging.getLogger("tornado.access")
 
 # The app loads nothing from elsewhere and runs no inline script: a script that
 # got into a page by an injection could not run, nor send the token away.
@@ -30,7 +33,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class AppHandler(tornado.web.StaticFileHandler):
+class RequestIdMixin:
+    """Answers every request with its id (``X-Request-Id``: the client's if sane,
+    else a new one), as the API does."""
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        # Made once, though Tornado sets these again before an error page.
+        if not hasattr(self, "correlation_id"):
+            self.correlation_id = tracing.request_id(
+                self.request.headers.get(tracing.HEADER)
+            )
+        self.set_header(tracing.HEADER, self.correlation_id)
+
+
+class AppHandler(RequestIdMixin, tornado.web.StaticFileHandler):
     """A file of the app, a folder's ``index.html`` (``/api/docs/``; ``/api/docs``
     is redirected there), or the app's ``index.html`` for a path that is a route
     of the app rather than a file (``/devices/42``)."""
@@ -66,17 +83,61 @@ class AppHandler(tornado.web.StaticFileHandler):
             super().write_error(status_code, **kwargs)
 
 
+class HealthHandler(RequestIdMixin, tornado.web.RequestHandler):
+    """``/livez``: the server answers. ``/readyz``: it has the app's files to
+    serve (``index.html`` is built). For Traefik's health checks; Traefik does not
+    route these paths here."""
+
+    def initialize(self, root: Path) -> None:
+        self.root = root
+
+    def get(self) -> None:
+        if self.request.path == "/readyz" and not (self.root / "index.html").is_file():
+            self.set_status(503)
+            self.finish({"status": "unavailable", "failing": {"files": "not built"}})
+        else:
+            self.finish({"status": "ok"})
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, with the request's id on it."""
+    status = handler.get_status()
+    if status < 400:
+        level = logging.INFO
+    elif status < 500:
+        level = logging.WARNING
+    else:
+        level = logging.ERROR
+    token = tracing.begin(getattr(handler, "correlation_id", None))
+    try:
+        access_log.log(
+            level,
+            "%d %s %.2fms",
+            status,
+            handler._request_summary(),
+            1000.0 * handler.request.request_time(),
+        )
+    finally:
+        tracing.end(token)
+
+
 def make_app(root: Path) -> tornado.web.Application:
     return tornado.web.Application(
-        [(r"/(.*)", AppHandler, {"path": str(root), "default_filename": "index.html"})]
+        [
+            (r"/(?:livez|readyz)", HealthHandler, {"root": root}),
+            (
+                r"/(.*)",
+                AppHandler,
+                {"path": str(root), "default_filename": "index.html"},
+            ),
+        ],
+        log_function=log_request,
     )
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     conf = config.settings("web")
+    logging.config.dictConfig(conf["LOGGING"])
     root = (config.ROOT_DIR / conf["ROOT"]).resolve()
     make_app(root).listen(int(conf["PORT"]), address=conf["ADDRESS"])
     log.info("serving %s on %s:%s", root, conf["ADDRESS"], conf["PORT"])

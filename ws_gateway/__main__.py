@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 
 import config
+from services.common import tracing
 from services.common.amqp import configure_logging, pika_parameters
 from services.common.tokens import TokenVerifier
 from ws_gateway.app import GatewayApplication, SocketHandler
@@ -15,7 +16,7 @@ from ws_gateway.commands import Devices, DevicesCaller
 from ws_gateway.consumer import SERVICE, Consumer
 from ws_gateway.recheck import SessionRecheck
 from ws_gateway.registry import GOING_AWAY_CODE, Registry
-from ws_gateway.routing import decode, destination
+from ws_gateway.routing import decode, destination, traced
 from ws_gateway.sessions import SessionChecker
 
 log = logging.getLogger("ws_gateway")
@@ -31,19 +32,27 @@ def allowed_origins(value: str | list[str]) -> list[str]:
     return [name.strip() for name in names if name and name.strip()]
 
 
-def delivery(registry: Registry) -> Callable[[str, bytes], None]:
-    """What the consumer does with a message of ``ems.ws``."""
+def delivery(registry: Registry) -> Callable[..., None]:
+    """What the consumer does with a message of ``ems.ws`` (its key, body and
+    headers)."""
 
-    def deliver(routing_key: str, body: bytes) -> None:
+    def deliver(routing_key: str, body: bytes, headers: dict | None = None) -> None:
         target = destination(routing_key)
-        text, message = decode(body)
-        registry.deliver(target, text, message)
+        text, message = traced(*decode(body), headers)
+        token = tracing.begin(message.get("request_id"))
+        try:
+            registry.deliver(target, text, message)
+        finally:
+            tracing.end(token)
 
     return deliver
 
 
 def make_application(
-    conf: dict, registry: Registry, devices: Devices | None = None
+    conf: dict,
+    registry: Registry,
+    devices: Devices | None = None,
+    ready: Callable[[], dict] | None = None,
 ) -> GatewayApplication:
     sessions = SessionChecker(
         TokenVerifier.from_config(conf), str(conf["AUTH_VERIFY_URL"])
@@ -56,7 +65,17 @@ def make_application(
         ping_timeout=float(conf["PING_TIMEOUT"]),
         max_sockets_per_user=int(conf["MAX_SOCKETS_PER_USER"]),
         devices=devices,
+        ready=ready,
     )
+
+
+def consuming(consumer: Consumer) -> Callable[[], dict]:
+    """Readiness: the ``ems.ws`` consumer is attached (else no push gets out)."""
+
+    def failing() -> dict:
+        return {} if consumer.consuming else {"broker": "not consuming ems.ws"}
+
+    return failing
 
 
 async def wait_closed(sockets: list[SocketHandler], timeout: float) -> None:
@@ -73,12 +92,12 @@ async def serve(conf: dict) -> None:
         pika_parameters(conf["AMQP_URI"], f"{SERVICE} commands"),
         timeout=float(conf["RPC_TIMEOUT"]),
     )
-    application = make_application(conf, registry, devices)
+    consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
+    application = make_application(conf, registry, devices, consuming(consumer))
     # xheaders: behind Traefik, the access log shows the client's address.
     server = application.listen(
         int(conf["PORT"]), address=str(conf["ADDRESS"]), xheaders=True
     )
-    consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
     consumer.start()
     devices.start()
     interval = float(conf["SESSION_RECHECK_INTERVAL"])
@@ -109,7 +128,7 @@ async def serve(conf: dict) -> None:
 
 def main() -> None:
     conf = config.settings("ws_gateway")
-    configure_logging(conf["LOG_LEVEL"])
+    configure_logging(conf)
     asyncio.run(serve(conf))
 
 

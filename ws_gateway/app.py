@@ -5,7 +5,11 @@ the token is not usable (401), auth cannot tell (503) or the user already has as
 many sockets open in this process as one user may (429). An accepted socket joins
 the registry under its user and role and is ended with ``session.ended`` when its
 token expires. What its client sends is answered by ``commands.answer``: a
-``command.send`` goes to devices as the socket's user.
+``command.send`` goes to devices as the socket's user, under a correlation id of
+its own (``services/common/tracing.py``) that its answer carries as ``request_id``.
+
+``GET /livez`` and ``GET /readyz`` (the ``ems.ws`` consumer is attached) answer on
+the same port for Traefik's health checks, which Traefik does not route to.
 """
 
 import asyncio
@@ -18,6 +22,7 @@ import tornado.web
 import tornado.websocket
 from tornado.ioloop import IOLoop
 
+from services.common import tracing
 from services.common.errors import EmsError, Forbidden, RateLimited
 from services.common.pushes import SESSION_ENDED
 from services.common.tokens import Identity
@@ -59,15 +64,20 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
         level = logging.WARNING
     else:
         level = logging.ERROR
-    access_log.log(
-        level,
-        "%d %s %s (%s) %.2fms",
-        status,
-        handler.request.method,
-        handler.request.path,
-        handler.request.remote_ip,
-        1000.0 * handler.request.request_time(),
-    )
+    # The line shows the request's id (the handshake's), as the API's lines do.
+    token = tracing.begin(getattr(handler, "correlation_id", None))
+    try:
+        access_log.log(
+            level,
+            "%d %s %s (%s) %.2fms",
+            status,
+            handler.request.method,
+            handler.request.path,
+            handler.request.remote_ip,
+            1000.0 * handler.request.request_time(),
+        )
+    finally:
+        tracing.end(token)
 
 
 class SocketHandler(tornado.websocket.WebSocketHandler):
@@ -93,6 +103,15 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         self.gone = asyncio.Event()
         self._expiry = None
 
+    def set_default_headers(self) -> None:
+        # The handshake's id: Traefik passes on the one auth gave it. Made once,
+        # though Tornado sets the default headers again before an error page.
+        if not hasattr(self, "correlation_id"):
+            self.correlation_id = tracing.request_id(
+                self.request.headers.get(tracing.HEADER)
+            )
+        self.set_header(tracing.HEADER, self.correlation_id)
+
     async def prepare(self) -> None:
         try:
             origin = self.request.headers.get("Origin")
@@ -108,6 +127,7 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
                     "error": error.code,
                     "message": error.message,
                     "details": error.details,
+                    "request_id": self.correlation_id,
                 }
             )
 
@@ -148,11 +168,18 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         has one command under way at most."""
         if self.devices is None or self.identity is None:
             return
-        reply = await commands.answer(
-            self.devices, self.identity, message, client=self.request.remote_ip
-        )
-        if reply is not None:
-            self.registry.send([self], json.dumps(reply))
+        correlation_id = tracing.new_id()
+        token = tracing.begin(correlation_id)
+        try:
+            reply = await commands.answer(
+                self.devices, self.identity, message, client=self.request.remote_ip
+            )
+            if reply is not None:
+                reply["request_id"] = correlation_id
+                log.info("%s from user %s", reply["type"], self.identity.user_id)
+                self.registry.send([self], json.dumps(reply))
+        finally:
+            tracing.end(token)
 
     def on_close(self) -> None:
         self.gone.set()
@@ -188,6 +215,24 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
             )
 
 
+class HealthHandler(tornado.web.RequestHandler):
+    """``/livez``: the loop runs. ``/readyz``: ``ready()`` names nothing that
+    fails (else 503 with what does)."""
+
+    def initialize(self, ready: Callable[[], dict] | None = None) -> None:
+        self.ready = ready
+
+    def get(self) -> None:
+        failing = {}
+        if self.request.path == "/readyz" and self.ready is not None:
+            failing = self.ready()
+        if failing:
+            self.set_status(503)
+            self.finish({"status": "unavailable", "failing": failing})
+        else:
+            self.finish({"status": "ok"})
+
+
 class GatewayApplication(tornado.web.Application):
     """``/ws`` and its collaborators, with the gateway's WebSocket settings."""
 
@@ -201,6 +246,7 @@ class GatewayApplication(tornado.web.Application):
         max_sockets_per_user: int = DEFAULT_MAX_SOCKETS_PER_USER,
         clock: Callable[[], float] = time.time,
         devices: commands.Devices | None = None,
+        ready: Callable[[], dict] | None = None,
     ):
         self.registry = registry
         collaborators = {
@@ -212,7 +258,10 @@ class GatewayApplication(tornado.web.Application):
             "devices": devices,
         }
         super().__init__(
-            [(r"/ws", SocketHandler, collaborators)],
+            [
+                (r"/ws", SocketHandler, collaborators),
+                (r"/(?:livez|readyz)", HealthHandler, {"ready": ready}),
+            ],
             websocket_ping_interval=ping_interval,
             websocket_ping_timeout=ping_timeout,
             websocket_max_message_size=MAX_CLIENT_MESSAGE_BYTES,

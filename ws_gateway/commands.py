@@ -32,6 +32,7 @@ import pika
 from nameko.exceptions import deserialize
 from tornado.ioloop import IOLoop
 
+from services.common import tracing
 from services.common.errors import EmsError, Unavailable, ValidationFailed
 from services.common.http import error_body
 from services.common.pushes import COMMAND_ACCEPTED, COMMAND_REFUSED
@@ -154,6 +155,8 @@ class DevicesCaller(TornadoChannel):
                 correlation_id=call_id,
                 # A request nobody took in time is dropped, not acted on late.
                 expiration=str(int(self.timeout * 1000)),
+                # Nameko's context: devices and what it publishes carry the id.
+                headers=traced_headers(),
             ),
             mandatory=True,
         )
@@ -194,6 +197,12 @@ class DevicesCaller(TornadoChannel):
         self.ioloop.remove_timeout(timer)
         if not future.done():
             future.set_exception(exc)
+
+
+def traced_headers() -> dict:
+    """The correlation id of the command under way, as Nameko reads it."""
+    correlation_id = tracing.current()
+    return {tracing.AMQP_HEADER: correlation_id} if correlation_id else {}
 
 
 def refused(ref, error: EmsError) -> dict:

@@ -74,7 +74,7 @@ class TornadoChannel(ReconnectingChannel):
 
 
 class Consumer(TornadoChannel):
-    """Hands each message of ``ems.ws`` to ``handle(routing_key, body)``.
+    """Hands each message of ``ems.ws`` to ``handle(routing_key, body, headers)``.
 
     ``handle`` raises ``Undeliverable`` for a message no socket can be given; that
     message goes to ``ems.dlx`` with the reason. Every message is then acked. The
@@ -85,7 +85,7 @@ class Consumer(TornadoChannel):
     def __init__(
         self,
         parameters: pika.connection.Parameters,
-        handle: Callable[[str, bytes], None],
+        handle: Callable[[str, bytes, dict], None],
         prefetch: int = PREFETCH,
         ioloop: IOLoop | None = None,
     ):
@@ -116,7 +116,7 @@ class Consumer(TornadoChannel):
 
     def _on_message(self, channel, method, properties, body: bytes) -> None:
         try:
-            self.handle(method.routing_key, body)
+            self.handle(method.routing_key, body, properties.headers or {})
         except Undeliverable as exc:
             self._dead_letter(channel, method, properties, body, str(exc))
         except Exception as exc:

@@ -4,12 +4,15 @@ A routing key is ``user.<user_id>.<type>`` or ``role.<ROLE>.<type>``; the type m
 hold dots itself (``session.ended``, ``chat.message``). A type of the catalogue
 (``services.common.pushes``) goes only to the audience it declares there: a user
 when it concerns one, and the roles it names. The body is a client message
-``{"type": ..., "data": ..., "ts": ...}``, forwarded to browsers as it is.
+``{"type": ..., "data": ..., "ts": ...}``, forwarded to browsers as it is, with
+``request_id`` added when it was published for a request (its header
+``nameko.correlation_id``): the id the request's response carried.
 """
 
 import json
 from typing import NamedTuple
 
+from services.common import tracing
 from services.common.policy import ROLES
 from services.common.pushes import CATALOGUE
 
@@ -66,3 +69,14 @@ def session_jti(message: dict) -> str | None:
     data = message.get("data")
     jti = data.get("jti") if isinstance(data, dict) else None
     return str(jti) if jti else None
+
+
+def traced(text: str, message: dict, headers: dict | None) -> tuple[str, dict]:
+    """The message with the ``request_id`` it was published for, if any: the
+    header ``nameko.correlation_id``, if sane. Clients that do not know the field
+    ignore it."""
+    correlation_id = tracing.sane((headers or {}).get(tracing.AMQP_HEADER))
+    if correlation_id is None or "request_id" in message:
+        return text, message
+    message = {**message, "request_id": correlation_id}
+    return json.dumps(message), message

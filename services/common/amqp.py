@@ -8,6 +8,7 @@ is one too, and publishes messages until the broker confirmed each of them.
 """
 
 import logging
+import logging.config
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,15 +41,14 @@ def pika_parameters(amqp_uri: str, connection_name: str) -> pika.URLParameters:
     return parameters
 
 
-def configure_logging(level: str, quiet: tuple[str, ...] = ("pika",)) -> None:
-    """Log lines as the Nameko services write them. The ``quiet`` libraries (pika,
-    which reports every step of a failed connection attempt as an error) log only
-    at DEBUG: the processes log a lost connection once, with its reason, and each
+def configure_logging(conf: dict, quiet: tuple[str, ...] = ("pika",)) -> None:
+    """Log lines as the Nameko services write them (the process's ``LOGGING``,
+    each line with its correlation id). The ``quiet`` libraries (pika, which
+    reports every step of a failed connection attempt as an error) log only at
+    DEBUG: the processes log a lost connection once, with its reason, and each
     retry."""
-    level = str(level).upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.config.dictConfig(conf["LOGGING"])
+    level = str(conf["LOG_LEVEL"]).upper()
     for library in quiet:
         logging.getLogger(library).setLevel(
             logging.DEBUG if level == "DEBUG" else logging.CRITICAL

@@ -1,21 +1,34 @@
 """JSON over HTTP for Nameko services, and the one mapping from errors to responses.
 
-Every error leaves as ``{"error": CODE, "message": ..., "details": {...}}`` with the
-status of its type (see ``services.common.errors``); unknown routes and methods too.
-Anything unexpected is logged and answered 500 without internals. Request bodies
-over ``MAX_BODY_BYTES`` are refused with 413 before anything reads them.
+Every error leaves as ``{"error": CODE, "message": ..., "details": {...},
+"request_id": ...}`` with the status of its type (see ``services.common.errors``);
+unknown routes and methods too. Anything unexpected is logged and answered 500
+without internals. Request bodies over ``MAX_BODY_BYTES`` are refused with 413
+before anything reads them.
+
+Every request has an id (``services/common/tracing.py``): the client's
+``X-Request-Id`` if it is sane, else a new one. The worker that serves it carries
+it on (``correlation_id``), and every response answers it as ``X-Request-Id``.
+``GET /livez`` and ``GET /readyz`` answer on the same port for Traefik's health
+checks (never routed to from outside).
 """
 
 import json
 import logging
+import threading
 
+import eventlet
+from kombu import Connection, Exchange
 from marshmallow import ValidationError
+from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from services.common import tracing
+from services.common.db import Database
 from services.common.errors import EmsError, PayloadTooLarge
 
 log = logging.getLogger(__name__)
@@ -28,6 +41,12 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 #: (``traefik/dynamic.yml``), so that one is the contract's body too. Not routed
 #: publicly: Traefik sends only ``/api`` to the gateway.
 ERROR_PAGE = "/internal/errors/{status}"
+#: Alive: the process answers. Ready: it can serve (``Readiness``). Traefik's
+#: health checks ask ``/readyz`` (``traefik/dynamic.yml``); it routes neither.
+LIVEZ = "/livez"
+READYZ = "/readyz"
+#: Seconds a readiness check may take (Traefik waits 2 s for the answer).
+READY_TIMEOUT = 1.5
 
 #: HTTP errors raised by routing or request parsing, by status.
 HTTP_CODES = {
@@ -49,7 +68,13 @@ def json_response(status: int, payload, headers: dict | None = None) -> Response
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": code, "message": message, "details": details or {}}
+    """The contract's error body, with the id of the request it answers if there
+    is one (``request_id``)."""
+    body = {"error": code, "message": message, "details": details or {}}
+    correlation_id = tracing.current()
+    if correlation_id is not None:
+        body["request_id"] = correlation_id
+    return body
 
 
 def error_response(exc: BaseException) -> Response:
@@ -124,14 +149,68 @@ class CappedInput:
         return data
 
 
+class Readiness:
+    """Whether a service can serve: its databases answer (``SELECT 1``), or, for
+    a service without one (the gateway), the broker does (the RPC exchange is
+    there, asked on one connection kept for it)."""
+
+    def __init__(self, container):
+        self.container = container
+        self.databases = [
+            provider
+            for provider in container.dependencies
+            if isinstance(provider, Database)
+        ]
+        self._connection = None
+        self._lock = threading.Lock()
+
+    def failing(self) -> dict:
+        """What cannot be reached, by name (``{"broker": "..."}``); empty if
+        ready."""
+        checks = {"database": self._database} if self.databases else {}
+        if not checks:
+            checks["broker"] = self._broker
+        failing = {}
+        for name, check in checks.items():
+            try:
+                with eventlet.Timeout(READY_TIMEOUT):
+                    check()
+            except (Exception, eventlet.Timeout) as exc:
+                failing[name] = f"{type(exc).__name__}: {exc}"[:200]
+        return failing
+
+    def _database(self) -> None:
+        for provider in self.databases:
+            with provider.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+
+    def _broker(self) -> None:
+        config = self.container.config
+        with self._lock:
+            try:
+                if self._connection is None:
+                    self._connection = Connection(
+                        config[AMQP_URI_CONFIG_KEY], connect_timeout=READY_TIMEOUT
+                    )
+                exchange = Exchange(config.get("rpc_exchange", "nameko-rpc"))
+                exchange(self._connection.default_channel).declare(passive=True)
+            except BaseException:
+                connection, self._connection = self._connection, None
+                if connection is not None:
+                    connection.release()
+                raise
+
+
 class JsonWsgiApp(WsgiApp):
     """Nameko's WSGI app, with routing errors (404, 405) answered in JSON and bodies
-    over the limit answered 413 before they are read."""
+    over the limit answered 413 before they are read; every request with its id,
+    and ``/livez`` and ``/readyz`` answered here."""
 
     def __init__(self, server):
         super().__init__(server)
         config = server.container.config
         self.max_body_bytes = int(config.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+        self.readiness = Readiness(server.container)
 
     def __call__(self, environ, start_response):
         # eventlet's server ends both Content-Length and chunked bodies itself;
@@ -140,6 +219,18 @@ class JsonWsgiApp(WsgiApp):
         environ["wsgi.input_terminated"] = True
         environ["wsgi.input"] = CappedInput(environ["wsgi.input"], self.max_body_bytes)
         request = Request(environ, shallow=True)
+        correlation_id = tracing.request_id(request.headers.get(tracing.HEADER))
+        token = tracing.begin(correlation_id)
+        try:
+            response = self.respond(request, environ)
+            response.headers[tracing.HEADER] = correlation_id
+            return response(environ, start_response)
+        finally:
+            tracing.end(token)
+
+    def respond(self, request, environ):
+        if request.method == "GET" and request.path in (LIVEZ, READYZ):
+            return self.health(request.path)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             if request.path == ERROR_PAGE.format(status=413):
@@ -148,15 +239,27 @@ class JsonWsgiApp(WsgiApp):
                 raise too_large(self.max_body_bytes)
             provider, values = adapter.match()
             request.path_values = values
-            response = provider.handle_request(request)
+            return provider.handle_request(request)
         except (HTTPException, PayloadTooLarge) as exc:
-            response = error_response(exc)
-        return response(environ, start_response)
+            return error_response(exc)
+
+    def health(self, path: str):
+        if path == LIVEZ:
+            return json_response(200, {"status": "ok"})
+        failing = self.readiness.failing()
+        if failing:
+            log.warning("not ready: %s", failing)
+            return json_response(503, {"status": "unavailable", "failing": failing})
+        return json_response(200, {"status": "ok"})
 
 
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def context_data_from_headers(self, request):
+        """The worker serving a request carries its id (``JsonWsgiApp`` made it)."""
+        return {tracing.CONTEXT_KEY: tracing.current()}
 
 
 class JsonRequestHandler(HttpRequestHandler):

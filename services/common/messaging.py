@@ -24,6 +24,7 @@ from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
 from nameko.messaging import Consumer, Publisher, QueueConsumer
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from services.common import tracing
 from services.common.envelope import (
     COMPRESSION_HEADER,
     MAX_BODY_BYTES,
@@ -36,6 +37,7 @@ from services.common.topology import (
     EXCHANGE_HEADER,
     REASON_HEADER,
     SERVICE_HEADER,
+    SYNC,
     WS,
     original_routing_key,
 )
@@ -336,8 +338,9 @@ class KeyedConsumer(ReliableConsumer):
                 {},
                 # Not the message's ``nameko.*`` headers: whoever published it (a
                 # device) would set the worker's context, and so the headers of
-                # everything the worker publishes.
-                context_data={},
+                # everything the worker publishes. Only the correlation id of a
+                # message of ``ems.sync``, which only services publish to.
+                context_data=trusted_context(message),
                 handle_result=partial(self.handle_result, message),
             )
         except ContainerBeingKilled:
@@ -345,6 +348,18 @@ class KeyedConsumer(ReliableConsumer):
 
 
 consume_keyed = KeyedConsumer.decorator
+
+
+def trusted_context(message) -> dict:
+    """What a worker may take of a message's context: the correlation id of a
+    message published to ``ems.sync`` (by a service, which the broker's
+    permissions vouch for), nothing of one a device may have published."""
+    # The exchange the broker says it came through, never a header a publisher
+    # could set.
+    if message.delivery_info.get("exchange") != SYNC.name:
+        return {}
+    correlation_id = tracing.sane((message.headers or {}).get(tracing.AMQP_HEADER))
+    return {tracing.CONTEXT_KEY: correlation_id} if correlation_id else {}
 
 
 class RawMessage(NamedTuple):

@@ -50,6 +50,7 @@ def test_devices_past_the_quota_answer_409(new_user, admin):
         "error": "CONFLICT",
         "message": f"a user may own at most {MAX_DEVICES} devices; delete one first",
         "details": {"limit": MAX_DEVICES},
+        "request_id": refused.headers["X-Request-Id"],
     }
     # ADMIN adding one for them is held to the owner's quota too.
     for_ada = admin.post(

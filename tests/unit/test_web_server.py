@@ -86,3 +86,18 @@ def test_the_api_reference_is_a_folder_s_page(built):
     # Without its slash, it is followed to the page (its files are beside it).
     assert bare[0] == 200 and bare[2] == page[2]
     assert script[0] == 200 and script[2] == b"SwaggerUIBundle({})"
+
+
+def test_health_for_traefik(built, tmp_path_factory):
+    (live, _, _), (ready, _, _) = fetch_all(built, "/livez", "/readyz")
+    assert (live, ready) == (200, 200)
+    unbuilt = tmp_path_factory.mktemp("unbuilt")
+    (live, _, _), (ready, _, body) = fetch_all(unbuilt, "/livez", "/readyz")
+    assert (live, ready) == (200, 503)
+    assert b"not built" in body
+
+
+def test_every_answer_has_a_request_id(built):
+    answers = fetch_all(built, "/", "/missing.js", "/readyz")
+    ids = {headers["X-Request-Id"] for _, headers, _ in answers}
+    assert len(ids) == 3

@@ -1,7 +1,9 @@
-"""The one mapping from errors to the contract's error body."""
+"""The one mapping from errors to the contract's error body; each request's id;
+``/livez`` and ``/readyz``."""
 
 import io
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +14,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
+from services.common import tracing
+from services.common.db import Database, Store
 from services.common.errors import (
     Conflict,
     Forbidden,
@@ -23,7 +27,7 @@ from services.common.errors import (
 from services.common.errors import (
     NotFound as EmsNotFound,
 )
-from services.common.http import CappedInput, JsonWsgiApp, error_response
+from services.common.http import CappedInput, JsonWsgiApp, Readiness, error_response
 from services.common.schemas import load
 from services.users.exceptions import EmailTaken
 
@@ -137,7 +141,7 @@ class Echo:
 @pytest.fixture
 def app():
     server = SimpleNamespace(
-        container=SimpleNamespace(config={"MAX_BODY_BYTES": 16}),
+        container=SimpleNamespace(config={"MAX_BODY_BYTES": 16}, dependencies=[]),
         make_url_map=lambda: Map([Rule("/echo", endpoint=Echo())]),
     )
     return Client(JsonWsgiApp(server))
@@ -155,6 +159,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_routing(app):
             "error": "PAYLOAD_TOO_LARGE",
             "message": "the body may be at most 16 bytes",
             "details": {"max_bytes": 16},
+            "request_id": response.headers["X-Request-Id"],
         }
 
 
@@ -177,3 +182,79 @@ def test_the_error_page_for_traefik_is_the_contracts_413(app):
     assert response.status_code == 413
     assert response.json["error"] == "PAYLOAD_TOO_LARGE"
     assert response.json["details"] == {"max_bytes": 16}
+
+
+# -- the request's id ---------------------------------------------------------------
+
+
+def test_a_clients_sane_request_id_comes_back_in_the_header_and_the_error(app):
+    response = app.get("/nowhere", headers={"X-Request-Id": "client-id.42"})
+    assert response.status_code == 404
+    assert response.headers["X-Request-Id"] == "client-id.42"
+    assert response.json["request_id"] == "client-id.42"
+
+
+@pytest.mark.parametrize(
+    "sent", [None, "", "x" * 129, "two words", "a;b", "é", "<script>"]
+)
+def test_a_request_without_a_sane_id_gets_a_new_one(app, sent):
+    headers = {} if sent is None else {"X-Request-Id": sent}
+    response = app.post("/echo", data=b"hi", headers=headers)
+    made = response.headers["X-Request-Id"]
+    assert made != sent and re.fullmatch(r"[0-9a-f]{32}", made)
+    assert response.data == b"hi"
+
+
+def test_each_request_gets_its_own_id(app):
+    ids = {app.get("/nowhere").headers["X-Request-Id"] for _ in range(3)}
+    assert len(ids) == 3
+
+
+def test_no_id_outlives_its_request(app):
+    app.get("/nowhere", headers={"X-Request-Id": "gone-after"})
+    assert tracing.current() is None
+
+
+def test_an_error_body_outside_a_request_has_no_id():
+    assert "request_id" not in body(error_response(Forbidden()))
+
+
+# -- health --------------------------------------------------------------------------
+
+
+class BrokenEngine:
+    def connect(self):
+        raise OSError("connection refused")
+
+
+def health_app(databases):
+    server = SimpleNamespace(
+        container=SimpleNamespace(config={}, dependencies=databases),
+        make_url_map=lambda: Map([Rule("/echo", endpoint=Echo())]),
+    )
+    return Client(JsonWsgiApp(server))
+
+
+def test_livez_answers_while_the_process_runs():
+    broken = Database(Store)
+    broken.engine = BrokenEngine()
+    response = health_app([broken]).get("/livez")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+    assert response.headers["X-Request-Id"]
+
+
+def test_readyz_fails_while_the_database_does_not_answer():
+    broken = Database(Store)
+    broken.engine = BrokenEngine()
+    response = health_app([broken]).get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert "connection refused" in response.json["failing"]["database"]
+
+
+def test_readyz_of_a_service_without_a_database_asks_the_broker(monkeypatch):
+    asked = []
+    monkeypatch.setattr(Readiness, "_broker", lambda self: asked.append(True))
+    response = health_app([]).get("/readyz")
+    assert response.status_code == 200 and asked == [True]

@@ -4,15 +4,18 @@ a stand-in for the session check: origins, refusals, expiry, and what is logged.
 import asyncio
 import json
 import logging
+import re
 import time
 
 import pytest
-from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 from tornado.websocket import websocket_connect
 
+from services.common import tracing
 from services.common.tokens import Identity, InvalidToken
+from ws_gateway import commands
 from ws_gateway.app import GatewayApplication, SocketHandler, log_request
 from ws_gateway.registry import SESSION_ENDED_CODE, Registry
 from ws_gateway.sessions import AuthUnavailable
@@ -314,3 +317,71 @@ def test_a_socket_sends_commands_as_its_user_and_hears_the_answers():
         ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}, "127.0.0.1"),
         ({"user_id": "alice", "role": "OPERATOR"}, "d1", {}, "127.0.0.1"),
     ]
+
+
+class TracedDevices(FakeDevices):
+    """Records the correlation id each call was made under, as its RPC headers
+    carry it (``commands.traced_headers``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers: list[dict] = []
+
+    async def send_command(self, caller, device_id, body, client=None):
+        self.headers.append(commands.traced_headers())
+        return await super().send_command(caller, device_id, body, client)
+
+
+def test_each_command_a_socket_sends_has_an_id_its_answer_and_its_call_carry():
+    devices = TracedDevices()
+
+    async def scenario(url, registry):
+        socket = await connect(url)
+        answers = []
+        for ref in ("a", "b"):
+            send = {"type": "command.send", "ref": ref, "data": {"device_id": "d1"}}
+            socket.write_message(json.dumps(send))
+            answers.append(json.loads(await socket.read_message()))
+        socket.close()
+        return answers
+
+    answers = run(scenario, FakeSessions({SECRET: identity("alice")}), devices=devices)
+    ids = [answer["request_id"] for answer in answers]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and ids[0] != ids[1]
+    assert devices.headers == [{"nameko.correlation_id": i} for i in ids]
+    assert tracing.current() is None
+
+
+def test_a_refused_handshake_names_its_request_id():
+    async def scenario(url, registry):
+        with pytest.raises(HTTPClientError) as refused:
+            await websocket_connect(
+                HTTPRequest(f"{url}?token=bad", headers={"X-Request-Id": "hs-1"})
+            )
+        return refused.value.response
+
+    response = run(scenario, FakeSessions({}))
+    assert response.headers["X-Request-Id"] == "hs-1"
+    assert json.loads(response.body)["request_id"] == "hs-1"
+
+
+@pytest.mark.parametrize(
+    "failing, path, status",
+    [
+        ({}, "/readyz", 200),
+        ({"broker": "not consuming ems.ws"}, "/readyz", 503),
+        ({"broker": "not consuming ems.ws"}, "/livez", 200),
+    ],
+)
+def test_health_answers_for_traefik(failing, path, status):
+    async def scenario(url, registry):
+        health = url.replace("ws://", "http://").replace("/ws", path)
+        try:
+            response = await AsyncHTTPClient().fetch(health)
+        except HTTPClientError as exc:
+            response = exc.response
+        return response.code, json.loads(response.body)
+
+    code, body = run(scenario, FakeSessions({}), ready=lambda: failing)
+    assert code == status
+    assert body.get("failing", {}) == (failing if path == "/readyz" else {})

@@ -34,7 +34,7 @@ def consume(handle, routing_key="user.alice.x", body=b"{}", headers=None):
 
 def test_a_delivered_message_is_acked():
     handled = []
-    channel = consume(lambda key, body: handled.append((key, body)))
+    channel = consume(lambda key, body, headers: handled.append((key, body)))
     assert handled == [("user.alice.x", b"{}")]
     assert channel.acked == [7]
     assert channel.published == []
@@ -48,7 +48,7 @@ def test_a_delivered_message_is_acked():
     ],
 )
 def test_an_undeliverable_message_is_dead_lettered_with_why_then_acked(error, reason):
-    def handle(key, body):
+    def handle(key, body, headers):
         raise error
 
     channel = consume(handle, "role.admin.x", b"body", headers={"x-trace": "t1"})

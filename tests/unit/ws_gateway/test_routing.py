@@ -12,6 +12,7 @@ from ws_gateway.routing import (
     decode,
     destination,
     session_jti,
+    traced,
 )
 
 
@@ -108,3 +109,23 @@ def test_a_type_of_the_catalogue_reaches_the_audience_it_declares():
     assert destination("user.42.chat.message") == Destination(
         USER, "42", "chat.message"
     )
+
+
+def test_a_push_published_for_a_request_carries_its_id():
+    body = b'{"type": "command.updated", "data": {}, "ts": "t"}'
+    text, message = traced(*decode(body), {"nameko.correlation_id": "req-9"})
+    assert message["request_id"] == "req-9"
+    assert json.loads(text) == {
+        "type": "command.updated",
+        "data": {},
+        "ts": "t",
+        "request_id": "req-9",
+    }
+
+
+@pytest.mark.parametrize(
+    "headers", [None, {}, {"nameko.correlation_id": "not sane"}, {"other": "x"}]
+)
+def test_a_push_without_a_sane_id_goes_as_it_came(headers):
+    body = b'{"type": "x", "data": {}, "ts": "t"}'
+    assert traced(*decode(body), headers) == (body.decode(), json.loads(body))

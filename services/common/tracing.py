@@ -1,0 +1,107 @@
+"""The correlation id of a request, and the log lines that carry it.
+
+A request gets its id at the edge (``X-Request-Id`` if the client sent a sane one,
+else a fresh uuid4 hex): the gateway and auth for HTTP, ws_gateway for a command a
+socket sends. Nameko carries it from there in each worker's context data under
+``correlation_id``, which travels in every RPC request, event and push the worker
+publishes as the AMQP header ``nameko.correlation_id``. ``current()`` is the id of
+what the process is doing now: a Nameko worker's (``services.common.container``),
+a request's (``services.common.http``), a socket command's; each greenthread and
+asyncio task has its own. ``CorrelationFilter`` puts it on every log record,
+``JsonFormatter`` writes a record as one JSON object per line
+(``EMS_LOG_FORMAT=json``).
+"""
+
+import contextvars
+import json
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+
+#: The HTTP header that carries a request's id, in and out.
+HEADER = "X-Request-Id"
+#: The key of Nameko's context data, and so of the AMQP header ``nameko.<key>``.
+CONTEXT_KEY = "correlation_id"
+#: The AMQP header a published message carries it in.
+AMQP_HEADER = f"nameko.{CONTEXT_KEY}"
+#: A client's id is kept if it is 1 to 128 of these characters: enough for a
+#: uuid, a trace id or a tool's own scheme, and nothing that could forge a log line.
+SANE = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+#: What a log line shows when there is no id.
+NONE = "-"
+
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    CONTEXT_KEY, default=None
+)
+
+
+def sane(value) -> str | None:
+    """``value`` if it may be used as an id as it is, else None."""
+    if isinstance(value, str) and SANE.fullmatch(value):
+        return value
+    return None
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def request_id(value) -> str:
+    """The id of a request whose client sent ``value`` (the header, or None)."""
+    return sane(value) or new_id()
+
+
+def current() -> str | None:
+    """The id of the request this greenthread or task is working for, if any."""
+    return _current.get()
+
+
+def begin(value: str | None) -> contextvars.Token:
+    """Work for ``value`` from now on (in this greenthread or task); ``end`` it with
+    the token returned."""
+    return _current.set(value)
+
+
+def end(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+class CorrelationFilter(logging.Filter):
+    """Gives every record ``correlation_id`` (``-`` if none) and ``process_name``
+    (the process's name, as the logging settings give it)."""
+
+    def __init__(self, process: str = ""):
+        super().__init__()
+        self.process = process
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = current() or NONE
+        record.process_name = self.process
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (ISO 8601, UTC), ``level``, ``logger``,
+    ``message`` (with the traceback, if any), ``process``, ``correlation_id``
+    (null if none)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info:
+            message = f"{message}\n{self.formatException(record.exc_info)}"
+        elif record.exc_text:
+            message = f"{message}\n{record.exc_text}"
+        correlation_id = getattr(record, "correlation_id", NONE)
+        return json.dumps(
+            {
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                    timespec="milliseconds"
+                ),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": message,
+                "process": getattr(record, "process_name", ""),
+                "correlation_id": None if correlation_id == NONE else correlation_id,
+            }
+        )
