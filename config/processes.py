@@ -54,6 +54,24 @@ LOGGING = {
 }
 
 
+def metrics(program: str) -> dict:
+    """Where a process serves ``/metrics``, ``/livez`` and ``/readyz``, and the
+    Prometheus target file it writes there (``services/common/metrics.py``)."""
+    return {
+        "METRICS": {
+            "host": v.METRICS_HOST,
+            "port": v.METRICS_PORT,
+            "targets_dir": Derived(
+                lambda directory, var: directory or f"{var}/metrics",
+                (v.METRICS_TARGETS_DIR, v.VAR_DIR),
+            ),
+            # The Procfile's name for a program run twice (monitoring_worker_1).
+            "process": Derived(lambda name: name or program, (v.PROCESS_NAME,)),
+            "program": program,
+        }
+    }
+
+
 def service(process: str, **own) -> dict:
     """A Nameko service process: its broker login and workers, its database if it
     has one, the token check and logging; then what is its own."""
@@ -68,6 +86,7 @@ def service(process: str, **own) -> dict:
         ),
         "JWT": TOKEN_CHECK,
         "LOGGING": LOGGING,
+        **metrics(process),
         **own,
     }
 
@@ -301,6 +320,7 @@ PROCESSES = {
         "SHUTDOWN_TIMEOUT": v.BALANCER_SHUTDOWN_TIMEOUT,
         "MAX_BODY_BYTES": v.MAX_MESSAGE_BYTES,
         "LOG_LEVEL": v.LOG_LEVEL,
+        **metrics("balancer"),
     },
     # ``python -m ws_gateway``, behind Traefik at /ws.
     "ws_gateway": {
@@ -319,9 +339,15 @@ PROCESSES = {
         "RPC_TIMEOUT": v.RPC_TIMEOUT,
         "JWT": TOKEN_CHECK,
         "LOG_LEVEL": v.LOG_LEVEL,
+        **metrics("ws_gateway"),
     },
     # ``python -m web.server``: the single-page app, behind Traefik.
-    "web": {"ADDRESS": v.WEB_ADDRESS, "PORT": v.WEB_PORT, "ROOT": v.WEB_ROOT},
+    "web": {
+        "ADDRESS": v.WEB_ADDRESS,
+        "PORT": v.WEB_PORT,
+        "ROOT": v.WEB_ROOT,
+        **metrics("web"),
+    },
     # ``ems simulate``, the reading producer.
     "simulator": {
         **broker_login("simulator"),

@@ -24,6 +24,7 @@ from services.common.errors import (
     NotFound as EmsNotFound,
 )
 from services.common.http import CappedInput, JsonWsgiApp, error_response
+from services.common.metrics import REGISTRY
 from services.common.schemas import load
 from services.users.exceptions import EmailTaken
 
@@ -177,3 +178,25 @@ def test_the_error_page_for_traefik_is_the_contracts_413(app):
     assert response.status_code == 413
     assert response.json["error"] == "PAYLOAD_TOO_LARGE"
     assert response.json["details"] == {"max_bytes": 16}
+
+
+def test_each_request_is_timed_by_its_route_template_and_status():
+    server = SimpleNamespace(
+        container=SimpleNamespace(config={}),
+        make_url_map=lambda: Map([Rule("/things/<string:thing_id>", endpoint=Echo())]),
+    )
+    client = Client(JsonWsgiApp(server))
+
+    def count(route, status, method="POST"):
+        labels = {"route": route, "method": method, "status": status}
+        return (
+            REGISTRY.get_sample_value("ems_http_request_duration_seconds_count", labels)
+            or 0
+        )
+
+    before = count("/things/<string:thing_id>", "200"), count("unmatched", "404", "GET")
+    client.post("/things/a1", data=b"x")
+    client.post("/things/b2", data=b"x")
+    client.get("/nowhere")
+    assert count("/things/<string:thing_id>", "200") - before[0] == 2
+    assert count("unmatched", "404", "GET") - before[1] == 1

@@ -1,0 +1,45 @@
+"""What a Nameko service's metrics make of its workers and its queue consumers."""
+
+from types import SimpleNamespace
+
+from services.common.errors import NotFound
+from services.common.service_metrics import consumers_problem, outcome
+
+
+def test_outcomes():
+    assert outcome(None) == "ok"
+    assert outcome((NotFound, NotFound(), None)) == "expected"
+    error = KeyError("x")
+    assert outcome((KeyError, error, None)) == "error"
+
+
+class Ready:
+    def __init__(self, ready: bool):
+        self._ready = ready
+
+    def ready(self):
+        return self._ready
+
+
+def queue_consumer(ready=True, connected=(True,)):
+    consumers = {
+        index: SimpleNamespace(
+            channel=SimpleNamespace(
+                connection=None if up is None else SimpleNamespace(connected=up)
+            )
+        )
+        for index, up in enumerate(connected)
+    }
+    return SimpleNamespace(_consumers_ready=Ready(ready), _consumers=consumers)
+
+
+def test_consumers_on_a_live_connection_are_ready():
+    assert consumers_problem(queue_consumer()) is None
+
+
+def test_what_keeps_consumers_from_receiving_is_named():
+    assert consumers_problem(queue_consumer(ready=False)) == "not consuming yet"
+    assert consumers_problem(queue_consumer(connected=())) == "no consumers"
+    down = "the broker connection is down"
+    assert consumers_problem(queue_consumer(connected=(True, None))) == down
+    assert consumers_problem(queue_consumer(connected=(False,))) == down
