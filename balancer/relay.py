@@ -258,7 +258,8 @@ def forwarded_properties(
         ROUTING_KEY_HEADER: original_routing_key(properties.headers, routing_key),
     }
     if received_at is not None:
-        properties.headers[RECEIVED_AT_HEADER] = received_at
+        # As text: pika cannot put a float in a header, and its decimals are 32-bit.
+        properties.headers[RECEIVED_AT_HEADER] = f"{received_at:.6f}"
     if target is DEAD_LETTER:
         properties.headers = {
             **(properties.headers or {}),

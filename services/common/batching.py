@@ -43,6 +43,8 @@ class Delivery(NamedTuple):
 def received_at(headers: dict | None) -> float | None:
     """The balancer's ``x-ems-received-at``, if it is a number."""
     value = (headers or {}).get(RECEIVED_AT_HEADER)
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
     try:
         return float(value) if value is not None else None
     except (TypeError, ValueError):

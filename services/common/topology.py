@@ -45,8 +45,9 @@ def original_routing_key(headers: dict | None, routing_key: str) -> str:
     return (headers or {}).get(ROUTING_KEY_HEADER) or routing_key
 
 
-#: When the balancer took a reading from ``balancer.raw`` (epoch seconds), added as
-#: it forwards the reading: the ingest workers measure their lag from it.
+#: When the balancer took a reading from ``balancer.raw``, epoch seconds as decimal
+#: text (``"1796209615.204113"``), added as it forwards the reading: the ingest
+#: workers measure their lag from it.
 RECEIVED_AT_HEADER = "x-ems-received-at"
 
 

@@ -150,7 +150,10 @@ def test_the_ingest_worker_counts_a_batch_its_lag_and_rejections(
                 declare=[QUEUE],
                 serializer="json",
                 delivery_mode=2,
-                headers={"x-ems-routing-key": key, RECEIVED_AT_HEADER: received_at},
+                headers={
+                    "x-ems-routing-key": key,
+                    RECEIVED_AT_HEADER: f"{received_at:.6f}",
+                },
             )
 
     eventually(

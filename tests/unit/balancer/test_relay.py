@@ -78,7 +78,7 @@ def relay(channel):
 def received(properties) -> dict:
     """The headers without the balancer's receipt, which must be a moment ago."""
     headers = dict(properties.headers)
-    assert time.time() - 5 < headers.pop(RECEIVED_AT_HEADER) <= time.time()
+    assert time.time() - 5 < float(headers.pop(RECEIVED_AT_HEADER)) <= time.time()
     return headers
 
 
