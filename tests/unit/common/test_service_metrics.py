@@ -2,8 +2,16 @@
 
 from types import SimpleNamespace
 
+from nameko.messaging import QueueConsumer
+
+from services.common.db import Database
 from services.common.errors import NotFound
-from services.common.service_metrics import consumers_problem, outcome
+from services.common.metrics import Probes
+from services.common.service_metrics import (
+    ServiceMetrics,
+    consumers_problem,
+    outcome,
+)
 
 
 def test_outcomes():
@@ -43,3 +51,34 @@ def test_what_keeps_consumers_from_receiving_is_named():
     down = "the broker connection is down"
     assert consumers_problem(queue_consumer(connected=(True, None))) == down
     assert consumers_problem(queue_consumer(connected=(False,))) == down
+
+
+class FailingStore:
+    def __init__(self, session):
+        self.session = session
+
+    def ping(self):
+        raise OSError("connection refused")
+
+
+class Session:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_readyz_names_the_broker_and_a_database_that_fails_its_ping():
+    database = Database(FailingStore)
+    database.sessionmaker = Session
+    metrics = ServiceMetrics()
+    metrics.container = SimpleNamespace(
+        config={}, extensions={QueueConsumer(), database}, dependencies={database}
+    )
+    metrics.setup()
+    assert set(metrics.probes.readiness) == {"broker", "database"}
+    assert Probes.failing(metrics.probes.readiness) == {
+        "broker": "not consuming yet",
+        "database": "OSError: connection refused",
+    }
