@@ -162,6 +162,19 @@ def test_the_gateway_times_each_route_by_its_template(stack, device):
     )
 
 
+def test_devices_counts_each_status_its_commands_reach(stack, device):
+    device, _, client = device
+
+    def pending():
+        return total(stack, ["devices"], "ems_commands_total", status="pending")
+
+    before = pending()
+    path = f"/api/devices/{device['id']}/commands"
+    assert client.post(path, {"type": "ping"}).status_code == 202
+    # Nobody listens for this device: it waits, pending, until it expires.
+    assert pending() - before == 1
+
+
 def test_a_killed_worker_keeps_its_target_file_but_stops_answering(stack):
     name = "monitoring_worker_2"
     target = stack.resources.metrics_dir / f"{name}.json"
