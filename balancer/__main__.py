@@ -6,6 +6,7 @@ import signal
 import config
 from balancer.relay import Relay
 from services.common.amqp import configure_logging, pika_parameters
+from services.common.metrics import Heartbeat, Probes, serve_in_thread
 
 CONNECTION_NAME = "balancer"
 
@@ -27,10 +28,29 @@ def make_relay(conf: dict) -> Relay:
     )
 
 
+def probes(relay: Relay, heartbeat: Heartbeat) -> Probes:
+    """Alive while the relay's loop turns; ready while it consumes balancer.raw
+    on a confirming channel."""
+    checks = Probes()
+    checks.live("loop", heartbeat.check)
+    checks.ready(
+        "broker", lambda: None if relay.is_ready else "not consuming balancer.raw"
+    )
+    return checks
+
+
+def keep_beating(relay: Relay, heartbeat: Heartbeat) -> None:
+    heartbeat.beat()
+    relay.ioloop.call_later(heartbeat.interval, lambda: keep_beating(relay, heartbeat))
+
+
 def main() -> None:
     conf = config.settings("balancer")
     configure_logging(conf)
     relay = make_relay(conf)
+    heartbeat = Heartbeat()
+    keep_beating(relay, heartbeat)
+    serve_in_thread(conf["METRICS"], probes(relay, heartbeat), config.ROOT_DIR)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: relay.request_stop())
     relay.run()

@@ -10,6 +10,7 @@ by one.
 
 import copy
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,16 +21,19 @@ from pika.spec import Basic
 
 from services.common.amqp import ReconnectingChannel, declare
 from services.common.envelope import MAX_BODY_BYTES, refusal
+from services.common.metrics import READINGS_RECEIVED
 from services.common.topology import (
     BALANCER_RAW,
     DATA,
     DEAD,
     DLX,
     REASON_HEADER,
+    RECEIVED_AT_HEADER,
     ROUTING_KEY_HEADER,
     SERVICE_HEADER,
     ingest_queue_named,
     original_routing_key,
+    reading_path,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,8 @@ class Reading:
     tried: list[str] = field(default_factory=list)
     #: Why it goes to ``ems.dlx`` unread (compressed, oversized), if it does.
     refused: str | None = None
+    #: When the balancer took it (epoch seconds): ``x-ems-received-at`` forwarded.
+    received_at: float | None = None
 
 
 @dataclass(eq=False)
@@ -234,18 +240,26 @@ def declare_topology(channel, targets: list[str]) -> None:
 
 
 def forwarded_properties(
-    properties, target: str | None, routing_key: str, refused: str | None = None
+    properties,
+    target: str | None,
+    routing_key: str,
+    refused: str | None = None,
+    received_at: float | None = None,
 ):
     """The reading's properties, persistent, with the routing key it was published
-    with (an ingest queue receives it under its own name), and the dead-letter
-    headers added when ``target`` is ``DEAD_LETTER`` (the reason: ``refused``, or
-    that no ingest queue took it)."""
+    with (an ingest queue receives it under its own name) and when the balancer
+    received it (``received_at``, if given), and the dead-letter headers added
+    when ``target`` is ``DEAD_LETTER`` (the reason: ``refused``, or that no ingest
+    queue took it)."""
     properties = copy.copy(properties) if properties else pika.BasicProperties()
     properties.delivery_mode = PERSISTENT
     properties.headers = {
         **(properties.headers or {}),
         ROUTING_KEY_HEADER: original_routing_key(properties.headers, routing_key),
     }
+    if received_at is not None:
+        # As text: pika cannot put a float in a header, and its decimals are 32-bit.
+        properties.headers[RECEIVED_AT_HEADER] = f"{received_at:.6f}"
     if target is DEAD_LETTER:
         properties.headers = {
             **(properties.headers or {}),
@@ -369,7 +383,15 @@ class Relay(ReconnectingChannel):
     def _on_message(self, _channel, method, properties, body) -> None:
         if self._stopping:
             return  # Unacked, so the broker delivers it again after we close.
-        reading = Reading(method.delivery_tag, method.routing_key, body, properties)
+        reading = Reading(
+            method.delivery_tag,
+            method.routing_key,
+            body,
+            properties,
+            received_at=time.time(),
+        )
+        original_key = original_routing_key(properties.headers, reading.routing_key)
+        READINGS_RECEIVED.labels(path=reading_path(original_key)).inc()
         # The balancer is the first consumer of a reading: a compressed or oversized
         # one goes to ems.dlx from here, never inflated nor parsed downstream.
         reading.refused = refusal(properties.headers, len(body), self.max_body_bytes)
@@ -385,7 +407,11 @@ class Relay(ReconnectingChannel):
             routing_key,
             reading.body,
             forwarded_properties(
-                reading.properties, target, reading.routing_key, reading.refused
+                reading.properties,
+                target,
+                reading.routing_key,
+                reading.refused,
+                reading.received_at,
             ),
             mandatory=True,
         )

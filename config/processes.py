@@ -80,6 +80,28 @@ def logging_settings(process: str) -> dict:
     }
 
 
+#: Where processes write their Prometheus target files and Prometheus reads them.
+METRICS_TARGETS_DIR = Derived(
+    lambda directory, var: directory or f"{var}/metrics",
+    (v.METRICS_TARGETS_DIR, v.VAR_DIR),
+)
+
+
+def metrics(program: str) -> dict:
+    """Where a process serves ``/metrics``, ``/livez`` and ``/readyz``, and the
+    Prometheus target file it writes there (``services/common/metrics.py``)."""
+    return {
+        "METRICS": {
+            "host": v.METRICS_HOST,
+            "port": v.METRICS_PORT,
+            "targets_dir": METRICS_TARGETS_DIR,
+            # The Procfile's name for a program run twice (monitoring_worker_1).
+            "process": Derived(lambda name: name or program, (v.PROCESS_NAME,)),
+            "program": program,
+        }
+    }
+
+
 def service(process: str, **own) -> dict:
     """A Nameko service process: its broker login and workers, its database if it
     has one, the token check and logging; then what is its own."""
@@ -95,6 +117,7 @@ def service(process: str, **own) -> dict:
         "JWT": TOKEN_CHECK,
         "LOGGING": logging_settings(process),
         "SERVICE_CONTAINER_CLS": CONTAINER_CLASS,
+        **metrics(process),
         **own,
     }
 
@@ -335,6 +358,7 @@ PROCESSES = {
         "MAX_BODY_BYTES": v.MAX_MESSAGE_BYTES,
         "LOG_LEVEL": v.LOG_LEVEL,
         "LOGGING": logging_settings("balancer"),
+        **metrics("balancer"),
     },
     # ``python -m ws_gateway``, behind Traefik at /ws.
     "ws_gateway": {
@@ -354,6 +378,7 @@ PROCESSES = {
         "JWT": TOKEN_CHECK,
         "LOG_LEVEL": v.LOG_LEVEL,
         "LOGGING": logging_settings("ws_gateway"),
+        **metrics("ws_gateway"),
     },
     # ``python -m web.server``: the single-page app, behind Traefik.
     "web": {
@@ -361,6 +386,7 @@ PROCESSES = {
         "PORT": v.WEB_PORT,
         "ROOT": v.WEB_ROOT,
         "LOGGING": logging_settings("web"),
+        **metrics("web"),
     },
     # ``ems simulate``, the reading producer.
     "simulator": {
@@ -398,7 +424,7 @@ PROCESSES = {
         "PORT": v.PROMETHEUS_PORT,
         "SCRAPE_INTERVAL": v.SCRAPE_INTERVAL,
         "ALERT_FOR": v.ALERT_FOR,
-        "TARGETS_DIR": v.METRICS_TARGETS_DIR,
+        "TARGETS_DIR": METRICS_TARGETS_DIR,
         # Only the platform's virtual host's queues, of the broker's.
         "VHOST": v.VHOST,
         "RABBIT_METRICS_URL": v.RABBIT_METRICS_URL,

@@ -47,6 +47,37 @@ LONGITUDE = Variable(
     "EMS_LONGITUDE", 0.0, number, "where the installation stands, degrees east"
 )
 
+# -- metrics and probes ----------------------------------------------------------------
+
+METRICS_HOST = Variable(
+    "EMS_METRICS_HOST",
+    "127.0.0.1",
+    str,
+    "the interface each process serves /metrics, /livez and /readyz on (never "
+    "routed by Traefik)",
+)
+METRICS_PORT = Variable(
+    "EMS_METRICS_PORT",
+    0,
+    int,
+    "the port of that server; 0: any free port, written to the process's target "
+    "file (9100 in every container)",
+)
+METRICS_TARGETS_DIR = Variable(
+    "EMS_METRICS_TARGETS_DIR",
+    None,
+    str,
+    "where each process writes its Prometheus file_sd target file, "
+    "`<process>.json` (relative to the repository; default `EMS_VAR_DIR`/metrics)",
+)
+PROCESS_NAME = Variable(
+    "EMS_PROCESS_NAME",
+    None,
+    str,
+    "the process's name in its target file and metrics' `process` label, for a "
+    "program run more than once (`monitoring_worker_1`); default the program's",
+)
+
 # -- RabbitMQ --------------------------------------------------------------------------
 
 AMQP_ADMIN = Variable(
@@ -357,13 +388,6 @@ TRAEFIK_METRICS_PORT = Variable(
 
 # -- Prometheus and Alertmanager (`ems prometheus`, `ems alertmanager`) ---------------
 
-METRICS_TARGETS_DIR = Variable(
-    "EMS_METRICS_TARGETS_DIR",
-    "var/metrics",
-    str,
-    "where each process writes the file naming its metrics address "
-    "(<process>.json), which Prometheus reads (relative to the repository)",
-)
 PROMETHEUS_PORT = Variable(
     "EMS_PROMETHEUS_PORT",
     9090,

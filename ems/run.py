@@ -2,8 +2,8 @@
 it, hosted by Nameko's own runner as ``nameko run`` would host it.
 
 ``ems`` has monkey-patched eventlet before anything else was imported; this logs as
-the settings say (``LOGGING``), imports the service class and runs it until SIGTERM
-or Ctrl-C.
+the settings say (``LOGGING``), imports the service class, gives it its metrics and
+probes (``services/common/service_metrics.py``) and runs it until SIGTERM or Ctrl-C.
 """
 
 import logging.config
@@ -12,6 +12,7 @@ from nameko.cli.run import import_service
 from nameko.cli.run import run as run_services
 
 import config
+from services.common.service_metrics import with_metrics
 
 #: The class each Nameko service process runs, by its name in ``config``.
 SERVICES = {
@@ -46,7 +47,7 @@ def run(args) -> None:
     settings = config.settings(args.service)
     logging.config.dictConfig(settings["LOGGING"])
     run_services(
-        import_service(SERVICES[args.service]),
+        [with_metrics(cls) for cls in import_service(SERVICES[args.service])],
         settings,
         backdoor_port=args.backdoor_port,
     )

@@ -8,6 +8,7 @@ tests that start their own processes. Both hand their processes an environment
 built from ``config``'s declarations, which every process reads its settings from.
 """
 
+import json
 import os
 import secrets
 import signal
@@ -127,13 +128,21 @@ class Resources:
             v.JWT_PRIVATE_KEY: self.private_key,
             v.JWT_PUBLIC_KEY: self.public_key,
             v.VAR_DIR: self.workdir / "var",
-            v.METRICS_TARGETS_DIR: self.workdir / "var" / "metrics",
+            # Each installation's own target files, and every process on a free
+            # port: stacks side by side (and `make up`) never mix.
+            v.METRICS_TARGETS_DIR: self.metrics_dir,
+            v.METRICS_PORT: 0,
         }
         if self.broker is not None:
             values[v.RABBIT_MANAGEMENT_URI] = self.management_uri
             values[v.MQTT_PORT] = self.broker.ports["mqtt"]
             values[v.RABBIT_METRICS_URL] = self.broker.metrics_url
         return {**environment(values), **self.broker_uris}
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where its processes write their Prometheus target files."""
+        return self.workdir / "metrics"
 
     def settings(self, process: str) -> dict:
         """``process``'s settings in this installation."""
@@ -239,6 +248,18 @@ class Stack:
     def prometheus_url(self) -> str:
         """Prometheus's HTTP API (``/api/v1/alerts``, ``/api/v1/query``)."""
         return f"http://127.0.0.1:{self.ports['prometheus']}"
+
+    def metrics_targets(self) -> dict[str, dict]:
+        """``{process: its target file's one group}``: the address its metrics and
+        probes answer on (``targets[0]``) and its labels."""
+        return {
+            path.stem: json.loads(path.read_text())[0]
+            for path in sorted(self.resources.metrics_dir.glob("*.json"))
+        }
+
+    def metrics_url(self, process: str, path: str = "/metrics") -> str:
+        """``path`` of ``process``'s metrics server, as its target file says."""
+        return f"http://{self.metrics_targets()[process]['targets'][0]}{path}"
 
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"

@@ -12,6 +12,7 @@ import tornado.web
 
 import config
 from services.common import tracing
+from services.common.metrics import Heartbeat, Probes, serve_in_thread
 
 log = logging.getLogger("web")
 access_log = logging.getLogger("tornado.access")
@@ -135,12 +136,26 @@ def make_app(root: Path) -> tornado.web.Application:
     )
 
 
+def probes(root: Path, heartbeat: Heartbeat) -> Probes:
+    """Alive while the IOLoop turns; ready once the app is built."""
+    checks = Probes()
+    checks.live("loop", heartbeat.check)
+    checks.ready(
+        "app",
+        lambda: None if (root / "index.html").is_file() else "web app not built",
+    )
+    return checks
+
+
 def main() -> None:
     conf = config.settings("web")
     logging.config.dictConfig(conf["LOGGING"])
     root = (config.ROOT_DIR / conf["ROOT"]).resolve()
     make_app(root).listen(int(conf["PORT"]), address=conf["ADDRESS"])
     log.info("serving %s on %s:%s", root, conf["ADDRESS"], conf["PORT"])
+    heartbeat = Heartbeat()
+    tornado.ioloop.PeriodicCallback(heartbeat.beat, heartbeat.interval * 1000).start()
+    serve_in_thread(conf["METRICS"], probes(root, heartbeat), config.ROOT_DIR)
     tornado.ioloop.IOLoop.current().start()
 
 

@@ -7,10 +7,19 @@ import logging
 import signal
 from collections.abc import Callable
 
+from tornado.ioloop import PeriodicCallback
+
 import config
 from services.common import tracing
 from services.common.amqp import configure_logging, pika_parameters
+from services.common.metrics import (
+    WS_SOCKETS_OPEN,
+    Heartbeat,
+    Probes,
+    serve_in_thread,
+)
 from services.common.tokens import TokenVerifier
+from services.common.topology import WS
 from ws_gateway.app import GatewayApplication, SocketHandler
 from ws_gateway.commands import Devices, DevicesCaller
 from ws_gateway.consumer import SERVICE, Consumer
@@ -86,6 +95,21 @@ async def wait_closed(sockets: list[SocketHandler], timeout: float) -> None:
         )
 
 
+def probes(heartbeat: Heartbeat, consumer: Consumer, devices: DevicesCaller) -> Probes:
+    """Alive while the IOLoop turns; ready while it consumes ``ems.ws`` and can
+    call devices."""
+    checks = Probes()
+    checks.live("loop", heartbeat.check)
+    checks.ready(
+        "broker", lambda: None if consumer.is_ready else f"not consuming {WS.name}"
+    )
+    checks.ready(
+        "devices",
+        lambda: None if devices.is_ready else "no channel to send commands on",
+    )
+    return checks
+
+
 async def serve(conf: dict) -> None:
     registry = Registry(max_pending=int(conf["MAX_PENDING"]))
     devices = DevicesCaller(
@@ -100,6 +124,12 @@ async def serve(conf: dict) -> None:
     )
     consumer.start()
     devices.start()
+    WS_SOCKETS_OPEN.set_function(lambda: len(registry))
+    heartbeat = Heartbeat()
+    PeriodicCallback(heartbeat.beat, heartbeat.interval * 1000).start()
+    metrics = serve_in_thread(
+        conf["METRICS"], probes(heartbeat, consumer, devices), config.ROOT_DIR
+    )
     interval = float(conf["SESSION_RECHECK_INTERVAL"])
     rechecking = None
     if interval > 0:
@@ -123,6 +153,7 @@ async def serve(conf: dict) -> None:
     await consumer.stop()
     await devices.stop()
     await wait_closed(closed, CLOSE_GRACE)
+    metrics.shutdown()
     log.info("stopped")
 
 

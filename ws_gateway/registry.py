@@ -13,6 +13,7 @@ from typing import Protocol
 
 from tornado.websocket import WebSocketClosedError
 
+from services.common.metrics import WS_DELIVERIES, WS_SLOW_CLIENTS_DROPPED
 from services.common.pushes import SESSION_ENDED
 from services.common.tokens import Identity
 from ws_gateway.routing import ROLE, Destination, session_jti
@@ -146,6 +147,7 @@ class Registry:
                 pending,
             )
             self.drop(client, TOO_SLOW_CODE, "too slow")
+            WS_SLOW_CLIENTS_DROPPED.inc()
             return False
         try:
             written = client.write_message(text)
@@ -157,6 +159,7 @@ class Registry:
             self.drop(client, INTERNAL_ERROR_CODE, "internal error")
             return False
         self._pending[client] = pending + 1
+        WS_DELIVERIES.inc()
         written.add_done_callback(lambda future: self._flushed(client, future))
         return True
 

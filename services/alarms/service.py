@@ -57,6 +57,7 @@ from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.mail import outgoing
 from services.common.messaging import Dispatcher, Pusher, consume_keyed
+from services.common.metrics import ALARMS_ACTIVE, ALARMS_ENDED, ALARMS_RAISED
 from services.common.rpc import OPTIONAL_CALL_FAILURES, TimedRpcProxy
 from services.common.schemas import is_id, load
 from services.common.timers import configured_timer
@@ -186,6 +187,7 @@ class AlarmsService(HealthMixin):
             )
         self.storage.commit()
         if changed:
+            self._count([], [] if alarm.active else [alarm])
             self._announce([], [alarm])
         return alarm_schema.dump(self._view(alarm, caller, {alarm.site_id: role}))
 
@@ -518,7 +520,20 @@ class AlarmsService(HealthMixin):
         created, updated = self._apply(
             found, originators, evaluation.watched(coverage), now
         )
+        self._count(created, [alarm for alarm in updated if not alarm.active])
         self._announce(created, updated)
+
+    def _count(self, raised, ended) -> None:
+        """Tell Prometheus of a round's (or a clear's) committed changes, and how
+        many alarms are active now."""
+        for alarm in raised:
+            ALARMS_RAISED.labels(type=alarm.type, severity=alarm.severity).inc()
+        for alarm in ended:
+            ALARMS_ENDED.labels(type=alarm.type).inc()
+        active = self.storage.active_by_severity()
+        self.storage.commit()
+        for severity in logic.SEVERITIES:
+            ALARMS_ACTIVE.labels(severity=severity).set(active.get(severity, 0))
 
     def _apply(self, found, originators, watched, now):
         """Raise, update and clear alarms by what the rules found; the alarms

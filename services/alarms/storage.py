@@ -403,6 +403,15 @@ class AlarmStore(Store):
             )
         )
 
+    def active_by_severity(self) -> dict[str, int]:
+        """``{severity: active alarms}``; a severity without any is left out."""
+        rows = self.session.execute(
+            select(Alarm.severity, func.count())
+            .where(Alarm.active)
+            .group_by(Alarm.severity)
+        )
+        return dict(rows.all())
+
     def active_counts(self, device_ids) -> dict[str, int]:
         rows = self.session.execute(
             select(Alarm.device_id, func.count())

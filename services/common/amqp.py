@@ -162,6 +162,12 @@ class ReconnectingChannel:
         self._channel = None
         self._stopping = False
         self._reconnect_timer = None
+        self._ready = False
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the channel works (``ready()`` since it last opened)."""
+        return self._ready
 
     def connect(self) -> None:
         self._reconnect_timer = None
@@ -197,6 +203,7 @@ class ReconnectingChannel:
 
     def ready(self) -> None:
         """The channel works: the next loss waits ``backoff.first`` again."""
+        self._ready = True
         self.backoff.reset()
 
     def forget(self) -> None:
@@ -222,6 +229,7 @@ class ReconnectingChannel:
 
     def _on_channel_closed(self, _channel, reason) -> None:
         self._channel = None
+        self._ready = False
         self.forget()
         if self._connection and self._connection.is_open:
             if not self._stopping:
@@ -230,6 +238,7 @@ class ReconnectingChannel:
 
     def _on_connection_lost(self, _connection, reason) -> None:
         self._connection = self._channel = None
+        self._ready = False
         self.forget()
         if self._stopping:
             self.closed()

@@ -27,7 +27,7 @@ from services.common.messaging import (
     ReliableConsumer,
     describe,
 )
-from services.common.topology import original_routing_key
+from services.common.topology import RECEIVED_AT_HEADER, original_routing_key
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,19 @@ class Delivery(NamedTuple):
     routing_key: str
     body: object
     redelivered: bool
+    #: When the balancer received it (``x-ems-received-at``), if it says.
+    received_at: float | None = None
+
+
+def received_at(headers: dict | None) -> float | None:
+    """The balancer's ``x-ems-received-at``, if it is a number."""
+    value = (headers or {}).get(RECEIVED_AT_HEADER)
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 class BatchQueueConsumer(DeadLetteringQueueConsumer):
@@ -95,6 +108,7 @@ class BatchConsumer(ReliableConsumer):
                 ),
                 body,
                 bool(message.delivery_info.get("redelivered")),
+                received_at(message.headers),
             )
             for body, message in batch
         ]

@@ -16,6 +16,7 @@ checks (never routed to from outside).
 import json
 import logging
 import threading
+import time
 
 import eventlet
 from kombu import Connection, Exchange
@@ -30,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 from services.common import tracing
 from services.common.db import Database
 from services.common.errors import EmsError, PayloadTooLarge
+from services.common.metrics import HTTP_DURATION
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,12 @@ HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+
+#: The ``route`` of a request no route matched (404, 405) or refused before routing.
+UNMATCHED_ROUTE = "unmatched"
+
+#: The ``method`` label of a request's method, where it is one of these; else OTHER.
+HTTP_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 #: Error details that are whole numbers: seconds to wait, a quota's limit.
 INTEGER_DETAILS = ("retry_after", "limit")
@@ -218,30 +226,40 @@ class JsonWsgiApp(WsgiApp):
         # treating them as empty.
         environ["wsgi.input_terminated"] = True
         environ["wsgi.input"] = CappedInput(environ["wsgi.input"], self.max_body_bytes)
+        started = time.perf_counter()
         request = Request(environ, shallow=True)
         correlation_id = tracing.request_id(request.headers.get(tracing.HEADER))
         token = tracing.begin(correlation_id)
         try:
-            response = self.respond(request, environ)
+            response = self.respond(request, environ, started)
             response.headers[tracing.HEADER] = correlation_id
             return response(environ, start_response)
         finally:
             tracing.end(token)
 
-    def respond(self, request, environ):
+    def respond(self, request, environ, started: float):
         if request.method == "GET" and request.path in (LIVEZ, READYZ):
             return self.health(request.path)
         adapter = self.url_map.bind_to_environ(environ)
+        route = UNMATCHED_ROUTE
         try:
             if request.path == ERROR_PAGE.format(status=413):
                 raise too_large(self.max_body_bytes)
             if (request.content_length or 0) > self.max_body_bytes:
                 raise too_large(self.max_body_bytes)
-            provider, values = adapter.match()
+            rule, values = adapter.match(return_rule=True)
+            # The path template, not the path: one series per route, not per id.
+            route = rule.rule
             request.path_values = values
-            return provider.handle_request(request)
+            response = rule.endpoint.handle_request(request)
         except (HTTPException, PayloadTooLarge) as exc:
-            return error_response(exc)
+            response = error_response(exc)
+        HTTP_DURATION.labels(
+            route=route,
+            method=request.method if request.method in HTTP_METHODS else "OTHER",
+            status=str(response.status_code),
+        ).observe(time.perf_counter() - started)
+        return response
 
     def health(self, path: str):
         if path == LIVEZ:

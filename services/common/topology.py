@@ -45,11 +45,24 @@ def original_routing_key(headers: dict | None, routing_key: str) -> str:
     return (headers or {}).get(ROUTING_KEY_HEADER) or routing_key
 
 
+#: When the balancer took a reading from ``balancer.raw``, epoch seconds as decimal
+#: text (``"1796209615.204113"``), added as it forwards the reading: the ingest
+#: workers measure their lag from it.
+RECEIVED_AT_HEADER = "x-ems-received-at"
+
+
 #: Readings published over AMQP: ``device.<device_id>.reading``.
 READING_KEY = "device.*.reading"
 #: Readings published over MQTT to ``ems/devices/<device_id>/reading``: RabbitMQ's
 #: MQTT plugin publishes them to ``ems.data`` with ``/`` turned into ``.``.
 MQTT_READING_KEY = "ems.devices.*.reading"
+
+
+def reading_path(routing_key: str) -> str:
+    """How a reading came, by its original routing key: ``mqtt`` or ``amqp``."""
+    return "mqtt" if routing_key.startswith("ems.devices.") else "amqp"
+
+
 BALANCER_RAW = Queue(
     "balancer.raw",
     bindings=[

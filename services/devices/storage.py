@@ -7,6 +7,7 @@ from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.db import Store, utcnow
+from services.common.metrics import COMMANDS
 from services.common.schemas import is_id
 from services.devices.commands import (
     ACKED,
@@ -49,6 +50,18 @@ EXPIRE_BATCH = 1000
 
 
 class DeviceStore(Store):
+    def __init__(self, session):
+        super().__init__(session)
+        #: The statuses commands reached in this transaction: counted once it is
+        #: committed (``ems_commands_total``), so never for a rolled-back one.
+        self._reached: list[str] = []
+
+    def commit(self) -> None:
+        super().commit()
+        for status in self._reached:
+            COMMANDS.labels(status=status).inc()
+        self._reached.clear()
+
     def lock_owner(self, user_id: str) -> None:
         """Serialise the creation of ``user_id``'s devices until the transaction
         ends, in every devices process.
@@ -561,6 +574,7 @@ class DeviceStore(Store):
         return moved
 
     def _record(self, command: Command, at: datetime) -> None:
+        self._reached.append(command.status)
         self.session.add(
             CommandEvent(
                 command_id=command.id,

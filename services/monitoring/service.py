@@ -33,6 +33,7 @@ from services.common.messaging import (
     consume_raw,
     republish,
 )
+from services.common.metrics import DEAD_LETTERS, reason_label
 from services.common.rpc import TimedRpcProxy
 from services.common.schemas import is_id, load
 from services.common.timers import configured_timer
@@ -837,8 +838,12 @@ class MonitoringService(HealthMixin):
         may be anything, and is kept as it came."""
         kept = int(self.config.get("DEAD_LETTERS_KEPT", DEAD_LETTERS_KEPT))
         body_bytes = int(self.config.get("DEAD_LETTER_BODY_BYTES", MAX_BODY_BYTES))
-        self.storage.add_dead_letter(dead_letters.record(message, body_bytes), kept)
+        record = dead_letters.record(message, body_bytes)
+        self.storage.add_dead_letter(record, kept)
         self.storage.commit()
+        DEAD_LETTERS.labels(
+            reason=reason_label(record["reason"]), service=record["service"]
+        ).inc()
 
     @rpc(expected_exceptions=EXPECTED)
     def list_dead_letters(self, caller, query):

@@ -13,6 +13,7 @@ of its days (``services/monitoring/partitions.py``). Readings that can never be
 counted are dead-lettered with why.
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from services.common.topology import ingest_queue_named
 from services.monitoring import logic, partitions, rollups, status
 from services.monitoring.devices import device_terms, known_devices
 from services.monitoring.exceptions import InvalidReading
+from services.monitoring.ingest_metrics import record_batch
 from services.monitoring.storage import MonitoringStore
 
 
@@ -121,6 +123,7 @@ class MonitoringWorker:
         )
         self.storage.add_status_notifications(online)
         self.storage.commit()
+        record_batch(deliveries, parsed, inserted, rejected, time.time())
 
         # Pushed after the commit: a push may be lost if this process dies right
         # here, but never announces what was not stored (the notification list

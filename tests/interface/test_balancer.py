@@ -22,6 +22,7 @@ from services.common.topology import (
     DATA,
     DEAD,
     REASON_HEADER,
+    RECEIVED_AT_HEADER,
     ROUTING_KEY_HEADER,
     SERVICE_HEADER,
     ingest_queue,
@@ -189,6 +190,8 @@ def test_readings_are_split_evenly_and_arrive_intact(broker, balancer):
         number = headers(message)["x-test-n"]
         device = f"d{number % 7}"
         assert json.loads(message.body) == {"device_id": device, "n": number}
+        received_at = float(headers(message).pop(RECEIVED_AT_HEADER))
+        assert time.time() - 120 < received_at <= time.time()
         assert headers(message) == {
             "x-test-n": number,
             "x-test-device": device,

@@ -296,6 +296,33 @@ def health_problems(compose: dict) -> list[str]:
     return problems
 
 
+#: The port every EMS container serves its metrics and probes on, which Prometheus
+#: scrapes as ``<service>:9100``.
+METRICS_PORT = "9100"
+
+
+def readiness_problems(compose: dict) -> list[str]:
+    """Each of our long-running processes that serves metrics (its settings have
+    ``METRICS``) listens on 9100 of every interface and is health-checked by its
+    ``/readyz``."""
+    problems = []
+    for name, service in (compose.get("services") or {}).items():
+        processes = processes_of(argv(service.get("command")))
+        if not is_ours(service) or not any(
+            "METRICS" in config.PROCESSES[process] for process in processes
+        ):
+            continue
+        env = environment(service)
+        if env.get("EMS_METRICS_PORT") != METRICS_PORT:
+            problems.append(f"{name}: EMS_METRICS_PORT is not {METRICS_PORT}")
+        if env.get("EMS_METRICS_HOST") != "0.0.0.0":
+            problems.append(f"{name}: EMS_METRICS_HOST is not 0.0.0.0")
+        test = " ".join(argv((service.get("healthcheck") or {}).get("test")))
+        if f"127.0.0.1:{METRICS_PORT}/readyz" not in test:
+            problems.append(f"{name}: its healthcheck does not ask /readyz")
+    return problems
+
+
 def dependency_problems(compose: dict) -> list[str]:
     services = compose.get("services") or {}
     problems = []
@@ -504,6 +531,10 @@ def test_no_service_talks_to_its_own_loopback(compose):
     assert loopback_problems(compose) == []
 
 
+def test_every_process_serves_its_probes_to_prometheus_and_its_healthcheck(compose):
+    assert readiness_problems(compose) == []
+
+
 # -- copies broken on purpose: the checks notice ------------------------------------
 
 
@@ -571,6 +602,10 @@ def _loopback_broker(compose):
     gateway["environment"] = _without(gateway["environment"], "EMS_AMQP_URI_GATEWAY")
 
 
+def _healthcheck_not_on_readyz(compose):
+    compose["services"]["balancer"]["healthcheck"] = {"test": ["CMD", "true"]}
+
+
 def _missing_mount(compose):
     compose["services"]["rabbitmq"]["volumes"] = [
         "./docker/no-such.conf:/etc/rabbitmq/conf.d/50-ems.conf:ro"
@@ -599,6 +634,7 @@ BREAKAGES = [
     (_bootstrap_on_its_own_network, lambda c, p: bootstrap_problems(c), "namespace"),
     (_loopback_broker, lambda c, p: loopback_problems(c), "EMS_AMQP_URI"),
     (_missing_mount, lambda c, p: mount_problems(c), "no-such.conf"),
+    (_healthcheck_not_on_readyz, lambda c, p: readiness_problems(c), "balancer"),
 ]
 
 

@@ -1,5 +1,7 @@
 """The relay's pika callbacks, on a fake channel: what goes out, what is acked."""
 
+import time
+
 import pika
 import pytest
 from pika.frame import Method
@@ -12,9 +14,11 @@ from balancer.relay import (
     describe,
     forwarded_properties,
 )
+from services.common.metrics import REGISTRY
 from services.common.topology import (
     DLX,
     REASON_HEADER,
+    RECEIVED_AT_HEADER,
     ROUTING_KEY_HEADER,
     SERVICE_HEADER,
 )
@@ -71,8 +75,17 @@ def relay(channel):
     return relay
 
 
-def deliver(relay, tag, headers=None):
-    method = Basic.Deliver(delivery_tag=tag, routing_key=f"device.d{tag}.reading")
+def received(properties) -> dict:
+    """The headers without the balancer's receipt, which must be a moment ago."""
+    headers = dict(properties.headers)
+    assert time.time() - 5 < float(headers.pop(RECEIVED_AT_HEADER)) <= time.time()
+    return headers
+
+
+def deliver(relay, tag, headers=None, routing_key=None):
+    method = Basic.Deliver(
+        delivery_tag=tag, routing_key=routing_key or f"device.d{tag}.reading"
+    )
     properties = pika.BasicProperties(
         content_type="application/json", headers=headers, message_id=f"m-{tag}"
     )
@@ -105,7 +118,7 @@ def test_forwards_in_turn_and_acks_only_what_the_broker_confirmed(relay, channel
     ]
     _, _, body, properties = channel.published[1]
     assert body == b'{"n": 2}'
-    assert properties.headers == {"x-n": 2, ROUTING_KEY_HEADER: "device.d2.reading"}
+    assert received(properties) == {"x-n": 2, ROUTING_KEY_HEADER: "device.d2.reading"}
     assert properties.message_id == "m-2" and properties.delivery_mode == PERSISTENT
     assert channel.acked == []
     confirm(relay, 2, multiple=True)
@@ -113,6 +126,20 @@ def test_forwards_in_turn_and_acks_only_what_the_broker_confirmed(relay, channel
     confirm(relay, 3)
     assert channel.acked == [1, 2, 3]
     assert relay.stats()["forwarded"] == {ONE: 2, TWO: 1}
+
+
+def test_readings_received_are_counted_by_how_they_came(relay):
+    def count(path):
+        return (
+            REGISTRY.get_sample_value("ems_readings_received_total", {"path": path})
+            or 0
+        )
+
+    before = count("amqp"), count("mqtt")
+    deliver(relay, 1)
+    deliver(relay, 2, routing_key="ems.devices.d2.reading")
+    deliver(relay, 3, routing_key="ems.devices.d3.reading")
+    assert (count("amqp") - before[0], count("mqtt") - before[1]) == (1, 2)
 
 
 def test_a_nacked_forward_requeues_its_reading(relay, channel):
@@ -139,7 +166,7 @@ def test_what_no_target_takes_is_dead_lettered_with_the_reason(relay, channel):
         confirm(relay, sequence)
     exchange, routing_key, body, properties = channel.published[2]
     assert (exchange, routing_key, body) == (DLX.name, "device.d1.reading", b'{"n": 1}')
-    assert properties.headers == {
+    assert received(properties) == {
         "x-n": 1,
         ROUTING_KEY_HEADER: "device.d1.reading",
         REASON_HEADER: UNROUTABLE_REASON,

@@ -28,6 +28,7 @@ from services.common.errors import (
     NotFound as EmsNotFound,
 )
 from services.common.http import CappedInput, JsonWsgiApp, Readiness, error_response
+from services.common.metrics import REGISTRY
 from services.common.schemas import load
 from services.users.exceptions import EmailTaken
 
@@ -258,3 +259,25 @@ def test_readyz_of_a_service_without_a_database_asks_the_broker(monkeypatch):
     monkeypatch.setattr(Readiness, "_broker", lambda self: asked.append(True))
     response = health_app([]).get("/readyz")
     assert response.status_code == 200 and asked == [True]
+
+
+def test_each_request_is_timed_by_its_route_template_and_status():
+    server = SimpleNamespace(
+        container=SimpleNamespace(config={}),
+        make_url_map=lambda: Map([Rule("/things/<string:thing_id>", endpoint=Echo())]),
+    )
+    client = Client(JsonWsgiApp(server))
+
+    def count(route, status, method="POST"):
+        labels = {"route": route, "method": method, "status": status}
+        return (
+            REGISTRY.get_sample_value("ems_http_request_duration_seconds_count", labels)
+            or 0
+        )
+
+    before = count("/things/<string:thing_id>", "200"), count("unmatched", "404", "GET")
+    client.post("/things/a1", data=b"x")
+    client.post("/things/b2", data=b"x")
+    client.get("/nowhere")
+    assert count("/things/<string:thing_id>", "200") - before[0] == 2
+    assert count("unmatched", "404", "GET") - before[1] == 1

@@ -7,6 +7,7 @@ import pytest
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
+from services.common.metrics import REGISTRY
 from services.common.tokens import Identity
 from ws_gateway.__main__ import delivery
 from ws_gateway.registry import (
@@ -224,3 +225,19 @@ def test_delivery_parses_the_key_and_sends_the_body_as_it_is(registry):
     body = json.dumps({"type": "chat.message", "data": {}, "ts": "t"}).encode()
     delivery(registry)("user.alice.chat.message", body)
     assert alice.received == [body.decode()]
+
+
+def test_deliveries_and_slow_clients_dropped_are_counted(registry):
+    def count(name):
+        return REGISTRY.get_sample_value(name) or 0
+
+    before = (
+        count("ems_ws_deliveries_total"),
+        count("ems_ws_slow_clients_dropped_total"),
+    )
+    register(registry, FakeClient("alice", stalled=True), FakeClient("alice"))
+    for number in range(MAX_PENDING + 1):
+        deliver(registry, "user.alice.x", "x", n=number)
+    # Every write but the one that found the stalled client full.
+    assert count("ems_ws_deliveries_total") - before[0] == 2 * MAX_PENDING + 1
+    assert count("ems_ws_slow_clients_dropped_total") - before[1] == 1
