@@ -21,7 +21,17 @@ pytestmark = pytest.mark.integration
 WORKERS = ("monitoring_worker_1", "monitoring_worker_2")
 #: Procfile processes that are not Python processes of the platform, or not
 #: long-running ones.
-WITHOUT_METRICS = {"maildev", "traefik", "bootstrap", "simulator"}
+#: Processes that are not the platform's Python: they serve their own metrics
+#: (Traefik, Prometheus, Alertmanager, the exporter) or none.
+WITHOUT_METRICS = {
+    "maildev",
+    "traefik",
+    "bootstrap",
+    "simulator",
+    "prometheus",
+    "alertmanager",
+    "postgres_exporter",
+}
 
 
 def get(url: str) -> tuple[int, bytes]:

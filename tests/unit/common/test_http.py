@@ -263,7 +263,7 @@ def test_readyz_of_a_service_without_a_database_asks_the_broker(monkeypatch):
 
 def test_each_request_is_timed_by_its_route_template_and_status():
     server = SimpleNamespace(
-        container=SimpleNamespace(config={}),
+        container=SimpleNamespace(config={}, dependencies=[]),
         make_url_map=lambda: Map([Rule("/things/<string:thing_id>", endpoint=Echo())]),
     )
     client = Client(JsonWsgiApp(server))
