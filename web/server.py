@@ -103,12 +103,7 @@ class HealthHandler(RequestIdMixin, tornado.web.RequestHandler):
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """Tornado's access log line, with the request's id on it."""
     status = handler.get_status()
-    if status < 400:
-        level = logging.INFO
-    elif status < 500:
-        level = logging.WARNING
-    else:
-        level = logging.ERROR
+    level = tracing.access_level(status)
     token = tracing.begin(getattr(handler, "correlation_id", None))
     try:
         access_log.log(

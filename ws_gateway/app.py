@@ -58,12 +58,7 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     WebSocket handshake), so it never reaches a log.
     """
     status = handler.get_status()
-    if status < 400:
-        level = logging.INFO
-    elif status < 500:
-        level = logging.WARNING
-    else:
-        level = logging.ERROR
+    level = tracing.access_level(status)
     # The line shows the request's id (the handshake's), as the API's lines do.
     token = tracing.begin(getattr(handler, "correlation_id", None))
     try:

@@ -67,6 +67,14 @@ def end(token: contextvars.Token) -> None:
     _current.reset(token)
 
 
+def access_level(status: int) -> int:
+    """The level of an access log line: errors of the server as errors, the
+    client's as warnings, the rest as information."""
+    if status < 400:
+        return logging.INFO
+    return logging.WARNING if status < 500 else logging.ERROR
+
+
 class CorrelationFilter(logging.Filter):
     """Gives every record ``correlation_id`` (``-`` if none) and ``process_name``
     (the process's name, as the logging settings give it)."""

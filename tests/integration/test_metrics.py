@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.clients import MqttDevice
 from harness.polling import eventually
+from harness.probes import fetch
 from harness.readings import publish_readings as publish_amqp
 from harness.stack import read_procfile
 from services.common.topology import mqtt_reading_topic
@@ -34,17 +35,6 @@ WITHOUT_METRICS = {
 }
 
 
-def get(url: str) -> tuple[int, bytes]:
-    """The status and body; status 0 when nothing answers."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except OSError:
-        return 0, b""
-
-
 def publish_mqtt(client, device_id: str, *bodies) -> None:
     """Publish as the device, with credentials its owner's ``client`` issues."""
     answer = client.post(f"/api/devices/{device_id}/credentials")
@@ -62,7 +52,7 @@ def total(stack, processes, name: str, **labels) -> float:
     """The sum of ``name``'s samples with ``labels`` over ``processes``."""
     found = 0.0
     for process in processes:
-        status, body = get(stack.metrics_url(process))
+        status, body = fetch(stack.metrics_url(process))
         assert status == 200, process
         for family in text_string_to_metric_families(body.decode()):
             for sample in family.samples:
@@ -80,8 +70,8 @@ def test_every_process_has_a_target_file_and_is_ready(stack):
         "program": "monitoring_worker",
     }
     for process in expected:
-        eventually(lambda p=process: get(stack.metrics_url(p, "/readyz"))[0] == 200)
-        assert get(stack.metrics_url(process, "/livez"))[0] == 200
+        eventually(lambda p=process: fetch(stack.metrics_url(p, "/readyz"))[0] == 200)
+        assert fetch(stack.metrics_url(process, "/livez"))[0] == 200
 
 
 def test_readings_over_amqp_and_mqtt_move_the_counters_and_the_lag(stack, device):
@@ -200,4 +190,4 @@ def test_a_killed_worker_keeps_its_target_file_but_stops_answering(stack):
     finally:
         stack.start_process(name)
     # Back, it writes its file anew (another port) and becomes ready.
-    eventually(lambda: get(stack.metrics_url(name, "/readyz"))[0] == 200, timeout=60)
+    eventually(lambda: fetch(stack.metrics_url(name, "/readyz"))[0] == 200, timeout=60)

@@ -3,8 +3,6 @@ service's /metrics, /livez and /readyz, and the ingest worker's counters."""
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.monitoring import FakeDevices, start_monitoring
 from harness.polling import eventually
+from harness.probes import fetch
 from services.common.metrics import REGISTRY
 from services.common.service_metrics import with_metrics
 from services.common.topology import RECEIVED_AT_HEADER, ingest_queue
@@ -24,14 +23,6 @@ pytestmark = pytest.mark.usefixtures("clean_databases")
 
 OWNER = "6f1c9d2e-0000-4000-8000-0000000000aa"
 QUEUE = ingest_queue(1)
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def target(resources, process: str) -> str:
@@ -59,14 +50,14 @@ def test_a_service_serves_its_rpc_durations_and_is_ready(
     with ServiceRpcProxy("users", service_config()) as users:
         assert users.health() == {"status": "ok"}
 
-    status, body = get(f"http://{address}/metrics")
+    status, body = fetch(f"http://{address}/metrics")
     assert status == 200
     labels = {"service": "users", "method": "health", "outcome": "ok"}
     assert sample(body.decode(), "ems_rpc_duration_seconds_count", labels) >= 1
     assert sample(body.decode(), "ems_process_start_time_seconds", {}) > 0
-    assert get(f"http://{address}/livez")[0] == 200
+    assert fetch(f"http://{address}/livez")[0] == 200
     status, body = eventually(
-        lambda: (answer := get(f"http://{address}/readyz"))[0] == 200 and answer
+        lambda: (answer := fetch(f"http://{address}/readyz"))[0] == 200 and answer
     )
     assert json.loads(body) == {"status": "ok", "failing": {}}
 
@@ -82,14 +73,14 @@ def test_readyz_names_a_database_that_does_not_answer(
     container_factory(with_metrics(UsersService), settings).start()
     address = target(resources, "users_without_db")
 
-    status, body = get(f"http://{address}/readyz")
+    status, body = fetch(f"http://{address}/readyz")
     assert status == 503
     answer = json.loads(body)
     assert answer["status"] == "unavailable"
     assert set(answer["failing"]) == {"database"}
     assert "no_such_database" in answer["failing"]["database"]
     # Alive all the same: the process runs, its database does not answer.
-    assert get(f"http://{address}/livez")[0] == 200
+    assert fetch(f"http://{address}/livez")[0] == 200
 
 
 def value(name: str, **labels) -> float:

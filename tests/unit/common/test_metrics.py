@@ -1,12 +1,11 @@
 """The metrics server, its probes and the Prometheus target file."""
 
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 from prometheus_client import Counter, Gauge, Histogram
 
+from harness.probes import fetch
 from services.common import metrics
 from services.common.metrics import (
     REGISTRY,
@@ -24,14 +23,6 @@ SETTINGS = {
     "process": "monitoring_worker_1",
     "program": "monitoring_worker",
 }
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def test_the_target_file_is_what_prometheus_file_sd_reads(tmp_path):
@@ -89,26 +80,26 @@ def server(tmp_path):
 
 def test_metrics_are_served_in_prometheus_text(server):
     url, _ = server
-    status, body = get(f"{url}/metrics")
+    status, body = fetch(f"{url}/metrics")
     assert status == 200
     text = body.decode()
     assert "ems_process_start_time_seconds" in text
     assert "# TYPE ems_readings_committed_total counter" in text
-    assert get(f"{url}/nowhere")[0] == 404
+    assert fetch(f"{url}/nowhere")[0] == 404
 
 
 def test_readyz_answers_503_naming_what_fails(server):
     url, state = server
-    assert get(f"{url}/readyz") == (200, b'{"status": "ok", "failing": {}}')
+    assert fetch(f"{url}/readyz") == (200, b'{"status": "ok", "failing": {}}')
     state["database"] = "connection refused"
-    status, body = get(f"{url}/readyz")
+    status, body = fetch(f"{url}/readyz")
     assert status == 503
     assert json.loads(body) == {
         "status": "unavailable",
         "failing": {"database": "connection refused"},
     }
     # Liveness does not depend on the database.
-    assert get(f"{url}/livez")[0] == 200
+    assert fetch(f"{url}/livez")[0] == 200
 
 
 def test_a_check_that_raises_fails_with_the_exception():
