@@ -63,7 +63,9 @@ def logging_settings(process: str) -> dict:
             "correlation": {
                 "()": "services.common.tracing.CorrelationFilter",
                 "process": process,
-            }
+            },
+            "probes": {"()": "services.common.tracing.QuietProbes"},
+            "expected": {"()": "services.common.tracing.BriefExpectedErrors"},
         },
         "formatters": {
             "plain": {"format": PLAIN_LOG_FORMAT},
@@ -73,7 +75,7 @@ def logging_settings(process: str) -> dict:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": v.LOG_FORMAT,
-                "filters": ["correlation"],
+                "filters": ["correlation", "probes", "expected"],
             }
         },
         "root": {"level": v.LOG_LEVEL, "handlers": ["console"]},

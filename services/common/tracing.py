@@ -75,6 +75,35 @@ def access_level(status: int) -> int:
     return logging.WARNING if status < 500 else logging.ERROR
 
 
+#: An access line of a probe that succeeded, as eventlet's server (the Nameko
+#: services) and Tornado's (ws_gateway, web) write it.
+PROBE_ANSWERED = re.compile(
+    r'^200 GET /(?:livez|readyz)\b|"GET /(?:livez|readyz) HTTP/[0-9.]+" 200 '
+)
+
+
+class QuietProbes(logging.Filter):
+    """Leaves out the access lines of probes answered 200: Traefik and the
+    container runtime ask every few seconds, and a failing probe is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not PROBE_ANSWERED.search(record.getMessage())
+
+
+class BriefExpectedErrors(logging.Filter):
+    """An error a service expects (a 404, a 400, a wrong password: an
+    ``EmsError``) is logged by Nameko with its traceback; this keeps its one line
+    and drops the traceback, which says nothing about a request that was simply
+    refused. Unexpected errors keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "nameko.containers" and str(record.msg).startswith(
+            "(expected)"
+        ):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class CorrelationFilter(logging.Filter):
     """Gives every record ``correlation_id`` (``-`` if none) and ``process_name``
     (the process's name, as the logging settings give it)."""

@@ -4,6 +4,7 @@ carry them."""
 import json
 import logging
 import re
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -178,3 +179,53 @@ def test_the_plain_format_is_the_default_and_nothing_else_is_taken():
     )
     with pytest.raises(ValueError, match="plain or json"):
         config.settings("auth", {"EMS_LOG_FORMAT": "xml"})
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        (
+            '127.0.0.1 - - [02/Dec/2026 11:42:09] "GET /readyz HTTP/1.1" 200 172 0.01',
+            False,
+        ),
+        (
+            '127.0.0.1 - - [02/Dec/2026 11:42:09] "GET /readyz HTTP/1.1" 503 90 0.01',
+            True,
+        ),
+        ("200 GET /livez (127.0.0.1) 0.38ms", False),
+        ("503 GET /readyz (127.0.0.1) 0.38ms", True),
+        ("200 GET /api/devices (127.0.0.1) 0.38ms", True),
+        ('"GET /readyzz HTTP/1.1" 200 1 0.1', True),
+    ],
+)
+def test_only_the_probes_that_succeeded_are_left_out_of_the_logs(line, kept):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, line, None, None)
+    assert tracing.QuietProbes().filter(record) is kept
+
+
+def test_an_expected_error_is_logged_in_one_line_an_unexpected_one_in_full():
+    try:
+        raise ValueError("refused")
+    except ValueError:
+        exc_info = sys.exc_info()
+    expected = logging.LogRecord(
+        "nameko.containers",
+        logging.WARNING,
+        __file__,
+        1,
+        "(expected) error handling worker %s: %s",
+        ("w", "refused"),
+        exc_info,
+    )
+    unexpected = logging.LogRecord(
+        "nameko.containers",
+        logging.ERROR,
+        __file__,
+        1,
+        "error handling worker %s: %s",
+        ("w", "boom"),
+        exc_info,
+    )
+    brief = tracing.BriefExpectedErrors()
+    assert brief.filter(expected) and expected.exc_info is None
+    assert brief.filter(unexpected) and unexpected.exc_info is exc_info
