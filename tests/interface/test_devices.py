@@ -10,6 +10,7 @@ from harness.clients import (
     assert_locked_out_when_replaced_and_deleted,
     can_connect,
 )
+from harness.polling import eventually
 from services.common.errors import Forbidden
 from services.common.topology import DATA, SYNC
 from services.devices.exceptions import (
@@ -161,7 +162,9 @@ def test_a_deleted_user_s_devices_go_too(config, devices_rpc, listen):
     publish(config, "user.deleted", {"user": {"id": OWNER["user_id"]}})
     deleted = {body["device"]["id"] for _, body in events.messages(wait=5, until=3)}
     assert deleted == {device["id"] for device in mine}
-    assert devices_rpc.list_devices(OWNER) == []
+    # Each event goes out before the cascade's commit (never lost): the devices
+    # are gone once it follows.
+    eventually(lambda: devices_rpc.list_devices(OWNER) == [], timeout=10)
     assert devices_rpc.get_device(OTHER, theirs["id"])
 
 
