@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# The Python suite as two lines of pytest processes at once: unit and interface
-# tests, then the browser scenarios (against a platform of their own); and the other
-# integration tests against the whole platform (which spend most of their time
-# waiting on it). Each line is prefixed with its group; the run fails if any group
-# does. Arguments, if any, run one pytest with them instead.
+# The Python suite as two pytest processes at once: unit and interface tests, and
+# the integration tests against the whole platform (which spend most of their time
+# waiting on it). Each line is prefixed with its group; the run fails if either
+# group does. Arguments, if any, run one pytest with them instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=.venv/bin/python
@@ -19,22 +18,13 @@ group() {
     return "${PIPESTATUS[0]}"
 }
 
-BROWSER=tests/integration/test_web_app.py
-
-(
-    group services tests/unit tests/interface
-    services_status=$?
-    group browser "$BROWSER"
-    browser_status=$?
-    echo "services: exit $services_status; browser: exit $browser_status"
-    [ "$services_status" -eq 0 ] && [ "$browser_status" -eq 0 ]
-) &
-first=$!
-group platform tests/integration --ignore="$BROWSER" &
+group services tests/unit tests/interface &
+services=$!
+group platform tests/integration &
 platform=$!
-wait "$first"
-first_status=$?
+wait "$services"
+services_status=$?
 wait "$platform"
 platform_status=$?
-echo "services and browser: exit $first_status; platform: exit $platform_status"
-[ "$first_status" -eq 0 ] && [ "$platform_status" -eq 0 ]
+echo "services: exit $services_status; platform: exit $platform_status"
+[ "$services_status" -eq 0 ] && [ "$platform_status" -eq 0 ]

@@ -49,6 +49,10 @@ LIVEZ = "/livez"
 READYZ = "/readyz"
 #: Seconds a readiness check may take (Traefik waits 2 s for the answer).
 READY_TIMEOUT = 1.5
+#: A check that only ran out of time, this soon after one that passed, does not
+#: make the process unready: a busy process is slow, not down, and Traefik would
+#: otherwise take away the only server there is.
+READY_GRACE = 30.0
 
 #: HTTP errors raised by routing or request parsing, by status.
 HTTP_CODES = {
@@ -171,20 +175,29 @@ class Readiness:
         ]
         self._connection = None
         self._lock = threading.Lock()
+        self._passed_at: float | None = None
 
     def failing(self) -> dict:
         """What cannot be reached, by name (``{"broker": "..."}``); empty if
-        ready."""
+        ready. A check that runs out of time within ``READY_GRACE`` of the last
+        one that passed counts as slow, not failing; an error always fails."""
         checks = {"database": self._database} if self.databases else {}
         if not checks:
             checks["broker"] = self._broker
         failing = {}
+        now = time.monotonic()
+        recent = self._passed_at is not None and now - self._passed_at < READY_GRACE
         for name, check in checks.items():
             try:
                 with eventlet.Timeout(READY_TIMEOUT):
                     check()
-            except (Exception, eventlet.Timeout) as exc:
+            except eventlet.Timeout as exc:
+                if not recent:
+                    failing[name] = f"Timeout: {exc}"[:200]
+            except Exception as exc:
                 failing[name] = f"{type(exc).__name__}: {exc}"[:200]
+        if not failing:
+            self._passed_at = now
         return failing
 
     def _database(self) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 from types import SimpleNamespace
 
+import eventlet
 import pytest
 from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError, UnknownService
@@ -281,3 +282,40 @@ def test_each_request_is_timed_by_its_route_template_and_status():
     client.get("/nowhere")
     assert count("/things/<string:thing_id>", "200") - before[0] == 2
     assert count("unmatched", "404", "GET") - before[1] == 1
+
+
+def test_a_slow_check_soon_after_a_good_one_is_slow_not_unready(monkeypatch):
+    import services.common.http as http_module
+
+    monkeypatch.setattr(http_module, "READY_TIMEOUT", 0.05)
+    answers = ["ok"]
+
+    def broker(self):
+        if answers.pop(0) == "slow":
+            eventlet.sleep(1)
+        elif not answers:
+            answers.append("slow")
+
+    monkeypatch.setattr(Readiness, "_broker", broker)
+    readiness = Readiness(SimpleNamespace(config={}, dependencies=[]))
+    assert readiness.failing() == {}
+    # The next check runs out of time: within the grace, still ready.
+    assert readiness.failing() == {}
+    # Long after the last good one, running out of time is failing.
+    readiness._passed_at -= http_module.READY_GRACE + 1
+    answers.append("slow")
+    assert "Timeout" in readiness.failing()["broker"]
+
+
+def test_an_error_fails_readiness_whatever_passed_before(monkeypatch):
+    calls = []
+
+    def broker(self):
+        calls.append(1)
+        if len(calls) > 1:
+            raise ConnectionRefusedError("refused")
+
+    monkeypatch.setattr(Readiness, "_broker", broker)
+    readiness = Readiness(SimpleNamespace(config={}, dependencies=[]))
+    assert readiness.failing() == {}
+    assert "refused" in readiness.failing()["broker"]
