@@ -243,14 +243,7 @@ class AlarmsService(HealthMixin):
         """The caller's role on each of the sites, from the copy."""
         sites = self.storage.sites(site_ids)
         return {
-            site_id: next(
-                (
-                    member["role"]
-                    for member in site.members
-                    if member["user_id"] == caller["user_id"]
-                ),
-                None,
-            )
+            site_id: _role_on(site, caller["user_id"])
             for site_id, site in sites.items()
         }
 
@@ -459,11 +452,7 @@ class AlarmsService(HealthMixin):
 
     @staticmethod
     def _preferences_view(row) -> dict:
-        values = (
-            DEFAULT_PREFERENCES
-            if row is None
-            else {key: getattr(row, key) for key in DEFAULT_PREFERENCES}
-        )
+        values = _preferences(row)
         quiet = (
             {"start": values["quiet_start"], "end": values["quiet_end"]}
             if values["quiet_start"] and values["quiet_end"]
@@ -643,7 +632,7 @@ class AlarmsService(HealthMixin):
                         alarm.severity not in chosen["app_severities"]
                     ):
                         continue
-                    self._push_to(kind, alarm, user_id, users.get(user_id))
+                    self._push_to(kind, alarm, user_id, users.get(user_id), sites)
         for alarm in created:
             for user_id in people[alarm.id]:
                 chosen = preferences.get(user_id, DEFAULT_PREFERENCES)
@@ -651,10 +640,12 @@ class AlarmsService(HealthMixin):
                     self._email(alarm, users.get(user_id), chosen)
         self.storage.commit()
 
-    def _push_to(self, kind, alarm, user_id: str, user: dict | None) -> None:
+    def _push_to(self, kind, alarm, user_id: str, user: dict | None, sites) -> None:
+        """Push the alarm to ``user_id`` with what they may do with it, their role
+        on its site read from ``sites`` (already loaded for the announcement)."""
         caller = {"user_id": user_id, "role": (user or {}).get("role", "USER")}
-        roles = self._site_roles(caller, {alarm.site_id})
-        self.push(kind, self._view(alarm, caller, roles), user_id)
+        role = _role_on(sites.get(alarm.site_id), user_id)
+        self.push(kind, self._view(alarm, caller, {alarm.site_id: role}), user_id)
 
     def _email(self, alarm, user: dict | None, chosen: dict) -> None:
         """E-mail a new alarm to ``user``, or hold it while their quiet hours last
@@ -807,6 +798,13 @@ class AlarmsService(HealthMixin):
             if len(page) < INVENTORY_PAGE:
                 return
             after = page[-1]["site"]["id"]
+
+
+def _role_on(site, user_id: str) -> str | None:
+    """``user_id``'s role on ``site`` (a kept site, or None), if a member."""
+    if site is None:
+        return None
+    return next((m["role"] for m in site.members if m["user_id"] == user_id), None)
 
 
 def _preferences(row) -> dict:
