@@ -90,7 +90,9 @@ def test_history_is_counted_once_however_often_it_is_sent(stack, household, tmp_
     for count, drawn, total, _ in first.values():
         # Every history reading counted in its hour, once.
         assert count >= 5 and total == pytest.approx(drawn, abs=1e-6)
-        assert total > 0
+    # The meter always draws; the PV system draws only at night, so its six hours
+    # may well add up to nothing.
+    assert sum(total for _, _, total, _ in first.values()) > 0
 
     published, _ = ingest(stack)
     simulator = simulate(stack, email, "--history", "6h", log=log)

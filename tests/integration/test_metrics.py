@@ -170,9 +170,11 @@ def test_devices_counts_each_status_its_commands_reach(stack, device):
 
     before = pending()
     path = f"/api/devices/{device['id']}/commands"
-    assert client.post(path, {"type": "ping"}).status_code == 202
-    # Nobody listens for this device: it waits, pending, until it expires.
-    assert pending() - before == 1
+    for _ in range(3):
+        assert client.post(path, {"type": "ping"}).status_code == 202
+    # Nobody listens for this device: they wait, pending, until they expire. The
+    # counter is the process's: tests beside this one may add their commands.
+    assert pending() - before >= 3
 
 
 def test_a_killed_worker_keeps_its_target_file_but_stops_answering(stack):
