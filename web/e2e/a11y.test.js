@@ -125,6 +125,7 @@ describe("accessibility", () => {
     await check(page, "/admin/support", heading("Support inbox"));
     await check(page, "/admin/users", heading("Users"));
     await check(page, "/audit", (p) => p.getByTestId("audit-records").waitFor());
+    await check(page, "/operations", heading("Processes"));
     await check(page, "/dr", heading("Demand response"));
     const event = await scheduledEvent();
     await check(page, `/dr?event=${event.id}`, (p) => p.getByRole("heading", { name: "Flexibility on offer" }).waitFor());
@@ -134,5 +135,6 @@ describe("accessibility", () => {
     await check(dark, `/dr?event=${event.id}`, (p) => p.getByRole("heading", { name: "Flexibility on offer" }).waitFor());
     await check(dark, "/", (p) => p.getByTestId("site-ranking").waitFor());
     await check(dark, "/audit", (p) => p.getByTestId("audit-records").waitFor());
+    await check(dark, "/operations", heading("Processes"));
   });
 });

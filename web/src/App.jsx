@@ -5,7 +5,7 @@ import { Loading } from "./components/Status.jsx";
 import Devices from "./pages/Devices.jsx";
 import Login from "./pages/Login.jsx";
 import Signup from "./pages/Signup.jsx";
-import { can } from "./permissions.js";
+import { can, OPERATIONS } from "./permissions.js";
 import { useSession } from "./session.jsx";
 
 // The other pages (and the chart library) load when first opened.
@@ -22,6 +22,7 @@ const Batteries = lazy(() => import("./pages/Batteries.jsx"));
 const Consumption = lazy(() => import("./pages/Consumption.jsx"));
 const DrEvents = lazy(() => import("./pages/DrEvents.jsx"));
 const Home = lazy(() => import("./pages/Home.jsx"));
+const Operations = lazy(() => import("./pages/Operations.jsx"));
 const Notifications = lazy(() => import("./pages/Notifications.jsx"));
 const NotificationPreferences = lazy(() => import("./pages/NotificationPreferences.jsx"));
 const Site = lazy(() => import("./pages/Site.jsx"));
@@ -72,6 +73,7 @@ export default function App() {
         <Route path="/admin/support" element={<Private may="support.read_inbox"><AdminSupport /></Private>} />
         <Route path="/admin/users" element={<Private may="users.read_users"><AdminUsers /></Private>} />
         <Route path="/audit" element={<Private may="audit.read"><Audit /></Private>} />
+        <Route path="/operations" element={<Private may={OPERATIONS}><Operations /></Private>} />
         <Route path="*" element={<section><h1>Page not found</h1></section>} />
       </Route>
     </Routes>

@@ -14,3 +14,8 @@ export function can(user, action) {
 export function offered(items, user) {
   return items.filter((item) => (!item.may || can(user, item.may)) && !(item.unless && can(user, item.unless)));
 }
+
+// The operations page (the platform's own state and its dead letters) is for
+// the accounts that may repair the platform: those who may handle its dead
+// letters, the page's actions.
+export const OPERATIONS = "monitoring.manage_dead_letters";

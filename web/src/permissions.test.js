@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { can, offered } from "./permissions.js";
+import { can, offered, OPERATIONS } from "./permissions.js";
 
 // As GET /api/auth/me answers for each role (tests/unit/users/test_permissions.py).
 const USER = { role: "USER", permissions: ["batteries.create", "devices.create"] };
@@ -9,7 +9,14 @@ const OPERATOR = {
 };
 const ADMIN = {
   role: "ADMIN",
-  permissions: ["devices.read_all", "dr.read_all", "support.read_inbox", "users.manage_users", "users.read_users"],
+  permissions: [
+    "devices.read_all",
+    "dr.read_all",
+    "monitoring.manage_dead_letters",
+    "support.read_inbox",
+    "users.manage_users",
+    "users.read_users",
+  ],
 };
 // Reads what staff read and changes nothing.
 const VIEWER = {
@@ -47,13 +54,14 @@ describe("offered", () => {
     { to: "/support", unless: "support.read_inbox" },
     { to: "/admin/support", may: "support.read_inbox" },
     { to: "/admin/users", may: "users.read_users" },
+    { to: "/operations", may: OPERATIONS },
   ];
   const shown = (user) => offered(LINKS, user).map((link) => link.to);
 
   it("shows each item to the accounts that may use it", () => {
     expect(shown(USER)).toEqual(["/devices", "/support"]);
     expect(shown(OPERATOR)).toEqual(["/devices", "/support"]);
-    expect(shown(ADMIN)).toEqual(["/devices", "/admin/support", "/admin/users"]);
+    expect(shown(ADMIN)).toEqual(["/devices", "/admin/support", "/admin/users", "/operations"]);
     expect(shown(VIEWER)).toEqual(["/devices", "/admin/support", "/admin/users"]);
   });
 

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { NavLink, Outlet } from "react-router-dom";
-import { offered } from "../permissions.js";
+import { OPERATIONS, offered } from "../permissions.js";
 import { useSession } from "../session.jsx";
 import AlarmCount from "./AlarmCount.jsx";
 import LiveToasts from "./LiveToasts.jsx";
@@ -21,6 +21,7 @@ const LINKS = [
   { to: "/admin/support", label: "Support inbox", may: "support.read_inbox" },
   { to: "/admin/users", label: "Users", may: "users.read_users" },
   { to: "/audit", label: "Audit log", may: "audit.read" },
+  { to: "/operations", label: "Operations", may: OPERATIONS },
 ];
 
 const LIVE_LABELS = {
