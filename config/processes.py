@@ -55,7 +55,7 @@ CONTAINER_CLASS = "services.common.container.TracingContainer"
 def logging_settings(process: str) -> dict:
     """``logging.config.dictConfig`` of a process (``ems run`` and the pika and
     Tornado processes apply it): every line with its correlation id, plain or one
-    JSON object (``EMS_LOG_FORMAT``)."""
+    JSON object (``EMS_LOG_FORMAT``); the latest errors kept for ``/errors``."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -76,9 +76,15 @@ def logging_settings(process: str) -> dict:
                 "class": "logging.StreamHandler",
                 "formatter": v.LOG_FORMAT,
                 "filters": ["correlation", "probes", "expected"],
-            }
+            },
+            # The latest errors, which the metrics server answers at /errors.
+            "recent": {
+                "()": "services.common.tracing.RecentErrors",
+                "level": "ERROR",
+                "filters": ["correlation", "expected"],
+            },
         },
-        "root": {"level": v.LOG_LEVEL, "handlers": ["console"]},
+        "root": {"level": v.LOG_LEVEL, "handlers": ["console", "recent"]},
     }
 
 
@@ -349,6 +355,11 @@ PROCESSES = {
         MAX_BODY_BYTES=v.MAX_REQUEST_BYTES,
         RPC_TIMEOUT=v.RPC_TIMEOUT,
         SUPPORT_RPC_TIMEOUT=v.SUPPORT_RPC_TIMEOUT,
+        # Asked for the operations page's figures (gateway/operations.py).
+        PROMETHEUS_URL=Derived(
+            lambda url, port: url or f"http://127.0.0.1:{port}",
+            (v.PROMETHEUS_URL, v.PROMETHEUS_PORT),
+        ),
     ),
     # ``python -m balancer``: balancer.raw to the ingest queues, in turn.
     "balancer": {

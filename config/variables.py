@@ -394,6 +394,13 @@ PROMETHEUS_PORT = Variable(
     int,
     "Prometheus's web UI and HTTP API (`ems prometheus`), on the loopback interface",
 )
+PROMETHEUS_URL = Variable(
+    "EMS_PROMETHEUS_URL",
+    None,
+    str,
+    "where the gateway asks Prometheus's HTTP API for the operations page "
+    "(default http://127.0.0.1:EMS_PROMETHEUS_PORT)",
+)
 SCRAPE_INTERVAL = Variable(
     "EMS_SCRAPE_INTERVAL",
     "15s",

@@ -15,10 +15,13 @@ from gateway import exports
 from gateway.api import ROUTES
 from gateway.edge import SERVICES, Forwarding, serve
 from gateway.openapi import build_spec
+from gateway.operations import Overview, Prometheus
 from services.common.http import json_response
 
 #: How long each service may take to say it is healthy.
 HEALTH_TIMEOUT = 2.0
+#: How long the operations page waits for Prometheus, and for each process.
+OPERATIONS_TIMEOUT = 2.0
 
 
 @serve(ROUTES)
@@ -54,6 +57,11 @@ class GatewayService(Forwarding):
                 "dependencies": dependencies,
             },
         )
+
+    def operations(self, caller):
+        """The platform's own state for ADMIN (``gateway/operations.py``)."""
+        prometheus = Prometheus(self.config["PROMETHEUS_URL"], OPERATIONS_TIMEOUT)
+        return Overview(prometheus, OPERATIONS_TIMEOUT)()
 
     def openapi(self):
         return json_response(200, build_spec(type(self)))

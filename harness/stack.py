@@ -44,6 +44,26 @@ def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
     return processes
 
 
+#: Procfile processes that are not the platform's Python: they serve their own
+#: metrics (Traefik, Prometheus, Alertmanager, the exporter) or none.
+WITHOUT_METRICS = frozenset(
+    {
+        "maildev",
+        "traefik",
+        "bootstrap",
+        "simulator",
+        "prometheus",
+        "alertmanager",
+        "postgres_exporter",
+    }
+)
+
+
+def metrics_processes() -> set[str]:
+    """The Procfile's processes that serve the platform's metrics and probes."""
+    return set(read_procfile()) - WITHOUT_METRICS
+
+
 class Resources:
     """A virtual host, migrated databases and signing keys, under one name."""
 

@@ -1,6 +1,6 @@
 """Every process's Prometheus metrics and its probes: the metrics of the platform
 (each counted where it happens), and the small HTTP server that answers
-``/metrics``, ``/livez`` and ``/readyz`` beside the process's own work.
+``/metrics``, ``/livez``, ``/readyz`` and ``/errors`` beside the process's own work.
 
 The server listens on ``METRICS.host``:``METRICS.port`` (0: a free port) and the
 process writes a Prometheus file_sd target file, ``<targets_dir>/<process>.json``,
@@ -11,6 +11,8 @@ get all of it from ``ServiceMetrics`` (``with_metrics``, which ``ems run`` appli
 the balancer, ws_gateway and web call ``serve_in_thread``.
 """
 
+import atexit
+import contextlib
 import json
 import logging
 import os
@@ -18,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -28,12 +31,25 @@ from prometheus_client import (
     Gauge,
     GCCollector,
     Histogram,
+    Info,
     PlatformCollector,
     ProcessCollector,
     make_wsgi_app,
 )
 
+from services.common.tracing import RecentErrors
+
 log = logging.getLogger(__name__)
+
+
+def version() -> str:
+    """The platform's version, as installed (``unknown`` when run from a tree that
+    is not)."""
+    try:
+        return metadata.version("ems")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
 
 #: The process's metrics: the platform's and the process's own
 #: (``ems_process_start_time_seconds``, memory, CPU; Python's GC and version).
@@ -140,6 +156,14 @@ ALARMS_ENDED = Counter(
     ["type"],
     registry=REGISTRY,
 )
+ERRORS_LOGGED = Counter(
+    "ems_errors_logged_total",
+    "Log records of level ERROR and above, by logger",
+    ["logger"],
+    registry=REGISTRY,
+)
+BUILD = Info("ems_build", "The platform's version this process runs", registry=REGISTRY)
+BUILD.info({"version": version()})
 ALARMS_ACTIVE = Gauge(
     "ems_alarms_active",
     "Alarms active, by severity, as of the last round",
@@ -216,26 +240,34 @@ class Heartbeat:
 
 
 def probe_app(probes: Probes, registry: CollectorRegistry = REGISTRY):
-    """The WSGI app of ``/metrics``, ``/livez`` and ``/readyz``."""
+    """The WSGI app of ``/metrics``, ``/livez``, ``/readyz`` and ``/errors`` (the
+    process's latest error records, newest first: ``RecentErrors``)."""
     metrics = make_wsgi_app(registry)
     checks = {"/livez": probes.liveness, "/readyz": probes.readiness}
+
+    def answer(start_response, status: str, document) -> list[bytes]:
+        body = json.dumps(document).encode()
+        start_response(
+            status,
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
             return metrics(environ, start_response)
+        if path == "/errors":
+            return answer(start_response, "200 OK", RecentErrors.latest())
         if path not in checks:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found: /metrics, /livez or /readyz\n"]
+            return [b"not found: /metrics, /livez, /readyz or /errors\n"]
         failing = Probes.failing(checks[path])
-        body = json.dumps(
-            {"status": "unavailable" if failing else "ok", "failing": failing}
-        ).encode()
-        start_response(
+        return answer(
+            start_response,
             "503 Service Unavailable" if failing else "200 OK",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            {"status": "unavailable" if failing else "ok", "failing": failing},
         )
-        return [body]
 
     return app
 
@@ -260,7 +292,7 @@ def write_target(settings: dict, port: int, root: Path | None = None) -> Path:
     path = directory / f"{process}.json"
     # Not *.json: Prometheus reads only the finished file.
     temporary = directory / f".{process}.{os.getpid()}.tmp"
-    temporary.write_text(
+    text = (
         json.dumps(
             [
                 {
@@ -271,8 +303,20 @@ def write_target(settings: dict, port: int, root: Path | None = None) -> Path:
         )
         + "\n"
     )
+    temporary.write_text(text)
     os.replace(temporary, path)
+    # A process that ends cleanly (scaled down, stopped) takes its target away, so
+    # Prometheus stops asking for it; one that dies keeps it, and is seen down.
+    atexit.register(remove_target, path, text)
     return path
+
+
+def remove_target(path: Path, text: str) -> None:
+    """Remove the target file ``path`` if it still says ``text``: a process of the
+    same name started since has written its own."""
+    with contextlib.suppress(OSError):
+        if path.read_text() == text:
+            path.unlink()
 
 
 # -- the server, for processes that are not Nameko services --------------------------

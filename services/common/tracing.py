@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import uuid
+from collections import deque
 from datetime import UTC, datetime
 
 #: The HTTP header that carries a request's id, in and out.
@@ -123,22 +124,65 @@ class JsonFormatter(logging.Formatter):
     ``message`` (with the traceback, if any), ``process``, ``correlation_id``
     (null if none)."""
 
-    def format(self, record: logging.LogRecord) -> str:
+    def fields(self, record: logging.LogRecord) -> dict:
         message = record.getMessage()
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
         elif record.exc_text:
             message = f"{message}\n{record.exc_text}"
         correlation_id = getattr(record, "correlation_id", NONE)
-        return json.dumps(
-            {
-                "time": datetime.fromtimestamp(record.created, UTC).isoformat(
-                    timespec="milliseconds"
-                ),
-                "level": record.levelname,
-                "logger": record.name,
-                "message": message,
-                "process": getattr(record, "process_name", ""),
-                "correlation_id": None if correlation_id == NONE else correlation_id,
-            }
-        )
+        return {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": message,
+            "process": getattr(record, "process_name", ""),
+            "correlation_id": None if correlation_id == NONE else correlation_id,
+        }
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(self.fields(record))
+
+
+#: How many of its latest errors a process keeps for ``/errors``.
+RECENT_ERRORS_KEPT = 50
+#: The longest message kept of one (its traceback's end is what says most).
+RECENT_ERROR_CHARS = 4000
+
+
+class RecentErrors(logging.Handler):
+    """Keeps the process's latest records of level ERROR and above (the logging
+    settings give it that level), as ``JsonFormatter``'s objects, in ``RECENT``:
+    the metrics server answers them at ``/errors`` for the operations page, and
+    counts them in ``ems_errors_logged_total``."""
+
+    #: The process's, newest last; a deque appends and drops under the GIL alone.
+    RECENT: deque = deque(maxlen=RECENT_ERRORS_KEPT)
+
+    def __init__(self, level: int = logging.ERROR):
+        super().__init__(level)
+        self.formatter = JsonFormatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Imported here: the tracing of a process that serves no metrics (the
+        # simulator) does not need prometheus_client.
+        from services.common.metrics import ERRORS_LOGGED
+
+        try:
+            fields = self.formatter.fields(record)
+        except Exception:
+            self.handleError(record)
+            return
+        message = fields["message"]
+        if len(message) > RECENT_ERROR_CHARS:
+            half = RECENT_ERROR_CHARS // 2
+            fields["message"] = f"{message[:half]}\n…\n{message[-half:]}"
+        self.RECENT.append(fields)
+        ERRORS_LOGGED.labels(logger=record.name).inc()
+
+    @classmethod
+    def latest(cls) -> list[dict]:
+        """The kept records, newest first."""
+        return list(reversed(cls.RECENT))

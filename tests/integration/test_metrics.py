@@ -14,25 +14,12 @@ from harness.clients import MqttDevice
 from harness.polling import eventually
 from harness.probes import fetch
 from harness.readings import publish_readings as publish_amqp
-from harness.stack import read_procfile
+from harness.stack import metrics_processes
 from services.common.topology import mqtt_reading_topic
 
 pytestmark = pytest.mark.integration
 
 WORKERS = ("monitoring_worker_1", "monitoring_worker_2")
-#: Procfile processes that are not Python processes of the platform, or not
-#: long-running ones.
-#: Processes that are not the platform's Python: they serve their own metrics
-#: (Traefik, Prometheus, Alertmanager, the exporter) or none.
-WITHOUT_METRICS = {
-    "maildev",
-    "traefik",
-    "bootstrap",
-    "simulator",
-    "prometheus",
-    "alertmanager",
-    "postgres_exporter",
-}
 
 
 def publish_mqtt(client, device_id: str, *bodies) -> None:
@@ -62,7 +49,7 @@ def total(stack, processes, name: str, **labels) -> float:
 
 
 def test_every_process_has_a_target_file_and_is_ready(stack):
-    expected = set(read_procfile()) - WITHOUT_METRICS
+    expected = metrics_processes()
     targets = stack.metrics_targets()
     assert set(targets) == expected
     assert targets["monitoring_worker_2"]["labels"] == {

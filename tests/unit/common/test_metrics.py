@@ -1,6 +1,8 @@
 """The metrics server, its probes and the Prometheus target file."""
 
 import json
+import logging
+from collections import deque
 
 import pytest
 from prometheus_client import Counter, Gauge, Histogram
@@ -12,10 +14,12 @@ from services.common.metrics import (
     Heartbeat,
     Probes,
     reason_label,
+    remove_target,
     serve_in_thread,
     target_address,
     write_target,
 )
+from services.common.tracing import RecentErrors
 
 SETTINGS = {
     "host": "127.0.0.1",
@@ -41,6 +45,19 @@ def test_the_target_file_is_what_prometheus_file_sd_reads(tmp_path):
     write_target({**SETTINGS, "targets_dir": str(tmp_path / "metrics")}, 5, None)
     assert json.loads(path.read_text())[0]["targets"] == ["127.0.0.1:5"]
     assert [p.name for p in path.parent.iterdir()] == ["monitoring_worker_1.json"]
+
+
+def test_a_target_file_is_removed_only_while_it_is_its_writers(tmp_path):
+    settings = {**SETTINGS, "targets_dir": str(tmp_path)}
+    path = write_target(settings, 41234, None)
+    mine = path.read_text()
+    # A process of the same name started since wrote its own: it stays.
+    write_target(settings, 41235, None)
+    remove_target(path, mine)
+    assert path.exists()
+    remove_target(path, path.read_text())
+    assert not path.exists()
+    remove_target(path, mine)  # already gone: nothing to do
 
 
 def test_a_server_on_every_interface_is_reached_on_loopback():
@@ -102,6 +119,54 @@ def test_readyz_answers_503_naming_what_fails(server):
     assert fetch(f"{url}/livez")[0] == 200
 
 
+def test_errors_answers_the_latest_error_records_newest_first(server, monkeypatch):
+    url, _ = server
+    monkeypatch.setattr(RecentErrors, "RECENT", deque(maxlen=2))
+    handler = RecentErrors()
+    logger = logging.getLogger("ems.test.errors")
+    logger.addHandler(handler)
+    try:
+        for n in range(3):
+            logger.error("failure %d", n)
+        logger.warning("not an error")
+    finally:
+        logger.removeHandler(handler)
+    status, body = fetch(f"{url}/errors")
+    assert status == 200
+    answered = json.loads(body)
+    # The handler keeps its last ones; the logging settings give it ERROR.
+    assert [record["message"] for record in answered] == ["failure 2", "failure 1"]
+    assert answered[0]["logger"] == "ems.test.errors"
+    assert answered[0]["level"] == "ERROR"
+
+
+def test_a_long_error_keeps_its_beginning_and_its_end(monkeypatch):
+    monkeypatch.setattr(RecentErrors, "RECENT", deque(maxlen=5))
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "a" * 5000 + "the end", None, None
+    )
+    RecentErrors().emit(record)
+    [kept] = RecentErrors.latest()
+    assert len(kept["message"]) < 4100
+    assert kept["message"].startswith("aaa") and kept["message"].endswith("the end")
+
+
+def test_every_error_is_counted_by_its_logger(monkeypatch):
+    monkeypatch.setattr(RecentErrors, "RECENT", deque(maxlen=5))
+    counted = metrics.ERRORS_LOGGED.labels(logger="ems.test.counted")
+    before = counted._value.get()
+    record = logging.LogRecord("ems.test.counted", logging.ERROR, "", 1, "x", (), None)
+    RecentErrors().emit(record)
+    assert counted._value.get() == before + 1
+
+
+def test_the_version_is_the_installed_platforms():
+    assert (
+        REGISTRY.get_sample_value("ems_build_info", {"version": metrics.version()})
+        == 1.0
+    )
+
+
 def test_a_check_that_raises_fails_with_the_exception():
     probes = Probes()
 
@@ -146,6 +211,8 @@ def test_every_metric_of_the_contract_is_registered():
         "ems_alarms_ended",
         "ems_alarms_active",
         "ems_process_start_time_seconds",
+        "ems_errors_logged",
+        "ems_build",
     } <= names
 
 
@@ -165,4 +232,5 @@ def test_labels_are_those_of_the_contract():
         "ALARMS_RAISED": ("type", "severity"),
         "ALARMS_ENDED": ("type",),
         "ALARMS_ACTIVE": ("severity",),
+        "ERRORS_LOGGED": ("logger",),
     }

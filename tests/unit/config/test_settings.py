@@ -78,7 +78,7 @@ def test_no_two_results_share_a_mapping():
     first, second = config.settings("auth", {}), config.settings("auth", {})
     first["LOGGING"]["root"]["handlers"].append("file")
     first["JWT"]["issuer"] = "changed"
-    assert second["LOGGING"]["root"]["handlers"] == ["console"]
+    assert second["LOGGING"]["root"]["handlers"] == ["console", "recent"]
     assert config.settings("users", {})["JWT"]["issuer"] == "ems-auth"
 
 
