@@ -23,14 +23,16 @@ export function rateText(value) {
   return `${Math.round(rate)}/s`;
 }
 
-// "40 ms", "2.1 s", "3 min 5 s": a lag given in seconds.
+// "40 ms", "2.1 s", "3 min 5 s", "23 h 30 min": a lag given in seconds (a
+// reading sent long after it was taken, a back-filled history, lags by hours).
 export function lagText(seconds) {
   if (!known(seconds)) return NONE;
   const value = Number(seconds);
   if (value < 1) return `${Math.round(value * 1000)} ms`;
   if (value < 60) return `${value.toFixed(1)} s`;
   const whole = Math.round(value);
-  return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  return uptimeText(whole);
 }
 
 // "45 s", "12 min", "3 h 12 min", "2 d 4 h": how long a process has been up.
@@ -114,6 +116,14 @@ export function healthSummary(processes) {
   const counts = { ok: 0, unready: 0, down: 0 };
   for (const process of processes || []) counts[health(process).label] += 1;
   return `${counts.ok} ok, ${counts.unready} unready, ${counts.down} down`;
+}
+
+// An error's message as the table shows it: its first line, and the rest (a
+// traceback, which a process keeps with the message) apart, to unfold.
+export function errorLines(message) {
+  const text = typeof message === "string" ? message : "";
+  const [first, ...rest] = text.split("\n");
+  return { summary: first.trim() || text.trim(), more: rest.join("\n").trim() };
 }
 
 // The query of `GET /api/dead-letters` (and of a purge) for the reason filter.

@@ -4,6 +4,7 @@ import {
   countText,
   deadLetterQuery,
   deletedText,
+  errorLines,
   headerRows,
   health,
   healthSummary,
@@ -53,11 +54,13 @@ describe("figures", () => {
     expect(rateText(1234.5)).toBe("1235/s");
   });
 
-  it("writes lags in ms, s or minutes", () => {
+  it("writes lags in ms, s, minutes or hours", () => {
     expect(lagText(0.04)).toBe("40 ms");
     expect(lagText(0.2104)).toBe("210 ms");
     expect(lagText(2.14)).toBe("2.1 s");
     expect(lagText(185)).toBe("3 min 5 s");
+    expect(lagText(84600)).toBe("23 h 30 min");
+    expect(lagText(86400.4)).toBe("1 d 0 h");
   });
 
   it("writes an uptime as people say it", () => {
@@ -174,6 +177,18 @@ describe("health", () => {
     const processes = [{ health: "ok" }, { health: "ok" }, { health: "unready", failing: { database: "x" } }];
     expect(healthSummary(processes)).toBe("2 ok, 1 unready, 0 down");
     expect(healthSummary([])).toBe("0 ok, 0 unready, 0 down");
+  });
+});
+
+describe("errorLines", () => {
+  it("keeps a message's first line in the table and its traceback apart", () => {
+    const message = 'request failed\nTraceback (most recent call last):\n  File "x.py", line 1\nValueError: no';
+    expect(errorLines(message)).toEqual({
+      summary: "request failed",
+      more: 'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: no',
+    });
+    expect(errorLines("one line")).toEqual({ summary: "one line", more: "" });
+    expect(errorLines(null)).toEqual({ summary: "", more: "" });
   });
 });
 

@@ -9,6 +9,7 @@ import {
   bodyText,
   deadLetterQuery,
   deletedText,
+  errorLines,
   headerRows,
   health,
   healthSummary,
@@ -125,6 +126,23 @@ function Processes({ processes }) {
   );
 }
 
+// An error's first line; the rest (its traceback) unfolds.
+function ErrorText({ error }) {
+  const { summary, more } = errorLines(error.message);
+  return (
+    <>
+      {error.level && error.level !== "ERROR" && <strong>{error.level}: </strong>}
+      {summary}
+      {more && (
+        <details>
+          <summary>More</summary>
+          <pre tabIndex={0}>{more}</pre>
+        </details>
+      )}
+    </>
+  );
+}
+
 function Errors({ errors }) {
   if (errors.length === 0) return <p className="empty">No process has logged an error lately.</p>;
   return (
@@ -147,8 +165,7 @@ function Errors({ errors }) {
             <code>{error.logger}</code>
           </td>
           <td className="message">
-            {error.level && error.level !== "ERROR" && <strong>{error.level}: </strong>}
-            {error.message}
+            <ErrorText error={error} />
           </td>
           <td>{error.correlation_id ? <code>{error.correlation_id}</code> : NONE}</td>
         </tr>
