@@ -1,30 +1,37 @@
-"""What Traefik's ForwardAuth costs per request, measured against the same route
-without it, in one run on one machine.
+"""What a signed-in request costs at the edge, measured against the same route
+without ForwardAuth and against the framework's ceiling, in one run on one machine.
 
 Every ``/api`` route but the public ones passes Traefik's ``auth`` middleware: before
-the request goes on to the gateway, Traefik makes one extra HTTP request to auth's
-``/internal/verify``, which checks the token's signature and looks the user's
-credential and the token's revocation up in PostgreSQL. The gateway then checks the
-token again over RPC (``auth.check``), so that a request that reaches it some other
-way is held to the same rule.
+the request goes on to the gateway, Traefik asks auth's ``/internal/verify``, which
+checks the token's signature and the user's credential and the token's revocation
+(remembered by auth until authdb announces a change), and answers the identity,
+signed. The gateway takes that identity and asks auth nothing more
+(``services/common/identity.py``); a request that did not come through Traefik
+has its token checked by auth over RPC.
 
 The script starts a throw-away platform (``harness.stack.Stack``) whose Traefik reads a
-copy of ``traefik/dynamic.yml`` with one extra router, ``bench-noauth``: the same
-backend and the same ``strip-identity`` middleware, but no ``auth``. It then measures,
-with the same in-process load generator, concurrency and duration:
+copy of ``traefik/dynamic.yml`` with extra routers, each with the ``api`` router's
+middlewares but ``auth``, and measures, with the same in-process load generator,
+concurrency and duration:
 
 (a) ``GET /api/devices`` through Traefik with ForwardAuth (Bearer token);
-(b) ``GET /bench-noauth/api/devices``: the same request without ForwardAuth (the
-    gateway still verifies the token itself, so the response is the same);
-(c) ``GET /api/health``: a public route, no auth at all (the gateway asks auth,
-    users and devices for their health over RPC).
+(b) ``GET /bench-vouched/api/devices``: the same request without ForwardAuth, Traefik
+    adding the identity auth would vouch for (signed with the platform's key, as
+    auth signs it): the same gateway route with no token check at all;
+(r) ``GET /bench-noauth/api/devices``: without ForwardAuth and without an identity,
+    so the gateway has auth check the token over RPC (a request that bypasses
+    Traefik);
+(c) ``GET /api/health``: a public route (the gateway asks every service for its
+    health over RPC);
+(d) ``GET /bench-bare/api/devices``: a bare Nameko HTTP route behind Traefik that
+    answers the same body (``benchmarks/bare_nameko.py``): the framework's ceiling.
 
-(a)/(b) in req/s is the cost of ForwardAuth; (a)/(c) puts it next to a route with no
-token checks. The targets are measured in turns (ABCABC…) to spread drift over them
-all; figures pool every round of a target. The load generator runs in this process
-(one keep-alive ``http.client.HTTPConnection`` per thread) for all three targets, so
-its own overhead, and the CPU it takes from the platform on a small machine, weighs on
-each of them.
+(a)/(b) in req/s is the cost of ForwardAuth; (a)/(d) how close the route comes to
+the framework's ceiling. The targets are measured in turns (ABRCD ABRCD …) to spread
+drift over them all; figures pool every round of a target. The load generator runs
+in this process (one keep-alive ``http.client.HTTPConnection`` per thread) for every
+target, so its own overhead, and the CPU it takes from the platform on a small
+machine, weighs on each of them.
 
 Run from the repository root::
 
@@ -34,9 +41,11 @@ Run from the repository root::
 import argparse
 import http.client
 import re
+import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,11 +66,20 @@ from benchkit import (
 )
 
 import config
+from ems.keys import ensure_keys
+from harness.polling import eventually
+from harness.ports import free_port
 from harness.stack import Stack
+from services.common.identity import Voucher
 
 DYNAMIC = config.ROOT_DIR / "traefik" / "dynamic.yml"
 RESULTS = Path(__file__).resolve().parent / "results" / "forwardauth.json"
 NOAUTH_PREFIX = "/bench-noauth"
+VOUCHED_PREFIX = "/bench-vouched"
+BARE = "/bench-bare/api/devices"
+BARE_SCRIPT = Path(__file__).resolve().parent / "bare_nameko.py"
+#: How long the identity Traefik adds to (b) lasts: the whole run.
+VOUCHED_SECONDS = 4 * 3600
 #: A Go template of traefik/dynamic.yml.
 TEMPLATE = re.compile(r"\{\{.*?\}\}")
 DEVICES = 5
@@ -79,11 +97,18 @@ TARGETS = [
     Target("a", "GET /api/devices (ForwardAuth)", "/api/devices", True),
     Target(
         "b",
-        "GET /bench-noauth/api/devices (no ForwardAuth)",
+        "GET /bench-vouched/api/devices (no ForwardAuth, identity added)",
+        VOUCHED_PREFIX + "/api/devices",
+        False,
+    ),
+    Target(
+        "r",
+        "GET /bench-noauth/api/devices (no ForwardAuth, token checked over RPC)",
         NOAUTH_PREFIX + "/api/devices",
         True,
     ),
     Target("c", "GET /api/health (no auth)", "/api/health", False),
+    Target("d", "GET /bench-bare/api/devices (bare Nameko route)", BARE, False),
 ]
 
 
@@ -107,8 +132,12 @@ class Sample:
 # -- the platform -----------------------------------------------------------------
 
 
-def write_dynamic_config(workdir: Path) -> Path:
-    """traefik/dynamic.yml plus the ``bench-noauth`` router, in ``workdir``.
+def write_dynamic_config(
+    workdir: Path, bare_port: int, identity: dict | None = None
+) -> Path:
+    """traefik/dynamic.yml plus the benchmark's routers, in ``workdir``: each with
+    the ``api`` router's middlewares but ``auth``; ``bench-vouched`` only once the
+    ``identity`` headers it adds are known.
 
     Traefik expands the file's Go templates before it parses the YAML, and not all
     of them are YAML strings (``maxRequestBodyBytes: {{ env … }}``): each stands as
@@ -120,14 +149,32 @@ def write_dynamic_config(workdir: Path) -> Path:
         text = text.replace(template, f"bench-template-{number}-here", 1)
     dynamic = yaml.safe_load(text)
     http_config = dynamic["http"]
-    http_config["middlewares"]["bench-noauth-strip"] = {
-        "stripPrefix": {"prefixes": [NOAUTH_PREFIX]}
+    edge = [m for m in http_config["routers"]["api"]["middlewares"] if m != "auth"]
+    routers = {
+        "bench-noauth": (NOAUTH_PREFIX, "gateway"),
+        "bench-bare": ("/bench-bare", "bench-bare"),
     }
-    http_config["routers"]["bench-noauth"] = {
-        "rule": f"PathPrefix(`{NOAUTH_PREFIX}`)",
-        "priority": 300,
-        "service": "gateway",
-        "middlewares": ["bench-noauth-strip", "strip-identity"],
+    if identity is not None:
+        routers["bench-vouched"] = (VOUCHED_PREFIX, "gateway")
+        http_config["middlewares"]["bench-identity"] = {
+            "headers": {"customRequestHeaders": identity}
+        }
+    for name, (prefix, service) in routers.items():
+        http_config["middlewares"][f"{name}-strip"] = {
+            "stripPrefix": {"prefixes": [prefix]}
+        }
+        http_config["routers"][name] = {
+            "rule": f"PathPrefix(`{prefix}`)",
+            "priority": 300,
+            "service": service,
+            "middlewares": [
+                *([] if service == "bench-bare" else [f"{name}-strip"]),
+                *edge,
+                *(["bench-identity"] if name == "bench-vouched" else []),
+            ],
+        }
+    http_config["services"]["bench-bare"] = {
+        "loadBalancer": {"servers": [{"url": f"http://127.0.0.1:{bare_port}"}]}
     }
     # No line folding, so that each placeholder stays whole on its line.
     text = yaml.safe_dump(dynamic, sort_keys=False, width=10_000)
@@ -136,6 +183,33 @@ def write_dynamic_config(workdir: Path) -> Path:
     path = workdir / "dynamic.yml"
     path.write_text(text)
     return path
+
+
+def user_id(stack: Stack, token: str) -> str:
+    answer = requests.get(stack.url("/api/auth/me"), headers=bearer(token), timeout=15)
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def vouch(stack: Stack, user: str) -> dict:
+    """The identity headers auth would add for ``user``, lasting the whole run."""
+    voucher = Voucher.from_pem(stack.resources.private_key.read_bytes())
+    return voucher.headers(user, "USER", now=time.time() + VOUCHED_SECONDS)
+
+
+@contextmanager
+def bare_route(workdir: Path, port: int, body: bytes):
+    """``benchmarks/bare_nameko.py`` answering ``body``, for as long as the block."""
+    body_file = workdir / "bare-body.json"
+    body_file.write_bytes(body)
+    process = subprocess.Popen(
+        [sys.executable, str(BARE_SCRIPT), str(port), str(body_file)]
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def log_in_with_devices(stack: Stack) -> str:
@@ -153,16 +227,19 @@ def log_in_with_devices(stack: Stack) -> str:
 
 
 def check_routes(stack: Stack, token: str) -> None:
-    """(a) and (b) answer the same; (b) without a token is still refused."""
+    """(a), (b), (r) and (d) answer the same; (r) without a token is refused."""
     auth = bearer(token)
     with_auth = requests.get(stack.url("/api/devices"), headers=auth, timeout=15)
-    without = requests.get(
-        stack.url(NOAUTH_PREFIX + "/api/devices"), headers=auth, timeout=15
-    )
-    if with_auth.status_code != 200 or without.json() != with_auth.json():
-        raise RuntimeError(f"routes differ: {with_auth.text!r} / {without.text!r}")
-    if len(with_auth.json()) != DEVICES:
+    if with_auth.status_code != 200 or len(with_auth.json()) != DEVICES:
         raise RuntimeError(f"expected {DEVICES} devices: {with_auth.text!r}")
+    for path, headers in (
+        (VOUCHED_PREFIX + "/api/devices", {}),
+        (NOAUTH_PREFIX + "/api/devices", auth),
+        (BARE, {}),
+    ):
+        answer = requests.get(stack.url(path), headers=headers, timeout=15)
+        if answer.status_code != 200 or answer.json() != with_auth.json():
+            raise RuntimeError(f"{path} differs: {answer.text!r}")
     anonymous = requests.get(stack.url(NOAUTH_PREFIX + "/api/devices"), timeout=15)
     if anonymous.status_code != 401:
         raise RuntimeError(f"bench-noauth without a token: {anonymous.status_code}")
@@ -264,7 +341,9 @@ def summarize(target: Target, sample: Sample, rates: list[float]) -> dict:
 def ratios(results: dict[str, dict]) -> dict[str, float]:
     return {
         "a_over_b_req_per_s": ratio(results, "req_per_s", "a", "b"),
-        "a_over_c_req_per_s": ratio(results, "req_per_s", "a", "c"),
+        "a_over_d_req_per_s": ratio(results, "req_per_s", "a", "d"),
+        "a_over_r_req_per_s": ratio(results, "req_per_s", "a", "r"),
+        "a_minus_b_p50_ms": round(results["a"]["p50_ms"] - results["b"]["p50_ms"], 2),
     }
 
 
@@ -284,7 +363,7 @@ def report(results: dict[str, dict], args) -> dict:
         "warmup_seconds": args.warmup,
         "rounds": args.rounds,
         "aggregation": "each target measured once per round, rounds in turn "
-        "(ABC ABC …); requests and latencies pooled over the rounds",
+        "(ABRCD ABRCD …); requests and latencies pooled over the rounds",
         "load_generator": "in-process Python threads, one keep-alive "
         "http.client.HTTPConnection each; the same for every target",
         "results": results,
@@ -299,7 +378,12 @@ def print_report(document: dict) -> None:
     print(results_table(document["results"]))
     print()
     print(f"(a)/(b) req/s, ForwardAuth cost: {rates['a_over_b_req_per_s']}")
-    print(f"(a)/(c) req/s: {rates['a_over_c_req_per_s']}")
+    print(f"(a) p50 - (b) p50: {rates['a_minus_b_p50_ms']} ms")
+    print(f"(a)/(d) req/s, against the framework: {rates['a_over_d_req_per_s']}")
+    print(
+        f"(a)/(r) req/s, against the token checked over RPC: "
+        f"{rates['a_over_r_req_per_s']}"
+    )
     print(
         f"\n{document['machine']['nproc']} cores, Python "
         f"{document['machine']['python']}, concurrency {document['concurrency']}, "
@@ -345,17 +429,35 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     with scratch("forwardauth") as workdir:
-        dynamic = write_dynamic_config(workdir)
+        bare_port = free_port()
+        dynamic = write_dynamic_config(workdir, bare_port)
+        # The platform's keys, made now: (b)'s identity is signed with them.
+        ensure_keys(
+            workdir / "keys" / "jwt_private.pem", workdir / "keys" / "jwt_public.pem"
+        )
         environment = {"EMS_TRAEFIK_DYNAMIC": str(dynamic)}
         with running(Stack(workdir, environment=environment)) as stack:
             token = log_in_with_devices(stack)
-            check_routes(stack, token)
-            print(
-                f"Measuring: {args.rounds} rounds, {args.seconds} s per target, "
-                f"concurrency {args.concurrency}",
-                flush=True,
+            body = requests.get(
+                stack.url("/api/devices"), headers=bearer(token), timeout=15
+            ).content
+            write_dynamic_config(
+                workdir, bare_port, vouch(stack, user_id(stack, token))
             )
-            print_report(report(measure(stack, token, args), args))
+            # Traefik reads its routes at start only.
+            stack.restart("traefik")
+            with bare_route(workdir, bare_port, body):
+                eventually(
+                    lambda: requests.get(stack.url(BARE), timeout=5).status_code == 200,
+                    timeout=60,
+                )
+                check_routes(stack, token)
+                print(
+                    f"Measuring: {args.rounds} rounds, {args.seconds} s per target, "
+                    f"concurrency {args.concurrency}",
+                    flush=True,
+                )
+                print_report(report(measure(stack, token, args), args))
     return 0
 
 

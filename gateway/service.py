@@ -3,9 +3,10 @@ gateway checks the caller, parses the body and forwards the request to the servi
 that owns the route, which validates it and decides (``gateway/edge.py``).
 
 Every route but register, login, health and the OpenAPI document needs
-``Authorization: Bearer <token>``. Traefik's ForwardAuth has already checked it; the
-gateway checks it again with auth, so a request that reaches it some other way is
-held to the same rule.
+``Authorization: Bearer <token>``. Traefik's ForwardAuth has already had auth check
+it, and auth's signed identity came with the request; a request that reaches the
+gateway some other way has its token checked by auth over RPC, so it is held to
+the same rule (``services/common/identity.py``).
 """
 
 import eventlet

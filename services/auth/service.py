@@ -29,6 +29,7 @@ from services.auth.exceptions import (
     TooManyVerificationRequests,
     WrongPassword,
 )
+from services.auth.identities import IdentityCache
 from services.auth.schemas import (
     LoginSchema,
     PasswordResetConfirmSchema,
@@ -43,6 +44,7 @@ from services.common.db import Database
 from services.common.errors import EXPECTED, ValidationFailed
 from services.common.health import HealthMixin
 from services.common.http import http, json_response
+from services.common.identity import Vouching
 from services.common.mail import outgoing
 from services.common.messaging import Dispatcher, Pusher
 from services.common.schemas import load
@@ -72,6 +74,8 @@ class AuthService(HealthMixin):
     mail = Dispatcher(SYNC)
     audit = Audit()
     session_use = SessionUse()
+    vouch = Vouching()
+    identities = IdentityCache()
 
     @rpc(expected_exceptions=EXPECTED)
     def set_credentials(self, user_id, email, role, password=None, signup=False):
@@ -114,7 +118,7 @@ class AuthService(HealthMixin):
             )
             answer = {"email_verified": credential.email_verified}
             token = self._add_link(user_id, logic.EMAIL_VERIFY) if unverified else None
-            self.storage.commit()
+            self._commit()
         except IntegrityError as exc:
             raise EmailInUse() from exc
         if reason is not None:
@@ -131,7 +135,7 @@ class AuthService(HealthMixin):
         self.storage.remove_credential(user_id)
         self.storage.remove_links(user_id)
         self.storage.remove_sessions(user_id)
-        self.storage.commit()
+        self._commit()
         self._end_sessions(user_id, "user_deleted")
 
     @rpc(expected_exceptions=EXPECTED)
@@ -167,14 +171,14 @@ class AuthService(HealthMixin):
         password_hash = credential.password_hash if credential else DUMMY_HASH
         if not self.passwords.verify(password_hash, password) or credential is None:
             self.storage.record_failure(client, email, now, window)
-            self.storage.commit()
+            self._commit()
             raise BadCredentials()
 
         self.storage.clear_failures(client, email)
         if not credential.email_verified:
             # Said only to whoever knows the password: to anyone else the account
             # answers as any other does.
-            self.storage.commit()
+            self._commit()
             raise EmailNotVerified(details={"email": ["not verified"]})
         signer = self.signer
         claims = logic.access_claims(
@@ -193,7 +197,7 @@ class AuthService(HealthMixin):
             now,
             datetime.fromtimestamp(claims["exp"], UTC),
         )
-        self.storage.commit()
+        self._commit()
         return {
             "access_token": signer.sign(claims),
             "token_type": "Bearer",
@@ -216,7 +220,7 @@ class AuthService(HealthMixin):
         token = self._add_link(
             credential.user_id if credential else None, logic.PASSWORD_RESET
         )
-        self.storage.commit()
+        self._commit()
         if credential is not None:
             self._send_link(credential.email, logic.password_reset_mail, token)
         return {"message": logic.RESET_REQUESTED}
@@ -239,7 +243,7 @@ class AuthService(HealthMixin):
         token = self._add_link(
             credential.user_id if credential else None, logic.EMAIL_VERIFY
         )
-        self.storage.commit()
+        self._commit()
         if credential is not None:
             self._send_link(credential.email, logic.verification_mail, token)
         return {"message": logic.VERIFICATION_REQUESTED}
@@ -325,7 +329,7 @@ class AuthService(HealthMixin):
             None,
             client,
         )
-        self.storage.commit()
+        self._commit()
         self._end_sessions(credential.user_id, "password_changed")
 
     @rpc(expected_exceptions=EXPECTED)
@@ -352,10 +356,10 @@ class AuthService(HealthMixin):
         password_hash = credential.password_hash if credential else DUMMY_HASH
         if not self.passwords.verify(password_hash, password) or credential is None:
             self.storage.record_failure(key, field, now, window)
-            self.storage.commit()
+            self._commit()
             raise WrongPassword(details={field: ["wrong password"]})
         self.storage.clear_failures(key, field)
-        self.storage.commit()
+        self._commit()
 
     @rpc(expected_exceptions=EXPECTED)
     def change_password(self, token, current_password, password, client=None):
@@ -380,7 +384,7 @@ class AuthService(HealthMixin):
             None,
             client,
         )
-        self.storage.commit()
+        self._commit()
         for jti in ended:
             self._end_sessions(identity.user_id, "password_changed", jti=jti)
 
@@ -393,7 +397,7 @@ class AuthService(HealthMixin):
         if existing is not None and existing.user_id != user_id:
             raise EmailInUse()
         token = self._add_link(user_id, logic.EMAIL_CHANGE, new_email=email)
-        self.storage.commit()
+        self._commit()
         self._send_link(email, logic.email_change_mail, token)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -409,7 +413,7 @@ class AuthService(HealthMixin):
             if credential is None:
                 raise LinkInvalid(details={"token": ["invalid"]})
             credential.email_verified = True
-        self.storage.commit()
+        self._commit()
         return result
 
     def _revoke_sessions(self, user_id: str, keep: str | None = None) -> list[str]:
@@ -458,7 +462,7 @@ class AuthService(HealthMixin):
         if wait is not None:
             raise TooManyRegistrations(details={"retry_after": wait})
         self.storage.record_registration(client, now, window)
-        self.storage.commit()
+        self._commit()
 
     @rpc(expected_exceptions=EXPECTED)
     def logout(self, caller, token):
@@ -468,7 +472,7 @@ class AuthService(HealthMixin):
         self.storage.revoke(identity.jti, identity.user_id, expires_at)
         self.storage.remove_session(identity.jti)
         self.storage.purge_expired_revocations(datetime.now(UTC))
-        self.storage.commit()
+        self._commit()
         self._end_sessions(identity.user_id, "logout", jti=identity.jti)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -501,7 +505,7 @@ class AuthService(HealthMixin):
             raise SessionNotFound()
         self.storage.revoke(session.jti, session.user_id, session.expires_at)
         self.storage.remove_session(session.jti)
-        self.storage.commit()
+        self._commit()
         self._end_sessions(session.user_id, "revoked", jti=session.jti)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -511,7 +515,8 @@ class AuthService(HealthMixin):
 
     @http("GET", "/internal/verify", expected_exceptions=EXPECTED)
     def verify(self, request):
-        """Traefik ForwardAuth: 200 with the identity headers, or 401.
+        """Traefik ForwardAuth: 200 with the identity headers, signed so that the
+        gateway need not ask again (``services/common/identity.py``), or 401.
 
         A WebSocket client cannot send headers, so its token may come as the
         ``token`` query parameter of the original URI instead.
@@ -524,7 +529,7 @@ class AuthService(HealthMixin):
         return json_response(
             200,
             {"user_id": identity.user_id, "role": identity.role},
-            headers={"X-User-Id": identity.user_id, "X-User-Role": identity.role},
+            headers=self.vouch.headers(identity.user_id, identity.role),
         )
 
     @http("POST", "/internal/sessions", expected_exceptions=EXPECTED)
@@ -568,12 +573,16 @@ class AuthService(HealthMixin):
 
     def _identify(self, token) -> Identity:
         identity = self.tokens.verify(token)
-        credential = self.storage.get_credential(identity.user_id)
+        role, version = self.identities.credential(
+            identity.user_id, lambda: self._credential(identity.user_id)
+        ) or (None, None)
         problem = logic.session_problem(
             identity,
-            credential.role if credential else None,
-            credential.credential_version if credential else None,
-            self.storage.is_revoked(identity.jti),
+            role,
+            version,
+            self.identities.is_revoked(
+                identity.jti, lambda: self.storage.is_revoked(identity.jti)
+            ),
         )
         if problem:
             raise InvalidToken(problem)
@@ -583,8 +592,24 @@ class AuthService(HealthMixin):
                 datetime.now(UTC),
                 timedelta(seconds=SessionUse.EVERY_SECONDS),
             )
-            self.storage.commit()
+            self._commit()
         return identity
+
+    def _commit(self) -> None:
+        """Commit, and forget at once what the transaction changed of the users
+        and tokens this process remembers; the other auth processes hear of it
+        from authdb (``services/auth/identities.py``)."""
+        self.storage.commit()
+        for change in self.storage.identity_changes:
+            self.identities.forget(change)
+        self.storage.identity_changes.clear()
+
+    def _credential(self, user_id: str) -> tuple[str, int] | None:
+        """What a token check needs of a user's credential: role and version."""
+        credential = self.storage.get_credential(user_id)
+        if credential is None:
+            return None
+        return credential.role, credential.credential_version
 
     def _end_sessions(self, user_id, reason, jti=None):
         """Tell the WebSocket gateways to close the user's sockets."""

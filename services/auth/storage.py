@@ -18,6 +18,13 @@ from services.common.db import Store
 
 
 class AuthStore(Store):
+    def __init__(self, session):
+        super().__init__(session)
+        #: What this transaction changed that a token check reads: ``user:<id>``
+        #: of a credential, ``jti:<jti>`` of a revocation (the payloads of
+        #: authdb's ``auth_identity`` notifications).
+        self.identity_changes: list[str] = []
+
     def get_credential(self, user_id: str) -> Credential | None:
         return self.session.get(Credential, user_id)
 
@@ -53,6 +60,7 @@ class AuthStore(Store):
         if verified is not None:
             credential.email_verified = verified
         self.session.flush()
+        self.identity_changes.append(f"user:{user_id}")
         return credential
 
     def get_credentials(self, user_ids: list[str]) -> dict[str, Credential]:
@@ -66,6 +74,7 @@ class AuthStore(Store):
         result = self.session.execute(
             delete(Credential).where(Credential.user_id == user_id)
         )
+        self.identity_changes.append(f"user:{user_id}")
         return result.rowcount > 0
 
     def revoke(self, jti: str, user_id: str, expires_at: datetime) -> None:
@@ -75,6 +84,7 @@ class AuthStore(Store):
             .values(jti=jti, user_id=user_id, expires_at=expires_at)
             .on_conflict_do_nothing(index_elements=["jti"])
         )
+        self.identity_changes.append(f"jti:{jti}")
 
     def is_revoked(self, jti: str) -> bool:
         return self.session.get(RevokedToken, jti) is not None

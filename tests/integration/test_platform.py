@@ -5,8 +5,11 @@ import uuid
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from harness.clients import ApiClient
 from harness.polling import eventually
+from services.common.identity import LIFETIME, Voucher
 from services.common.topology import SYNC
 from services.users.permissions import account_permissions
 
@@ -165,6 +168,24 @@ def test_identity_headers_from_clients_are_ignored(admin, anonymous, new_user, n
     assert ada.get("/api/auth/me", headers=spoofed).json()["id"] == user["id"]
     assert anonymous.get("/api/users", headers=spoofed).status_code == 401
     assert anonymous.get("/api/devices", headers=spoofed).status_code == 401
+
+
+def test_an_identity_auth_did_not_vouch_for_is_refused(stack, admin, new_user):
+    """Headers that look like auth's vouching, signed with another key: Traefik
+    removes them from the request, and the gateway, asked directly, does not take
+    them either."""
+    admin_id = admin.get("/api/auth/me").json()["id"]
+    forged = Voucher(Ed25519PrivateKey.generate()).headers(admin_id, "ADMIN")
+    user, ada = new_user()
+    assert ada.get("/api/users", headers=forged).status_code == 403
+    assert ada.get("/api/auth/me", headers=forged).json()["id"] == user["id"]
+    direct = ApiClient(f"http://127.0.0.1:{stack.ports['gateway']}")
+    assert direct.get("/api/users", headers=forged).status_code == 401
+    # Auth's own vouching, copied from elsewhere, ends with its lifetime.
+    stale = Voucher.from_pem(stack.resources.private_key.read_bytes()).headers(
+        admin_id, "ADMIN", now=time.time() - LIFETIME - 1
+    )
+    assert direct.get("/api/users", headers=stale).status_code == 401
 
 
 def test_internal_routes_are_not_routed(anonymous, admin):

@@ -1,11 +1,13 @@
 """auth and users in their containers, on a real broker and real databases."""
 
 import json
+import time
 
 import jwt
 import pytest
 import requests
 from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy import text
 
 from services.auth.exceptions import (
     BadCredentials,
@@ -16,6 +18,7 @@ from services.auth.exceptions import (
     TooManyRegistrations,
     TooManyVerificationRequests,
 )
+from services.auth.identities import IdentityCache
 from services.auth.service import AuthService
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.tokens import InvalidToken
@@ -61,6 +64,12 @@ def services(container_factory, service_config, auth_address, signup_verificatio
     users = container_factory(UsersService, service_config("users"))
     auth.start()
     users.start()
+    # Every test checks tokens as a running auth does: remembering them.
+    [cache] = [e for e in auth.extensions if isinstance(e, IdentityCache)]
+    deadline = time.monotonic() + 10
+    while not cache.identities.listening:
+        assert time.monotonic() < deadline, "auth does not listen on authdb"
+        time.sleep(0.01)
     return service_config()
 
 
@@ -95,6 +104,63 @@ def test_a_registered_user_logs_in_and_is_identified(users_rpc, auth_rpc):
     identity = auth_rpc.check(token["access_token"])
     assert identity["user_id"] == user["id"]
     assert identity["role"] == "USER"
+
+
+def test_a_check_reads_what_it_remembers_until_authdb_says_it_changed(
+    services, users_rpc, auth_rpc, engines
+):
+    """Every auth process remembers the users and tokens it checked, and forgets
+    them when authdb announces a change (another process's commit, here made in
+    SQL): a token check asks the database nothing, and a change takes effect at
+    once."""
+    user = register(users_rpc)
+    token = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")[
+        "access_token"
+    ]
+    assert auth_rpc.check(token)["role"] == "USER"
+    with engines["authdb"].begin() as connection:
+        # Unannounced, a change is not seen: the check answers from memory.
+        connection.execute(text("ALTER TABLE credentials DISABLE TRIGGER USER"))
+        connection.execute(
+            text("UPDATE credentials SET role = 'OPERATOR' WHERE user_id = :id"),
+            {"id": user["id"]},
+        )
+        connection.execute(text("ALTER TABLE credentials ENABLE TRIGGER USER"))
+    assert auth_rpc.check(token)["role"] == "USER"
+    with engines["authdb"].begin() as connection:
+        connection.execute(
+            text("SELECT pg_notify('auth_identity', :payload)"),
+            {"payload": f"user:{user['id']}"},
+        )
+    refused_soon(auth_rpc, token, "role changed")
+
+    fresh = auth_rpc.login({"email": "ada@example.com", "password": "password1"}, "c")
+    token = fresh["access_token"]
+    assert auth_rpc.check(token)["role"] == "OPERATOR"
+    # A revocation committed by another process: its trigger announces it.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    with engines["authdb"].begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO revoked_tokens (jti, user_id, expires_at) "
+                "VALUES (:jti, :user_id, now() + interval '1 hour')"
+            ),
+            {"jti": claims["jti"], "user_id": user["id"]},
+        )
+    refused_soon(auth_rpc, token, "revoked")
+
+
+def refused_soon(auth_rpc, token, reason, within=1.0):
+    """The token is refused for ``reason`` within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            auth_rpc.check(token)
+        except InvalidToken as exc:
+            assert reason in str(exc)
+            return
+        assert time.monotonic() < deadline, "still accepted"
+        time.sleep(0.02)
 
 
 def test_register_always_makes_a_user(users_rpc):
