@@ -197,6 +197,14 @@ def vouch(stack: Stack, user: str) -> dict:
     return voucher.headers(user, "USER", now=time.time() + VOUCHED_SECONDS)
 
 
+def answers(url: str) -> bool:
+    """``url`` answers 200 (Traefik, just restarted, may not listen yet)."""
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 @contextmanager
 def bare_route(workdir: Path, port: int, body: bytes):
     """``benchmarks/bare_nameko.py`` answering ``body``, for as long as the block."""
@@ -447,10 +455,7 @@ def main() -> int:
             # Traefik reads its routes at start only.
             stack.restart("traefik")
             with bare_route(workdir, bare_port, body):
-                eventually(
-                    lambda: requests.get(stack.url(BARE), timeout=5).status_code == 200,
-                    timeout=60,
-                )
+                eventually(lambda: answers(stack.url(BARE)), timeout=60)
                 check_routes(stack, token)
                 print(
                     f"Measuring: {args.rounds} rounds, {args.seconds} s per target, "

@@ -95,6 +95,15 @@ METRICS_TARGETS_DIR = Derived(
 )
 
 
+def process_name(program: str, honcho: str | None) -> str:
+    """A process's name by honcho's (``devices.2``): the program's for the first
+    of its processes, ``devices_2`` for the second, and so on."""
+    number = (honcho or "").rpartition(".")[2]
+    if number.isdigit() and int(number) > 1:
+        return f"{program}_{number}"
+    return program
+
+
 def metrics(program: str) -> dict:
     """Where a process serves ``/metrics``, ``/livez`` and ``/readyz``, and the
     Prometheus target file it writes there (``services/common/metrics.py``)."""
@@ -104,7 +113,10 @@ def metrics(program: str) -> dict:
             "port": v.METRICS_PORT,
             "targets_dir": METRICS_TARGETS_DIR,
             # The Procfile's name for a program run twice (monitoring_worker_1).
-            "process": Derived(lambda name: name or program, (v.PROCESS_NAME,)),
+            "process": Derived(
+                lambda name, honcho: name or process_name(program, honcho),
+                (v.PROCESS_NAME, v.HONCHO_PROCESS_NAME),
+            ),
             "program": program,
         }
     }

@@ -77,6 +77,14 @@ PROCESS_NAME = Variable(
     "the process's name in its target file and metrics' `process` label, for a "
     "program run more than once (`monitoring_worker_1`); default the program's",
 )
+HONCHO_PROCESS_NAME = Variable(
+    "HONCHO_PROCESS_NAME",
+    None,
+    str,
+    "honcho's name of the process (`devices.2`, `make up SCALE=devices=3`): "
+    "without EMS_PROCESS_NAME, a process after the first of its program is named "
+    "`devices_2`",
+)
 
 # -- RabbitMQ --------------------------------------------------------------------------
 

@@ -153,3 +153,16 @@ def test_the_readme_names_only_declared_variables():
     named = set(re.findall(r"`((?:EMS|APP|SUPPORT|OPENAI)_[A-Z0-9_]+)`", readme))
     assert named, "the README's configuration table names no variable"
     assert named - {variable.name for variable in variables.ALL} == set()
+
+
+@pytest.mark.parametrize(
+    ("environment", "name"),
+    [
+        ({}, "devices"),
+        ({"HONCHO_PROCESS_NAME": "devices.1"}, "devices"),
+        ({"HONCHO_PROCESS_NAME": "devices.3"}, "devices_3"),
+        ({"HONCHO_PROCESS_NAME": "devices.3", "EMS_PROCESS_NAME": "d"}, "d"),
+    ],
+)
+def test_each_process_of_a_scaled_program_has_a_name_of_its_own(environment, name):
+    assert config.settings("devices", environment)["METRICS"]["process"] == name
