@@ -18,9 +18,10 @@ group() {
     return "${PIPESTATUS[0]}"
 }
 
-group services tests/unit tests/interface &
+# Each group names its slowest tests at the end, to show where the time goes.
+group services tests/unit tests/interface --durations=15 &
 services=$!
-group platform tests/integration &
+group platform tests/integration --durations=25 &
 platform=$!
 wait "$services"
 services_status=$?
