@@ -21,6 +21,13 @@ from ws_gateway.routing import destination
 MAX_PENDING = 4
 
 
+def payload(frame: bytes) -> str:
+    """The text of a final, unmasked text frame with a 7-bit or 16-bit length."""
+    assert frame[0] == 0x81 and not frame[1] & 0x80
+    offset = 4 if frame[1] == 126 else 2
+    return frame[offset:].decode()
+
+
 class FakeClient:
     """A socket whose writes complete at once, or never (``stalled``)."""
 
@@ -28,14 +35,16 @@ class FakeClient:
         self.identity = Identity(user_id, role, jti or f"jti-{user_id}", 2**31, 0)
         self.stalled = stalled
         self.is_closed = closed
+        self.frames: list[bytes] = []
         self.received: list[str] = []
         self.futures: list[Future] = []
         self.close_code = None
 
-    def write_message(self, message: str) -> Future:
+    def write_frame(self, frame: bytes) -> Future:
         if self.is_closed:
             raise WebSocketClosedError()
-        self.received.append(message)
+        self.frames.append(frame)
+        self.received.append(payload(frame))
         future = Future()
         self.futures.append(future)
         if not self.stalled:
@@ -190,13 +199,36 @@ def test_a_write_that_fails_later_unregisters(registry):
     (client,) = register(registry, FakeClient("alice", stalled=True))
     deliver(registry, "user.alice.x", "x")
     client.futures[0].set_exception(StreamClosedError())
-    assert client not in registry
+    # The socket's on_close forgets it too; the registry does not write after it.
+    assert deliver(registry, "user.alice.x", "x") == 0
+    assert client not in registry and len(client.received) == 1
     assert registry.of_user("alice") == [] and registry.of_role("USER") == []
+
+
+def test_a_message_is_framed_once_for_every_socket(registry):
+    clients = register(registry, *(FakeClient(f"u{n}") for n in range(3)))
+    deliver(registry, "role.USER.x", "x", n=1)
+    frames = [client.frames[0] for client in clients]
+    assert all(frame is frames[0] for frame in frames)
+
+
+def test_writes_flushed_late_stop_counting_as_pending(registry):
+    (client,) = register(registry, FakeClient("alice", stalled=True))
+    for _ in range(3):
+        deliver(registry, "user.alice.x", "x")
+    assert registry.pending(client) == 3
+    # Writes flush in order: the first two are out, the last one is not.
+    client.futures[0].set_result(None)
+    client.futures[1].set_result(None)
+    assert registry.pending(client) == 1
+    client.stalled = False
+    deliver(registry, "user.alice.x", "x")
+    assert registry.pending(client) == 0
 
 
 def test_a_failing_client_does_not_stop_the_loop(registry):
     class Broken(FakeClient):
-        def write_message(self, message):
+        def write_frame(self, frame):
             raise RuntimeError("boom")
 
     broken, fine = register(registry, Broken("alice"), FakeClient("alice"))
