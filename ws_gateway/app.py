@@ -158,15 +158,15 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         socket (``frames.text_frame``); a compressed socket would need its own."""
         return None
 
-    def write_frame(self, frame: bytes) -> Future:
-        """Queue a frame encoded by ``frames.text_frame``; the future completes once
-        it is flushed. ``write_message`` would encode the text again for each socket
-        and wrap each write in a task of its own."""
+    def write_frames(self, frames: bytes) -> Future:
+        """Queue frames encoded by ``frames.text_frame``, one or more; the future
+        completes once they are flushed. ``write_message`` would encode the text
+        again for each socket and wrap each write in a task of its own."""
         connection = self.ws_connection
         if connection is None or connection.is_closing():
             raise tornado.websocket.WebSocketClosedError()
         try:
-            return connection.stream.write(frame)
+            return connection.stream.write(frames)
         except StreamClosedError:
             raise tornado.websocket.WebSocketClosedError() from None
 

@@ -36,9 +36,9 @@ class Client(Protocol):
 
     identity: Identity
 
-    def write_frame(self, frame: bytes) -> Future:
-        """Queue the encoded ``frame``; return a future that completes once it is
-        flushed, or raise ``WebSocketClosedError``."""
+    def write_frames(self, frames: bytes) -> Future:
+        """Queue ``frames``, one or more encoded frames; return a future that
+        completes once they are flushed, or raise ``WebSocketClosedError``."""
 
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
@@ -108,10 +108,7 @@ class Registry:
         ``session.ended`` also closes the sessions it reaches: only the one of the
         token it names (``data.jti``, a logout), else all of them.
         """
-        if destination.audience == ROLE:
-            clients = self.of_role(destination.name)
-        else:
-            clients = self.of_user(destination.name)
+        clients = self.audience(destination)
         if destination.message_type != SESSION_ENDED.name:
             return self.send(clients, text)
         jti = session_jti(message)
@@ -119,16 +116,30 @@ class Registry:
             clients = [client for client in clients if client.identity.jti == jti]
         return self.end(clients, text)
 
+    def deliver_run(self, destination: Destination, texts: list[str]) -> int:
+        """Messages of ``ems.ws`` for one destination, none a ``session.ended``, in
+        one write to each socket; how many sockets took them."""
+        frames = b"".join([text_frame(text) for text in texts])
+        return self._send(self.audience(destination), frames, len(texts))
+
+    def audience(self, destination: Destination) -> list[Client]:
+        """The sockets a destination names."""
+        if destination.audience == ROLE:
+            return self.of_role(destination.name)
+        return self.of_user(destination.name)
+
     def send(self, clients: Iterable[Client], text: str) -> int:
         """Write ``text`` to each client, waiting for none; how many took it."""
-        frame = text_frame(text)
+        return self._send(clients, text_frame(text), 1)
+
+    def _send(self, clients: Iterable[Client], frames: bytes, count: int) -> int:
         write = self._write
         sent = 0
         for client in list(clients):
-            if write(client, frame):
+            if write(client, frames, count):
                 sent += 1
         if sent:
-            WS_DELIVERIES.inc(sent)
+            WS_DELIVERIES.inc(sent * count)
         return sent
 
     def end(self, clients: Iterable[Client], text: str) -> int:
@@ -155,7 +166,7 @@ class Registry:
         self.remove(client)
         client.close(code, reason)
 
-    def _write(self, client: Client, frame: bytes) -> bool:
+    def _write(self, client: Client, frames: bytes, count: int = 1) -> bool:
         # The path of every delivery: no callback, task or counter per write. A
         # write the stream flushed at once (the usual case) leaves nothing behind.
         unflushed = self._unflushed.get(client)
@@ -176,7 +187,7 @@ class Registry:
                 WS_SLOW_CLIENTS_DROPPED.inc()
                 return False
         try:
-            written = client.write_frame(frame)
+            written = client.write_frames(frames)
         except WebSocketClosedError:
             self.remove(client)
             return False
@@ -188,7 +199,8 @@ class Registry:
             # A stream flushes its writes in order: this one done, all are.
             unflushed.clear()
         else:
-            unflushed.append(written)
+            # Once per message it holds: MAX_PENDING counts messages.
+            unflushed.extend([written] * count)
         return True
 
     def _forget_flushed(self, client: Client, unflushed: list[Future]) -> bool:

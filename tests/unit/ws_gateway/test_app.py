@@ -131,7 +131,7 @@ def test_a_closed_socket_takes_no_frame():
         (handler,) = registry.of_user("alice")
         handler.close()
         with pytest.raises(WebSocketClosedError):
-            handler.write_frame(text_frame("{}"))
+            handler.write_frames(text_frame("{}"))
         socket.close()
 
     run(scenario, FakeSessions({SECRET: identity("alice")}))

@@ -24,7 +24,7 @@ class FakeClient:
         self.received: list[str] = []
         self.close_code = None
 
-    def write_frame(self, frame: bytes) -> Future:
+    def write_frames(self, frame: bytes) -> Future:
         # Short messages only: a 7-bit length, no extended one.
         assert frame[0] == 0x81 and frame[1] < 126
         self.received.append(frame[2:].decode())

@@ -10,6 +10,7 @@ from tornado.websocket import WebSocketClosedError
 from services.common.metrics import REGISTRY
 from services.common.tokens import Identity
 from ws_gateway.__main__ import delivery
+from ws_gateway.outbox import Outbox
 from ws_gateway.registry import (
     GOING_AWAY_CODE,
     SESSION_ENDED_CODE,
@@ -21,11 +22,17 @@ from ws_gateway.routing import destination
 MAX_PENDING = 4
 
 
-def payload(frame: bytes) -> str:
-    """The text of a final, unmasked text frame with a 7-bit or 16-bit length."""
-    assert frame[0] == 0x81 and not frame[1] & 0x80
-    offset = 4 if frame[1] == 126 else 2
-    return frame[offset:].decode()
+def payloads(frames: bytes) -> list[str]:
+    """The texts of final, unmasked text frames with 7-bit or 16-bit lengths."""
+    texts = []
+    while frames:
+        assert frames[0] == 0x81 and not frames[1] & 0x80
+        length, offset = frames[1], 2
+        if length == 126:
+            length, offset = int.from_bytes(frames[2:4], "big"), 4
+        texts.append(frames[offset : offset + length].decode())
+        frames = frames[offset + length :]
+    return texts
 
 
 class FakeClient:
@@ -40,11 +47,11 @@ class FakeClient:
         self.futures: list[Future] = []
         self.close_code = None
 
-    def write_frame(self, frame: bytes) -> Future:
+    def write_frames(self, frames: bytes) -> Future:
         if self.is_closed:
             raise WebSocketClosedError()
-        self.frames.append(frame)
-        self.received.append(payload(frame))
+        self.frames.append(frames)
+        self.received.extend(payloads(frames))
         future = Future()
         self.futures.append(future)
         if not self.stalled:
@@ -228,7 +235,7 @@ def test_writes_flushed_late_stop_counting_as_pending(registry):
 
 def test_a_failing_client_does_not_stop_the_loop(registry):
     class Broken(FakeClient):
-        def write_frame(self, frame):
+        def write_frames(self, frame):
             raise RuntimeError("boom")
 
     broken, fine = register(registry, Broken("alice"), FakeClient("alice"))
@@ -255,8 +262,27 @@ def test_close_all_closes_every_socket_going_away(registry):
 def test_delivery_parses_the_key_and_sends_the_body_as_it_is(registry):
     (alice,) = register(registry, FakeClient("alice"))
     body = json.dumps({"type": "chat.message", "data": {}, "ts": "t"}).encode()
-    delivery(registry)("user.alice.chat.message", body)
+    later = []
+    delivery(Outbox(registry, later.append))("user.alice.chat.message", body)
+    assert alice.received == []
+    for flush in later:
+        flush()
     assert alice.received == [body.decode()]
+
+
+def test_a_run_of_messages_is_one_write_per_socket_and_counts_each_message(registry):
+    stalled, fine = register(
+        registry, FakeClient("alice", stalled=True), FakeClient("bob")
+    )
+    texts = [message("x", n=n)[0] for n in range(3)]
+    assert registry.deliver_run(destination("role.USER.x"), texts) == 2
+    assert fine.received == texts and len(fine.frames) == 1
+    # MAX_PENDING counts messages, not writes.
+    assert registry.pending(stalled) == 3
+    registry.deliver_run(destination("role.USER.x"), texts[:1])
+    assert registry.pending(stalled) == MAX_PENDING
+    assert registry.deliver_run(destination("role.USER.x"), texts[:1]) == 1
+    assert stalled.close_code == TOO_SLOW_CODE
 
 
 def test_deliveries_and_slow_clients_dropped_are_counted(registry):
