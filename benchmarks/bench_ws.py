@@ -39,7 +39,10 @@ schedule, as the baseline server's timer can on a busy machine, counts too), the
 latency by second of a phase (a growing queue shows as a rising line), CPU seconds per
 process during each phase and CPU microseconds per delivery, and, sampled every second,
 where messages wait: bytes in the kernel's socket queues of each hop and messages in
-ws_gateway's RabbitMQ queue. On a small machine the clients, the broker, the platform
+ws_gateway's RabbitMQ queue. Then ``--idle`` sockets (10,000) are opened straight to
+ws_gateway and held idle: its resident memory with none and with them open (the
+memory per socket), its CPU while they are held, and one message to all of them
+(``hold_idle``). On a small machine the clients, the broker, the platform
 and whatever else runs there share the same cores; the JSON names the busiest
 processes outside the benchmark.
 
