@@ -39,7 +39,10 @@ schedule, as the baseline server's timer can on a busy machine, counts too), the
 latency by second of a phase (a growing queue shows as a rising line), CPU seconds per
 process during each phase and CPU microseconds per delivery, and, sampled every second,
 where messages wait: bytes in the kernel's socket queues of each hop and messages in
-ws_gateway's RabbitMQ queue. On a small machine the clients, the broker, the platform
+ws_gateway's RabbitMQ queue. Then ``--idle`` sockets (10,000) are opened straight to
+ws_gateway and held idle: its resident memory with none and with them open (the
+memory per socket), its CPU while they are held, and one message to all of them
+(``hold_idle``). On a small machine the clients, the broker, the platform
 and whatever else runs there share the same cores; the JSON names the busiest
 processes outside the benchmark.
 
@@ -490,7 +493,9 @@ def broadcast_baseline(port: int, run: str, rate: float, count: int) -> dict:
     ).raise_for_status()
     time.sleep(max(0.0, (count - 1) / rate))
     while True:
-        state = requests.get(f"{base}/status", params={"run": run}, timeout=30)
+        # A timer far behind its schedule runs every send that is due before it
+        # reads this request; how late it was is a figure of the run, not a failure.
+        state = requests.get(f"{base}/status", params={"run": run}, timeout=DRAIN_CAP)
         state = state.json()["run"]
         if state["sent"] >= count:
             return state
@@ -507,6 +512,136 @@ def wait_for_baseline(port: int, process, timeout: float = 20.0) -> None:
             if not process.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the baseline server did not start") from None
             time.sleep(0.2)
+
+
+# -- idle sockets ------------------------------------------------------------------
+
+
+def process_in_group(root: int, name: str) -> int:
+    """The pid of the process of ``root``'s process group whose command line holds
+    ``name`` (the stack starts each process in a group of its own)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != root:
+                continue
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+        except (OSError, ProcessLookupError):
+            continue
+        if name.encode() in command:
+            return int(entry)
+    raise RuntimeError(f"no process of {name} in group {root}")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` in KiB (``VmRSS``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def sockets_open(stack) -> float | None:
+    """ws_gateway's own count of its sockets (``ems_ws_sockets_open``)."""
+    try:
+        text = requests.get(stack.metrics_url("ws_gateway"), timeout=5).text
+    except requests.RequestException:
+        return None
+    for line in text.splitlines():
+        if line.startswith("ems_ws_sockets_open "):
+            return float(line.split()[1])
+    return None
+
+
+def wait_for_sockets(stack, count: int, timeout: float = 60.0) -> float | None:
+    """Until ws_gateway holds ``count`` sockets, at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        held = sockets_open(stack)
+        if held == count or time.monotonic() > deadline:
+            return held
+        time.sleep(0.5)
+
+
+def hold_idle(stack, args, context, tokens, parameters) -> dict:
+    """``--idle`` sockets on the one ws_gateway process, held idle.
+
+    They are opened straight to ws_gateway's port, with the app's origin, after
+    the fan-out phases have closed theirs: through Traefik, each would take two of
+    Traefik's descriptors as well. Each handshake still passes the gateway's own
+    token check. Measured: ws_gateway's resident memory with none open and with
+    all of them open (the difference per socket), its CPU while they are held for
+    ``--idle-hold`` seconds (pings only, every ``EMS_WS_PING_INTERVAL``), and one
+    role-wide message sent to all of them at the end.
+    """
+    gateway = process_in_group(stack.processes["ws_gateway"].pid, "ws_gateway")
+    before = {
+        "sockets_open": wait_for_sockets(stack, 0),
+        "rss_kib": rss_kib(gateway),
+        "open_fds": open_fds(gateway),
+    }
+    clients = Clients(context)
+    roots = {
+        os.getpid(): "bench (publisher)",
+        **roots_of(stack),
+        clients.process.pid: "bench clients",
+    }
+    try:
+        origin = {"Origin": f"http://app.localhost:{stack.ports['http']}"}
+        urls = [
+            f"ws://127.0.0.1:{stack.ports['ws']}/ws?token={token}"
+            for token in tokens[: args.idle]
+        ]
+        connect = clients.call("connect", "idle", urls, origin, args.batch)
+        print(f"Idle sockets: {json.dumps(connect)}", flush=True)
+        opened = {
+            "sockets_open": wait_for_sockets(stack, connect["connected"]),
+            "rss_kib": rss_kib(gateway),
+            "open_fds": open_fds(gateway),
+        }
+        window = CpuWindow(roots)
+        time.sleep(args.idle_hold)
+        cpu = cpu_result(window)
+        held = {
+            "sockets_open": sockets_open(stack),
+            "rss_kib": rss_kib(gateway),
+            "open_fds": open_fds(gateway),
+        }
+        sent = publish(parameters, "idle", args.rate, 1)
+        clients.call("wait", "idle", connect["connected"], DRAIN_STALL, DRAIN_CAP)
+        stats = clients.call("stats", "idle", "idle")
+    finally:
+        clients.stop()
+    latencies = array.array("d")
+    latencies.frombytes(stats.pop("latencies"))
+    latencies = sorted(latencies)
+    count = connect["connected"]
+    return {
+        "sockets": args.idle,
+        "connect": connect,
+        "hold_s": args.idle_hold,
+        "before": before,
+        "opened": opened,
+        "held": held,
+        "rss_kib_per_socket": round((held["rss_kib"] - before["rss_kib"]) / count, 2)
+        if count
+        else None,
+        "gateway_cpu_s_while_held": cpu["cpu_s_by_process"].get("ws_gateway", 0.0),
+        "cpu": cpu,
+        "one_message": {
+            "received": stats["received"],
+            "expected": count,
+            "p50_ms": ms(percentile(latencies, 0.5)),
+            "p99_ms": ms(percentile(latencies, 0.99)),
+            "max_ms": ms(latencies[-1]) if latencies else None,
+            "first_sent": sent["first_sent"],
+        },
+    }
 
 
 # -- measuring ---------------------------------------------------------------------
@@ -657,7 +792,7 @@ def results_table(results: dict) -> str:
     )
 
 
-def report(results: dict, args, warmup, message_bytes, processes) -> dict:
+def report(results: dict, args, warmup, message_bytes, processes, idle) -> dict:
     document = {
         **header("ws", traefik=traefik_version()),
         "clients": args.clients,
@@ -687,6 +822,7 @@ def report(results: dict, args, warmup, message_bytes, processes) -> dict:
         "warmup": warmup,
         "results": results,
         "ratios": ratios(results),
+        "idle": idle,
     }
     return write_results(RESULTS, document)
 
@@ -712,6 +848,16 @@ def print_report(document: dict) -> None:
                 f" of {document['machine']['nproc']} cores; CPU s "
                 f"{phase['cpu']['cpu_s_by_process']}; backlog {phase['backlog']}"
             )
+    idle = document.get("idle")
+    if idle:
+        print(
+            f"Idle: {idle['held']['sockets_open']:.0f} of {idle['sockets']} sockets "
+            f"held for {idle['hold_s']} s; ws_gateway RSS {idle['before']['rss_kib']}"
+            f" KiB with none, {idle['held']['rss_kib']} KiB with them: "
+            f"{idle['rss_kib_per_socket']} KiB per socket; CPU s while held "
+            f"{idle['gateway_cpu_s_while_held']}; one message to all: "
+            f"{idle['one_message']}"
+        )
     print(f"Written to {RESULTS}")
 
 
@@ -736,6 +882,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--batch", type=int, default=100, help="clients connecting at once (100)"
     )
+    parser.add_argument(
+        "--idle",
+        type=int,
+        default=10000,
+        help="idle sockets held by ws_gateway at the end, 0 for none (10000)",
+    )
+    parser.add_argument(
+        "--idle-hold",
+        type=float,
+        default=30.0,
+        help="seconds the idle sockets are held (default 30, past one ping)",
+    )
     return parser.parse_args()
 
 
@@ -747,7 +905,10 @@ def connect_all(clients, args, tokens, base_port, http_port) -> dict:
         ("b", "baseline", base_port),
         ("g", "gateway", http_port),
     ):
-        urls = [f"ws://127.0.0.1:{port}/ws?token={token}" for token in tokens]
+        urls = [
+            f"ws://127.0.0.1:{port}/ws?token={token}"
+            for token in tokens[: args.clients]
+        ]
         connect[key] = clients.call("connect", population, urls, origin, args.batch)
     print(f"Connected: {json.dumps(connect)}", flush=True)
     for key, result in connect.items():
@@ -756,11 +917,14 @@ def connect_all(clients, args, tokens, base_port, http_port) -> dict:
     return connect
 
 
-def measure(stack, args, context) -> tuple[dict, dict]:
-    """Both targets, warm-up and rounds; ``(results, warm-up receipts)``."""
+def measure(stack, args, context) -> tuple[dict, dict, dict | None]:
+    """Both targets, warm-up and rounds, then the idle sockets; ``(results, warm-up
+    receipts, idle sockets)``."""
     http_port = stack.ports["http"]
     _, token = account(stack, "Bench WS")
-    tokens = signed_tokens(stack.resources.private_key.read_text(), token, args.clients)
+    tokens = signed_tokens(
+        stack.resources.private_key.read_text(), token, max(args.clients, args.idle)
+    )
     base_port = free_port()
     server = context.Process(target=baseline_server, args=(base_port,))
     server.start()
@@ -828,7 +992,10 @@ def measure(stack, args, context) -> tuple[dict, dict]:
         )
         for key in ("b", "g")
     }
-    return results, warmup
+    idle = None
+    if args.idle:
+        idle = hold_idle(stack, args, context, tokens, parameters)
+    return results, warmup, idle
 
 
 def main() -> int:
@@ -837,14 +1004,15 @@ def main() -> int:
     context = multiprocessing.get_context("spawn")
     processes = needed_processes()
     # Every client socket is the same user's: the per-user quota is lifted.
-    environment = {"EMS_DEMO": "0", "EMS_WS_MAX_SOCKETS_PER_USER": str(args.clients)}
+    quota = max(args.clients, args.idle)
+    environment = {"EMS_DEMO": "0", "EMS_WS_MAX_SOCKETS_PER_USER": str(quota)}
     with (
         scratch("ws") as workdir,
         running(Stack(workdir, environment=environment, processes=processes)) as stack,
     ):
-        results, warmup = measure(stack, args, context)
+        results, warmup, idle = measure(stack, args, context)
         message_bytes = len(bench_message("g1", 299, time.time())[0])
-        print_report(report(results, args, warmup, message_bytes, processes))
+        print_report(report(results, args, warmup, message_bytes, processes, idle))
     return 0
 
 

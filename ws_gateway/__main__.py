@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Callable
 
-from tornado.ioloop import PeriodicCallback
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 import config
 from services.common import tracing
@@ -23,6 +23,7 @@ from services.common.topology import WS
 from ws_gateway.app import GatewayApplication, SocketHandler
 from ws_gateway.commands import Devices, DevicesCaller
 from ws_gateway.consumer import SERVICE, Consumer
+from ws_gateway.outbox import Outbox
 from ws_gateway.recheck import SessionRecheck
 from ws_gateway.registry import GOING_AWAY_CODE, Registry
 from ws_gateway.routing import decode, destination, traced
@@ -41,16 +42,16 @@ def allowed_origins(value: str | list[str]) -> list[str]:
     return [name.strip() for name in names if name and name.strip()]
 
 
-def delivery(registry: Registry) -> Callable[..., None]:
+def delivery(outbox: Outbox) -> Callable[..., None]:
     """What the consumer does with a message of ``ems.ws`` (its key, body and
-    headers)."""
+    headers): read it, or raise ``Undeliverable``, and hand it to the outbox."""
 
     def deliver(routing_key: str, body: bytes, headers: dict | None = None) -> None:
         target = destination(routing_key)
         text, message = traced(*decode(body), headers)
         token = tracing.begin(message.get("request_id"))
         try:
-            registry.deliver(target, text, message)
+            outbox.add(target, text, message)
         finally:
             tracing.end(token)
 
@@ -116,7 +117,8 @@ async def serve(conf: dict) -> None:
         pika_parameters(conf["AMQP_URI"], f"{SERVICE} commands"),
         timeout=float(conf["RPC_TIMEOUT"]),
     )
-    consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(registry))
+    outbox = Outbox(registry, IOLoop.current().add_callback)
+    consumer = Consumer(pika_parameters(conf["AMQP_URI"], SERVICE), delivery(outbox))
     application = make_application(conf, registry, devices, consuming(consumer))
     # xheaders: behind Traefik, the access log shows the client's address.
     server = application.listen(

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable
 
 import tornado.web
 import tornado.websocket
+from tornado.concurrent import Future
 from tornado.ioloop import IOLoop
+from tornado.iostream import StreamClosedError
 
 from services.common import tracing
 from services.common.errors import EmsError, Forbidden, RateLimited
@@ -150,6 +152,23 @@ class SocketHandler(tornado.websocket.WebSocketHandler):
         DNS-rebinding page can arrange; ``prepare`` has refused those already.
         """
         return normalize_origin(origin) in self.allowed_origins
+
+    def get_compression_options(self) -> None:
+        """No compression: the registry writes one frame, encoded once, to every
+        socket (``frames.text_frame``); a compressed socket would need its own."""
+        return None
+
+    def write_frames(self, frames: bytes) -> Future:
+        """Queue frames encoded by ``frames.text_frame``, one or more; the future
+        completes once they are flushed. ``write_message`` would encode the text
+        again for each socket and wrap each write in a task of its own."""
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
+        try:
+            return connection.stream.write(frames)
+        except StreamClosedError:
+            raise tornado.websocket.WebSocketClosedError() from None
 
     def open(self) -> None:
         self.registry.add(self)

@@ -11,12 +11,13 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketClosedError, websocket_connect
 
 from services.common import tracing
 from services.common.tokens import Identity, InvalidToken
 from ws_gateway import commands
 from ws_gateway.app import GatewayApplication, SocketHandler, log_request
+from ws_gateway.frames import text_frame
 from ws_gateway.registry import SESSION_ENDED_CODE, Registry
 from ws_gateway.sessions import AuthUnavailable
 
@@ -101,6 +102,39 @@ def test_a_usable_token_opens_a_socket_of_its_user():
 
     run(scenario, sessions)
     assert sessions.checked == [SECRET]
+
+
+def test_frames_encoded_once_reach_a_real_client_whole():
+    """Every length form of a frame (7-bit, 16-bit and 64-bit lengths), non-ASCII
+    text included, as Tornado's own client reads it."""
+    texts = [
+        json.dumps({"type": "x", "data": "é" * size})
+        for size in (0, 100, 126, 40_000, 70_000)
+    ]
+
+    async def scenario(url, registry):
+        socket = await connect(url)
+        await asyncio.sleep(0.05)
+        for text in texts:
+            assert registry.send(registry.of_user("alice"), text) == 1
+        received = [await socket.read_message() for _ in texts]
+        socket.close()
+        return received
+
+    assert run(scenario, FakeSessions({SECRET: identity("alice")})) == texts
+
+
+def test_a_closed_socket_takes_no_frame():
+    async def scenario(url, registry):
+        socket = await connect(url)
+        await asyncio.sleep(0.05)
+        (handler,) = registry.of_user("alice")
+        handler.close()
+        with pytest.raises(WebSocketClosedError):
+            handler.write_frames(text_frame("{}"))
+        socket.close()
+
+    run(scenario, FakeSessions({SECRET: identity("alice")}))
 
 
 def test_a_client_without_origin_is_let_through():

@@ -24,8 +24,10 @@ class FakeClient:
         self.received: list[str] = []
         self.close_code = None
 
-    def write_message(self, message: str) -> Future:
-        self.received.append(message)
+    def write_frames(self, frame: bytes) -> Future:
+        # Short messages only: a 7-bit length, no extended one.
+        assert frame[0] == 0x81 and frame[1] < 126
+        self.received.append(frame[2:].decode())
         future = Future()
         future.set_result(None)
         return future

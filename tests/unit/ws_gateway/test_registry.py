@@ -10,6 +10,7 @@ from tornado.websocket import WebSocketClosedError
 from services.common.metrics import REGISTRY
 from services.common.tokens import Identity
 from ws_gateway.__main__ import delivery
+from ws_gateway.outbox import Outbox
 from ws_gateway.registry import (
     GOING_AWAY_CODE,
     SESSION_ENDED_CODE,
@@ -21,6 +22,19 @@ from ws_gateway.routing import destination
 MAX_PENDING = 4
 
 
+def payloads(frames: bytes) -> list[str]:
+    """The texts of final, unmasked text frames with 7-bit or 16-bit lengths."""
+    texts = []
+    while frames:
+        assert frames[0] == 0x81 and not frames[1] & 0x80
+        length, offset = frames[1], 2
+        if length == 126:
+            length, offset = int.from_bytes(frames[2:4], "big"), 4
+        texts.append(frames[offset : offset + length].decode())
+        frames = frames[offset + length :]
+    return texts
+
+
 class FakeClient:
     """A socket whose writes complete at once, or never (``stalled``)."""
 
@@ -28,14 +42,16 @@ class FakeClient:
         self.identity = Identity(user_id, role, jti or f"jti-{user_id}", 2**31, 0)
         self.stalled = stalled
         self.is_closed = closed
+        self.frames: list[bytes] = []
         self.received: list[str] = []
         self.futures: list[Future] = []
         self.close_code = None
 
-    def write_message(self, message: str) -> Future:
+    def write_frames(self, frames: bytes) -> Future:
         if self.is_closed:
             raise WebSocketClosedError()
-        self.received.append(message)
+        self.frames.append(frames)
+        self.received.extend(payloads(frames))
         future = Future()
         self.futures.append(future)
         if not self.stalled:
@@ -190,13 +206,36 @@ def test_a_write_that_fails_later_unregisters(registry):
     (client,) = register(registry, FakeClient("alice", stalled=True))
     deliver(registry, "user.alice.x", "x")
     client.futures[0].set_exception(StreamClosedError())
-    assert client not in registry
+    # The socket's on_close forgets it too; the registry does not write after it.
+    assert deliver(registry, "user.alice.x", "x") == 0
+    assert client not in registry and len(client.received) == 1
     assert registry.of_user("alice") == [] and registry.of_role("USER") == []
+
+
+def test_a_message_is_framed_once_for_every_socket(registry):
+    clients = register(registry, *(FakeClient(f"u{n}") for n in range(3)))
+    deliver(registry, "role.USER.x", "x", n=1)
+    frames = [client.frames[0] for client in clients]
+    assert all(frame is frames[0] for frame in frames)
+
+
+def test_writes_flushed_late_stop_counting_as_pending(registry):
+    (client,) = register(registry, FakeClient("alice", stalled=True))
+    for _ in range(3):
+        deliver(registry, "user.alice.x", "x")
+    assert registry.pending(client) == 3
+    # Writes flush in order: the first two are out, the last one is not.
+    client.futures[0].set_result(None)
+    client.futures[1].set_result(None)
+    assert registry.pending(client) == 1
+    client.stalled = False
+    deliver(registry, "user.alice.x", "x")
+    assert registry.pending(client) == 0
 
 
 def test_a_failing_client_does_not_stop_the_loop(registry):
     class Broken(FakeClient):
-        def write_message(self, message):
+        def write_frames(self, frame):
             raise RuntimeError("boom")
 
     broken, fine = register(registry, Broken("alice"), FakeClient("alice"))
@@ -223,8 +262,27 @@ def test_close_all_closes_every_socket_going_away(registry):
 def test_delivery_parses_the_key_and_sends_the_body_as_it_is(registry):
     (alice,) = register(registry, FakeClient("alice"))
     body = json.dumps({"type": "chat.message", "data": {}, "ts": "t"}).encode()
-    delivery(registry)("user.alice.chat.message", body)
+    later = []
+    delivery(Outbox(registry, later.append))("user.alice.chat.message", body)
+    assert alice.received == []
+    for flush in later:
+        flush()
     assert alice.received == [body.decode()]
+
+
+def test_a_run_of_messages_is_one_write_per_socket_and_counts_each_message(registry):
+    stalled, fine = register(
+        registry, FakeClient("alice", stalled=True), FakeClient("bob")
+    )
+    texts = [message("x", n=n)[0] for n in range(3)]
+    assert registry.deliver_run(destination("role.USER.x"), texts) == 2
+    assert fine.received == texts and len(fine.frames) == 1
+    # MAX_PENDING counts messages, not writes.
+    assert registry.pending(stalled) == 3
+    registry.deliver_run(destination("role.USER.x"), texts[:1])
+    assert registry.pending(stalled) == MAX_PENDING
+    assert registry.deliver_run(destination("role.USER.x"), texts[:1]) == 1
+    assert stalled.close_code == TOO_SLOW_CODE
 
 
 def test_deliveries_and_slow_clients_dropped_are_counted(registry):
