@@ -26,6 +26,7 @@ import copy
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -34,7 +35,7 @@ import yaml
 
 import config
 from config import variables
-from services.common.topology import RPC
+from services.common.topology import rpc_queue
 from tests.unit.test_compose import (
     load_compose,
     parse_procfile,
@@ -456,6 +457,49 @@ def program_of(container: dict) -> str:
     return command[2].split(".")[0]
 
 
+def secret_setting_problems(documents: list[dict]) -> list[str]:
+    """Each process of our image gets the broker login its settings read and no
+    other, its database's address where it has one, and the token keys it reads
+    as mounted files (the private one only where it signs)."""
+    logins = {variable.name for variable in variables.BROKER_LOGINS.values()}
+    problems = []
+    for name, deployment in of_kind(documents, "Deployment").items():
+        for container in filter(is_ours, containers(deployment)):
+            program = program_of(container)
+            reads = {variable.name for variable in config.variables_of(program)}
+            own = {item["name"] for item in container.get("env", [])}
+            if own & logins != reads & logins:
+                problems.append(
+                    f"{name}: broker logins {sorted(own & logins)}, its settings "
+                    f"read {sorted(reads & logins)}"
+                )
+            if variables.PG_URL.name in reads and variables.PG_URL.name not in own:
+                problems.append(f"{name}: no database address")
+            mounted = mounted_files(deployment, container)
+            settings = config.settings(program, environment(documents, container))
+            jwt = settings.get("JWT", {})
+            for key in ("public_key_file", "private_key_file"):
+                if key in jwt and jwt[key] not in mounted:
+                    problems.append(f"{name}: {jwt[key]} is not mounted")
+            if "private_key_file" not in jwt and (
+                variables.JWT_PRIVATE_KEY.default.rpartition("/")[2]
+                in {path.rpartition("/")[2] for path in mounted}
+            ):
+                problems.append(f"{name}: gets the private key, but signs nothing")
+    return problems
+
+
+def mounted_files(pod: dict, container: dict) -> set[str]:
+    """The paths of the files a container gets from Secrets' items."""
+    volumes = {volume["name"]: volume for volume in pod_spec(pod)["volumes"]}
+    files = set()
+    for mount in container.get("volumeMounts", []):
+        secret = volumes[mount["name"]].get("secret")
+        for item in (secret or {}).get("items", []):
+            files.add(f"{mount['mountPath']}/{item['path']}")
+    return files
+
+
 def http_problems(documents: list[dict]) -> list[str]:
     """The HTTP port each process's settings listen on is its container's ``http``
     port, on every interface."""
@@ -483,13 +527,17 @@ def http_problems(documents: list[dict]) -> list[str]:
 
 def route_problems(documents: list[dict], dynamic: dict, host: str) -> list[str]:
     """The IngressRoute has traefik/dynamic.yml's routers (``host`` for the web
-    app's), and the Middlewares its middlewares, with the same settings."""
+    app's) to the same backends on the same ports, and the Middlewares its
+    middlewares with the same settings; ForwardAuth asks the address the
+    processes know auth's by."""
     problems = []
-    services = of_kind(documents, "Service")
-    middlewares = of_kind(documents, "Middleware")
+    ports = {
+        name: {port["port"] for port in service["spec"]["ports"]}
+        for name, service in of_kind(documents, "Service").items()
+    }
     backends = {
-        name: dynamic["http"]["services"][name]["loadBalancer"]["servers"][0]["url"]
-        for name in dynamic["http"]["services"]
+        name: urlsplit(service["loadBalancer"]["servers"][0]["url"]).port
+        for name, service in dynamic["http"]["services"].items()
     }
     routes = {
         squeeze(route["match"]): route
@@ -505,33 +553,25 @@ def route_problems(documents: list[dict], dynamic: dict, host: str) -> list[str]
             problems.append(f"router {name}: priority {route.get('priority')}")
         if [m["name"] for m in route.get("middlewares", [])] != router["middlewares"]:
             problems.append(f"router {name}: middlewares {route.get('middlewares')}")
-        (service,) = route["services"]
-        default_port = int(
-            backends[router["service"]].rpartition(":")[2].strip("}'\" ")
-        )
-        if service["name"] != router["service"] or service["port"] != default_port:
-            problems.append(f"router {name}: goes to {service}")
-        ports = [
-            p["port"]
-            for p in services.get(service["name"], {"spec": {"ports": []}})["spec"][
-                "ports"
-            ]
-        ]
-        if service["port"] not in ports:
-            problems.append(f"router {name}: no Service port {service}")
+        backend = {"name": router["service"], "port": backends[router["service"]]}
+        if route["services"] != [backend]:
+            problems.append(f"router {name}: goes to {route['services']}")
+        if backend["port"] not in ports.get(backend["name"], ()):
+            problems.append(f"router {name}: no Service port {backend}")
     problems += [f"a route dynamic.yml does not have: {rule!r}" for rule in routes]
+    middlewares = of_kind(documents, "Middleware")
+    environ = of_kind(documents, "ConfigMap")["ems-environment"]["data"]
     for name, middleware in dynamic["http"]["middlewares"].items():
-        found = middlewares.get(name)
-        if found is None:
-            problems.append(f"no Middleware {name}")
-            continue
         (kind,) = middleware
-        expected, actual = middleware[kind], found["spec"].get(kind, {})
-        for key, value in expected.items():
-            if key in ("address", "service", "maxRequestBodyBytes"):
-                continue
-            if actual.get(key) != value:
-                problems.append(f"Middleware {name}: {key} is {actual.get(key)!r}")
+        expected = dict(middleware[kind])
+        if "service" in expected:
+            service = expected["service"]
+            expected["service"] = {"name": service, "port": backends[service]}
+        if "address" in expected:
+            expected["address"] = environ["EMS_AUTH_VERIFY_URL"]
+        actual = middlewares.get(name, {"spec": {}})["spec"].get(kind)
+        if actual != expected:
+            problems.append(f"Middleware {name}: {kind} is {actual}, not {expected}")
     return problems
 
 
@@ -644,6 +684,10 @@ def test_every_process_is_probed_and_scraped_on_its_metrics_port(base):
     assert probe_problems(base) == []
 
 
+def test_each_process_gets_its_own_login_database_and_keys(base):
+    assert secret_setting_problems(base) == []
+
+
 def test_http_processes_listen_where_their_services_send(base):
     assert http_problems(base) == []
 
@@ -666,8 +710,7 @@ def test_the_keda_trigger_reads_the_rpc_queue_of_its_target(keda):
     (scaled,) = of_kind(keda, "ScaledObject").values()
     (trigger,) = [t for t in scaled["spec"]["triggers"] if t["type"] == "rabbitmq"]
     service = scaled["spec"]["scaleTargetRef"]["name"]
-    assert trigger["metadata"]["queueName"] == f"rpc-{service}"
-    assert RPC.name == "nameko-rpc"
+    assert trigger["metadata"]["queueName"] == rpc_queue(service).name
     assert trigger["metadata"]["vhostName"] == variables.VHOST.default
 
 
@@ -712,6 +755,20 @@ def breakages():
         for item in container(documents, "dr")["env"]:
             if item["name"] == "EMS_AMQP_URI_DR":
                 item["valueFrom"]["secretKeyRef"]["key"] += "X"
+
+    def borrowed_login(documents):
+        for item in container(documents, "users")["env"]:
+            if item["name"] == "EMS_AMQP_URI_USERS":
+                item["name"] = item["valueFrom"]["secretKeyRef"]["key"] = (
+                    "EMS_AMQP_URI_DEVICES"
+                )
+
+    def private_key_everywhere(documents):
+        volumes = pod_spec(deployment(documents, "gateway"))["volumes"]
+        (jwt,) = [volume for volume in volumes if volume["name"] == "jwt"]
+        jwt["secret"]["items"].append(
+            {"key": "jwt_private.pem", "path": "jwt_private.pem"}
+        )
 
     def stray_service(documents):
         of_kind(documents, "Service")["web"]["spec"]["selector"] = {
@@ -762,6 +819,12 @@ def breakages():
         (undeclared, lambda d, p, y: variable_problems(d), "NO_SUCH_SETTING is not"),
         (late_reference, lambda d, p, y: variable_problems(d), "$(DB_USER)"),
         (missing_key, lambda d, p, y: reference_problems(d), "has no key"),
+        (borrowed_login, lambda d, p, y: secret_setting_problems(d), "users"),
+        (
+            private_key_everywhere,
+            lambda d, p, y: secret_setting_problems(d),
+            "signs nothing",
+        ),
         (stray_service, lambda d, p, y: service_problems(d), "Service web"),
         (stray_hpa, lambda d, p, y: scaling_problems(d), "userz"),
         (scaled_worker, lambda d, p, y: scaling_problems(d), "balancer is autoscaled"),
