@@ -2,7 +2,9 @@
 
 No cluster and no kubectl are needed: the kustomization is built here (the part
 of kustomize it uses: ``resources``, files or folders, ``namespace``, ``images``
-and patches that delete a resource) and every document is validated offline:
+and patches that delete a resource; where kubectl is installed, a test checks
+that ``kubectl kustomize`` builds the same) and every document is validated
+offline:
 
 - the core kinds (Deployment, Service, Job, HorizontalPodAutoscaler, ...) against
   the JSON schemas of Kubernetes ``KUBERNETES_VERSION`` that the
@@ -25,6 +27,8 @@ the tests also run it on a copy broken on purpose.
 import copy
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,7 +49,7 @@ from tests.unit.test_compose import (
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "kubernetes"
-KEDA = BASE / "keda"
+KEDA = ROOT / "deploy" / "kubernetes-keda"
 PROCFILE = ROOT / "Procfile"
 TRAEFIK_DYNAMIC = ROOT / "traefik" / "dynamic.yml"
 CRD_SCHEMAS = Path(__file__).parent / "crd_schemas"
@@ -626,10 +630,8 @@ def test_every_file_is_part_of_a_kustomization():
         listed |= {
             (directory / entry).resolve() for entry in kustomization["resources"]
         }
-    files = {path.resolve() for path in BASE.rglob("*.yaml")} - {
-        BASE / "kustomization.yaml",
-        KEDA / "kustomization.yaml",
-    }
+    files = {path.resolve() for path in [*BASE.rglob("*.yaml"), *KEDA.rglob("*.yaml")]}
+    files -= {BASE / "kustomization.yaml", KEDA / "kustomization.yaml"}
     assert files - listed == set()
 
 
@@ -645,6 +647,20 @@ def test_the_kustomizations_build(base, keda):
     overlay = {identity(doc) for doc in keda}
     assert names - overlay == {("autoscaling/v2", "HorizontalPodAutoscaler", "devices")}
     assert ("keda.sh/v1alpha1", "ScaledObject", "devices") in overlay
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl here")
+@pytest.mark.parametrize("directory", [BASE, KEDA], ids=["base", "keda"])
+def test_the_build_here_is_kubectl_kustomize_s(directory):
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    kubectl = {identity(doc): doc for doc in yaml.safe_load_all(rendered) if doc}
+    assert {identity(doc): doc for doc in build(directory)} == kubectl
 
 
 def test_every_document_is_valid_against_its_schema(base, keda):
