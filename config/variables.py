@@ -809,7 +809,8 @@ API_URL = Variable(
     "EMS_API_URL",
     None,
     str,
-    "the API as the simulator reaches it; http://127.0.0.1:<EMS_HTTP_PORT> if unset",
+    "the API as the simulator and `ems bootstrap` reach it; "
+    "http://127.0.0.1:<EMS_HTTP_PORT> if unset",
 )
 SIMULATOR_PASSWORD = Variable(
     "EMS_SIMULATOR_PASSWORD",

@@ -100,12 +100,20 @@ def wait_for_http(url: str, deadline: float) -> None:
         time.sleep(1)
 
 
+def health_url(simulator: dict) -> str:
+    """``/api/health`` through Traefik, as the ``simulator`` settings reach the API:
+    ``EMS_API_URL`` where Traefik is elsewhere (a cluster's Service), else this
+    machine's ``EMS_HTTP_PORT``."""
+    api = simulator["API_URL"] or f"http://127.0.0.1:{simulator['HTTP_PORT']}"
+    return f"{api.rstrip('/')}/api/health"
+
+
 def bootstrap(args) -> None:
     common = config.settings("common")
     deadline = time.monotonic() + args.timeout
     port = common["HTTP_PORT"]
     # Health answers 200 through Traefik once every service does.
-    wait_for_http(f"http://127.0.0.1:{port}/api/health", deadline)
+    wait_for_http(health_url(config.settings("simulator")), deadline)
     admin = accounts.login(common, "ADMIN")
     lines = [
         "",

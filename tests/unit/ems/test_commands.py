@@ -1,9 +1,10 @@
-"""``ems traefik``: traefik/traefik.yml with the ``traefik`` settings in place."""
+"""``ems traefik``: traefik/traefik.yml with the ``traefik`` settings in place;
+``ems bootstrap``: where it asks whether the platform is up."""
 
 import yaml
 
 import config
-from ems.commands import traefik_static
+from ems.commands import health_url, traefik_static
 
 STATIC = config.ROOT_DIR / "traefik" / "traefik.yml"
 
@@ -33,3 +34,15 @@ def test_the_metrics_entry_point_listens_on_the_loopback_only():
     )
     assert static["entryPoints"]["metrics"] == {"address": "127.0.0.1:18082"}
     assert static["metrics"]["prometheus"]["entryPoint"] == "metrics"
+
+
+def test_bootstrap_asks_traefik_on_this_machine_by_default():
+    simulator = config.settings("simulator", {"EMS_HTTP_PORT": "8081"})
+    assert health_url(simulator) == "http://127.0.0.1:8081/api/health"
+
+
+def test_bootstrap_asks_the_api_where_ems_api_url_says():
+    simulator = config.settings(
+        "simulator", {"EMS_API_URL": "http://traefik.ems.svc:8080/"}
+    )
+    assert health_url(simulator) == "http://traefik.ems.svc:8080/api/health"
