@@ -7,7 +7,7 @@ from collections import deque
 import pytest
 from prometheus_client import Counter, Gauge, Histogram
 
-from harness.probes import fetch
+from harness.probes import fetch, metrics_server
 from services.common import metrics
 from services.common.metrics import (
     REGISTRY,
@@ -15,7 +15,6 @@ from services.common.metrics import (
     Probes,
     reason_label,
     remove_target,
-    serve_in_thread,
     target_address,
     write_target,
 )
@@ -88,11 +87,8 @@ def server(tmp_path):
     probes.live("loop", lambda: None)
     probes.ready("broker", lambda: None)
     probes.ready("database", lambda: state["database"])
-    server = serve_in_thread({**SETTINGS, "targets_dir": str(tmp_path)}, probes)
-    [group] = json.loads((tmp_path / "monitoring_worker_1.json").read_text())
-    yield f"http://{group['targets'][0]}", state
-    server.shutdown()
-    server.server_close()
+    with metrics_server(tmp_path, probes) as url:
+        yield url, state
 
 
 def test_metrics_are_served_in_prometheus_text(server):

@@ -1,7 +1,6 @@
 """The operations overview from what Prometheus and the processes answer: a
 stand-in for Prometheus's API, real metrics servers for the processes."""
 
-import json
 import logging
 from collections import deque
 from datetime import UTC, datetime
@@ -18,7 +17,8 @@ from gateway.operations import (
     processes,
     push,
 )
-from services.common.metrics import Probes, serve_in_thread
+from harness.probes import metrics_server
+from services.common.metrics import Probes
 from services.common.tracing import RecentErrors
 
 NOW = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
@@ -193,18 +193,8 @@ def worker(tmp_path, monkeypatch):
     state = {"database": None}
     probes = Probes()
     probes.ready("database", lambda: state["database"])
-    settings = {
-        "host": "127.0.0.1",
-        "port": 0,
-        "targets_dir": str(tmp_path),
-        "process": "monitoring_worker_1",
-        "program": "monitoring_worker",
-    }
-    server = serve_in_thread(settings, probes)
-    [group] = json.loads((tmp_path / "monitoring_worker_1.json").read_text())
-    yield f"http://{group['targets'][0]}/metrics", state
-    server.shutdown()
-    server.server_close()
+    with metrics_server(tmp_path, probes) as url:
+        yield f"{url}/metrics", state
 
 
 def test_the_overview_asks_each_process_for_its_readiness_and_errors(worker):
