@@ -313,10 +313,13 @@ class Stack:
         environment: dict[str, str] | None = None,
     ) -> None:
         """Start process ``name`` of the Procfile, or an extra one running
-        ``command`` (a second gateway, say) with ``environment`` on top."""
+        ``command`` (a second gateway, say) with ``environment`` on top. The
+        process is known by ``name`` (its metrics' target file, its probes): a
+        second gateway never takes the first one's target file, nor removes it as
+        it ends."""
         if command is not None:
             self.commands[name] = command
-            self.extra_env[name] = environment or {}
+            self.extra_env[name] = {v.PROCESS_NAME.name: name, **(environment or {})}
         stream = open(self.log_path(name), "ab")  # noqa: SIM115 - closed by the child
         self.processes[name] = subprocess.Popen(
             ["bash", "-c", self.commands[name]],

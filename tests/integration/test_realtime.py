@@ -13,6 +13,7 @@ from config.environment import environment
 from harness.clients import ws_closed_with as closed_with
 from harness.clients import ws_connect as connect
 from harness.clients import ws_receive as receive
+from harness.polling import eventually
 from harness.readings import recent_day
 from services.common.topology import DATA, WS, client_message, reading_key
 
@@ -143,8 +144,14 @@ def test_two_gateway_processes_each_deliver_to_their_own_clients(stack, new_user
         assert receive(on_second)["data"] == {"for": bob["id"]}
         assert receive(on_first, wait=1) is None
         assert receive(on_second, wait=1) is None
+        # Each is a process of its own to Prometheus.
+        both = {"ws_gateway", "ws_gateway_2"}
+        eventually(lambda: both <= set(stack.metrics_targets()))
     finally:
         stack.retire("ws_gateway_2")
+    # The second one took its own target away as it ended, not the first's.
+    assert "ws_gateway_2" not in stack.metrics_targets()
+    assert "ws_gateway" in stack.metrics_targets()
 
 
 def test_a_rule_answers_over_http_and_over_ws(stack, new_user):

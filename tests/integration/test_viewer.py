@@ -32,6 +32,9 @@ READS_REFUSED = {
     # The audit log names who did what from which address: ADMIN's alone
     # (services/audit/policies.py).
     ("get", "/api/audit"): 403,
+    # The platform's own state, its processes' errors with their request ids
+    # among it: the operator's tool beside the dead letters (gateway/api/platform.py).
+    ("get", "/api/operations"): 403,
 }
 
 #: Writes a VIEWER may make, and why: they are not walked, and are asserted on
