@@ -29,8 +29,9 @@ describe("energy flowing both ways", () => {
       token,
       body: { device_id: storage.id, capacity_kwh: 10, max_charge_kw: 3, max_discharge_kw: 3, soc_kwh: 5 },
     });
-    // A day of hourly readings through the real pipeline: yesterday's daylight hours export.
-    await backfill(account, 1);
+    // Hourly readings through the real pipeline from two days back, so that the
+    // whole of yesterday is there whatever the hour now: its daylight hours export.
+    await backfill(account, 2);
     page = await openPage(browser);
     await logIn(page, account);
   });
