@@ -22,6 +22,7 @@ from services.common.topology import (
     DEAD,
     INGEST_PREFIX,
     SERVER_NAMED_PREFIX,
+    iso_utc,
 )
 
 #: Prometheus's job of the platform's own processes (config/prometheus/).
@@ -127,6 +128,7 @@ def pipeline(answers: dict) -> list[dict]:
     database."""
     paths = by_label(answers["received"], "path")
     received = sum(v for v in paths.values() if v is not None) if paths else None
+    committed = scalar(answers["committed"])
     return [
         {"stage": "devices", "label": "Devices", "rate": received, "paths": paths},
         {
@@ -138,13 +140,13 @@ def pipeline(answers: dict) -> list[dict]:
         {
             "stage": "workers",
             "label": "Ingest workers",
-            "rate": scalar(answers["committed"]),
+            "rate": committed,
             "queues": queues(answers, lambda q: q.startswith(INGEST_PREFIX)),
         },
         {
             "stage": "database",
             "label": "Database",
-            "rate": scalar(answers["committed"]),
+            "rate": committed,
             "rejected_rate": scalar(answers["rejected"]),
             "lag": {
                 "p50": scalar(answers["lag_p50"]),
@@ -210,7 +212,11 @@ def processes(
                 "health": state,
                 "failing": failing,
                 "version": versions.get(name),
-                "started_at": None if began is None else _iso(began),
+                "started_at": (
+                    None
+                    if began is None
+                    else iso_utc(datetime.fromtimestamp(began, UTC))
+                ),
                 "uptime_seconds": (
                     None
                     if began is None or state == "down"
@@ -237,10 +243,6 @@ def latest_errors(asked: dict) -> list[dict]:
     ]
     errors.sort(key=lambda error: error["at"] or "", reverse=True)
     return errors[:ERRORS_SHOWN]
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 def platform_targets(targets: list[dict]) -> list[dict]:
@@ -302,7 +304,7 @@ class Overview:
             )
         )
         return {
-            "generated_at": _iso(now.timestamp()),
+            "generated_at": iso_utc(now),
             "metrics": {"status": "ok"},
             "pipeline": pipeline(answers),
             "push": push(answers),
@@ -314,7 +316,7 @@ class Overview:
     def without_metrics(now: datetime, reason: str) -> dict:
         nothing = {key: [] for key in QUERIES}
         return {
-            "generated_at": _iso(now.timestamp()),
+            "generated_at": iso_utc(now),
             "metrics": {"status": "unavailable", "reason": reason},
             "pipeline": pipeline(nothing),
             "push": push(nothing),
